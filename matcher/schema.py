@@ -45,9 +45,7 @@ SERVICES_BY_PROGRAMME: dict[str, tuple[str, ...]] = {
     "migrant_worker": ("job_skills", "health_check", "safety_education"),
     "community": ("civility_guidance", "environment", "culture_sports"),
 }
-SERVICE_CODES: frozenset[str] = frozenset(
-    code for codes in SERVICES_BY_PROGRAMME.values() for code in codes
-)
+SERVICE_CODES: frozenset[str] = frozenset(code for codes in SERVICES_BY_PROGRAMME.values() for code in codes)
 CERTIFICATION_KINDS: tuple[str, ...] = (
     "first_aid",
     "health_care",
@@ -63,9 +61,7 @@ _STRICT = ConfigDict(extra="forbid", frozen=True)
 
 def _service_code(value: str) -> str:
     if value not in SERVICE_CODES:
-        raise PydanticCustomError(
-            "unknown_service", "unknown service code '{code}'", {"code": value}
-        )
+        raise PydanticCustomError("unknown_service", "unknown service code '{code}'", {"code": value})
     return value
 
 
@@ -97,8 +93,23 @@ def _latitude_longitude(value: tuple[float, float]) -> tuple[float, float]:
 
 
 Id = Annotated[str, Field(strict=True, min_length=1)]
+
+
+def _distinct(values: list[str]) -> list[str]:
+    seen: set[str] = set()
+    for value in values:
+        if value in seen:
+            raise PydanticCustomError("duplicate", "'{value}' is listed twice", {"value": value})
+        seen.add(value)
+    return values
+
+
+IdList = Annotated[list[Id], AfterValidator(_distinct)]
+"""A list of ids, each named once (FORMAT.md: ids are unique within their list)."""
 ServiceCode = Annotated[str, Field(strict=True), AfterValidator(_service_code)]
 CertificationKind = Annotated[str, Field(strict=True), AfterValidator(_certification_kind)]
+ServiceCodes = Annotated[list[ServiceCode], AfterValidator(_distinct)]
+CertificationKinds = Annotated[list[CertificationKind], AfterValidator(_distinct)]
 Category = Annotated[str, Field(strict=True), AfterValidator(_category)]
 Location = Annotated[
     tuple[
@@ -174,7 +185,7 @@ class District(BaseModel):
     model_config = _STRICT
 
     id: Id = Field(description="District id, unique in the problem.")
-    neighbors: list[Id] = Field(description="Ids of neighbouring districts.")
+    neighbors: IdList = Field(description="Ids of neighbouring districts.")
 
 
 class Certification(BaseModel):
@@ -195,11 +206,11 @@ class Volunteer(BaseModel):
 
     id: Id = Field(description="Volunteer id, unique in the problem.")
     district: Id = Field(description="District the volunteer lives or serves in.")
-    skills: list[ServiceCode] = Field(description="Service codes the volunteer can deliver.")
+    skills: ServiceCodes = Field(description="Service codes the volunteer can deliver.")
     certifications: list[Certification] = Field(
         default_factory=list, description="Certificates held, with expiry dates."
     )
-    availability: list[Id] = Field(description="Slots the volunteer can serve in.")
+    availability: IdList = Field(description="Slots the volunteer can serve in.")
     max_hours: Annotated[float, Field(strict=True, ge=0, allow_inf_nan=False)] = Field(
         description="Most hours served this week."
     )
@@ -210,9 +221,7 @@ class Volunteer(BaseModel):
         default=False, description="An under-18 'little volunteer'."
     )
     gender: Gender | None = Field(default=None, description="'f', 'm' or absent.")
-    location: Location | None = Field(
-        default=None, description="[lat, lon]; used only for travel distance."
-    )
+    location: Location | None = Field(default=None, description="[lat, lon]; used only for travel distance.")
 
 
 class Beneficiary(BaseModel):
@@ -229,7 +238,7 @@ class Beneficiary(BaseModel):
     volunteer_gender: Gender | None = Field(
         default=None, description="If set, only volunteers of that gender may serve."
     )
-    excluded_volunteers: list[Id] = Field(
+    excluded_volunteers: IdList = Field(
         default_factory=list, description="Volunteers never to be paired with this beneficiary."
     )
     location: Location | None = Field(default=None, description="[lat, lon].")
@@ -249,8 +258,8 @@ class Need(BaseModel):
     sessions: Annotated[int, Field(strict=True, ge=1, le=7)] = Field(
         description="Sessions per week, in distinct slots."
     )
-    windows: list[Id] = Field(description="Slots in which a session may take place.")
-    requires: list[CertificationKind] = Field(
+    windows: IdList = Field(description="Slots in which a session may take place.")
+    requires: CertificationKinds = Field(
         default_factory=list, description="Certification kinds the volunteer must hold, valid for the week."
     )
     minor_ok: Annotated[bool, Field(strict=True)] = Field(
@@ -274,7 +283,7 @@ class Problem(BaseModel):
 
     format: Literal[1] = Field(description="Always 1.")
     week_start: dt.date = Field(description="ISO date of the Monday the plan is for.")
-    slots: list[Id] | None = Field(
+    slots: IdList | None = Field(
         default=None, description="The week's slots in order; default the 21 slots mon-am .. sun-eve."
     )
     districts: list[District] = Field(description="Every district, with neighbours.")
@@ -304,11 +313,7 @@ class Problem(BaseModel):
     @model_validator(mode="after")
     def _check_references(self) -> Problem:
         if self.week_start.weekday() != 0:
-            raise reference_error(
-                "week_start", f"{self.week_start.isoformat()} is not a Monday"
-            )
-        if self.slots is not None:
-            check_unique(self.slots, "slots", suffix="")
+            raise reference_error("week_start", f"{self.week_start.isoformat()} is not a Monday")
         slots = set(self.slot_ids)
         check_unique((d.id for d in self.districts), "districts")
         check_unique((v.id for v in self.volunteers), "volunteers")
@@ -331,9 +336,7 @@ class Problem(BaseModel):
             if p.volunteer not in volunteers:
                 raise reference_error(f"previous[{i}].volunteer", f"unknown volunteer '{p.volunteer}'")
             if p.beneficiary not in beneficiaries:
-                raise reference_error(
-                    f"previous[{i}].beneficiary", f"unknown beneficiary '{p.beneficiary}'"
-                )
+                raise reference_error(f"previous[{i}].beneficiary", f"unknown beneficiary '{p.beneficiary}'")
         return self
 
 
@@ -352,6 +355,12 @@ def check_need_references(n: Need, path: str, beneficiaries: set[str], slots: se
 
 
 # --------------------------------------------------------------------------- plan
+
+Amount = (
+    Annotated[int, Field(strict=True, ge=0)] | Annotated[float, Field(strict=True, ge=0, allow_inf_nan=False)]
+)
+"""A non-negative JSON number, kept an integer when written as one."""
+
 
 class Assignment(BaseModel):
     """A need taken by one volunteer in ``sessions`` distinct slots."""
@@ -379,10 +388,10 @@ class Objective(BaseModel):
 
     model_config = _STRICT
 
-    coverage: int | float = Field(
-        ge=0, description="Priority-weighted hours covered: sum of priority x hours x sessions."
+    coverage: Amount = Field(
+        description="Priority-weighted hours covered: sum of priority x hours x sessions."
     )
-    coverage_bound: int | float = Field(ge=0, description="Proved upper bound on coverage.")
+    coverage_bound: Amount = Field(description="Proved upper bound on coverage.")
     continuity: Annotated[int, Field(strict=True, ge=0)] = Field(
         description="Previous pairs that serve at least one need together again."
     )
@@ -393,7 +402,7 @@ class Plan(BaseModel):
 
     model_config = _STRICT
 
-    format: Literal[1] = Field(default=1, description="Always 1.")
+    format: Literal[1] = Field(description="Always 1.")
     status: Literal["optimal", "feasible"] = Field(
         description="'optimal' when coverage is proved optimal, else 'feasible'."
     )
@@ -403,7 +412,7 @@ class Plan(BaseModel):
     solve_seconds: Annotated[float, Field(strict=True, ge=0, allow_inf_nan=False)] = Field(
         description="Wall-clock seconds spent."
     )
-    changed: list[Id] | None = Field(
+    changed: IdList | None = Field(
         default=None, description="Re-solve only: needs whose volunteer or slots changed."
     )
 
@@ -421,9 +430,7 @@ class Withdrawal(BaseModel):
     model_config = _STRICT
 
     volunteer: Id = Field(description="The volunteer withdrawn.")
-    slots: list[Id] | None = Field(
-        default=None, description="Slots withdrawn; absent means the whole week."
-    )
+    slots: IdList | None = Field(default=None, description="Slots withdrawn; absent means the whole week.")
 
 
 class ChangeSet(BaseModel):
@@ -433,7 +440,7 @@ class ChangeSet(BaseModel):
 
     format: Literal[1] = Field(description="Always 1.")
     volunteers_withdrawn: list[Withdrawal] = Field(default_factory=list, description="Withdrawals.")
-    needs_cancelled: list[Id] = Field(default_factory=list, description="Ids of needs cancelled.")
+    needs_cancelled: IdList = Field(default_factory=list, description="Ids of needs cancelled.")
     needs_added: list[Need] = Field(default_factory=list, description="New needs.")
     volunteers_added: list[Volunteer] = Field(default_factory=list, description="New volunteers.")
 

@@ -1,0 +1,1 @@
+"""The ``linli`` command line."""

@@ -1,0 +1,214 @@
+"""A problem compiled to integer indexes and numpy arrays, ready for the model.
+
+Hours are exact: every ``hours`` and ``max_hours`` is read as a decimal fraction
+(``1.5`` is 3/2) and the whole problem is scaled by the least common denominator
+``scale`` so that CP-SAT works on integers and coverage is never rounded away.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import numpy as np
+import numpy.typing as npt
+
+from matcher.schema import CERTIFICATION_KINDS, Problem
+
+BoolArray = npt.NDArray[np.bool_]
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+
+GENDER_CODES: dict[str | None, int] = {None: 0, "f": 1, "m": 2}
+
+#: Largest common denominator of hours we accept; beyond it coefficients could overflow int64.
+MAX_SCALE = 10**6
+
+
+def exact(value: float) -> Fraction:
+    """Exact value of a JSON number: the decimal it was written as (``0.1`` is 1/10).
+
+    Parameters
+    ----------
+    value
+        A float read from JSON.
+
+    Returns
+    -------
+    Fraction
+        ``Fraction(repr(value))``; Python's repr is the shortest decimal that round-trips.
+    """
+    return Fraction(repr(float(value)))
+
+
+@dataclass
+class Instance:
+    """Integer view of a :class:`~matcher.schema.Problem`.
+
+    Attributes hold one entry per volunteer (``vol_*``), beneficiary (``ben_*``),
+    need (``need_*``) or slot, in document order.
+    """
+
+    problem: Problem
+    slots: tuple[str, ...]
+    scale: int
+    """Common denominator of all hours: hour quantities are stored multiplied by it."""
+    reach: BoolArray
+    """``reach[d_volunteer, d_beneficiary]``: a volunteer of the first may serve the second."""
+    vol_district: IntArray
+    vol_avail: BoolArray
+    vol_skill: dict[str, BoolArray]
+    vol_cert: BoolArray
+    """``vol_cert[v, k]``: volunteer holds certification kind ``k`` valid for the week."""
+    vol_cap: IntArray
+    """``max_hours`` x scale, exact."""
+    vol_max_ben: IntArray
+    vol_minor: BoolArray
+    vol_gender: IntArray
+    vol_loc: FloatArray
+    ben_district: IntArray
+    ben_priority: IntArray
+    ben_gender: IntArray
+    ben_excluded: list[frozenset[int]]
+    ben_loc: FloatArray
+    need_ben: IntArray
+    need_service: list[str]
+    need_sessions: IntArray
+    need_load: IntArray
+    """Hours x sessions x scale: what the need takes from a volunteer's ``max_hours``."""
+    need_value: IntArray
+    """Priority x hours x sessions x scale: the need's contribution to coverage."""
+    need_win: BoolArray
+    need_requires: list[IntArray]
+    need_minor_ok: BoolArray
+    previous: list[tuple[int, int]]
+    """Distinct (volunteer, beneficiary) pairs of last week."""
+    vol_index: dict[str, int] = field(repr=False)
+    ben_index: dict[str, int] = field(repr=False)
+    need_index: dict[str, int] = field(repr=False)
+    slot_index: dict[str, int] = field(repr=False)
+
+    @property
+    def n_volunteers(self) -> int:
+        """Number of volunteers."""
+        return len(self.vol_district)
+
+    @property
+    def n_needs(self) -> int:
+        """Number of needs."""
+        return len(self.need_ben)
+
+    def coverage(self, value_units: int) -> Fraction:
+        """Convert scaled coverage units back to priority-weighted hours."""
+        return Fraction(value_units, self.scale)
+
+    @classmethod
+    def from_problem(cls, problem: Problem) -> Instance:
+        """Compile a validated problem.
+
+        Parameters
+        ----------
+        problem
+            A problem that passed schema validation (all references resolve).
+
+        Returns
+        -------
+        Instance
+            Arrays indexed by volunteer, beneficiary, need and slot position.
+        """
+        slots = problem.slot_ids
+        slot_index = {s: i for i, s in enumerate(slots)}
+        n_slots = len(slots)
+        districts = {d.id: i for i, d in enumerate(problem.districts)}
+        n_d = len(districts)
+        reach = np.eye(n_d, dtype=bool)
+        if problem.reach == "adjacent":
+            for i, d in enumerate(problem.districts):
+                for other in d.neighbors:
+                    reach[i, districts[other]] = reach[districts[other], i] = True
+
+        hours = [exact(n.hours) for n in problem.needs]
+        caps = [exact(v.max_hours) for v in problem.volunteers]
+        scale = 1
+        for q in (*hours, *caps):
+            scale = math.lcm(scale, q.denominator)
+        if scale > MAX_SCALE:
+            # Only reachable with hours written to more than six decimals.
+            raise ValueError(f"hours need a common denominator of {scale}; at most {MAX_SCALE} is supported")
+
+        vols = problem.volunteers
+        n_v = len(vols)
+        vol_index = {v.id: i for i, v in enumerate(vols)}
+        vol_avail = np.zeros((n_v, n_slots), dtype=bool)
+        vol_skill: dict[str, BoolArray] = {}
+        vol_cert = np.zeros((n_v, len(CERTIFICATION_KINDS)), dtype=bool)
+        kind_index = {k: i for i, k in enumerate(CERTIFICATION_KINDS)}
+        deadline = problem.certification_deadline
+        for i, v in enumerate(vols):
+            vol_avail[i, [slot_index[s] for s in v.availability]] = True
+            for skill in v.skills:
+                vol_skill.setdefault(skill, np.zeros(n_v, dtype=bool))[i] = True
+            for c in v.certifications:
+                if c.expires >= deadline:
+                    vol_cert[i, kind_index[c.kind]] = True
+
+        bens = problem.beneficiaries
+        ben_index = {b.id: i for i, b in enumerate(bens)}
+        needs = problem.needs
+        n_n = len(needs)
+        need_ben = np.array([ben_index[n.beneficiary] for n in needs], dtype=np.int64)
+        ben_priority = np.array([b.priority for b in bens], dtype=np.int64)
+        need_sessions = np.array([n.sessions for n in needs], dtype=np.int64)
+        need_load = np.array(
+            [int(h * n.sessions * scale) for h, n in zip(hours, needs, strict=True)], dtype=np.int64
+        )
+        need_win = np.zeros((n_n, n_slots), dtype=bool)
+        for i, n in enumerate(needs):
+            need_win[i, [slot_index[s] for s in n.windows]] = True
+
+        previous = sorted({(vol_index[p.volunteer], ben_index[p.beneficiary]) for p in problem.previous})
+
+        def locations(items: list[object]) -> FloatArray:
+            out = np.full((len(items), 2), np.nan)
+            for i, item in enumerate(items):
+                loc = getattr(item, "location", None)
+                if loc is not None:
+                    out[i] = loc
+            return out
+
+        return cls(
+            problem=problem,
+            slots=slots,
+            scale=scale,
+            reach=reach,
+            vol_district=np.array([districts[v.district] for v in vols], dtype=np.int64),
+            vol_avail=vol_avail,
+            vol_skill=vol_skill,
+            vol_cert=vol_cert,
+            vol_cap=np.array([int(c * scale) for c in caps], dtype=np.int64),
+            vol_max_ben=np.array([v.max_beneficiaries for v in vols], dtype=np.int64),
+            vol_minor=np.array([v.minor for v in vols], dtype=bool),
+            vol_gender=np.array([GENDER_CODES[v.gender] for v in vols], dtype=np.int64),
+            vol_loc=locations(list(vols)),
+            ben_district=np.array([districts[b.district] for b in bens], dtype=np.int64),
+            ben_priority=ben_priority,
+            ben_gender=np.array([GENDER_CODES[b.volunteer_gender] for b in bens], dtype=np.int64),
+            ben_excluded=[frozenset(vol_index[x] for x in b.excluded_volunteers) for b in bens],
+            ben_loc=locations(list(bens)),
+            need_ben=need_ben,
+            need_service=[n.service for n in needs],
+            need_sessions=need_sessions,
+            need_load=need_load,
+            need_value=need_load * ben_priority[need_ben] if n_n else need_load,
+            need_win=need_win,
+            need_requires=[
+                np.array(sorted({kind_index[k] for k in n.requires}), dtype=np.int64) for n in needs
+            ],
+            need_minor_ok=np.array([n.minor_ok for n in needs], dtype=bool),
+            previous=previous,
+            vol_index=vol_index,
+            ben_index=ben_index,
+            need_index={n.id: i for i, n in enumerate(needs)},
+            slot_index=slot_index,
+        )

@@ -1,0 +1,1 @@
+"""Objective terms, one module each; :mod:`matcher.model` says how they are combined."""

@@ -1,0 +1,268 @@
+"""``solve()``: a problem in, a plan out, always within a time limit.
+
+Phases (see :mod:`matcher.model` for the objective):
+
+0. compile the problem, build the eligible pairs, and a greedy plan (always valid);
+1. CP-SAT maximises coverage then continuity, hinted with the greedy plan, for the time
+   that remains of the limit after building;
+2. if that phase stopped on the time limit, a greedy pass tops the plan up (it only adds
+   needs, so it never lowers coverage or continuity);
+3. if phase 1 was proved optimal and time remains, a polishing phase fixes levels 1-2
+   and minimises travel and load spread, for no longer than phase 1 took (at least
+   :data:`MIN_POLISH_S`), so a station-size solve ends in about the time its proof took.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+from ortools.sat.python import cp_model
+
+from matcher import greedy
+from matcher.eligibility import Pairs, build_pairs, static_reasons
+from matcher.instance import Instance
+from matcher.model import LinliModel, build
+from matcher.rules.skill_in_reach import Candidates
+from matcher.schema import Assignment, Objective, Plan, Problem, Unmet
+
+MIN_POLISH_S = 0.5
+"""Least time given to the polishing phase when there is time left."""
+
+
+@dataclass
+class Phase:
+    """What one CP-SAT run did."""
+
+    name: str
+    status: str
+    seconds: float
+    objective: float
+    bound: float
+
+
+@dataclass
+class SolveResult:
+    """A plan with the figures behind it.
+
+    ``coverage`` and ``coverage_bound`` are exact; ``status`` is ``optimal`` only when the
+    coverage is proved optimal.
+    """
+
+    plan: Plan
+    status: str
+    coverage: Fraction
+    coverage_bound: Fraction
+    continuity: int
+    build_seconds: float
+    solve_seconds: float
+    pairs: int
+    phases: list[Phase] = field(default_factory=list)
+
+
+def default_workers() -> int:
+    """CP-SAT search workers: at least 8 so the portfolio keeps its LNS and bound workers."""
+    return max(8, os.cpu_count() or 1)
+
+
+def number(q: Fraction) -> int | float:
+    """A JSON number for an exact value: an integer when it is one."""
+    return int(q) if q.denominator == 1 else float(q)
+
+
+def solve(
+    problem: Problem,
+    time_limit: float | None = None,
+    *,
+    workers: int | None = None,
+    seed: int = 0,
+    log: bool = False,
+) -> SolveResult:
+    """Assign volunteers to needs for the week.
+
+    Parameters
+    ----------
+    problem
+        A validated problem.
+    time_limit
+        Wall-clock seconds for the whole call, building included; default
+        ``problem.time_limit_s``.
+    workers
+        CP-SAT search workers (default :func:`default_workers`).
+    seed
+        CP-SAT random seed.
+    log
+        Print CP-SAT's search log.
+
+    Returns
+    -------
+    SolveResult
+        The plan (status, objective, bound) and timings.
+    """
+    start = time.perf_counter()
+    limit = problem.time_limit_s if time_limit is None else time_limit
+    if not limit > 0:
+        raise ValueError("time_limit: must be > 0")
+    deadline = start + limit
+
+    inst = Instance.from_problem(problem)
+    pairs = build_pairs(inst)
+    chosen = greedy.fill(inst, pairs)
+    reachable = sum(int(inst.need_value[n]) for n in range(inst.n_needs) if pairs.by_need[n])
+    bound_units = reachable
+    phases: list[Phase] = []
+    lm = build(inst, pairs) if len(pairs) else None
+    build_seconds = time.perf_counter() - start
+
+    proved_primary = False
+    if lm is not None and deadline - time.perf_counter() > 0.01:
+        hint(lm, chosen)
+        solver = make_solver(deadline - time.perf_counter(), workers, seed, log)
+        t = time.perf_counter()
+        status = solver.solve(lm.model)
+        phases.append(phase("coverage+continuity", solver, status, time.perf_counter() - t))
+        if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            chosen = extract(lm, solver)
+        if status in (cp_model.OPTIMAL, cp_model.FEASIBLE, cp_model.UNKNOWN):
+            # The bound is valid whatever the status; floor() may only loosen it.
+            primary_bound = math.floor(solver.best_objective_bound + 1e-6)
+            bound_units = min(bound_units, primary_bound // (lm.continuity_max + 1))
+        proved_primary = status == cp_model.OPTIMAL
+        if proved_primary:
+            polish(lm, chosen, solver, deadline, phases, workers, seed, log)
+    if not proved_primary:
+        chosen = greedy.fill(inst, pairs, chosen)
+
+    coverage_units = sum(int(inst.need_value[n]) for n in chosen)
+    bound_units = max(bound_units, coverage_units)  # equal only if CP-SAT proved it
+    plan = to_plan(inst, pairs, chosen, coverage_units, bound_units, time.perf_counter() - start)
+    return SolveResult(
+        plan=plan,
+        status=plan.status,
+        coverage=inst.coverage(coverage_units),
+        coverage_bound=inst.coverage(bound_units),
+        continuity=plan.objective.continuity,
+        build_seconds=build_seconds,
+        solve_seconds=plan.solve_seconds,
+        pairs=len(pairs),
+        phases=phases,
+    )
+
+
+def make_solver(seconds: float, workers: int | None, seed: int, log: bool) -> cp_model.CpSolver:
+    """A CP-SAT solver with a time limit (never unlimited)."""
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = max(0.01, seconds)
+    solver.parameters.num_workers = workers or default_workers()
+    solver.parameters.random_seed = seed
+    solver.parameters.log_search_progress = log
+    return solver
+
+
+def phase(name: str, solver: cp_model.CpSolver, status: cp_model.CpSolverStatus, seconds: float) -> Phase:
+    """Summarise one CP-SAT run."""
+    found = status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+    return Phase(
+        name=name,
+        status=solver.status_name(status),
+        seconds=seconds,
+        objective=solver.objective_value if found else math.nan,
+        bound=solver.best_objective_bound,
+    )
+
+
+def hint(lm: LinliModel, chosen: greedy.Chosen) -> None:
+    """Hand CP-SAT a complete assignment: every pair and slot literal set."""
+    lm.model.clear_hints()  # type: ignore[no-untyped-call]
+    v = lm.vars
+    on = {p: set(slots) for p, slots in chosen.values()}
+    for p, slots in enumerate(v.pairs.slots):
+        used = on.get(p)
+        lm.model.add_hint(v.x[p], used is not None)
+        for s in slots:
+            lit = v.at(p, s)
+            if lit is not v.x[p]:
+                lm.model.add_hint(lit, used is not None and s in used)
+
+
+def extract(lm: LinliModel, solver: cp_model.CpSolver) -> greedy.Chosen:
+    """Read the chosen pairs and their slots from a solved model."""
+    v = lm.vars
+    out: greedy.Chosen = {}
+    for p, x in enumerate(v.x):
+        if solver.boolean_value(x):
+            slots = tuple(s for s in v.pairs.slots[p] if solver.boolean_value(v.at(p, s)))
+            out[int(v.pairs.need[p])] = (p, slots)
+    return out
+
+
+def polish(
+    lm: LinliModel,
+    chosen: greedy.Chosen,
+    solver: cp_model.CpSolver,
+    deadline: float,
+    phases: list[Phase],
+    workers: int | None,
+    seed: int,
+    log: bool,
+) -> None:
+    """Level 3: keep the proved levels 1-2 value, minimise travel and load spread.
+
+    Updates ``chosen`` in place when CP-SAT finds a plan.
+    """
+    best = round(solver.objective_value)
+    budget = min(deadline - time.perf_counter(), max(MIN_POLISH_S, phases[-1].seconds))
+    if budget <= 0.01:
+        return
+    lm.model.add(lm.primary >= best)
+    lm.model.minimize(lm.polish)
+    hint(lm, chosen)
+    polisher = make_solver(budget, workers, seed, log)
+    t = time.perf_counter()
+    status = polisher.solve(lm.model)
+    phases.append(phase("travel+load", polisher, status, time.perf_counter() - t))
+    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        chosen.clear()
+        chosen.update(extract(lm, polisher))
+
+
+def to_plan(
+    inst: Instance,
+    pairs: Pairs,
+    chosen: greedy.Chosen,
+    coverage_units: int,
+    bound_units: int,
+    seconds: float,
+) -> Plan:
+    """Write the format-1 plan: assignments and unmet needs in problem order."""
+    problem = inst.problem
+    assignments: list[Assignment] = []
+    unmet: list[Unmet] = []
+    candidates = Candidates(inst)
+    for n, need in enumerate(problem.needs):
+        got = chosen.get(n)
+        if got is None:
+            unmet.append(Unmet(need=need.id, reasons=static_reasons(inst, n, candidates)))
+            continue
+        p, slots = got
+        vol = problem.volunteers[int(pairs.vol[p])].id
+        assignments.append(
+            Assignment(need=need.id, volunteer=vol, slots=[inst.slots[s] for s in sorted(slots)])
+        )
+    served = {(int(pairs.vol[p]), int(inst.need_ben[n])) for n, (p, _) in chosen.items()}
+    continuity = sum(1 for pair in inst.previous if pair in served)
+    return Plan(
+        format=1,
+        status="optimal" if coverage_units == bound_units else "feasible",
+        assignments=assignments,
+        unmet=unmet,
+        objective=Objective(
+            coverage=number(inst.coverage(coverage_units)),
+            coverage_bound=number(inst.coverage(bound_units)),
+            continuity=continuity,
+        ),
+        solve_seconds=round(seconds, 3),
+    )
