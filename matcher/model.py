@@ -46,8 +46,10 @@ class LinliModel:
     """Previous pairs that could be kept at all (``K``)."""
     primary: cp_model.LinearExpr
     """``(K + 1) x coverage + continuity``: levels 1 and 2 as one exact objective."""
-    polish: cp_model.LinearExpr
-    """Level 3, minimised once ``primary`` is fixed."""
+
+    def polish(self) -> cp_model.LinearExpr:
+        """Level 3, built on demand (its terms are dead weight for levels 1-2)."""
+        return self.vars.inst.scale * travel.expr(self.vars) + LOAD_WEIGHT * load.expr(self.vars)
 
 
 def build(inst: Instance, pairs: Pairs) -> LinliModel:
@@ -78,6 +80,6 @@ def build(inst: Instance, pairs: Pairs) -> LinliModel:
     cov = coverage.expr(v)  # level 1
     cont, k = continuity.expr(v)  # level 2
     primary = (k + 1) * cov + cont
-    polish = inst.scale * travel.expr(v) + LOAD_WEIGHT * load.expr(v)  # level 3
+    # level 3: LinliModel.polish(), added only once levels 1-2 are settled
     model.maximize(primary)
-    return LinliModel(model, v, cov, cont, k, primary, polish)
+    return LinliModel(model, v, cov, cont, k, primary)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 import os
 import time
+from collections import defaultdict
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -28,6 +29,7 @@ from matcher.instance import Instance
 from matcher.model import LinliModel, build
 from matcher.rules.skill_in_reach import Candidates
 from matcher.schema import Assignment, Objective, Plan, Problem, Unmet
+from matcher.slotting import match_slots
 
 MIN_POLISH_S = 0.5
 """Least time given to the polishing phase when there is time left."""
@@ -117,23 +119,26 @@ def solve(
     lm = build(inst, pairs) if len(pairs) else None
     build_seconds = time.perf_counter() - start
 
-    proved_primary = False
+    proved_coverage = False
     if lm is not None and deadline - time.perf_counter() > 0.01:
         hint(lm, chosen)
         solver = make_solver(deadline - time.perf_counter(), workers, seed, log)
+        watch = CoverageProof(solver, lm.continuity_max + 1)
         t = time.perf_counter()
-        status = solver.solve(lm.model)
+        status = solver.solve(lm.model, watch)
         phases.append(phase("coverage+continuity", solver, status, time.perf_counter() - t))
         if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             chosen = extract(lm, solver)
-        if status in (cp_model.OPTIMAL, cp_model.FEASIBLE, cp_model.UNKNOWN):
-            # The bound is valid whatever the status; floor() may only loosen it.
-            primary_bound = math.floor(solver.best_objective_bound + 1e-6)
-            bound_units = min(bound_units, primary_bound // (lm.continuity_max + 1))
-        proved_primary = status == cp_model.OPTIMAL
-        if proved_primary:
-            polish(lm, chosen, solver, deadline, phases, workers, seed, log)
-    if not proved_primary:
+        # The bound is valid whatever the status; floor() may only loosen it.
+        bound_units = min(bound_units, watch.coverage_bound())
+        proved_coverage = status in (cp_model.OPTIMAL, cp_model.FEASIBLE) and (
+            watch.coverage_of(solver.objective_value) >= bound_units
+        )
+        if proved_coverage:
+            if status != cp_model.OPTIMAL and lm.continuity_max:
+                keep_continuity(lm, chosen, solver, deadline, phases, workers, seed, log)
+            polish(lm, chosen, deadline, phases, workers, seed, log)
+    if not proved_coverage:
         chosen = greedy.fill(inst, pairs, chosen)
 
     coverage_units = sum(int(inst.need_value[n]) for n in chosen)
@@ -150,6 +155,49 @@ def solve(
         pairs=len(pairs),
         phases=phases,
     )
+
+
+class CoverageProof(cp_model.CpSolverSolutionCallback):
+    """Stops the level-1-2 search once coverage alone is proved optimal.
+
+    The objective is ``(K + 1) x coverage + continuity``; once ``floor(bound / (K + 1))``
+    equals the best plan's coverage, only continuity is left to prove, which
+    :func:`keep_continuity` does on a smaller budget.
+    """
+
+    def __init__(self, solver: cp_model.CpSolver, weight: int) -> None:
+        super().__init__()
+        self._solver = solver
+        self._weight = weight
+        self._best: float = -math.inf
+        self._bound: float = math.inf
+        solver.best_bound_callback = self._on_bound
+
+    def coverage_of(self, objective: float) -> int:
+        """Coverage units of a primary objective value."""
+        return round(objective) // self._weight
+
+    def coverage_bound(self) -> int:
+        """Proved bound on coverage units (floor may only loosen the solver's bound)."""
+        bound = min(self._bound, self._solver.best_objective_bound)
+        return math.floor(bound + 1e-6) // self._weight
+
+    def on_solution_callback(self) -> None:
+        """Record the new best plan and stop if its coverage meets the bound."""
+        self._best = max(self._best, self.objective_value)
+        self._bound = min(self._bound, self.best_objective_bound)
+        self._check()
+
+    def _on_bound(self, bound: float) -> None:
+        self._bound = min(self._bound, bound)
+        self._check()
+
+    def _check(self) -> None:
+        if (
+            self._best > -math.inf
+            and self.coverage_of(self._best) >= math.floor(self._bound + 1e-6) // self._weight
+        ):
+            self._solver.stop_search()
 
 
 def make_solver(seconds: float, workers: int | None, seed: int, log: bool) -> cp_model.CpSolver:
@@ -179,27 +227,40 @@ def hint(lm: LinliModel, chosen: greedy.Chosen) -> None:
     lm.model.clear_hints()  # type: ignore[no-untyped-call]
     v = lm.vars
     on = {p: set(slots) for p, slots in chosen.values()}
-    for p, slots in enumerate(v.pairs.slots):
-        used = on.get(p)
-        lm.model.add_hint(v.x[p], used is not None)
-        for s in slots:
-            lit = v.at(p, s)
-            if lit is not v.x[p]:
-                lm.model.add_hint(lit, used is not None and s in used)
+    for p, x in enumerate(v.x):
+        lm.model.add_hint(x, p in on)
+    for (p, s), lit in v.slot_literals().items():
+        if lit is not v.x[p]:
+            lm.model.add_hint(lit, p in on and s in on[p])
+    chosen_pairs = set(on)
+    for var, value in v.derived:
+        lm.model.add_hint(var, value(chosen_pairs))
 
 
 def extract(lm: LinliModel, solver: cp_model.CpSolver) -> greedy.Chosen:
     """Read the chosen pairs and their slots from a solved model."""
     v = lm.vars
     out: greedy.Chosen = {}
+    taken: defaultdict[int, list[int]] = defaultdict(list)
     for p, x in enumerate(v.x):
         if solver.boolean_value(x):
-            slots = tuple(s for s in v.pairs.slots[p] if solver.boolean_value(v.at(p, s)))
+            taken[int(v.pairs.vol[p])].append(p)
+    for vol, ps in taken.items():
+        if vol in v.explicit_slots:
+            for p in ps:
+                slots = tuple(s for s in v.pairs.slots[p] if solver.boolean_value(v.at(p, s)))
+                out[int(v.pairs.need[p])] = (p, slots)
+            continue
+        sessions = v.inst.need_sessions
+        matched = match_slots([(int(sessions[v.pairs.need[p]]), v.pairs.slots[p]) for p in ps])
+        if matched is None:  # pragma: no cover - the Hall cuts make this impossible
+            raise RuntimeError(f"volunteer {vol}: chosen sessions do not fit their slots")
+        for p, slots in zip(ps, matched, strict=True):
             out[int(v.pairs.need[p])] = (p, slots)
     return out
 
 
-def polish(
+def keep_continuity(
     lm: LinliModel,
     chosen: greedy.Chosen,
     solver: cp_model.CpSolver,
@@ -209,24 +270,62 @@ def polish(
     seed: int,
     log: bool,
 ) -> None:
-    """Level 3: keep the proved levels 1-2 value, minimise travel and load spread.
+    """Level 2 on its own: coverage fixed at its proved optimum, maximise continuity."""
+    coverage = round(solver.objective_value) // (lm.continuity_max + 1)
+    lm.model.add(lm.coverage >= coverage)
+    lm.model.maximize(lm.continuity)
+    follow_up("continuity", lm, chosen, deadline, phases, workers, seed, log)
 
-    Updates ``chosen`` in place when CP-SAT finds a plan.
+
+def polish(
+    lm: LinliModel,
+    chosen: greedy.Chosen,
+    deadline: float,
+    phases: list[Phase],
+    workers: int | None,
+    seed: int,
+    log: bool,
+) -> None:
+    """Level 3: keep the levels 1-2 values reached, minimise travel and load spread."""
+    value = sum(int(lm.vars.inst.need_value[n]) for n in chosen)
+    kept = len(set(lm.vars.inst.previous) & served_pairs(lm.vars.inst, lm.vars.pairs, chosen))
+    lm.model.add(lm.coverage >= value)
+    lm.model.add(lm.continuity >= kept)
+    lm.model.minimize(lm.polish())
+    follow_up("travel+load", lm, chosen, deadline, phases, workers, seed, log)
+
+
+def served_pairs(inst: Instance, pairs: Pairs, chosen: greedy.Chosen) -> set[tuple[int, int]]:
+    """(volunteer, beneficiary) pairs that serve at least one need in ``chosen``."""
+    return {(int(pairs.vol[p]), int(inst.need_ben[n])) for n, (p, _) in chosen.items()}
+
+
+def follow_up(
+    name: str,
+    lm: LinliModel,
+    chosen: greedy.Chosen,
+    deadline: float,
+    phases: list[Phase],
+    workers: int | None,
+    seed: int,
+    log: bool,
+) -> None:
+    """Run a later phase, hinted with ``chosen``, for no longer than phase 1 took.
+
+    Updates ``chosen`` in place when CP-SAT finds a plan; the constraints already added
+    keep every earlier level at least as good.
     """
-    best = round(solver.objective_value)
-    budget = min(deadline - time.perf_counter(), max(MIN_POLISH_S, phases[-1].seconds))
+    budget = min(deadline - time.perf_counter(), max(MIN_POLISH_S, phases[0].seconds))
     if budget <= 0.01:
         return
-    lm.model.add(lm.primary >= best)
-    lm.model.minimize(lm.polish)
     hint(lm, chosen)
-    polisher = make_solver(budget, workers, seed, log)
+    solver = make_solver(budget, workers, seed, log)
     t = time.perf_counter()
-    status = polisher.solve(lm.model)
-    phases.append(phase("travel+load", polisher, status, time.perf_counter() - t))
+    status = solver.solve(lm.model)
+    phases.append(phase(name, solver, status, time.perf_counter() - t))
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         chosen.clear()
-        chosen.update(extract(lm, polisher))
+        chosen.update(extract(lm, solver))
 
 
 def to_plan(
@@ -252,7 +351,7 @@ def to_plan(
         assignments.append(
             Assignment(need=need.id, volunteer=vol, slots=[inst.slots[s] for s in sorted(slots)])
         )
-    served = {(int(pairs.vol[p]), int(inst.need_ben[n])) for n, (p, _) in chosen.items()}
+    served = served_pairs(inst, pairs, chosen)
     continuity = sum(1 for pair in inst.previous if pair in served)
     return Plan(
         format=1,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from ortools.sat.python import cp_model
 
 from matcher.eligibility import Pairs
@@ -12,8 +14,10 @@ class Vars:
     """Decision literals over the eligible pairs.
 
     * ``x[p]``: pair ``p`` is chosen (its volunteer takes its need);
-    * ``at(p, s)``: pair ``p`` holds a session in slot ``s`` (``x[p]`` itself when the
-      pair has exactly ``sessions`` usable slots, so no choice is left);
+    * ``at(p, s)``: pair ``p`` holds a session in slot ``s``, created on demand (``x[p]``
+      itself when the pair has exactly ``sessions`` usable slots, so no choice is left);
+      only volunteers that :mod:`matcher.rules.one_session_per_slot` models slot by slot
+      have them;
     * ``serves(v, b)``: volunteer ``v`` serves beneficiary ``b`` (created on demand).
     """
 
@@ -24,13 +28,10 @@ class Vars:
         self.x: list[cp_model.IntVar] = [model.new_bool_var(f"x{p}") for p in range(len(pairs))]
         self._at: dict[tuple[int, int], cp_model.IntVar] = {}
         self._serves: dict[tuple[int, int], cp_model.IntVar] = {}
-        for p, slots in enumerate(pairs.slots):
-            if len(slots) == inst.need_sessions[pairs.need[p]]:
-                for s in slots:
-                    self._at[(p, s)] = self.x[p]
-            else:
-                for s in slots:
-                    self._at[(p, s)] = model.new_bool_var(f"y{p}_{s}")
+        self.explicit_slots: set[int] = set()
+        """Volunteers whose sessions have slot literals (the others' are matched after solving)."""
+        self.derived: list[tuple[cp_model.IntVar, Callable[[set[int]], int]]] = []
+        """Auxiliary variables with the value each takes given the set of chosen pairs."""
 
     def assigned(self, v: int, n: int) -> cp_model.IntVar | None:
         """Literal "volunteer ``v`` takes need ``n``", or None when the pair is ineligible."""
@@ -39,7 +40,18 @@ class Vars:
 
     def at(self, p: int, s: int) -> cp_model.IntVar:
         """Literal "pair ``p`` holds a session in slot ``s``" (``s`` must be usable)."""
-        return self._at[(p, s)]
+        lit = self._at.get((p, s))
+        if lit is None:
+            if len(self.pairs.slots[p]) == self.inst.need_sessions[self.pairs.need[p]]:
+                lit = self.x[p]
+            else:
+                lit = self.model.new_bool_var(f"y{p}_{s}")
+            self._at[(p, s)] = lit
+        return lit
+
+    def slot_literals(self) -> dict[tuple[int, int], cp_model.IntVar]:
+        """Every slot literal created so far, by (pair, slot)."""
+        return self._at
 
     def serves(self, v: int, b: int) -> cp_model.IntVar:
         """Literal "volunteer ``v`` serves beneficiary ``b``", created on first use.
@@ -51,4 +63,13 @@ class Vars:
         if lit is None:
             lit = self.model.new_bool_var(f"s{v}_{b}")
             self._serves[(v, b)] = lit
+            pairs = self.pairs.by_vol_ben.get((v, b), [])
+            self.derive(lit, lambda on: int(any(p in on for p in pairs)))
         return lit
+
+    def derive(self, var: cp_model.IntVar, value: Callable[[set[int]], int]) -> None:
+        """Register an auxiliary variable and how to compute it from the chosen pairs.
+
+        This is what lets :func:`matcher.solve.hint` hand CP-SAT a *complete* hint.
+        """
+        self.derived.append((var, value))

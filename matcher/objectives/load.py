@@ -7,9 +7,15 @@ piecewise-linear stand-in for "spread the load" that CP-SAT handles cheaply.
 
 from __future__ import annotations
 
+from functools import partial
+
 from ortools.sat.python import cp_model
 
 from matcher.variables import Vars
+
+
+def _excess(load_of: dict[int, int], half: int, on: set[int]) -> int:
+    return max(0, sum(load for p, load in load_of.items() if p in on) - half)
 
 
 def expr(v: Vars) -> cp_model.LinearExpr:
@@ -26,5 +32,6 @@ def expr(v: Vars) -> cp_model.LinearExpr:
             continue  # this volunteer can never pass half their hours
         excess = v.model.new_int_var(0, top, f"excess{vol}")
         v.model.add(excess >= sum(load * v.x[p] for load, p in zip(loads, pairs, strict=True)) - half)
+        v.derive(excess, partial(_excess, dict(zip(pairs, loads, strict=True)), half))
         terms.append(excess)
     return cp_model.LinearExpr.sum(terms)

@@ -1,13 +1,22 @@
-"""Rule 4: a volunteer serves at most one session in any one slot.
+"""Rules 1 (distinct slots, ``sessions`` of them) and 4 (one session per slot).
 
-Rule 3 (availability) needs no constraint: slot literals exist only for slots the
-volunteer is free in.
+Rule 3 (availability) needs no constraint: only the volunteer's free slots are usable.
+Each volunteer is modelled one of two ways:
+
+* with few usable slots (the usual case): Hall cuts over the pair literals alone
+  (:func:`matcher.slotting.hall_cuts`), the slots chosen after solving by matching;
+* otherwise: a literal per (pair, slot), ``sessions`` of them per chosen pair and at most
+  one per slot.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from typing import TYPE_CHECKING
+
+import numpy as np
+
+from matcher.slotting import MAX_HALL_SLOTS, hall_cuts
 
 if TYPE_CHECKING:
     from ortools.sat.python import cp_model
@@ -16,12 +25,41 @@ if TYPE_CHECKING:
 
 
 def add(v: Vars) -> None:
-    """At most one session literal per (volunteer, slot)."""
-    for pairs in v.pairs.by_vol:
-        by_slot: defaultdict[int, list[cp_model.IntVar]] = defaultdict(list)
-        for p in pairs:
-            for s in v.pairs.slots[p]:
-                by_slot[s].append(v.at(p, s))
-        for lits in by_slot.values():
-            if len(lits) > 1:
-                v.model.add_at_most_one(lits)
+    """Make every volunteer's chosen sessions fit their slots."""
+    for vol, pairs in enumerate(v.pairs.by_vol):
+        if not pairs:
+            continue
+        local = sorted({s for p in pairs for s in v.pairs.slots[p]})
+        if len(local) <= MAX_HALL_SLOTS:
+            add_hall(v, pairs, local)
+        else:
+            v.explicit_slots.add(vol)
+            add_explicit(v, pairs)
+
+
+def add_hall(v: Vars, pairs: list[int], local: list[int]) -> None:
+    """Hall cuts for one volunteer's pairs over their ``local`` slots."""
+    bit = {s: 1 << i for i, s in enumerate(local)}
+    usable = np.array([sum(bit[s] for s in v.pairs.slots[p]) for p in pairs], dtype=np.int64)
+    sessions = v.inst.need_sessions[v.pairs.need[pairs]]
+    for coef, size in hall_cuts(sessions, usable, len(local)):
+        terms = [(int(c), v.x[p]) for c, p in zip(coef, pairs, strict=True) if c]
+        if len(terms) == 1:
+            continue  # a single pair always fits its own usable slots (static filter)
+        v.model.add(sum(c * x for c, x in terms) <= size)
+
+
+def add_explicit(v: Vars, pairs: list[int]) -> None:
+    """Slot literals for one volunteer's pairs."""
+    by_slot: defaultdict[int, list[cp_model.IntVar]] = defaultdict(list)
+    for p in pairs:
+        slots = v.pairs.slots[p]
+        lits = [v.at(p, s) for s in slots]
+        sessions = int(v.inst.need_sessions[v.pairs.need[p]])
+        if len(slots) > sessions:
+            v.model.add(sum(lits) == sessions * v.x[p])
+        for s, lit in zip(slots, lits, strict=True):
+            by_slot[s].append(lit)
+    for lits in by_slot.values():
+        if len(lits) > 1:
+            v.model.add_at_most_one(lits)

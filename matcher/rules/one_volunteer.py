@@ -1,7 +1,8 @@
 """Rule 1: a need goes to at most one volunteer, for exactly ``sessions`` distinct slots.
 
-Slots are restricted to the pair's usable slots (windows x availability) when the
-slot literals are created, so "all in its windows" holds by construction.
+The slot half of the rule lives with rule 4 in :mod:`matcher.rules.one_session_per_slot`,
+which places sessions in slots; slots are drawn from the pair's usable slots (windows x
+availability), so "all in its windows" holds by construction.
 """
 
 from __future__ import annotations
@@ -13,15 +14,7 @@ if TYPE_CHECKING:
 
 
 def add(v: Vars) -> None:
-    """At most one pair per need; a chosen pair takes exactly ``sessions`` of its slots."""
+    """At most one chosen pair per need."""
     for pairs in v.pairs.by_need:
         if len(pairs) > 1:
             v.model.add_at_most_one(v.x[p] for p in pairs)
-    for p, slots in enumerate(v.pairs.slots):
-        sessions = int(v.inst.need_sessions[v.pairs.need[p]])
-        if len(slots) == sessions:
-            continue  # slot literals are x itself
-        lits = [v.at(p, s) for s in slots]
-        v.model.add(sum(lits) == sessions * v.x[p])
-        for lit in lits:
-            v.model.add_implication(lit, v.x[p])
