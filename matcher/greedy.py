@@ -10,6 +10,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from matcher.clock import Deadline
 from matcher.eligibility import Pairs
 from matcher.instance import Instance
 
@@ -50,7 +51,9 @@ class Occupancy:
         self.bens[v][ben] = self.bens[v].get(ben, 0) + 1
 
 
-def fill(inst: Instance, pairs: Pairs, chosen: Chosen | None = None) -> Chosen:
+def fill(
+    inst: Instance, pairs: Pairs, chosen: Chosen | None = None, deadline: Deadline | None = None
+) -> Chosen:
     """Extend a valid partial plan greedily; returns a new mapping, ``chosen`` untouched.
 
     Needs go in order of priority (coverage per hour of volunteer time), then fewest
@@ -63,6 +66,8 @@ def fill(inst: Instance, pairs: Pairs, chosen: Chosen | None = None) -> Chosen:
         The compiled problem and its eligible pairs.
     chosen
         Assignments to keep, e.g. a solver's plan cut short by the time limit.
+    deadline
+        Stop adding needs once it passes (what was added so far is kept: still valid).
 
     Returns
     -------
@@ -83,7 +88,10 @@ def fill(inst: Instance, pairs: Pairs, chosen: Chosen | None = None) -> Chosen:
             -int(inst.need_load[n]),
         )
     )
-    for n in open_needs:
+    clock = deadline or Deadline.never()
+    for i, n in enumerate(open_needs):
+        if i % 64 == 0 and clock.remaining() < 0:
+            break
         ben = int(inst.need_ben[n])
         ranked = sorted(
             pairs.by_need[n],

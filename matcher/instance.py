@@ -14,6 +14,7 @@ from fractions import Fraction
 import numpy as np
 import numpy.typing as npt
 
+from matcher.errors import InputError
 from matcher.schema import CERTIFICATION_KINDS, Problem
 
 BoolArray = npt.NDArray[np.bool_]
@@ -26,8 +27,12 @@ GENDER_CODES: dict[str | None, int] = {None: 0, "f": 1, "m": 2}
 MAX_SCALE = 10**6
 
 
+#: Hours whose decimal needs a denominator above this are read to the nearest second.
+MAX_DECIMAL_DENOMINATOR = 10**4
+
+
 def exact(value: float) -> Fraction:
-    """Exact value of a JSON number: the decimal it was written as (``0.1`` is 1/10).
+    """Exact value of a JSON number of hours.
 
     Parameters
     ----------
@@ -37,9 +42,15 @@ def exact(value: float) -> Fraction:
     Returns
     -------
     Fraction
-        ``Fraction(repr(value))``; Python's repr is the shortest decimal that round-trips.
+        The decimal it was written as (``0.1`` is 1/10, via Python's shortest round-trip
+        repr); a decimal with more than four places, such as ``0.3333333333333333`` for a
+        20-minute session, is read as the nearest fraction with a denominator of at most
+        3600 (one second), i.e. 1/3: the hours meant, not the float's rounding noise.
     """
-    return Fraction(repr(float(value)))
+    q = Fraction(repr(float(value)))
+    if q.denominator > MAX_DECIMAL_DENOMINATOR:
+        q = q.limit_denominator(3600)
+    return q
 
 
 @dataclass
@@ -131,11 +142,16 @@ class Instance:
         hours = [exact(n.hours) for n in problem.needs]
         caps = [exact(v.max_hours) for v in problem.volunteers]
         scale = 1
-        for q in (*hours, *caps):
+        fields = [f"needs[{i}].hours" for i in range(len(hours))]
+        fields += [f"volunteers[{i}].max_hours" for i in range(len(caps))]
+        for name, q in zip(fields, (*hours, *caps), strict=True):
             scale = math.lcm(scale, q.denominator)
-        if scale > MAX_SCALE:
-            # Only reachable with hours written to more than six decimals.
-            raise ValueError(f"hours need a common denominator of {scale}; at most {MAX_SCALE} is supported")
+            if scale > MAX_SCALE:
+                # Only reachable by mixing many unrelated fractions of an hour.
+                raise InputError(
+                    f"{name}: {float(q)} h cannot be combined exactly with the other hours "
+                    f"(common denominator above {MAX_SCALE})"
+                )
 
         vols = problem.volunteers
         n_v = len(vols)

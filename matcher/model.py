@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
 
+from matcher.clock import Deadline
 from matcher.eligibility import Pairs
 from matcher.instance import Instance
 from matcher.objectives import continuity, coverage, load, travel
@@ -52,7 +53,7 @@ class LinliModel:
         return self.vars.inst.scale * travel.expr(self.vars) + LOAD_WEIGHT * load.expr(self.vars)
 
 
-def build(inst: Instance, pairs: Pairs) -> LinliModel:
+def build(inst: Instance, pairs: Pairs, deadline: Deadline | None = None) -> LinliModel:
     """Build the CP-SAT model over the eligible pairs.
 
     Parameters
@@ -61,6 +62,8 @@ def build(inst: Instance, pairs: Pairs) -> LinliModel:
         The compiled problem.
     pairs
         Its eligible pairs (rules 2, 3, 7, 8, 9 and the static parts of 1, 5, 6 already applied).
+    deadline
+        When building must stop; :class:`~matcher.clock.OutOfTimeError` is raised past it.
 
     Returns
     -------
@@ -68,7 +71,7 @@ def build(inst: Instance, pairs: Pairs) -> LinliModel:
         The model, maximising ``primary``.
     """
     model = cp_model.CpModel()
-    v = Vars(model, inst, pairs)
+    v = Vars(model, inst, pairs, deadline)
 
     # hard
     one_volunteer.add(v)  # rule 1

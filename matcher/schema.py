@@ -328,7 +328,8 @@ class Problem(BaseModel):
         beneficiaries = {b.id for b in self.beneficiaries}
         for i, b in enumerate(self.beneficiaries):
             path = f"beneficiaries[{i}]"
-            check_members([b.district], districts, path + ".district", "district")
+            if b.district not in districts:
+                raise reference_error(path + ".district", f"unknown district '{b.district}'")
             check_members(b.excluded_volunteers, volunteers, path + ".excluded_volunteers", "volunteer")
         for i, n in enumerate(self.needs):
             check_need_references(n, f"needs[{i}]", beneficiaries, slots)

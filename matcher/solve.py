@@ -24,6 +24,7 @@ from fractions import Fraction
 from ortools.sat.python import cp_model
 
 from matcher import greedy
+from matcher.clock import Deadline, OutOfTimeError
 from matcher.eligibility import Pairs, build_pairs, static_reasons
 from matcher.instance import Instance
 from matcher.model import LinliModel, build
@@ -111,12 +112,18 @@ def solve(
     deadline = start + limit
 
     inst = Instance.from_problem(problem)
+    # The eligibility pass always completes: without it no plan can be explained.
     pairs = build_pairs(inst)
-    chosen = greedy.fill(inst, pairs)
+    chosen = greedy.fill(inst, pairs, deadline=Deadline(deadline))
     reachable = sum(int(inst.need_value[n]) for n in range(inst.n_needs) if pairs.by_need[n])
     bound_units = reachable
     phases: list[Phase] = []
-    lm = build(inst, pairs) if len(pairs) else None
+    lm = None
+    if len(pairs):
+        try:
+            lm = build(inst, pairs, Deadline(deadline))
+        except OutOfTimeError:
+            lm = None  # out of time while building: the greedy plan stands
     build_seconds = time.perf_counter() - start
 
     proved_coverage = False
@@ -128,26 +135,28 @@ def solve(
         status = solver.solve(lm.model, watch)
         phases.append(phase("coverage+continuity", solver, status, time.perf_counter() - t))
         if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            chosen = extract(lm, solver)
-        # The bound is valid whatever the status; floor() may only loosen it.
-        bound_units = min(bound_units, watch.coverage_bound())
-        proved_coverage = status in (cp_model.OPTIMAL, cp_model.FEASIBLE) and (
-            watch.coverage_of(solver.objective_value) >= bound_units
-        )
+            found = extract(lm, solver)
+            # CP-SAT may stop on a plan worse than its own hint; keep the better one.
+            if primary_value(lm, found) >= primary_value(lm, chosen):
+                chosen = found
+        proved = watch.coverage_bound(status)
+        if proved is not None:
+            bound_units = min(bound_units, proved)
+        proved_coverage = coverage_units(inst, chosen) >= bound_units
         if proved_coverage:
             if status != cp_model.OPTIMAL and lm.continuity_max:
-                keep_continuity(lm, chosen, solver, deadline, phases, workers, seed, log)
+                keep_continuity(lm, chosen, deadline, phases, workers, seed, log)
             polish(lm, chosen, deadline, phases, workers, seed, log)
     if not proved_coverage:
-        chosen = greedy.fill(inst, pairs, chosen)
+        chosen = greedy.fill(inst, pairs, chosen, deadline=Deadline(max(deadline, time.perf_counter() + 0.2)))
 
-    coverage_units = sum(int(inst.need_value[n]) for n in chosen)
-    bound_units = max(bound_units, coverage_units)  # equal only if CP-SAT proved it
-    plan = to_plan(inst, pairs, chosen, coverage_units, bound_units, time.perf_counter() - start)
+    covered = coverage_units(inst, chosen)
+    bound_units = max(bound_units, covered)  # equal only if CP-SAT proved it
+    plan = to_plan(inst, pairs, chosen, covered, bound_units, time.perf_counter() - start)
     return SolveResult(
         plan=plan,
         status=plan.status,
-        coverage=inst.coverage(coverage_units),
+        coverage=inst.coverage(covered),
         coverage_bound=inst.coverage(bound_units),
         continuity=plan.objective.continuity,
         build_seconds=build_seconds,
@@ -177,9 +186,18 @@ class CoverageProof(cp_model.CpSolverSolutionCallback):
         """Coverage units of a primary objective value."""
         return round(objective) // self._weight
 
-    def coverage_bound(self) -> int:
-        """Proved bound on coverage units (floor may only loosen the solver's bound)."""
-        bound = min(self._bound, self._solver.best_objective_bound)
+    def coverage_bound(self, status: cp_model.CpSolverStatus) -> int | None:
+        """Proved bound on coverage units, or None when the run proved none.
+
+        A run that ends UNKNOWN (no plan found, e.g. still in presolve) reports a bound
+        of 0 that means nothing; only bounds from a run with a plan, or announced
+        through the bound callback, are used.  ``floor`` may only loosen a bound.
+        """
+        bound = self._bound
+        if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            bound = min(bound, self._solver.best_objective_bound)
+        if math.isinf(bound):
+            return None
         return math.floor(bound + 1e-6) // self._weight
 
     def on_solution_callback(self) -> None:
@@ -263,7 +281,6 @@ def extract(lm: LinliModel, solver: cp_model.CpSolver) -> greedy.Chosen:
 def keep_continuity(
     lm: LinliModel,
     chosen: greedy.Chosen,
-    solver: cp_model.CpSolver,
     deadline: float,
     phases: list[Phase],
     workers: int | None,
@@ -271,8 +288,7 @@ def keep_continuity(
     log: bool,
 ) -> None:
     """Level 2 on its own: coverage fixed at its proved optimum, maximise continuity."""
-    coverage = round(solver.objective_value) // (lm.continuity_max + 1)
-    lm.model.add(lm.coverage >= coverage)
+    lm.model.add(lm.coverage >= coverage_units(lm.vars.inst, chosen))
     lm.model.maximize(lm.continuity)
     follow_up("continuity", lm, chosen, deadline, phases, workers, seed, log)
 
@@ -287,12 +303,26 @@ def polish(
     log: bool,
 ) -> None:
     """Level 3: keep the levels 1-2 values reached, minimise travel and load spread."""
-    value = sum(int(lm.vars.inst.need_value[n]) for n in chosen)
-    kept = len(set(lm.vars.inst.previous) & served_pairs(lm.vars.inst, lm.vars.pairs, chosen))
-    lm.model.add(lm.coverage >= value)
-    lm.model.add(lm.continuity >= kept)
+    lm.model.add(lm.coverage >= coverage_units(lm.vars.inst, chosen))
+    lm.model.add(lm.continuity >= continuity_of(lm.vars.inst, lm.vars.pairs, chosen))
     lm.model.minimize(lm.polish())
     follow_up("travel+load", lm, chosen, deadline, phases, workers, seed, log)
+
+
+def coverage_units(inst: Instance, chosen: greedy.Chosen) -> int:
+    """Scaled coverage of a set of assignments."""
+    return sum(int(inst.need_value[n]) for n in chosen)
+
+
+def continuity_of(inst: Instance, pairs: Pairs, chosen: greedy.Chosen) -> int:
+    """Previous pairs served again by a set of assignments."""
+    return len(set(inst.previous) & served_pairs(inst, pairs, chosen))
+
+
+def primary_value(lm: LinliModel, chosen: greedy.Chosen) -> int:
+    """Levels 1-2 as one number, ``(K + 1) x coverage + continuity``."""
+    inst, pairs = lm.vars.inst, lm.vars.pairs
+    return (lm.continuity_max + 1) * coverage_units(inst, chosen) + continuity_of(inst, pairs, chosen)
 
 
 def served_pairs(inst: Instance, pairs: Pairs, chosen: greedy.Chosen) -> set[tuple[int, int]]:
@@ -351,8 +381,7 @@ def to_plan(
         assignments.append(
             Assignment(need=need.id, volunteer=vol, slots=[inst.slots[s] for s in sorted(slots)])
         )
-    served = served_pairs(inst, pairs, chosen)
-    continuity = sum(1 for pair in inst.previous if pair in served)
+    continuity = continuity_of(inst, pairs, chosen)
     return Plan(
         format=1,
         status="optimal" if coverage_units == bound_units else "feasible",

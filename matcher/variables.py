@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from ortools.sat.python import cp_model
 
+from matcher.clock import Deadline
 from matcher.eligibility import Pairs
 from matcher.instance import Instance
 
@@ -21,8 +22,12 @@ class Vars:
     * ``serves(v, b)``: volunteer ``v`` serves beneficiary ``b`` (created on demand).
     """
 
-    def __init__(self, model: cp_model.CpModel, inst: Instance, pairs: Pairs) -> None:
+    def __init__(
+        self, model: cp_model.CpModel, inst: Instance, pairs: Pairs, deadline: Deadline | None = None
+    ) -> None:
         self.model = model
+        self.deadline = deadline or Deadline.never()
+        """Rules call ``deadline.check()`` as they go, so building never outlives the time limit."""
         self.inst = inst
         self.pairs = pairs
         self.x: list[cp_model.IntVar] = [model.new_bool_var(f"x{p}") for p in range(len(pairs))]

@@ -27,6 +27,7 @@ def add(v: Vars) -> None:
     """
     inst = v.inst
     for vol, bens in enumerate(v.pairs.bens_by_vol):
+        v.deadline.check()
         if len(bens) <= inst.vol_max_ben[vol]:
             continue
         for ben in bens:

@@ -23,6 +23,7 @@ def add(v: Vars) -> None:
     """Cap each volunteer's scaled hours; skipped when all their candidate needs fit together."""
     inst = v.inst
     for vol, pairs in enumerate(v.pairs.by_vol):
+        v.deadline.check()
         if not pairs:
             continue
         loads = [int(inst.need_load[v.pairs.need[p]]) for p in pairs]

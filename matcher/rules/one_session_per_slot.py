@@ -15,38 +15,45 @@ from collections import defaultdict
 from typing import TYPE_CHECKING
 
 import numpy as np
+from ortools.sat.python import cp_model
 
+from matcher.instance import IntArray
 from matcher.slotting import MAX_HALL_SLOTS, hall_cuts
 
 if TYPE_CHECKING:
-    from ortools.sat.python import cp_model
-
     from matcher.variables import Vars
+
+MAX_CUTS_PER_SLOT = 4
+"""Beyond this many cuts per local slot, slot literals make the smaller model."""
 
 
 def add(v: Vars) -> None:
     """Make every volunteer's chosen sessions fit their slots."""
     for vol, pairs in enumerate(v.pairs.by_vol):
+        v.deadline.check()
         if not pairs:
             continue
         local = sorted({s for p in pairs for s in v.pairs.slots[p]})
+        cuts = None
         if len(local) <= MAX_HALL_SLOTS:
-            add_hall(v, pairs, local)
+            bit = {s: 1 << i for i, s in enumerate(local)}
+            usable = np.array([sum(bit[s] for s in v.pairs.slots[p]) for p in pairs], dtype=np.int64)
+            cuts = hall_cuts(v.inst.need_sessions[v.pairs.need[pairs]], usable, len(local))
+        if cuts is not None and len(cuts) <= MAX_CUTS_PER_SLOT * len(local):
+            add_hall(v, pairs, cuts)
         else:
             v.explicit_slots.add(vol)
             add_explicit(v, pairs)
 
 
-def add_hall(v: Vars, pairs: list[int], local: list[int]) -> None:
-    """Hall cuts for one volunteer's pairs over their ``local`` slots."""
-    bit = {s: 1 << i for i, s in enumerate(local)}
-    usable = np.array([sum(bit[s] for s in v.pairs.slots[p]) for p in pairs], dtype=np.int64)
-    sessions = v.inst.need_sessions[v.pairs.need[pairs]]
-    for coef, size in hall_cuts(sessions, usable, len(local)):
-        terms = [(int(c), v.x[p]) for c, p in zip(coef, pairs, strict=True) if c]
-        if len(terms) == 1:
+def add_hall(v: Vars, pairs: list[int], cuts: list[tuple[IntArray, int]]) -> None:
+    """Post one volunteer's Hall cuts over the literals of their ``pairs``."""
+    for coef, size in cuts:
+        on = np.flatnonzero(coef)
+        if len(on) <= 1:
             continue  # a single pair always fits its own usable slots (static filter)
-        v.model.add(sum(c * x for c, x in terms) <= size)
+        lits = [v.x[pairs[i]] for i in on]
+        v.model.add(cp_model.LinearExpr.weighted_sum(lits, coef[on].tolist()) <= size)
 
 
 def add_explicit(v: Vars, pairs: list[int]) -> None:

@@ -1,0 +1,36 @@
+"""Fixtures shared by the solver tests (builders themselves live in ``helpers.py``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from helpers import EXAMPLE_PROBLEM, Doc, load_example_doc, to_problem
+from helpers import make_problem as _make_problem
+
+from matcher.schema import Problem
+
+
+@pytest.fixture
+def example_doc() -> Doc:
+    """The shared example problem (``shared/spec/example-problem.json``) as a fresh dict."""
+    if not EXAMPLE_PROBLEM.is_file():
+        pytest.skip(f"example problem not found at {EXAMPLE_PROBLEM} (shared/ must sit beside the repo)")
+    return load_example_doc()
+
+
+@pytest.fixture
+def example_problem(example_doc: Doc) -> Problem:
+    """The shared example problem, validated."""
+    return to_problem(example_doc)
+
+
+@pytest.fixture
+def make_problem() -> Callable[..., Doc]:
+    """Builder of tiny problem dicts: ``make_problem(volunteers=[...], reach="same", ...)``."""
+
+    def build(**overrides: Any) -> Doc:
+        return _make_problem(**overrides)
+
+    return build

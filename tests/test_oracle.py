@@ -1,0 +1,373 @@
+"""Exact oracles, independent of the engine's model, against the solver's optimum.
+
+* a brute-force search over every plan of tiny problems (<= 4 volunteers, <= 6 needs), which
+  also gives the lexicographic second level (most ``previous`` pairs kept among the
+  coverage-optimal plans);
+* a MIP written from FORMAT.md and solved with ``scipy.optimize.milp`` (HiGHS) for small
+  problems (<= 15 volunteers, <= 25 needs), in two stages: coverage, then continuity.
+
+Both oracles share only the schema and the rule helpers of ``helpers.py`` (written from the
+spec) with the engine; each oracle's own witness plan is checked by ``validate_plan`` too, so a
+too-permissive oracle cannot pass unnoticed.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import random
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import numpy as np
+import pytest
+from helpers import (
+    exact,
+    random_problem,
+    solve_and_check,
+    statically_eligible,
+    usable_slots,
+    value_of,
+)
+from scipy.optimize import Bounds, LinearConstraint, milp
+from scipy.sparse import coo_matrix
+
+from matcher.schema import Assignment, Objective, Plan, Problem, Unmet
+from matcher.validate import validate_plan
+
+BRUTE_FORCE_SEEDS = range(40)
+MIP_SEEDS = range(20)
+
+
+@dataclass
+class Optimum:
+    """The lexicographic optimum (coverage, continuity) and a plan reaching it."""
+
+    coverage: Fraction
+    continuity: int
+    assignments: list[Assignment] = field(default_factory=list)
+
+
+def witness_plan(problem: Problem, opt: Optimum) -> Plan:
+    """The oracle's plan in exchange format (unmet needs get a placeholder reason)."""
+    taken = {a.need for a in opt.assignments}
+    return Plan(
+        format=1,
+        status="optimal",
+        assignments=opt.assignments,
+        unmet=[Unmet(need=n.id, reasons=["capacity_taken"]) for n in problem.needs if n.id not in taken],
+        objective=Objective(
+            coverage=float(opt.coverage),
+            coverage_bound=float(opt.coverage),
+            continuity=opt.continuity,
+        ),
+        solve_seconds=0.0,
+    )
+
+
+# ---------------------------------------------------------------------------- brute force
+
+
+def brute_force(problem: Problem) -> Optimum:
+    """Enumerate every plan (each need unassigned, or any eligible volunteer in any slot set).
+
+    Rules 2, 3, 7, 8, 9 filter the pairs; rule 1 is the choice of exactly ``sessions`` distinct
+    usable slots; rules 4, 5 and 6 are checked incrementally.  Branches that cannot beat the best
+    (coverage, continuity) found are cut.
+    """
+    vols = problem.volunteers
+    ben_of = {n.id: n.beneficiary for n in problem.needs}
+    previous = {(p.volunteer, p.beneficiary) for p in problem.previous}
+    order = sorted(problem.needs, key=lambda n: -value_of(problem, n))
+    options: list[list[tuple[int, list[tuple[str, ...]]]]] = []
+    for n in order:
+        opts = []
+        for vi, v in enumerate(vols):
+            if statically_eligible(problem, v, n):
+                opts.append((vi, list(itertools.combinations(usable_slots(problem, v, n), n.sessions))))
+        options.append(opts)
+    values = [value_of(problem, n) if options[i] else Fraction(0) for i, n in enumerate(order)]
+    rest = [sum(values[i:], Fraction(0)) for i in range(len(order) + 1)]
+    cap = [exact(v.max_hours) for v in vols]
+
+    busy: list[set[str]] = [set() for _ in vols]
+    hours = [Fraction(0)] * len(vols)
+    served: list[dict[str, int]] = [{} for _ in vols]
+    chosen: list[Assignment] = []
+    best = Optimum(Fraction(-1), -1)
+
+    def continuity() -> int:
+        return sum(1 for vi, v in enumerate(vols) for b in served[vi] if (v.id, b) in previous)
+
+    def dfs(i: int, cov: Fraction) -> None:
+        nonlocal best
+        if (cov + rest[i], len(previous)) <= (best.coverage, best.continuity):
+            return
+        if i == len(order):
+            cont = continuity()
+            if (cov, cont) > (best.coverage, best.continuity):
+                best = Optimum(cov, cont, list(chosen))
+            return
+        n = order[i]
+        load = exact(n.hours) * n.sessions
+        ben = ben_of[n.id]
+        for vi, combos in options[i]:
+            v = vols[vi]
+            if hours[vi] + load > cap[vi]:
+                continue
+            if ben not in served[vi] and len(served[vi]) >= v.max_beneficiaries:
+                continue
+            for combo in combos:
+                if busy[vi].intersection(combo):
+                    continue
+                busy[vi].update(combo)
+                hours[vi] += load
+                served[vi][ben] = served[vi].get(ben, 0) + 1
+                chosen.append(Assignment(need=n.id, volunteer=v.id, slots=list(combo)))
+                dfs(i + 1, cov + values[i])
+                chosen.pop()
+                served[vi][ben] -= 1
+                if not served[vi][ben]:
+                    del served[vi][ben]
+                hours[vi] -= load
+                busy[vi].difference_update(combo)
+        dfs(i + 1, cov)
+
+    dfs(0, Fraction(0))
+    return best
+
+
+def tiny_problem(seed: int) -> Problem:
+    """A random problem small enough to enumerate: 2-4 volunteers, 3-6 needs, 4-6 slots."""
+    rng = random.Random(seed)
+    return random_problem(
+        rng,
+        volunteers=rng.randint(2, 4),
+        needs=rng.randint(3, 6),
+        n_slots=rng.choice((None, 4, 5)),
+        max_sessions=3,
+    )
+
+
+@pytest.mark.parametrize("seed", BRUTE_FORCE_SEEDS)
+def test_solver_matches_brute_force(seed: int) -> None:
+    """On a tiny random problem the solver's coverage and continuity equal the exhaustive optimum."""
+    problem = tiny_problem(seed)
+    opt = brute_force(problem)
+    assert validate_plan(problem, witness_plan(problem, opt)) == []
+    result = solve_and_check(problem, time_limit=10)
+    assert result.status == "optimal"
+    assert result.coverage == opt.coverage
+    assert result.coverage_bound >= opt.coverage
+    assert result.continuity == opt.continuity
+
+
+def test_brute_force_instances_are_not_trivial() -> None:
+    """The tiny problems exercise the hard parts: binding capacity and previous pairs kept."""
+    binding = kept = 0
+    for seed in BRUTE_FORCE_SEEDS:
+        problem = tiny_problem(seed)
+        opt = brute_force(problem)
+        taken = {a.need for a in opt.assignments}
+        eligible = {
+            n.id for n in problem.needs if any(statically_eligible(problem, v, n) for v in problem.volunteers)
+        }
+        binding += bool(eligible - taken)
+        kept += opt.continuity > 0
+    assert binding >= 5, binding
+    assert kept >= 5, kept
+
+
+# ----------------------------------------------------------------------------------- MIP
+
+
+@dataclass
+class _Rows:
+    """A sparse constraint matrix built row by row."""
+
+    n_vars: int
+    rows: list[int] = field(default_factory=list)
+    cols: list[int] = field(default_factory=list)
+    data: list[float] = field(default_factory=list)
+    lower: list[float] = field(default_factory=list)
+    upper: list[float] = field(default_factory=list)
+
+    def add(self, terms: list[tuple[int, float]], lower: float, upper: float) -> None:
+        r = len(self.lower)
+        for c, a in terms:
+            self.rows.append(r)
+            self.cols.append(c)
+            self.data.append(a)
+        self.lower.append(lower)
+        self.upper.append(upper)
+
+    def constraint(self) -> LinearConstraint:
+        matrix = coo_matrix((self.data, (self.rows, self.cols)), shape=(len(self.lower), self.n_vars))
+        return LinearConstraint(matrix.tocsr(), self.lower, self.upper)
+
+
+def mip_optimum(problem: Problem) -> Optimum:
+    """Maximise coverage, then continuity at that coverage, with two HiGHS MIPs.
+
+    Variables: ``x[v,n]`` (volunteer v takes need n) for pairs passing rules 2, 3, 7, 8, 9 and
+    the single-need parts of 5 and 6; ``y[v,n,s]`` (a session of n by v in slot s) for usable
+    slots (rules 1, 3); ``z[v,b]`` (v serves b, rule 6); ``w[v,b]`` for previous pairs.
+    """
+    vols = problem.volunteers
+    pairs = [
+        (vi, ni)
+        for ni, n in enumerate(problem.needs)
+        for vi, v in enumerate(vols)
+        if statically_eligible(problem, v, n)
+    ]
+    n_x = len(pairs)
+    y_index: dict[tuple[int, str], int] = {}
+    y_of_pair: list[list[int]] = []
+    for p, (vi, ni) in enumerate(pairs):
+        ids = []
+        for s in usable_slots(problem, vols[vi], problem.needs[ni]):
+            y_index[(p, s)] = n_x + len(y_index)
+            ids.append(y_index[(p, s)])
+        y_of_pair.append(ids)
+    col = n_x + len(y_index)
+    z_index: dict[tuple[int, str], int] = {}
+    for vi, ni in pairs:
+        key = (vi, problem.needs[ni].beneficiary)
+        if key not in z_index:
+            z_index[key] = col
+            col += 1
+    vol_ids = {v.id: i for i, v in enumerate(vols)}
+    w_index: dict[tuple[int, str], int] = {}
+    for prev in problem.previous:
+        key = (vol_ids[prev.volunteer], prev.beneficiary)
+        if key in z_index and key not in w_index:
+            w_index[key] = col
+            col += 1
+    n_vars = col
+    if n_x == 0:
+        return Optimum(Fraction(0), 0)
+
+    scale = 1
+    for n in problem.needs:
+        scale = math.lcm(scale, exact(n.hours).denominator)
+    for v in vols:
+        scale = math.lcm(scale, exact(v.max_hours).denominator)
+    value = [int(value_of(problem, problem.needs[ni]) * scale) for _, ni in pairs]
+    load = [int(exact(problem.needs[ni].hours) * problem.needs[ni].sessions * scale) for _, ni in pairs]
+
+    by_need: dict[int, list[int]] = {}
+    by_vol: dict[int, list[int]] = {}
+    by_vol_ben: dict[tuple[int, str], list[int]] = {}
+    y_by_vol_slot: dict[tuple[int, str], list[int]] = {}
+    for p, (vi, ni) in enumerate(pairs):
+        by_need.setdefault(ni, []).append(p)
+        by_vol.setdefault(vi, []).append(p)
+        by_vol_ben.setdefault((vi, problem.needs[ni].beneficiary), []).append(p)
+    for (p, s), y in y_index.items():
+        y_by_vol_slot.setdefault((pairs[p][0], s), []).append(y)
+
+    rows = _Rows(n_vars)
+    for ps in by_need.values():  # rule 1: at most one volunteer
+        rows.add([(p, 1.0) for p in ps], -np.inf, 1)
+    for p, (_, ni) in enumerate(pairs):  # rule 1: exactly `sessions` slots when taken
+        sessions = problem.needs[ni].sessions
+        rows.add([(y, 1.0) for y in y_of_pair[p]] + [(p, -float(sessions))], 0, 0)
+    for ys in y_by_vol_slot.values():  # rule 4: one session per slot
+        if len(ys) > 1:
+            rows.add([(y, 1.0) for y in ys], -np.inf, 1)
+    for vi, mine in by_vol.items():  # rule 5: hours
+        rows.add([(p, float(load[p])) for p in mine], -np.inf, float(exact(vols[vi].max_hours) * scale))
+    for vi in by_vol:  # rule 6: distinct beneficiaries
+        zs = [z for (u, _), z in z_index.items() if u == vi]
+        rows.add([(z, 1.0) for z in zs], -np.inf, vols[vi].max_beneficiaries)
+    for (vi, b), ps in by_vol_ben.items():  # x <= z
+        for p in ps:
+            rows.add([(p, 1.0), (z_index[(vi, b)], -1.0)], -np.inf, 0)
+    for key, w in w_index.items():  # w <= sum of x of that volunteer with b's needs
+        rows.add([(w, 1.0), *[(p, -1.0) for p in by_vol_ben[key]]], -np.inf, 0)
+
+    integrality = np.ones(n_vars)
+    bounds = Bounds(np.zeros(n_vars), np.ones(n_vars))
+    options = {"mip_rel_gap": 0.0, "time_limit": 60.0}
+    c1 = np.zeros(n_vars)
+    c1[:n_x] = -np.array(value, dtype=float)
+    first = milp(c1, constraints=[rows.constraint()], integrality=integrality, bounds=bounds, options=options)
+    assert first.status == 0, first.message
+    best_units = round(-first.fun)
+
+    rows.add([(p, float(value[p])) for p in range(n_x)], best_units - 0.5, np.inf)
+    c2 = np.zeros(n_vars)
+    for w in w_index.values():
+        c2[w] = -1.0
+    second = milp(
+        c2, constraints=[rows.constraint()], integrality=integrality, bounds=bounds, options=options
+    )
+    assert second.status == 0, second.message
+    sol = np.round(second.x).astype(int)
+
+    assignments = []
+    for p, (vi, ni) in enumerate(pairs):
+        if sol[p]:
+            slots = [s for (q, s), y in y_index.items() if q == p and sol[y]]
+            assignments.append(Assignment(need=problem.needs[ni].id, volunteer=vols[vi].id, slots=slots))
+    coverage = Fraction(sum(value[p] for p in range(n_x) if sol[p]), scale)
+    assert coverage * scale == best_units
+    continuity = sum(int(sol[w]) for w in w_index.values())
+    return Optimum(coverage, continuity, assignments)
+
+
+def small_problem(seed: int) -> Problem:
+    """A random problem of up to 15 volunteers and 25 needs with capacity that binds."""
+    rng = random.Random(1000 + seed)
+    return random_problem(
+        rng,
+        volunteers=rng.randint(6, 15),
+        needs=rng.randint(12, 25),
+        beneficiaries=rng.randint(5, 12),
+        n_slots=rng.choice((None, 6, 8)),
+        max_sessions=3,
+    )
+
+
+@pytest.mark.parametrize("seed", MIP_SEEDS)
+def test_solver_matches_mip(seed: int) -> None:
+    """On a small random problem the solver's optimum equals the independent MIP's, both levels."""
+    problem = small_problem(seed)
+    opt = mip_optimum(problem)
+    assert validate_plan(problem, witness_plan(problem, opt)) == []
+    result = solve_and_check(problem, time_limit=20)
+    assert result.status == "optimal"
+    assert abs(float(result.coverage - opt.coverage)) <= 1e-6
+    assert result.coverage == opt.coverage
+    assert result.coverage_bound >= opt.coverage
+    assert result.continuity == opt.continuity
+
+
+def test_mip_agrees_with_brute_force() -> None:
+    """The two oracles agree with each other on the tiny problems."""
+    for seed in range(10):
+        problem = tiny_problem(seed)
+        bf, mip = brute_force(problem), mip_optimum(problem)
+        assert (bf.coverage, bf.continuity) == (mip.coverage, mip.continuity), seed
+
+
+def test_oracles_on_the_example(example_problem: Problem) -> None:
+    """Sanity: on the shared example both oracles give coverage 43 and continuity 1."""
+    bf, mip = brute_force(example_problem), mip_optimum(example_problem)
+    assert (bf.coverage, bf.continuity) == (Fraction(43), 1)
+    assert (mip.coverage, mip.continuity) == (Fraction(43), 1)
+
+
+def test_short_time_limits_never_overstate_optimality() -> None:
+    """Cut-short solves keep coverage_bound >= the MIP optimum and claim optimal only at it."""
+    problem = random_problem(random.Random(0), volunteers=40, needs=60, beneficiaries=35)
+    opt = mip_optimum(problem)
+    build = solve_and_check(problem, time_limit=10).build_seconds
+    # limits just past the model build, where CP-SAT is stopped before or soon after its first plan
+    for extra in (0.012, 0.02, 0.03, 0.05, 0.08):
+        for _ in range(2):
+            result = solve_and_check(problem, time_limit=build + extra)
+            assert result.coverage <= opt.coverage
+            assert result.coverage_bound >= opt.coverage, (extra, result.status, result.phases)
+            if result.status == "optimal":
+                assert result.coverage == opt.coverage, (extra, result.phases)
