@@ -117,7 +117,7 @@ def solve(
     chosen = greedy.fill(inst, pairs, deadline=Deadline(deadline))
     reachable = sum(int(inst.need_value[n]) for n in range(inst.n_needs) if pairs.by_need[n])
     bound_units = reachable
-    phases: list[Phase] = []
+    search = Search(deadline, workers, seed, log)
     lm = None
     if len(pairs):
         try:
@@ -129,11 +129,11 @@ def solve(
     proved_coverage = False
     if lm is not None and deadline - time.perf_counter() > 0.01:
         hint(lm, chosen)
-        solver = make_solver(deadline - time.perf_counter(), workers, seed, log)
+        solver = search.solver(deadline - time.perf_counter())
         watch = CoverageProof(solver, lm.continuity_max + 1)
         t = time.perf_counter()
         status = solver.solve(lm.model, watch)
-        phases.append(phase("coverage+continuity", solver, status, time.perf_counter() - t))
+        search.phases.append(phase("coverage+continuity", solver, status, time.perf_counter() - t))
         if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             found = extract(lm, solver)
             # CP-SAT may stop on a plan worse than its own hint; keep the better one.
@@ -145,8 +145,8 @@ def solve(
         proved_coverage = coverage_units(inst, chosen) >= bound_units
         if proved_coverage:
             if status != cp_model.OPTIMAL and lm.continuity_max:
-                keep_continuity(lm, chosen, deadline, phases, workers, seed, log)
-            polish(lm, chosen, deadline, phases, workers, seed, log)
+                keep_continuity(lm, chosen, search)
+            polish(lm, chosen, search)
     if not proved_coverage:
         chosen = greedy.fill(inst, pairs, chosen, deadline=Deadline(max(deadline, time.perf_counter() + 0.2)))
 
@@ -162,7 +162,7 @@ def solve(
         build_seconds=build_seconds,
         solve_seconds=plan.solve_seconds,
         pairs=len(pairs),
-        phases=phases,
+        phases=search.phases,
     )
 
 
@@ -278,35 +278,34 @@ def extract(lm: LinliModel, solver: cp_model.CpSolver) -> greedy.Chosen:
     return out
 
 
-def keep_continuity(
-    lm: LinliModel,
-    chosen: greedy.Chosen,
-    deadline: float,
-    phases: list[Phase],
-    workers: int | None,
-    seed: int,
-    log: bool,
-) -> None:
+@dataclass
+class Search:
+    """Settings shared by the CP-SAT phases of one :func:`solve` call, and their record."""
+
+    deadline: float
+    workers: int | None
+    seed: int
+    log: bool
+    phases: list[Phase] = field(default_factory=list)
+
+    def solver(self, seconds: float) -> cp_model.CpSolver:
+        """A solver for a phase of at most ``seconds``."""
+        return make_solver(seconds, self.workers, self.seed, self.log)
+
+
+def keep_continuity(lm: LinliModel, chosen: greedy.Chosen, search: Search) -> None:
     """Level 2 on its own: coverage fixed at its proved optimum, maximise continuity."""
     lm.model.add(lm.coverage >= coverage_units(lm.vars.inst, chosen))
     lm.model.maximize(lm.continuity)
-    follow_up("continuity", lm, chosen, deadline, phases, workers, seed, log)
+    follow_up("continuity", lm, chosen, search)
 
 
-def polish(
-    lm: LinliModel,
-    chosen: greedy.Chosen,
-    deadline: float,
-    phases: list[Phase],
-    workers: int | None,
-    seed: int,
-    log: bool,
-) -> None:
+def polish(lm: LinliModel, chosen: greedy.Chosen, search: Search) -> None:
     """Level 3: keep the levels 1-2 values reached, minimise travel and load spread."""
     lm.model.add(lm.coverage >= coverage_units(lm.vars.inst, chosen))
     lm.model.add(lm.continuity >= continuity_of(lm.vars.inst, lm.vars.pairs, chosen))
     lm.model.minimize(lm.polish())
-    follow_up("travel+load", lm, chosen, deadline, phases, workers, seed, log)
+    follow_up("travel+load", lm, chosen, search)
 
 
 def coverage_units(inst: Instance, chosen: greedy.Chosen) -> int:
@@ -330,29 +329,20 @@ def served_pairs(inst: Instance, pairs: Pairs, chosen: greedy.Chosen) -> set[tup
     return {(int(pairs.vol[p]), int(inst.need_ben[n])) for n, (p, _) in chosen.items()}
 
 
-def follow_up(
-    name: str,
-    lm: LinliModel,
-    chosen: greedy.Chosen,
-    deadline: float,
-    phases: list[Phase],
-    workers: int | None,
-    seed: int,
-    log: bool,
-) -> None:
+def follow_up(name: str, lm: LinliModel, chosen: greedy.Chosen, search: Search) -> None:
     """Run a later phase, hinted with ``chosen``, for no longer than phase 1 took.
 
     Updates ``chosen`` in place when CP-SAT finds a plan; the constraints already added
     keep every earlier level at least as good.
     """
-    budget = min(deadline - time.perf_counter(), max(MIN_POLISH_S, phases[0].seconds))
+    budget = min(search.deadline - time.perf_counter(), max(MIN_POLISH_S, search.phases[0].seconds))
     if budget <= 0.01:
         return
     hint(lm, chosen)
-    solver = make_solver(budget, workers, seed, log)
+    solver = search.solver(budget)
     t = time.perf_counter()
     status = solver.solve(lm.model)
-    phases.append(phase(name, solver, status, time.perf_counter() - t))
+    search.phases.append(phase(name, solver, status, time.perf_counter() - t))
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         chosen.clear()
         chosen.update(extract(lm, solver))
