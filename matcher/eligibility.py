@@ -60,6 +60,27 @@ class Pairs:
     def __len__(self) -> int:
         return len(self.vol)
 
+    @classmethod
+    def of(cls, inst: Instance, vol: IntArray, need: IntArray, slots: list[tuple[int, ...]]) -> Pairs:
+        """Index the pairs ``(vol[p], need[p])`` by need, volunteer and beneficiary."""
+        by_need: list[list[int]] = [[] for _ in range(inst.n_needs)]
+        by_vol: list[list[int]] = [[] for _ in range(inst.n_volunteers)]
+        by_vol_ben: defaultdict[tuple[int, int], list[int]] = defaultdict(list)
+        index: dict[tuple[int, int], int] = {}
+        for p, (v, n) in enumerate(zip(vol.tolist(), need.tolist(), strict=True)):
+            by_need[n].append(p)
+            by_vol[v].append(p)
+            by_vol_ben[(v, int(inst.need_ben[n]))].append(p)
+            index[(v, n)] = p
+        bens_by_vol: list[list[int]] = [[] for _ in range(inst.n_volunteers)]
+        for v, b in by_vol_ben:
+            bens_by_vol[v].append(b)
+        return cls(vol, need, slots, by_need, by_vol, dict(by_vol_ben), bens_by_vol, index)
+
+    def subset(self, inst: Instance, keep: IntArray) -> Pairs:
+        """The pairs ``keep`` (indexes into these pairs), renumbered from 0 in that order."""
+        return Pairs.of(inst, self.vol[keep], self.need[keep], [self.slots[p] for p in keep.tolist()])
+
 
 def build_pairs(inst: Instance) -> Pairs:
     """Apply every static rule and collect the surviving pairs.
@@ -96,20 +117,7 @@ def build_pairs(inst: Instance) -> Pairs:
         slots.extend(tuple(int(s) for s in np.flatnonzero(row)) for row in usable)
     vol = np.concatenate(vols) if vols else np.zeros(0, dtype=np.int64)
     need = np.concatenate(needs) if needs else np.zeros(0, dtype=np.int64)
-
-    by_need: list[list[int]] = [[] for _ in range(inst.n_needs)]
-    by_vol: list[list[int]] = [[] for _ in range(inst.n_volunteers)]
-    by_vol_ben: defaultdict[tuple[int, int], list[int]] = defaultdict(list)
-    index: dict[tuple[int, int], int] = {}
-    for p, (v, n) in enumerate(zip(vol.tolist(), need.tolist(), strict=True)):
-        by_need[n].append(p)
-        by_vol[v].append(p)
-        by_vol_ben[(v, int(inst.need_ben[n]))].append(p)
-        index[(v, n)] = p
-    bens_by_vol: list[list[int]] = [[] for _ in range(inst.n_volunteers)]
-    for v, b in by_vol_ben:
-        bens_by_vol[v].append(b)
-    return Pairs(vol, need, slots, by_need, by_vol, dict(by_vol_ben), bens_by_vol, index)
+    return Pairs.of(inst, vol, need, slots)
 
 
 def static_reasons(inst: Instance, n: int, candidates: skill_in_reach.Candidates | None = None) -> list[str]:

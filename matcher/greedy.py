@@ -6,30 +6,38 @@ It never breaks a hard rule: every pair it considers is eligible (see
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 import numpy as np
 
 from matcher.clock import Deadline
 from matcher.eligibility import Pairs
 from matcher.instance import Instance
+from matcher.slotting import match_slots
 
 Chosen = dict[int, tuple[int, tuple[int, ...]]]
 """need index -> (pair index, slot indexes)."""
 
 
 class Occupancy:
-    """What each volunteer has already given: slots, hours and beneficiaries."""
+    """What each volunteer has already taken on: needs, hours and beneficiaries.
+
+    Sessions are not pinned to slots when a need is taken: a new need fits if all the
+    volunteer's sessions can be re-placed together (:func:`matcher.slotting.match_slots`),
+    which packs far better than first-fit slots.
+    """
 
     def __init__(self, inst: Instance, pairs: Pairs) -> None:
         self.inst = inst
         self.pairs = pairs
-        self.busy = np.zeros((inst.n_volunteers, len(inst.slots)), dtype=bool)
         self.hours = np.zeros(inst.n_volunteers, dtype=np.int64)
         self.bens: list[dict[int, int]] = [{} for _ in range(inst.n_volunteers)]
+        self.placed: list[dict[int, tuple[int, ...]]] = [{} for _ in range(inst.n_volunteers)]
+        """Per volunteer: pair -> the slots its sessions hold now."""
 
-    def fit(self, p: int) -> tuple[int, ...] | None:
-        """Slots pair ``p`` could take now without breaking rules 4-6, or None."""
+    def _demand(self, p: int) -> tuple[int, tuple[int, ...]]:
+        return int(self.inst.need_sessions[self.pairs.need[p]]), self.pairs.slots[p]
+
+    def placement(self, p: int) -> dict[int, tuple[int, ...]] | None:
+        """The volunteer's placement with pair ``p`` added, or None if rules 4-6 forbid it."""
         inst, pairs = self.inst, self.pairs
         v, n = int(pairs.vol[p]), int(pairs.need[p])
         if self.hours[v] + inst.need_load[n] > inst.vol_cap[v]:
@@ -37,18 +45,34 @@ class Occupancy:
         ben = int(inst.need_ben[n])
         if ben not in self.bens[v] and len(self.bens[v]) >= inst.vol_max_ben[v]:
             return None
-        free = [s for s in pairs.slots[p] if not self.busy[v, s]]
-        sessions = int(inst.need_sessions[n])
-        return tuple(free[:sessions]) if len(free) >= sessions else None
+        placed = self.placed[v]
+        used = {s for slots in placed.values() for s in slots}
+        sessions, usable = self._demand(p)
+        free = [s for s in usable if s not in used]
+        if len(free) >= sessions:  # fits beside the current placement
+            return {**placed, p: tuple(free[:sessions])}
+        held = [*placed, p]
+        matched = match_slots([self._demand(q) for q in held])
+        return None if matched is None else dict(zip(held, matched, strict=True))
 
-    def take(self, p: int, slots: Iterable[int]) -> None:
-        """Record that pair ``p`` holds sessions in ``slots``."""
+    def fits(self, p: int) -> bool:
+        """Whether pair ``p`` can be added now."""
+        return self.placement(p) is not None
+
+    def take(self, p: int, placement: dict[int, tuple[int, ...]] | None = None) -> None:
+        """Add pair ``p`` (its placement from :meth:`placement`, computed when absent)."""
         v, n = int(self.pairs.vol[p]), int(self.pairs.need[p])
-        for s in slots:
-            self.busy[v, s] = True
+        placement = placement if placement is not None else self.placement(p)
+        if placement is None:
+            raise ValueError(f"pair {p} does not fit volunteer {v}")
+        self.placed[v] = placement
         self.hours[v] += self.inst.need_load[n]
         ben = int(self.inst.need_ben[n])
         self.bens[v][ben] = self.bens[v].get(ben, 0) + 1
+
+    def chosen(self) -> Chosen:
+        """The plan so far: need -> (pair, slots)."""
+        return {int(self.pairs.need[p]): (p, slots) for placed in self.placed for p, slots in placed.items()}
 
 
 def fill(
@@ -74,13 +98,13 @@ def fill(
     Chosen
         ``chosen`` plus every need that still fits somewhere.
     """
-    out: Chosen = dict(chosen or {})
     occ = Occupancy(inst, pairs)
-    for p, slots in out.values():
-        occ.take(p, slots)
+    for p, _ in (chosen or {}).values():
+        occ.take(p)
     previous = set(inst.previous)
     contested = np.array([len(ps) for ps in pairs.by_vol], dtype=np.int64)
-    open_needs = [n for n in range(inst.n_needs) if n not in out and pairs.by_need[n]]
+    done = set(chosen or {})
+    open_needs = [n for n in range(inst.n_needs) if n not in done and pairs.by_need[n]]
     open_needs.sort(
         key=lambda n: (
             -int(inst.ben_priority[inst.need_ben[n]]),
@@ -98,9 +122,8 @@ def fill(
             key=lambda p: ((int(pairs.vol[p]), ben) not in previous, int(contested[pairs.vol[p]])),
         )
         for p in ranked:
-            fitted = occ.fit(p)
-            if fitted is not None:
-                occ.take(p, fitted)
-                out[n] = (p, fitted)
+            placement = occ.placement(p)
+            if placement is not None:
+                occ.take(p, placement)
                 break
-    return out
+    return occ.chosen()

@@ -26,7 +26,13 @@ from matcher.clock import Deadline
 from matcher.eligibility import Pairs
 from matcher.instance import Instance
 from matcher.objectives import continuity, coverage, load, travel
-from matcher.rules import max_beneficiaries, max_hours, one_session_per_slot, one_volunteer
+from matcher.rules import (
+    max_beneficiaries,
+    max_hours,
+    one_session_per_slot,
+    one_volunteer,
+    volunteer_value,
+)
 from matcher.variables import Vars
 
 #: Level-3 weight: one hour above half of a volunteer's max_hours costs as much as 2 km of travel.
@@ -78,6 +84,7 @@ def build(inst: Instance, pairs: Pairs, deadline: Deadline | None = None) -> Lin
     one_session_per_slot.add(v)  # rule 4 (rule 3 holds by construction of the slot literals)
     max_hours.add(v)  # rule 5
     max_beneficiaries.add(v)  # rule 6
+    volunteer_value.add(v)  # redundant: rules 3-5 per volunteer, to tighten the LP bound
 
     # objective
     cov = coverage.expr(v)  # level 1

@@ -3,13 +3,15 @@
 Phases (see :mod:`matcher.model` for the objective):
 
 0. compile the problem, build the eligible pairs, and a greedy plan (always valid);
-1. CP-SAT maximises coverage then continuity, hinted with the greedy plan, for the time
-   that remains of the limit after building;
-2. if that phase stopped on the time limit, a greedy pass tops the plan up (it only adds
-   needs, so it never lowers coverage or continuity);
-3. if phase 1 was proved optimal and time remains, a polishing phase fixes levels 1-2
-   and minimises travel and load spread, for no longer than phase 1 took (at least
-   :data:`MIN_POLISH_S`), so a station-size solve ends in about the time its proof took.
+1. station size (at most :data:`FULL_MODEL_MAX_PAIRS` pairs): CP-SAT maximises coverage
+   then continuity on the full model, hinted with the greedy plan, for the time that
+   remains; a callback stops it once coverage alone is proved.  City size: the greedy
+   plan is improved by large-neighbourhood search (:mod:`matcher.lns`) until the limit;
+2. if the plan is not proved, a greedy pass tops it up (it only adds needs, so it never
+   lowers coverage or continuity);
+3. once coverage is proved and time remains, a continuity phase (if the callback stopped
+   phase 1 early) and a travel-and-load phase, each fixing the levels before it, for at
+   most half the time phase 1 took (at least :data:`MIN_POLISH_S`).
 """
 
 from __future__ import annotations
@@ -17,21 +19,24 @@ from __future__ import annotations
 import math
 import os
 import time
-from collections import defaultdict
 from dataclasses import dataclass, field
 from fractions import Fraction
 
 from ortools.sat.python import cp_model
 
-from matcher import greedy
+from matcher import greedy, lns
 from matcher.clock import Deadline, OutOfTimeError
 from matcher.eligibility import Pairs, build_pairs, static_reasons
 from matcher.instance import Instance
 from matcher.model import LinliModel, build
 from matcher.rules.skill_in_reach import Candidates
 from matcher.schema import Assignment, Objective, Plan, Problem, Unmet
-from matcher.slotting import match_slots
+from matcher.transfer import extract, hint
 
+LNS_SIZE = 30
+"""Volunteers freed per neighbourhood-search step."""
+FULL_MODEL_MAX_PAIRS = 20_000
+"""Above this many eligible pairs the full model is not built (see :func:`solve`)."""
 MIN_POLISH_S = 0.5
 """Least time given to the polishing phase when there is time left."""
 
@@ -115,11 +120,15 @@ def solve(
     # The eligibility pass always completes: without it no plan can be explained.
     pairs = build_pairs(inst)
     chosen = greedy.fill(inst, pairs, deadline=Deadline(deadline))
+    if len(pairs) > FULL_MODEL_MAX_PAIRS:
+        # A city: the full model would spend the time limit in building and presolve, so
+        # the greedy plan is improved by neighbourhood search on small sub-models instead.
+        chosen = lns.improve(inst, pairs, chosen, Deadline(deadline), size=LNS_SIZE, seed=seed, max_stall=0)
     reachable = sum(int(inst.need_value[n]) for n in range(inst.n_needs) if pairs.by_need[n])
     bound_units = reachable
     search = Search(deadline, workers, seed, log)
     lm = None
-    if len(pairs):
+    if 0 < len(pairs) <= FULL_MODEL_MAX_PAIRS:
         try:
             lm = build(inst, pairs, Deadline(deadline))
         except OutOfTimeError:
@@ -240,44 +249,6 @@ def phase(name: str, solver: cp_model.CpSolver, status: cp_model.CpSolverStatus,
     )
 
 
-def hint(lm: LinliModel, chosen: greedy.Chosen) -> None:
-    """Hand CP-SAT a complete assignment: every pair and slot literal set."""
-    lm.model.clear_hints()  # type: ignore[no-untyped-call]
-    v = lm.vars
-    on = {p: set(slots) for p, slots in chosen.values()}
-    for p, x in enumerate(v.x):
-        lm.model.add_hint(x, p in on)
-    for (p, s), lit in v.slot_literals().items():
-        if lit is not v.x[p]:
-            lm.model.add_hint(lit, p in on and s in on[p])
-    chosen_pairs = set(on)
-    for var, value in v.derived:
-        lm.model.add_hint(var, value(chosen_pairs))
-
-
-def extract(lm: LinliModel, solver: cp_model.CpSolver) -> greedy.Chosen:
-    """Read the chosen pairs and their slots from a solved model."""
-    v = lm.vars
-    out: greedy.Chosen = {}
-    taken: defaultdict[int, list[int]] = defaultdict(list)
-    for p, x in enumerate(v.x):
-        if solver.boolean_value(x):
-            taken[int(v.pairs.vol[p])].append(p)
-    for vol, ps in taken.items():
-        if vol in v.explicit_slots:
-            for p in ps:
-                slots = tuple(s for s in v.pairs.slots[p] if solver.boolean_value(v.at(p, s)))
-                out[int(v.pairs.need[p])] = (p, slots)
-            continue
-        sessions = v.inst.need_sessions
-        matched = match_slots([(int(sessions[v.pairs.need[p]]), v.pairs.slots[p]) for p in ps])
-        if matched is None:  # pragma: no cover - the Hall cuts make this impossible
-            raise RuntimeError(f"volunteer {vol}: chosen sessions do not fit their slots")
-        for p, slots in zip(ps, matched, strict=True):
-            out[int(v.pairs.need[p])] = (p, slots)
-    return out
-
-
 @dataclass
 class Search:
     """Settings shared by the CP-SAT phases of one :func:`solve` call, and their record."""
@@ -330,12 +301,12 @@ def served_pairs(inst: Instance, pairs: Pairs, chosen: greedy.Chosen) -> set[tup
 
 
 def follow_up(name: str, lm: LinliModel, chosen: greedy.Chosen, search: Search) -> None:
-    """Run a later phase, hinted with ``chosen``, for no longer than phase 1 took.
+    """Run a later phase, hinted with ``chosen``, for at most half the time phase 1 took.
 
     Updates ``chosen`` in place when CP-SAT finds a plan; the constraints already added
     keep every earlier level at least as good.
     """
-    budget = min(search.deadline - time.perf_counter(), max(MIN_POLISH_S, search.phases[0].seconds))
+    budget = min(search.deadline - time.perf_counter(), max(MIN_POLISH_S, search.phases[0].seconds / 2))
     if budget <= 0.01:
         return
     hint(lm, chosen)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ortools.sat.python import cp_model
+
 from matcher.instance import BoolArray, Instance, IntArray
 from matcher.reasons import EXCEEDS_MAX_HOURS
 
@@ -19,6 +21,20 @@ def keep(inst: Instance, n: int, cand: IntArray) -> BoolArray:
     return fits
 
 
+def best_fill(loads: list[int], cap: int) -> int:
+    """The largest total of a subset of ``loads`` that is at most ``cap`` (subset-sum).
+
+    Used as the right-hand side instead of ``cap``: no plan can use the hours in between,
+    and the tighter knapsack makes the LP bound much closer to the optimum (a volunteer
+    with 5 hours and only 2-hour needs gives 4, not 5).
+    """
+    reachable = 1  # bit t set: some subset sums to t
+    mask = (1 << (cap + 1)) - 1
+    for load in loads:
+        reachable = (reachable | (reachable << load)) & mask
+    return reachable.bit_length() - 1
+
+
 def add(v: Vars) -> None:
     """Cap each volunteer's scaled hours; skipped when all their candidate needs fit together."""
     inst = v.inst
@@ -27,8 +43,7 @@ def add(v: Vars) -> None:
         if not pairs:
             continue
         loads = [int(inst.need_load[v.pairs.need[p]]) for p in pairs]
-        if sum(loads) <= inst.vol_cap[vol]:
+        cap = int(inst.vol_cap[vol])
+        if sum(loads) <= cap:
             continue  # cannot bind: leave it out of the model
-        v.model.add(
-            sum(load * v.x[p] for load, p in zip(loads, pairs, strict=True)) <= int(inst.vol_cap[vol])
-        )
+        v.model.add(cp_model.LinearExpr.weighted_sum([v.x[p] for p in pairs], loads) <= best_fill(loads, cap))

@@ -1,0 +1,161 @@
+"""Large-neighbourhood search: re-optimise a cluster of volunteers at a time.
+
+Each step frees a few dozen volunteers linked through shared candidate needs, keeps
+every other assignment fixed, and solves the sub-model (same rules, same objective,
+built by :func:`matcher.model.build` over the freed volunteers' pairs) exactly or
+nearly so with CP-SAT.  The new assignments replace the old ones when they are at least
+as good, so the plan never gets worse and always stays valid: a freed volunteer's
+capacity is entirely inside the sub-model, and a need held by a fixed volunteer is left
+out of it.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+from ortools.sat.python import cp_model
+
+from matcher import greedy
+from matcher.clock import Deadline, OutOfTimeError
+from matcher.eligibility import Pairs
+from matcher.instance import Instance
+from matcher.model import build
+from matcher.transfer import extract, hint
+
+
+@dataclass
+class LNSStats:
+    """What a search did."""
+
+    steps: int = 0
+    improved: int = 0
+    seconds: float = 0.0
+
+
+def neighbourhood(inst: Instance, pairs: Pairs, seed: int, size: int, rng: np.random.Generator) -> list[int]:
+    """Up to ``size`` volunteers reached from ``seed`` through shared candidate needs.
+
+    Breadth-first over the volunteer-need graph, neighbours in random order, so clusters
+    follow competition for the same needs (and so district boundaries).
+    """
+    chosen = [seed]
+    seen = {seed}
+    frontier = [seed]
+    while frontier and len(chosen) < size:
+        nxt: list[int] = []
+        for v in frontier:
+            needs = [int(pairs.need[p]) for p in pairs.by_vol[v]]
+            rng.shuffle(needs)
+            for n in needs:
+                for q in pairs.by_need[n]:
+                    w = int(pairs.vol[q])
+                    if w not in seen:
+                        seen.add(w)
+                        chosen.append(w)
+                        nxt.append(w)
+                        if len(chosen) >= size:
+                            return chosen
+        frontier = nxt
+    return chosen
+
+
+def improve(
+    inst: Instance,
+    pairs: Pairs,
+    chosen: greedy.Chosen,
+    deadline: Deadline,
+    *,
+    size: int = 30,
+    step_seconds: float = 0.5,
+    seed: int = 0,
+    max_stall: int | None = None,
+    stats: LNSStats | None = None,
+) -> greedy.Chosen:
+    """Improve a valid plan until the deadline.
+
+    Parameters
+    ----------
+    inst, pairs
+        The compiled problem and its eligible pairs.
+    chosen
+        A valid plan (need -> (pair, slots)); not modified.
+    deadline
+        When to stop.
+    size
+        Volunteers freed per step.
+    step_seconds
+        CP-SAT time limit per step.
+    seed
+        Random seed (the search is deterministic for a seed when every step finishes).
+    max_stall
+        Stop after this many steps in a row without a gain (default: enough steps to
+        free every volunteer about three times; 0: never, run to the deadline).
+    stats
+        Filled in with what the search did.
+
+    Returns
+    -------
+    greedy.Chosen
+        A valid plan at least as good on coverage, then continuity.
+    """
+    stats = stats if stats is not None else LNSStats()
+    start = time.perf_counter()
+    rng = np.random.default_rng(seed)
+    plan = dict(chosen)
+    holder = {n: int(pairs.vol[p]) for n, (p, _) in plan.items()}
+    active = [v for v in range(inst.n_volunteers) if pairs.by_vol[v]]
+    previous = set(inst.previous)
+    stall_limit = max_stall if max_stall is not None else max(10, 3 * len(active) // max(1, size))
+    stall = 0
+    while active and deadline.remaining() > 0.05 and (stall_limit == 0 or stall < stall_limit):
+        stats.steps += 1
+        stall += 1
+        free = set(neighbourhood(inst, pairs, int(rng.choice(active)), size, rng))
+        keep = np.array(
+            [p for v in sorted(free) for p in pairs.by_vol[v] if holder.get(int(pairs.need[p]), v) in free],
+            dtype=np.int64,
+        )
+        if len(keep) == 0:
+            continue
+        sub = pairs.subset(inst, keep)
+        try:
+            lm = build(inst, sub, deadline)
+        except OutOfTimeError:
+            break
+        current = {
+            n: (int(np.flatnonzero(keep == p)[0]), slots)
+            for n, (p, slots) in plan.items()
+            if holder[n] in free
+        }
+        before = _value(inst, sub, current, lm.continuity_max, previous)
+        hint(lm, current)
+        solver = cp_model.CpSolver()
+        solver.parameters.max_time_in_seconds = max(0.01, min(step_seconds, deadline.remaining()))
+        solver.parameters.num_workers = 1
+        solver.parameters.random_seed = int(rng.integers(1 << 30))
+        status = solver.solve(lm.model)
+        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            continue
+        found = extract(lm, solver)
+        after = _value(inst, sub, found, lm.continuity_max, previous)
+        if after < before:
+            continue
+        if after > before:
+            stats.improved += 1
+            stall = 0
+        for n in current:
+            del plan[n]
+            del holder[n]
+        for n, (q, slots) in found.items():
+            p = int(keep[q])
+            plan[n] = (p, slots)
+            holder[n] = int(pairs.vol[p])
+    stats.seconds += time.perf_counter() - start
+    return plan
+
+
+def _value(inst: Instance, pairs: Pairs, plan: greedy.Chosen, k: int, previous: set[tuple[int, int]]) -> int:
+    served = {(int(pairs.vol[p]), int(inst.need_ben[n])) for n, (p, _) in plan.items()}
+    return (k + 1) * sum(int(inst.need_value[n]) for n in plan) + len(served & previous)

@@ -1,0 +1,49 @@
+"""Moving plans into and out of a CP-SAT model: complete hints and solution extraction."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from ortools.sat.python import cp_model
+
+from matcher import greedy
+from matcher.model import LinliModel
+from matcher.slotting import match_slots
+
+
+def hint(lm: LinliModel, chosen: greedy.Chosen) -> None:
+    """Hand CP-SAT a complete assignment: every pair and slot literal set."""
+    lm.model.clear_hints()  # type: ignore[no-untyped-call]
+    v = lm.vars
+    on = {p: set(slots) for p, slots in chosen.values()}
+    for p, x in enumerate(v.x):
+        lm.model.add_hint(x, p in on)
+    for (p, s), lit in v.slot_literals().items():
+        if lit is not v.x[p]:
+            lm.model.add_hint(lit, p in on and s in on[p])
+    chosen_pairs = set(on)
+    for var, value in v.derived:
+        lm.model.add_hint(var, value(chosen_pairs))
+
+
+def extract(lm: LinliModel, solver: cp_model.CpSolver) -> greedy.Chosen:
+    """Read the chosen pairs and their slots from a solved model."""
+    v = lm.vars
+    out: greedy.Chosen = {}
+    taken: defaultdict[int, list[int]] = defaultdict(list)
+    for p, x in enumerate(v.x):
+        if solver.boolean_value(x):
+            taken[int(v.pairs.vol[p])].append(p)
+    for vol, ps in taken.items():
+        if vol in v.explicit_slots:
+            for p in ps:
+                slots = tuple(s for s in v.pairs.slots[p] if solver.boolean_value(v.at(p, s)))
+                out[int(v.pairs.need[p])] = (p, slots)
+            continue
+        sessions = v.inst.need_sessions
+        matched = match_slots([(int(sessions[v.pairs.need[p]]), v.pairs.slots[p]) for p in ps])
+        if matched is None:  # pragma: no cover - the Hall cuts make this impossible
+            raise RuntimeError(f"volunteer {vol}: chosen sessions do not fit their slots")
+        for p, slots in zip(ps, matched, strict=True):
+            out[int(v.pairs.need[p])] = (p, slots)
+    return out

@@ -1,0 +1,182 @@
+"""Tests of the engine's inner machinery: Hall cuts, matching, knapsack cuts, greedy and LNS."""
+
+from __future__ import annotations
+
+import itertools
+import random
+import time
+from fractions import Fraction
+
+import numpy as np
+import pytest
+from helpers import random_problem, solve_and_check
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from test_oracle import mip_optimum, small_problem
+
+from matcher import greedy, lns
+from matcher import solve as solve_module
+from matcher.clock import Deadline
+from matcher.eligibility import build_pairs
+from matcher.generate import generate_city
+from matcher.instance import Instance
+from matcher.rules.max_hours import best_fill
+from matcher.rules.volunteer_value import best_value
+from matcher.schema import Assignment, Objective, Plan, Problem, Unmet
+from matcher.slotting import hall_cuts, match_slots
+from matcher.solve import solve, to_plan
+from matcher.validate import validate_plan
+
+Demand = tuple[int, tuple[int, ...]]
+
+
+@st.composite
+def demands(draw: st.DrawFn) -> tuple[int, list[Demand]]:
+    """A volunteer's local slots and a few needs with sessions and usable slots among them."""
+    n_slots = draw(st.integers(1, 6))
+    out: list[Demand] = []
+    for _ in range(draw(st.integers(1, 5))):
+        usable = draw(st.sets(st.integers(0, n_slots - 1), min_size=1))
+        sessions = draw(st.integers(1, len(usable)))
+        out.append((sessions, tuple(sorted(usable))))
+    return n_slots, out
+
+
+def cuts_hold(n_slots: int, chosen: list[Demand]) -> bool:
+    """Whether every non-redundant Hall cut holds for the chosen needs (all x = 1)."""
+    sessions = np.array([s for s, _ in chosen], dtype=np.int64)
+    usable = np.array([sum(1 << s for s in slots) for _, slots in chosen], dtype=np.int64)
+    return all(int(coef.sum()) <= size for coef, size in hall_cuts(sessions, usable, n_slots))
+
+
+@settings(max_examples=300, deadline=None)
+@given(demands())
+def test_hall_cuts_hold_exactly_when_the_sessions_fit(case: tuple[int, list[Demand]]) -> None:
+    """For every subset of needs: the cuts hold if and only if a slot matching exists."""
+    n_slots, needs = case
+    for k in range(len(needs) + 1):
+        for subset in itertools.combinations(needs, k):
+            chosen = list(subset)
+            matched = match_slots(chosen)
+            assert cuts_hold(n_slots, chosen) == (matched is not None)
+            if matched is not None:
+                used = [s for slots in matched for s in slots]
+                assert len(used) == len(set(used))  # one session per slot
+                for (sessions, usable), slots in zip(chosen, matched, strict=True):
+                    assert len(slots) == sessions and set(slots) <= set(usable)
+
+
+def test_match_slots_moves_earlier_sessions_to_make_room() -> None:
+    """A need placed first in a contested slot is moved so that a later need fits."""
+    assert match_slots([(1, (0, 1)), (1, (0,))]) == [(1,), (0,)]
+    assert match_slots([(2, (0, 1)), (1, (0, 1))]) is None
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(1, 9), st.integers(1, 6), st.integers(1, 3)), min_size=1, max_size=7),
+    st.integers(0, 20),
+    st.integers(0, 6),
+)
+def test_knapsack_bounds_match_brute_force(items: list[tuple[int, int, int]], cap: int, slots: int) -> None:
+    """best_fill and best_value equal exhaustive search over all subsets."""
+    values = [v for v, _, _ in items]
+    loads = [w for _, w, _ in items]
+    sessions = [s for _, _, s in items]
+    fills, bests = [0], [0]
+    for k in range(1, len(items) + 1):
+        for subset in itertools.combinations(range(len(items)), k):
+            load = sum(loads[i] for i in subset)
+            if load <= cap:
+                fills.append(load)
+                if sum(sessions[i] for i in subset) <= slots:
+                    bests.append(sum(values[i] for i in subset))
+    assert best_fill(loads, cap) == max(fills)
+    assert best_value(values, loads, sessions, cap, slots) == max(bests)
+
+
+def plan_of(problem: Problem, chosen: greedy.Chosen) -> Plan:
+    """A format-1 plan for a set of assignments, to run the validator on it."""
+    inst = Instance.from_problem(problem)
+    pairs = build_pairs(inst)
+    units = sum(int(inst.need_value[n]) for n in chosen)
+    total = sum(int(v) for v in inst.need_value)
+    return to_plan(inst, pairs, chosen, units, max(units, total), 0.0)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_greedy_plan_is_always_valid(seed: int) -> None:
+    """The greedy hint is a valid plan, also when it tops up part of another plan."""
+    rng = random.Random(seed)
+    problem = random_problem(rng, volunteers=rng.randint(3, 20), needs=rng.randint(5, 40))
+    inst = Instance.from_problem(problem)
+    pairs = build_pairs(inst)
+    chosen = greedy.fill(inst, pairs)
+    assert validate_plan(problem, plan_of(problem, chosen)) == []
+    half = dict(list(chosen.items())[: len(chosen) // 2])
+    topped = greedy.fill(inst, pairs, half)
+    assert set(half) <= set(topped)
+    assert validate_plan(problem, plan_of(problem, topped)) == []
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_lns_reaches_the_exact_optimum_on_small_problems(seed: int) -> None:
+    """Neighbourhood search from the greedy plan ends valid and at the independent MIP's optimum."""
+    problem = small_problem(seed)
+    opt = mip_optimum(problem)
+    inst = Instance.from_problem(problem)
+    pairs = build_pairs(inst)
+    start = greedy.fill(inst, pairs)
+    stats = lns.LNSStats()
+    # Neighbourhoods of 8 volunteers on up to 15: several steps, none the whole problem.
+    found = lns.improve(inst, pairs, start, Deadline.after(5), size=8, seed=seed, stats=stats)
+    assert validate_plan(problem, plan_of(problem, found)) == []
+    covered = Fraction(sum(int(inst.need_value[n]) for n in found), inst.scale)
+    assert covered >= Fraction(sum(int(inst.need_value[n]) for n in start), inst.scale)
+    assert covered == opt.coverage, stats
+
+
+def test_city_path_is_valid_and_keeps_the_time_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Above the full-model size the LNS path returns a valid plan, better than greedy, in time."""
+    problem = generate_city(400, 300, seed=3)
+    inst = Instance.from_problem(problem)
+    pairs = build_pairs(inst)
+    greedy_units = sum(int(inst.need_value[n]) for n in greedy.fill(inst, pairs))
+    monkeypatch.setattr(solve_module, "FULL_MODEL_MAX_PAIRS", 100)
+    start = time.perf_counter()
+    result = solve_and_check(problem, time_limit=3)
+    assert time.perf_counter() - start < 3 + 1.0
+    assert result.coverage * inst.scale >= greedy_units
+    assert result.coverage <= result.coverage_bound
+
+
+def test_plan_helper_rejects_a_broken_plan() -> None:
+    """plan_of feeds the validator faithfully: a plan with a need taken twice is refused."""
+    problem = small_problem(0)
+    inst = Instance.from_problem(problem)
+    pairs = build_pairs(inst)
+    chosen = greedy.fill(inst, pairs)
+    plan = plan_of(problem, chosen)
+    first = plan.assignments[0]
+    broken = Plan(
+        format=1,
+        status="feasible",
+        assignments=[
+            *plan.assignments,
+            Assignment(need=first.need, volunteer=first.volunteer, slots=first.slots),
+        ],
+        unmet=[Unmet(need=u.need, reasons=u.reasons) for u in plan.unmet],
+        objective=Objective(**plan.objective.model_dump()),
+        solve_seconds=0.0,
+    )
+    assert validate_plan(problem, broken) != []
+
+
+def test_solve_returns_at_least_the_greedy_plan() -> None:
+    """Whatever CP-SAT does in a short run, the plan is never worse than the greedy hint."""
+    problem = generate_city(150, 110, seed=5)
+    inst = Instance.from_problem(problem)
+    greedy_units = sum(int(inst.need_value[n]) for n in greedy.fill(inst, build_pairs(inst)))
+    result = solve(problem, 0.5)
+    assert validate_plan(problem, result.plan) == []
+    assert result.coverage * inst.scale >= greedy_units
