@@ -1,8 +1,9 @@
 """Engine benchmark: Linli against the greedy baseline on generated cities.
 
 Run ``python -m benchmarks.engine`` (or ``make bench``).  For each city size it prints
-model build time, solve time, status, coverage, bound and coverage/bound for Linli and
-for the greedy baseline, side by side in one run.
+model build time, solve time, status, coverage, bound, coverage/bound and the time at
+which coverage was proved optimal, for Linli and for the greedy baseline, side by side in
+one run; then it solves the smallest city again with a long limit to time the proof.
 """
 
 from __future__ import annotations
@@ -30,19 +31,21 @@ class Row:
     status: str
     coverage: Fraction
     bound: Fraction
+    proved_s: float | None = None
 
     def render(self) -> str:
         """Format as a table row."""
         ratio = float(self.coverage / self.bound) if self.bound else 1.0
         return (
             f"{self.volunteers:>6} {self.needs:>6} {self.method:<8} {self.build_s:8.2f} {self.solve_s:8.2f} "
-            f"{self.status:<9} {float(self.coverage):10.1f} {float(self.bound):10.1f} {ratio:8.3f}"
+            f"{self.status:<9} {float(self.coverage):10.1f} {float(self.bound):10.1f} {ratio:8.3f} "
+            f"{'-' if self.proved_s is None else f'{self.proved_s:.2f}':>9}"
         )
 
 
 HEADER = (
     f"{'vols':>6} {'needs':>6} {'method':<8} {'build s':>8} {'solve s':>8} "
-    f"{'status':<9} {'coverage':>10} {'bound':>10} {'cov/bnd':>8}"
+    f"{'status':<9} {'coverage':>10} {'bound':>10} {'cov/bnd':>8} {'proved s':>9}"
 )
 
 
@@ -63,6 +66,7 @@ def run(volunteers: int, time_limit: float, seed: int, workers: int | None) -> l
         result.status,
         result.coverage,
         result.coverage_bound,
+        result.proved_seconds,
     )
 
     t = time.perf_counter()
@@ -80,6 +84,12 @@ def main() -> None:
     ap.add_argument(
         "--time-limits", default="10,30,60", help="seconds per size (the last repeats for more sizes)"
     )
+    ap.add_argument(
+        "--prove",
+        type=float,
+        default=60.0,
+        help="also solve the smallest city with this limit, to time the optimality proof (0: skip)",
+    )
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--workers", type=int, default=None)
     args = ap.parse_args()
@@ -90,6 +100,9 @@ def main() -> None:
     for i, size in enumerate(sizes):
         for row in run(size, limits[min(i, len(limits) - 1)], args.seed, args.workers):
             print(row.render(), flush=True)
+    if args.prove:
+        print(f"\n{sizes[0]} volunteers again with a {args.prove:g} s limit, to time the proof:")
+        print(run(sizes[0], args.prove, args.seed, args.workers)[0].render(), flush=True)
 
 
 if __name__ == "__main__":

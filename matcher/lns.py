@@ -61,6 +61,28 @@ def neighbourhood(inst: Instance, pairs: Pairs, seed: int, size: int, rng: np.ra
     return chosen
 
 
+def around_unmet(
+    inst: Instance, pairs: Pairs, plan: greedy.Chosen, size: int, rng: np.random.Generator
+) -> list[int] | None:
+    """Volunteers who could take an unmet need (picked by value), then their neighbours.
+
+    Gains come from placing an unmet need, which means moving what its candidates hold
+    now; freeing exactly those volunteers targets the moves that can pay.
+    """
+    unmet = [n for n in range(inst.n_needs) if n not in plan and pairs.by_need[n]]
+    if not unmet:
+        return None
+    weights = inst.need_value[unmet].astype(float)
+    n = unmet[int(rng.choice(len(unmet), p=weights / weights.sum()))]
+    cand = [int(pairs.vol[p]) for p in pairs.by_need[n]]
+    rng.shuffle(cand)
+    chosen = cand[:size]
+    if len(chosen) < size:
+        extra = neighbourhood(inst, pairs, chosen[0], size, rng)
+        chosen += [v for v in extra if v not in set(chosen)][: size - len(chosen)]
+    return chosen
+
+
 def improve(
     inst: Instance,
     pairs: Pairs,
@@ -112,7 +134,8 @@ def improve(
     while active and deadline.remaining() > 0.05 and (stall_limit == 0 or stall < stall_limit):
         stats.steps += 1
         stall += 1
-        free = set(neighbourhood(inst, pairs, int(rng.choice(active)), size, rng))
+        targeted = around_unmet(inst, pairs, plan, size, rng) if stats.steps % 2 == 0 else None
+        free = set(targeted or neighbourhood(inst, pairs, int(rng.choice(active)), size, rng))
         keep = np.array(
             [p for v in sorted(free) for p in pairs.by_vol[v] if holder.get(int(pairs.need[p]), v) in free],
             dtype=np.int64,
