@@ -3,7 +3,7 @@
 Run ``python -m benchmarks.engine`` (or ``make bench``).  For each city size it prints
 model build time, solve time, status, coverage, bound, coverage/bound and the time at
 which coverage was proved optimal, for Linli and for the greedy baseline, side by side in
-one run; then it solves the smallest city again with a long limit to time the proof.
+one run; then it solves station-size cities with a long limit to time the proof.
 """
 
 from __future__ import annotations
@@ -85,11 +85,9 @@ def main() -> None:
         "--time-limits", default="10,30,60", help="seconds per size (the last repeats for more sizes)"
     )
     ap.add_argument(
-        "--prove",
-        type=float,
-        default=60.0,
-        help="also solve the smallest city with this limit, to time the optimality proof (0: skip)",
+        "--prove-sizes", default="100,200,300", help="station sizes solved again to time the proof ('' skips)"
     )
+    ap.add_argument("--prove-limit", type=float, default=60.0, help="time limit for those solves")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--workers", type=int, default=None)
     args = ap.parse_args()
@@ -100,9 +98,10 @@ def main() -> None:
     for i, size in enumerate(sizes):
         for row in run(size, limits[min(i, len(limits) - 1)], args.seed, args.workers):
             print(row.render(), flush=True)
-    if args.prove:
-        print(f"\n{sizes[0]} volunteers again with a {args.prove:g} s limit, to time the proof:")
-        print(run(sizes[0], args.prove, args.seed, args.workers)[0].render(), flush=True)
+    if args.prove_sizes:
+        print(f"\nstation sizes with a {args.prove_limit:g} s limit, to time the optimality proof:")
+        for size in (int(s) for s in args.prove_sizes.split(",")):
+            print(run(size, args.prove_limit, args.seed, args.workers)[0].render(), flush=True)
 
 
 if __name__ == "__main__":
