@@ -8,8 +8,8 @@ candidates, so the model only ever sees pairs that could be part of a valid plan
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from functools import cached_property
 
 import numpy as np
 
@@ -40,46 +40,112 @@ FILTERS: tuple[tuple[str, Filter], ...] = (
 )
 
 
-@dataclass
+class Groups:
+    """Pairs grouped by need or by volunteer, stored as CSR arrays.
+
+    ``groups[i]`` lists the pair indexes of group ``i``; :meth:`sizes` gives every
+    group's size at once.  Nothing is materialised per pair, so a city's millions of
+    pairs cost a few arrays, not millions of Python lists.
+    """
+
+    def __init__(self, members: IntArray, ptr: IntArray) -> None:
+        self.members = members
+        self.ptr = ptr
+
+    @classmethod
+    def by(cls, key: IntArray, n_groups: int) -> Groups:
+        """Group indexes ``0 .. len(key) - 1`` by ``key`` (stable: ascending within a group)."""
+        order = np.argsort(key, kind="stable").astype(np.int64)
+        ptr = np.zeros(n_groups + 1, dtype=np.int64)
+        np.cumsum(np.bincount(key, minlength=n_groups), out=ptr[1:])
+        return cls(order, ptr)
+
+    def __getitem__(self, i: int) -> list[int]:
+        members: list[int] = self.members[self.ptr[i] : self.ptr[i + 1]].tolist()
+        return members
+
+    def __len__(self) -> int:
+        return len(self.ptr) - 1
+
+    def __iter__(self) -> Iterator[list[int]]:
+        for i in range(len(self)):
+            yield self[i]
+
+    def sizes(self) -> IntArray:
+        """Number of pairs in every group."""
+        sizes: IntArray = np.diff(self.ptr)
+        return sizes
+
+
+class Slots:
+    """The usable slots of each pair, from a boolean matrix ``usable[pair, slot]``."""
+
+    def __init__(self, usable: BoolArray) -> None:
+        self.usable = usable
+
+    def __getitem__(self, p: int) -> tuple[int, ...]:
+        return tuple(np.flatnonzero(self.usable[p]).tolist())
+
+    def __len__(self) -> int:
+        return len(self.usable)
+
+    def __iter__(self) -> Iterator[tuple[int, ...]]:
+        for p in range(len(self)):
+            yield self[p]
+
+
 class Pairs:
     """The eligible (volunteer, need) pairs and the slots each may use.
 
     Pair ``p`` links volunteer ``vol[p]`` to need ``need[p]``; ``slots[p]`` lists the
     slot indexes in both the need's windows and the volunteer's availability.
+    ``by_need`` and ``by_vol`` group the pairs; the per-beneficiary groupings and the
+    (volunteer, need) index are built on first use (only models of station or
+    neighbourhood size ask for them).
     """
 
-    vol: IntArray
-    need: IntArray
-    slots: list[tuple[int, ...]]
-    by_need: list[list[int]]
-    by_vol: list[list[int]]
-    by_vol_ben: dict[tuple[int, int], list[int]] = field(repr=False)
-    bens_by_vol: list[list[int]] = field(repr=False)
-    index: dict[tuple[int, int], int] = field(repr=False)
+    def __init__(self, inst: Instance, vol: IntArray, need: IntArray, usable: BoolArray) -> None:
+        self.vol = vol
+        self.need = need
+        self.usable = usable
+        self.slots = Slots(usable)
+        self.by_need = Groups.by(need, inst.n_needs)
+        self.by_vol = Groups.by(vol, inst.n_volunteers)
+        self._ben = inst.need_ben[need]
+        self._n_vols = inst.n_volunteers
 
     def __len__(self) -> int:
         return len(self.vol)
 
     @classmethod
-    def of(cls, inst: Instance, vol: IntArray, need: IntArray, slots: list[tuple[int, ...]]) -> Pairs:
-        """Index the pairs ``(vol[p], need[p])`` by need, volunteer and beneficiary."""
-        by_need: list[list[int]] = [[] for _ in range(inst.n_needs)]
-        by_vol: list[list[int]] = [[] for _ in range(inst.n_volunteers)]
-        by_vol_ben: defaultdict[tuple[int, int], list[int]] = defaultdict(list)
-        index: dict[tuple[int, int], int] = {}
-        for p, (v, n) in enumerate(zip(vol.tolist(), need.tolist(), strict=True)):
-            by_need[n].append(p)
-            by_vol[v].append(p)
-            by_vol_ben[(v, int(inst.need_ben[n]))].append(p)
-            index[(v, n)] = p
-        bens_by_vol: list[list[int]] = [[] for _ in range(inst.n_volunteers)]
-        for v, b in by_vol_ben:
-            bens_by_vol[v].append(b)
-        return cls(vol, need, slots, by_need, by_vol, dict(by_vol_ben), bens_by_vol, index)
+    def of(cls, inst: Instance, vol: IntArray, need: IntArray, usable: BoolArray) -> Pairs:
+        """The pairs ``(vol[p], need[p])`` with their usable-slot rows."""
+        return cls(inst, vol, need, usable)
 
     def subset(self, inst: Instance, keep: IntArray) -> Pairs:
         """The pairs ``keep`` (indexes into these pairs), renumbered from 0 in that order."""
-        return Pairs.of(inst, self.vol[keep], self.need[keep], [self.slots[p] for p in keep.tolist()])
+        return Pairs(inst, self.vol[keep], self.need[keep], self.usable[keep])
+
+    @cached_property
+    def by_vol_ben(self) -> dict[tuple[int, int], list[int]]:
+        """Pairs by (volunteer, beneficiary)."""
+        out: defaultdict[tuple[int, int], list[int]] = defaultdict(list)
+        for p, (v, b) in enumerate(zip(self.vol.tolist(), self._ben.tolist(), strict=True)):
+            out[(v, b)].append(p)
+        return dict(out)
+
+    @cached_property
+    def bens_by_vol(self) -> list[list[int]]:
+        """Distinct candidate beneficiaries of each volunteer."""
+        out: list[list[int]] = [[] for _ in range(self._n_vols)]
+        for v, b in self.by_vol_ben:
+            out[v].append(b)
+        return out
+
+    @cached_property
+    def index(self) -> dict[tuple[int, int], int]:
+        """Pair index by (volunteer, need)."""
+        return {(v, n): p for p, (v, n) in enumerate(zip(self.vol.tolist(), self.need.tolist(), strict=True))}
 
 
 def build_pairs(inst: Instance) -> Pairs:
@@ -98,7 +164,7 @@ def build_pairs(inst: Instance) -> Pairs:
     candidates = skill_in_reach.Candidates(inst)
     vols: list[IntArray] = []
     needs: list[IntArray] = []
-    slots: list[tuple[int, ...]] = []
+    usables: list[BoolArray] = []
     for n in range(inst.n_needs):
         cand = candidates(n)
         if len(cand) == 0:
@@ -111,13 +177,13 @@ def build_pairs(inst: Instance) -> Pairs:
         chosen = cand[mask]
         if len(chosen) == 0:
             continue
-        usable = availability.usable(inst, n, chosen)
+        usables.append(availability.usable(inst, n, chosen))
         vols.append(chosen)
         needs.append(np.full(len(chosen), n, dtype=np.int64))
-        slots.extend(tuple(int(s) for s in np.flatnonzero(row)) for row in usable)
     vol = np.concatenate(vols) if vols else np.zeros(0, dtype=np.int64)
     need = np.concatenate(needs) if needs else np.zeros(0, dtype=np.int64)
-    return Pairs.of(inst, vol, need, slots)
+    usable = np.concatenate(usables) if usables else np.zeros((0, len(inst.slots)), dtype=bool)
+    return Pairs.of(inst, vol, need, usable)
 
 
 def static_reasons(inst: Instance, n: int, candidates: skill_in_reach.Candidates | None = None) -> list[str]:

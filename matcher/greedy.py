@@ -102,13 +102,14 @@ def fill(
     for p, _ in (chosen or {}).values():
         occ.take(p)
     previous = set(inst.previous)
-    contested = np.array([len(ps) for ps in pairs.by_vol], dtype=np.int64)
+    contested = pairs.by_vol.sizes()
+    candidates = pairs.by_need.sizes()
     done = set(chosen or {})
-    open_needs = [n for n in range(inst.n_needs) if n not in done and pairs.by_need[n]]
+    open_needs = [n for n in np.flatnonzero(candidates).tolist() if n not in done]
     open_needs.sort(
         key=lambda n: (
             -int(inst.ben_priority[inst.need_ben[n]]),
-            len(pairs.by_need[n]),
+            int(candidates[n]),
             -int(inst.need_load[n]),
         )
     )

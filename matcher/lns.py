@@ -69,7 +69,7 @@ def around_unmet(
     Gains come from placing an unmet need, which means moving what its candidates hold
     now; freeing exactly those volunteers targets the moves that can pay.
     """
-    unmet = [n for n in range(inst.n_needs) if n not in plan and pairs.by_need[n]]
+    unmet = [n for n in np.flatnonzero(pairs.by_need.sizes()).tolist() if n not in plan]
     if not unmet:
         return None
     weights = inst.need_value[unmet].astype(float)
@@ -127,13 +127,18 @@ def improve(
     rng = np.random.default_rng(seed)
     plan = dict(chosen)
     holder = {n: int(pairs.vol[p]) for n, (p, _) in plan.items()}
-    active = [v for v in range(inst.n_volunteers) if pairs.by_vol[v]]
+    active = np.flatnonzero(pairs.by_vol.sizes()).tolist()
     previous = set(inst.previous)
     stall_limit = max_stall if max_stall is not None else max(10, 3 * len(active) // max(1, size))
     stall = 0
+    grow = max(10, len(active) // max(1, size))
     while active and deadline.remaining() > 0.05 and (stall_limit == 0 or stall < stall_limit):
         stats.steps += 1
         stall += 1
+        if stall and stall % grow == 0 and size < len(active):
+            # Stuck at this size: widen the neighbourhoods (adaptive LNS).
+            size = min(len(active), size * 2)
+            step_seconds *= 2
         targeted = around_unmet(inst, pairs, plan, size, rng) if stats.steps % 2 == 0 else None
         free = set(targeted or neighbourhood(inst, pairs, int(rng.choice(active)), size, rng))
         keep = np.array(

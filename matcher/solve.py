@@ -22,6 +22,7 @@ import time
 from dataclasses import dataclass, field
 from fractions import Fraction
 
+import numpy as np
 from ortools.sat.python import cp_model
 
 from matcher import greedy, lns
@@ -132,12 +133,12 @@ def solve(
         # A city: the full model would spend the time limit in building and presolve, so
         # the greedy plan is improved by neighbourhood search on small sub-models instead.
         chosen = lns.improve(inst, pairs, chosen, Deadline(deadline), size=LNS_SIZE, seed=seed, max_stall=0)
-    elif sum(1 for ps in pairs.by_vol if ps) > LNS_SIZE:
+    elif np.count_nonzero(pairs.by_vol.sizes()) > LNS_SIZE:
         # A station: a short neighbourhood search brings the hint close to the optimum,
         # which is what CP-SAT's proof waits for (it closes the gap soon after).
         warm = time.perf_counter() + min(LNS_WARM_MAX_S, LNS_WARM_SHARE * (deadline - time.perf_counter()))
         chosen = lns.improve(inst, pairs, chosen, Deadline(warm), size=LNS_SIZE, seed=seed)
-    reachable = sum(int(inst.need_value[n]) for n in range(inst.n_needs) if pairs.by_need[n])
+    reachable = int(inst.need_value[pairs.by_need.sizes() > 0].sum())
     bound_units = reachable
     search = Search(deadline, workers, seed, log)
     lm = None
