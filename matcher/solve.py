@@ -3,10 +3,11 @@
 Phases (see :mod:`matcher.model` for the objective):
 
 0. compile the problem, build the eligible pairs, and a greedy plan (always valid);
-1. station size (at most :data:`FULL_MODEL_MAX_PAIRS` pairs): CP-SAT maximises coverage
-   then continuity on the full model, hinted with the greedy plan, for the time that
-   remains; a callback stops it once coverage alone is proved.  City size: the greedy
-   plan is improved by large-neighbourhood search (:mod:`matcher.lns`) until the limit;
+1. station size (at most :data:`FULL_MODEL_MAX_PAIRS` pairs): the full model's levels 1-2
+   are solved exactly, hinted with the greedy plan, for the time that remains — by HiGHS
+   on the exported model (:mod:`matcher.mip`, the default) or by CP-SAT, whose callback
+   stops it once coverage alone is proved.  City size: the greedy plan is improved by
+   large-neighbourhood search (:mod:`matcher.lns`) until the limit;
 2. if the plan is not proved, a greedy pass tops it up (it only adds needs, so it never
    lowers coverage or continuity);
 3. once coverage is proved and time remains, a continuity phase (if the callback stopped
@@ -21,25 +22,22 @@ import os
 import time
 from dataclasses import dataclass, field
 from fractions import Fraction
+from typing import Literal
 
-import numpy as np
 from ortools.sat.python import cp_model
 
 from matcher import greedy, lns
 from matcher.clock import Deadline, OutOfTimeError
 from matcher.eligibility import Pairs, build_pairs, static_reasons
 from matcher.instance import Instance
+from matcher.mip import solve_mip
 from matcher.model import LinliModel, build
 from matcher.rules.skill_in_reach import Candidates
 from matcher.schema import Assignment, Objective, Plan, Problem, Unmet
-from matcher.transfer import extract, hint
+from matcher.transfer import extract, extract_values, hint
 
 LNS_SIZE = 30
 """Volunteers freed per neighbourhood-search step."""
-LNS_WARM_SHARE = 0.3
-"""Most of the time limit the station-size warm start may use ..."""
-LNS_WARM_MAX_S = 3.0
-"""... and at most this long: past it, CP-SAT's own search does better."""
 FULL_MODEL_MAX_PAIRS = 20_000
 """Above this many eligible pairs the full model is not built (see :func:`solve`)."""
 MIN_POLISH_S = 0.5
@@ -96,6 +94,7 @@ def solve(
     workers: int | None = None,
     seed: int = 0,
     log: bool = False,
+    prover: Literal["highs", "cpsat"] = "highs",
 ) -> SolveResult:
     """Assign volunteers to needs for the week.
 
@@ -112,6 +111,9 @@ def solve(
         CP-SAT random seed.
     log
         Print CP-SAT's search log.
+    prover
+        Which solver proves levels 1-2 at station size: HiGHS's branch-and-cut on the
+        exported model (default, several times faster there) or CP-SAT.
 
     Returns
     -------
@@ -133,11 +135,6 @@ def solve(
         # A city: the full model would spend the time limit in building and presolve, so
         # the greedy plan is improved by neighbourhood search on small sub-models instead.
         chosen = lns.improve(inst, pairs, chosen, Deadline(deadline), size=LNS_SIZE, seed=seed, max_stall=0)
-    elif np.count_nonzero(pairs.by_vol.sizes()) > LNS_SIZE:
-        # A station: a short neighbourhood search brings the hint close to the optimum,
-        # which is what CP-SAT's proof waits for (it closes the gap soon after).
-        warm = time.perf_counter() + min(LNS_WARM_MAX_S, LNS_WARM_SHARE * (deadline - time.perf_counter()))
-        chosen = lns.improve(inst, pairs, chosen, Deadline(warm), size=LNS_SIZE, seed=seed)
     reachable = int(inst.need_value[pairs.by_need.sizes() > 0].sum())
     bound_units = reachable
     search = Search(deadline, workers, seed, log)
@@ -154,23 +151,17 @@ def solve(
     proved_seconds = None
     if lm is not None and deadline - time.perf_counter() > 0.01:
         hint(lm, chosen)
-        solver = search.solver(deadline - time.perf_counter())
-        watch = CoverageProof(solver, lm.continuity_max + 1)
-        t = time.perf_counter()
-        status = solver.solve(lm.model, watch)
-        search.phases.append(phase("coverage+continuity", solver, status, time.perf_counter() - t))
-        if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            found = extract(lm, solver)
-            # CP-SAT may stop on a plan worse than its own hint; keep the better one.
-            if primary_value(lm, found) >= primary_value(lm, chosen):
-                chosen = found
-        proved = watch.coverage_bound(status)
+        prove = prove_with_highs if prover == "highs" else prove_with_cpsat
+        found, proved, both_levels = prove(lm, search)
+        # A solver may stop on a plan worse than its own hint; keep the better one.
+        if found is not None and primary_value(lm, found) >= primary_value(lm, chosen):
+            chosen = found
         if proved is not None:
             bound_units = min(bound_units, proved)
         proved_coverage = coverage_units(inst, chosen) >= bound_units
         if proved_coverage:
             proved_seconds = time.perf_counter() - start
-            if status != cp_model.OPTIMAL and lm.continuity_max:
+            if not both_levels and lm.continuity_max:
                 keep_continuity(lm, chosen, search)
             polish(lm, chosen, search)
     if not proved_coverage:
@@ -243,6 +234,43 @@ class CoverageProof(cp_model.CpSolverSolutionCallback):
             and self.coverage_of(self._best) >= math.floor(self._bound + 1e-6) // self._weight
         ):
             self._solver.stop_search()
+
+
+def prove_with_cpsat(lm: LinliModel, search: Search) -> tuple[greedy.Chosen | None, int | None, bool]:
+    """Levels 1-2 with CP-SAT: (plan found, proved coverage bound, both levels proved)."""
+    solver = search.solver(search.deadline - time.perf_counter())
+    watch = CoverageProof(solver, lm.continuity_max + 1)
+    t = time.perf_counter()
+    status = solver.solve(lm.model, watch)
+    search.phases.append(phase("coverage+continuity", solver, status, time.perf_counter() - t))
+    found = extract(lm, solver) if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) else None
+    return found, watch.coverage_bound(status), status == cp_model.OPTIMAL
+
+
+def prove_with_highs(lm: LinliModel, search: Search) -> tuple[greedy.Chosen | None, int | None, bool]:
+    """Levels 1-2 with HiGHS on the exported model (see :mod:`matcher.mip`).
+
+    Falls back to CP-SAT if the model holds a constraint the export does not support.
+    """
+    try:
+        result = solve_mip(lm.model, search.deadline - time.perf_counter())
+    except NotImplementedError:
+        return prove_with_cpsat(lm, search)
+    search.phases.append(
+        Phase(
+            name="coverage+continuity (HiGHS)",
+            status="OPTIMAL" if result.optimal else "FEASIBLE" if result.values is not None else "UNKNOWN",
+            seconds=result.seconds,
+            objective=result.objective,
+            bound=math.nan if result.bound is None else result.bound,
+        )
+    )
+    found = None if result.values is None else extract_values(lm, result.values)
+    proved = None
+    if result.bound is not None:
+        # floor() may only loosen the bound; the primary objective is integral.
+        proved = math.floor(result.bound + 1e-6) // (lm.continuity_max + 1)
+    return found, proved, result.optimal
 
 
 def make_solver(seconds: float, workers: int | None, seed: int, log: bool) -> cp_model.CpSolver:

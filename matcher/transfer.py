@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 
 from ortools.sat.python import cp_model
 
 from matcher import greedy
+from matcher.instance import FloatArray
 from matcher.model import LinliModel
 from matcher.slotting import match_slots
 
@@ -28,16 +30,26 @@ def hint(lm: LinliModel, chosen: greedy.Chosen) -> None:
 
 def extract(lm: LinliModel, solver: cp_model.CpSolver) -> greedy.Chosen:
     """Read the chosen pairs and their slots from a solved model."""
+    return extract_with(lm, solver.boolean_value)
+
+
+def extract_values(lm: LinliModel, values: FloatArray) -> greedy.Chosen:
+    """Read the chosen pairs and their slots from a MIP solution (values by variable index)."""
+    return extract_with(lm, lambda lit: bool(values[lit.index] > 0.5))
+
+
+def extract_with(lm: LinliModel, is_true: Callable[[cp_model.IntVar], bool]) -> greedy.Chosen:
+    """Read the chosen pairs and their slots, given the truth of each literal."""
     v = lm.vars
     out: greedy.Chosen = {}
     taken: defaultdict[int, list[int]] = defaultdict(list)
     for p, x in enumerate(v.x):
-        if solver.boolean_value(x):
+        if is_true(x):
             taken[int(v.pairs.vol[p])].append(p)
     for vol, ps in taken.items():
         if vol in v.explicit_slots:
             for p in ps:
-                slots = tuple(s for s in v.pairs.slots[p] if solver.boolean_value(v.at(p, s)))
+                slots = tuple(s for s in v.pairs.slots[p] if is_true(v.at(p, s)))
                 out[int(v.pairs.need[p])] = (p, slots)
             continue
         sessions = v.inst.need_sessions

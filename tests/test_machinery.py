@@ -180,3 +180,15 @@ def test_solve_returns_at_least_the_greedy_plan() -> None:
     result = solve(problem, 0.5)
     assert validate_plan(problem, result.plan) == []
     assert result.coverage * inst.scale >= greedy_units
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_cpsat_prover_matches_the_mip_too(seed: int) -> None:
+    """The CP-SAT proving path (the fallback to HiGHS) reaches the same exact optimum."""
+    problem = small_problem(seed)
+    opt = mip_optimum(problem)
+    result = solve(problem, 20, prover="cpsat")
+    assert validate_plan(problem, result.plan) == []
+    assert result.status == "optimal"
+    assert result.coverage == opt.coverage
+    assert result.continuity == opt.continuity
