@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NoReturn
@@ -63,8 +64,12 @@ def cmd_solve(args: argparse.Namespace) -> int:
     from matcher.report import summary
     from matcher.solve import solve
 
+    started = time.perf_counter()
     problem = load_problem(args.problem)
-    result = solve(problem, args.time_limit, workers=args.workers)
+    # The limit counts from the start of the command: reading the file is part of it.
+    limit = problem.time_limit_s if args.time_limit is None else args.time_limit
+    remaining = max(0.05, limit - (time.perf_counter() - started))
+    result = solve(problem, remaining, workers=args.workers)
     _write(result.plan.to_json(), args.out)
     if args.summary:
         print(summary(problem, result.plan), file=sys.stdout if args.out else sys.stderr)

@@ -38,6 +38,8 @@ from matcher.transfer import extract, extract_values, hint
 
 LNS_SIZE = 30
 """Volunteers freed per neighbourhood-search step."""
+FINISH_S_PER_NEED = 40e-6
+"""Time kept back per need for explaining unmet needs and writing the plan."""
 FULL_MODEL_MAX_PAIRS = 20_000
 """Above this many eligible pairs the full model is not built (see :func:`solve`)."""
 MIN_POLISH_S = 0.5
@@ -134,7 +136,11 @@ def solve(
     if len(pairs) > FULL_MODEL_MAX_PAIRS:
         # A city: the full model would spend the time limit in building and presolve, so
         # the greedy plan is improved by neighbourhood search on small sub-models instead.
-        chosen = lns.improve(inst, pairs, chosen, Deadline(deadline), size=LNS_SIZE, seed=seed, max_stall=0)
+        # Stop early enough to explain the unmet needs and write the plan within the limit.
+        reserve = min(0.1 * limit, 0.05 + FINISH_S_PER_NEED * inst.n_needs)
+        chosen = lns.improve(
+            inst, pairs, chosen, Deadline(deadline - reserve), size=LNS_SIZE, seed=seed, max_stall=0
+        )
     reachable = int(inst.need_value[pairs.by_need.sizes() > 0].sum())
     bound_units = reachable
     search = Search(deadline, workers, seed, log)
