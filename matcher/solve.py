@@ -133,29 +133,29 @@ def solve(
     pairs = build_pairs(inst)
     chosen = greedy.fill(inst, pairs, deadline=Deadline(deadline))
     build_seconds = time.perf_counter() - start
+    # Searching stops early enough to explain the unmet needs and write the plan in time.
+    work_deadline = deadline - min(0.1 * limit, 0.05 + FINISH_S_PER_NEED * inst.n_needs)
     if len(pairs) > FULL_MODEL_MAX_PAIRS:
         # A city: the full model would spend the time limit in building and presolve, so
         # the greedy plan is improved by neighbourhood search on small sub-models instead.
-        # Stop early enough to explain the unmet needs and write the plan within the limit.
-        reserve = min(0.1 * limit, 0.05 + FINISH_S_PER_NEED * inst.n_needs)
         chosen = lns.improve(
-            inst, pairs, chosen, Deadline(deadline - reserve), size=LNS_SIZE, seed=seed, max_stall=0
+            inst, pairs, chosen, Deadline(work_deadline), size=LNS_SIZE, seed=seed, max_stall=0
         )
     reachable = int(inst.need_value[pairs.by_need.sizes() > 0].sum())
     bound_units = reachable
-    search = Search(deadline, workers, seed, log)
+    search = Search(work_deadline, workers, seed, log)
     lm = None
     if 0 < len(pairs) <= FULL_MODEL_MAX_PAIRS:
         t = time.perf_counter()
         try:
-            lm = build(inst, pairs, Deadline(deadline))
+            lm = build(inst, pairs, Deadline(work_deadline))
         except OutOfTimeError:
             lm = None  # out of time while building: the greedy plan stands
         build_seconds += time.perf_counter() - t
 
     proved_coverage = False
     proved_seconds = None
-    if lm is not None and deadline - time.perf_counter() > 0.01:
+    if lm is not None and work_deadline - time.perf_counter() > 0.01:
         hint(lm, chosen)
         prove = prove_with_highs if prover == "highs" else prove_with_cpsat
         found, proved, both_levels = prove(lm, search)
@@ -171,10 +171,10 @@ def solve(
                 keep_continuity(lm, chosen, search)
             polish(lm, chosen, search)
     if not proved_coverage:
-        chosen = greedy.fill(inst, pairs, chosen, deadline=Deadline(max(deadline, time.perf_counter() + 0.2)))
+        chosen = greedy.fill(inst, pairs, chosen, deadline=Deadline(deadline))
 
     covered = coverage_units(inst, chosen)
-    bound_units = max(bound_units, covered)  # equal only if CP-SAT proved it
+    bound_units = max(bound_units, covered)  # equal only when a solver proved it
     plan = to_plan(inst, pairs, chosen, covered, bound_units, time.perf_counter() - start)
     return SolveResult(
         plan=plan,
