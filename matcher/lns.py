@@ -24,6 +24,9 @@ from matcher.instance import Instance
 from matcher.model import build
 from matcher.transfer import extract, hint
 
+MAX_GROWTH = 4
+"""Neighbourhoods grow (when the search stalls) to at most this many times their first size."""
+
 
 @dataclass
 class LNSStats:
@@ -132,12 +135,14 @@ def improve(
     stall_limit = max_stall if max_stall is not None else max(10, 3 * len(active) // max(1, size))
     stall = 0
     grow = max(10, len(active) // max(1, size))
+    largest = min(len(active), MAX_GROWTH * size)
     while active and deadline.remaining() > 0.05 and (stall_limit == 0 or stall < stall_limit):
         stats.steps += 1
         stall += 1
-        if stall and stall % grow == 0 and size < len(active):
-            # Stuck at this size: widen the neighbourhoods (adaptive LNS).
-            size = min(len(active), size * 2)
+        if stall % grow == 0 and size < largest:
+            # Stuck at this size: widen the neighbourhoods (adaptive LNS), within bounds so
+            # a sub-model never approaches the size of the whole city.
+            size = min(largest, size * 2)
             step_seconds *= 2
         targeted = around_unmet(inst, pairs, plan, size, rng) if stats.steps % 2 == 0 else None
         free = set(targeted or neighbourhood(inst, pairs, int(rng.choice(active)), size, rng))
@@ -152,11 +157,8 @@ def improve(
             lm = build(inst, sub, deadline)
         except OutOfTimeError:
             break
-        current = {
-            n: (int(np.flatnonzero(keep == p)[0]), slots)
-            for n, (p, slots) in plan.items()
-            if holder[n] in free
-        }
+        local = {p: i for i, p in enumerate(keep.tolist())}
+        current = {n: (local[p], slots) for n, (p, slots) in plan.items() if holder[n] in free}
         before = _value(inst, sub, current, lm.continuity_max, previous)
         hint(lm, current)
         solver = cp_model.CpSolver()
