@@ -1,7 +1,7 @@
 """The same model as an exact MIP for HiGHS, read from the CP-SAT proto.
 
-At station size HiGHS's branch-and-cut proves Linli's model several times faster than
-CP-SAT on two cores (300 volunteers: about 3 s against 10 s), so :func:`matcher.solve.solve`
+At station size HiGHS's branch-and-cut proves Linli's model two to three times faster
+than CP-SAT on two cores (300 volunteers: 3-9 s against 10-13 s), so :func:`matcher.solve.solve`
 proves levels 1-2 with it and keeps CP-SAT for neighbourhoods and polishing.  The export
 is exact for the constraint kinds Linli's model uses (linear rows, at-most-one,
 exactly-one, and clauses or conjunctions with at most one enforcement literal) and refuses

@@ -115,7 +115,7 @@ def solve(
         Print CP-SAT's search log.
     prover
         Which solver proves levels 1-2 at station size: HiGHS's branch-and-cut on the
-        exported model (default, several times faster there) or CP-SAT.
+        exported model (default, two to three times faster at 300 volunteers) or CP-SAT.
 
     Returns
     -------
