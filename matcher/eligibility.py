@@ -166,6 +166,8 @@ def build_pairs(inst: Instance) -> Pairs:
     needs: list[IntArray] = []
     usables: list[BoolArray] = []
     for n in range(inst.n_needs):
+        if n in inst.need_fixed:
+            continue  # held by a fixed assignment (re-solve): not part of the search
         cand = candidates(n)
         if len(cand) == 0:
             continue

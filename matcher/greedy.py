@@ -30,6 +30,10 @@ class Occupancy:
         self.pairs = pairs
         self.hours = np.zeros(inst.n_volunteers, dtype=np.int64)
         self.bens: list[dict[int, int]] = [{} for _ in range(inst.n_volunteers)]
+        for v, held in inst.vol_held.items():  # re-solve: beneficiaries of fixed assignments
+            self.bens[v] = dict.fromkeys(held, 1)
+        self.pinned = inst.pinned
+        """Volunteers whose current sessions must keep their slots (no re-matching)."""
         self.placed: list[dict[int, tuple[int, ...]]] = [{} for _ in range(inst.n_volunteers)]
         """Per volunteer: pair -> the slots its sessions hold now."""
 
@@ -51,6 +55,8 @@ class Occupancy:
         free = [s for s in usable if s not in used]
         if len(free) >= sessions:  # fits beside the current placement
             return {**placed, p: tuple(free[:sessions])}
+        if v in self.pinned:
+            return None
         held = [*placed, p]
         matched = match_slots([self._demand(q) for q in held])
         return None if matched is None else dict(zip(held, matched, strict=True))
@@ -99,9 +105,11 @@ def fill(
         ``chosen`` plus every need that still fits somewhere.
     """
     occ = Occupancy(inst, pairs)
-    for p, _ in (chosen or {}).values():
-        occ.take(p)
+    for p, slots in (chosen or {}).values():
+        # Kept at their slots: a pinned volunteer's sessions must not move.
+        occ.take(p, {**occ.placed[int(pairs.vol[p])], p: slots})
     previous = set(inst.previous)
+    home = {n: vol for n, (vol, _) in inst.need_home.items()}
     contested = pairs.by_vol.sizes()
     candidates = pairs.by_need.sizes()
     done = set(chosen or {})
@@ -120,7 +128,11 @@ def fill(
         ben = int(inst.need_ben[n])
         ranked = sorted(
             pairs.by_need[n],
-            key=lambda p: ((int(pairs.vol[p]), ben) not in previous, int(contested[pairs.vol[p]])),
+            key=lambda p: (
+                home.get(n) != int(pairs.vol[p]),
+                (int(pairs.vol[p]), ben) not in previous,
+                int(contested[pairs.vol[p]]),
+            ),
         )
         for p in ranked:
             placement = occ.placement(p)

@@ -7,7 +7,9 @@ Hours are exact: every ``hours`` and ``max_hours`` is read as a decimal fraction
 
 from __future__ import annotations
 
+import dataclasses
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -20,6 +22,9 @@ from matcher.schema import CERTIFICATION_KINDS, Problem
 BoolArray = npt.NDArray[np.bool_]
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
+
+Home = tuple[int, tuple[int, ...] | None]
+"""A need's preferred volunteer and, if it must keep them too, its slots."""
 
 GENDER_CODES: dict[str | None, int] = {None: 0, "f": 1, "m": 2}
 
@@ -100,6 +105,18 @@ class Instance:
     need_index: dict[str, int] = field(repr=False)
     slot_index: dict[str, int] = field(repr=False)
 
+    # Re-solve (see :meth:`with_fixed`); a plain solve leaves these empty.
+    need_fixed: frozenset[int] = frozenset()
+    """Needs held by fixed assignments: they get no pairs and stay out of the search."""
+    vol_held: dict[int, frozenset[int]] = field(default_factory=dict, repr=False)
+    """Beneficiaries a volunteer already serves through fixed assignments (rule 6)."""
+    vol_base_load: dict[int, int] = field(default_factory=dict, repr=False)
+    """Scaled hours of a volunteer's fixed assignments (already taken out of ``vol_cap``)."""
+    need_home: dict[int, Home] = field(default_factory=dict, repr=False)
+    """Where a need would rather be: its volunteer, and its slots (None: any slots)."""
+    move_budget: int | None = None
+    """Most needs with a home slot set that may leave it (None: no limit)."""
+
     @property
     def n_volunteers(self) -> int:
         """Number of volunteers."""
@@ -113,6 +130,65 @@ class Instance:
     def coverage(self, value_units: int) -> Fraction:
         """Convert scaled coverage units back to priority-weighted hours."""
         return Fraction(value_units, self.scale)
+
+    def ben_room(self, v: int) -> int:
+        """Further distinct beneficiaries volunteer ``v`` may take (rule 6)."""
+        return int(self.vol_max_ben[v]) - len(self.vol_held.get(v, ()))
+
+    @property
+    def pinned(self) -> frozenset[int]:
+        """Volunteers whose sessions must keep exact slots: homes with a slot set."""
+        return frozenset(vol for vol, slots in self.need_home.values() if slots is not None)
+
+    def with_fixed(
+        self,
+        fixed: Mapping[int, tuple[int, tuple[int, ...]]],
+        homes: Mapping[int, Home] | None = None,
+        move_budget: int | None = None,
+    ) -> Instance:
+        """The same week with some assignments fixed: what is left to plan around them.
+
+        Parameters
+        ----------
+        fixed
+            need -> (volunteer, slots) of assignments that must stay as they are; they
+            must keep every hard rule together.
+        homes
+            need -> (volunteer, slots or None): a preference for the open needs (see
+            :mod:`matcher.objectives.home`).
+        move_budget
+            Most needs whose home has a slot set that may leave it.
+
+        Returns
+        -------
+        Instance
+            Fixed needs have no pairs; their volunteers' hours and slots are taken out
+            of ``vol_cap`` and ``vol_avail``, their beneficiaries count towards rule 6,
+            and previous pairs they already serve leave ``previous``.
+        """
+        cap = self.vol_cap.copy()
+        avail = self.vol_avail.copy()
+        held: dict[int, set[int]] = {}
+        base: dict[int, int] = {}
+        for n, (v, slots) in fixed.items():
+            load = int(self.need_load[n])
+            cap[v] -= load
+            base[v] = base.get(v, 0) + load
+            avail[v, list(slots)] = False
+            held.setdefault(v, set()).add(int(self.need_ben[n]))
+        if (cap < 0).any():
+            raise ValueError("fixed assignments exceed a volunteer's max_hours")
+        return dataclasses.replace(
+            self,
+            vol_cap=cap,
+            vol_avail=avail,
+            need_fixed=frozenset(fixed),
+            vol_held={v: frozenset(b) for v, b in held.items()},
+            vol_base_load=base,
+            previous=[(v, b) for v, b in self.previous if b not in held.get(v, ())],
+            need_home=dict(homes or {}),
+            move_budget=move_budget,
+        )
 
     @classmethod
     def from_problem(cls, problem: Problem) -> Instance:

@@ -131,7 +131,6 @@ def improve(
     plan = dict(chosen)
     holder = {n: int(pairs.vol[p]) for n, (p, _) in plan.items()}
     active = np.flatnonzero(pairs.by_vol.sizes()).tolist()
-    previous = set(inst.previous)
     stall_limit = max_stall if max_stall is not None else max(10, 3 * len(active) // max(1, size))
     stall = 0
     grow = max(10, len(active) // max(1, size))
@@ -159,7 +158,7 @@ def improve(
             break
         local = {p: i for i, p in enumerate(keep.tolist())}
         current = {n: (local[p], slots) for n, (p, slots) in plan.items() if holder[n] in free}
-        before = _value(inst, sub, current, lm.continuity_max, previous)
+        before = lm.primary_of(current)
         hint(lm, current)
         solver = cp_model.CpSolver()
         solver.parameters.max_time_in_seconds = max(0.01, min(step_seconds, deadline.remaining()))
@@ -169,7 +168,7 @@ def improve(
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             continue
         found = extract(lm, solver)
-        after = _value(inst, sub, found, lm.continuity_max, previous)
+        after = lm.primary_of(found)
         if after < before:
             continue
         if after > before:
@@ -184,8 +183,3 @@ def improve(
             holder[n] = int(pairs.vol[p])
     stats.seconds += time.perf_counter() - start
     return plan
-
-
-def _value(inst: Instance, pairs: Pairs, plan: greedy.Chosen, k: int, previous: set[tuple[int, int]]) -> int:
-    served = {(int(pairs.vol[p]), int(inst.need_ben[n])) for n, (p, _) in plan.items()}
-    return (k + 1) * sum(int(inst.need_value[n]) for n in plan) + len(served & previous)

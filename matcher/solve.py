@@ -126,9 +126,66 @@ def solve(
     limit = problem.time_limit_s if time_limit is None else time_limit
     if not limit > 0:
         raise ValueError("time_limit: must be > 0")
-    deadline = start + limit
-
     inst = Instance.from_problem(problem)
+    out = optimise(inst, start, start + limit, workers=workers, seed=seed, log=log, prover=prover)
+    covered = coverage_units(inst, out.chosen)
+    plan = to_plan(
+        inst, volunteers_of(out.pairs, out.chosen), covered, out.bound_units, time.perf_counter() - start
+    )
+    return SolveResult(
+        plan=plan,
+        status=plan.status,
+        coverage=inst.coverage(covered),
+        coverage_bound=inst.coverage(out.bound_units),
+        continuity=plan.objective.continuity,
+        build_seconds=out.build_seconds,
+        solve_seconds=plan.solve_seconds,
+        pairs=len(out.pairs),
+        phases=out.phases,
+        proved_seconds=out.proved_seconds,
+    )
+
+
+@dataclass
+class Outcome:
+    """What :func:`optimise` found: a plan over ``pairs`` and its proved bound."""
+
+    pairs: Pairs
+    chosen: greedy.Chosen
+    bound_units: int
+    """Proved upper bound on coverage units (at least the plan's own coverage)."""
+    build_seconds: float
+    proved_seconds: float | None
+    phases: list[Phase]
+
+
+def optimise(
+    inst: Instance,
+    start: float,
+    deadline: float,
+    *,
+    workers: int | None = None,
+    seed: int = 0,
+    log: bool = False,
+    prover: Literal["highs", "cpsat"] = "highs",
+) -> Outcome:
+    """The phases of :func:`solve` on a compiled instance (also what a re-solve runs).
+
+    Parameters
+    ----------
+    inst
+        The compiled problem (with fixed assignments, for a re-solve).
+    start, deadline
+        ``time.perf_counter()`` values: when the call started and when it must end.
+    workers, seed, log, prover
+        As for :func:`solve`.
+
+    Returns
+    -------
+    Outcome
+        The plan over the instance's eligible pairs, with its bound and timings.
+    """
+    limit = deadline - start
     # The eligibility pass always completes: without it no plan can be explained.
     pairs = build_pairs(inst)
     chosen = greedy.fill(inst, pairs, deadline=Deadline(deadline))
@@ -160,34 +217,22 @@ def solve(
         prove = prove_with_highs if prover == "highs" else prove_with_cpsat
         found, proved, both_levels = prove(lm, search)
         # A solver may stop on a plan worse than its own hint; keep the better one.
-        if found is not None and primary_value(lm, found) >= primary_value(lm, chosen):
+        if found is not None and lm.primary_of(found) >= lm.primary_of(chosen):
             chosen = found
         if proved is not None:
             bound_units = min(bound_units, proved)
         proved_coverage = coverage_units(inst, chosen) >= bound_units
         if proved_coverage:
             proved_seconds = time.perf_counter() - start
-            if not both_levels and lm.continuity_max:
-                keep_continuity(lm, chosen, search)
+            if not both_levels and lm.secondary_max:
+                keep_secondary(lm, chosen, search)
             polish(lm, chosen, search)
     if not proved_coverage:
         chosen = greedy.fill(inst, pairs, chosen, deadline=Deadline(deadline))
 
     covered = coverage_units(inst, chosen)
     bound_units = max(bound_units, covered)  # equal only when a solver proved it
-    plan = to_plan(inst, pairs, chosen, covered, bound_units, time.perf_counter() - start)
-    return SolveResult(
-        plan=plan,
-        status=plan.status,
-        coverage=inst.coverage(covered),
-        coverage_bound=inst.coverage(bound_units),
-        continuity=plan.objective.continuity,
-        build_seconds=build_seconds,
-        solve_seconds=plan.solve_seconds,
-        pairs=len(pairs),
-        phases=search.phases,
-        proved_seconds=proved_seconds,
-    )
+    return Outcome(pairs, chosen, bound_units, build_seconds, proved_seconds, search.phases)
 
 
 class CoverageProof(cp_model.CpSolverSolutionCallback):
@@ -245,7 +290,7 @@ class CoverageProof(cp_model.CpSolverSolutionCallback):
 def prove_with_cpsat(lm: LinliModel, search: Search) -> tuple[greedy.Chosen | None, int | None, bool]:
     """Levels 1-2 with CP-SAT: (plan found, proved coverage bound, both levels proved)."""
     solver = search.solver(search.deadline - time.perf_counter())
-    watch = CoverageProof(solver, lm.continuity_max + 1)
+    watch = CoverageProof(solver, lm.secondary_max + 1)
     t = time.perf_counter()
     status = solver.solve(lm.model, watch)
     search.phases.append(phase("coverage+continuity", solver, status, time.perf_counter() - t))
@@ -275,7 +320,7 @@ def prove_with_highs(lm: LinliModel, search: Search) -> tuple[greedy.Chosen | No
     proved = None
     if result.bound is not None:
         # floor() may only loosen the bound; the primary objective is integral.
-        proved = math.floor(result.bound + 1e-6) // (lm.continuity_max + 1)
+        proved = math.floor(result.bound + 1e-6) // (lm.secondary_max + 1)
     return found, proved, result.optimal
 
 
@@ -316,17 +361,20 @@ class Search:
         return make_solver(seconds, self.workers, self.seed, self.log)
 
 
-def keep_continuity(lm: LinliModel, chosen: greedy.Chosen, search: Search) -> None:
-    """Level 2 on its own: coverage fixed at its proved optimum, maximise continuity."""
+def keep_secondary(lm: LinliModel, chosen: greedy.Chosen, search: Search) -> None:
+    """Level 2 on its own: coverage fixed at its proved optimum, maximise continuity.
+
+    (For a re-solve, the stays and backs that rank above continuity too.)
+    """
     lm.model.add(lm.coverage >= coverage_units(lm.vars.inst, chosen))
-    lm.model.maximize(lm.continuity)
+    lm.model.maximize(lm.secondary)
     follow_up("continuity", lm, chosen, search)
 
 
 def polish(lm: LinliModel, chosen: greedy.Chosen, search: Search) -> None:
     """Level 3: keep the levels 1-2 values reached, minimise travel and load spread."""
     lm.model.add(lm.coverage >= coverage_units(lm.vars.inst, chosen))
-    lm.model.add(lm.continuity >= continuity_of(lm.vars.inst, lm.vars.pairs, chosen))
+    lm.model.add(lm.secondary >= lm.secondary_of(chosen))
     lm.model.minimize(lm.polish())
     follow_up("travel+load", lm, chosen, search)
 
@@ -336,20 +384,19 @@ def coverage_units(inst: Instance, chosen: greedy.Chosen) -> int:
     return sum(int(inst.need_value[n]) for n in chosen)
 
 
-def continuity_of(inst: Instance, pairs: Pairs, chosen: greedy.Chosen) -> int:
+Assigned = dict[int, tuple[int, tuple[int, ...]]]
+"""need index -> (volunteer index, slot indexes): a plan independent of any pair numbering."""
+
+
+def volunteers_of(pairs: Pairs, chosen: greedy.Chosen) -> Assigned:
+    """A plan over ``pairs`` with volunteers instead of pair indexes."""
+    return {n: (int(pairs.vol[p]), slots) for n, (p, slots) in chosen.items()}
+
+
+def continuity_units(inst: Instance, assigned: Assigned) -> int:
     """Previous pairs served again by a set of assignments."""
-    return len(set(inst.previous) & served_pairs(inst, pairs, chosen))
-
-
-def primary_value(lm: LinliModel, chosen: greedy.Chosen) -> int:
-    """Levels 1-2 as one number, ``(K + 1) x coverage + continuity``."""
-    inst, pairs = lm.vars.inst, lm.vars.pairs
-    return (lm.continuity_max + 1) * coverage_units(inst, chosen) + continuity_of(inst, pairs, chosen)
-
-
-def served_pairs(inst: Instance, pairs: Pairs, chosen: greedy.Chosen) -> set[tuple[int, int]]:
-    """(volunteer, beneficiary) pairs that serve at least one need in ``chosen``."""
-    return {(int(pairs.vol[p]), int(inst.need_ben[n])) for n, (p, _) in chosen.items()}
+    served = {(vol, int(inst.need_ben[n])) for n, (vol, _) in assigned.items()}
+    return len(set(inst.previous) & served)
 
 
 def follow_up(name: str, lm: LinliModel, chosen: greedy.Chosen, search: Search) -> None:
@@ -373,28 +420,31 @@ def follow_up(name: str, lm: LinliModel, chosen: greedy.Chosen, search: Search) 
 
 def to_plan(
     inst: Instance,
-    pairs: Pairs,
-    chosen: greedy.Chosen,
+    assigned: Assigned,
     coverage_units: int,
     bound_units: int,
     seconds: float,
 ) -> Plan:
-    """Write the format-1 plan: assignments and unmet needs in problem order."""
+    """Write the format-1 plan: assignments and unmet needs in problem order.
+
+    Unmet needs are explained on ``inst`` as given: pass the instance without fixed
+    assignments, so that time a fixed assignment holds reads as ``capacity_taken``.
+    """
     problem = inst.problem
     assignments: list[Assignment] = []
     unmet: list[Unmet] = []
     candidates = Candidates(inst)
     for n, need in enumerate(problem.needs):
-        got = chosen.get(n)
+        got = assigned.get(n)
         if got is None:
             unmet.append(Unmet(need=need.id, reasons=static_reasons(inst, n, candidates)))
             continue
-        p, slots = got
-        vol = problem.volunteers[int(pairs.vol[p])].id
+        v, slots = got
+        vol = problem.volunteers[v].id
         assignments.append(
             Assignment(need=need.id, volunteer=vol, slots=[inst.slots[s] for s in sorted(slots)])
         )
-    continuity = continuity_of(inst, pairs, chosen)
+    continuity = continuity_units(inst, assigned)
     return Plan(
         format=1,
         status="optimal" if coverage_units == bound_units else "feasible",

@@ -33,6 +33,7 @@ class Vars:
         self.x: list[cp_model.IntVar] = [model.new_bool_var(f"x{p}") for p in range(len(pairs))]
         self._at: dict[tuple[int, int], cp_model.IntVar] = {}
         self._serves: dict[tuple[int, int], cp_model.IntVar] = {}
+        self._stay: dict[int, cp_model.IntVar | None] = {}
         self.explicit_slots: set[int] = set()
         """Volunteers whose sessions have slot literals (the others' are matched after solving)."""
         self.derived: list[tuple[cp_model.IntVar, Callable[[set[int]], int]]] = []
@@ -70,6 +71,28 @@ class Vars:
             self._serves[(v, b)] = lit
             pairs = self.pairs.by_vol_ben.get((v, b), [])
             self.derive(lit, lambda on: int(any(p in on for p in pairs)))
+        return lit
+
+    def stay(self, n: int) -> cp_model.IntVar | None:
+        """Literal "need ``n`` keeps its home volunteer and slots" (re-solve with moves).
+
+        None when the home pair is not eligible any more, or has lost one of the slots:
+        the need cannot stay.  The home volunteer's sessions have slot literals (it is
+        :attr:`~matcher.instance.Instance.pinned`), so the slots can be required.
+        """
+        if n in self._stay:
+            return self._stay[n]
+        vol, slots = self.inst.need_home[n]
+        p = self.pairs.index.get((vol, n))
+        lit = None
+        if slots is not None and p is not None and set(slots) <= set(self.pairs.slots[p]):
+            lit = self.model.new_bool_var(f"stay{n}")
+            self.model.add_implication(lit, self.x[p])
+            for s in slots:
+                self.model.add_implication(lit, self.at(p, s))
+            # A hint from a plan that kept it at its home slots (greedy never moves them).
+            self.derive(lit, lambda on: int(p in on))
+        self._stay[n] = lit
         return lit
 
     def derive(self, var: cp_model.IntVar, value: Callable[[set[int]], int]) -> None:

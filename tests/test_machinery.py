@@ -24,7 +24,7 @@ from matcher.rules.max_hours import best_fill
 from matcher.rules.volunteer_value import best_value
 from matcher.schema import Assignment, Objective, Plan, Problem, Unmet
 from matcher.slotting import hall_cuts, match_slots
-from matcher.solve import solve, to_plan
+from matcher.solve import solve, to_plan, volunteers_of
 from matcher.validate import validate_plan
 
 Demand = tuple[int, tuple[int, ...]]
@@ -101,7 +101,7 @@ def plan_of(problem: Problem, chosen: greedy.Chosen) -> Plan:
     pairs = build_pairs(inst)
     units = sum(int(inst.need_value[n]) for n in chosen)
     total = sum(int(v) for v in inst.need_value)
-    return to_plan(inst, pairs, chosen, units, max(units, total), 0.0)
+    return to_plan(inst, volunteers_of(pairs, chosen), units, max(units, total), 0.0)
 
 
 @pytest.mark.parametrize("seed", range(12))

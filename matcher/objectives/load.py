@@ -26,7 +26,9 @@ def expr(v: Vars) -> cp_model.LinearExpr:
         if not pairs:
             continue
         loads = [int(inst.need_load[v.pairs.need[p]]) for p in pairs]
-        half = int(inst.vol_cap[vol]) // 2
+        # Fixed assignments (re-solve) count towards the volunteer's load too.
+        base = inst.vol_base_load.get(vol, 0)
+        half = (int(inst.vol_cap[vol]) + base) // 2 - base
         top = min(sum(loads), int(inst.vol_cap[vol])) - half
         if top <= 0:
             continue  # this volunteer can never pass half their hours

@@ -29,6 +29,7 @@ MAX_CUTS_PER_SLOT = 4
 
 def add(v: Vars) -> None:
     """Make every volunteer's chosen sessions fit their slots."""
+    pinned = v.inst.pinned
     for vol, pairs in enumerate(v.pairs.by_vol):
         v.deadline.check()
         if not pairs:
@@ -39,7 +40,8 @@ def add(v: Vars) -> None:
             bit = {s: 1 << i for i, s in enumerate(local)}
             usable = np.array([sum(bit[s] for s in v.pairs.slots[p]) for p in pairs], dtype=np.int64)
             cuts = hall_cuts(v.inst.need_sessions[v.pairs.need[pairs]], usable, len(local))
-        if cuts is not None and len(cuts) <= MAX_CUTS_PER_SLOT * len(local):
+        # A pinned volunteer's kept sessions must be held at their slots: slot literals.
+        if cuts is not None and len(cuts) <= MAX_CUTS_PER_SLOT * len(local) and vol not in pinned:
             add_hall(v, pairs, cuts)
         else:
             v.explicit_slots.add(vol)
