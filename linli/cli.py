@@ -58,6 +58,16 @@ def _write(text: str, out: str | None) -> None:
         raise InputError(f"--out: cannot write {out} ({exc.strerror})") from None
 
 
+def _remaining(started: float, option: float | None, default: float) -> float:
+    """Seconds left of the limit, which counts from the start of the command.
+
+    Reading the files is part of the limit, so a coordinator's ``--time-limit 5``
+    means five seconds of waiting, not five seconds of solving.
+    """
+    limit = default if option is None else option
+    return max(0.05, limit - (time.perf_counter() - started))
+
+
 def cmd_solve(args: argparse.Namespace) -> int:
     """Solve a problem file and write its plan."""
     from matcher.io import load_problem
@@ -66,10 +76,7 @@ def cmd_solve(args: argparse.Namespace) -> int:
 
     started = time.perf_counter()
     problem = load_problem(args.problem)
-    # The limit counts from the start of the command: reading the file is part of it.
-    limit = problem.time_limit_s if args.time_limit is None else args.time_limit
-    remaining = max(0.05, limit - (time.perf_counter() - started))
-    result = solve(problem, remaining, workers=args.workers)
+    result = solve(problem, _remaining(started, args.time_limit, problem.time_limit_s), workers=args.workers)
     _write(result.plan.to_json(), args.out)
     if args.summary:
         print(summary(problem, result.plan), file=sys.stdout if args.out else sys.stderr)
@@ -96,6 +103,46 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_resolve(args: argparse.Namespace) -> int:
+    """Re-solve after a change set: keep what still holds, refill, list what changed."""
+    from matcher.io import load_changes, load_plan, load_problem
+    from matcher.resolve import resolve
+
+    started = time.perf_counter()
+    problem = load_problem(args.problem)
+    plan = load_plan(args.plan)
+    changes = load_changes(args.changes)
+    result = resolve(
+        problem,
+        plan,
+        changes,
+        _remaining(started, args.time_limit, problem.time_limit_s),
+        allow_moves=args.allow_moves,
+        workers=args.workers,
+    )
+    _write(result.plan.to_json(), args.out)
+    if args.summary:
+        changed = result.plan.changed or []
+        print(
+            f"{result.status}: coverage {result.plan.objective.coverage} "
+            f"(bound {result.plan.objective.coverage_bound}); kept {result.kept}, "
+            f"freed {len(result.freed)}, moved {len(result.moved)}, changed {len(changed)}; "
+            f"{result.solve_seconds:.2f} s",
+            file=sys.stdout if args.out else sys.stderr,
+        )
+    return 0
+
+
+def cmd_apply(args: argparse.Namespace) -> int:
+    """Write the changed problem: a problem with a change set applied."""
+    from matcher.changes import apply_changes
+    from matcher.io import load_changes, load_problem
+
+    changed = apply_changes(load_problem(args.problem), load_changes(args.changes))
+    _write(changed.model_dump_json(indent=1, exclude_none=True), args.out)
+    return 0
+
+
 def cmd_generate(args: argparse.Namespace) -> int:
     """Write a synthetic city as a problem file."""
     from matcher.generate import generate_city
@@ -119,6 +166,33 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=_count(1), help="CP-SAT search workers")
     p.add_argument("--summary", action="store_true", help="print coverage by category and district")
     p.set_defaults(run=cmd_solve)
+
+    p = sub.add_parser(
+        "resolve", help="re-solve after cancellations: keep what still holds, list what changed"
+    )
+    p.add_argument("problem", help="the problem the plan in force was made for")
+    p.add_argument("--plan", required=True, help="the plan in force (JSON)")
+    p.add_argument("--changes", required=True, help="the change set (JSON)")
+    p.add_argument("--out", help="write the new plan here instead of stdout")
+    p.add_argument(
+        "--time-limit", type=_positive, help="wall-clock seconds (default: the problem's time_limit_s)"
+    )
+    p.add_argument(
+        "--allow-moves",
+        type=_count(0),
+        default=0,
+        metavar="K",
+        help="also move up to K kept assignments when that raises coverage (fewest moves first)",
+    )
+    p.add_argument("--workers", type=_count(1), help="CP-SAT search workers")
+    p.add_argument("--summary", action="store_true", help="print kept, freed, moved and changed counts")
+    p.set_defaults(run=cmd_resolve)
+
+    p = sub.add_parser("apply", help="write the changed problem: a problem with a change set applied")
+    p.add_argument("problem", help="problem JSON")
+    p.add_argument("changes", help="change set JSON")
+    p.add_argument("--out", help="write here instead of stdout")
+    p.set_defaults(run=cmd_apply)
 
     p = sub.add_parser("validate", help="check a plan against a problem (exit 1 when invalid)")
     p.add_argument("problem", help="problem JSON")

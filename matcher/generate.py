@@ -53,14 +53,16 @@ from matcher.schema import (
     SERVICES_BY_PROGRAMME,
     Beneficiary,
     Certification,
+    ChangeSet,
     District,
     Need,
     PreviousPair,
     Problem,
     Volunteer,
+    Withdrawal,
 )
 
-__all__ = ["DISTRICT_NAMES", "district_name", "generate_city"]
+__all__ = ["DISTRICT_NAMES", "district_name", "generate_changes", "generate_city"]
 
 #: District ids: Jiayuguan's three urban sub-districts (街道) and three towns (镇), then generic ones.
 DISTRICT_NAMES: tuple[str, ...] = (
@@ -646,3 +648,67 @@ def _previous(
                 out.append(PreviousPair(volunteer=vols[v].id, beneficiary=f"b{i + 1:04d}"))
                 break
     return out
+
+
+def generate_changes(
+    problem: Problem,
+    *,
+    withdraw: float = 0.05,
+    partial: float = 0.0,
+    cancel: float = 0.0,
+    add: int = 0,
+    seed: int = 0,
+) -> ChangeSet:
+    """Generate a realistic change set for a problem: the day's cancellations.
+
+    Parameters
+    ----------
+    problem
+        The problem the change set applies to.
+    withdraw
+        Fraction of volunteers withdrawn for the whole week (ill, travelling).
+    partial
+        Fraction of volunteers withdrawn from one to three of their available slots.
+    cancel
+        Fraction of needs cancelled.
+    add
+        Number of urgent needs added, for beneficiaries drawn at random (ids ``n-new-1`` …).
+    seed
+        Seed of ``numpy.random.default_rng``.
+
+    Returns
+    -------
+    ChangeSet
+        A change set that :func:`matcher.changes.apply_changes` accepts for ``problem``.
+    """
+    for name, value in (("withdraw", withdraw), ("partial", partial), ("cancel", cancel)):
+        if not 0 <= value <= 1:
+            raise ValueError(f"{name}: must be between 0 and 1, got {value}")
+    if add < 0 or (add and not problem.beneficiaries):
+        raise ValueError(f"add: cannot add {add} needs to a problem with no beneficiaries")
+    rng = np.random.default_rng(seed)
+    vols = problem.volunteers
+    order = rng.permutation(len(vols))
+    n_whole = round(withdraw * len(vols))
+    n_part = min(len(vols) - n_whole, round(partial * len(vols)))
+    withdrawn = [Withdrawal(volunteer=vols[i].id) for i in order[:n_whole]]
+    for i in order[n_whole : n_whole + n_part]:
+        free = vols[i].availability
+        if free:
+            k = int(rng.integers(1, min(3, len(free)) + 1))
+            slots = sorted(rng.choice(len(free), size=k, replace=False).tolist())
+            withdrawn.append(Withdrawal(volunteer=vols[i].id, slots=[free[s] for s in slots]))
+    n_cancel = round(cancel * len(problem.needs))
+    cancelled = [problem.needs[i].id for i in sorted(rng.choice(len(problem.needs), n_cancel, replace=False))]
+    added: list[Need] = []
+    if add:
+        who = rng.integers(0, len(problem.beneficiaries), size=3 * add)
+        category = np.array([CATEGORIES.index(problem.beneficiaries[b].category) for b in who])
+        drawn, owner, _ = _needs(rng, category)
+        for i, need in enumerate(drawn[:add]):
+            added.append(
+                need.model_copy(
+                    update={"id": f"n-new-{i + 1}", "beneficiary": problem.beneficiaries[who[owner[i]]].id}
+                )
+            )
+    return ChangeSet(format=1, volunteers_withdrawn=withdrawn, needs_cancelled=cancelled, needs_added=added)

@@ -168,6 +168,8 @@ def optimise(
     seed: int = 0,
     log: bool = False,
     prover: Literal["highs", "cpsat"] = "highs",
+    initial: Assigned | None = None,
+    lns_stall: int | None = 0,
 ) -> Outcome:
     """The phases of :func:`solve` on a compiled instance (also what a re-solve runs).
 
@@ -179,6 +181,12 @@ def optimise(
         ``time.perf_counter()`` values: when the call started and when it must end.
     workers, seed, log, prover
         As for :func:`solve`.
+    initial
+        A valid partial plan to start from (need -> (volunteer, slots)); the greedy
+        plan only adds to it.
+    lns_stall
+        City size: stop the neighbourhood search after this many steps without a gain
+        (0: run to the deadline; None: the search's own default).
 
     Returns
     -------
@@ -188,15 +196,17 @@ def optimise(
     limit = deadline - start
     # The eligibility pass always completes: without it no plan can be explained.
     pairs = build_pairs(inst)
-    chosen = greedy.fill(inst, pairs, deadline=Deadline(deadline))
+    start_plan = {n: (pairs.index[(v, n)], slots) for n, (v, slots) in (initial or {}).items()}
+    chosen = greedy.fill(inst, pairs, start_plan, deadline=Deadline(deadline))
     build_seconds = time.perf_counter() - start
     # Searching stops early enough to explain the unmet needs and write the plan in time.
     work_deadline = deadline - min(0.1 * limit, 0.05 + FINISH_S_PER_NEED * inst.n_needs)
-    if len(pairs) > FULL_MODEL_MAX_PAIRS:
+    # A move budget spans the whole plan, which a neighbourhood's sub-model cannot see.
+    if len(pairs) > FULL_MODEL_MAX_PAIRS and inst.move_budget is None:
         # A city: the full model would spend the time limit in building and presolve, so
         # the greedy plan is improved by neighbourhood search on small sub-models instead.
         chosen = lns.improve(
-            inst, pairs, chosen, Deadline(work_deadline), size=LNS_SIZE, seed=seed, max_stall=0
+            inst, pairs, chosen, Deadline(work_deadline), size=LNS_SIZE, seed=seed, max_stall=lns_stall
         )
     reachable = int(inst.need_value[pairs.by_need.sizes() > 0].sum())
     bound_units = reachable

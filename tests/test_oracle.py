@@ -16,6 +16,7 @@ from __future__ import annotations
 import itertools
 import math
 import random
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -41,11 +42,13 @@ MIP_SEEDS = range(20)
 
 @dataclass
 class Optimum:
-    """The lexicographic optimum (coverage, continuity) and a plan reaching it."""
+    """The lexicographic optimum (coverage, fewest moves, continuity) and a plan reaching it."""
 
     coverage: Fraction
     continuity: int
     assignments: list[Assignment] = field(default_factory=list)
+    moves: int = 0
+    """Needs of ``homes`` (see :func:`brute_force`) not at their home volunteer and slots."""
 
 
 def witness_plan(problem: Problem, opt: Optimum) -> Plan:
@@ -68,17 +71,27 @@ def witness_plan(problem: Problem, opt: Optimum) -> Plan:
 # ---------------------------------------------------------------------------- brute force
 
 
-def brute_force(problem: Problem) -> Optimum:
+def brute_force(
+    problem: Problem,
+    fixed: Sequence[Assignment] = (),
+    homes: Mapping[str, Assignment] | None = None,
+    max_moves: int | None = None,
+) -> Optimum:
     """Enumerate every plan (each need unassigned, or any eligible volunteer in any slot set).
 
     Rules 2, 3, 7, 8, 9 filter the pairs; rule 1 is the choice of exactly ``sessions`` distinct
     usable slots; rules 4, 5 and 6 are checked incrementally.  Branches that cannot beat the best
-    (coverage, continuity) found are cut.
+    (coverage, -moves, continuity) found are cut.
+
+    For a re-solve: ``fixed`` assignments are part of every plan; a need of ``homes`` that is
+    not at exactly its home volunteer and slots is a move, and at most ``max_moves`` are allowed.
     """
+    homes = homes or {}
     vols = problem.volunteers
     ben_of = {n.id: n.beneficiary for n in problem.needs}
     previous = {(p.volunteer, p.beneficiary) for p in problem.previous}
-    order = sorted(problem.needs, key=lambda n: -value_of(problem, n))
+    pinned = {a.need for a in fixed}
+    order = sorted((n for n in problem.needs if n.id not in pinned), key=lambda n: -value_of(problem, n))
     options: list[list[tuple[int, list[tuple[str, ...]]]]] = []
     for n in order:
         opts = []
@@ -93,20 +106,35 @@ def brute_force(problem: Problem) -> Optimum:
     busy: list[set[str]] = [set() for _ in vols]
     hours = [Fraction(0)] * len(vols)
     served: list[dict[str, int]] = [{} for _ in vols]
-    chosen: list[Assignment] = []
-    best = Optimum(Fraction(-1), -1)
+    chosen: list[Assignment] = list(fixed)
+    position = {v.id: vi for vi, v in enumerate(vols)}
+    needs = {n.id: n for n in problem.needs}
+    for a in fixed:
+        vi, n = position[a.volunteer], needs[a.need]
+        busy[vi].update(a.slots)
+        hours[vi] += exact(n.hours) * n.sessions
+        served[vi][n.beneficiary] = served[vi].get(n.beneficiary, 0) + 1
+    base = sum((value_of(problem, needs[a.need]) for a in fixed), Fraction(0))
+    best = Optimum(Fraction(-1), -1, moves=0)
+    budget = len(homes) if max_moves is None else max_moves
 
     def continuity() -> int:
         return sum(1 for vi, v in enumerate(vols) for b in served[vi] if (v.id, b) in previous)
 
-    def dfs(i: int, cov: Fraction) -> None:
+    def is_move(need_id: str, vol: str | None, combo: tuple[str, ...]) -> int:
+        home = homes.get(need_id)
+        return int(home is not None and (home.volunteer != vol or set(home.slots) != set(combo)))
+
+    def dfs(i: int, cov: Fraction, moves: int) -> None:
         nonlocal best
-        if (cov + rest[i], len(previous)) <= (best.coverage, best.continuity):
+        if moves > budget:
+            return
+        if (cov + rest[i], -moves, len(previous)) <= (best.coverage, -best.moves, best.continuity):
             return
         if i == len(order):
             cont = continuity()
-            if (cov, cont) > (best.coverage, best.continuity):
-                best = Optimum(cov, cont, list(chosen))
+            if (cov, -moves, cont) > (best.coverage, -best.moves, best.continuity):
+                best = Optimum(cov, cont, list(chosen), moves)
             return
         n = order[i]
         load = exact(n.hours) * n.sessions
@@ -124,16 +152,16 @@ def brute_force(problem: Problem) -> Optimum:
                 hours[vi] += load
                 served[vi][ben] = served[vi].get(ben, 0) + 1
                 chosen.append(Assignment(need=n.id, volunteer=v.id, slots=list(combo)))
-                dfs(i + 1, cov + values[i])
+                dfs(i + 1, cov + values[i], moves + is_move(n.id, v.id, combo))
                 chosen.pop()
                 served[vi][ben] -= 1
                 if not served[vi][ben]:
                     del served[vi][ben]
                 hours[vi] -= load
                 busy[vi].difference_update(combo)
-        dfs(i + 1, cov)
+        dfs(i + 1, cov, moves + is_move(n.id, None, ()))
 
-    dfs(0, Fraction(0))
+    dfs(0, base, 0)
     return best
 
 

@@ -21,7 +21,10 @@ from matcher.variables import Vars
 
 def stays(v: Vars) -> tuple[cp_model.LinearExpr, int]:
     """Needs that keep their home volunteer and slots, and how many could."""
-    lits = [lit for n, (_, slots) in v.inst.need_home.items() if slots is not None if (lit := v.stay(n))]
+    lits = []
+    for n, (_, slots) in v.inst.need_home.items():
+        if slots is not None and (lit := v.stay(n)) is not None:
+            lits.append(lit)
     return cp_model.LinearExpr.sum(lits), len(lits)
 
 

@@ -1,0 +1,203 @@
+"""Re-solve after cancellations (FORMAT.md, "Change set").
+
+Given the problem, the plan in force and a change set:
+
+1. the plan in force is checked against the original problem (an invalid plan is
+   refused, never repaired);
+2. the change set is applied (:mod:`matcher.changes`), giving the changed problem;
+3. every assignment of the plan in force that is still valid in the changed problem is
+   *kept*: the change set only takes slots away (and needs out), and a subset of a valid
+   plan keeps the aggregate rules 4-6, so an assignment stays valid exactly when its need
+   is still there and its volunteer still has every one of its slots;
+4. the kept assignments are fixed (:meth:`matcher.instance.Instance.with_fixed`) and
+   what is left (freed needs, added needs, needs unmet before) is planned around them by
+   the same engine as a solve (:func:`matcher.solve.optimise`): coverage first, then
+   freed needs back with their previous volunteer, then continuity, then travel and load.
+
+With ``allow_moves=K`` the kept assignments are *released* instead of fixed: each has
+its volunteer and slots as a home, at most ``K`` may leave it, and moves rank just below
+coverage, so the plan uses the fewest moves for the best coverage reachable with ``K``.
+
+Status and bound are those of the re-solve's own question: ``optimal`` means no plan
+that keeps the kept assignments (or moves at most ``K`` of them) covers more, and
+``coverage_bound`` bounds the coverage of such plans.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Literal
+
+from matcher.changes import apply_changes
+from matcher.errors import InputError
+from matcher.instance import Home, Instance
+from matcher.rules.skill_in_reach import Candidates
+from matcher.schema import ChangeSet, Plan, Problem
+from matcher.solve import FULL_MODEL_MAX_PAIRS, Assigned, Phase, optimise, to_plan, volunteers_of
+from matcher.validate import validate_plan
+
+MoveScope = Literal["none", "all", "candidates"]
+
+
+@dataclass
+class ResolveResult:
+    """A re-solved plan with what happened to the plan in force."""
+
+    plan: Plan
+    """The new plan for the changed problem, with ``changed``."""
+    problem: Problem
+    """The changed problem."""
+    status: str
+    coverage: Fraction
+    coverage_bound: Fraction
+    kept: int
+    """Assignments of the plan in force carried over unchanged."""
+    freed: list[str]
+    """Needs whose assignment broke (a withdrawn volunteer or slot)."""
+    moved: list[str]
+    """Kept assignments moved to raise coverage (``allow_moves`` only)."""
+    released: int
+    """Kept assignments the search was allowed to move (0 without ``allow_moves``)."""
+    move_scope: MoveScope
+    """Which kept assignments could move: none, all, or those of volunteers in reach of an open need."""
+    pairs: int
+    solve_seconds: float
+    phases: list[Phase] = field(default_factory=list)
+
+
+def resolve(
+    problem: Problem,
+    plan: Plan,
+    changes: ChangeSet,
+    time_limit: float | None = None,
+    *,
+    allow_moves: int = 0,
+    workers: int | None = None,
+    seed: int = 0,
+    log: bool = False,
+    prover: Literal["highs", "cpsat"] = "highs",
+) -> ResolveResult:
+    """Re-plan the week after a change set, keeping what still holds.
+
+    Parameters
+    ----------
+    problem
+        The problem the plan in force was made for.
+    plan
+        The plan in force; it must be valid for ``problem``.
+    changes
+        The change set.
+    time_limit
+        Wall-clock seconds for the whole call; default the changed problem's
+        ``time_limit_s``.
+    allow_moves
+        Most kept assignments that may also move when that raises coverage.
+    workers, seed, log, prover
+        As for :func:`matcher.solve.solve`.
+
+    Returns
+    -------
+    ResolveResult
+        The new plan (``changed`` lists the needs whose volunteer or slots differ from
+        the plan in force) and the figures behind it.
+
+    Raises
+    ------
+    InputError
+        When the plan in force is not valid for the problem, or the change set names
+        something the problem does not have.
+    """
+    start = time.perf_counter()
+    if allow_moves < 0:
+        raise InputError(f"--allow-moves: must be >= 0, got {allow_moves}")
+    violations = validate_plan(problem, plan)
+    if violations:
+        more = f" (and {len(violations) - 1} more)" if len(violations) > 1 else ""
+        raise InputError(f"plan: not valid for the problem: {violations[0]}{more}")
+    changed = apply_changes(problem, changes)
+    limit = changed.time_limit_s if time_limit is None else time_limit
+    if not limit > 0:
+        raise ValueError("time_limit: must be > 0")
+    inst = Instance.from_problem(changed)
+
+    in_force: Assigned = {}
+    for a in plan.assignments:
+        n = inst.need_index.get(a.need)
+        if n is not None:  # a cancelled need has nothing to keep
+            slots = tuple(sorted(inst.slot_index[s] for s in a.slots))
+            in_force[n] = (inst.vol_index[a.volunteer], slots)
+    kept = {n: (v, slots) for n, (v, slots) in in_force.items() if inst.vol_avail[v, list(slots)].all()}
+    # A freed need would rather go back to its volunteer, at the slots they still have.
+    homes: dict[int, Home] = {n: (v, None) for n, (v, _) in in_force.items() if n not in kept}
+
+    scope: MoveScope = "none"
+    released: set[int] = set()
+    if allow_moves > 0 and kept:
+        scope, released = _released(inst, kept)
+    fixed = {n: a for n, a in kept.items() if n not in released}
+    homes.update({n: (v, slots) for n, (v, slots) in kept.items() if n in released})
+    residual = inst.with_fixed(fixed, homes, allow_moves if released else None)
+    initial = {n: kept[n] for n in released}  # the released start where they are: no moves
+    out = optimise(
+        residual,
+        start,
+        start + limit,
+        workers=workers,
+        seed=seed,
+        log=log,
+        prover=prover,
+        initial=initial,
+    )
+
+    assigned: Assigned = {**fixed, **volunteers_of(out.pairs, out.chosen)}
+    covered = sum(int(inst.need_value[n]) for n in assigned)
+    bound = sum(int(inst.need_value[n]) for n in fixed) + out.bound_units
+    new = to_plan(inst, assigned, covered, max(bound, covered), time.perf_counter() - start)
+
+    def differs(n: int) -> bool:
+        before, after = in_force.get(n), assigned.get(n)
+        return before != (None if after is None else (after[0], tuple(sorted(after[1]))))
+
+    ids = [need.id for need in changed.needs]
+    new = new.model_copy(update={"changed": [ids[n] for n in range(inst.n_needs) if differs(n)]})
+    return ResolveResult(
+        plan=new,
+        problem=changed,
+        status=new.status,
+        coverage=inst.coverage(covered),
+        coverage_bound=inst.coverage(max(bound, covered)),
+        kept=sum(1 for n in kept if not differs(n)),
+        freed=[ids[n] for n in in_force if n not in kept],
+        moved=[ids[n] for n in sorted(released) if differs(n)],
+        released=len(released),
+        move_scope=scope,
+        pairs=len(out.pairs),
+        solve_seconds=new.solve_seconds,
+        phases=out.phases,
+    )
+
+
+def _released(inst: Instance, kept: Assigned) -> tuple[MoveScope, set[int]]:
+    """Which kept assignments ``allow_moves`` lets the search move.
+
+    All of them when the model stays at station size (then the plan uses the fewest
+    moves for the best coverage over every plan with at most ``K`` moves); otherwise
+    those of volunteers in reach of an open need (a move elsewhere cannot free time for
+    one); none if even that is too large for the exact model.  The size is estimated
+    from skill-and-reach candidates, an upper bound on the pairs.
+    """
+    candidates = Candidates(inst)
+    open_needs = [n for n in range(inst.n_needs) if n not in kept]
+    pairs_all = sum(len(candidates(n)) for n in range(inst.n_needs))
+    if pairs_all <= FULL_MODEL_MAX_PAIRS:
+        return "all", set(kept)
+    useful: set[int] = set()
+    for n in open_needs:
+        useful.update(candidates(n).tolist())
+    chosen = {n for n, (v, _) in kept.items() if v in useful}
+    pairs_some = sum(len(candidates(n)) for n in (*open_needs, *chosen))
+    if pairs_some <= FULL_MODEL_MAX_PAIRS:
+        return "candidates", chosen
+    return "none", set()
