@@ -36,6 +36,7 @@ test: lint typecheck unit
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.engine
 	$(BIN)/python -m benchmarks.city --sizes station,4000
+	$(BIN)/python -m benchmarks.resolve --sizes station,city
 
 clean:
 	rm -rf $(VENV) demo .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -28,6 +28,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from fractions import Fraction
+from functools import partial
 from typing import Literal
 
 from matcher.changes import apply_changes
@@ -39,6 +40,9 @@ from matcher.solve import FULL_MODEL_MAX_PAIRS, Assigned, Phase, optimise, to_pl
 from matcher.validate import validate_plan
 
 MoveScope = Literal["none", "all", "candidates"]
+
+FIXED_SHARE = 0.3
+"""With ``allow_moves``, the share of the time limit for the re-solve without moves first."""
 
 
 @dataclass
@@ -136,20 +140,18 @@ def resolve(
     released: set[int] = set()
     if allow_moves > 0 and kept:
         scope, released = _released(inst, kept)
+    run = partial(optimise, workers=workers, seed=seed, log=log, prover=prover)
+    initial: Assigned = {}
+    if released:
+        # First the re-solve without moves, on a share of the time: its plan (zero moves)
+        # starts the search with moves, which therefore never ends below it.
+        share = start + FIXED_SHARE * limit
+        first = run(inst.with_fixed(kept, homes), start, share)
+        initial = {n: kept[n] for n in released} | volunteers_of(first.pairs, first.chosen)
     fixed = {n: a for n, a in kept.items() if n not in released}
     homes.update({n: (v, slots) for n, (v, slots) in kept.items() if n in released})
     residual = inst.with_fixed(fixed, homes, allow_moves if released else None)
-    initial = {n: kept[n] for n in released}  # the released start where they are: no moves
-    out = optimise(
-        residual,
-        start,
-        start + limit,
-        workers=workers,
-        seed=seed,
-        log=log,
-        prover=prover,
-        initial=initial,
-    )
+    out = run(residual, start, start + limit, initial=initial)
 
     assigned: Assigned = {**fixed, **volunteers_of(out.pairs, out.chosen)}
     covered = sum(int(inst.need_value[n]) for n in assigned)

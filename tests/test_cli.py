@@ -439,3 +439,93 @@ def test_generate_bad_argument(capsys: pytest.CaptureFixture[str]) -> None:
         ["generate", "--volunteers", "5", "--beneficiaries", "5", "--districts", "0"], capsys
     )
     assert_one_error(code, out, err, "--districts")
+
+
+# ------------------------------------------------------------------------ resolve, apply
+
+EXAMPLE_CHANGES = Path(__file__).resolve().parents[2] / "shared" / "spec" / "example-changes.json"
+
+
+def _resolve_inputs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[Path, Path]:
+    problem = write(tmp_path / "problem.json", load_example_doc())
+    code, _, _ = run(["solve", str(problem), "--out", str(tmp_path / "plan.json")], capsys)
+    assert code == 0
+    return problem, tmp_path / "plan.json"
+
+
+def test_resolve_writes_a_plan_with_changed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`linli resolve` prints a plan for the changed problem that validates and lists `changed`."""
+    problem, plan = _resolve_inputs(tmp_path, capsys)
+    code, out, err = run(
+        ["resolve", str(problem), "--plan", str(plan), "--changes", str(EXAMPLE_CHANGES)], capsys
+    )
+    assert code == 0, err
+    new = parse(Plan, out, "stdout")
+    assert new.changed is not None and "n-xiaohua-play" in new.changed
+    code, out, err = run(
+        ["apply", str(problem), str(EXAMPLE_CHANGES), "--out", str(tmp_path / "changed.json")], capsys
+    )
+    assert code == 0, err
+    changed = to_problem(json.loads((tmp_path / "changed.json").read_text(encoding="utf-8")))
+    assert validate_plan(changed, new) == []
+    assert "n-sun-clean" not in {n.id for n in changed.needs}
+
+
+def test_resolve_summary_and_moves(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`--allow-moves` and `--summary` are accepted; the summary counts kept, freed and changed needs."""
+    problem, plan = _resolve_inputs(tmp_path, capsys)
+    out_path = tmp_path / "new.json"
+    argv = ["resolve", str(problem), "--plan", str(plan), "--changes", str(EXAMPLE_CHANGES)]
+    code, out, err = run([*argv, "--allow-moves", "2", "--summary", "--out", str(out_path)], capsys)
+    assert code == 0, err
+    assert "kept 2, freed 1" in out
+    assert load_plan(out_path).changed is not None
+
+
+@pytest.mark.parametrize(
+    ("changes", "fragment"),
+    [
+        ({"format": 1, "needs_cancelled": ["n-x"]}, "needs_cancelled[0]: unknown need 'n-x'"),
+        (
+            {"format": 1, "volunteers_withdrawn": [{"volunteer": "v-wang", "slots": ["mon-noon"]}]},
+            "volunteers_withdrawn[0].slots[0]: unknown slot 'mon-noon'",
+        ),
+        (
+            {"format": 1, "needs_added": [need("n-chen-care", beneficiary="b-xiaohua")]},
+            "needs_added[0].id: need 'n-chen-care' already exists",
+        ),
+        ({"format": 1, "volunteers_withdrawn": [{"volunteer": "v-zz"}]}, "volunteers_withdrawn[0].volunteer"),
+        ({"format": 1, "needs_cancelled": "n-1"}, "needs_cancelled"),
+        ("{not json", "invalid JSON"),
+    ],
+)
+def test_resolve_bad_change_set(
+    changes: Doc | str, fragment: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A bad change set exits 2 with one error line naming the field, for resolve and apply alike."""
+    problem, plan = _resolve_inputs(tmp_path, capsys)
+    path = write(tmp_path / "changes.json", changes)
+    code, out, err = run(["resolve", str(problem), "--plan", str(plan), "--changes", str(path)], capsys)
+    assert_one_error(code, out, err, fragment)
+    code, out, err = run(["apply", str(problem), str(path)], capsys)
+    assert_one_error(code, out, err, fragment)
+
+
+def test_resolve_refuses_an_invalid_plan_in_force(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A plan in force that breaks a rule of the original problem is refused with exit 2."""
+    problem, plan = _resolve_inputs(tmp_path, capsys)
+    doc = json.loads(plan.read_text(encoding="utf-8"))
+    doc["assignments"][0]["volunteer"] = "v-xiaoming"
+    write(plan, doc)
+    code, out, err = run(
+        ["resolve", str(problem), "--plan", str(plan), "--changes", str(EXAMPLE_CHANGES)], capsys
+    )
+    assert_one_error(code, out, err, "plan: not valid for the problem: assignments[0]")
+
+
+def test_resolve_bad_move_budget(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--allow-moves must be a non-negative integer."""
+    problem, plan = _resolve_inputs(tmp_path, capsys)
+    argv = ["resolve", str(problem), "--plan", str(plan), "--changes", str(EXAMPLE_CHANGES)]
+    code, out, err = run([*argv, "--allow-moves", "-1"], capsys)
+    assert_one_error(code, out, err, "--allow-moves")

@@ -13,7 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from matcher.generate import DISTRICT_NAMES, LIGHT_SERVICES, generate_city
+from matcher.changes import apply_changes
+from matcher.generate import DISTRICT_NAMES, LIGHT_SERVICES, generate_changes, generate_city
 from matcher.schema import SERVICES_BY_PROGRAMME, Problem
 
 
@@ -223,3 +224,26 @@ def test_generator_is_fast_and_ortools_free() -> None:
         for alias in (node.names if isinstance(node, ast.Import) else [ast.alias(node.module or "")])
     }
     assert not any(name.split(".")[0] == "ortools" for name in imported)
+
+
+def test_generated_changes_apply_and_match_their_fractions(city: Problem) -> None:
+    """A generated change set applies cleanly and withdraws, cancels and adds what was asked."""
+    changes = generate_changes(city, withdraw=0.05, partial=0.02, cancel=0.01, add=7, seed=3)
+    whole = [w for w in changes.volunteers_withdrawn if w.slots is None]
+    partial = [w for w in changes.volunteers_withdrawn if w.slots is not None]
+    assert len(whole) == 50
+    assert 15 <= len(partial) <= 20  # volunteers with no availability cannot lose a slot
+    assert len(changes.needs_cancelled) == round(0.01 * len(city.needs))
+    assert [n.id for n in changes.needs_added] == [f"n-new-{i}" for i in range(1, 8)]
+    changed = apply_changes(city, changes)
+    assert len(changed.needs) == len(city.needs) - len(changes.needs_cancelled) + 7
+    empty = {v.id for v in changed.volunteers if not v.availability}
+    assert {w.volunteer for w in whole} <= empty
+    assert generate_changes(city, seed=3) == generate_changes(city, seed=3)
+
+
+@pytest.mark.parametrize(("kwargs", "name"), [({"withdraw": 1.5}, "withdraw"), ({"cancel": -0.1}, "cancel")])
+def test_generated_changes_bad_arguments(city: Problem, kwargs: dict[str, Any], name: str) -> None:
+    """Out-of-range fractions are refused naming the argument."""
+    with pytest.raises(ValueError, match=f"^{name}:"):
+        generate_changes(city, **kwargs)

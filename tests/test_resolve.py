@@ -12,14 +12,17 @@ import random
 
 import pytest
 from helpers import SPEC_DIR, Doc, beneficiary, need, random_problem, to_problem, value_of, volunteer
+from hypothesis import given
+from hypothesis import strategies as st
 from test_oracle import brute_force, tiny_problem
+from test_properties import SETTINGS, TIME_LIMIT, problems
 
 from matcher.changes import apply_changes
 from matcher.errors import InputError
 from matcher.io import parse
 from matcher.reasons import REASON_CODES
 from matcher.resolve import ResolveResult, resolve
-from matcher.schema import Assignment, ChangeSet, Objective, Plan, Problem, Unmet
+from matcher.schema import DEFAULT_SLOTS, Assignment, ChangeSet, Objective, Plan, Problem, Unmet
 from matcher.solve import solve
 from matcher.validate import continuity_of, coverage_of, validate_plan
 
@@ -415,3 +418,59 @@ def test_changes_round_trip_through_json(example_problem: Problem) -> None:
     changed = apply_changes(example_problem, changes)
     text = changed.model_dump_json(exclude_none=True)
     assert parse(Problem, json.loads(text), "problem") == changed
+
+
+# ------------------------------------------------------------------------ hypothesis
+
+
+@st.composite
+def weeks_with_changes(draw: st.DrawFn) -> tuple[Doc, Doc, list[bool], int]:
+    """A random valid problem, a change set for it, which assignments to drop, and a move budget."""
+    doc = draw(problems())
+    vols = [v["id"] for v in doc["volunteers"]]
+    needs = [n["id"] for n in doc["needs"]]
+    slots = doc.get("slots") or list(DEFAULT_SLOTS)
+    changes: Doc = {"format": 1}
+    withdrawn = draw(st.lists(st.sampled_from(vols), unique=True, max_size=3)) if vols else []
+    if withdrawn:
+        changes["volunteers_withdrawn"] = [
+            {"volunteer": v}
+            if draw(st.booleans())
+            else {"volunteer": v, "slots": draw(st.lists(st.sampled_from(slots), unique=True, min_size=1))}
+            for v in withdrawn
+        ]
+    cancelled = draw(st.lists(st.sampled_from(needs), unique=True, max_size=2)) if needs else []
+    if cancelled:
+        changes["needs_cancelled"] = cancelled
+    if doc["needs"] and draw(st.booleans()):
+        changes["needs_added"] = [
+            dict(draw(st.sampled_from(doc["needs"])))
+            | {
+                "id": f"n-added-{i}",
+                "beneficiary": draw(st.sampled_from([b["id"] for b in doc["beneficiaries"]])),
+            }
+            for i in range(draw(st.integers(1, 2)))
+        ]
+    drop = draw(st.lists(st.booleans(), min_size=len(needs), max_size=len(needs)))
+    return doc, changes, drop, draw(st.sampled_from((0, 0, 1, 2)))
+
+
+@SETTINGS
+@given(weeks_with_changes())
+def test_re_solved_plan_keeps_every_promise(case: tuple[Doc, Doc, list[bool], int]) -> None:
+    """Re-solved plans validate on the changed problem, keep what holds, and report exactly what moved."""
+    doc, changes_doc, drop, moves = case
+    problem = to_problem(doc)
+    plan = solve(problem, TIME_LIMIT).plan
+    dropped = {n.id for n, d in zip(problem.needs, drop, strict=True) if d}
+    plan = _plan(problem, [(a.need, a.volunteer, a.slots) for a in plan.assignments if a.need not in dropped])
+    changes = parse(ChangeSet, changes_doc, "changes")
+    result = resolve(problem, plan, changes, TIME_LIMIT, allow_moves=moves)
+    check_resolved(problem, plan, changes, result)
+    # Moves stay within the budget; everything else that still holds is identical.
+    assert len(result.moved) <= moves
+    changed = apply_changes(problem, changes)
+    after = where(result.plan)
+    for a in still_valid(changed, plan):
+        if a.need not in result.moved:
+            assert after.get(a.need) == (a.volunteer, frozenset(a.slots))

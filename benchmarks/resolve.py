@@ -1,0 +1,152 @@
+"""Re-solve benchmark: a day's cancellations at station and city size.
+
+Run ``python -m benchmarks.resolve`` (part of ``make bench``).  For each size it solves a
+generated city to get the plan in force, draws a change set (by default 5% of volunteers
+withdrawn for the week), and then, in the same run:
+
+* ``resolve``: ``linli resolve`` (kept assignments fixed) — wall time including checking
+  the plan in force and applying the change set, status, coverage, and how many needs
+  changed;
+* ``resolve+K``: the same with ``--allow-moves K``;
+* ``fresh``: solving the changed problem from scratch with the original time limit, and
+  its churn — how many needs a fresh plan moves relative to the plan in force (same
+  definition as ``changed``).
+
+The ratios compare the re-solve with the fresh solve: time and churn.  Every plan is
+validated on the changed problem before it is reported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from dataclasses import dataclass
+from fractions import Fraction
+
+from matcher.changes import apply_changes
+from matcher.generate import generate_changes, generate_city
+from matcher.resolve import resolve
+from matcher.schema import Plan, Problem
+from matcher.solve import solve
+from matcher.validate import coverage_of, validate_plan
+
+SIZES: dict[str, tuple[int, float]] = {"station": (300, 10.0), "city": (4000, 60.0)}
+"""Name -> (volunteers, time limit of the original and the fresh solve)."""
+
+
+@dataclass
+class Row:
+    """One line of the table."""
+
+    size: str
+    method: str
+    seconds: float
+    status: str
+    coverage: Fraction
+    bound: Fraction
+    changed: int
+    moved: int | None = None
+
+    def render(self) -> str:
+        """Format as a table row."""
+        moved = "-" if self.moved is None else str(self.moved)
+        return (
+            f"{self.size:<8} {self.method:<11} {self.seconds:8.2f} {self.status:<9} "
+            f"{float(self.coverage):10.1f} {float(self.bound):10.1f} {self.changed:>8} {moved:>6}"
+        )
+
+
+HEADER = (
+    f"{'size':<8} {'method':<11} {'wall s':>8} {'status':<9} {'coverage':>10} {'bound':>10} "
+    f"{'changed':>8} {'moved':>6}"
+)
+
+
+def churn(changed: Problem, before: Plan, after: Plan) -> int:
+    """Needs of the changed problem whose volunteer or slots differ between two plans."""
+    old = {a.need: (a.volunteer, frozenset(a.slots)) for a in before.assignments}
+    new = {a.need: (a.volunteer, frozenset(a.slots)) for a in after.assignments}
+    return sum(1 for n in changed.needs if old.get(n.id) != new.get(n.id))
+
+
+def run(size: str, seed: int, withdraw: float, moves: int, workers: int | None) -> list[Row]:
+    """Benchmark one size: re-solve, re-solve with moves, fresh solve of the changed problem."""
+    volunteers, limit = SIZES[size]
+    problem = generate_city(volunteers, volunteers * 3 // 4, seed=seed)
+    in_force = solve(problem, limit, workers=workers).plan
+    changes = generate_changes(problem, withdraw=withdraw, seed=seed + 1)
+    changed = apply_changes(problem, changes)
+    rows = []
+    for k in (0, moves):
+        t = time.perf_counter()
+        result = resolve(problem, in_force, changes, limit, allow_moves=k, workers=workers)
+        wall = time.perf_counter() - t
+        assert validate_plan(changed, result.plan) == []
+        rows.append(
+            Row(
+                size,
+                "resolve" if k == 0 else f"resolve+{k}",
+                wall,
+                result.status,
+                result.coverage,
+                result.coverage_bound,
+                len(result.plan.changed or []),
+                len(result.moved),
+            )
+        )
+    t = time.perf_counter()
+    fresh = solve(changed, limit, workers=workers)
+    wall = time.perf_counter() - t
+    assert validate_plan(changed, fresh.plan) == []
+    rows.append(
+        Row(
+            size,
+            "fresh",
+            wall,
+            fresh.status,
+            fresh.coverage,
+            fresh.coverage_bound,
+            churn(changed, in_force, fresh.plan),
+        )
+    )
+    # What the plan in force still delivers before any refill: its still-valid assignments.
+    needs = {n.id for n in changed.needs}
+    avail = {v.id: set(v.availability) for v in changed.volunteers}
+    still = [a.need for a in in_force.assignments if a.need in needs and set(a.slots) <= avail[a.volunteer]]
+    print(
+        f"# {size}: {volunteers} volunteers, {len(problem.needs)} needs, "
+        f"{len(changes.volunteers_withdrawn)} withdrawn; still-valid assignments alone cover "
+        f"{float(coverage_of(changed, still)):.1f}",
+        flush=True,
+    )
+    return rows
+
+
+def main() -> None:
+    """Print the re-solve table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="station,city", help="comma-separated: station, city")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--withdraw", type=float, default=0.05, help="fraction of volunteers withdrawn")
+    parser.add_argument("--moves", type=int, default=5, help="K of the --allow-moves row")
+    parser.add_argument("--workers", type=int, default=None)
+    args = parser.parse_args()
+    rows: list[Row] = []
+    for size in args.sizes.split(","):
+        rows += run(size.strip(), args.seed, args.withdraw, args.moves, args.workers)
+    print(HEADER)
+    for row in rows:
+        print(row.render())
+    print("\nratios against the fresh solve of the changed problem (same run):")
+    for size in dict.fromkeys(r.size for r in rows):
+        kept = next(r for r in rows if r.size == size and r.method == "resolve")
+        fresh = next(r for r in rows if r.size == size and r.method == "fresh")
+        print(
+            f"{size:<8} time {kept.seconds / fresh.seconds:6.3f}   churn {kept.changed}/{fresh.changed}"
+            f" = {kept.changed / max(1, fresh.changed):5.3f}"
+            f"   coverage {float(kept.coverage / fresh.coverage):6.4f}"
+        )
+
+
+if __name__ == "__main__":
+    main()
