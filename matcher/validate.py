@@ -18,6 +18,7 @@ volunteer's availability (rule 3)``; an empty list means the plan is valid.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -49,6 +50,7 @@ OBJECTIVE_TOLERANCE: Fraction = Fraction(1, 10**6)
 _STATUSES: tuple[str, ...] = ("optimal", "feasible")
 
 
+@functools.lru_cache(maxsize=4096, typed=True)  # a week has few distinct hour values
 def hours_fraction(x: float) -> Fraction:
     """Return the exact value of a JSON number.
 
@@ -95,13 +97,14 @@ def coverage_of(problem: Problem, need_ids: Iterable[str]) -> Fraction:
     """
     needs = {n.id: n for n in problem.needs}
     priority = {b.id: b.priority for b in problem.beneficiaries}
-    total = Fraction(0)
+    # Integer weights grouped by hours value: exact, with one Fraction product per value.
+    weight: dict[float, int] = {}
     for need_id in dict.fromkeys(need_ids):
         if need_id not in needs:
             raise KeyError(f"unknown need {need_id!r}")
         need = needs[need_id]
-        total += priority[need.beneficiary] * hours_fraction(need.hours) * need.sessions
-    return total
+        weight[need.hours] = weight.get(need.hours, 0) + priority[need.beneficiary] * need.sessions
+    return sum((hours_fraction(h) * w for h, w in weight.items()), Fraction(0))
 
 
 def continuity_of(problem: Problem, assignments: Iterable[Assignment]) -> int:

@@ -47,6 +47,8 @@ def where(plan: Plan) -> dict[str, tuple[str, frozenset[str]]]:
 def check_resolved(problem: Problem, plan: Plan, changes: ChangeSet, result: ResolveResult) -> None:
     """The re-solve contract: valid on the changed problem, kept identical, ``changed`` exact."""
     changed = apply_changes(problem, changes)
+    # The changed problem is built without a second validation pass: it must survive one.
+    assert parse(Problem, changed.model_dump(mode="json", exclude_none=True), "changed") == changed
     new = result.plan
     assert validate_plan(changed, new) == []
     listed = [a.need for a in new.assignments] + [u.need for u in new.unmet]
