@@ -22,8 +22,8 @@ run: $(STAMP)
 	$(BIN)/linli solve demo/city.json --out demo/plan.json --time-limit 20 --summary
 
 lint: $(STAMP)
-	$(BIN)/ruff check matcher linli tests benchmarks
-	$(BIN)/ruff format --check matcher linli tests benchmarks
+	$(BIN)/ruff check matcher linli api tests benchmarks
+	$(BIN)/ruff format --check matcher linli api tests benchmarks
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

@@ -152,6 +152,54 @@ def cmd_generate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _database() -> str:
+    """The service's database URL, migrated to the latest schema."""
+    from api.migrate import upgrade
+    from api.settings import get_settings
+
+    url = get_settings().database_url
+    upgrade(url)
+    return url
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Migrate the database, then serve the coordinator API."""
+    import uvicorn
+
+    _database()
+    uvicorn.run("api.main:app", host=args.host, port=args.port, log_level="info")
+    return 0
+
+
+def cmd_token(args: argparse.Namespace) -> int:
+    """Create an API token; the secret is printed once (only its digest is stored)."""
+    from sqlmodel import Session
+
+    from api.auth import create_token
+    from api.db import make_engine
+
+    with Session(make_engine(_database())) as session:
+        secret = create_token(session, None if args.centre else args.station, args.label)
+    print(secret)
+    return 0
+
+
+def cmd_seed(args: argparse.Namespace) -> int:
+    """Fill an empty database with a generated demo city; prints a centre token."""
+    from sqlmodel import Session
+
+    from api.auth import create_token
+    from api.db import make_engine
+    from api.seed import seed_demo
+
+    with Session(make_engine(_database())) as session:
+        stations = seed_demo(session, args.volunteers, args.beneficiaries, args.districts, args.seed)
+        secret = create_token(session, None, "demo centre token")
+    print(f"seeded {len(stations)} stations: {', '.join(stations)}", file=sys.stderr)
+    print(secret)
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     """The ``linli`` argument parser with all subcommands."""
     top = _Parser(prog="linli", description="Linli (邻里): volunteer-to-beneficiary matching.")
@@ -193,6 +241,27 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("changes", help="change set JSON")
     p.add_argument("--out", help="write here instead of stdout")
     p.set_defaults(run=cmd_apply)
+
+    p = sub.add_parser("serve", help="serve the coordinator API (DATABASE_URL, default an SQLite file)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=_count(1), default=8000)
+    p.set_defaults(run=cmd_serve)
+
+    p = sub.add_parser("token", help="API tokens")
+    token = p.add_subparsers(dest="token_command", required=True, parser_class=_Parser)
+    p = token.add_parser("create", help="create a token for one station or for the centre; prints it once")
+    scope = p.add_mutually_exclusive_group(required=True)
+    scope.add_argument("--station", help="station id: the token sees only this station")
+    scope.add_argument("--centre", action="store_true", help="the centre's token: sees every station")
+    p.add_argument("--label", default="", help="a note on who holds it")
+    p.set_defaults(run=cmd_token)
+
+    p = sub.add_parser("seed", help="fill an empty service database with a demo city; prints a centre token")
+    p.add_argument("--volunteers", type=_count(1), default=250)
+    p.add_argument("--beneficiaries", type=_count(1), default=190)
+    p.add_argument("--districts", type=_count(1), default=4)
+    p.add_argument("--seed", type=int, default=7)
+    p.set_defaults(run=cmd_seed)
 
     p = sub.add_parser("validate", help="check a plan against a problem (exit 1 when invalid)")
     p.add_argument("problem", help="problem JSON")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -69,7 +70,14 @@ def format_error(error: ValidationError, document: str | None = None) -> str:
     str
         ``path: message``, e.g. ``needs[3].hours: Input should be greater than 0``.
     """
-    first = error.errors(include_url=False)[0]
+    return format_error_details(dict(error.errors(include_url=False)[0]), document)
+
+
+def format_error_details(first: dict[str, Any], document: str | None = None) -> str:
+    """One line for one pydantic error dict (``type``, ``loc``, ``msg``, ``ctx``).
+
+    Also used by the API for request-body errors, after it strips the ``body`` prefix.
+    """
     ctx = first.get("ctx") or {}
     if first["type"] == "reference":
         return f"{ctx['path']}: {ctx['detail']}"

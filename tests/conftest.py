@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -34,3 +35,22 @@ def make_problem() -> Callable[..., Doc]:
         return _make_problem(**overrides)
 
     return build
+
+
+# ------------------------------------------------------------------------ service (api/)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh migrated database, once on SQLite and once on PostgreSQL."""
+    from api_support import database_url
+
+    yield from database_url(request.param, tmp_path)
+
+
+@pytest.fixture
+def city(db_url: str) -> Iterator[Any]:
+    """A seeded demo city (2 stations) behind a TestClient, with a token per station and the centre."""
+    from api_support import seeded_city
+
+    yield from seeded_city(db_url)

@@ -1,0 +1,77 @@
+"""Request dependencies: the database session, the caller, and scoped look-ups.
+
+A station's token sees only its station: anything of another station answers 404, as if
+it did not exist, so ids cannot be probed.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Header, HTTPException, status
+from sqlmodel import Session
+
+from api.auth import Principal, authenticate
+from api.db import get_session
+from api.models import PlanVersion, Station
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def get_principal(
+    session: SessionDep,
+    authorization: Annotated[str | None, Header(description="Bearer <token>")] = None,
+) -> Principal:
+    """The caller, from ``Authorization: Bearer <token>``; 401 without a valid token."""
+    principal = authenticate(session, authorization)
+    if principal is None:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            detail="authorization: a valid 'Bearer <token>' header is required",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return principal
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+def not_found(what: str, ident: object) -> HTTPException:
+    """The 404 for something missing or out of the caller's scope."""
+    return HTTPException(status.HTTP_404_NOT_FOUND, detail=f"{what} '{ident}' not found")
+
+
+def station_in_scope(session: Session, principal: Principal, station_id: str) -> Station:
+    """The station, if the caller may see it; 404 otherwise."""
+    station = session.get(Station, station_id)
+    if station is None or not principal.may_see(station.id):
+        raise not_found("station", station_id)
+    return station
+
+
+def plan_in_scope(session: Session, principal: Principal, plan_id: int) -> PlanVersion:
+    """A plan version (or /v1/solve job) the caller may see; 404 otherwise."""
+    plan = session.get(PlanVersion, plan_id)
+    if plan is None:
+        raise not_found("plan", plan_id)
+    if plan.station_id is None:
+        visible = principal.is_centre or plan.token_id == principal.token_id
+    else:
+        visible = principal.may_see(plan.station_id)
+    if not visible:
+        raise not_found("plan", plan_id)
+    return plan
+
+
+def scoped_station(session: SessionDep, principal: PrincipalDep, station_id: str) -> Station:
+    """Path dependency: ``{station_id}`` in the caller's scope."""
+    return station_in_scope(session, principal, station_id)
+
+
+def scoped_plan(session: SessionDep, principal: PrincipalDep, plan_id: int) -> PlanVersion:
+    """Path dependency: ``{plan_id}`` in the caller's scope."""
+    return plan_in_scope(session, principal, plan_id)
+
+
+StationDep = Annotated[Station, Depends(scoped_station)]
+PlanDep = Annotated[PlanVersion, Depends(scoped_plan)]

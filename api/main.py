@@ -1,0 +1,70 @@
+"""The FastAPI application: routers, error shapes, and the solve runner's lifecycle."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request, status
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.engine import Engine
+
+from api.db import get_engine
+from api.jobs import JobRunner, recover
+from api.routers import people, plans, records, solve, stations
+from api.settings import get_settings
+from matcher.errors import format_error_details
+
+
+def validation_message(error: dict[str, Any]) -> str:
+    """One line naming the field, as the CLI prints it (``needs[3].windows[1]: unknown slot …``)."""
+    loc = list(error.get("loc", ()))
+    if loc and loc[0] == "body":
+        loc = loc[1:]
+    return format_error_details({**error, "loc": loc}, "body")
+
+
+def create_app(engine: Engine | None = None) -> FastAPI:
+    """Build the application.
+
+    Parameters
+    ----------
+    engine
+        The database (default: ``DATABASE_URL``); it must be migrated already
+        (``linli serve`` does it).
+    """
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Jobs a crash left queued or solving are failed first: nothing will finish them.
+        app.state.engine = engine if engine is not None else get_engine()
+        recover(app.state.engine)
+        app.state.jobs = JobRunner(app.state.engine, get_settings().solve_processes)
+        try:
+            yield
+        finally:
+            app.state.jobs.shutdown()
+
+    app = FastAPI(
+        title="Linli (邻里) coordinator service",
+        version="1",
+        description="Volunteer-to-beneficiary matching for community volunteer service stations.",
+        lifespan=lifespan,
+    )
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = list(exc.errors())
+        return JSONResponse(
+            status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
+            content={"detail": validation_message(dict(errors[0])) if errors else "invalid request"},
+        )
+
+    for module in (stations, people, plans, records, solve):
+        app.include_router(module.router)
+    return app
+
+
+app = create_app()

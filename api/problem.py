@@ -1,0 +1,156 @@
+"""From the database to a format-1 problem, and from a finished plan back to rows."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlmodel import Session, col, delete, select
+
+from api.models import (
+    Beneficiary,
+    Certificate,
+    District,
+    Need,
+    PlanAssignment,
+    PlanUnmet,
+    PlanVersion,
+    Volunteer,
+)
+from matcher.io import parse
+from matcher.schema import Plan, Problem
+
+
+def schedulable(v: Volunteer) -> bool:
+    """A minor is scheduled only with the guardian's consent recorded."""
+    return not v.minor or v.guardian_consent
+
+
+def build_problem(session: Session, station_id: str, week_start: dt.date, time_limit: float) -> Problem:
+    """The station's week as a problem.
+
+    Volunteers are the station's (minors without consent left out), beneficiaries and
+    their active needs the station's; every district of the city is listed (neighbours
+    must resolve); ``previous`` holds the volunteer-beneficiary pairs of the latest
+    finished version of the week before.
+
+    Raises
+    ------
+    matcher.errors.InputError
+        If the stored data do not make a valid problem (the message names the field).
+    """
+    vols = [
+        v for v in session.exec(select(Volunteer).where(Volunteer.station_id == station_id)) if schedulable(v)
+    ]
+    vol_ids = {v.id for v in vols}
+    certs: dict[str, list[dict[str, str]]] = {}
+    if vol_ids:
+        for c in session.exec(select(Certificate).where(col(Certificate.volunteer_id).in_(vol_ids))):
+            certs.setdefault(c.volunteer_id, []).append({"kind": c.kind, "expires": c.expires.isoformat()})
+    bens = list(session.exec(select(Beneficiary).where(Beneficiary.station_id == station_id)))
+    ben_ids = {b.id for b in bens}
+    needs = (
+        list(
+            session.exec(
+                select(Need)
+                .where(col(Need.beneficiary_id).in_(ben_ids), col(Need.active).is_(True))
+                .order_by(col(Need.id))
+            )
+        )
+        if ben_ids
+        else []
+    )
+    previous = last_week_pairs(session, station_id, week_start)
+    doc: dict[str, Any] = {
+        "format": 1,
+        "week_start": week_start.isoformat(),
+        "districts": [{"id": d.id, "neighbors": list(d.neighbors)} for d in session.exec(select(District))],
+        "reach": "adjacent",
+        "volunteers": [_volunteer(v, certs.get(v.id, [])) for v in sorted(vols, key=lambda v: v.id)],
+        "beneficiaries": [_beneficiary(b, vol_ids) for b in sorted(bens, key=lambda b: b.id)],
+        "needs": [_need(n) for n in needs],
+        "previous": [
+            {"volunteer": v, "beneficiary": b} for v, b in sorted(previous) if v in vol_ids and b in ben_ids
+        ],
+        "time_limit_s": time_limit,
+    }
+    return parse(Problem, doc, "problem")
+
+
+def last_week_pairs(session: Session, station_id: str, week_start: dt.date) -> set[tuple[str, str]]:
+    """(volunteer, beneficiary) pairs of the latest finished plan version of the week before."""
+    before = week_start - dt.timedelta(days=7)
+    latest = session.exec(
+        select(PlanVersion)
+        .where(
+            PlanVersion.station_id == station_id,
+            PlanVersion.week_start == before,
+            PlanVersion.state == "done",
+        )
+        .order_by(col(PlanVersion.version).desc())
+    ).first()
+    if latest is None or latest.plan is None:
+        return set()
+    ben_of = {n["id"]: n["beneficiary"] for n in latest.problem["needs"]}
+    return {(a["volunteer"], ben_of[a["need"]]) for a in latest.plan["assignments"]}
+
+
+def _volunteer(v: Volunteer, certs: list[dict[str, str]]) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "id": v.id,
+        "district": v.district,
+        "skills": list(v.skills),
+        "certifications": certs,
+        "availability": list(v.availability),
+        "max_hours": float(v.max_hours),
+        "max_beneficiaries": v.max_beneficiaries,
+        "minor": v.minor,
+    }
+    if v.gender is not None:
+        doc["gender"] = v.gender
+    if v.latitude is not None and v.longitude is not None:
+        doc["location"] = [v.latitude, v.longitude]
+    return doc
+
+
+def _beneficiary(b: Beneficiary, vol_ids: set[str]) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "id": b.id,
+        "category": b.category,
+        "district": b.district,
+        "priority": b.priority,
+        # Exclusions of volunteers not in this week's problem are moot (and must not dangle).
+        "excluded_volunteers": [x for x in b.excluded_volunteers if x in vol_ids],
+    }
+    if b.volunteer_gender is not None:
+        doc["volunteer_gender"] = b.volunteer_gender
+    if b.latitude is not None and b.longitude is not None:
+        doc["location"] = [b.latitude, b.longitude]
+    return doc
+
+
+def _need(n: Need) -> dict[str, Any]:
+    return {
+        "id": n.id,
+        "beneficiary": n.beneficiary_id,
+        "service": n.service,
+        "hours": float(n.hours),
+        "sessions": n.sessions,
+        "windows": list(n.windows),
+        "requires": list(n.requires),
+        "minor_ok": n.minor_ok,
+    }
+
+
+def store_plan(session: Session, version: PlanVersion, plan: Plan) -> None:
+    """Write a finished plan into its version: the JSON and one row per assignment and unmet need."""
+    assert version.id is not None
+    session.exec(delete(PlanAssignment).where(col(PlanAssignment.plan_id) == version.id))
+    session.exec(delete(PlanUnmet).where(col(PlanUnmet.plan_id) == version.id))
+    for a in plan.assignments:
+        session.add(
+            PlanAssignment(plan_id=version.id, need_id=a.need, volunteer_id=a.volunteer, slots=list(a.slots))
+        )
+    for u in plan.unmet:
+        session.add(PlanUnmet(plan_id=version.id, need_id=u.need, reasons=list(u.reasons)))
+    version.plan = plan.model_dump(mode="json", exclude_none=True)

@@ -1,0 +1,118 @@
+"""A demo city in the database: one station per district of a generated city."""
+
+from __future__ import annotations
+
+import random
+
+from sqlmodel import Session, select
+
+from api.models import (
+    Beneficiary,
+    Centre,
+    Certificate,
+    District,
+    Need,
+    Station,
+    Team,
+    Volunteer,
+    VolunteerGroup,
+)
+from matcher.generate import generate_city
+
+TEAMS = ("敬老 elderly care", "爱幼 children", "助残 disabled", "农民工 migrant workers")
+
+
+def seed_demo(
+    session: Session, volunteers: int = 250, beneficiaries: int = 190, districts: int = 4, seed: int = 7
+) -> list[str]:
+    """Fill an empty database with a generated city; returns the station ids.
+
+    Each district gets a station with one team per programme and two groups per team;
+    a volunteer joins their district's station, a random team and group; minors mostly
+    have their guardian's consent recorded (one in five has not, and is never scheduled).
+
+    Raises
+    ------
+    ValueError
+        If the database already holds a centre.
+    """
+    if session.exec(select(Centre)).first() is not None:
+        raise ValueError("the database already holds a volunteer centre: seed only an empty one")
+    city = generate_city(volunteers, beneficiaries, districts, seed=seed)
+    rng = random.Random(seed)
+    session.add(Centre(id="jiayuguan", name="嘉峪关市志愿服务中心"))
+    for d in city.districts:
+        session.add(District(id=d.id, name=d.id, neighbors=list(d.neighbors)))
+    session.flush()
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for d in city.districts:
+        station = f"st-{d.id}"
+        session.add(Station(id=station, centre_id="jiayuguan", name=f"{d.id} 志愿服务站", district=d.id))
+        session.flush()
+        for t, team_name in enumerate(TEAMS):
+            team = f"{station}-t{t + 1}"
+            session.add(Team(id=team, station_id=station, name=team_name))
+            session.flush()
+            for g in (1, 2):
+                group = f"{team}-g{g}"
+                session.add(VolunteerGroup(id=group, team_id=team, name=f"{team_name} {g}"))
+                groups.setdefault(station, []).append((team, group))
+    session.flush()
+    for v in city.volunteers:
+        station = f"st-{v.district}"
+        team, group = rng.choice(groups[station])
+        session.add(
+            Volunteer(
+                id=v.id,
+                station_id=station,
+                team_id=team,
+                group_id=group,
+                name=f"志愿者 {v.id}",
+                district=v.district,
+                skills=list(v.skills),
+                availability=list(v.availability),
+                max_hours=v.max_hours,
+                max_beneficiaries=v.max_beneficiaries,
+                minor=v.minor,
+                guardian_consent=v.minor and rng.random() < 0.8,
+                gender=v.gender,
+                latitude=None if v.location is None else v.location[0],
+                longitude=None if v.location is None else v.location[1],
+                hours_before=float(rng.choice((0, 0, 20, 80, 150, 400))),
+            )
+        )
+    session.flush()
+    for v in city.volunteers:
+        for c in v.certifications:
+            session.add(Certificate(volunteer_id=v.id, kind=c.kind, expires=c.expires))
+    for b in city.beneficiaries:
+        session.add(
+            Beneficiary(
+                id=b.id,
+                station_id=f"st-{b.district}",
+                name=f"服务对象 {b.id}",
+                category=b.category,
+                district=b.district,
+                priority=b.priority,
+                volunteer_gender=b.volunteer_gender,
+                excluded_volunteers=list(b.excluded_volunteers),
+                latitude=None if b.location is None else b.location[0],
+                longitude=None if b.location is None else b.location[1],
+            )
+        )
+    session.flush()
+    for n in city.needs:
+        session.add(
+            Need(
+                id=n.id,
+                beneficiary_id=n.beneficiary,
+                service=n.service,
+                hours=n.hours,
+                sessions=n.sessions,
+                windows=list(n.windows),
+                requires=list(n.requires),
+                minor_ok=n.minor_ok,
+            )
+        )
+    session.commit()
+    return [f"st-{d.id}" for d in city.districts]

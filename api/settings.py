@@ -1,0 +1,62 @@
+"""Service settings, read from environment variables (and a ``.env`` file if present)."""
+
+from __future__ import annotations
+
+import itertools
+from functools import lru_cache
+from typing import Annotated
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_STARS: tuple[float, ...] = (100, 300, 600, 1000, 1500)
+"""Cumulative hours for 1 to 5 stars, the service plan's default."""
+
+
+class Settings(BaseSettings):
+    """Everything the service reads from its environment."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite:///linli.sqlite",
+        validation_alias="DATABASE_URL",
+        description="SQLAlchemy URL: the embedded SQLite file, or postgresql+psycopg://… in production.",
+    )
+    star_hours: Annotated[tuple[float, ...], NoDecode] = Field(
+        default=DEFAULT_STARS,
+        validation_alias="LINLI_STAR_HOURS",
+        description="Cumulative hours for 1★ … 5★, ascending (comma-separated in the environment).",
+    )
+    solve_processes: int = Field(
+        default=1,
+        ge=1,
+        validation_alias="LINLI_SOLVE_PROCESSES",
+        description="Solves that may run at once, each in its own process (others wait, queued).",
+    )
+    solve_time_limit: float = Field(
+        default=20.0,
+        gt=0,
+        validation_alias="LINLI_SOLVE_TIME_LIMIT",
+        description="Time limit of the solves the service builds from its own data (seconds).",
+    )
+
+    @field_validator("star_hours", mode="before")
+    @classmethod
+    def _split(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(float(x) for x in value.split(",") if x.strip())
+        return value
+
+    @field_validator("star_hours")
+    @classmethod
+    def _ascending(cls, value: tuple[float, ...]) -> tuple[float, ...]:
+        if not value or any(b <= a for a, b in itertools.pairwise(value)) or value[0] <= 0:
+            raise ValueError("star thresholds must be positive and strictly ascending")
+        return value
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process's settings (read once)."""
+    return Settings()

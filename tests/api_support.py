@@ -1,0 +1,104 @@
+"""Shared support for the service tests: databases (SQLite and PostgreSQL), a seeded city, clients."""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from api.auth import create_token
+from api.db import make_engine
+from api.main import create_app
+from api.migrate import upgrade
+from api.seed import seed_demo
+
+POSTGRES_URL = os.environ.get("LINLI_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+"""The PostgreSQL server of this machine (trust auth, database ``test``)."""
+
+BACKENDS = ("sqlite", "postgresql")
+
+
+def postgres_available() -> bool:
+    """Whether the test PostgreSQL server answers."""
+    try:
+        engine = sa.create_engine(POSTGRES_URL, connect_args={"connect_timeout": 3})
+        with engine.connect():
+            pass
+        engine.dispose()
+    except Exception:
+        return False
+    return True
+
+
+def database_url(backend: str, tmp_path: Any) -> Iterator[str]:
+    """A fresh, migrated database of the backend: an SQLite file, or a private PostgreSQL schema."""
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path / 'linli.sqlite'}"
+        upgrade(url)
+        yield url
+        return
+    if not postgres_available():
+        if os.environ.get("LINLI_REQUIRE_POSTGRES"):
+            pytest.fail(f"PostgreSQL not reachable at {POSTGRES_URL}")
+        pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL}")
+    schema = f"linli_test_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(POSTGRES_URL)
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    url = f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+    try:
+        upgrade(url)
+        yield url
+    finally:
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@dataclass
+class City:
+    """A seeded service: its client, engine, stations and a token per station and for the centre."""
+
+    client: TestClient
+    engine: Engine
+    stations: list[str]
+    tokens: dict[str | None, str] = field(default_factory=dict)
+
+    def headers(self, station: str | None = None) -> dict[str, str]:
+        """Authorization for a station's token (None: the centre's)."""
+        return {"Authorization": f"Bearer {self.tokens[station]}"}
+
+    def wait(self, plan_id: int, station: str | None = None, timeout: float = 120) -> dict[str, Any]:
+        """Poll a plan version until it leaves queued/solving; returns its JSON."""
+        end = time.monotonic() + timeout
+        while True:
+            body: dict[str, Any] = self.client.get(
+                f"/v1/plans/{plan_id}", headers=self.headers(station)
+            ).json()
+            if body["state"] not in ("queued", "solving") or time.monotonic() > end:
+                return body
+            time.sleep(0.1)
+
+
+def seeded_city(
+    url: str, volunteers: int = 60, beneficiaries: int = 45, districts: int = 2
+) -> Iterator[City]:
+    """A demo city in the database at ``url``, served by a TestClient."""
+    engine = make_engine(url)
+    with Session(engine) as session:
+        stations = seed_demo(session, volunteers, beneficiaries, districts, seed=3)
+        tokens: dict[str | None, str] = {None: create_token(session, None, "centre")}
+        for station in stations:
+            tokens[station] = create_token(session, station, station)
+    with TestClient(create_app(engine)) as client:
+        yield City(client, engine, stations, tokens)
+    engine.dispose()
