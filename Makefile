@@ -15,11 +15,17 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	@touch $(STAMP)
 
-# Until the coordinator service exists: solve a generated demo city and print a summary.
+# The coordinator service on an embedded SQLite file seeded with a demo city (DATABASE_URL overrides).
+DATABASE_URL ?= sqlite:///demo/linli.sqlite
+HOST ?= 127.0.0.1
+PORT ?= 8000
 run: $(STAMP)
 	@mkdir -p demo
-	$(BIN)/linli generate --volunteers 250 --beneficiaries 190 --districts 4 --seed 7 --out demo/city.json
-	$(BIN)/linli solve demo/city.json --out demo/plan.json --time-limit 20 --summary
+	DATABASE_URL=$(DATABASE_URL) $(BIN)/linli seed --if-empty
+	@echo "centre token (Authorization: Bearer ...):"
+	@DATABASE_URL=$(DATABASE_URL) $(BIN)/linli token create --centre --label "make run"
+	@echo "API docs: http://$(HOST):$(PORT)/docs"
+	DATABASE_URL=$(DATABASE_URL) $(BIN)/linli serve --host $(HOST) --port $(PORT)
 
 lint: $(STAMP)
 	$(BIN)/ruff check matcher linli api tests benchmarks

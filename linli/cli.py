@@ -192,11 +192,19 @@ def cmd_seed(args: argparse.Namespace) -> int:
     from api.db import make_engine
     from api.seed import seed_demo
 
+    from sqlmodel import select
+
+    from api.models import Centre
+
     with Session(make_engine(_database())) as session:
+        if args.if_empty and session.exec(select(Centre)).first() is not None:
+            print("the database already holds a city: not seeding", file=sys.stderr)
+            return 0
         stations = seed_demo(session, args.volunteers, args.beneficiaries, args.districts, args.seed)
         secret = create_token(session, None, "demo centre token")
     print(f"seeded {len(stations)} stations: {', '.join(stations)}", file=sys.stderr)
-    print(secret)
+    if not args.if_empty:
+        print(secret)
     return 0
 
 
@@ -261,6 +269,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--beneficiaries", type=_count(1), default=190)
     p.add_argument("--districts", type=_count(1), default=4)
     p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--if-empty", action="store_true", help="do nothing if the database holds a city already")
     p.set_defaults(run=cmd_seed)
 
     p = sub.add_parser("validate", help="check a plan against a problem (exit 1 when invalid)")
