@@ -222,33 +222,12 @@ def export_csv(plan: PlanDep) -> Response:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["need", "beneficiary", "service", "hours", "sessions", "volunteer", "slots", "reasons"])
-    for a in plan.plan["assignments"]:
-        n = needs[a["need"]]
+    rows = [(a["need"], a["volunteer"], ";".join(a["slots"]), "") for a in plan.plan["assignments"]]
+    rows += [(u["need"], "", "", ";".join(u["reasons"])) for u in plan.plan["unmet"]]
+    for need_id, volunteer, slots, reasons in rows:
+        n = needs[need_id]
         writer.writerow(
-            [
-                a["need"],
-                n["beneficiary"],
-                n["service"],
-                n["hours"],
-                n["sessions"],
-                a["volunteer"],
-                ";".join(a["slots"]),
-                "",
-            ]
-        )
-    for u in plan.plan["unmet"]:
-        n = needs[u["need"]]
-        writer.writerow(
-            [
-                u["need"],
-                n["beneficiary"],
-                n["service"],
-                n["hours"],
-                n["sessions"],
-                "",
-                "",
-                ";".join(u["reasons"]),
-            ]
+            [need_id, n["beneficiary"], n["service"], n["hours"], n["sessions"], volunteer, slots, reasons]
         )
     filename = f"plan-{plan.station_id or 'job'}-{plan.week_start}-v{plan.version}.csv"
     return Response(

@@ -1,0 +1,83 @@
+"""Every station-scoped route refuses another station's token with 404, on both databases.
+
+The routes are read from the application itself, so a route added later is covered
+without editing this test; a route whose path names something this test cannot fill in
+fails the test instead of being skipped.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from api_support import City
+from sqlmodel import Session, select
+
+from api.models import Beneficiary, Need, PlanAssignment, Volunteer
+
+WEEK = "2026-12-07"
+
+
+def _ids_of_station(city: City, station: str) -> dict[str, Any]:
+    """Real ids of one station for every path parameter the routes use."""
+    r = city.client.post(
+        f"/v1/stations/{station}/plans", json={"week_start": WEEK}, headers=city.headers(station)
+    )
+    plan = city.wait(r.json()["id"], station)
+    assert plan["state"] == "done", plan
+    with Session(city.engine) as session:
+        volunteer = session.exec(select(Volunteer).where(Volunteer.station_id == station)).first()
+        beneficiary = session.exec(select(Beneficiary).where(Beneficiary.station_id == station)).first()
+        assert volunteer is not None and beneficiary is not None
+        need = session.exec(select(Need).where(Need.beneficiary_id == beneficiary.id)).first()
+        assignment = session.exec(select(PlanAssignment).where(PlanAssignment.plan_id == plan["id"])).first()
+        assert need is not None and assignment is not None
+        return {
+            "station_id": station,
+            "plan_id": plan["id"],
+            "volunteer_id": volunteer.id,
+            "beneficiary_id": beneficiary.id,
+            "need_id": need.id,
+            "assignment_id": assignment.id,
+            "against": plan["id"],
+        }
+
+
+def test_every_station_scoped_route_refuses_another_station(city: City) -> None:
+    """Station A's token gets 404 for station B's station, plans, volunteers and beneficiaries."""
+    a, b = city.stations
+    theirs = _ids_of_station(city, b)
+    checked = []
+    # Every route the application publishes in its OpenAPI schema.
+    paths: dict[str, dict[str, Any]] = city.client.get("/openapi.json").json()["paths"]
+    for template, operations in paths.items():
+        params = re.findall(r"{(\w+)}", template)
+        if not template.startswith("/v1/") or not params:
+            continue
+        missing = [p for p in params if p not in theirs]
+        assert not missing, f"{template}: the scoping test cannot fill {missing}"
+        path = template.format(**theirs)
+        for method in sorted(operations):
+            r = city.client.request(
+                method.upper(), path, params={"against": theirs["against"]}, headers=city.headers(a)
+            )
+            assert r.status_code == 404, (
+                f"{method} {template} with another station's token: {r.status_code} {r.text}"
+            )
+            checked.append(f"{method} {template}")
+            # The ids are real: the station's own token is not refused with 404 on read routes.
+            if method == "get":
+                own = city.client.get(path, params={"against": theirs["against"]}, headers=city.headers(b))
+                assert own.status_code != 404, f"GET {template} with the station's own token: {own.text}"
+    assert len(checked) >= 8, checked
+
+
+def test_station_token_cannot_reach_another_station_through_plan_ids(city: City) -> None:
+    """A change set or diff naming another station's plan version answers 404."""
+    a, b = city.stations
+    mine = _ids_of_station(city, a)["plan_id"]
+    theirs = _ids_of_station(city, b)["plan_id"]
+    r = city.client.get(f"/v1/plans/{mine}/diff", params={"against": theirs}, headers=city.headers(a))
+    assert r.status_code == 404
+    r = city.client.post(f"/v1/plans/{theirs}/changes", json={"format": 1}, headers=city.headers(a))
+    assert r.status_code == 404
