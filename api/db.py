@@ -30,6 +30,18 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
+def write_transaction(session: Session) -> None:
+    """Start the session's transaction as a writer, before its first read.
+
+    On SQLite a read-then-write transaction only takes the write lock at its first
+    write, so two requests can both read the same state and both write (a check such
+    as an hours cap would pass twice); ``BEGIN IMMEDIATE`` serialises them.  PostgreSQL
+    callers lock the rows they read instead (``SELECT … FOR UPDATE``).
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        session.connection().exec_driver_sql("BEGIN IMMEDIATE")
+
+
 @lru_cache
 def get_engine() -> Engine:
     """The process's engine, from ``DATABASE_URL``."""

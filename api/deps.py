@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Header, HTTPException, status
+from fastapi import Depends, Header, HTTPException, Path, status
 from sqlmodel import Session
 
 from api.auth import Principal, authenticate
@@ -68,7 +68,13 @@ def scoped_station(session: SessionDep, principal: PrincipalDep, station_id: str
     return station_in_scope(session, principal, station_id)
 
 
-def scoped_plan(session: SessionDep, principal: PrincipalDep, plan_id: int) -> PlanVersion:
+MAX_ID = 2**31 - 1
+"""Largest integer id (PostgreSQL ``integer``; SQLite's driver overflows above 64 bits)."""
+
+PlanId = Annotated[int, Path(ge=1, le=MAX_ID, description="A plan version's id.")]
+
+
+def scoped_plan(session: SessionDep, principal: PrincipalDep, plan_id: PlanId) -> PlanVersion:
     """Path dependency: ``{plan_id}`` in the caller's scope."""
     return plan_in_scope(session, principal, plan_id)
 

@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DataError
 
 from api.db import get_engine
 from api.jobs import JobRunner, recover
@@ -60,6 +61,19 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         return JSONResponse(
             status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
             content={"detail": validation_message(dict(errors[0])) if errors else "invalid request"},
+        )
+
+    @app.exception_handler(DataError)
+    async def _unstorable(_request: Request, exc: DataError) -> JSONResponse:
+        # PostgreSQL refuses some values SQLite takes (NUL characters, out-of-range integers):
+        # bad input, not a server error.
+        what = (
+            "text may not contain NUL (\\u0000) characters"
+            if "NUL" in str(exc.orig)
+            else "a value is out of range"
+        )
+        return JSONResponse(
+            status_code=status.HTTP_422_UNPROCESSABLE_CONTENT, content={"detail": f"input: {what}"}
         )
 
     for module in (stations, people, plans, records, solve):

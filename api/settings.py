@@ -51,8 +51,8 @@ class Settings(BaseSettings):
     @field_validator("star_hours")
     @classmethod
     def _ascending(cls, value: tuple[float, ...]) -> tuple[float, ...]:
-        if not value or any(b <= a for a, b in itertools.pairwise(value)) or value[0] <= 0:
-            raise ValueError("star thresholds must be positive and strictly ascending")
+        if not value or len(value) > 5 or any(b <= a for a, b in itertools.pairwise(value)) or value[0] <= 0:
+            raise ValueError("star thresholds: one to five, positive and strictly ascending")
         return value
 
 

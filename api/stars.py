@@ -27,6 +27,8 @@ MAX_STARS = 5
 TOLERANCE = 1e-9
 """Hours within this of a threshold count as reaching it (sums of decimal fractions are inexact)."""
 
+_CHUNK = 500  # volunteer ids per IN (...) query: well under SQLite's bound-parameter limit
+
 
 class ServiceSummary(BaseModel):
     """A volunteer's cumulative hours and star level."""
@@ -109,10 +111,10 @@ def recorded_hours(session: Session, volunteer_ids: Iterable[str]) -> dict[str, 
     """
     ids = list(dict.fromkeys(volunteer_ids))
     hours: dict[str, list[float]] = {v: [] for v in ids}
-    if ids:
+    for start in range(0, len(ids), _CHUNK):
         rows = session.exec(
             select(ServiceRecord.volunteer_id, ServiceRecord.hours).where(
-                col(ServiceRecord.volunteer_id).in_(ids)
+                col(ServiceRecord.volunteer_id).in_(ids[start : start + _CHUNK])
             )
         )
         for volunteer_id, h in rows:

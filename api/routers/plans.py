@@ -11,7 +11,7 @@ from fastapi.responses import Response
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, func, select
 
-from api.deps import PlanDep, PrincipalDep, SessionDep, StationDep, plan_in_scope
+from api.deps import MAX_ID, PlanDep, PrincipalDep, SessionDep, StationDep, plan_in_scope
 from api.jobs import JobRunner, Task
 from api.models import PlanVersion
 from api.problem import build_problem
@@ -185,7 +185,7 @@ def diff(
     plan: PlanDep,
     session: SessionDep,
     principal: PrincipalDep,
-    against: Annotated[int, Query(description="The other version's id.")],
+    against: Annotated[int, Query(ge=1, le=MAX_ID, description="The other version's id.")],
 ) -> PlanDiff:
     """Needs whose volunteer or slots differ between this version and ``against``."""
     other = plan_in_scope(session, principal, against)
