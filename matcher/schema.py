@@ -95,7 +95,8 @@ def _latitude_longitude(value: tuple[float, float]) -> tuple[float, float]:
 Id = Annotated[str, Field(strict=True, min_length=1)]
 
 
-def _distinct(values: list[str]) -> list[str]:
+def distinct_ids(values: list[str]) -> list[str]:
+    """Validator: a list of ids (or codes) with no value listed twice."""
     seen: set[str] = set()
     for value in values:
         if value in seen:
@@ -104,12 +105,12 @@ def _distinct(values: list[str]) -> list[str]:
     return values
 
 
-IdList = Annotated[list[Id], AfterValidator(_distinct)]
+IdList = Annotated[list[Id], AfterValidator(distinct_ids)]
 """A list of ids, each named once (FORMAT.md: ids are unique within their list)."""
 ServiceCode = Annotated[str, Field(strict=True), AfterValidator(_service_code)]
 CertificationKind = Annotated[str, Field(strict=True), AfterValidator(_certification_kind)]
-ServiceCodes = Annotated[list[ServiceCode], AfterValidator(_distinct)]
-CertificationKinds = Annotated[list[CertificationKind], AfterValidator(_distinct)]
+ServiceCodes = Annotated[list[ServiceCode], AfterValidator(distinct_ids)]
+CertificationKinds = Annotated[list[CertificationKind], AfterValidator(distinct_ids)]
 Category = Annotated[str, Field(strict=True), AfterValidator(_category)]
 Location = Annotated[
     tuple[

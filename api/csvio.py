@@ -1,0 +1,419 @@
+"""CSV import and export of a station's volunteers, beneficiaries and needs.
+
+Coordinators keep these lists in spreadsheets.  This module only turns CSV text into
+typed cell values and typed values back into CSV text; validation (the exchange format's
+rules, references to districts, teams …) is the router's, on the values read here.
+
+Cells by column kind:
+
+``text``
+    As written (surrounding blanks dropped); an empty cell is an absent value.
+``number``
+    A decimal number such as ``3``, ``2.5`` or ``-73.25``; empty: absent.
+``integer``
+    A whole number such as ``3``; empty: absent.
+``flag``
+    ``true`` or ``false`` (also ``yes``/``no`` and ``1``/``0``, any case); empty: absent.
+``list``
+    Items separated by ``;`` (``mon-am;tue-pm``); empty: no items.
+``certificates``
+    ``kind:YYYY-MM-DD`` items separated by ``;`` (``first_aid:2027-05-01;legal:2026-12-31``);
+    empty: no certificates.
+
+An absent value takes the field's default (or is an error if the field is required).
+Rows are numbered as a spreadsheet shows them: the header is row 1.  Blank rows are
+skipped.  The header must name every required column; other columns may be left out (on
+update, a left-out column keeps its stored value).
+
+Text cells that a spreadsheet would run as a formula (starting with ``=``, ``+``, ``-``,
+``@``, a tab or a carriage return) are written with a leading ``'``, and a leading ``'``
+is dropped again on import, so export followed by import gives the same data.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Kind = Literal["text", "number", "integer", "flag", "list", "certificates"]
+
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+_INTEGER = re.compile(r"[+-]?\d+")
+_TRUE = frozenset({"true", "yes", "1"})
+_FALSE = frozenset({"false", "no", "0"})
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "'")
+_ESCAPED_KINDS = frozenset({"text", "list", "certificates"})
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a CSV file.
+
+    Parameters
+    ----------
+    name
+        Header name, the same as the field's name in the JSON API.
+    kind
+        How a cell is read and written (see the module docstring).
+    required
+        Whether the header must name this column.
+    help
+        One line for the documentation.
+    """
+
+    name: str
+    kind: Kind
+    required: bool = False
+    help: str = ""
+
+
+VOLUNTEER_COLUMNS: tuple[Column, ...] = (
+    Column("id", "text", True, "Volunteer id (upsert key)."),
+    Column("name", "text", help="Name."),
+    Column("district", "text", True, "District id."),
+    Column("team_id", "text", help="Team of the station, or empty."),
+    Column("group_id", "text", help="Group of that team, or empty."),
+    Column("skills", "list", True, "Service codes, e.g. `life_care;companionship`."),
+    Column("availability", "list", True, "Slots of a usual week, e.g. `mon-am;sat-pm`."),
+    Column("certificates", "certificates", help="e.g. `first_aid:2027-05-01;legal:2026-12-31`."),
+    Column("max_hours", "number", True, "Most hours a week."),
+    Column("max_beneficiaries", "integer", help="Most distinct beneficiaries a week (default 3)."),
+    Column("minor", "flag", help="An under-18 volunteer (true/false, default false)."),
+    Column("guardian_consent", "flag", help="A minor's guardian consented (default false)."),
+    Column("gender", "text", help="`f`, `m` or empty."),
+    Column("latitude", "number", help="Latitude, or empty (with longitude)."),
+    Column("longitude", "number", help="Longitude, or empty (with latitude)."),
+    Column("hours_before", "number", help="Hours served before Linli kept records (default 0)."),
+)
+"""Columns of ``volunteers.csv``."""
+
+BENEFICIARY_COLUMNS: tuple[Column, ...] = (
+    Column("id", "text", True, "Beneficiary id (upsert key)."),
+    Column("name", "text", help="Name."),
+    Column("category", "text", True, "elderly, disabled, child, migrant_worker or community."),
+    Column("district", "text", True, "District id."),
+    Column("priority", "integer", True, "1-5; 5 is the most vulnerable."),
+    Column("volunteer_gender", "text", help="`f` or `m` if only such volunteers may serve, else empty."),
+    Column("excluded_volunteers", "list", help="Volunteer ids never to be paired, e.g. `v0012;v0040`."),
+    Column("latitude", "number", help="Latitude, or empty (with longitude)."),
+    Column("longitude", "number", help="Longitude, or empty (with latitude)."),
+)
+"""Columns of ``beneficiaries.csv``."""
+
+NEED_COLUMNS: tuple[Column, ...] = (
+    Column("id", "text", True, "Need id (upsert key)."),
+    Column("beneficiary_id", "text", True, "The beneficiary (of this station)."),
+    Column("service", "text", True, "Service code."),
+    Column("hours", "number", True, "Hours per session (> 0)."),
+    Column("sessions", "integer", True, "Sessions a week (1-7)."),
+    Column("windows", "list", True, "Slots a session may take, e.g. `mon-am;wed-am`."),
+    Column("requires", "list", help="Certification kinds the volunteer must hold."),
+    Column("minor_ok", "flag", help="A minor may take it (default false)."),
+    Column("active", "flag", help="false once the need ended (default true)."),
+)
+"""Columns of ``needs.csv``."""
+
+
+class CsvError(ValueError):
+    """A body that is not CSV text at all (wrong encoding, …).
+
+    Parameters
+    ----------
+    message
+        One line for the client.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass
+class Row:
+    """One data row as read.
+
+    Attributes
+    ----------
+    number
+        The row's number as a spreadsheet shows it (the header is row 1).
+    values
+        Typed values of the non-empty cells, and of empty ``list``/``certificates`` cells
+        (as empty lists); an empty scalar cell is left out.
+    errors
+        ``"column: message"`` for each cell that could not be read.
+    failed
+        Names of the columns whose cell could not be read (left out of ``values``).
+    """
+
+    number: int
+    values: dict[str, Any] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+    failed: set[str] = field(default_factory=set)
+
+
+@dataclass
+class Table:
+    """A CSV file as read.
+
+    Attributes
+    ----------
+    header
+        Column names in the header's order.
+    rows
+        Data rows (blank rows skipped).
+    errors
+        Errors of the file as a whole (``"row 1: unknown column 'x'"``); when there are
+        any, ``rows`` is empty.
+    """
+
+    header: list[str] = field(default_factory=list)
+    rows: list[Row] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+def decode(body: bytes) -> str:
+    """The text of a request body (UTF-8, with or without a byte-order mark).
+
+    Parameters
+    ----------
+    body
+        The raw bytes.
+
+    Returns
+    -------
+    str
+        The text, without a byte-order mark.
+
+    Raises
+    ------
+    CsvError
+        If the body is not UTF-8 or holds a NUL character (a binary file).
+    """
+    try:
+        text = body.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise CsvError(f"body: not UTF-8 text (byte {exc.start}); save the sheet as 'CSV UTF-8'") from None
+    if "\x00" in text:
+        raise CsvError("body: contains a NUL character: not CSV text")
+    return text
+
+
+def read_csv(text: str, columns: Sequence[Column]) -> Table:
+    """Read CSV text into typed cell values, collecting every error.
+
+    Parameters
+    ----------
+    text
+        The whole file.
+    columns
+        The columns the file may have.
+
+    Returns
+    -------
+    Table
+        The header and the rows; errors of single cells are on their rows, errors of the
+        file as a whole (header, broken quoting) on the table.
+    """
+    by_name = {c.name: c for c in columns}
+    table = Table()
+    records = csv.reader(io.StringIO(text, newline=""))
+    number = 0
+    try:
+        for number, record in enumerate(records, start=1):
+            cells = [cell.strip() for cell in record]
+            if number == 1:
+                names = [cell.lower() for cell in cells]
+                while names and not names[-1]:  # spreadsheets may pad the header with empty cells
+                    names.pop()
+                table.errors.extend(f"row 1: {e}" for e in _check_header(names, by_name, columns))
+                if table.errors:
+                    return table
+                table.header = names
+                continue
+            if not any(cells):
+                continue
+            table.rows.append(_read_row(number, cells, table.header, by_name))
+    except csv.Error as exc:
+        table.rows = []
+        table.errors.append(f"row {number + 1}: malformed CSV ({exc})")
+        return table
+    if number == 0:
+        table.errors.append("row 1: the file is empty (a header row is required)")
+    return table
+
+
+def _check_header(cells: list[str], by_name: Mapping[str, Column], columns: Sequence[Column]) -> list[str]:
+    errors = []
+    seen: set[str] = set()
+    for cell in cells:
+        if cell not in by_name:
+            expected = ", ".join(c.name for c in columns)
+            errors.append(f"unknown column '{cell}' (expected some of: {expected})")
+        elif cell in seen:
+            errors.append(f"column '{cell}' is named twice")
+        seen.add(cell)
+    errors.extend(f"missing column '{c.name}'" for c in columns if c.required and c.name not in seen)
+    return errors
+
+
+def _read_row(number: int, cells: list[str], header: list[str], by_name: Mapping[str, Column]) -> Row:
+    row = Row(number)
+    if any(cells[len(header) :]):
+        row.errors.append(f"more cells than the header's {len(header)} columns")
+    for name, cell in zip(header, cells + [""] * (len(header) - len(cells)), strict=False):
+        column = by_name[name]
+        try:
+            value = read_cell(cell, column.kind)
+        except ValueError as exc:
+            row.errors.append(f"{name}: {exc}")
+            row.failed.add(name)
+            continue
+        if value is not None:
+            row.values[name] = value
+    return row
+
+
+def read_cell(cell: str, kind: Kind) -> Any:
+    """One cell's value.
+
+    Parameters
+    ----------
+    cell
+        The cell's text, blanks already stripped.
+    kind
+        The column's kind.
+
+    Returns
+    -------
+    Any
+        ``str``, ``float``, ``int``, ``bool``, ``list[str]`` or, for certificates, a list
+        of ``{"kind": …, "expires": …}`` dicts (the date still text); None for an empty
+        scalar cell.
+
+    Raises
+    ------
+    ValueError
+        If the cell cannot be read as its kind; the message says why.
+    """
+    if kind in _ESCAPED_KINDS and cell.startswith("'"):
+        cell = cell[1:]
+    if kind == "list":
+        return [item.strip() for item in cell.split(";") if item.strip()]
+    if kind == "certificates":
+        return [_certificate(item.strip(), i) for i, item in enumerate(_items(cell))]
+    if cell == "":
+        return None
+    if kind == "text":
+        return cell
+    if kind == "number":
+        if not _NUMBER.fullmatch(cell):
+            raise ValueError(f"not a number: '{cell}'")
+        return float(cell)
+    if kind == "integer":
+        if not _INTEGER.fullmatch(cell):
+            raise ValueError(f"not a whole number: '{cell}'")
+        return int(cell)
+    lowered = cell.lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise ValueError(f"expected true or false, not '{cell}'")
+
+
+def _items(cell: str) -> list[str]:
+    return [item for item in cell.split(";") if item.strip()]
+
+
+def _certificate(item: str, index: int) -> dict[str, str]:
+    kind, colon, expires = item.partition(":")
+    if not colon or not kind.strip() or not expires.strip():
+        raise ValueError(f"certificate {index + 1}: expected kind:YYYY-MM-DD, not '{item}'")
+    return {"kind": kind.strip(), "expires": expires.strip()}
+
+
+def write_csv(columns: Sequence[Column], records: Iterable[Mapping[str, Any]]) -> str:
+    """CSV text with a header row and one row per record.
+
+    Parameters
+    ----------
+    columns
+        The columns, in order.
+    records
+        Values by column name (a missing name or None writes an empty cell); certificates
+        are mappings (or objects) with ``kind`` and ``expires`` (a date or ISO text).
+
+    Returns
+    -------
+    str
+        The file, with ``\\r\\n`` line ends; reading it back gives the same values.
+    """
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([c.name for c in columns])
+    for record in records:
+        writer.writerow([write_cell(record.get(c.name), c.kind) for c in columns])
+    return out.getvalue()
+
+
+def write_cell(value: Any, kind: Kind) -> str:
+    """One cell's text.
+
+    Parameters
+    ----------
+    value
+        The value (None: an empty cell).
+    kind
+        The column's kind.
+
+    Returns
+    -------
+    str
+        The text :func:`read_cell` reads back as ``value``.
+    """
+    if value is None:
+        return ""
+    if kind == "number":
+        number = float(value)
+        return str(int(number)) if number.is_integer() and abs(number) < 1e15 else repr(number)
+    if kind == "integer":
+        return str(int(value))
+    if kind == "flag":
+        return "true" if value else "false"
+    if kind == "list":
+        text = ";".join(str(item) for item in value)
+    elif kind == "certificates":
+        text = ";".join(f"{_get(c, 'kind')}:{_iso(_get(c, 'expires'))}" for c in value)
+    else:
+        text = str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def _get(item: Any, name: str) -> Any:
+    return item[name] if isinstance(item, Mapping) else getattr(item, name)
+
+
+def _iso(value: Any) -> str:
+    return value if isinstance(value, str) else str(value.isoformat())
+
+
+def describe(columns: Sequence[Column]) -> str:
+    """A Markdown table of the columns, for the API documentation.
+
+    Parameters
+    ----------
+    columns
+        The columns.
+
+    Returns
+    -------
+    str
+        One row per column: name, kind, whether the header must name it, help.
+    """
+    lines = ["| column | kind | required | |", "|---|---|---|---|"]
+    lines += [f"| `{c.name}` | {c.kind} | {'yes' if c.required else ''} | {c.help} |" for c in columns]
+    return "\n".join(lines)
