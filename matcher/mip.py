@@ -122,7 +122,7 @@ def export(model: cp_model.CpModel) -> tuple[sp.csc_matrix, FloatArray, FloatArr
     return a, np.array(rows.lo), np.array(rows.hi), col_lo, col_hi
 
 
-def _quiet_highs() -> highspy.Highs:
+def quiet_highs() -> highspy.Highs:
     """A HiGHS instance that prints nothing.
 
     highspy 1.16 writes its banner to file descriptor 1 when the object is created, before
@@ -142,7 +142,9 @@ def _quiet_highs() -> highspy.Highs:
     return h
 
 
-def solve_mip(model: cp_model.CpModel, time_limit: float, threads: int = 1) -> MipResult:
+def solve_mip(
+    model: cp_model.CpModel, time_limit: float, threads: int = 1, zero: list[int] | None = None
+) -> MipResult:
     """Solve the model's objective exactly with HiGHS, starting from the model's hint.
 
     Parameters
@@ -153,6 +155,9 @@ def solve_mip(model: cp_model.CpModel, time_limit: float, threads: int = 1) -> M
         Seconds for HiGHS.
     threads
         HiGHS threads.
+    zero
+        Variables fixed to 0 for this solve (the result then holds for the model with them
+        fixed: its bound is a bound for the plans that leave them out).
 
     Returns
     -------
@@ -163,6 +168,8 @@ def solve_mip(model: cp_model.CpModel, time_limit: float, threads: int = 1) -> M
     proto = model.proto
     a, row_lo, row_hi, col_lo, col_hi = export(model)
     n = a.shape[1]
+    if zero:
+        col_hi[np.asarray(zero, dtype=np.int64)] = 0.0
     # CP-SAT keeps "maximise f" as "minimise -f" with scaling_factor -1.
     scale = proto.objective.scaling_factor or 1.0
     offset = proto.objective.offset
@@ -183,7 +190,7 @@ def solve_mip(model: cp_model.CpModel, time_limit: float, threads: int = 1) -> M
     lp.a_matrix_.index_ = a.indices
     lp.a_matrix_.value_ = a.data
     lp.integrality_ = [highspy.HighsVarType.kInteger] * n
-    h = _quiet_highs()
+    h = quiet_highs()
     h.passModel(lp)
     h.setOptionValue("time_limit", max(0.01, time_limit))
     h.setOptionValue("threads", threads)
@@ -201,10 +208,15 @@ def solve_mip(model: cp_model.CpModel, time_limit: float, threads: int = 1) -> M
     found = info.primal_solution_status == 2  # kSolutionStatusFeasible
     values_out = np.asarray(h.getSolution().col_value) if found else None
     bound = info.mip_dual_bound
+    # The objective of the values returned, not HiGHS's report: with a MIP start, HiGHS
+    # 1.16 can report the optimum yet return the start (whose value it mis-mapped in
+    # presolve), so "optimal" is claimed only when the values reach the bound.
+    value = float(cost @ np.round(values_out)) if values_out is not None else math.inf
+    reaches = math.isfinite(bound) and value <= bound + 0.5
     return MipResult(
-        optimal=status == highspy.HighsModelStatus.kOptimal,
+        optimal=status == highspy.HighsModelStatus.kOptimal and reaches,
         values=values_out,
-        objective=scale * (info.objective_function_value + offset) if found else -math.inf,
+        objective=scale * (value + offset) if found else -math.inf,
         bound=scale * (bound + offset) if math.isfinite(bound) else None,
         seconds=h.getRunTime(),
     )

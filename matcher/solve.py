@@ -3,11 +3,15 @@
 Phases (see :mod:`matcher.model` for the objective):
 
 0. compile the problem, build the eligible pairs, and a greedy plan (always valid);
-1. station size (at most :data:`FULL_MODEL_MAX_PAIRS` pairs): the full model's levels 1-2
-   are solved exactly, hinted with the greedy plan, for the time that remains — by HiGHS
-   on the exported model (:mod:`matcher.mip`, the default) or by CP-SAT, whose callback
-   stops it once coverage alone is proved.  City size: the greedy plan is improved by
-   large-neighbourhood search (:mod:`matcher.lns`) until the limit;
+1. station size (at most :data:`FULL_MODEL_MAX_PAIRS` pairs): with the HiGHS prover,
+   column generation over per-volunteer plans (:mod:`matcher.colgen`, at most
+   :data:`COLGEN_SHARE` of the time left) first; its Lagrangian bound usually meets its
+   plan, which proves levels 1-2 without the full model.  Otherwise the full model's
+   levels 1-2 are solved exactly, hinted with the best plan so far, for the time that
+   remains — by HiGHS on the exported model (:mod:`matcher.mip`, the default; pairs the
+   Lagrangian bound rules out of any better plan are left out) or by CP-SAT, whose
+   callback stops it once coverage alone is proved.  City size: the greedy plan is
+   improved by large-neighbourhood search (:mod:`matcher.lns`) until the limit;
 2. if the plan is not proved, a greedy pass tops it up (it only adds needs, so it never
    lowers coverage or continuity);
 3. once coverage is proved and time remains, a continuity phase (if the callback stopped
@@ -26,7 +30,7 @@ from typing import Literal
 
 from ortools.sat.python import cp_model
 
-from matcher import greedy, lns
+from matcher import colgen, greedy, lns
 from matcher.clock import Deadline, OutOfTimeError
 from matcher.eligibility import Pairs, build_pairs, static_reasons
 from matcher.instance import Instance
@@ -44,6 +48,8 @@ FULL_MODEL_MAX_PAIRS = 20_000
 """Above this many eligible pairs the full model is not built (see :func:`solve`)."""
 MIN_POLISH_S = 0.5
 """Least time given to the polishing phase when there is time left."""
+COLGEN_SHARE = 0.5
+"""Share of the time left that column generation may use before the full model is solved."""
 
 
 @dataclass
@@ -97,6 +103,7 @@ def solve(
     seed: int = 0,
     log: bool = False,
     prover: Literal["highs", "cpsat"] = "highs",
+    columns: bool = True,
 ) -> SolveResult:
     """Assign volunteers to needs for the week.
 
@@ -116,6 +123,10 @@ def solve(
     prover
         Which solver proves levels 1-2 at station size: HiGHS's branch-and-cut on the
         exported model (default, two to three times faster at 300 volunteers) or CP-SAT.
+    columns
+        With the HiGHS prover, first try to prove levels 1-2 by column generation
+        (:mod:`matcher.colgen`), which usually settles a 300-volunteer station in about a
+        second; the full model is solved only when its bound does not meet its plan.
 
     Returns
     -------
@@ -127,7 +138,9 @@ def solve(
     if not limit > 0:
         raise ValueError("time_limit: must be > 0")
     inst = Instance.from_problem(problem)
-    out = optimise(inst, start, start + limit, workers=workers, seed=seed, log=log, prover=prover)
+    out = optimise(
+        inst, start, start + limit, workers=workers, seed=seed, log=log, prover=prover, columns=columns
+    )
     covered = coverage_units(inst, out.chosen)
     plan = to_plan(
         inst, volunteers_of(out.pairs, out.chosen), covered, out.bound_units, time.perf_counter() - start
@@ -168,6 +181,7 @@ def optimise(
     seed: int = 0,
     log: bool = False,
     prover: Literal["highs", "cpsat"] = "highs",
+    columns: bool = True,
     initial: Assigned | None = None,
     lns_stall: int | None = 0,
 ) -> Outcome:
@@ -179,7 +193,7 @@ def optimise(
         The compiled problem (with fixed assignments, for a re-solve).
     start, deadline
         ``time.perf_counter()`` values: when the call started and when it must end.
-    workers, seed, log, prover
+    workers, seed, log, prover, columns
         As for :func:`solve`.
     initial
         A valid partial plan to start from (need -> (volunteer, slots)); the greedy
@@ -212,20 +226,68 @@ def optimise(
     bound_units = reachable
     search = Search(work_deadline, workers, seed, log)
     lm = None
-    if 0 < len(pairs) <= FULL_MODEL_MAX_PAIRS:
+    proved_coverage = False
+    proved_seconds = None
+    both_levels = False
+    zero: list[int] = []
+    station = 0 < len(pairs) <= FULL_MODEL_MAX_PAIRS
+    # Column generation prices one volunteer at a time: only for a plain solve, whose
+    # objective and rules are all per volunteer (a re-solve's move budget is not).
+    if station and prover == "highs" and columns and not (inst.need_home or inst.vol_held):
+        weight = colgen.continuity_max(inst, pairs) + 1
+        # At most a share of the time left: the full model needs the rest if the bound falls short.
+        budget = Deadline(time.perf_counter() + COLGEN_SHARE * (work_deadline - time.perf_counter()))
+        cg = colgen.prove(inst, pairs, chosen, weight, budget)
+        search.phases.append(
+            Phase(
+                name="coverage+continuity (columns)",
+                status="OPTIMAL" if cg.bound is not None and cg.primary >= cg.bound else "FEASIBLE",
+                seconds=cg.seconds,
+                objective=cg.primary,
+                bound=math.nan if cg.bound is None else cg.bound,
+            )
+        )
+        if cg.found is not None and cg.primary >= colgen.primary_of(inst, pairs, chosen, weight):
+            chosen = cg.found
+        if cg.bound is not None:
+            bound_units = min(bound_units, cg.bound // weight)
+            both_levels = colgen.primary_of(inst, pairs, chosen, weight) >= cg.bound
+        proved_coverage = coverage_units(inst, chosen) >= bound_units
+        if proved_coverage:
+            proved_seconds = time.perf_counter() - start
+        else:
+            # Pairs in no plan of higher coverage than ``chosen``'s: the full model's
+            # search need not consider them.
+            try:
+                zero = cg.zero_pairs(weight * (coverage_units(inst, chosen) + 1), Deadline(work_deadline))
+            except OutOfTimeError:
+                zero = []
+    if station:
         t = time.perf_counter()
         try:
             lm = build(inst, pairs, Deadline(work_deadline))
         except OutOfTimeError:
-            lm = None  # out of time while building: the greedy plan stands
+            lm = None  # out of time while building: the plan so far stands
         build_seconds += time.perf_counter() - t
 
-    proved_coverage = False
-    proved_seconds = None
-    if lm is not None and work_deadline - time.perf_counter() > 0.01:
+    if lm is not None and proved_coverage:
+        # Proved by the columns: the full model only polishes (and settles continuity).
+        if not both_levels and lm.secondary_max:
+            keep_secondary(lm, chosen, search)
+        polish(lm, chosen, search)
+    elif lm is not None and work_deadline - time.perf_counter() > 0.01:
         hint(lm, chosen)
-        prove = prove_with_highs if prover == "highs" else prove_with_cpsat
-        found, proved, both_levels = prove(lm, search)
+        if prover == "highs":
+            incumbent = coverage_units(inst, chosen)
+            found, proved, both_levels = prove_with_highs(lm, search, zero)
+            if zero:
+                # What HiGHS proved holds for the plans without the zero pairs; the
+                # others cover at most the incumbent's coverage.
+                both_levels = False
+                if proved is not None:
+                    proved = max(proved, incumbent)
+        else:
+            found, proved, both_levels = prove_with_cpsat(lm, search)
         # A solver may stop on a plan worse than its own hint; keep the better one.
         if found is not None and lm.primary_of(found) >= lm.primary_of(chosen):
             chosen = found
@@ -308,13 +370,18 @@ def prove_with_cpsat(lm: LinliModel, search: Search) -> tuple[greedy.Chosen | No
     return found, watch.coverage_bound(status), status == cp_model.OPTIMAL
 
 
-def prove_with_highs(lm: LinliModel, search: Search) -> tuple[greedy.Chosen | None, int | None, bool]:
+def prove_with_highs(
+    lm: LinliModel, search: Search, zero: list[int] | None = None
+) -> tuple[greedy.Chosen | None, int | None, bool]:
     """Levels 1-2 with HiGHS on the exported model (see :mod:`matcher.mip`).
 
-    Falls back to CP-SAT if the model holds a constraint the export does not support.
+    ``zero``: pairs left out of the search (see :meth:`matcher.colgen.ColgenResult.zero_pairs`);
+    the bound returned then holds only for the plans without them.  Falls back to CP-SAT if
+    the model holds a constraint the export does not support.
     """
     try:
-        result = solve_mip(lm.model, search.deadline - time.perf_counter())
+        indexes = None if not zero else [lm.vars.x[p].index for p in zero]
+        result = solve_mip(lm.model, search.deadline - time.perf_counter(), zero=indexes)
     except NotImplementedError:
         return prove_with_cpsat(lm, search)
     search.phases.append(

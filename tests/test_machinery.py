@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_oracle import mip_optimum, small_problem
 
-from matcher import greedy, lns
+from matcher import colgen, greedy, lns
 from matcher import solve as solve_module
 from matcher.clock import Deadline
 from matcher.eligibility import build_pairs
@@ -192,3 +192,30 @@ def test_cpsat_prover_matches_the_mip_too(seed: int) -> None:
     assert result.status == "optimal"
     assert result.coverage == opt.coverage
     assert result.continuity == opt.continuity
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_full_model_prover_matches_the_mip_too(seed: int) -> None:
+    """Without column generation, HiGHS on the full model reaches the same exact optimum."""
+    problem = small_problem(seed)
+    opt = mip_optimum(problem)
+    result = solve(problem, 20, columns=False)
+    assert validate_plan(problem, result.plan) == []
+    assert result.status == "optimal"
+    assert result.coverage == opt.coverage
+    assert result.continuity == opt.continuity
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_column_bound_is_never_below_the_optimum(seed: int) -> None:
+    """The Lagrangian bound of column generation holds, and its plan is valid."""
+    problem = small_problem(seed)
+    opt = mip_optimum(problem)
+    inst = Instance.from_problem(problem)
+    pairs = build_pairs(inst)
+    weight = colgen.continuity_max(inst, pairs) + 1
+    result = colgen.prove(inst, pairs, greedy.fill(inst, pairs), weight, Deadline.after(20))
+    assert result.bound is not None and result.found is not None
+    assert result.bound >= weight * opt.coverage * inst.scale + opt.continuity
+    assert validate_plan(problem, plan_of(problem, result.found)) == []
+    assert result.primary == colgen.primary_of(inst, pairs, result.found, weight)

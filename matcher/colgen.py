@@ -1,0 +1,442 @@
+"""Levels 1-2 proved by column generation: a Lagrangian bound over per-volunteer plans.
+
+Every hard rule but rule 1's "at most one volunteer per need" concerns one volunteer at
+a time (hours, slots, beneficiaries), and so does the primary objective
+``(K + 1) x coverage + continuity`` (a kept pair is one volunteer's).  Relaxing "at most
+one volunteer per need" with multipliers ``lam >= 0`` therefore splits the problem into
+one small problem per volunteer, and for *any* ``lam >= 0``
+
+    L(lam) = sum_n lam_n + sum_v max(0, max over v's feasible sets S of value(S) - lam(S))
+
+bounds the primary objective from above.  The multipliers come from the LP over the
+volunteer plans generated so far (Dantzig-Wolfe column generation), whose bound is much
+tighter than the compact model's LP relaxation: on generated cities it usually equals
+the optimum, where HiGHS's branch-and-cut spends seconds of root cuts to get there.
+
+The bound is exact whatever the LP's rounding: ``lam`` is rounded to a multiple of
+``2**-10`` so every sum below is exact in floating point, and each volunteer's problem is
+solved exactly by depth-first search.  A plan comes from the same columns, solved as a
+MIP; when it reaches ``floor(L)`` both levels are proved, otherwise the caller falls back
+to the compact model.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import highspy
+import numpy as np
+
+from matcher.clock import Deadline, OutOfTimeError
+from matcher.eligibility import Pairs
+from matcher.greedy import Chosen
+from matcher.instance import Instance
+from matcher.mip import quiet_highs
+from matcher.slotting import match_slots
+
+LAMBDA_GRID = 1024
+"""Multipliers are rounded to multiples of 1 / LAMBDA_GRID, so the bound is computed exactly."""
+MAX_ROUNDS = 500
+MIP_SHARE = 0.5
+MIN_MIP_S = 0.2
+"""The MIP over the columns gets MIP_SHARE of the time taken so far, at least MIN_MIP_S."""
+
+
+@dataclass
+class ColgenResult:
+    """Best plan from the columns (None if none), proved primary bound, and time taken."""
+
+    found: Chosen | None
+    primary: int
+    """Primary value of ``found`` (``-1`` if none)."""
+    bound: int | None
+    seconds: float
+    rounds: int
+    vols: list[_Volunteer] = field(default_factory=list)
+    lam: np.ndarray | None = None
+    """The multipliers of the best bound, and each volunteer's best value under them."""
+    best: list[float] = field(default_factory=list)
+    lagrangian: float = math.inf
+
+    def zero_pairs(self, target: int, deadline: Deadline) -> list[int]:
+        """Pairs in no plan of primary value >= ``target`` (Lagrangian reduced-cost fixing).
+
+        Forcing pair ``i`` of volunteer ``v`` into the plan bounds the primary value by
+        ``L - best_v + best_v(with i)``; where that is below ``target`` the pair can be
+        left out of any search for such a plan.  ``best_v(with i) <= red_i + 1 + best_v``
+        settles most pairs without a search.
+        """
+        out: list[int] = []
+        if self.lam is None:
+            return out
+        lag = self.lagrangian
+        for vol, best in zip(self.vols, self.best, strict=True):
+            deadline.check()
+            for i, p in enumerate(vol.pairs):
+                red = vol.value[i] - float(self.lam[vol.need[i]])
+                if lag + red + 1 < target:
+                    out.append(p)
+                    continue
+                forced, _ = vol.price(self.lam, deadline, forced=i)
+                if lag - best + forced < target:
+                    out.append(p)
+        return out
+
+
+class _Volunteer:
+    """One volunteer's candidate pairs and the data of their pricing problem."""
+
+    def __init__(self, inst: Instance, pairs: Pairs, vol: int, weight: int, previous: set[int]) -> None:
+        ps = [int(p) for p in pairs.by_vol[vol]]
+        self.vol = vol
+        self.pairs = ps
+        self.need = [int(pairs.need[p]) for p in ps]
+        self.load = [int(inst.need_load[n]) for n in self.need]
+        self.sessions = [int(inst.need_sessions[n]) for n in self.need]
+        self.ben = [int(inst.need_ben[n]) for n in self.need]
+        self.slots = [tuple(int(s) for s in pairs.slots[p]) for p in ps]
+        self.mask = [sum(1 << s for s in sl) for sl in self.slots]
+        self.value = [weight * int(inst.need_value[n]) for n in self.need]
+        self.cap = int(inst.vol_cap[vol])
+        self.max_ben = int(inst.vol_max_ben[vol])
+        self.previous = previous
+        """Beneficiaries this volunteer served last week (each kept one is worth 1)."""
+        self._fits: dict[int, bool] = {}
+        """Whether a set of items (bitmask) fits the volunteer's slots, cached across rounds."""
+
+    def worth(self, items: list[int]) -> int:
+        """Primary value of a set of this volunteer's items."""
+        return sum(self.value[i] for i in items) + len({self.ben[i] for i in items} & self.previous)
+
+    def price(
+        self, lam: np.ndarray, deadline: Deadline, forced: int | None = None
+    ) -> tuple[float, list[int]]:
+        """Exact ``max(0, max_S value(S) - lam(S))`` over feasible sets, and a best set.
+
+        With ``forced``, the best over the sets that hold that item (without the ``max(0, .)``).
+
+        Only items that can add value are searched: an item whose reduced value is <= 0
+        belongs to a best set only to keep a previous beneficiary (+1), and dropping any
+        item keeps a set feasible.
+        """
+        red = [self.value[i] - float(lam[self.need[i]]) for i in range(len(self.pairs))]
+        gain = [red[i] + (1 if self.ben[i] in self.previous else 0) for i in range(len(red))]
+        items = [i for i in range(len(red)) if gain[i] > 0 and i != forced]
+        # densest first, so the fractional knapsack over the items left is a cheap bound
+        items.sort(key=lambda i: -gain[i] / self.load[i] if self.load[i] else -math.inf)
+        n_items = len(items)
+        loads = [self.load[i] for i in items]
+        gains = [gain[i] for i in items]
+        best_val = 0.0
+        best_set: list[int] = []
+        chosen: list[int] = []
+        cap, max_ben, previous = self.cap, self.max_ben, self.previous
+        fits = self._fits
+        steps = 0
+
+        def dfs(k: int, cur: float, load: int, bens: frozenset[int], union: int, sess: int, key: int) -> None:
+            nonlocal best_val, best_set, steps
+            if cur > best_val:
+                best_val, best_set = cur, list(chosen)
+            # Upper bound: fractional knapsack on the hours left.  Values are exact
+            # multiples of 1/LAMBDA_GRID, far above the bound's rounding error.
+            room = cap - load
+            bound = cur
+            for j in range(k, n_items):
+                if loads[j] <= room:
+                    bound += gains[j]
+                    room -= loads[j]
+                else:
+                    bound += gains[j] * room / loads[j]
+                    break
+            if bound <= best_val:
+                return
+            steps += 1
+            if steps % 4096 == 0:
+                deadline.check()
+            i = items[k]
+            load2 = load + self.load[i]
+            if load2 <= cap:
+                b = self.ben[i]
+                new_ben = b not in bens
+                if not new_ben or len(bens) < max_ben:
+                    union2 = union | self.mask[i]
+                    sess2 = sess + self.sessions[i]
+                    if sess2 <= union2.bit_count():
+                        key2 = key | (1 << i)
+                        ok = fits.get(key2)
+                        if ok is None:
+                            ok = (
+                                match_slots([(self.sessions[j], self.slots[j]) for j in (*chosen, i)])
+                                is not None
+                            )
+                            fits[key2] = ok
+                        if ok:
+                            chosen.append(i)
+                            bonus = 1 if new_ben and b in previous else 0
+                            dfs(
+                                k + 1,
+                                cur + red[i] + bonus,
+                                load2,
+                                bens | {b} if new_ben else bens,
+                                union2,
+                                sess2,
+                                key2,
+                            )
+                            chosen.pop()
+            if k + 1 < n_items:
+                dfs(k + 1, cur, load, bens, union, sess, key)
+
+        if forced is not None:
+            f = forced
+            best_val, best_set = red[f] + (1 if self.ben[f] in previous else 0), [f]
+            chosen.append(f)
+            if items:
+                dfs(
+                    0,
+                    best_val,
+                    self.load[f],
+                    frozenset({self.ben[f]}),
+                    self.mask[f],
+                    self.sessions[f],
+                    1 << f,
+                )
+        elif items:
+            dfs(0, 0.0, 0, frozenset(), 0, 0, 0)
+        return best_val, best_set
+
+
+def prove(
+    inst: Instance,
+    pairs: Pairs,
+    start: Chosen,
+    weight: int,
+    deadline: Deadline,
+    mip_limit: float | None = None,
+) -> ColgenResult:
+    """Column generation on the primary objective ``weight x coverage + continuity``.
+
+    Parameters
+    ----------
+    inst, pairs
+        The compiled problem and its eligible pairs.
+    start
+        A valid plan (its volunteers' sets are the first columns).
+    weight
+        ``K + 1`` (see :mod:`matcher.model`).
+    deadline
+        When to stop; the bound returned is from the last complete pricing round.
+    mip_limit
+        Seconds for the MIP over the columns (default: MIP_SHARE of the time taken so far).
+    """
+    t0 = time.perf_counter()
+    by_vol_ben = pairs.by_vol_ben
+    prev: dict[int, set[int]] = {}
+    for v, b in inst.previous:
+        if by_vol_ben.get((v, b)):
+            prev.setdefault(v, set()).add(b)
+    if deadline.remaining() <= 0:
+        return ColgenResult(None, -1, None, 0.0, 0)
+    vols = [
+        _Volunteer(inst, pairs, v, weight, prev.get(v, set()))
+        for v in range(inst.n_volunteers)
+        if len(pairs.by_vol[v])
+    ]
+    where = {vol.vol: k for k, vol in enumerate(vols)}
+    n_needs = inst.n_needs
+    n_rows = n_needs + len(vols)
+    columns: list[tuple[int, tuple[int, ...]]] = []  # (volunteer slot in vols, items)
+    seen: set[tuple[int, tuple[int, ...]]] = set()
+
+    h = quiet_highs()
+    h.setOptionValue("threads", 1)
+    inf = highspy.kHighsInf
+    h.addRows(
+        n_rows,
+        np.full(n_rows, -inf),
+        np.ones(n_rows),
+        0,
+        np.zeros(0, np.int32),
+        np.zeros(0, np.int32),
+        np.zeros(0),
+    )
+    h.changeObjectiveSense(highspy.ObjSense.kMaximize)
+
+    def add_columns(new: list[tuple[int, list[int]]]) -> None:
+        keys: list[tuple[int, tuple[int, ...]]] = []
+        for k, items in new:
+            key = (k, tuple(sorted(items)))
+            if key not in seen:
+                seen.add(key)
+                keys.append(key)
+        if not keys:
+            return
+        starts: list[int] = []
+        index: list[int] = []
+        cost: list[float] = []
+        for k, key_items in keys:
+            vol = vols[k]
+            starts.append(len(index))
+            index.extend(vol.need[i] for i in key_items)
+            index.append(n_needs + k)
+            cost.append(float(vol.worth(list(key_items))))
+        n = len(keys)
+        h.addCols(
+            n,
+            np.array(cost),
+            np.zeros(n),
+            np.full(n, inf),
+            len(index),
+            np.array(starts, dtype=np.int32),
+            np.array(index, dtype=np.int32),
+            np.ones(len(index)),
+        )
+        columns.extend(keys)
+
+    taken: dict[int, list[int]] = {}
+    for p, _ in start.values():
+        k = where[int(pairs.vol[p])]
+        taken.setdefault(k, []).append(vols[k].pairs.index(p))
+    add_columns(list(taken.items()))
+    # every single pair too, so the LP's duals mean something from the first round
+    add_columns([(k, [i]) for k, vol in enumerate(vols) for i in range(len(vol.pairs))])
+
+    best_bound = math.inf
+    best_lam: np.ndarray | None = None
+    best_values: list[float] = []
+    rounds = 0
+    try:
+        while rounds < MAX_ROUNDS:
+            rounds += 1
+            h.setOptionValue("time_limit", max(0.01, deadline.remaining()))
+            h.run()
+            if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+                break  # out of time: the last complete round's bound stands
+            sol = h.getSolution()
+            lp_value = h.getInfo().objective_function_value
+            duals = np.asarray(sol.row_dual)
+            lam = np.round(np.maximum(0.0, duals[:n_needs]) * LAMBDA_GRID) / LAMBDA_GRID
+            bound = float(lam.sum())
+            new: list[tuple[int, list[int]]] = []
+            values: list[float] = []
+            for k, vol in enumerate(vols):
+                value, items = vol.price(lam, deadline)
+                values.append(value)
+                bound += value
+                if items and value > max(0.0, duals[n_needs + k]) + 1e-6:
+                    new.append((k, items))
+            before = len(columns)
+            add_columns(new)
+            new_count = len(columns) - before
+            if bound < best_bound:
+                best_bound, best_lam, best_values = bound, lam, values
+            if new_count == 0 or math.floor(best_bound) <= math.floor(lp_value + 1e-6):
+                break
+    except OutOfTimeError:
+        pass
+    bound_int = None if math.isinf(best_bound) else math.floor(best_bound)
+
+    # a plan from the columns
+    if mip_limit is None:
+        # The MIP over the columns only looks for a plan; when the bound is not tight it
+        # cannot prove anything, so it gets a share of the time spent so far.
+        mip_limit = max(MIN_MIP_S, MIP_SHARE * (time.perf_counter() - t0))
+    found, primary = _best_plan(h, inst, pairs, vols, columns, start, weight, deadline, mip_limit, bound_int)
+    return ColgenResult(
+        found, primary, bound_int, time.perf_counter() - t0, rounds, vols, best_lam, best_values, best_bound
+    )
+
+
+def _best_plan(
+    h: highspy.Highs,
+    inst: Instance,
+    pairs: Pairs,
+    vols: list[_Volunteer],
+    columns: list[tuple[int, tuple[int, ...]]],
+    start: Chosen,
+    weight: int,
+    deadline: Deadline,
+    mip_limit: float | None,
+    bound: int | None,
+) -> tuple[Chosen | None, int]:
+    limit = deadline.remaining() if mip_limit is None else min(mip_limit, deadline.remaining())
+    if limit <= 0.01:
+        return None, -1
+    t0 = time.perf_counter()
+    h.setOptionValue("time_limit", limit)
+    ones = None
+    if bound is not None:
+        # Reduced-cost filter: a column whose LP reduced cost is below -(LP - bound) is in
+        # no plan worth the bound, so the MIP, which only looks for such a plan, drops it.
+        # (A heuristic step: the bound does not depend on it.)
+        h.run()
+        if h.getModelStatus() == highspy.HighsModelStatus.kOptimal:
+            lp_value = h.getInfo().objective_function_value
+            duals = np.asarray(h.getSolution().row_dual)
+            ones = np.flatnonzero(np.asarray(h.getSolution().col_value) > 1 - 1e-6).astype(np.int32)
+            n_needs = inst.n_needs
+            slack = lp_value - bound + 1e-4
+            drop = [
+                c
+                for c, (k, items) in enumerate(columns)
+                if vols[k].worth(list(items))
+                - sum(duals[vols[k].need[i]] for i in items)
+                - duals[n_needs + k]
+                < -slack
+            ]
+            if drop:
+                h.changeColsBounds(
+                    len(drop), np.array(drop, dtype=np.int32), np.zeros(len(drop)), np.zeros(len(drop))
+                )
+    h.setOptionValue("mip_rel_gap", 0.0)
+    h.setOptionValue("mip_abs_gap", 0.999)
+    if bound is not None:
+        # a plan reaching the bound is all we need: stop there, with no proof of the MIP
+        h.setOptionValue("objective_target", bound - 0.5)
+    everything = np.arange(len(columns), dtype=np.int32)
+    h.changeColsIntegrality(len(columns), everything, np.full(len(columns), highspy.HighsVarType.kInteger))
+    x = None
+    if ones is not None and len(ones):
+        # Dive first: keep the columns the LP takes whole, solve the small MIP left over.
+        h.changeColsBounds(len(ones), ones, np.ones(len(ones)), np.ones(len(ones)))
+        h.run()
+        info = h.getInfo()
+        if (
+            info.primal_solution_status == 2
+            and bound is not None
+            and info.objective_function_value >= bound - 0.5
+        ):
+            x = np.asarray(h.getSolution().col_value)
+        h.changeColsBounds(len(ones), ones, np.zeros(len(ones)), np.ones(len(ones)))
+        h.setOptionValue("time_limit", max(0.01, limit - (time.perf_counter() - t0)))
+    if x is None:
+        h.run()
+        if h.getInfo().primal_solution_status != 2:
+            return None, -1
+        x = np.asarray(h.getSolution().col_value)
+    found: Chosen = {}
+    for c in np.flatnonzero(x > 0.5):
+        k, items = columns[c]
+        vol = vols[k]
+        slots = match_slots([(vol.sessions[i], vol.slots[i]) for i in items])
+        if slots is None:  # pragma: no cover - every column passed match_slots
+            raise RuntimeError("column does not fit its volunteer's slots")
+        for i, sl in zip(items, slots, strict=True):
+            found[vol.need[i]] = (vol.pairs[i], sl)
+    primary = sum(vols[columns[c][0]].worth(list(columns[c][1])) for c in np.flatnonzero(x > 0.5))
+    return found, primary
+
+
+def continuity_max(inst: Instance, pairs: Pairs) -> int:
+    """``K``: previous pairs that could be kept at all (as :mod:`matcher.objectives.continuity` counts)."""
+    by_vol_ben = pairs.by_vol_ben
+    return sum(1 for vol, ben in inst.previous if by_vol_ben.get((vol, ben)))
+
+
+def primary_of(inst: Instance, pairs: Pairs, chosen: Chosen, weight: int) -> int:
+    """``weight x coverage + continuity`` of a plan."""
+    coverage = sum(int(inst.need_value[n]) for n in chosen)
+    served = {(int(pairs.vol[p]), int(inst.need_ben[n])) for n, (p, _) in chosen.items()}
+    return weight * coverage + len(served & set(inst.previous))
