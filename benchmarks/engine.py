@@ -10,6 +10,7 @@ HiGHS proving (Linli's default, ``linli``) and with CP-SAT proving (``cp-sat``).
 from __future__ import annotations
 
 import argparse
+import statistics
 import time
 from dataclasses import dataclass
 from fractions import Fraction
@@ -20,7 +21,8 @@ from matcher.generate import generate_city
 from matcher.solve import solve
 from matcher.validate import coverage_of, validate_plan
 
-Prover = Literal["highs", "cpsat"]
+Method = Literal["linli", "full-model", "cp-sat"]
+"""Linli as shipped (column generation, HiGHS fallback); HiGHS on the full model; CP-SAT proving."""
 
 
 @dataclass
@@ -54,19 +56,20 @@ HEADER = (
 
 
 def run(
-    volunteers: int, time_limit: float, seed: int, workers: int | None, prover: Prover = "highs"
+    volunteers: int, time_limit: float, seed: int, workers: int | None, method: Method = "linli"
 ) -> list[Row]:
     """Benchmark one city size; every plan is validated before it is reported."""
     problem = generate_city(volunteers, volunteers * 3 // 4, seed=seed)
     n_needs = len(problem.needs)
 
-    result = solve(problem, time_limit, workers=workers, prover=prover)
+    prover: Literal["highs", "cpsat"] = "cpsat" if method == "cp-sat" else "highs"
+    result = solve(problem, time_limit, workers=workers, prover=prover, columns=method == "linli")
     problems = validate_plan(problem, result.plan)
     assert not problems, problems[:3]
     linli = Row(
         volunteers,
         n_needs,
-        "linli" if prover == "highs" else "cp-sat",
+        method,
         result.build_seconds,
         result.solve_seconds - result.build_seconds,
         result.status,
@@ -93,7 +96,8 @@ def main() -> None:
     ap.add_argument(
         "--prove-sizes", default="100,200,300", help="station sizes solved again to time the proof ('' skips)"
     )
-    ap.add_argument("--prove-limit", type=float, default=60.0, help="time limit for those solves")
+    ap.add_argument("--prove-limit", type=float, default=30.0, help="time limit for those solves")
+    ap.add_argument("--prove-seeds", default="1,2,3,4,5", help="cities per station size in the proof table")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--workers", type=int, default=None)
     args = ap.parse_args()
@@ -105,11 +109,37 @@ def main() -> None:
         for row in run(size, limits[min(i, len(limits) - 1)], args.seed, args.workers):
             print(row.render(), flush=True)
     if args.prove_sizes:
-        print(f"\nstation sizes with a {args.prove_limit:g} s limit, to time the optimality proof:")
-        for size in (int(s) for s in args.prove_sizes.split(",")):
-            for prover in ("highs", "cpsat"):
-                row = run(size, args.prove_limit, args.seed, args.workers, prover)[0]
-                print(row.render(), flush=True)
+        prove_table(
+            [int(s) for s in args.prove_sizes.split(",")],
+            [int(s) for s in args.prove_seeds.split(",")],
+            args.prove_limit,
+            args.workers,
+        )
+
+
+def prove_table(sizes: list[int], seeds: list[int], limit: float, workers: int | None) -> None:
+    """Seconds until coverage was proved optimal, per city (seed), for each method, and the median.
+
+    ``-`` means not proved within ``limit``; the median then counts it as ``limit``.
+    """
+    methods: tuple[Method, ...] = ("linli", "full-model", "cp-sat")
+    print(
+        f"\nseconds to prove coverage optimal (limit {limit:g} s), cities of `linli generate` seeds {seeds}:"
+    )
+    print(f"{'vols':>6} {'method':<11} " + " ".join(f"{'s' + str(s):>6}" for s in seeds) + f" {'median':>7}")
+    medians: dict[tuple[int, str], float] = {}
+    for size in sizes:
+        for method in methods:
+            times = [run(size, limit, seed, workers, method)[0].proved_s for seed in seeds]
+            cells = " ".join(f"{'-' if t is None else f'{t:.2f}':>6}" for t in times)
+            median = statistics.median(limit if t is None else t for t in times)
+            medians[(size, method)] = median
+            print(f"{size:>6} {method:<11} {cells} {median:7.2f}", flush=True)
+    print("\nmedian proof time, ratio to linli in the same run:")
+    for size in sizes:
+        base = medians[(size, "linli")]
+        ratios = "  ".join(f"{m} {medians[(size, m)] / base:5.1f}x" for m in methods[1:])
+        print(f"{size:>6} linli {base:.2f} s   {ratios}")
 
 
 if __name__ == "__main__":
