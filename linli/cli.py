@@ -186,15 +186,12 @@ def cmd_token(args: argparse.Namespace) -> int:
 
 def cmd_seed(args: argparse.Namespace) -> int:
     """Fill an empty database with a generated demo city; prints a centre token."""
-    from sqlmodel import Session
+    from sqlmodel import Session, select
 
     from api.auth import create_token
     from api.db import make_engine
-    from api.seed import seed_demo
-
-    from sqlmodel import select
-
     from api.models import Centre
+    from api.seed import seed_demo
 
     with Session(make_engine(_database())) as session:
         if args.if_empty and session.exec(select(Centre)).first() is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 from typing import Annotated, Any
 
@@ -90,7 +91,7 @@ def generate(body: PlanRequest, station: StationDep, session: SessionDep, reques
 def list_plans(
     station: StationDep,
     session: SessionDep,
-    week_start: Annotated[str | None, Query(description="Only this week (ISO date).")] = None,
+    week_start: Annotated[dt.date | None, Query(description="Only this week (ISO date).")] = None,
 ) -> list[PlanPublic]:
     """The station's plan versions, newest first (without the plan bodies)."""
     query = select(PlanVersion).where(PlanVersion.station_id == station.id)
