@@ -8,6 +8,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DataError
@@ -17,6 +18,7 @@ from api.jobs import JobRunner, recover
 from api.routers import people, plans, records, solve, stations
 from api.settings import get_settings
 from matcher.errors import format_error_details
+from matcher.schema import Problem
 
 
 def validation_message(error: dict[str, Any]) -> str:
@@ -78,6 +80,23 @@ def create_app(engine: Engine | None = None) -> FastAPI:
 
     for module in (stations, people, plans, records, solve):
         app.include_router(module.router)
+
+    def openapi() -> dict[str, Any]:
+        # /v1/solve validates its body off the event loop, so FastAPI does not see the
+        # model: its schema (and the models it uses) are added here.
+        if app.openapi_schema is None:
+            schema = get_openapi(
+                title=app.title, version=app.version, description=app.description, routes=app.routes
+            )
+            problem = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+            components = schema.setdefault("components", {}).setdefault("schemas", {})
+            for name, definition in problem.pop("$defs", {}).items():
+                components.setdefault(name, definition)
+            components["Problem"] = problem
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     return app
 
 

@@ -1,28 +1,43 @@
-"""``POST /v1/solve``: a whole format-1 problem in, a job whose result is a format-1 plan."""
+"""``POST /v1/solve``: a whole format-1 problem in, a job whose result is a format-1 plan.
+
+A city's problem is megabytes of JSON: parsing and validating it takes about half a
+second, which on the event loop would stall every other request.  The body is therefore
+read raw and validated in the thread pool; the OpenAPI schema still documents it as a
+:class:`~matcher.schema.Problem` (see :func:`api.main.create_app`).
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, status
+from typing import Any
 
+from fastapi import APIRouter, HTTPException, Request, status
+from fastapi.concurrency import run_in_threadpool
+from sqlmodel import Session
+
+from api.auth import Principal
 from api.deps import PrincipalDep, SessionDep
 from api.jobs import Task
 from api.models import PlanVersion
 from api.routers.plans import public, runner
 from api.schemas import PlanPublic
+from matcher.errors import InputError
+from matcher.io import parse
 from matcher.schema import Problem
 
 router = APIRouter(prefix="/v1", tags=["solve"])
 
+PROBLEM_BODY: dict[str, Any] = {
+    "required": True,
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+}
 
-@router.post("/solve", status_code=status.HTTP_202_ACCEPTED, response_model=PlanPublic)
-def solve_problem(
-    problem: Problem, principal: PrincipalDep, session: SessionDep, request: Request
-) -> PlanPublic:
-    """Queue a solve of an integrator's own problem; poll ``GET /v1/plans/{id}`` for the plan.
 
-    The job belongs to the token that asked (and the centre); change sets apply to it
-    like to a station's plan.
-    """
+def _queue(body: bytes, principal: Principal, session: Session) -> PlanVersion:
+    """Validate the problem and store the job (runs in the thread pool)."""
+    try:
+        problem = parse(Problem, body, "body")
+    except InputError as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=exc.message) from None
     version = PlanVersion(
         token_id=principal.token_id,
         week_start=problem.week_start,
@@ -31,6 +46,22 @@ def solve_problem(
     session.add(version)
     session.commit()
     session.refresh(version)
+    return version
+
+
+@router.post(
+    "/solve",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=PlanPublic,
+    openapi_extra={"requestBody": PROBLEM_BODY},
+)
+async def solve_problem(request: Request, principal: PrincipalDep, session: SessionDep) -> PlanPublic:
+    """Queue a solve of an integrator's own problem; poll ``GET /v1/plans/{id}`` for the plan.
+
+    The job belongs to the token that asked (and the centre); change sets apply to it
+    like to a station's plan.
+    """
+    version = await run_in_threadpool(_queue, await request.body(), principal, session)
     assert version.id is not None
     runner(request).submit(version.id, Task("solve", version.problem))
     return public(version)
