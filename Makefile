@@ -28,8 +28,8 @@ run: $(STAMP)
 	DATABASE_URL=$(DATABASE_URL) $(BIN)/linli serve --host $(HOST) --port $(PORT)
 
 lint: $(STAMP)
-	$(BIN)/ruff check matcher linli api tests benchmarks
-	$(BIN)/ruff format --check matcher linli api tests benchmarks
+	$(BIN)/ruff check matcher linli api scenarios tests benchmarks
+	$(BIN)/ruff format --check matcher linli api scenarios tests benchmarks
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

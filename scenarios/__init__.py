@@ -1,0 +1,1 @@
+"""Coverage scenarios: what-if Monte Carlo runs of the engine (``linli simulate``)."""
