@@ -152,6 +152,56 @@ def cmd_generate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_simulate(args: argparse.Namespace) -> int:
+    """Run a scenario's Monte Carlo solves; write report.json, charts and summary.md to --out."""
+    from scenarios.output import write_report
+    from scenarios.progress import ProgressBar
+    from scenarios.simulate import simulate_file
+
+    out = Path(args.out) if args.out else Path("simulate-" + Path(args.scenario).stem)
+    with ProgressBar() as bar:
+        sim = simulate_file(
+            args.scenario, runs=args.runs, workers=args.workers, cluster=args.cluster, progress=bar
+        )
+    write_report(sim.report, out)
+    pct = {k: "-" if v is None else f"{v:.1f}%" for k, v in sim.report["total"]["coverage_pct"].items()}
+    runs = sim.report["runs"]
+    print(
+        f"{sim.scenario.name}: coverage {pct['mean']} mean (p5 {pct['p5']}, p95 {pct['p95']}), "
+        f"base {pct['base']}; {runs['settled']}/{runs['count']} runs settled; {sim.seconds:.1f} s; "
+        f"report in {out}/"
+    )
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    """Put scenarios side by side: each a scenario YAML (simulated now) or a simulate output directory."""
+    from scenarios.output import compare_table, load_report, write_report
+    from scenarios.progress import ProgressBar
+    from scenarios.simulate import simulate_file
+
+    if len(args.scenarios) < 2:
+        raise InputError("scenarios: give at least two to compare")
+    reports = []
+    for name in args.scenarios:
+        path = Path(name)
+        if path.suffix in (".yaml", ".yml"):
+            with ProgressBar() as bar:
+                sim = simulate_file(
+                    path, runs=args.runs, workers=args.workers, cluster=args.cluster, progress=bar
+                )
+            reports.append(sim.report)
+            if args.out:
+                write_report(sim.report, Path(args.out) / path.stem)
+        else:
+            reports.append(load_report(path))
+    table = compare_table(reports)
+    if args.out:
+        _write(table.rstrip("\n"), str(Path(args.out) / "compare.md"))
+    sys.stdout.write(table)
+    return 0
+
+
 def _database() -> str:
     """The service's database URL, migrated to the latest schema."""
     from api.migrate import upgrade
@@ -283,6 +333,24 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", help="write here instead of stdout")
     p.set_defaults(run=cmd_generate)
+
+    p = sub.add_parser(
+        "simulate", help="what-if Monte Carlo runs of a scenario file (report, charts, summary)"
+    )
+    p.add_argument("scenario", help="scenario YAML (see scenarios/*.yaml)")
+    p.add_argument("--runs", type=_count(1), help="number of runs (default: the scenario's runs)")
+    p.add_argument("--workers", type=_count(1), default=1, help="local worker processes (default 1)")
+    p.add_argument("--cluster", metavar="tcp://HOST:PORT", help="run on this Dask distributed scheduler")
+    p.add_argument("--out", metavar="DIR", help="output directory (default: simulate-<scenario name>)")
+    p.set_defaults(run=cmd_simulate)
+
+    p = sub.add_parser("compare", help="put two scenarios side by side (YAML files or simulate output dirs)")
+    p.add_argument("scenarios", nargs="+", metavar="A", help="scenario YAML, or a simulate output directory")
+    p.add_argument("--runs", type=_count(1), help="number of runs for YAML scenarios")
+    p.add_argument("--workers", type=_count(1), default=1, help="local worker processes (default 1)")
+    p.add_argument("--cluster", metavar="tcp://HOST:PORT", help="run on this Dask distributed scheduler")
+    p.add_argument("--out", metavar="DIR", help="also write compare.md (and each YAML's report) here")
+    p.set_defaults(run=cmd_compare)
     return top
 
 

@@ -106,6 +106,7 @@ def solve(
     log: bool = False,
     prover: Literal["highs", "cpsat"] = "highs",
     columns: bool = True,
+    refine: bool = True,
 ) -> SolveResult:
     """Assign volunteers to needs for the week.
 
@@ -129,6 +130,10 @@ def solve(
         With the HiGHS prover, first try to prove levels 1-2 by column generation
         (:mod:`matcher.colgen`), which usually settles a 300-volunteer station in about a
         second; the full model is solved only when its bound does not meet its plan.
+    refine
+        Run level 3 (travel and load) once levels 1-2 are proved.  Its budget is measured
+        time, so its plan depends on the machine's load; ``False`` makes a proved plan
+        depend only on the problem (what Monte Carlo simulations need).
 
     Returns
     -------
@@ -141,7 +146,15 @@ def solve(
         raise ValueError("time_limit: must be > 0")
     inst = Instance.from_problem(problem)
     out = optimise(
-        inst, start, start + limit, workers=workers, seed=seed, log=log, prover=prover, columns=columns
+        inst,
+        start,
+        start + limit,
+        workers=workers,
+        seed=seed,
+        log=log,
+        prover=prover,
+        columns=columns,
+        refine=refine,
     )
     covered = coverage_units(inst, out.chosen)
     plan = to_plan(
@@ -184,6 +197,7 @@ def optimise(
     log: bool = False,
     prover: Literal["highs", "cpsat"] = "highs",
     columns: bool = True,
+    refine: bool = True,
     initial: Assigned | None = None,
     lns_stall: int | None = 0,
 ) -> Outcome:
@@ -195,7 +209,7 @@ def optimise(
         The compiled problem (with fixed assignments, for a re-solve).
     start, deadline
         ``time.perf_counter()`` values: when the call started and when it must end.
-    workers, seed, log, prover, columns
+    workers, seed, log, prover, columns, refine
         As for :func:`solve`.
     initial
         A valid partial plan to start from (need -> (volunteer, slots)); the greedy
@@ -264,7 +278,8 @@ def optimise(
                 zero = cg.zero_pairs(weight * (coverage_units(inst, chosen) + 1), Deadline(work_deadline))
             except OutOfTimeError:
                 zero = []
-    if station:
+    # Proved by the columns, the full model is only needed for what comes after levels 1-2.
+    if station and not (proved_coverage and both_levels and not refine):
         t = time.perf_counter()
         try:
             lm = build(inst, pairs, Deadline(work_deadline))
@@ -276,7 +291,8 @@ def optimise(
         # Proved by the columns: the full model only polishes (and settles continuity).
         if not both_levels and lm.secondary_max:
             keep_secondary(lm, chosen, search)
-        polish(lm, chosen, search)
+        if refine:
+            polish(lm, chosen, search)
     elif lm is not None and work_deadline - time.perf_counter() > 0.01:
         hint(lm, chosen)
         if prover == "highs":
@@ -300,7 +316,8 @@ def optimise(
             proved_seconds = time.perf_counter() - start
             if not both_levels and lm.secondary_max:
                 keep_secondary(lm, chosen, search)
-            polish(lm, chosen, search)
+            if refine:
+                polish(lm, chosen, search)
     if not proved_coverage:
         chosen = greedy.fill(inst, pairs, chosen, deadline=Deadline(deadline))
 

@@ -1,0 +1,342 @@
+"""Monte Carlo runs: perturb the base week, solve it, measure; locally or on a Dask cluster.
+
+Run ``i`` applies the scenario's ``j``-th perturbation with
+``numpy.random.default_rng([seed, i, j])`` and solves with one CP-SAT worker, so a run's result
+depends only on (base, perturbations, seed, i) — not on the worker count, the cluster or the order
+in which runs finish — as long as its solve is *settled*: coverage proved optimal and no later
+phase stopped on its time limit.  A run that is not settled may give other numbers on a busier
+machine; reports count them (``runs.unsettled``), and station-sized bases settle in a second or two.
+"""
+
+from __future__ import annotations
+
+import importlib
+import multiprocessing
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any, Protocol
+
+import numpy as np
+
+from matcher.errors import InputError
+from matcher.instance import exact
+from matcher.schema import Problem
+from scenarios.perturbations import Perturbation, apply
+
+Key = tuple[str, str]
+"""(service code, beneficiary district)."""
+
+
+@dataclass
+class Cell:
+    """Demand and coverage of one category or district in one run (exact)."""
+
+    covered: Fraction = Fraction(0)
+    """Priority-weighted hours covered."""
+    demand: Fraction = Fraction(0)
+    """Priority-weighted hours needed."""
+    unmet_hours: Fraction = Fraction(0)
+    """Hours (``hours x sessions``, not weighted) of needs left unmet."""
+
+
+@dataclass
+class Gap:
+    """Unmet needs of one (service, district): how much, when, and which certificates they ask."""
+
+    weighted: Fraction = Fraction(0)
+    windows: dict[str, float] = field(default_factory=dict)
+    """Slot -> priority-weighted unmet hours that could take place in it."""
+    requires: dict[str, float] = field(default_factory=dict)
+    """Certification kind -> priority-weighted unmet hours that ask for it."""
+
+
+@dataclass
+class RunResult:
+    """What one run measured."""
+
+    run: int
+    status: str
+    settled: bool
+    """Coverage proved optimal and no later solver phase stopped on its time limit."""
+    coverage: Fraction
+    demand: Fraction
+    by_category: dict[str, Cell]
+    by_district: dict[str, Cell]
+    reasons: dict[str, int]
+    """Unmet needs per reason code."""
+    gaps: dict[Key, Gap]
+    volunteers: int
+    """Volunteers able to serve (some availability)."""
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Task:
+    """One solve: the base week under some perturbations, for run ``run``."""
+
+    run: int
+    perturbations: tuple[Perturbation, ...]
+    seed: int
+    time_limit: float
+    tag: str = ""
+    """Which batch it belongs to (``base``, ``run``, ``advice:<k>``)."""
+
+
+def perturbed(problem: Problem, perturbations: Sequence[Perturbation], seed: int, run: int) -> Problem:
+    """Apply perturbations in order, the ``j``-th with ``default_rng([seed, run, j])``.
+
+    Parameters
+    ----------
+    problem
+        The base week.
+    perturbations
+        The scenario's perturbations.
+    seed
+        The scenario's seed (>= 0 after :func:`entropy`).
+    run
+        The run index.
+
+    Returns
+    -------
+    Problem
+        The perturbed week.
+    """
+    for j, p in enumerate(perturbations):
+        problem = apply(p, problem, np.random.default_rng([entropy(seed), run, j]), j)
+    return problem
+
+
+def entropy(seed: int) -> int:
+    """A non-negative seed for ``SeedSequence`` (negative seeds are folded in, distinctly)."""
+    return seed if seed >= 0 else 2**63 + (-seed)
+
+
+def measure(problem: Problem, run: int, result: Any) -> RunResult:
+    """Summarise a solve of ``problem``.
+
+    Parameters
+    ----------
+    problem
+        The perturbed week that was solved.
+    run
+        The run index.
+    result
+        Its :class:`matcher.solve.SolveResult`.
+
+    Returns
+    -------
+    RunResult
+        Coverage by category and district, unmet reasons and gaps.
+    """
+    bens = {b.id: b for b in problem.beneficiaries}
+    covered = {a.need for a in result.plan.assignments}
+    by_category: defaultdict[str, Cell] = defaultdict(Cell)
+    by_district: defaultdict[str, Cell] = defaultdict(Cell)
+    for d in problem.districts:
+        by_district[d.id] = Cell()
+    gaps: defaultdict[Key, Gap] = defaultdict(Gap)
+    total = Fraction(0)
+    for need in problem.needs:
+        ben = bens[need.beneficiary]
+        hours = exact(need.hours) * need.sessions
+        value = ben.priority * hours
+        total += value
+        for cell in (by_category[ben.category], by_district[ben.district]):
+            cell.demand += value
+            if need.id in covered:
+                cell.covered += value
+            else:
+                cell.unmet_hours += hours
+        if need.id not in covered:
+            gap = gaps[need.service, ben.district]
+            gap.weighted += value
+            for w in need.windows:
+                gap.windows[w] = gap.windows.get(w, 0.0) + float(value)
+            for k in need.requires:
+                gap.requires[k] = gap.requires.get(k, 0.0) + float(value)
+    reasons = Counter(code for u in result.plan.unmet for code in u.reasons)
+    settled = result.status == "optimal" and all(ph.status != "FEASIBLE" for ph in result.phases[1:])
+    return RunResult(
+        run=run,
+        status=result.status,
+        settled=settled,
+        coverage=Fraction(result.coverage),
+        demand=total,
+        by_category=dict(by_category),
+        by_district=dict(by_district),
+        reasons=dict(sorted(reasons.items())),
+        gaps=dict(gaps),
+        volunteers=sum(1 for v in problem.volunteers if v.availability and v.max_hours > 0),
+        seconds=result.solve_seconds,
+    )
+
+
+def run_task(base: Problem, task: Task) -> RunResult:
+    """Perturb, solve (one CP-SAT worker) and measure one run.
+
+    Parameters
+    ----------
+    base
+        The base week.
+    task
+        What to run.
+
+    Returns
+    -------
+    RunResult
+        The run's measures.
+    """
+    from matcher.solve import solve
+
+    problem = perturbed(base, task.perturbations, task.seed, task.run)
+    return measure(problem, task.run, solve(problem, task.time_limit, workers=1, seed=0, refine=False))
+
+
+# --------------------------------------------------------------------------- executors
+
+CONNECT_TIMEOUT_S = 10.0
+"""Seconds to wait for a Dask scheduler before giving up."""
+_BASE: Problem | None = None
+
+
+def _init_worker(base: Problem) -> None:
+    global _BASE
+    _BASE = base
+
+
+def _pool_task(task: Task) -> RunResult:
+    assert _BASE is not None, "worker not initialised"
+    return run_task(_BASE, task)
+
+
+class Executor(Protocol):
+    """Runs tasks on the base week and yields ``(position, result)`` as they finish."""
+
+    def run(self, tasks: Sequence[Task]) -> Iterator[tuple[int, RunResult]]:
+        """Yield each task's position in ``tasks`` and result, in completion order."""
+        ...
+
+
+class InProcess:
+    """Runs tasks one after another in this process (``--workers 1``)."""
+
+    def __init__(self, base: Problem) -> None:
+        self.base = base
+
+    def run(self, tasks: Sequence[Task]) -> Iterator[tuple[int, RunResult]]:
+        """Yield each task's position and result, in order."""
+        for k, task in enumerate(tasks):
+            yield k, run_task(self.base, task)
+
+
+class LocalPool:
+    """A pool of local worker processes (forkserver: no solver threads are forked)."""
+
+    def __init__(self, base: Problem, workers: int) -> None:
+        context = multiprocessing.get_context("forkserver")
+        self.pool = ProcessPoolExecutor(
+            max_workers=workers, mp_context=context, initializer=_init_worker, initargs=(base,)
+        )
+
+    def run(self, tasks: Sequence[Task]) -> Iterator[tuple[int, RunResult]]:
+        """Submit every task; yield results as they finish."""
+        futures: dict[Future[RunResult], int] = {
+            self.pool.submit(_pool_task, t): k for k, t in enumerate(tasks)
+        }
+        for future in as_completed(futures):
+            yield futures[future], future.result()
+
+    def close(self) -> None:
+        """Shut the pool down (cancelling what has not started)."""
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+class DaskCluster:
+    """Runs tasks on an existing Dask distributed cluster (the base week is scattered once)."""
+
+    def __init__(self, base: Problem, address: str, timeout: float | None = None) -> None:
+        dist: Any = importlib.import_module("distributed")
+        seconds = CONNECT_TIMEOUT_S if timeout is None else timeout
+        try:
+            self.client: Any = dist.Client(address, timeout=f"{seconds}s", set_as_default=False)
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise InputError(f"--cluster: cannot connect to {address} ({exc})") from None
+        self.base = self.client.scatter(base, broadcast=True, hash=False)
+
+    def run(self, tasks: Sequence[Task]) -> Iterator[tuple[int, RunResult]]:
+        """Submit every task; yield results as they finish."""
+        completed: Any = importlib.import_module("distributed").as_completed
+        futures = [self.client.submit(run_task, self.base, t, pure=False) for t in tasks]
+        position = {f.key: k for k, f in enumerate(futures)}
+        for future in completed(futures, loop=self.client.loop):
+            yield position[future.key], future.result()
+
+    def close(self) -> None:
+        """Disconnect from the cluster (the cluster keeps running)."""
+        self.client.close()
+
+
+@contextmanager
+def executor(base: Problem, workers: int = 1, cluster: str | None = None) -> Iterator[Executor]:
+    """The executor for a simulation.
+
+    Parameters
+    ----------
+    base
+        The base week, sent once to each worker.
+    workers
+        Local worker processes (1: in this process); ignored with ``cluster``.
+    cluster
+        Address of a Dask scheduler, e.g. ``tcp://10.0.0.5:8786``.
+
+    Yields
+    ------
+    Executor
+        Something that runs tasks.
+    """
+    if cluster is not None:
+        dask = DaskCluster(base, cluster)
+        try:
+            yield dask
+        finally:
+            dask.close()
+    elif workers > 1:
+        pool = LocalPool(base, workers)
+        try:
+            yield pool
+        finally:
+            pool.close()
+    else:
+        yield InProcess(base)
+
+
+def run_all(
+    ex: Executor, tasks: Sequence[Task], on_done: Callable[[Task, RunResult], None] | None = None
+) -> list[RunResult]:
+    """Run tasks and return their results in task order (whatever order they finish in).
+
+    Parameters
+    ----------
+    ex
+        The executor.
+    tasks
+        The tasks.
+    on_done
+        Called once per finished task (progress bars).
+
+    Returns
+    -------
+    list[RunResult]
+        One result per task, in the order of ``tasks``.
+    """
+    out: list[RunResult | None] = [None] * len(tasks)
+    for k, result in ex.run(tasks):
+        out[k] = result
+        if on_done is not None:
+            on_done(tasks[k], result)
+    assert all(r is not None for r in out)
+    return [r for r in out if r is not None]
