@@ -43,6 +43,7 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.engine
 	$(BIN)/python -m benchmarks.city --sizes station,4000
 	$(BIN)/python -m benchmarks.resolve --sizes station,city
+	$(BIN)/python -m benchmarks.scenarios
 
 clean:
 	rm -rf $(VENV) demo .pytest_cache .mypy_cache .ruff_cache .hypothesis
