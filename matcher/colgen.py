@@ -59,6 +59,8 @@ class ColgenResult:
     """The multipliers of the best bound, and each volunteer's best value under them."""
     best: list[float] = field(default_factory=list)
     lagrangian: float = math.inf
+    complete: bool = True
+    """No step was cut short by the clock (the result depends on the problem only)."""
 
     def zero_pairs(self, target: int, deadline: Deadline) -> list[int]:
         """Pairs in no plan of primary value >= ``target`` (Lagrangian reduced-cost fixing).
@@ -215,6 +217,7 @@ def prove(
     weight: int,
     deadline: Deadline,
     mip_limit: float | None = None,
+    mip_nodes: int | None = None,
 ) -> ColgenResult:
     """Column generation on the primary objective ``weight x coverage + continuity``.
 
@@ -228,6 +231,9 @@ def prove(
         ``K + 1`` (see :mod:`matcher.model`).
     deadline
         When to stop; the bound returned is from the last complete pricing round.
+    mip_nodes
+        Node limit of the MIP over the columns (with no time limit of its own): the plan
+        then depends on the problem only, not on the machine's speed.
     mip_limit
         Seconds for the MIP over the columns (default: MIP_SHARE of the time taken so far).
     """
@@ -307,12 +313,14 @@ def prove(
     best_lam: np.ndarray | None = None
     best_values: list[float] = []
     rounds = 0
+    complete = True
     try:
         while rounds < MAX_ROUNDS:
             rounds += 1
             h.setOptionValue("time_limit", max(0.01, deadline.remaining()))
             h.run()
             if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+                complete = False
                 break  # out of time: the last complete round's bound stands
             sol = h.getSolution()
             lp_value = h.getInfo().objective_function_value
@@ -335,17 +343,31 @@ def prove(
             if new_count == 0 or math.floor(best_bound) <= math.floor(lp_value + 1e-6):
                 break
     except OutOfTimeError:
-        pass
+        complete = False
     bound_int = None if math.isinf(best_bound) else math.floor(best_bound)
 
     # a plan from the columns
-    if mip_limit is None:
+    if mip_nodes is not None:
+        h.setOptionValue("mip_max_nodes", mip_nodes)
+    elif mip_limit is None:
         # The MIP over the columns only looks for a plan; when the bound is not tight it
         # cannot prove anything, so it gets a share of the time spent so far.
         mip_limit = max(MIN_MIP_S, MIP_SHARE * (time.perf_counter() - t0))
     found, primary = _best_plan(h, inst, pairs, vols, columns, start, weight, deadline, mip_limit, bound_int)
+    complete = (
+        complete and deadline.remaining() > 0.01 and h.getModelStatus() != highspy.HighsModelStatus.kTimeLimit
+    )
     return ColgenResult(
-        found, primary, bound_int, time.perf_counter() - t0, rounds, vols, best_lam, best_values, best_bound
+        found,
+        primary,
+        bound_int,
+        time.perf_counter() - t0,
+        rounds,
+        vols,
+        best_lam,
+        best_values,
+        best_bound,
+        complete=complete,
     )
 
 

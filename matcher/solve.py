@@ -52,6 +52,8 @@ HIGHS_TIME_SHARE = 0.9
 """Share of the time left given to HiGHS as its limit (it can overrun its limit a little)."""
 COLGEN_SHARE = 0.5
 """Share of the time left that column generation may use before the full model is solved."""
+DETERMINISTIC_MIP_NODES = 2000
+"""Node limit of the MIP over the columns in a deterministic solve."""
 COLGEN_S_PER_PAIR = 2e-5
 """Column generation's set-up and first round, per eligible pair (measured: 0.4 s for 19,433 pairs)."""
 
@@ -87,6 +89,9 @@ class SolveResult:
     proved_seconds: float | None = None
     """Seconds from the start until coverage was proved optimal (None if it was not)."""
     phases: list[Phase] = field(default_factory=list)
+    deterministic: bool = False
+    """With ``solve(deterministic=True)``: nothing was cut short by the clock, so the plan
+    depends on the problem only."""
 
 
 def default_workers() -> int:
@@ -109,6 +114,7 @@ def solve(
     prover: Literal["highs", "cpsat"] = "highs",
     columns: bool = True,
     refine: bool = True,
+    deterministic: bool = False,
 ) -> SolveResult:
     """Assign volunteers to needs for the week.
 
@@ -136,6 +142,12 @@ def solve(
         Run level 3 (travel and load) once levels 1-2 are proved.  Its budget is measured
         time, so its plan depends on the machine's load; ``False`` makes a proved plan
         depend only on the problem (what Monte Carlo simulations need).
+    deterministic
+        Bound the search by work, not by the clock, so the plan depends on the problem only
+        (``SolveResult.deterministic`` says whether the time limit, kept as a safety net,
+        cut anything short): column generation runs to convergence and its MIP to a node
+        limit; no full-model fallback, no neighbourhood search, no level 3.  What
+        simulations need at sizes that do not prove in time.
 
     Returns
     -------
@@ -157,6 +169,7 @@ def solve(
         prover=prover,
         columns=columns,
         refine=refine,
+        deterministic=deterministic,
     )
     covered = coverage_units(inst, out.chosen)
     plan = to_plan(
@@ -173,6 +186,7 @@ def solve(
         pairs=len(out.pairs),
         phases=out.phases,
         proved_seconds=out.proved_seconds,
+        deterministic=out.deterministic,
     )
 
 
@@ -187,6 +201,8 @@ class Outcome:
     build_seconds: float
     proved_seconds: float | None
     phases: list[Phase]
+    deterministic: bool = False
+    """Asked for, and nothing was cut short by the clock."""
 
 
 def optimise(
@@ -200,6 +216,7 @@ def optimise(
     prover: Literal["highs", "cpsat"] = "highs",
     columns: bool = True,
     refine: bool = True,
+    deterministic: bool = False,
     initial: Assigned | None = None,
     lns_stall: int | None = 0,
 ) -> Outcome:
@@ -211,7 +228,7 @@ def optimise(
         The compiled problem (with fixed assignments, for a re-solve).
     start, deadline
         ``time.perf_counter()`` values: when the call started and when it must end.
-    workers, seed, log, prover, columns, refine
+    workers, seed, log, prover, columns, refine, deterministic
         As for :func:`solve`.
     initial
         A valid partial plan to start from (need -> (volunteer, slots)); the greedy
@@ -234,7 +251,7 @@ def optimise(
     # Searching stops early enough to explain the unmet needs and write the plan in time.
     work_deadline = deadline - min(0.1 * limit, 0.05 + FINISH_S_PER_NEED * inst.n_needs)
     # A move budget spans the whole plan, which a neighbourhood's sub-model cannot see.
-    if len(pairs) > FULL_MODEL_MAX_PAIRS and inst.move_budget is None:
+    if len(pairs) > FULL_MODEL_MAX_PAIRS and inst.move_budget is None and not deterministic:
         # A city: the full model would spend the time limit in building and presolve, so
         # the greedy plan is improved by neighbourhood search on small sub-models instead.
         chosen = lns.improve(
@@ -251,19 +268,21 @@ def optimise(
     station = 0 < len(pairs) <= FULL_MODEL_MAX_PAIRS
     # Column generation prices one volunteer at a time: only for a plain solve, whose
     # objective and rules are all per volunteer (a re-solve's move budget is not).
-    colgen_time = COLGEN_SHARE * (work_deadline - time.perf_counter())
-    if (
-        station
-        and prover == "highs"
-        and columns
-        and not (inst.need_home or inst.vol_held)
-        # Its set-up and first round are not interruptible: only start with time for them.
-        and colgen_time >= COLGEN_S_PER_PAIR * len(pairs)
-    ):
+    # Deterministic: all the time (a safety net; convergence, not the clock, ends it).
+    share = 1.0 if deterministic else COLGEN_SHARE
+    colgen_time = share * (work_deadline - time.perf_counter())
+    # Its set-up and first round are not interruptible: only start with time for them.
+    colgen_fits = colgen_time >= COLGEN_S_PER_PAIR * len(pairs)
+    wanted = station and prover == "highs" and columns and not (inst.need_home or inst.vol_held)
+    complete = deterministic and time.perf_counter() < deadline and (colgen_fits or not wanted)
+    if wanted and colgen_fits:
         weight = colgen.continuity_max(inst, pairs) + 1
         # At most a share of the time left: the full model needs the rest if the bound falls short.
         budget = Deadline(time.perf_counter() + colgen_time)
-        cg = colgen.prove(inst, pairs, chosen, weight, budget)
+        cg = colgen.prove(
+            inst, pairs, chosen, weight, budget, mip_nodes=DETERMINISTIC_MIP_NODES if deterministic else None
+        )
+        complete = complete and cg.complete
         search.phases.append(
             Phase(
                 name="coverage+continuity (columns)",
@@ -281,7 +300,7 @@ def optimise(
         proved_coverage = coverage_units(inst, chosen) >= bound_units
         if proved_coverage:
             proved_seconds = time.perf_counter() - start
-        else:
+        elif not deterministic:
             # Pairs in no plan of higher coverage than ``chosen``'s: the full model's
             # search need not consider them.
             try:
@@ -289,7 +308,7 @@ def optimise(
             except OutOfTimeError:
                 zero = []
     # Proved by the columns, the full model is only needed for what comes after levels 1-2.
-    if station and not (proved_coverage and both_levels and not refine):
+    if station and not deterministic and not (proved_coverage and both_levels and not refine):
         t = time.perf_counter()
         try:
             lm = build(inst, pairs, Deadline(work_deadline))
@@ -333,7 +352,8 @@ def optimise(
 
     covered = coverage_units(inst, chosen)
     bound_units = max(bound_units, covered)  # equal only when a solver proved it
-    return Outcome(pairs, chosen, bound_units, build_seconds, proved_seconds, search.phases)
+    complete = complete and time.perf_counter() < deadline
+    return Outcome(pairs, chosen, bound_units, build_seconds, proved_seconds, search.phases, complete)
 
 
 class CoverageProof(cp_model.CpSolverSolutionCallback):

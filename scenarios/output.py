@@ -211,16 +211,15 @@ def markdown(report: dict[str, Any]) -> str:
         lines.append("- No advice computed (`advice.candidates: 0`, or nothing left unmet).")
     lines += ["", "## Caveats", ""]
     lines.append(
-        f"- {runs['settled']} of {runs['count']} runs were solved to proved optimality within the time "
-        "limit; those numbers are reproducible with the same seed on any number of workers."
+        f"- {runs['settled']} of {runs['count']} runs finished their solve within the time limit "
+        f"({runs['optimal']} proved optimal); those numbers are reproducible with the same seed on any "
+        "number of workers."
     )
     if runs["unsettled"]:
         shown = ", ".join(map(str, runs["unsettled"][:10])) + (" ..." if len(runs["unsettled"]) > 10 else "")
         lines.append(
-            f"- Not settled in time: run(s) {shown}. Coverage was proved optimal in {runs['optimal']} runs, "
-            "but the engine's choice among equally good plans (the split by category and district) or, if "
-            "not proved, the coverage itself may move slightly on a busier machine: raise `time_limit` or "
-            "use a smaller base."
+            f"- Cut short by the time limit: run(s) {shown}. Their numbers may move slightly on a busier "
+            "machine: raise `time_limit` or use a smaller base."
         )
     lines.append("- Charts: `coverage.png`, `districts.png`, `categories.png`; all figures: `report.json`.")
     return "\n".join(lines) + "\n"

@@ -219,3 +219,17 @@ def test_column_bound_is_never_below_the_optimum(seed: int) -> None:
     assert result.bound >= weight * opt.coverage * inst.scale + opt.continuity
     assert validate_plan(problem, plan_of(problem, result.found)) == []
     assert result.primary == colgen.primary_of(inst, pairs, result.found, weight)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_deterministic_solve_depends_on_the_problem_only(seed: int) -> None:
+    """solve(deterministic=True): a valid plan, the same twice, flagged deterministic, exact when optimal."""
+    problem = small_problem(seed)
+    first = solve(problem, 20, deterministic=True, refine=False)
+    second = solve(problem, 20, deterministic=True, refine=False)
+    assert validate_plan(problem, first.plan) == []
+    assert first.deterministic and second.deterministic
+    assert first.plan.assignments == second.plan.assignments
+    assert first.coverage <= first.coverage_bound
+    if first.status == "optimal":
+        assert first.coverage == mip_optimum(problem).coverage
