@@ -30,7 +30,7 @@ from typing import Literal
 
 from ortools.sat.python import cp_model
 
-from matcher import colgen, greedy, lns
+from matcher import citybound, colgen, greedy, lns
 from matcher.clock import Deadline, OutOfTimeError
 from matcher.eligibility import Pairs, build_pairs, static_reasons
 from matcher.instance import Instance
@@ -52,6 +52,10 @@ HIGHS_TIME_SHARE = 0.9
 """Share of the time left given to HiGHS as its limit (it can overrun its limit a little)."""
 COLGEN_SHARE = 0.5
 """Share of the time left that column generation may use before the full model is solved."""
+CITY_BOUND_AFTER = 0.3
+"""City size: share of the search's time before the coverage bound starts beside it."""
+CITY_BOUND_MARGIN_S = 0.2
+"""The city bound's process stops this long before the search, so its answer is ready."""
 DETERMINISTIC_MIP_NODES = 2000
 """Node limit of the MIP over the columns in a deterministic solve."""
 COLGEN_S_PER_PAIR = 2e-5
@@ -251,14 +255,24 @@ def optimise(
     # Searching stops early enough to explain the unmet needs and write the plan in time.
     work_deadline = deadline - min(0.1 * limit, 0.05 + FINISH_S_PER_NEED * inst.n_needs)
     # A move budget spans the whole plan, which a neighbourhood's sub-model cannot see.
+    reachable = int(inst.need_value[pairs.by_need.sizes() > 0].sum())
+    bound_units = reachable
     if len(pairs) > FULL_MODEL_MAX_PAIRS and inst.move_budget is None and not deterministic:
         # A city: the full model would spend the time limit in building and presolve, so
         # the greedy plan is improved by neighbourhood search on small sub-models instead.
+        # Once the search has closed most of the greedy plan's gaps, a forked process
+        # bounds coverage on the core the plan leaves open, beside the search.
+        first = time.perf_counter() + CITY_BOUND_AFTER * (work_deadline - time.perf_counter())
         chosen = lns.improve(
-            inst, pairs, chosen, Deadline(work_deadline), size=LNS_SIZE, seed=seed, max_stall=lns_stall
+            inst, pairs, chosen, Deadline(first), size=LNS_SIZE, seed=seed, max_stall=lns_stall
         )
-    reachable = int(inst.need_value[pairs.by_need.sizes() > 0].sum())
-    bound_units = reachable
+        beside = citybound.Beside(inst, pairs, chosen, work_deadline - CITY_BOUND_MARGIN_S)
+        chosen = lns.improve(
+            inst, pairs, chosen, Deadline(work_deadline), size=LNS_SIZE, seed=seed + 1, max_stall=lns_stall
+        )
+        units = beside.result(max(0.1, work_deadline - time.perf_counter()))
+        if units is not None:
+            bound_units = min(bound_units, units)
     search = Search(work_deadline, workers, seed, log)
     lm = None
     proved_coverage = False

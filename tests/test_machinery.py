@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_oracle import mip_optimum, small_problem
 
-from matcher import colgen, greedy, lns
+from matcher import citybound, colgen, greedy, lns
 from matcher import solve as solve_module
 from matcher.clock import Deadline
 from matcher.eligibility import build_pairs
@@ -233,3 +233,29 @@ def test_deterministic_solve_depends_on_the_problem_only(seed: int) -> None:
     assert first.coverage <= first.coverage_bound
     if first.status == "optimal":
         assert first.coverage == mip_optimum(problem).coverage
+
+
+def test_city_bound_is_never_below_the_optimum() -> None:
+    """The city bound holds from any valid plan, stays within reach, and is often below it."""
+    below = 0
+    for seed in range(12):
+        problem = small_problem(seed)
+        inst = Instance.from_problem(problem)
+        pairs = build_pairs(inst)
+        opt_units = mip_optimum(problem).coverage * inst.scale
+        reachable = int(inst.need_value[pairs.by_need.sizes() > 0].sum())
+        for plan in ({}, greedy.fill(inst, pairs)):
+            result = citybound.bound(inst, pairs, plan, Deadline.after(20))
+            assert opt_units <= result.units <= reachable
+            below += result.units < reachable
+    assert below > 0
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_city_path_bound_is_never_below_the_optimum(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """solve() at city size (bound computed beside the search) never reports a bound below the optimum."""
+    problem = small_problem(seed)
+    opt = mip_optimum(problem)
+    monkeypatch.setattr(solve_module, "FULL_MODEL_MAX_PAIRS", 10)
+    result = solve_and_check(problem, time_limit=3)
+    assert result.coverage <= opt.coverage <= result.coverage_bound
