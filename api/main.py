@@ -17,7 +17,7 @@ from api.db import get_engine
 from api.jobs import JobRunner, recover
 from api.routers import people, plans, records, solve, stations
 from api.settings import get_settings
-from matcher.errors import format_error_details
+from matcher.errors import InputError, format_error_details
 from matcher.schema import Problem
 
 
@@ -63,6 +63,13 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         return JSONResponse(
             status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
             content={"detail": validation_message(dict(errors[0])) if errors else "invalid request"},
+        )
+
+    @app.exception_handler(InputError)
+    async def _bad_input(_request: Request, exc: InputError) -> JSONResponse:
+        # The engine's one-line message naming the field, as the CLI prints it.
+        return JSONResponse(
+            status_code=status.HTTP_422_UNPROCESSABLE_CONTENT, content={"detail": exc.message}
         )
 
     @app.exception_handler(DataError)

@@ -19,7 +19,6 @@ from api.problem import build_problem
 from api.schemas import DiffEntry, PlanDiff, PlanPublic, PlanRequest
 from api.settings import get_settings
 from matcher.changes import apply_changes
-from matcher.errors import InputError
 from matcher.schema import ChangeSet, Problem
 
 router = APIRouter(prefix="/v1", tags=["plans"])
@@ -48,20 +47,12 @@ def public(version: PlanVersion, with_plan: bool = True) -> PlanPublic:
     )
 
 
-def unprocessable(exc: InputError) -> HTTPException:
-    """422 with the same one-line message the CLI prints."""
-    return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=exc.message)
-
-
 @router.post("/stations/{station_id}/plans", status_code=status.HTTP_202_ACCEPTED, response_model=PlanPublic)
 def generate(body: PlanRequest, station: StationDep, session: SessionDep, request: Request) -> PlanPublic:
     """Build the week's problem from the station's data and solve it off the request thread."""
     if body.week_start.weekday() != 0:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail="week_start: must be a Monday")
-    try:
-        problem = build_problem(session, station.id, body.week_start, get_settings().solve_time_limit)
-    except InputError as exc:
-        raise unprocessable(exc) from None
+    problem = build_problem(session, station.id, body.week_start, get_settings().solve_time_limit)
     latest = session.exec(
         select(func.max(PlanVersion.version)).where(
             PlanVersion.station_id == station.id, PlanVersion.week_start == body.week_start
@@ -135,10 +126,7 @@ def change(changes: ChangeSet, plan: PlanDep, session: SessionDep, request: Requ
     if plan.state != "done" or plan.plan is None:
         raise HTTPException(status.HTTP_409_CONFLICT, detail=f"plan {plan.id} is {plan.state}, not done")
     original = Problem.model_validate(plan.problem)
-    try:
-        changed = apply_changes(original, changes)
-    except InputError as exc:
-        raise unprocessable(exc) from None
+    changed = apply_changes(original, changes)
     if plan.station_id is not None:
         latest = session.exec(
             select(func.max(PlanVersion.version)).where(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Request, status
+from fastapi import APIRouter, Request, status
 from fastapi.concurrency import run_in_threadpool
 from sqlmodel import Session
 
@@ -20,7 +20,6 @@ from api.jobs import Task
 from api.models import PlanVersion
 from api.routers.plans import public, runner
 from api.schemas import PlanPublic
-from matcher.errors import InputError
 from matcher.io import parse
 from matcher.schema import Problem
 
@@ -34,10 +33,7 @@ PROBLEM_BODY: dict[str, Any] = {
 
 def _queue(body: bytes, principal: Principal, session: Session) -> PlanVersion:
     """Validate the problem and store the job (runs in the thread pool)."""
-    try:
-        problem = parse(Problem, body, "body")
-    except InputError as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=exc.message) from None
+    problem = parse(Problem, body, "body")
     version = PlanVersion(
         token_id=principal.token_id,
         week_start=problem.week_start,
