@@ -40,7 +40,7 @@ LAMBDA_GRID = 1024
 """Multipliers are rounded to multiples of 1 / LAMBDA_GRID, so the bound is computed exactly."""
 MAX_ROUNDS = 500
 MIP_SHARE = 0.5
-MIN_MIP_S = 0.2
+MIN_MIP_S = 0.5
 """The MIP over the columns gets MIP_SHARE of the time taken so far, at least MIN_MIP_S."""
 
 

@@ -12,6 +12,7 @@ out of it.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -96,6 +97,8 @@ def improve(
     step_seconds: float = 0.5,
     seed: int = 0,
     max_stall: int | None = None,
+    target: int | None = None,
+    stop: Callable[[int], bool] | None = None,
     stats: LNSStats | None = None,
 ) -> greedy.Chosen:
     """Improve a valid plan until the deadline.
@@ -117,6 +120,11 @@ def improve(
     max_stall
         Stop after this many steps in a row without a gain (default: enough steps to
         free every volunteer about three times; 0: never, run to the deadline).
+    target
+        Stop once the plan covers this many coverage units (a bound: nothing more to gain).
+    stop
+        Called with the plan's coverage units before each step; the search stops when it
+        returns True (a search beside another solver reports its progress this way).
     stats
         Filled in with what the search did.
 
@@ -135,7 +143,14 @@ def improve(
     stall = 0
     grow = max(10, len(active) // max(1, size))
     largest = min(len(active), MAX_GROWTH * size)
-    while active and deadline.remaining() > 0.05 and (stall_limit == 0 or stall < stall_limit):
+    covered = sum(int(inst.need_value[n]) for n in plan)
+    while (
+        active
+        and deadline.remaining() > 0.05
+        and (stall_limit == 0 or stall < stall_limit)
+        and (target is None or covered < target)
+        and (stop is None or not stop(covered))
+    ):
         stats.steps += 1
         stall += 1
         if stall % grow == 0 and size < largest:
@@ -174,6 +189,7 @@ def improve(
         if after > before:
             stats.improved += 1
             stall = 0
+        covered += sum(int(inst.need_value[n]) for n in found) - sum(int(inst.need_value[n]) for n in current)
         for n in current:
             del plan[n]
             del holder[n]

@@ -14,6 +14,7 @@ import math
 import os
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import highspy
@@ -143,8 +144,23 @@ def quiet_highs() -> highspy.Highs:
     return h
 
 
+_BOUND_HOLDS = {
+    highspy.HighsModelStatus.kOptimal,
+    highspy.HighsModelStatus.kTimeLimit,
+    highspy.HighsModelStatus.kInterrupt,
+    highspy.HighsModelStatus.kIterationLimit,
+    highspy.HighsModelStatus.kSolutionLimit,
+    highspy.HighsModelStatus.kObjectiveTarget,
+}
+"""HiGHS statuses after which its MIP dual bound is a bound."""
+
+
 def solve_mip(
-    model: cp_model.CpModel, time_limit: float, threads: int = 1, zero: list[int] | None = None
+    model: cp_model.CpModel,
+    time_limit: float,
+    threads: int = 1,
+    zero: list[int] | None = None,
+    stop: Callable[[float, float], bool] | None = None,
 ) -> MipResult:
     """Solve the model's objective exactly with HiGHS, starting from the model's hint.
 
@@ -159,6 +175,10 @@ def solve_mip(
     zero
         Variables fixed to 0 for this solve (the result then holds for the model with them
         fixed: its bound is a bound for the plans that leave them out).
+    stop
+        Called with the model objective's best value (``-inf`` before a plan) and bound as
+        HiGHS goes; HiGHS stops when it returns True (the result has the bound reached so far).
+
 
     Returns
     -------
@@ -205,12 +225,25 @@ def solve_mip(
         values[list(proto.solution_hint.vars)] = list(proto.solution_hint.values)
         start.col_value = values
         h.setSolution(start)
+    if stop is not None:
+
+        def interrupt(event: highspy.highs.HighsCallbackEvent) -> None:
+            out = event.data_out
+            # Before its first plan and root bound HiGHS reports infinities.
+            value = (
+                scale * (out.mip_primal_bound + offset) if math.isfinite(out.mip_primal_bound) else -math.inf
+            )
+            if math.isfinite(out.mip_dual_bound) and stop(value, scale * (out.mip_dual_bound + offset)):
+                event.interrupt()
+
+        h.cbMipInterrupt.subscribe(interrupt)
     h.run()
     info = h.getInfo()
     status = h.getModelStatus()
     found = info.primal_solution_status == 2  # kSolutionStatusFeasible
     values_out = np.asarray(h.getSolution().col_value) if found else None
-    bound = info.mip_dual_bound
+    # A bound only from a run that ended normally: after an error HiGHS reports 0.
+    bound = info.mip_dual_bound if status in _BOUND_HOLDS else math.nan
     # The objective of the values returned, not HiGHS's report: with a MIP start, HiGHS
     # 1.16 can report the optimum yet return the start (whose value it mis-mapped in
     # presolve), so "optimal" is claimed only when the values reach the bound.

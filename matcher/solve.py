@@ -24,6 +24,7 @@ from __future__ import annotations
 import math
 import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Literal
@@ -56,6 +57,10 @@ CITY_BOUND_AFTER = 0.3
 """City size: share of the search's time before the coverage bound starts beside it."""
 CITY_BOUND_MARGIN_S = 0.2
 """The city bound's process stops this long before the search, so its answer is ready."""
+STATION_LNS_S = 1.0
+STATION_LNS_SHARE = 0.25
+"""Station size, when the columns' plan misses their bound: neighbourhood search from it for
+at most this long (and this share of the time left), stopping at the bound."""
 DETERMINISTIC_MIP_NODES = 2000
 """Node limit of the MIP over the columns in a deterministic solve."""
 COLGEN_S_PER_PAIR = 2e-5
@@ -312,6 +317,26 @@ def optimise(
             bound_units = min(bound_units, cg.bound // weight)
             both_levels = colgen.primary_of(inst, pairs, chosen, weight) >= cg.bound
         proved_coverage = coverage_units(inst, chosen) >= bound_units
+        if not proved_coverage and not deterministic:
+            # Where the columns hold no plan at the bound, a plan at the bound may still
+            # exist (the bound is often the optimum); a short neighbourhood search from
+            # the columns' plan finds it far sooner than the full model's search would.
+            lns_end = time.perf_counter() + min(
+                STATION_LNS_S, STATION_LNS_SHARE * (work_deadline - time.perf_counter())
+            )
+            chosen = lns.improve(
+                inst,
+                pairs,
+                chosen,
+                Deadline(lns_end),
+                size=LNS_SIZE,
+                seed=seed,
+                max_stall=0,
+                target=bound_units,
+            )
+            proved_coverage = coverage_units(inst, chosen) >= bound_units
+            if cg.bound is not None:
+                both_levels = colgen.primary_of(inst, pairs, chosen, weight) >= cg.bound
         if proved_coverage:
             proved_seconds = time.perf_counter() - start
         elif not deterministic:
@@ -340,7 +365,28 @@ def optimise(
         hint(lm, chosen)
         if prover == "highs":
             incumbent = coverage_units(inst, chosen)
-            found, proved, both_levels = prove_with_highs(lm, search, zero)
+            # HiGHS (one thread) proves while neighbourhood search (the other core) looks
+            # for better plans: HiGHS stops once its bound meets the best plan either has,
+            # and both stop once a plan reaches the columns' bound.
+            best = Progress(incumbent, bound_units)
+            with ThreadPoolExecutor(1) as pool:
+                job = pool.submit(prove_with_highs, lm, search, zero, best)
+                if columns:
+                    searched = lns.improve(
+                        inst,
+                        pairs,
+                        chosen,
+                        Deadline(work_deadline),
+                        size=LNS_SIZE,
+                        seed=seed + 1,
+                        max_stall=0,
+                        target=bound_units,
+                        stop=lambda covered: best.report(covered) or job.done(),
+                    )
+                    best.report(coverage_units(inst, searched))
+                    if lm.primary_of(searched) > lm.primary_of(chosen):
+                        chosen = searched
+                found, proved, both_levels = job.result()
             if zero:
                 # What HiGHS proved holds for the plans without the zero pairs; the
                 # others cover at most the incumbent's coverage.
@@ -433,10 +479,30 @@ def prove_with_cpsat(lm: LinliModel, search: Search) -> tuple[greedy.Chosen | No
     return found, watch.coverage_bound(status), status == cp_model.OPTIMAL
 
 
+@dataclass
+class Progress:
+    """Coverage units of the best plan found beside HiGHS, and the bound that would settle it."""
+
+    covered: int
+    enough: int
+    """A plan with this coverage is proved optimal already (by the columns' bound)."""
+
+    def report(self, covered: int) -> bool:
+        """Record a plan's coverage; True once it is enough."""
+        self.covered = max(self.covered, covered)
+        return self.covered >= self.enough
+
+
 def prove_with_highs(
-    lm: LinliModel, search: Search, zero: list[int] | None = None
+    lm: LinliModel,
+    search: Search,
+    zero: list[int] | None = None,
+    best: Progress | None = None,
 ) -> tuple[greedy.Chosen | None, int | None, bool]:
     """Levels 1-2 with HiGHS on the exported model (see :mod:`matcher.mip`).
+
+    ``best``: coverage of the best valid plan known, updated as a search beside HiGHS
+    goes; HiGHS stops once its bound proves that coverage optimal, or once it is enough.
 
     ``zero``: pairs left out of the search (see :meth:`matcher.colgen.ColgenResult.zero_pairs`);
     the bound returned then holds only for the plans without them.  Falls back to CP-SAT if
@@ -447,7 +513,18 @@ def prove_with_highs(
         # HiGHS checks its clock between presolve passes and cut rounds, and was seen to
         # overrun by ~0.7 s on a 9 s limit: it gets a tenth less than the time left.
         seconds = HIGHS_TIME_SHARE * (search.deadline - time.perf_counter())
-        result = solve_mip(lm.model, seconds, zero=indexes)
+        weight = lm.secondary_max + 1
+
+        def coverage_settled(value: float, bound: float) -> bool:
+            # Coverage is proved once the bound leaves no room for one more unit of it
+            # beyond the best plan's, HiGHS's or one found beside it (HiGHS may not be able
+            # to take those with ``zero``); continuity is then settled by keep_secondary().
+            covered = math.floor(value + 1e-6) // weight if math.isfinite(value) else -1
+            if best is None:
+                return False
+            return best.report(covered) or math.floor(bound + 1e-6) // weight <= best.covered
+
+        result = solve_mip(lm.model, seconds, zero=indexes, stop=coverage_settled)
     except NotImplementedError:
         return prove_with_cpsat(lm, search)
     search.phases.append(

@@ -20,11 +20,14 @@ from matcher.clock import Deadline
 from matcher.eligibility import build_pairs
 from matcher.generate import generate_city
 from matcher.instance import Instance
+from matcher.mip import solve_mip
+from matcher.model import build
 from matcher.rules.max_hours import best_fill
 from matcher.rules.volunteer_value import best_value
 from matcher.schema import Assignment, Objective, Plan, Problem, Unmet
 from matcher.slotting import hall_cuts, match_slots
 from matcher.solve import solve, to_plan, volunteers_of
+from matcher.transfer import hint
 from matcher.validate import validate_plan
 
 Demand = tuple[int, tuple[int, ...]]
@@ -259,3 +262,60 @@ def test_city_path_bound_is_never_below_the_optimum(seed: int, monkeypatch: pyte
     monkeypatch.setattr(solve_module, "FULL_MODEL_MAX_PAIRS", 10)
     result = solve_and_check(problem, time_limit=3)
     assert result.coverage <= opt.coverage <= result.coverage_bound
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_lns_stops_at_its_target_and_when_told(seed: int) -> None:
+    """Neighbourhood search takes no step from a plan at its target, and stops when ``stop`` says so."""
+    problem = small_problem(seed)
+    inst = Instance.from_problem(problem)
+    pairs = build_pairs(inst)
+    start = greedy.fill(inst, pairs)
+    covered = sum(int(inst.need_value[n]) for n in start)
+    stats = lns.LNSStats()
+    same = lns.improve(inst, pairs, start, Deadline.after(5), size=8, seed=seed, target=covered, stats=stats)
+    assert stats.steps == 0 and same == start
+    seen: list[int] = []
+
+    def stop(covered: int) -> bool:
+        seen.append(covered)
+        return len(seen) > 3
+
+    stats = lns.LNSStats()
+    found = lns.improve(
+        inst,
+        pairs,
+        start,
+        Deadline.after(5),
+        size=8,
+        seed=seed,
+        max_stall=0,
+        stop=stop,
+        stats=stats,
+    )
+    assert stats.steps == 3 and seen[0] == covered
+    assert validate_plan(problem, plan_of(problem, found)) == []
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_highs_stopped_at_its_first_bound_keeps_a_true_bound(seed: int) -> None:
+    """solve_mip stopped by its callback as soon as it can be returns a bound never below the optimum."""
+    problem = small_problem(seed)
+    opt = mip_optimum(problem)
+    inst = Instance.from_problem(problem)
+    pairs = build_pairs(inst)
+    lm = build(inst, pairs)
+    hint(lm, greedy.fill(inst, pairs))
+    calls: list[tuple[float, float]] = []
+
+    def stop(value: float, bound: float) -> bool:
+        calls.append((value, bound))
+        return True
+
+    result = solve_mip(lm.model, 20, stop=stop)
+    weight = lm.secondary_max + 1
+    assert result.bound is not None
+    assert result.bound >= weight * opt.coverage * inst.scale + opt.continuity
+    assert all(bound >= value for value, bound in calls)
+    if calls:
+        assert not result.optimal or result.objective >= result.bound - 0.5
