@@ -54,7 +54,7 @@ class ColgenResult:
     bound: int | None
     seconds: float
     rounds: int
-    vols: list[_Volunteer] = field(default_factory=list)
+    vols: list[Volunteer] = field(default_factory=list)
     lam: np.ndarray | None = None
     """The multipliers of the best bound, and each volunteer's best value under them."""
     best: list[float] = field(default_factory=list)
@@ -87,7 +87,7 @@ class ColgenResult:
         return out
 
 
-class _Volunteer:
+class Volunteer:
     """One volunteer's candidate pairs and the data of their pricing problem."""
 
     def __init__(self, inst: Instance, pairs: Pairs, vol: int, weight: int, previous: set[int]) -> None:
@@ -113,11 +113,14 @@ class _Volunteer:
         return sum(self.value[i] for i in items) + len({self.ben[i] for i in items} & self.previous)
 
     def price(
-        self, lam: np.ndarray, deadline: Deadline, forced: int | None = None
+        self, lam: np.ndarray, deadline: Deadline, forced: int | None = None, max_steps: int | None = None
     ) -> tuple[float, list[int]]:
         """Exact ``max(0, max_S value(S) - lam(S))`` over feasible sets, and a best set.
 
         With ``forced``, the best over the sets that hold that item (without the ``max(0, .)``).
+        With ``max_steps``, a search that takes more steps stops and returns an upper bound
+        instead of the maximum (the fractional knapsack over the hours, a little above),
+        with the best set found so far.
 
         Only items that can add value are searched: an item whose reduced value is <= 0
         belongs to a best set only to keep a previous beneficiary (+1), and dropping any
@@ -158,6 +161,8 @@ class _Volunteer:
             steps += 1
             if steps % 4096 == 0:
                 deadline.check()
+            if max_steps is not None and steps > max_steps:
+                raise _TooLongError
             i = items[k]
             load2 = load + self.load[i]
             if load2 <= cap:
@@ -206,8 +211,23 @@ class _Volunteer:
                     1 << f,
                 )
         elif items:
-            dfs(0, 0.0, 0, frozenset(), 0, 0, 0)
+            try:
+                dfs(0, 0.0, 0, frozenset(), 0, 0, 0)
+            except _TooLongError:
+                room, bound = float(cap), 0.0
+                for load, gain_j in zip(loads, gains, strict=True):
+                    take = min(1.0, room / load) if load else 1.0
+                    bound += gain_j * take
+                    room -= load * take
+                    if room <= 0:
+                        break
+                # 1e-6 covers the float rounding of the fraction
+                return max(best_val, bound + 1e-6), best_set
         return best_val, best_set
+
+
+class _TooLongError(Exception):
+    """A pricing search ran past its step limit."""
 
 
 def prove(
@@ -218,6 +238,8 @@ def prove(
     deadline: Deadline,
     mip_limit: float | None = None,
     mip_nodes: int | None = None,
+    price_steps: int | None = None,
+    singles: bool = True,
 ) -> ColgenResult:
     """Column generation on the primary objective ``weight x coverage + continuity``.
 
@@ -236,6 +258,12 @@ def prove(
         then depends on the problem only, not on the machine's speed.
     mip_limit
         Seconds for the MIP over the columns (default: MIP_SHARE of the time taken so far).
+    price_steps
+        Step limit of each volunteer's pricing search (see :meth:`Volunteer.price`): the
+        bound stays valid, a little looser where a search stops early.
+    singles
+        Start with a column per pair besides ``start``'s (better first duals; on hundreds
+        of thousands of pairs, a first LP too large to solve in time).
     """
     t0 = time.perf_counter()
     by_vol_ben = pairs.by_vol_ben
@@ -246,7 +274,7 @@ def prove(
     if deadline.remaining() <= 0:
         return ColgenResult(None, -1, None, 0.0, 0)
     vols = [
-        _Volunteer(inst, pairs, v, weight, prev.get(v, set()))
+        Volunteer(inst, pairs, v, weight, prev.get(v, set()))
         for v in range(inst.n_volunteers)
         if len(pairs.by_vol[v])
     ]
@@ -306,8 +334,9 @@ def prove(
         k = where[int(pairs.vol[p])]
         taken.setdefault(k, []).append(vols[k].pairs.index(p))
     add_columns(list(taken.items()))
-    # every single pair too, so the LP's duals mean something from the first round
-    add_columns([(k, [i]) for k, vol in enumerate(vols) for i in range(len(vol.pairs))])
+    if singles:
+        # every single pair too, so the LP's duals mean something from the first round
+        add_columns([(k, [i]) for k, vol in enumerate(vols) for i in range(len(vol.pairs))])
 
     best_bound = math.inf
     best_lam: np.ndarray | None = None
@@ -330,7 +359,7 @@ def prove(
             new: list[tuple[int, list[int]]] = []
             values: list[float] = []
             for k, vol in enumerate(vols):
-                value, items = vol.price(lam, deadline)
+                value, items = vol.price(lam, deadline, max_steps=price_steps)
                 values.append(value)
                 bound += value
                 if items and value > max(0.0, duals[n_needs + k]) + 1e-6:
@@ -375,7 +404,7 @@ def _best_plan(
     h: highspy.Highs,
     inst: Instance,
     pairs: Pairs,
-    vols: list[_Volunteer],
+    vols: list[Volunteer],
     columns: list[tuple[int, tuple[int, ...]]],
     start: Chosen,
     weight: int,

@@ -238,8 +238,21 @@ def test_deterministic_solve_depends_on_the_problem_only(seed: int) -> None:
         assert first.coverage == mip_optimum(problem).coverage
 
 
-def test_city_bound_is_never_below_the_optimum() -> None:
-    """The city bound holds from any valid plan, stays within reach, and is often below it."""
+@pytest.mark.parametrize(
+    ("max_core_pairs", "price_steps"),
+    [
+        (citybound.MAX_CORE_PAIRS, citybound.PRICE_STEPS),
+        (0, citybound.PRICE_STEPS),
+        (citybound.MAX_CORE_PAIRS, 1),
+    ],
+    ids=["whole-core", "split-by-district", "pricing-cut-short"],
+)
+def test_city_bound_is_never_below_the_optimum(
+    max_core_pairs: int, price_steps: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The city bound holds from any plan (whole or split core, exact or short pricing), often below reach."""
+    monkeypatch.setattr(citybound, "MAX_CORE_PAIRS", max_core_pairs)
+    monkeypatch.setattr(citybound, "PRICE_STEPS", price_steps)
     below = 0
     for seed in range(12):
         problem = small_problem(seed)
@@ -252,6 +265,28 @@ def test_city_bound_is_never_below_the_optimum() -> None:
             assert opt_units <= result.units <= reachable
             below += result.units < reachable
     assert below > 0
+
+
+def test_pricing_cut_short_returns_an_upper_bound() -> None:
+    """A volunteer's pricing stopped after one step returns at least the exact maximum (a bound)."""
+    cut_short = 0
+    for seed in range(6):
+        problem = small_problem(seed)
+        inst = Instance.from_problem(problem)
+        pairs = build_pairs(inst)
+        rng = np.random.default_rng(seed)
+        for v in range(inst.n_volunteers):
+            if not len(pairs.by_vol[v]):
+                continue
+            vol = colgen.Volunteer(inst, pairs, v, 1, set())
+            for _ in range(5):
+                lam = np.floor(rng.uniform(0, 1, inst.n_needs) * inst.need_value * 1024) / 1024
+                exact, _ = vol.price(lam, Deadline.after(5))
+                short, items = vol.price(lam, Deadline.after(5), max_steps=1)
+                assert short >= exact
+                assert vol.worth(items) - sum(lam[vol.need[i]] for i in items) <= exact + 1e-9
+                cut_short += short > exact
+    assert cut_short > 0
 
 
 @pytest.mark.parametrize("seed", range(4))
