@@ -354,3 +354,39 @@ def test_highs_stopped_at_its_first_bound_keeps_a_true_bound(seed: int) -> None:
     assert all(bound >= value for value, bound in calls)
     if calls:
         assert not result.optimal or result.objective >= result.bound - 0.5
+
+
+def test_proof_beside_the_search_matches_the_exact_optimum(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With no plan nor bound from the columns, HiGHS beside neighbourhood search still proves the optimum."""
+    prove = colgen.prove
+    searched: list[int] = []
+    proving: list[int] = []
+    improve = lns.improve
+    prove_with_highs = solve_module.prove_with_highs
+
+    def planless(*args: object, **kwargs: object) -> colgen.ColgenResult:
+        # keep the multipliers (for pair fixing) but no plan and no bound: HiGHS must prove
+        result = prove(*args, **kwargs)  # type: ignore[arg-type]
+        result.found, result.primary, result.bound = None, -1, None
+        return result
+
+    def counted(*args: object, **kwargs: object) -> greedy.Chosen:
+        searched.append(1)
+        return improve(*args, **kwargs)  # type: ignore[arg-type]
+
+    def highs(*args: object, **kwargs: object) -> object:
+        proving.append(1)
+        return prove_with_highs(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(colgen, "prove", planless)
+    monkeypatch.setattr(lns, "improve", counted)
+    monkeypatch.setattr(solve_module, "prove_with_highs", highs)
+    monkeypatch.setattr(solve_module, "STATION_LNS_S", 0.2)
+    for seed in range(8):
+        problem = small_problem(seed)
+        opt = mip_optimum(problem)
+        result = solve_and_check(problem, time_limit=20)
+        assert result.status == "optimal"
+        assert result.coverage == opt.coverage
+        assert result.continuity == opt.continuity
+    assert searched and proving
