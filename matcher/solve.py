@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 import os
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -57,10 +58,6 @@ CITY_BOUND_AFTER = 0.3
 """City size: share of the search's time before the coverage bound starts beside it."""
 CITY_BOUND_MARGIN_S = 0.2
 """The city bound's process stops this long before the search, so its answer is ready."""
-STATION_LNS_S = 1.0
-STATION_LNS_SHARE = 0.25
-"""Station size, when the columns' plan misses their bound: neighbourhood search from it for
-at most this long (and this share of the time left), stopping at the bound."""
 DETERMINISTIC_MIP_NODES = 2000
 """Node limit of the MIP over the columns in a deterministic solve."""
 COLGEN_S_PER_PAIR = 2e-5
@@ -284,6 +281,7 @@ def optimise(
     proved_seconds = None
     both_levels = False
     zero: list[int] = []
+    searching: SearchBeside | None = None
     station = 0 < len(pairs) <= FULL_MODEL_MAX_PAIRS
     # Column generation prices one volunteer at a time: only for a plain solve, whose
     # objective and rules are all per volunteer (a re-solve's move budget is not).
@@ -317,26 +315,6 @@ def optimise(
             bound_units = min(bound_units, cg.bound // weight)
             both_levels = colgen.primary_of(inst, pairs, chosen, weight) >= cg.bound
         proved_coverage = coverage_units(inst, chosen) >= bound_units
-        if not proved_coverage and not deterministic:
-            # Where the columns hold no plan at the bound, a plan at the bound may still
-            # exist (the bound is often the optimum); a short neighbourhood search from
-            # the columns' plan finds it far sooner than the full model's search would.
-            lns_end = time.perf_counter() + min(
-                STATION_LNS_S, STATION_LNS_SHARE * (work_deadline - time.perf_counter())
-            )
-            chosen = lns.improve(
-                inst,
-                pairs,
-                chosen,
-                Deadline(lns_end),
-                size=LNS_SIZE,
-                seed=seed,
-                max_stall=0,
-                target=bound_units,
-            )
-            proved_coverage = coverage_units(inst, chosen) >= bound_units
-            if cg.bound is not None:
-                both_levels = colgen.primary_of(inst, pairs, chosen, weight) >= cg.bound
         if proved_coverage:
             proved_seconds = time.perf_counter() - start
         elif not deterministic:
@@ -346,6 +324,11 @@ def optimise(
                 zero = cg.zero_pairs(weight * (coverage_units(inst, chosen) + 1), Deadline(work_deadline))
             except OutOfTimeError:
                 zero = []
+            # Where the columns hold no plan at their bound, one may still exist (the
+            # bound is often the optimum): neighbourhood search from the columns' plan,
+            # on a thread from now on (CP-SAT releases the GIL), looks for it while the
+            # full model is built and proved; it stops at the bound or when told.
+            searching = SearchBeside(inst, pairs, chosen, bound_units, work_deadline, seed)
     # Proved by the columns, the full model is only needed for what comes after levels 1-2.
     if station and not deterministic and not (proved_coverage and both_levels and not refine):
         t = time.perf_counter()
@@ -365,28 +348,14 @@ def optimise(
         hint(lm, chosen)
         if prover == "highs":
             incumbent = coverage_units(inst, chosen)
-            # HiGHS (one thread) proves while neighbourhood search (the other core) looks
-            # for better plans: HiGHS stops once its bound meets the best plan either has,
-            # and both stop once a plan reaches the columns' bound.
-            best = Progress(incumbent, bound_units)
-            with ThreadPoolExecutor(1) as pool:
-                job = pool.submit(prove_with_highs, lm, search, zero, best)
-                if columns:
-                    searched = lns.improve(
-                        inst,
-                        pairs,
-                        chosen,
-                        Deadline(work_deadline),
-                        size=LNS_SIZE,
-                        seed=seed + 1,
-                        max_stall=0,
-                        target=bound_units,
-                        stop=lambda covered: best.report(covered) or job.done(),
-                    )
-                    best.report(coverage_units(inst, searched))
-                    if lm.primary_of(searched) > lm.primary_of(chosen):
-                        chosen = searched
-                found, proved, both_levels = job.result()
+            # HiGHS proves on this thread while the search goes on beside it: HiGHS stops
+            # once its bound meets the best plan either has, and both once a plan reaches
+            # the columns' bound (then HiGHS need not start at all).
+            best = searching.progress if searching is not None else Progress(incumbent, bound_units)
+            if searching is not None and best.covered >= bound_units:
+                found, proved, both_levels = None, None, False
+            else:
+                found, proved, both_levels = prove_with_highs(lm, search, zero, best)
             if zero:
                 # What HiGHS proved holds for the plans without the zero pairs; the
                 # others cover at most the incumbent's coverage.
@@ -395,6 +364,11 @@ def optimise(
                     proved = max(proved, incumbent)
         else:
             found, proved, both_levels = prove_with_cpsat(lm, search)
+        if searching is not None:
+            searched = searching.result()
+            searching = None
+            if lm.primary_of(searched) > lm.primary_of(chosen):
+                chosen = searched
         # A solver may stop on a plan worse than its own hint; keep the better one.
         if found is not None and lm.primary_of(found) >= lm.primary_of(chosen):
             chosen = found
@@ -407,6 +381,13 @@ def optimise(
                 keep_secondary(lm, chosen, search)
             if refine:
                 polish(lm, chosen, search)
+    if searching is not None:
+        # the full model was not built or not proved in time: the search's plan may be better
+        searched = searching.result()
+        weight = colgen.continuity_max(inst, pairs) + 1
+        if colgen.primary_of(inst, pairs, searched, weight) > colgen.primary_of(inst, pairs, chosen, weight):
+            chosen = searched
+        proved_coverage = proved_coverage or coverage_units(inst, chosen) >= bound_units
     if not proved_coverage:
         chosen = greedy.fill(inst, pairs, chosen, deadline=Deadline(deadline))
 
@@ -477,6 +458,42 @@ def prove_with_cpsat(lm: LinliModel, search: Search) -> tuple[greedy.Chosen | No
     search.phases.append(phase("coverage+continuity", solver, status, time.perf_counter() - t))
     found = extract(lm, solver) if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) else None
     return found, watch.coverage_bound(status), status == cp_model.OPTIMAL
+
+
+class SearchBeside:
+    """Neighbourhood search on a thread beside the proof, reporting its coverage as it goes."""
+
+    def __init__(
+        self, inst: Instance, pairs: Pairs, chosen: greedy.Chosen, enough: int, until: float, seed: int
+    ) -> None:
+        self.progress = Progress(coverage_units(inst, chosen), enough)
+        self._halt = threading.Event()
+        self._pool = ThreadPoolExecutor(1)
+
+        def search() -> greedy.Chosen:
+            plan = lns.improve(
+                inst,
+                pairs,
+                chosen,
+                Deadline(until),
+                size=LNS_SIZE,
+                seed=seed,
+                max_stall=0,
+                target=enough,
+                stop=lambda covered: self.progress.report(covered) or self._halt.is_set(),
+            )
+            # the last step's gain too (the search ends there when it reaches ``enough``)
+            self.progress.report(coverage_units(inst, plan))
+            return plan
+
+        self._job = self._pool.submit(search)
+
+    def result(self) -> greedy.Chosen:
+        """Stop the search (after its current step) and return its plan."""
+        self._halt.set()
+        plan = self._job.result()
+        self._pool.shutdown()
+        return plan
 
 
 @dataclass

@@ -381,7 +381,6 @@ def test_proof_beside_the_search_matches_the_exact_optimum(monkeypatch: pytest.M
     monkeypatch.setattr(colgen, "prove", planless)
     monkeypatch.setattr(lns, "improve", counted)
     monkeypatch.setattr(solve_module, "prove_with_highs", highs)
-    monkeypatch.setattr(solve_module, "STATION_LNS_S", 0.2)
     for seed in range(8):
         problem = small_problem(seed)
         opt = mip_optimum(problem)
