@@ -17,7 +17,7 @@ from test_oracle import mip_optimum, small_problem
 from matcher import citybound, colgen, greedy, lns
 from matcher import solve as solve_module
 from matcher.clock import Deadline
-from matcher.eligibility import build_pairs
+from matcher.eligibility import Pairs, build_pairs
 from matcher.generate import generate_city
 from matcher.instance import Instance
 from matcher.mip import solve_mip
@@ -98,6 +98,13 @@ def test_knapsack_bounds_match_brute_force(items: list[tuple[int, int, int]], ca
     assert best_value(values, loads, sessions, cap, slots) == max(bests)
 
 
+def compiled(seed: int) -> tuple[Problem, Instance, Pairs]:
+    """A small oracle problem with its compiled instance and eligible pairs."""
+    problem = small_problem(seed)
+    inst = Instance.from_problem(problem)
+    return problem, inst, build_pairs(inst)
+
+
 def plan_of(problem: Problem, chosen: greedy.Chosen) -> Plan:
     """A format-1 plan for a set of assignments, to run the validator on it."""
     inst = Instance.from_problem(problem)
@@ -125,10 +132,8 @@ def test_greedy_plan_is_always_valid(seed: int) -> None:
 @pytest.mark.parametrize("seed", range(6))
 def test_lns_reaches_the_exact_optimum_on_small_problems(seed: int) -> None:
     """Neighbourhood search from the greedy plan ends valid and at the independent MIP's optimum."""
-    problem = small_problem(seed)
+    problem, inst, pairs = compiled(seed)
     opt = mip_optimum(problem)
-    inst = Instance.from_problem(problem)
-    pairs = build_pairs(inst)
     start = greedy.fill(inst, pairs)
     stats = lns.LNSStats()
     # Neighbourhoods of 8 volunteers on up to 15: several steps, none the whole problem.
@@ -212,10 +217,8 @@ def test_full_model_prover_matches_the_mip_too(seed: int) -> None:
 @pytest.mark.parametrize("seed", range(6))
 def test_column_bound_is_never_below_the_optimum(seed: int) -> None:
     """The Lagrangian bound of column generation holds, and its plan is valid."""
-    problem = small_problem(seed)
+    problem, inst, pairs = compiled(seed)
     opt = mip_optimum(problem)
-    inst = Instance.from_problem(problem)
-    pairs = build_pairs(inst)
     weight = colgen.continuity_max(inst, pairs) + 1
     result = colgen.prove(inst, pairs, greedy.fill(inst, pairs), weight, Deadline.after(20))
     assert result.bound is not None and result.found is not None
@@ -302,9 +305,7 @@ def test_city_path_bound_is_never_below_the_optimum(seed: int, monkeypatch: pyte
 @pytest.mark.parametrize("seed", range(3))
 def test_lns_stops_at_its_target_and_when_told(seed: int) -> None:
     """Neighbourhood search takes no step from a plan at its target, and stops when ``stop`` says so."""
-    problem = small_problem(seed)
-    inst = Instance.from_problem(problem)
-    pairs = build_pairs(inst)
+    problem, inst, pairs = compiled(seed)
     start = greedy.fill(inst, pairs)
     covered = sum(int(inst.need_value[n]) for n in start)
     stats = lns.LNSStats()
@@ -335,10 +336,8 @@ def test_lns_stops_at_its_target_and_when_told(seed: int) -> None:
 @pytest.mark.parametrize("seed", range(4))
 def test_highs_stopped_at_its_first_bound_keeps_a_true_bound(seed: int) -> None:
     """solve_mip stopped by its callback as soon as it can be returns a bound never below the optimum."""
-    problem = small_problem(seed)
+    problem, inst, pairs = compiled(seed)
     opt = mip_optimum(problem)
-    inst = Instance.from_problem(problem)
-    pairs = build_pairs(inst)
     lm = build(inst, pairs)
     hint(lm, greedy.fill(inst, pairs))
     calls: list[tuple[float, float]] = []
