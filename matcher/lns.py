@@ -99,6 +99,7 @@ def improve(
     max_stall: int | None = None,
     target: int | None = None,
     stop: Callable[[int], bool] | None = None,
+    on_step: Callable[[cp_model.CpSolver], None] | None = None,
     stats: LNSStats | None = None,
 ) -> greedy.Chosen:
     """Improve a valid plan until the deadline.
@@ -125,6 +126,9 @@ def improve(
     stop
         Called with the plan's coverage units before each step; the search stops when it
         returns True (a search beside another solver reports its progress this way).
+    on_step
+        Called with each step's CP-SAT solver before it solves (so that another thread can
+        cut the step short with ``stop_search``).
     stats
         Filled in with what the search did.
 
@@ -179,6 +183,8 @@ def improve(
         solver.parameters.max_time_in_seconds = max(0.01, min(step_seconds, deadline.remaining()))
         solver.parameters.num_workers = 1
         solver.parameters.random_seed = int(rng.integers(1 << 30))
+        if on_step is not None:
+            on_step(solver)
         status = solver.solve(lm.model)
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             continue

@@ -219,7 +219,8 @@ def solve_mip(
     h.setOptionValue("threads", threads)
     h.setOptionValue("mip_rel_gap", 0.0)
     h.setOptionValue("mip_abs_gap", 0.999)  # integral objective: a gap below 1 is closed
-    if len(proto.solution_hint.vars) == n:
+    hinted = len(proto.solution_hint.vars) == n
+    if hinted:
         start = highspy.HighsSolution()
         values = np.zeros(n)
         values[list(proto.solution_hint.vars)] = list(proto.solution_hint.values)
@@ -237,18 +238,25 @@ def solve_mip(
                 event.interrupt()
 
         h.cbMipInterrupt.subscribe(interrupt)
-    h.run()
-    info = h.getInfo()
-    status = h.getModelStatus()
-    found = info.primal_solution_status == 2  # kSolutionStatusFeasible
-    values_out = np.asarray(h.getSolution().col_value) if found else None
-    # A bound only from a run that ended normally: after an error HiGHS reports 0.
-    bound = info.mip_dual_bound if status in _BOUND_HOLDS else math.nan
-    # The objective of the values returned, not HiGHS's report: with a MIP start, HiGHS
-    # 1.16 can report the optimum yet return the start (whose value it mis-mapped in
-    # presolve), so "optimal" is claimed only when the values reach the bound.
-    value = float(cost @ np.round(values_out)) if values_out is not None else math.inf
-    reaches = math.isfinite(bound) and value <= bound + 0.5
+    for attempt in range(2):
+        h.run()
+        info = h.getInfo()
+        status = h.getModelStatus()
+        found = info.primal_solution_status == 2  # kSolutionStatusFeasible
+        values_out = np.asarray(h.getSolution().col_value) if found else None
+        # A bound only from a run that ended normally: after an error HiGHS reports 0.
+        bound = info.mip_dual_bound if status in _BOUND_HOLDS else math.nan
+        # The objective of the values returned, not HiGHS's report: with a MIP start, HiGHS
+        # 1.16 can report the optimum yet return the start (whose value it mis-mapped in
+        # presolve), so "optimal" is claimed only when the values reach the bound.
+        value = float(cost @ np.round(values_out)) if values_out is not None else math.inf
+        reaches = math.isfinite(bound) and value <= bound + 0.5
+        left = time_limit - (time.perf_counter() - started)
+        if attempt or reaches or not hinted or status != highspy.HighsModelStatus.kOptimal or left <= 0.01:
+            break
+        # Optimal, yet the values are the start's: solve again without it.
+        h.clearSolver()
+        h.setOptionValue("time_limit", left)
     return MipResult(
         optimal=status == highspy.HighsModelStatus.kOptimal and reaches,
         values=values_out,

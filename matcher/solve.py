@@ -468,6 +468,7 @@ class SearchBeside:
     ) -> None:
         self.progress = Progress(coverage_units(inst, chosen), enough)
         self._halt = threading.Event()
+        self._solver: cp_model.CpSolver | None = None
         self._pool = ThreadPoolExecutor(1)
 
         def search() -> greedy.Chosen:
@@ -481,6 +482,7 @@ class SearchBeside:
                 max_stall=0,
                 target=enough,
                 stop=lambda covered: self.progress.report(covered) or self._halt.is_set(),
+                on_step=self._started,
             )
             # the last step's gain too (the search ends there when it reaches ``enough``)
             self.progress.report(coverage_units(inst, plan))
@@ -488,9 +490,16 @@ class SearchBeside:
 
         self._job = self._pool.submit(search)
 
+    def _started(self, solver: cp_model.CpSolver) -> None:
+        self._solver = solver
+
     def result(self) -> greedy.Chosen:
-        """Stop the search (after its current step) and return its plan."""
+        """Stop the search (cutting its current step short) and return its plan."""
         self._halt.set()
+        solver = self._solver
+        if solver is not None:
+            # a step cut short keeps the plan valid: its result replaces nothing unless as good
+            solver.stop_search()
         plan = self._job.result()
         self._pool.shutdown()
         return plan

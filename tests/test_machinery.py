@@ -12,6 +12,7 @@ import pytest
 from helpers import random_problem, solve_and_check
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from ortools.sat.python import cp_model
 from test_oracle import mip_optimum, small_problem
 
 from matcher import citybound, colgen, greedy, lns
@@ -312,6 +313,7 @@ def test_lns_stops_at_its_target_and_when_told(seed: int) -> None:
     same = lns.improve(inst, pairs, start, Deadline.after(5), size=8, seed=seed, target=covered, stats=stats)
     assert stats.steps == 0 and same == start
     seen: list[int] = []
+    solvers: list[cp_model.CpSolver] = []
 
     def stop(covered: int) -> bool:
         seen.append(covered)
@@ -327,9 +329,11 @@ def test_lns_stops_at_its_target_and_when_told(seed: int) -> None:
         seed=seed,
         max_stall=0,
         stop=stop,
+        on_step=solvers.append,
         stats=stats,
     )
     assert stats.steps == 3 and seen[0] == covered
+    assert 1 <= len(solvers) <= 3 and all(isinstance(s, cp_model.CpSolver) for s in solvers)
     assert validate_plan(problem, plan_of(problem, found)) == []
 
 
