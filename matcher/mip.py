@@ -179,7 +179,6 @@ def solve_mip(
         Called with the model objective's best value (``-inf`` before a plan) and bound as
         HiGHS goes; HiGHS stops when it returns True (the result has the bound reached so far).
 
-
     Returns
     -------
     MipResult
