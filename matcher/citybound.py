@@ -155,12 +155,6 @@ core pairs of a 20,000-volunteer city took 10-30 s a round after ten rounds and 
 converged in 100 s; 30,713 core pairs at 4,000 volunteers converge in 3.7 s)."""
 
 
-def core_pairs(inst: Instance, pairs: Pairs, chosen: Chosen) -> int:
-    """Pairs of the core of ``chosen`` (see :func:`core_needs`)."""
-    core = core_needs(inst, pairs, chosen)
-    return int(core[pairs.need].sum())
-
-
 class Beside:
     """The city bound computed in a forked process while the search runs in this one.
 

@@ -384,7 +384,7 @@ def optimise(
     if searching is not None:
         # the full model was not built or not proved in time: the search's plan may be better
         searched = searching.result()
-        weight = colgen.continuity_max(inst, pairs) + 1
+        # ``weight`` is set: the search starts only after the columns
         if colgen.primary_of(inst, pairs, searched, weight) > colgen.primary_of(inst, pairs, chosen, weight):
             chosen = searched
         proved_coverage = proved_coverage or coverage_units(inst, chosen) >= bound_units
@@ -522,8 +522,8 @@ class Progress:
 def prove_with_highs(
     lm: LinliModel,
     search: Search,
-    zero: list[int] | None = None,
-    best: Progress | None = None,
+    zero: list[int] | None,
+    best: Progress,
 ) -> tuple[greedy.Chosen | None, int | None, bool]:
     """Levels 1-2 with HiGHS on the exported model (see :mod:`matcher.mip`).
 
@@ -546,8 +546,6 @@ def prove_with_highs(
             # beyond the best plan's, HiGHS's or one found beside it (HiGHS may not be able
             # to take those with ``zero``); continuity is then settled by keep_secondary().
             covered = math.floor(value + 1e-6) // weight if math.isfinite(value) else -1
-            if best is None:
-                return False
             return best.report(covered) or math.floor(bound + 1e-6) // weight <= best.covered
 
         result = solve_mip(lm.model, seconds, zero=indexes, stop=coverage_settled)
