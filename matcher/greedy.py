@@ -81,6 +81,11 @@ class Occupancy:
         return {int(self.pairs.need[p]): (p, slots) for placed in self.placed for p, slots in placed.items()}
 
 
+def coverage_units(inst: Instance, chosen: Chosen) -> int:
+    """Scaled coverage of a set of assignments (the sum of their needs' values)."""
+    return sum(int(inst.need_value[n]) for n in chosen)
+
+
 def fill(
     inst: Instance, pairs: Pairs, chosen: Chosen | None = None, deadline: Deadline | None = None
 ) -> Chosen:

@@ -100,6 +100,7 @@ def improve(
     target: int | None = None,
     stop: Callable[[int], bool] | None = None,
     on_step: Callable[[cp_model.CpSolver], None] | None = None,
+    on_gain: Callable[[greedy.Chosen], None] | None = None,
     stats: LNSStats | None = None,
 ) -> greedy.Chosen:
     """Improve a valid plan until the deadline.
@@ -129,6 +130,8 @@ def improve(
     on_step
         Called with each step's CP-SAT solver before it solves (so that another thread can
         cut the step short with ``stop_search``).
+    on_gain
+        Called with a copy of the plan after each step that improves it.
     stats
         Filled in with what the search did.
 
@@ -203,5 +206,7 @@ def improve(
             p = int(keep[q])
             plan[n] = (p, slots)
             holder[n] = int(pairs.vol[p])
+        if after > before and on_gain is not None:
+            on_gain(dict(plan))
     stats.seconds += time.perf_counter() - start
     return plan

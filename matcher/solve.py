@@ -23,9 +23,7 @@ from __future__ import annotations
 
 import math
 import os
-import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Literal
@@ -33,8 +31,10 @@ from typing import Literal
 from ortools.sat.python import cp_model
 
 from matcher import citybound, colgen, greedy, lns
+from matcher.beside import Progress, SearchBeside
 from matcher.clock import Deadline, OutOfTimeError
 from matcher.eligibility import Pairs, build_pairs, static_reasons
+from matcher.greedy import coverage_units
 from matcher.instance import Instance
 from matcher.mip import solve_mip
 from matcher.model import LinliModel, build
@@ -54,6 +54,9 @@ HIGHS_TIME_SHARE = 0.9
 """Share of the time left given to HiGHS as its limit (it can overrun its limit a little)."""
 COLGEN_SHARE = 0.5
 """Share of the time left that column generation may use before the full model is solved."""
+POOL_SHARE = 0.2
+"""At most this share of the time left goes to the MIP over the forced columns (see
+:meth:`matcher.colgen.PairBounds.plan`); seen to take up to a second at 300 volunteers."""
 CITY_BOUND_AFTER = 0.3
 """City size: share of the search's time before the coverage bound starts beside it."""
 CITY_BOUND_MARGIN_S = 0.2
@@ -314,21 +317,38 @@ def optimise(
         if cg.bound is not None:
             bound_units = min(bound_units, cg.bound // weight)
             both_levels = colgen.primary_of(inst, pairs, chosen, weight) >= cg.bound
+        if not deterministic and coverage_units(inst, chosen) < bound_units:
+            # Per pair, a bound on the plans that use it; the best set holding each pair
+            # that may still pay makes a pool of columns whose MIP often finds the plan
+            # the columns' own MIP missed (then the columns' bound proves it).
+            try:
+                bounds = cg.pair_bounds(weight * (coverage_units(inst, chosen) + 1), Deadline(work_deadline))
+                pool_deadline = time.perf_counter() + POOL_SHARE * (work_deadline - time.perf_counter())
+                chosen = bounds.plan(
+                    inst,
+                    chosen,
+                    weight * (coverage_units(inst, chosen) + 1),
+                    weight * bound_units,
+                    Deadline(pool_deadline),
+                )
+                # Pairs in no plan of higher coverage than ``chosen``'s: the full model's
+                # search need not consider them.
+                zero = bounds.zero(weight * (coverage_units(inst, chosen) + 1))
+            except OutOfTimeError:
+                zero = []
+            if cg.bound is not None:
+                both_levels = colgen.primary_of(inst, pairs, chosen, weight) >= cg.bound
         proved_coverage = coverage_units(inst, chosen) >= bound_units
         if proved_coverage:
             proved_seconds = time.perf_counter() - start
         elif not deterministic:
-            # Pairs in no plan of higher coverage than ``chosen``'s: the full model's
-            # search need not consider them.
-            try:
-                zero = cg.zero_pairs(weight * (coverage_units(inst, chosen) + 1), Deadline(work_deadline))
-            except OutOfTimeError:
-                zero = []
             # Where the columns hold no plan at their bound, one may still exist (the
-            # bound is often the optimum): neighbourhood search from the columns' plan,
-            # on a thread from now on (CP-SAT releases the GIL), looks for it while the
-            # full model is built and proved; it stops at the bound or when told.
-            searching = SearchBeside(inst, pairs, chosen, bound_units, work_deadline, seed)
+            # bound is often the optimum): neighbourhood search from the best plan so far,
+            # on the other core from now on (:mod:`matcher.beside`), looks for it while
+            # the full model is built and proved; it stops at the bound or when told.
+            searching = SearchBeside(
+                inst, pairs, chosen, bound_units, work_deadline, size=LNS_SIZE, seed=seed
+            )
     # Proved by the columns, the full model is only needed for what comes after levels 1-2.
     if station and not deterministic and not (proved_coverage and both_levels and not refine):
         t = time.perf_counter()
@@ -351,8 +371,8 @@ def optimise(
             # HiGHS proves on this thread while the search goes on beside it: HiGHS stops
             # once its bound meets the best plan either has, and both once a plan reaches
             # the columns' bound (then HiGHS need not start at all).
-            best = searching.progress if searching is not None else Progress(incumbent, bound_units)
-            if searching is not None and best.covered >= bound_units:
+            best = searching if searching is not None else Progress(incumbent, bound_units)
+            if searching is not None and searching.report(incumbent):
                 found, proved, both_levels = None, None, False
             else:
                 found, proved, both_levels = prove_with_highs(lm, search, zero, best)
@@ -460,65 +480,6 @@ def prove_with_cpsat(lm: LinliModel, search: Search) -> tuple[greedy.Chosen | No
     return found, watch.coverage_bound(status), status == cp_model.OPTIMAL
 
 
-class SearchBeside:
-    """Neighbourhood search on a thread beside the proof, reporting its coverage as it goes."""
-
-    def __init__(
-        self, inst: Instance, pairs: Pairs, chosen: greedy.Chosen, enough: int, until: float, seed: int
-    ) -> None:
-        self.progress = Progress(coverage_units(inst, chosen), enough)
-        self._halt = threading.Event()
-        self._solver: cp_model.CpSolver | None = None
-        self._pool = ThreadPoolExecutor(1)
-
-        def search() -> greedy.Chosen:
-            plan = lns.improve(
-                inst,
-                pairs,
-                chosen,
-                Deadline(until),
-                size=LNS_SIZE,
-                seed=seed,
-                max_stall=0,
-                target=enough,
-                stop=lambda covered: self.progress.report(covered) or self._halt.is_set(),
-                on_step=self._started,
-            )
-            # the last step's gain too (the search ends there when it reaches ``enough``)
-            self.progress.report(coverage_units(inst, plan))
-            return plan
-
-        self._job = self._pool.submit(search)
-
-    def _started(self, solver: cp_model.CpSolver) -> None:
-        self._solver = solver
-
-    def result(self) -> greedy.Chosen:
-        """Stop the search (cutting its current step short) and return its plan."""
-        self._halt.set()
-        solver = self._solver
-        if solver is not None:
-            # a step cut short keeps the plan valid: its result replaces nothing unless as good
-            solver.stop_search()
-        plan = self._job.result()
-        self._pool.shutdown()
-        return plan
-
-
-@dataclass
-class Progress:
-    """Coverage units of the best plan found beside HiGHS, and the bound that would settle it."""
-
-    covered: int
-    enough: int
-    """A plan with this coverage is proved optimal already (by the columns' bound)."""
-
-    def report(self, covered: int) -> bool:
-        """Record a plan's coverage; True once it is enough."""
-        self.covered = max(self.covered, covered)
-        return self.covered >= self.enough
-
-
 def prove_with_highs(
     lm: LinliModel,
     search: Search,
@@ -621,11 +582,6 @@ def polish(lm: LinliModel, chosen: greedy.Chosen, search: Search) -> None:
     lm.model.add(lm.secondary >= lm.secondary_of(chosen))
     lm.model.minimize(lm.polish())
     follow_up("travel+load", lm, chosen, search)
-
-
-def coverage_units(inst: Instance, chosen: greedy.Chosen) -> int:
-    """Scaled coverage of a set of assignments."""
-    return sum(int(inst.need_value[n]) for n in chosen)
 
 
 Assigned = dict[int, tuple[int, tuple[int, ...]]]

@@ -6,6 +6,7 @@ import itertools
 import random
 import time
 from fractions import Fraction
+from typing import Any
 
 import numpy as np
 import pytest
@@ -17,9 +18,11 @@ from test_oracle import mip_optimum, small_problem
 
 from matcher import citybound, colgen, greedy, lns
 from matcher import solve as solve_module
+from matcher.beside import STOP_WAIT_S, SearchBeside
 from matcher.clock import Deadline
 from matcher.eligibility import Pairs, build_pairs
 from matcher.generate import generate_city
+from matcher.greedy import coverage_units
 from matcher.instance import Instance
 from matcher.mip import solve_mip
 from matcher.model import build
@@ -28,7 +31,7 @@ from matcher.rules.volunteer_value import best_value
 from matcher.schema import Assignment, Objective, Plan, Problem, Unmet
 from matcher.slotting import hall_cuts, match_slots
 from matcher.solve import solve, to_plan, volunteers_of
-from matcher.transfer import hint
+from matcher.transfer import extract_values, hint
 from matcher.validate import validate_plan
 
 Demand = tuple[int, tuple[int, ...]]
@@ -359,12 +362,60 @@ def test_highs_stopped_at_its_first_bound_keeps_a_true_bound(seed: int) -> None:
         assert not result.optimal or result.objective >= result.bound - 0.5
 
 
+@pytest.mark.parametrize("seed", range(4))
+def test_search_beside_sends_its_plans_and_stops_when_told(seed: int) -> None:
+    """The search in its own process reaches a small optimum, and stops at once when told or done."""
+    problem, inst, pairs = compiled(seed)
+    opt = mip_optimum(problem)
+    start = greedy.fill(inst, pairs)
+    enough = int(opt.coverage * inst.scale)
+    until = time.perf_counter() + 10
+    search = SearchBeside(inst, pairs, start, enough, until, size=8, seed=seed)
+    while not search.report(-1) and time.perf_counter() < until:
+        time.sleep(0.01)
+    plan = search.result()
+    assert validate_plan(problem, plan_of(problem, plan)) == []
+    assert coverage_units(inst, plan) == search.covered == enough
+    # told to stop long before its deadline, with a target out of reach
+    endless = SearchBeside(inst, pairs, start, enough + 10**6, time.perf_counter() + 60, size=8, seed=seed)
+    time.sleep(0.2)
+    told = time.perf_counter()
+    plan = endless.result()
+    assert time.perf_counter() - told < STOP_WAIT_S  # it said it was done: it was not killed
+    assert validate_plan(problem, plan_of(problem, plan)) == []
+    # ended before it is asked for its plan (a stop signal then finds no one listening)
+    ended = SearchBeside(inst, pairs, start, enough + 10**6, time.perf_counter(), size=8, seed=seed)
+    time.sleep(0.2)
+    assert ended.result() == start
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_pair_bounds_keep_the_optimum_and_the_pool_plan_is_valid(seed: int) -> None:
+    """Zero pairs for a target at the optimum keep the MIP optimum; the pool's plan is valid, no worse."""
+    problem, inst, pairs = compiled(seed)
+    lm = build(inst, pairs, Deadline.after(10))
+    best = solve_mip(lm.model, 20)
+    assert best.optimal and best.values is not None
+    optimum = round(best.objective)
+    weight = lm.secondary_max + 1
+    start = greedy.fill(inst, pairs)
+    cg = colgen.prove(inst, pairs, start, weight, Deadline.after(10))
+    bounds = cg.pair_bounds(optimum, Deadline.after(10))
+    zero = bounds.zero(optimum)
+    fixed = solve_mip(lm.model, 20, zero=[lm.vars.x[p].index for p in zero])
+    assert fixed.optimal and round(fixed.objective) == optimum
+    assert all(bounds.bound[p] >= optimum for p, _ in extract_values(lm, best.values).values())
+    floor = colgen.primary_of(inst, pairs, start, weight) + 1
+    pooled = cg.pair_bounds(floor, Deadline.after(10)).plan(inst, start, floor, optimum, Deadline.after(10))
+    assert validate_plan(problem, plan_of(problem, pooled)) == []
+    assert colgen.primary_of(inst, pairs, pooled, weight) >= colgen.primary_of(inst, pairs, start, weight)
+
+
 def test_proof_beside_the_search_matches_the_exact_optimum(monkeypatch: pytest.MonkeyPatch) -> None:
     """With no plan nor bound from the columns, HiGHS beside neighbourhood search still proves the optimum."""
     prove = colgen.prove
     searched: list[int] = []
     proving: list[int] = []
-    improve = lns.improve
     prove_with_highs = solve_module.prove_with_highs
 
     def planless(*args: object, **kwargs: object) -> colgen.ColgenResult:
@@ -373,16 +424,17 @@ def test_proof_beside_the_search_matches_the_exact_optimum(monkeypatch: pytest.M
         result.found, result.primary, result.bound = None, -1, None
         return result
 
-    def counted(*args: object, **kwargs: object) -> greedy.Chosen:
-        searched.append(1)
-        return improve(*args, **kwargs)  # type: ignore[arg-type]
+    class Counted(SearchBeside):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            searched.append(1)  # the search itself runs in another process
+            super().__init__(*args, **kwargs)
 
     def highs(*args: object, **kwargs: object) -> object:
         proving.append(1)
         return prove_with_highs(*args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(colgen, "prove", planless)
-    monkeypatch.setattr(lns, "improve", counted)
+    monkeypatch.setattr(solve_module, "SearchBeside", Counted)
     monkeypatch.setattr(solve_module, "prove_with_highs", highs)
     for seed in range(8):
         problem = small_problem(seed)
