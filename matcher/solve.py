@@ -6,7 +6,8 @@ Phases (see :mod:`matcher.model` for the objective):
 1. station size (at most :data:`FULL_MODEL_MAX_PAIRS` pairs): with the HiGHS prover,
    column generation over per-volunteer plans (:mod:`matcher.colgen`, at most
    :data:`COLGEN_SHARE` of the time left) first; its Lagrangian bound usually meets its
-   plan, which proves levels 1-2 without the full model.  Otherwise the full model's
+   plan, which proves levels 1-2 without the full model.  Otherwise a MIP over each pair's
+   best set with the pair forced in may find the missing plan; failing that, the full model's
    levels 1-2 are solved exactly, hinted with the best plan so far, for the time that
    remains — by HiGHS on the exported model (:mod:`matcher.mip`, the default; pairs the
    Lagrangian bound rules out of any better plan are left out) or by CP-SAT, whose
@@ -491,7 +492,7 @@ def prove_with_highs(
     ``best``: coverage of the best valid plan known, updated as a search beside HiGHS
     goes; HiGHS stops once its bound proves that coverage optimal, or once it is enough.
 
-    ``zero``: pairs left out of the search (see :meth:`matcher.colgen.ColgenResult.zero_pairs`);
+    ``zero``: pairs left out of the search (see :meth:`matcher.colgen.PairBounds.zero`);
     the bound returned then holds only for the plans without them.  Falls back to CP-SAT if
     the model holds a constraint the export does not support.
     """
