@@ -154,7 +154,10 @@ class JobRunner:
         with self._lock:
             if plan_id in self._cancelled or self._closed:
                 return None  # cancel() already recorded it
-            proc = ctx.Process(target=_work, args=(sender, task), name=f"linli-solve-{plan_id}", daemon=True)
+            # Not daemonic: the engine starts helper processes of its own (the search beside
+            # a station proof, the city bound), which a daemonic process may not have.
+            # shutdown() terminates running jobs, and the helpers end with their job.
+            proc = ctx.Process(target=_work, args=(sender, task), name=f"linli-solve-{plan_id}", daemon=False)
             self._set_solving(plan_id)
             proc.start()
             self._running[plan_id] = proc

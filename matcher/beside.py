@@ -12,7 +12,10 @@ Where ``fork`` is not available the same search runs on a thread.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import multiprocessing as mp
+import os
+import signal
 import sys
 import threading
 import time
@@ -27,6 +30,8 @@ from matcher.eligibility import Pairs
 from matcher.greedy import coverage_units
 from matcher.instance import Instance
 
+PR_SET_PDEATHSIG = 1
+"""``prctl`` option: the signal a process gets when its parent dies (Linux)."""
 STOP_WAIT_S = 1.0
 """How long :meth:`SearchBeside.result` waits for a stopped search to say it is done."""
 
@@ -126,6 +131,21 @@ class SearchBeside(Progress):
         return self._plan
 
 
+def end_with_parent() -> None:
+    """In a helper process: be sent SIGTERM when the process that started it dies (Linux).
+
+    A cancelled service job is terminated by signal, which skips the clean-up that would
+    stop its helpers; without this they would run on to their deadline.
+    """
+    if not sys.platform.startswith("linux"):  # pragma: no cover - elsewhere they run out their time
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    parent = mp.parent_process()
+    if parent is not None and os.getppid() != parent.pid:  # it died before the call
+        os._exit(0)
+
+
 def _search(
     conn: Connection,
     halt: Connection,
@@ -138,6 +158,8 @@ def _search(
     seed: int,
 ) -> None:
     """The search itself: sends each better plan, then ``None`` when it ends."""
+    if threading.current_thread() is threading.main_thread():
+        end_with_parent()  # a process of its own (on a thread it ends with the caller anyway)
     current: list[cp_model.CpSolver] = []
     stopping = threading.Event()
     finished = threading.Event()

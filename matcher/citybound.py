@@ -35,6 +35,7 @@ from multiprocessing.connection import Connection
 import numpy as np
 
 from matcher import colgen
+from matcher.beside import end_with_parent
 from matcher.clock import Deadline, OutOfTimeError
 from matcher.eligibility import Pairs
 from matcher.greedy import Chosen
@@ -190,6 +191,7 @@ class Beside:
 
 
 def _work(conn: Connection, inst: Instance, pairs: Pairs, chosen: Chosen, until: float) -> None:
+    end_with_parent()
     try:
         conn.send(bound(inst, pairs, chosen, Deadline(until)).units)
     except OutOfTimeError:

@@ -13,6 +13,7 @@ from api_support import City
 from sqlmodel import Session, select
 
 from api.models import PlanAssignment, Volunteer
+from matcher.generate import generate_city
 from matcher.io import parse
 from matcher.schema import Plan, Problem
 from matcher.validate import validate_plan
@@ -186,6 +187,19 @@ def test_solve_endpoint_for_integrators(city: City, example_doc: dict[str, Any])
         city.client.get(f"/v1/plans/{body['id']}", headers=city.headers(city.stations[0])).status_code == 404
     )
     assert city.client.get(f"/v1/plans/{body['id']}", headers=city.headers()).status_code == 200
+
+
+def test_a_job_may_start_helper_processes(city: City) -> None:
+    """A city-size solve, whose bound runs in a helper process, finishes as a job (jobs may have children)."""
+    doc = generate_city(1000, 750, seed=1).model_dump(mode="json", exclude_none=True)
+    doc["time_limit_s"] = 3
+    r = city.client.post("/v1/solve", json=doc, headers=city.headers())
+    assert r.status_code == 202, r.text
+    body = city.wait(r.json()["id"])
+    assert body["state"] == "done", body
+    plan = parse(Plan, body["plan"], "plan")
+    assert validate_plan(parse(Problem, doc, "problem"), plan) == []
+    assert plan.objective.coverage <= plan.objective.coverage_bound
 
 
 def test_bad_input_is_422_naming_the_field(city: City, example_doc: dict[str, Any]) -> None:
