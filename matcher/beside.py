@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import functools
 import multiprocessing as mp
 import os
 import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 
@@ -74,7 +76,10 @@ class SearchBeside(Progress):
         self._done = False
         self._proc: mp.process.BaseProcess | None = None
         self._thread: threading.Thread | None = None
-        args = (inst, pairs, chosen, enough, until, size, seed)
+        deadline = Deadline(until)
+        search = functools.partial(
+            lns.improve, inst, pairs, chosen, deadline, size=size, seed=seed, max_stall=0, target=enough
+        )
         # Two one-way pipes: plans come back on one, "stop" goes out on the other (a
         # multiprocessing Event can hang its setter when the search ended while waiting
         # on it).
@@ -86,12 +91,12 @@ class SearchBeside(Progress):
             # what is buffered would otherwise be written twice, once by the child
             sys.stdout.flush()
             sys.stderr.flush()
-            self._proc = ctx.Process(target=_search, args=(plans, halt, *args), daemon=True)
+            self._proc = ctx.Process(target=_search, args=(plans, halt, search), daemon=True)
             self._proc.start()
             plans.close()
             halt.close()
         else:  # pragma: no cover - every platform CI runs on can fork
-            self._thread = threading.Thread(target=_search, args=(plans, halt, *args), daemon=True)
+            self._thread = threading.Thread(target=_search, args=(plans, halt, search), daemon=True)
             self._thread.start()
 
     def report(self, covered: int) -> bool:
@@ -146,18 +151,9 @@ def end_with_parent() -> None:
         os._exit(0)
 
 
-def _search(
-    conn: Connection,
-    halt: Connection,
-    inst: Instance,
-    pairs: Pairs,
-    chosen: greedy.Chosen,
-    enough: int,
-    until: float,
-    size: int,
-    seed: int,
-) -> None:
-    """The search itself: sends each better plan, then ``None`` when it ends."""
+def _search(conn: Connection, halt: Connection, improve: Callable[..., greedy.Chosen]) -> None:
+    """Run ``improve`` (:func:`matcher.lns.improve` with its plan and target bound in), sending
+    each better plan, then ``None`` when it ends."""
     if threading.current_thread() is threading.main_thread():
         end_with_parent()  # a process of its own (on a thread it ends with the caller anyway)
     current: list[cp_model.CpSolver] = []
@@ -180,19 +176,7 @@ def _search(
 
     threading.Thread(target=watch, daemon=True).start()
     try:
-        lns.improve(
-            inst,
-            pairs,
-            chosen,
-            Deadline(until),
-            size=size,
-            seed=seed,
-            max_stall=0,
-            target=enough,
-            stop=lambda covered: stopping.is_set(),
-            on_step=started,
-            on_gain=conn.send,
-        )
+        improve(stop=lambda covered: stopping.is_set(), on_step=started, on_gain=conn.send)
     finally:
         finished.set()
         with contextlib.suppress(OSError):  # the caller may have stopped listening

@@ -124,26 +124,16 @@ class PairBounds:
         columns = list(dict.fromkeys(columns))
         if deadline.remaining() <= 0.01 or len(columns) == first:
             return start
-        n_needs = inst.n_needs
-        starts: list[int] = []
-        index: list[int] = []
-        cost: list[float] = []
-        for k, items in columns:
-            vol = self.vols[k]
-            starts.append(len(index))
-            index.extend(vol.need[i] for i in items)
-            index.append(n_needs + k)
-            cost.append(float(vol.worth(list(items))))
-        starts.append(len(index))
-        n, rows = len(columns), n_needs + len(self.vols)
+        cost, starts, index = _column_arrays(self.vols, columns, inst.n_needs)
+        n, rows = len(columns), inst.n_needs + len(self.vols)
         lp = highspy.HighsLp()
         lp.num_col_, lp.num_row_ = n, rows
-        lp.col_cost_ = np.array(cost)
+        lp.col_cost_ = cost
         lp.col_lower_, lp.col_upper_ = np.zeros(n), np.ones(n)
         lp.row_lower_, lp.row_upper_ = np.full(rows, -highspy.kHighsInf), np.ones(rows)
         lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-        lp.a_matrix_.start_ = np.array(starts, dtype=np.int32)
-        lp.a_matrix_.index_ = np.array(index, dtype=np.int32)
+        lp.a_matrix_.start_ = np.r_[starts, len(index)].astype(np.int32)
+        lp.a_matrix_.index_ = index
         lp.a_matrix_.value_ = np.ones(len(index))
         lp.integrality_ = [highspy.HighsVarType.kInteger] * n
         lp.sense_ = highspy.ObjSense.kMaximize
@@ -388,26 +378,9 @@ def prove(
                 keys.append(key)
         if not keys:
             return
-        starts: list[int] = []
-        index: list[int] = []
-        cost: list[float] = []
-        for k, key_items in keys:
-            vol = vols[k]
-            starts.append(len(index))
-            index.extend(vol.need[i] for i in key_items)
-            index.append(n_needs + k)
-            cost.append(float(vol.worth(list(key_items))))
+        cost, starts, index = _column_arrays(vols, keys, n_needs)
         n = len(keys)
-        h.addCols(
-            n,
-            np.array(cost),
-            np.zeros(n),
-            np.full(n, inf),
-            len(index),
-            np.array(starts, dtype=np.int32),
-            np.array(index, dtype=np.int32),
-            np.ones(len(index)),
-        )
+        h.addCols(n, cost, np.zeros(n), np.full(n, inf), len(index), starts, index, np.ones(len(index)))
         columns.extend(keys)
 
     taken: dict[int, list[int]] = {}
@@ -551,6 +524,26 @@ def _best_plan(
     picked = [columns[c] for c in np.flatnonzero(x > 0.5)]
     primary = sum(vols[k].worth(list(items)) for k, items in picked)
     return _plan_of(vols, picked), primary
+
+
+def _column_arrays(
+    vols: list[Volunteer], columns: list[tuple[int, tuple[int, ...]]], n_needs: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Costs, column starts and row indices of sets as master columns.
+
+    A set of volunteer ``k`` (slot in ``vols``) covers its needs' rows and row
+    ``n_needs + k`` (one set per volunteer); its cost is its primary value.
+    """
+    starts: list[int] = []
+    index: list[int] = []
+    cost: list[float] = []
+    for k, items in columns:
+        vol = vols[k]
+        starts.append(len(index))
+        index.extend(vol.need[i] for i in items)
+        index.append(n_needs + k)
+        cost.append(float(vol.worth(list(items))))
+    return np.array(cost), np.array(starts, dtype=np.int32), np.array(index, dtype=np.int32)
 
 
 def _plan_of(vols: list[Volunteer], picked: list[tuple[int, tuple[int, ...]]]) -> Chosen:

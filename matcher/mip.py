@@ -173,8 +173,9 @@ def solve_mip(
     threads
         HiGHS threads.
     zero
-        Variables fixed to 0 for this solve (the result then holds for the model with them
-        fixed: its bound is a bound for the plans that leave them out).
+        Variables fixed to 0 for this solve, except those the hint sets (the result then
+        holds for the model with them fixed: its bound is a bound for the plans that leave
+        them out).
     stop
         Called with the model objective's best value (``-inf`` before a plan) and bound as
         HiGHS goes; HiGHS stops when it returns True (the result has the bound reached so far).
@@ -189,8 +190,16 @@ def solve_mip(
     proto = model.proto
     a, row_lo, row_hi, col_lo, col_hi = export(model)
     n = a.shape[1]
+    hinted = len(proto.solution_hint.vars) == n
+    start_values = np.zeros(n)
+    if hinted:
+        start_values[list(proto.solution_hint.vars)] = list(proto.solution_hint.values)
     if zero:
-        col_hi[np.asarray(zero, dtype=np.int64)] = 0.0
+        fixed = np.asarray(zero, dtype=np.int64)
+        # The start's own nonzero variables stay free, so the start stays feasible: HiGHS
+        # 1.16 "repairs" an infeasible start by a sub-MIP and then reports that sub-MIP's
+        # optimum as the whole model's (caught below, but only by solving again).
+        col_hi[fixed[start_values[fixed] == 0]] = 0.0
     # CP-SAT keeps "maximise f" as "minimise -f" with scaling_factor -1.
     scale = proto.objective.scaling_factor or 1.0
     offset = proto.objective.offset
@@ -218,12 +227,9 @@ def solve_mip(
     h.setOptionValue("threads", threads)
     h.setOptionValue("mip_rel_gap", 0.0)
     h.setOptionValue("mip_abs_gap", 0.999)  # integral objective: a gap below 1 is closed
-    hinted = len(proto.solution_hint.vars) == n
     if hinted:
         start = highspy.HighsSolution()
-        values = np.zeros(n)
-        values[list(proto.solution_hint.vars)] = list(proto.solution_hint.values)
-        start.col_value = values
+        start.col_value = start_values
         h.setSolution(start)
     if stop is not None:
 

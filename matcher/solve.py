@@ -333,12 +333,8 @@ def optimise(
                     Deadline(pool_deadline),
                 )
                 # Pairs in no plan of higher coverage than ``chosen``'s: the full model's
-                # search need not consider them.  ``chosen``'s own stay free, so HiGHS's
-                # start stays feasible (HiGHS 1.16 "repairs" an infeasible start by a
-                # sub-MIP, then reports that sub-MIP's optimum as the whole model's, which
-                # solve_mip catches, but only by solving again without the start).
-                held = {p for p, _ in chosen.values()}
-                zero = [p for p in bounds.zero(weight * (coverage_units(inst, chosen) + 1)) if p not in held]
+                # search need not consider them.
+                zero = bounds.zero(weight * (coverage_units(inst, chosen) + 1))
             except OutOfTimeError:
                 zero = []
             if cg.bound is not None:
