@@ -113,12 +113,7 @@ class PairBounds:
         stops at ``stop_at`` (nothing can beat it) or at the deadline, and never returns
         a plan worse than ``start``.
         """
-        item = {p: (k, i) for k, vol in enumerate(self.vols) for i, p in enumerate(vol.pairs)}
-        taken: dict[int, list[int]] = {}
-        for p, _ in start.values():
-            k, i = item[p]
-            taken.setdefault(k, []).append(i)
-        columns = [(k, tuple(sorted(items))) for k, items in taken.items()]
+        columns = _columns_of(self.vols, start)
         first = len(columns)
         columns += [(k, items) for k, items, b in self.sets if b >= target]
         columns = list(dict.fromkeys(columns))
@@ -349,7 +344,6 @@ def prove(
         for v in range(inst.n_volunteers)
         if len(pairs.by_vol[v])
     ]
-    where = {vol.vol: k for k, vol in enumerate(vols)}
     n_needs = inst.n_needs
     n_rows = n_needs + len(vols)
     columns: list[tuple[int, tuple[int, ...]]] = []  # (volunteer slot in vols, items)
@@ -383,11 +377,7 @@ def prove(
         h.addCols(n, cost, np.zeros(n), np.full(n, inf), len(index), starts, index, np.ones(len(index)))
         columns.extend(keys)
 
-    taken: dict[int, list[int]] = {}
-    for p, _ in start.values():
-        k = where[int(pairs.vol[p])]
-        taken.setdefault(k, []).append(vols[k].pairs.index(p))
-    add_columns(list(taken.items()))
+    add_columns([(k, list(items)) for k, items in _columns_of(vols, start)])
     if singles:
         # every single pair too, so the LP's duals mean something from the first round
         add_columns([(k, [i]) for k, vol in enumerate(vols) for i in range(len(vol.pairs))])
@@ -524,6 +514,16 @@ def _best_plan(
     picked = [columns[c] for c in np.flatnonzero(x > 0.5)]
     primary = sum(vols[k].worth(list(items)) for k, items in picked)
     return _plan_of(vols, picked), primary
+
+
+def _columns_of(vols: list[Volunteer], plan: Chosen) -> list[tuple[int, tuple[int, ...]]]:
+    """A plan as one set per volunteer who takes part: (slot in ``vols``, sorted items)."""
+    item = {p: (k, i) for k, vol in enumerate(vols) for i, p in enumerate(vol.pairs)}
+    taken: dict[int, list[int]] = {}
+    for p, _ in plan.values():
+        k, i = item[p]
+        taken.setdefault(k, []).append(i)
+    return [(k, tuple(sorted(items))) for k, items in taken.items()]
 
 
 def _column_arrays(

@@ -323,15 +323,10 @@ def optimise(
             # that may still pay makes a pool of columns whose MIP often finds the plan
             # the columns' own MIP missed (then the columns' bound proves it).
             try:
-                bounds = cg.pair_bounds(weight * (coverage_units(inst, chosen) + 1), Deadline(work_deadline))
+                better = weight * (coverage_units(inst, chosen) + 1)
+                bounds = cg.pair_bounds(better, Deadline(work_deadline))
                 pool_deadline = time.perf_counter() + POOL_SHARE * (work_deadline - time.perf_counter())
-                chosen = bounds.plan(
-                    inst,
-                    chosen,
-                    weight * (coverage_units(inst, chosen) + 1),
-                    weight * bound_units,
-                    Deadline(pool_deadline),
-                )
+                chosen = bounds.plan(inst, chosen, better, weight * bound_units, Deadline(pool_deadline))
                 # Pairs in no plan of higher coverage than ``chosen``'s: the full model's
                 # search need not consider them.
                 zero = bounds.zero(weight * (coverage_units(inst, chosen) + 1))
@@ -386,10 +381,8 @@ def optimise(
         else:
             found, proved, both_levels = prove_with_cpsat(lm, search)
         if searching is not None:
-            searched = searching.result()
+            chosen = take_better(searching, inst, pairs, weight, chosen)
             searching = None
-            if lm.primary_of(searched) > lm.primary_of(chosen):
-                chosen = searched
         # A solver may stop on a plan worse than its own hint; keep the better one.
         if found is not None and lm.primary_of(found) >= lm.primary_of(chosen):
             chosen = found
@@ -404,10 +397,7 @@ def optimise(
                 polish(lm, chosen, search)
     if searching is not None:
         # the full model was not built or not proved in time: the search's plan may be better
-        searched = searching.result()
-        # ``weight`` is set: the search starts only after the columns
-        if colgen.primary_of(inst, pairs, searched, weight) > colgen.primary_of(inst, pairs, chosen, weight):
-            chosen = searched
+        chosen = take_better(searching, inst, pairs, weight, chosen)
         proved_coverage = proved_coverage or coverage_units(inst, chosen) >= bound_units
     if not proved_coverage:
         chosen = greedy.fill(inst, pairs, chosen, deadline=Deadline(deadline))
@@ -479,6 +469,16 @@ def prove_with_cpsat(lm: LinliModel, search: Search) -> tuple[greedy.Chosen | No
     search.phases.append(phase("coverage+continuity", solver, status, time.perf_counter() - t))
     found = extract(lm, solver) if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) else None
     return found, watch.coverage_bound(status), status == cp_model.OPTIMAL
+
+
+def take_better(
+    searching: SearchBeside, inst: Instance, pairs: Pairs, weight: int, chosen: greedy.Chosen
+) -> greedy.Chosen:
+    """Stop the search beside the proof; its plan if better than ``chosen`` on levels 1-2."""
+    searched = searching.result()
+    if colgen.primary_of(inst, pairs, searched, weight) > colgen.primary_of(inst, pairs, chosen, weight):
+        return searched
+    return chosen
 
 
 def prove_with_highs(
