@@ -51,6 +51,13 @@ FULL_MODEL_MAX_PAIRS = 20_000
 """Above this many eligible pairs the full model is not built (see :func:`solve`)."""
 MIN_POLISH_S = 0.5
 """Least time given to the polishing phase when there is time left."""
+FULL_POLISH_MAX_PAIRS = 1200
+"""Up to this many pairs, levels 2-3 are polished on the full model (CP-SAT settles them
+in half a second at 100 volunteers, 770 pairs; at 200 it found nothing in that time)."""
+POLISH_SIZE = 12
+"""Volunteers freed per step of the neighbourhood polish (steps of ~25 ms at 300 volunteers)."""
+POLISH_STEP_S = 0.1
+"""CP-SAT time limit per step of the neighbourhood polish."""
 HIGHS_TIME_SHARE = 0.9
 """Share of the time left given to HiGHS as its limit (it can overrun its limit a little)."""
 COLGEN_SHARE = 0.5
@@ -345,8 +352,10 @@ def optimise(
             searching = SearchBeside(
                 inst, pairs, chosen, bound_units, work_deadline, size=LNS_SIZE, seed=seed
             )
-    # Proved by the columns, the full model is only needed for what comes after levels 1-2.
-    if station and not deterministic and not (proved_coverage and both_levels and not refine):
+    # Proved by the columns, the full model is only needed for what comes after levels 1-2,
+    # and then only where those levels are not settled by neighbourhoods (see settle_lower_levels).
+    needed = not proved_coverage or full_model_settles(inst, pairs, both_levels, refine)
+    if station and not deterministic and needed:
         t = time.perf_counter()
         try:
             lm = build(inst, pairs, Deadline(work_deadline))
@@ -354,12 +363,8 @@ def optimise(
             lm = None  # out of time while building: the plan so far stands
         build_seconds += time.perf_counter() - t
 
-    if lm is not None and proved_coverage:
-        # Proved by the columns: the full model only polishes (and settles continuity).
-        if not both_levels and lm.secondary_max:
-            keep_secondary(lm, chosen, search)
-        if refine:
-            polish(lm, chosen, search)
+    if station and not deterministic and proved_coverage:
+        settle_lower_levels(inst, pairs, lm, chosen, search, both_levels, refine, seed)
     elif lm is not None and work_deadline - time.perf_counter() > 0.01:
         hint(lm, chosen)
         if prover == "highs":
@@ -391,10 +396,7 @@ def optimise(
         proved_coverage = coverage_units(inst, chosen) >= bound_units
         if proved_coverage:
             proved_seconds = time.perf_counter() - start
-            if not both_levels and lm.secondary_max:
-                keep_secondary(lm, chosen, search)
-            if refine:
-                polish(lm, chosen, search)
+            settle_lower_levels(inst, pairs, lm, chosen, search, both_levels, refine, seed)
     if searching is not None:
         # the full model was not built or not proved in time: the search's plan may be better
         chosen = take_better(searching, inst, pairs, weight, chosen)
@@ -567,6 +569,79 @@ class Search:
         return make_solver(seconds, self.workers, self.seed, self.log)
 
 
+def full_model_settles(inst: Instance, pairs: Pairs, both_levels: bool, refine: bool) -> bool:
+    """Whether the levels after a proved coverage are settled on the full model (which must
+    then be built) rather than by neighbourhoods (:func:`matcher.lns.polish`).
+
+    The full model is used where it solves them in its budget (up to
+    :data:`FULL_POLISH_MAX_PAIRS` pairs), and where neighbourhoods may not go: a re-solve's
+    move budget spans the whole plan.  Nothing is needed when both levels are proved and
+    level 3 is not asked for.
+    """
+    if both_levels and not refine:
+        return False
+    return not refine or inst.move_budget is not None or len(pairs) <= FULL_POLISH_MAX_PAIRS
+
+
+def settle_lower_levels(
+    inst: Instance,
+    pairs: Pairs,
+    lm: LinliModel | None,
+    chosen: greedy.Chosen,
+    search: Search,
+    both_levels: bool,
+    refine: bool,
+    seed: int,
+) -> None:
+    """Once coverage is proved: level 2 if not proved with it, then level 3 if ``refine``.
+
+    Updates ``chosen`` in place.  On the full model (see :func:`full_model_settles`) each
+    level is one CP-SAT phase with the levels before it fixed; otherwise one neighbourhood
+    search does both (at 300 volunteers the full model's phases found nothing in their
+    half second each, its presolve alone taking longer).  Either way for at most half the
+    time the proof took, at least :data:`MIN_POLISH_S`.
+    """
+    if not full_model_settles(inst, pairs, both_levels, refine):
+        if not refine:
+            return
+        t = time.perf_counter()
+        budget = polish_budget(search)
+        if budget <= 0.01:
+            return
+        stats = lns.LNSStats()
+        found = lns.polish(
+            inst,
+            pairs,
+            chosen,
+            Deadline(t + budget),
+            size=POLISH_SIZE,
+            step_seconds=POLISH_STEP_S,
+            seed=seed,
+            stats=stats,
+        )
+        chosen.clear()
+        chosen.update(found)
+        search.phases.append(
+            Phase(
+                name="continuity+travel+load (neighbourhoods)",
+                status=f"{stats.improved} of {stats.steps} steps improved",
+                seconds=time.perf_counter() - t,
+                objective=math.nan,
+                bound=math.nan,
+            )
+        )
+        return
+    if lm is None:
+        try:
+            lm = build(inst, pairs, Deadline(search.deadline))
+        except OutOfTimeError:
+            return  # out of time: the proved plan stands
+    if not both_levels and lm.secondary_max:
+        keep_secondary(lm, chosen, search)
+    if refine:
+        polish(lm, chosen, search)
+
+
 def keep_secondary(lm: LinliModel, chosen: greedy.Chosen, search: Search) -> None:
     """Level 2 on its own: coverage fixed at its proved optimum, maximise continuity.
 
@@ -600,13 +675,20 @@ def continuity_units(inst: Instance, assigned: Assigned) -> int:
     return len(set(inst.previous) & served)
 
 
+def polish_budget(search: Search) -> float:
+    """Seconds for a phase after the proof: half the first phase's, at least
+    :data:`MIN_POLISH_S`, never past the deadline."""
+    first = search.phases[0].seconds if search.phases else 0.0
+    return min(search.deadline - time.perf_counter(), max(MIN_POLISH_S, first / 2))
+
+
 def follow_up(name: str, lm: LinliModel, chosen: greedy.Chosen, search: Search) -> None:
     """Run a later phase, hinted with ``chosen``, for at most half the time phase 1 took.
 
     Updates ``chosen`` in place when CP-SAT finds a plan; the constraints already added
     keep every earlier level at least as good.
     """
-    budget = min(search.deadline - time.perf_counter(), max(MIN_POLISH_S, search.phases[0].seconds / 2))
+    budget = polish_budget(search)
     if budget <= 0.01:
         return
     hint(lm, chosen)

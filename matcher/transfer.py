@@ -28,6 +28,16 @@ def hint(lm: LinliModel, chosen: greedy.Chosen) -> None:
         lm.model.add_hint(var, value(chosen_pairs))
 
 
+def hinted_objective(model: cp_model.CpModel) -> float:
+    """The objective value of the model's (complete) hint, in the model's own terms."""
+    proto = model.proto
+    hinted = dict(zip(proto.solution_hint.vars, proto.solution_hint.values, strict=True))
+    objective = proto.objective
+    total = sum(coef * hinted[var] for var, coef in zip(objective.vars, objective.coeffs, strict=True))
+    # CP-SAT keeps "maximise f" as "minimise -f" with scaling factor -1.
+    return float((objective.scaling_factor or 1.0) * (total + objective.offset))
+
+
 def extract(lm: LinliModel, solver: cp_model.CpSolver) -> greedy.Chosen:
     """Read the chosen pairs and their slots from a solved model."""
     return extract_with(lm, solver.boolean_value)

@@ -10,7 +10,15 @@ from typing import Any
 
 import numpy as np
 import pytest
-from helpers import random_problem, solve_and_check
+from helpers import (
+    assigned,
+    beneficiary,
+    make_problem,
+    random_problem,
+    solve_and_check,
+    to_problem,
+    volunteer,
+)
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from ortools.sat.python import cp_model
@@ -31,7 +39,7 @@ from matcher.rules.volunteer_value import best_value
 from matcher.schema import Assignment, Objective, Plan, Problem, Unmet
 from matcher.slotting import hall_cuts, match_slots
 from matcher.solve import solve, to_plan, volunteers_of
-from matcher.transfer import extract_values, hint
+from matcher.transfer import extract_values, hint, hinted_objective
 from matcher.validate import validate_plan
 
 Demand = tuple[int, tuple[int, ...]]
@@ -444,3 +452,71 @@ def test_proof_beside_the_search_matches_the_exact_optimum(monkeypatch: pytest.M
         assert result.coverage == opt.coverage
         assert result.continuity == opt.continuity
     assert searched and proving
+
+
+def level3(inst: Instance, pairs: Pairs, chosen: greedy.Chosen) -> tuple[int, int]:
+    """(secondary value, travel-and-load value) of a plan, read off the full model."""
+    lm = build(inst, pairs)
+    lm.model.minimize(lm.polish())
+    hint(lm, chosen)
+    return lm.secondary_of(chosen), round(hinted_objective(lm.model))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_neighbourhood_polish_keeps_levels_1_2_and_never_adds_travel(seed: int) -> None:
+    """From a proved plan the neighbourhood polish stays valid, keeps levels 1-2 and lowers level 3."""
+    problem = generate_city(60, 45, seed=seed)
+    inst = Instance.from_problem(problem)
+    now = time.perf_counter()
+    proved = solve_module.optimise(inst, now, now + 20, refine=False)
+    assert proved.proved_seconds is not None
+    pairs, start = proved.pairs, proved.chosen
+    stats = lns.LNSStats()
+    found = lns.polish(inst, pairs, start, Deadline.after(10), size=8, seed=seed, stats=stats)
+    assert validate_plan(problem, plan_of(problem, found)) == []
+    assert coverage_units(inst, found) == coverage_units(inst, start)
+    before, after = level3(inst, pairs, start), level3(inst, pairs, found)
+    assert after[0] >= before[0]
+    assert after[0] > before[0] or after[1] <= before[1], (before, after)
+    # every accepted step is a strict gain, so the value falls when a step was taken
+    assert (after != before) == (stats.improved > 0), stats
+
+
+def two_volunteer_problem(previous_far: bool) -> Problem:
+    """One need, a near and a far volunteer (the far one first, so greedy takes it)."""
+    doc = make_problem(
+        volunteers=[
+            volunteer("far", location=[39.90, 98.40]),
+            volunteer("near", location=[39.80, 98.29]),
+        ],
+        beneficiaries=[beneficiary("b1", location=[39.80, 98.30])],
+        previous=[{"volunteer": "far", "beneficiary": "b1"}] if previous_far else [],
+    )
+    return to_problem(doc)
+
+
+@pytest.mark.parametrize("previous_far", [False, True])
+def test_neighbourhood_polish_moves_a_need_to_the_nearer_volunteer(previous_far: bool) -> None:
+    """The nearer volunteer takes the need, unless the far one is last week's pair (continuity first)."""
+    problem = two_volunteer_problem(previous_far)
+    inst = Instance.from_problem(problem)
+    pairs = build_pairs(inst)
+    start = greedy.fill(inst, pairs)
+    assert volunteers_of(pairs, start)[0][0] == 0  # the far volunteer
+    found = lns.polish(inst, pairs, start, Deadline.after(5), size=2)
+    assert validate_plan(problem, plan_of(problem, found)) == []
+    assert volunteers_of(pairs, found)[0][0] == (0 if previous_far else 1)
+
+
+@pytest.mark.parametrize("threshold", [0, 10_000])
+@pytest.mark.parametrize("previous_far", [False, True])
+def test_solve_prefers_the_nearer_volunteer_on_either_polish_path(
+    threshold: int, previous_far: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Level 3 by neighbourhoods (threshold 0) or on the full model picks the nearer volunteer."""
+    monkeypatch.setattr(solve_module, "FULL_POLISH_MAX_PAIRS", threshold)
+    result = solve_and_check(two_volunteer_problem(previous_far))
+    assert result.status == "optimal"
+    assert assigned(result) == {"n1": "far" if previous_far else "near"}
+    by_neighbourhoods = any("neighbourhoods" in phase.name for phase in result.phases)
+    assert by_neighbourhoods == (threshold == 0)
