@@ -44,6 +44,7 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.city --sizes station,4000
 	$(BIN)/python -m benchmarks.resolve --sizes station,city
 	$(BIN)/python -m benchmarks.scenarios
+	$(BIN)/python -m benchmarks.polish
 
 clean:
 	rm -rf $(VENV) demo .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -51,9 +51,12 @@ FULL_MODEL_MAX_PAIRS = 20_000
 """Above this many eligible pairs the full model is not built (see :func:`solve`)."""
 MIN_POLISH_S = 0.5
 """Least time given to the polishing phase when there is time left."""
-FULL_POLISH_MAX_PAIRS = 1200
-"""Up to this many pairs, levels 2-3 are polished on the full model (CP-SAT settles them
-in half a second at 100 volunteers, 770 pairs; at 200 it found nothing in that time)."""
+FULL_POLISH_MAX_PAIRS = 500
+"""Up to this many pairs, levels 2-3 are polished on the full model, above it by
+neighbourhoods (``python -m benchmarks.polish``: up to 70 volunteers, about 330 pairs, the
+full model ends a little lower and sooner; at 100 volunteers, about 700 pairs, the
+neighbourhoods cut travel and load more, median 11% against 5%; at 200 and 300 the full
+model found nothing in its time)."""
 POLISH_SIZE = 12
 """Volunteers freed per step of the neighbourhood polish (steps of ~25 ms at 300 volunteers)."""
 POLISH_STEP_S = 0.1

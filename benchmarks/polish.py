@@ -1,0 +1,126 @@
+"""Levels 2-3 after a proof: neighbourhoods against the full model, in the same run.
+
+Run ``python -m benchmarks.polish`` (part of ``make bench``).  For each generated city it
+proves coverage (``optimise(..., refine=False)``), then improves continuity and travel and
+load from that same plan in two ways, each with the budget :func:`matcher.solve.solve`
+gives them (half the proof's first phase, at least ``MIN_POLISH_S``):
+
+* ``neighbourhoods``: :func:`matcher.lns.polish` with the solve's settings (what ``solve``
+  runs above ``FULL_POLISH_MAX_PAIRS`` pairs);
+* ``full model``: the CP-SAT continuity phase and travel-and-load phase on the whole
+  model, building included (what ``solve`` runs up to that size; it skips the continuity
+  phase when the proof settled continuity too, so this row can be up to one phase slower).
+
+Each row gives the wall seconds, the continuity kept and the travel-and-load value (tenths
+of a km plus weighted excess hours; lower is better), and its ratio to the proved plan's.
+Every plan is validated.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+from matcher import lns
+from matcher.clock import Deadline
+from matcher.generate import generate_city
+from matcher.greedy import Chosen, coverage_units
+from matcher.instance import Instance
+from matcher.model import build
+from matcher.solve import (
+    POLISH_SIZE,
+    POLISH_STEP_S,
+    Outcome,
+    Search,
+    keep_secondary,
+    optimise,
+    polish,
+    polish_budget,
+    to_plan,
+    volunteers_of,
+)
+from matcher.transfer import hint, hinted_objective
+from matcher.validate import validate_plan
+
+
+def lower_levels(inst: Instance, out: Outcome, chosen: Chosen) -> tuple[int, int]:
+    """(secondary value, travel-and-load value) of a plan, read off the full model."""
+    lm = build(inst, out.pairs)
+    lm.model.minimize(lm.polish())
+    hint(lm, chosen)
+    return lm.secondary_of(chosen), round(hinted_objective(lm.model))
+
+
+def check(inst: Instance, out: Outcome, chosen: Chosen) -> None:
+    """Fail loudly unless the plan is valid and keeps the proved coverage."""
+    plan = to_plan(inst, volunteers_of(out.pairs, chosen), coverage_units(inst, chosen), out.bound_units, 0.0)
+    problems = validate_plan(inst.problem, plan)
+    if problems:
+        raise SystemExit(f"invalid plan: {problems[:3]}")
+    if coverage_units(inst, chosen) != coverage_units(inst, out.chosen):
+        raise SystemExit("coverage changed")
+
+
+def main() -> None:
+    """Print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="100,200,300", help="comma-separated volunteer counts")
+    parser.add_argument("--seeds", default="1,2,3,4,5", help="comma-separated generator seeds")
+    args = parser.parse_args()
+    print(
+        f"{'vols':>5} {'seed':>4} {'pairs':>6} {'method':<15} {'wall s':>7} {'cont':>5} "
+        f"{'travel+load':>11} {'ratio':>6}"
+    )
+    ratios: dict[tuple[int, str], list[float]] = {}
+    for size in (int(s) for s in args.sizes.split(",")):
+        for seed in (int(s) for s in args.seeds.split(",")):
+            inst = Instance.from_problem(generate_city(size, size * 3 // 4, seed=seed))
+            now = time.perf_counter()
+            out = optimise(inst, now, now + 30, refine=False)
+            if out.proved_seconds is None:
+                print(f"{size:>5} {seed:>4} not proved in 30 s: skipped")
+                continue
+            proved = lower_levels(inst, out, out.chosen)
+            rows = [("proved plan", 0.0, out.chosen)]
+
+            t = time.perf_counter()
+            search = Search(t + 30, None, 0, False, phases=list(out.phases[:1]))
+            budget = polish_budget(search)
+            found = lns.polish(
+                inst,
+                out.pairs,
+                out.chosen,
+                Deadline(t + budget),
+                size=POLISH_SIZE,
+                step_seconds=POLISH_STEP_S,
+            )
+            rows.append(("neighbourhoods", time.perf_counter() - t, found))
+
+            t = time.perf_counter()
+            lm = build(inst, out.pairs)
+            full = dict(out.chosen)
+            search = Search(t + 30, None, 0, False, phases=list(out.phases[:1]))
+            if lm.secondary_max:
+                keep_secondary(lm, full, search)
+            polish(lm, full, search)
+            rows.append(("full model", time.perf_counter() - t, full))
+
+            for method, seconds, chosen in rows:
+                check(inst, out, chosen)
+                cont, value = lower_levels(inst, out, chosen)
+                ratio = value / proved[1] if proved[1] else 1.0
+                if method != "proved plan":
+                    ratios.setdefault((size, method), []).append(ratio)
+                print(
+                    f"{size:>5} {seed:>4} {len(out.pairs):>6} {method:<15} {seconds:7.2f} {cont:>5} "
+                    f"{value:>11} {ratio:6.3f}",
+                    flush=True,
+                )
+    print()
+    for (size, method), values in ratios.items():
+        print(f"{size:>5} {method:<15} median travel+load ratio {statistics.median(values):.3f}")
+
+
+if __name__ == "__main__":
+    main()
