@@ -37,11 +37,12 @@ from matcher.clock import Deadline, OutOfTimeError
 from matcher.eligibility import Pairs, build_pairs, static_reasons
 from matcher.greedy import coverage_units
 from matcher.instance import Instance
-from matcher.mip import solve_mip
+from matcher.mip import mip_input, solve_input
 from matcher.model import LinliModel, build
+from matcher.prebuild import MipBeside, Prebuilt
 from matcher.rules.skill_in_reach import Candidates
 from matcher.schema import Assignment, Objective, Plan, Problem, Unmet
-from matcher.transfer import extract, extract_values, hint
+from matcher.transfer import extract, extract_indexed, hint, literals_of
 
 LNS_SIZE = 30
 """Volunteers freed per neighbourhood-search step."""
@@ -306,8 +307,14 @@ def optimise(
     colgen_fits = colgen_time >= COLGEN_S_PER_PAIR * len(pairs)
     wanted = station and prover == "highs" and columns and not (inst.need_home or inst.vol_held)
     complete = deterministic and time.perf_counter() < deadline and (colgen_fits or not wanted)
+    prebuilt: Prebuilt | None = None
+    builder: MipBeside | None = None
     if wanted and colgen_fits:
         weight = colgen.continuity_max(inst, pairs) + 1
+        if not deterministic and MipBeside.available():
+            # The full model, in case the columns do not settle coverage, built on the
+            # core they leave idle (:mod:`matcher.prebuild`).
+            builder = MipBeside(inst, pairs, work_deadline)
         # At most a share of the time left: the full model needs the rest if the bound falls short.
         budget = Deadline(time.perf_counter() + colgen_time)
         cg = colgen.prove(
@@ -345,6 +352,10 @@ def optimise(
             if cg.bound is not None:
                 both_levels = colgen.primary_of(inst, pairs, chosen, weight) >= cg.bound
         proved_coverage = coverage_units(inst, chosen) >= bound_units
+        if builder is not None and (proved_coverage or prover != "highs"):
+            builder.close()
+        elif builder is not None:
+            prebuilt = builder.request(chosen, zero, work_deadline)
         if proved_coverage:
             proved_seconds = time.perf_counter() - start
         elif not deterministic:
@@ -357,7 +368,7 @@ def optimise(
             )
     # Proved by the columns, the full model is only needed for what comes after levels 1-2,
     # and then only where those levels are not settled by neighbourhoods (see settle_lower_levels).
-    needed = not proved_coverage or full_model_settles(inst, pairs, both_levels, refine)
+    needed = full_model_settles(inst, pairs, both_levels, refine) if proved_coverage else prebuilt is None
     if station and not deterministic and needed:
         t = time.perf_counter()
         try:
@@ -368,9 +379,15 @@ def optimise(
 
     if station and not deterministic and proved_coverage:
         settle_lower_levels(inst, pairs, lm, chosen, search, both_levels, refine, seed)
-    elif lm is not None and work_deadline - time.perf_counter() > 0.01:
-        hint(lm, chosen)
-        if prover == "highs":
+    elif (lm is not None or prebuilt is not None) and work_deadline - time.perf_counter() > 0.01:
+        if lm is not None:
+            hint(lm, chosen)
+        if prover == "highs" and prebuilt is None and lm is not None:
+            try:
+                prebuilt = prebuild_here(lm, zero)
+            except NotImplementedError:
+                prover = "cpsat"  # a constraint the export cannot carry exactly
+        if prover == "highs" and prebuilt is not None:
             incumbent = coverage_units(inst, chosen)
             # HiGHS proves on this thread while the search goes on beside it: HiGHS stops
             # once its bound meets the best plan either has, and both once a plan reaches
@@ -379,20 +396,22 @@ def optimise(
             if searching is not None and searching.report(incumbent):
                 found, proved, both_levels = None, None, False
             else:
-                found, proved, both_levels = prove_with_highs(lm, search, zero, best)
+                found, proved, both_levels = prove_with_highs(inst, pairs, prebuilt, search, best)
             if zero:
                 # What HiGHS proved holds for the plans without the zero pairs; the
                 # others cover at most the incumbent's coverage.
                 both_levels = False
                 if proved is not None:
                     proved = max(proved, incumbent)
-        else:
+        elif lm is not None:
             found, proved, both_levels = prove_with_cpsat(lm, search)
         if searching is not None:
             chosen = take_better(searching, inst, pairs, weight, chosen)
             searching = None
         # A solver may stop on a plan worse than its own hint; keep the better one.
-        if found is not None and lm.primary_of(found) >= lm.primary_of(chosen):
+        if found is not None and primary_of(inst, pairs, lm, prebuilt, found) >= primary_of(
+            inst, pairs, lm, prebuilt, chosen
+        ):
             chosen = found
         if proved is not None:
             bound_units = min(bound_units, proved)
@@ -486,10 +505,30 @@ def take_better(
     return chosen
 
 
+def prebuild_here(lm: LinliModel, zero: list[int]) -> Prebuilt:
+    """The HiGHS input of a model built in this process, started from its hint (what
+    :class:`matcher.prebuild.MipBeside` sends when the model is built beside)."""
+    mip = mip_input(lm.model, [lm.vars.x[p].index for p in zero])
+    return Prebuilt(mip, literals_of(lm), lm.secondary_max)
+
+
+def primary_of(
+    inst: Instance, pairs: Pairs, lm: LinliModel | None, prebuilt: Prebuilt | None, chosen: greedy.Chosen
+) -> int:
+    """A plan's levels-1-2 value: on the model when built here (it knows a re-solve's
+    stays and backs), else as the columns count it (a plain solve's are the same)."""
+    if lm is not None:
+        return lm.primary_of(chosen)
+    if prebuilt is None:
+        raise ValueError("primary_of: needs the model or what was built beside")
+    return colgen.primary_of(inst, pairs, chosen, prebuilt.secondary_max + 1)
+
+
 def prove_with_highs(
-    lm: LinliModel,
+    inst: Instance,
+    pairs: Pairs,
+    prebuilt: Prebuilt,
     search: Search,
-    zero: list[int] | None,
     best: Progress,
 ) -> tuple[greedy.Chosen | None, int | None, bool]:
     """Levels 1-2 with HiGHS on the exported model (see :mod:`matcher.mip`).
@@ -497,27 +536,22 @@ def prove_with_highs(
     ``best``: coverage of the best valid plan known, updated as a search beside HiGHS
     goes; HiGHS stops once its bound proves that coverage optimal, or once it is enough.
 
-    ``zero``: pairs left out of the search (see :meth:`matcher.colgen.PairBounds.zero`);
-    the bound returned then holds only for the plans without them.  Falls back to CP-SAT if
-    the model holds a constraint the export does not support.
+    With pairs fixed to zero in ``prebuilt`` (see :meth:`matcher.colgen.PairBounds.zero`)
+    the bound returned holds only for the plans without them.
     """
-    try:
-        indexes = None if not zero else [lm.vars.x[p].index for p in zero]
-        # HiGHS checks its clock between presolve passes and cut rounds, and was seen to
-        # overrun by ~0.7 s on a 9 s limit: it gets a tenth less than the time left.
-        seconds = HIGHS_TIME_SHARE * (search.deadline - time.perf_counter())
-        weight = lm.secondary_max + 1
+    # HiGHS checks its clock between presolve passes and cut rounds, and was seen to
+    # overrun by ~0.7 s on a 9 s limit: it gets a tenth less than the time left.
+    seconds = HIGHS_TIME_SHARE * (search.deadline - time.perf_counter())
+    weight = prebuilt.secondary_max + 1
 
-        def coverage_settled(value: float, bound: float) -> bool:
-            # Coverage is proved once the bound leaves no room for one more unit of it
-            # beyond the best plan's, HiGHS's or one found beside it (HiGHS may not be able
-            # to take those with ``zero``); continuity is then settled by keep_secondary().
-            covered = math.floor(value + 1e-6) // weight if math.isfinite(value) else -1
-            return best.report(covered) or math.floor(bound + 1e-6) // weight <= best.covered
+    def coverage_settled(value: float, bound: float) -> bool:
+        # Coverage is proved once the bound leaves no room for one more unit of it
+        # beyond the best plan's, HiGHS's or one found beside it (HiGHS may not be able
+        # to take those with zero pairs); continuity is then settled by the lower levels.
+        covered = math.floor(value + 1e-6) // weight if math.isfinite(value) else -1
+        return best.report(covered) or math.floor(bound + 1e-6) // weight <= best.covered
 
-        result = solve_mip(lm.model, seconds, zero=indexes, stop=coverage_settled)
-    except NotImplementedError:
-        return prove_with_cpsat(lm, search)
+    result = solve_input(prebuilt.mip, seconds, stop=coverage_settled)
     search.phases.append(
         Phase(
             name="coverage+continuity (HiGHS)",
@@ -527,11 +561,11 @@ def prove_with_highs(
             bound=math.nan if result.bound is None else result.bound,
         )
     )
-    found = None if result.values is None else extract_values(lm, result.values)
+    found = None if result.values is None else extract_indexed(inst, pairs, prebuilt.literals, result.values)
     proved = None
     if result.bound is not None:
         # floor() may only loosen the bound; the primary objective is integral.
-        proved = math.floor(result.bound + 1e-6) // (lm.secondary_max + 1)
+        proved = math.floor(result.bound + 1e-6) // weight
     return found, proved, result.optimal
 
 

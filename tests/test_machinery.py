@@ -32,14 +32,15 @@ from matcher.eligibility import Pairs, build_pairs
 from matcher.generate import generate_city
 from matcher.greedy import coverage_units
 from matcher.instance import Instance
-from matcher.mip import solve_mip
+from matcher.mip import solve_input, solve_mip
 from matcher.model import build
+from matcher.prebuild import MipBeside
 from matcher.rules.max_hours import best_fill
 from matcher.rules.volunteer_value import best_value
 from matcher.schema import Assignment, Objective, Plan, Problem, Unmet
 from matcher.slotting import hall_cuts, match_slots
 from matcher.solve import solve, to_plan, volunteers_of
-from matcher.transfer import extract_values, hint, hinted_objective
+from matcher.transfer import extract_indexed, extract_values, hint, hinted_objective
 from matcher.validate import validate_plan
 
 Demand = tuple[int, tuple[int, ...]]
@@ -520,3 +521,38 @@ def test_solve_prefers_the_nearer_volunteer_on_either_polish_path(
     assert assigned(result) == {"n1": "far" if previous_far else "near"}
     by_neighbourhoods = any("neighbourhoods" in phase.name for phase in result.phases)
     assert by_neighbourhoods == (threshold == 0)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_mip_built_beside_is_the_mip_built_here(seed: int) -> None:
+    """The forked builder sends the same HiGHS input (matrix, bounds, cost, start) and literal map."""
+    problem, inst, pairs = compiled(seed)
+    start = greedy.fill(inst, pairs)
+    zero = list(range(0, len(pairs), 3))
+    beside = MipBeside(inst, pairs, time.perf_counter() + 20)
+    got = beside.request(start, zero, time.perf_counter() + 20)
+    assert got is not None
+    lm = build(inst, pairs)
+    hint(lm, start)
+    here = solve_module.prebuild_here(lm, zero)
+    assert (got.mip.a != here.mip.a).nnz == 0
+    for name in ("row_lo", "row_hi", "col_lo", "col_hi", "cost", "start"):
+        assert np.array_equal(getattr(got.mip, name), getattr(here.mip, name)), name
+    assert (got.mip.scale, got.mip.offset) == (here.mip.scale, here.mip.offset)
+    assert got.literals == here.literals and got.secondary_max == here.secondary_max
+    values = solve_input(got.mip, 20).values
+    assert values is not None
+    found = extract_indexed(inst, pairs, got.literals, values)
+    assert validate_plan(problem, plan_of(problem, found)) == []
+
+
+def test_mip_beside_gives_up_cleanly() -> None:
+    """Out of time while building, the builder answers None at once; told to end, it ends."""
+    _, inst, pairs = compiled(0)
+    late = MipBeside(inst, pairs, time.perf_counter() - 1)
+    t = time.perf_counter()
+    assert late.request({}, [], time.perf_counter() + 10) is None
+    assert time.perf_counter() - t < 5
+    unused = MipBeside(inst, pairs, time.perf_counter() + 20)
+    unused.close()
+    assert not unused._proc.is_alive()
