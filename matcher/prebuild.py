@@ -28,8 +28,8 @@ from matcher.mip import MipInput, export, mip_input
 from matcher.model import build
 from matcher.transfer import Literals, hint, literals_of
 
-JOIN_S = 0.2
-"""How long :meth:`MipBeside.close` waits for the process to end before terminating it."""
+JOIN_S = 1.0
+"""How long :meth:`MipBeside.close` waits for the terminated process to be gone."""
 
 
 @dataclass
@@ -79,14 +79,12 @@ class MipBeside:
         return None
 
     def close(self) -> None:
-        """End the process (its model is not needed, or no longer)."""
-        with contextlib.suppress(OSError):
-            self._conn.send(None)
+        """End the process (its model is not needed, or no longer): at once, since it
+        may be in the middle of building, which it would not interrupt to read a message."""
         self._conn.close()
-        self._proc.join(JOIN_S)
         if self._proc.is_alive():
             self._proc.terminate()
-            self._proc.join(JOIN_S)
+        self._proc.join(JOIN_S)
 
 
 def _serve(conn: Connection, inst: Instance, pairs: Pairs, until: float) -> None:
