@@ -22,7 +22,7 @@ from matcher import greedy
 from matcher.clock import Deadline, OutOfTimeError
 from matcher.eligibility import Pairs
 from matcher.instance import Instance
-from matcher.model import build
+from matcher.model import LinliModel, build
 from matcher.transfer import extract, hint, hinted_objective
 
 MAX_GROWTH = 4
@@ -87,6 +87,61 @@ def around_unmet(
     return chosen
 
 
+class Working:
+    """A plan being improved one neighbourhood at a time, with the volunteer holding each need."""
+
+    def __init__(self, pairs: Pairs, chosen: greedy.Chosen) -> None:
+        self.pairs = pairs
+        self.plan = dict(chosen)
+        self.holder = {n: int(pairs.vol[p]) for n, (p, _) in self.plan.items()}
+
+    def free(
+        self, inst: Instance, volunteers: set[int], deadline: Deadline
+    ) -> tuple[LinliModel, np.ndarray, greedy.Chosen] | None:
+        """The sub-model of the freed volunteers, the pairs it numbers, and their part of
+        the plan in its numbering (None if they have no pairs).
+
+        A freed volunteer's capacity is entirely inside the sub-model, and a need held by a
+        volunteer who is not freed is left out of it, so any plan of the sub-model can
+        replace their part of the plan.  Raises OutOfTimeError past ``deadline``.
+        """
+        pairs, holder = self.pairs, self.holder
+        keep = np.array(
+            [
+                p
+                for v in sorted(volunteers)
+                for p in pairs.by_vol[v]
+                if holder.get(int(pairs.need[p]), v) in volunteers
+            ],
+            dtype=np.int64,
+        )
+        if len(keep) == 0:
+            return None
+        lm = build(inst, pairs.subset(inst, keep), deadline)
+        local = {p: i for i, p in enumerate(keep.tolist())}
+        current = {n: (local[p], slots) for n, (p, slots) in self.plan.items() if holder[n] in volunteers}
+        return lm, keep, current
+
+    def replace(self, current: greedy.Chosen, found: greedy.Chosen, keep: np.ndarray) -> None:
+        """Put the sub-model's plan ``found`` (over the pairs ``keep``) in place of ``current``."""
+        for n in current:
+            del self.plan[n]
+            del self.holder[n]
+        for n, (q, slots) in found.items():
+            p = int(keep[q])
+            self.plan[n] = (p, slots)
+            self.holder[n] = int(self.pairs.vol[p])
+
+
+def step_solver(step_seconds: float, deadline: Deadline, rng: np.random.Generator) -> cp_model.CpSolver:
+    """CP-SAT for one neighbourhood: one worker, a seed from ``rng``, the step's time limit."""
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = max(0.01, min(step_seconds, deadline.remaining()))
+    solver.parameters.num_workers = 1
+    solver.parameters.random_seed = int(rng.integers(1 << 30))
+    return solver
+
+
 def improve(
     inst: Instance,
     pairs: Pairs,
@@ -143,14 +198,13 @@ def improve(
     stats = stats if stats is not None else LNSStats()
     start = time.perf_counter()
     rng = np.random.default_rng(seed)
-    plan = dict(chosen)
-    holder = {n: int(pairs.vol[p]) for n, (p, _) in plan.items()}
+    work = Working(pairs, chosen)
     active = np.flatnonzero(pairs.by_vol.sizes()).tolist()
     stall_limit = max_stall if max_stall is not None else max(10, 3 * len(active) // max(1, size))
     stall = 0
     grow = max(10, len(active) // max(1, size))
     largest = min(len(active), MAX_GROWTH * size)
-    covered = sum(int(inst.need_value[n]) for n in plan)
+    covered = sum(int(inst.need_value[n]) for n in work.plan)
     while (
         active
         and deadline.remaining() > 0.05
@@ -165,27 +219,18 @@ def improve(
             # a sub-model never approaches the size of the whole city.
             size = min(largest, size * 2)
             step_seconds *= 2
-        targeted = around_unmet(inst, pairs, plan, size, rng) if stats.steps % 2 == 0 else None
+        targeted = around_unmet(inst, pairs, work.plan, size, rng) if stats.steps % 2 == 0 else None
         free = set(targeted or neighbourhood(inst, pairs, int(rng.choice(active)), size, rng))
-        keep = np.array(
-            [p for v in sorted(free) for p in pairs.by_vol[v] if holder.get(int(pairs.need[p]), v) in free],
-            dtype=np.int64,
-        )
-        if len(keep) == 0:
-            continue
-        sub = pairs.subset(inst, keep)
         try:
-            lm = build(inst, sub, deadline)
+            step = work.free(inst, free, deadline)
         except OutOfTimeError:
             break
-        local = {p: i for i, p in enumerate(keep.tolist())}
-        current = {n: (local[p], slots) for n, (p, slots) in plan.items() if holder[n] in free}
+        if step is None:
+            continue
+        lm, keep, current = step
         before = lm.primary_of(current)
         hint(lm, current)
-        solver = cp_model.CpSolver()
-        solver.parameters.max_time_in_seconds = max(0.01, min(step_seconds, deadline.remaining()))
-        solver.parameters.num_workers = 1
-        solver.parameters.random_seed = int(rng.integers(1 << 30))
+        solver = step_solver(step_seconds, deadline, rng)
         if on_step is not None:
             on_step(solver)
         status = solver.solve(lm.model)
@@ -199,17 +244,11 @@ def improve(
             stats.improved += 1
             stall = 0
         covered += sum(int(inst.need_value[n]) for n in found) - sum(int(inst.need_value[n]) for n in current)
-        for n in current:
-            del plan[n]
-            del holder[n]
-        for n, (q, slots) in found.items():
-            p = int(keep[q])
-            plan[n] = (p, slots)
-            holder[n] = int(pairs.vol[p])
+        work.replace(current, found, keep)
         if after > before and on_gain is not None:
-            on_gain(dict(plan))
+            on_gain(dict(work.plan))
     stats.seconds += time.perf_counter() - start
-    return plan
+    return work.plan
 
 
 def polish(
@@ -263,8 +302,7 @@ def polish(
     stats = stats if stats is not None else LNSStats()
     start = time.perf_counter()
     rng = np.random.default_rng(seed)
-    plan = dict(chosen)
-    holder = {n: int(pairs.vol[p]) for n, (p, _) in plan.items()}
+    work = Working(pairs, chosen)
     active = np.flatnonzero(pairs.by_vol.sizes()).tolist()
     stall_limit = max_stall if max_stall is not None else max(2, 2 * len(active) // max(1, size))
     stall = 0
@@ -272,19 +310,13 @@ def polish(
         stats.steps += 1
         stall += 1
         free = set(neighbourhood(inst, pairs, int(rng.choice(active)), size, rng))
-        keep = np.array(
-            [p for v in sorted(free) for p in pairs.by_vol[v] if holder.get(int(pairs.need[p]), v) in free],
-            dtype=np.int64,
-        )
-        if len(keep) == 0:
-            continue
-        sub = pairs.subset(inst, keep)
         try:
-            lm = build(inst, sub, deadline)
+            step = work.free(inst, free, deadline)
         except OutOfTimeError:
             break
-        local = {p: i for i, p in enumerate(keep.tolist())}
-        current = {n: (local[p], slots) for n, (p, slots) in plan.items() if holder[n] in free}
+        if step is None:
+            continue
+        lm, keep, current = step
         lm.model.add(lm.coverage >= sum(int(inst.need_value[n]) for n in current))
         lm.model.add(lm.secondary >= lm.secondary_of(current))
         lower = lm.polish()
@@ -295,25 +327,15 @@ def polish(
         lm.model.maximize(weight * lm.secondary - lower)
         hint(lm, current)
         before = hinted_objective(lm.model)
-        solver = cp_model.CpSolver()
-        solver.parameters.max_time_in_seconds = max(0.01, min(step_seconds, deadline.remaining()))
-        solver.parameters.num_workers = 1
-        solver.parameters.random_seed = int(rng.integers(1 << 30))
+        solver = step_solver(step_seconds, deadline, rng)
         status = solver.solve(lm.model)
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE) or solver.objective_value <= before + 0.5:
             continue
         stats.improved += 1
         stall = 0
-        found = extract(lm, solver)
-        for n in current:
-            del plan[n]
-            del holder[n]
-        for n, (q, slots) in found.items():
-            p = int(keep[q])
-            plan[n] = (p, slots)
-            holder[n] = int(pairs.vol[p])
+        work.replace(current, extract(lm, solver), keep)
     stats.seconds += time.perf_counter() - start
-    return plan
+    return work.plan
 
 
 def _largest(model: cp_model.CpModel) -> float:
