@@ -9,15 +9,17 @@ Phases (see :mod:`matcher.model` for the objective):
    plan, which proves levels 1-2 without the full model.  Otherwise a MIP over each pair's
    best set with the pair forced in may find the missing plan; failing that, the full model's
    levels 1-2 are solved exactly, hinted with the best plan so far, for the time that
-   remains — by HiGHS on the exported model (:mod:`matcher.mip`, the default; pairs the
-   Lagrangian bound rules out of any better plan are left out) or by CP-SAT, whose
-   callback stops it once coverage alone is proved.  City size: the greedy plan is
-   improved by large-neighbourhood search (:mod:`matcher.lns`) until the limit;
+   remains — by HiGHS on the exported model (:mod:`matcher.mip`, the default; built
+   meanwhile by :mod:`matcher.prebuild`; pairs the Lagrangian bound rules out of any better
+   plan are left out) or by CP-SAT, whose callback stops it once coverage alone is proved.
+   City size: the greedy plan is improved by large-neighbourhood search (:mod:`matcher.lns`)
+   until the limit;
 2. if the plan is not proved, a greedy pass tops it up (it only adds needs, so it never
    lowers coverage or continuity);
-3. once coverage is proved and time remains, a continuity phase (if the callback stopped
-   phase 1 early) and a travel-and-load phase, each fixing the levels before it, for at
-   most half the time phase 1 took (at least :data:`MIN_POLISH_S`).
+3. once coverage is proved and time remains, continuity (where phase 1 did not settle it)
+   and travel and load, never lowering a level above, for at most half the time phase 1
+   took (at least :data:`MIN_POLISH_S`): on the full model up to
+   :data:`FULL_POLISH_MAX_PAIRS` pairs, else by neighbourhoods (:func:`matcher.lns.polish`).
 """
 
 from __future__ import annotations
