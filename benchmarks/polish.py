@@ -29,8 +29,6 @@ from matcher.greedy import Chosen, coverage_units
 from matcher.instance import Instance
 from matcher.model import build
 from matcher.solve import (
-    POLISH_SIZE,
-    POLISH_STEP_S,
     Outcome,
     Search,
     keep_secondary,
@@ -87,14 +85,7 @@ def main() -> None:
             t = time.perf_counter()
             search = Search(t + 30, None, 0, False, phases=list(out.phases[:1]))
             budget = polish_budget(search)
-            found = lns.polish(
-                inst,
-                out.pairs,
-                out.chosen,
-                Deadline(t + budget),
-                size=POLISH_SIZE,
-                step_seconds=POLISH_STEP_S,
-            )
+            found = lns.polish(inst, out.pairs, out.chosen, Deadline(t + budget))
             rows.append(("neighbourhoods", time.perf_counter() - t, found))
 
             t = time.perf_counter()

@@ -60,10 +60,6 @@ neighbourhoods (``python -m benchmarks.polish``: up to 70 volunteers, about 330 
 full model ends a little lower and sooner; at 100 volunteers, about 700 pairs, the
 neighbourhoods cut travel and load more, median 11% against 5%; at 200 and 300 the full
 model found nothing in its time)."""
-POLISH_SIZE = 12
-"""Volunteers freed per step of the neighbourhood polish (steps of ~25 ms at 300 volunteers)."""
-POLISH_STEP_S = 0.1
-"""CP-SAT time limit per step of the neighbourhood polish."""
 HIGHS_TIME_SHARE = 0.9
 """Share of the time left given to HiGHS as its limit (it can overrun its limit a little)."""
 COLGEN_SHARE = 0.5
@@ -354,7 +350,7 @@ def optimise(
             if cg.bound is not None:
                 both_levels = colgen.primary_of(inst, pairs, chosen, weight) >= cg.bound
         proved_coverage = coverage_units(inst, chosen) >= bound_units
-        if builder is not None and (proved_coverage or prover != "highs"):
+        if builder is not None and proved_coverage:
             builder.close()
         elif builder is not None:
             prebuilt = builder.request(chosen, zero, work_deadline)
@@ -648,16 +644,7 @@ def settle_lower_levels(
         if budget <= 0.01:
             return
         stats = lns.LNSStats()
-        found = lns.polish(
-            inst,
-            pairs,
-            chosen,
-            Deadline(t + budget),
-            size=POLISH_SIZE,
-            step_seconds=POLISH_STEP_S,
-            seed=seed,
-            stats=stats,
-        )
+        found = lns.polish(inst, pairs, chosen, Deadline(t + budget), seed=seed, stats=stats)
         chosen.clear()
         chosen.update(found)
         search.phases.append(
