@@ -29,7 +29,7 @@ MAX_GROWTH = 4
 """Neighbourhoods grow (when the search stalls) to at most this many times their first size."""
 POLISH_SIZE = 12
 """Volunteers freed per step of :func:`polish` (steps of ~25 ms at 300 volunteers; with 8, 16
-or 24, half a second ended within 2% of it on four cities, no size ahead on all of them)."""
+or 24, half a second ended within 3% of it on four cities, no size ahead on all of them)."""
 POLISH_STEP_S = 0.1
 """CP-SAT time limit per step of :func:`polish`."""
 
