@@ -25,7 +25,8 @@ from fractions import Fraction
 
 from matcher.changes import apply_changes
 from matcher.generate import generate_changes, generate_city
-from matcher.resolve import resolve
+from matcher.instance import Instance
+from matcher.resolve import resolve, still_valid
 from matcher.schema import Plan, Problem
 from matcher.solve import solve
 from matcher.validate import coverage_of, validate_plan
@@ -110,9 +111,9 @@ def run(size: str, seed: int, withdraw: float, moves: int, workers: int | None) 
         )
     )
     # What the plan in force still delivers before any refill: its still-valid assignments.
-    needs = {n.id for n in changed.needs}
-    avail = {v.id: set(v.availability) for v in changed.volunteers}
-    still = [a.need for a in in_force.assignments if a.need in needs and set(a.slots) <= avail[a.volunteer]]
+    inst = Instance.from_problem(changed)
+    _, kept = still_valid(inst, in_force)
+    still = [changed.needs[n].id for n in kept]
     print(
         f"# {size}: {volunteers} volunteers, {len(problem.needs)} needs, "
         f"{len(changes.volunteers_withdrawn)} withdrawn; still-valid assignments alone cover "

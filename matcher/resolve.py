@@ -126,13 +126,7 @@ def resolve(
         raise ValueError("time_limit: must be > 0")
     inst = Instance.from_problem(changed)
 
-    in_force: Assigned = {}
-    for a in plan.assignments:
-        n = inst.need_index.get(a.need)
-        if n is not None:  # a cancelled need has nothing to keep
-            slots = tuple(sorted(inst.slot_index[s] for s in a.slots))
-            in_force[n] = (inst.vol_index[a.volunteer], slots)
-    kept = {n: (v, slots) for n, (v, slots) in in_force.items() if inst.vol_avail[v, list(slots)].all()}
+    in_force, kept = still_valid(inst, plan)
     # A freed need would rather go back to its volunteer, at the slots they still have.
     homes: dict[int, Home] = {n: (v, None) for n, (v, _) in in_force.items() if n not in kept}
 
@@ -179,6 +173,34 @@ def resolve(
         solve_seconds=new.solve_seconds,
         phases=out.phases,
     )
+
+
+def still_valid(inst: Instance, plan: Plan) -> tuple[Assigned, Assigned]:
+    """The plan in force on the changed problem, and the part of it that still holds.
+
+    Parameters
+    ----------
+    inst
+        The changed problem, compiled (withdrawn volunteers are still listed, with no
+        free slots).
+    plan
+        The plan in force, valid for the problem before the changes.
+
+    Returns
+    -------
+    tuple
+        ``(in_force, kept)``, both need -> (volunteer, slots) on ``inst``'s indexes: every
+        assignment of a need the changes did not cancel, and those whose volunteer is still
+        free at all their slots.
+    """
+    in_force: Assigned = {}
+    for a in plan.assignments:
+        n = inst.need_index.get(a.need)
+        if n is not None:  # a cancelled need has nothing to keep
+            slots = tuple(sorted(inst.slot_index[s] for s in a.slots))
+            in_force[n] = (inst.vol_index[a.volunteer], slots)
+    kept = {n: (v, slots) for n, (v, slots) in in_force.items() if inst.vol_avail[v, list(slots)].all()}
+    return in_force, kept
 
 
 def _released(inst: Instance, kept: Assigned) -> tuple[MoveScope, set[int]]:
