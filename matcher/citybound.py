@@ -38,7 +38,7 @@ from matcher import colgen
 from matcher.beside import end_with_parent
 from matcher.clock import Deadline, OutOfTimeError
 from matcher.eligibility import Pairs
-from matcher.greedy import Chosen
+from matcher.greedy import Chosen, coverage_units
 from matcher.instance import Instance
 
 
@@ -118,7 +118,7 @@ def bound(inst: Instance, pairs: Pairs, chosen: Chosen, deadline: Deadline) -> C
             whole = None
         if whole is not None:
             total = min(total, outside + math.floor(whole))
-    covered = sum(int(inst.need_value[n]) for n in chosen)
+    covered = coverage_units(inst, chosen)
     units = min(reachable, total)
     return CityBound(
         max(units, covered), reachable, int(core.sum()), n_core_pairs, rounds, time.perf_counter() - t0

@@ -31,7 +31,7 @@ import numpy as np
 
 from matcher.clock import Deadline, OutOfTimeError
 from matcher.eligibility import Pairs
-from matcher.greedy import Chosen
+from matcher.greedy import Chosen, coverage_units
 from matcher.instance import Instance
 from matcher.mip import quiet_highs
 from matcher.slotting import match_slots
@@ -567,6 +567,6 @@ def continuity_max(inst: Instance, pairs: Pairs) -> int:
 
 def primary_of(inst: Instance, pairs: Pairs, chosen: Chosen, weight: int) -> int:
     """``weight x coverage + continuity`` of a plan."""
-    coverage = sum(int(inst.need_value[n]) for n in chosen)
+    coverage = coverage_units(inst, chosen)
     served = {(int(pairs.vol[p]), int(inst.need_ben[n])) for n, (p, _) in chosen.items()}
     return weight * coverage + len(served & set(inst.previous))

@@ -209,7 +209,7 @@ def improve(
     stall = 0
     grow = max(10, len(active) // max(1, size))
     largest = min(len(active), MAX_GROWTH * size)
-    covered = sum(int(inst.need_value[n]) for n in work.plan)
+    covered = greedy.coverage_units(inst, work.plan)
     while (
         active
         and deadline.remaining() > 0.05
@@ -248,7 +248,7 @@ def improve(
         if after > before:
             stats.improved += 1
             stall = 0
-        covered += sum(int(inst.need_value[n]) for n in found) - sum(int(inst.need_value[n]) for n in current)
+        covered += greedy.coverage_units(inst, found) - greedy.coverage_units(inst, current)
         work.replace(current, found, keep)
         if after > before and on_gain is not None:
             on_gain(dict(work.plan))
@@ -322,7 +322,7 @@ def polish(
         if step is None:
             continue
         lm, keep, current = step
-        lm.model.add(lm.coverage >= sum(int(inst.need_value[n]) for n in current))
+        lm.model.add(lm.coverage >= greedy.coverage_units(inst, current))
         lm.model.add(lm.secondary >= lm.secondary_of(current))
         lower = lm.polish()
         lm.model.minimize(lower)

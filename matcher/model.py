@@ -31,7 +31,7 @@ from ortools.sat.python import cp_model
 
 from matcher.clock import Deadline
 from matcher.eligibility import Pairs
-from matcher.greedy import Chosen
+from matcher.greedy import Chosen, coverage_units
 from matcher.instance import Instance
 from matcher.objectives import continuity, coverage, home, load, travel
 from matcher.rules import (
@@ -88,7 +88,7 @@ class LinliModel:
 
     def primary_of(self, chosen: Chosen) -> int:
         """The objective value of a plan: ``(S + 1) x coverage + secondary``."""
-        covered = sum(int(self.vars.inst.need_value[n]) for n in chosen)
+        covered = coverage_units(self.vars.inst, chosen)
         return (self.secondary_max + 1) * covered + self.secondary_of(chosen)
 
     def polish(self) -> cp_model.LinearExpr:

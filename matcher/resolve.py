@@ -33,6 +33,7 @@ from typing import Literal
 
 from matcher.changes import apply_changes
 from matcher.errors import InputError
+from matcher.greedy import coverage_units
 from matcher.instance import Home, Instance
 from matcher.rules.skill_in_reach import Candidates
 from matcher.schema import ChangeSet, Plan, Problem
@@ -148,8 +149,8 @@ def resolve(
     out = run(residual, start, start + limit, initial=initial)
 
     assigned: Assigned = {**fixed, **volunteers_of(out.pairs, out.chosen)}
-    covered = sum(int(inst.need_value[n]) for n in assigned)
-    bound = sum(int(inst.need_value[n]) for n in fixed) + out.bound_units
+    covered = coverage_units(inst, assigned)
+    bound = coverage_units(inst, fixed) + out.bound_units
     new = to_plan(inst, assigned, covered, max(bound, covered), time.perf_counter() - start)
 
     def differs(n: int) -> bool:
