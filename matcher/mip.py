@@ -79,7 +79,11 @@ class _Rows:
         self.hi.append(hi - const)
 
 
-def export(model: cp_model.CpModel) -> tuple[sp.csc_matrix, FloatArray, FloatArray, FloatArray, FloatArray]:
+Exported = tuple[sp.csc_matrix, FloatArray, FloatArray, FloatArray, FloatArray]
+"""What :func:`export` returns: ``(A, row_lo, row_hi, col_lo, col_hi)``."""
+
+
+def export(model: cp_model.CpModel) -> Exported:
     """The model's constraints as ``row_lo <= A x <= row_hi`` with column bounds.
 
     Returns
@@ -177,7 +181,7 @@ class MipInput:
 def mip_input(
     model: cp_model.CpModel,
     zero: list[int] | None = None,
-    exported: tuple[sp.csc_matrix, FloatArray, FloatArray, FloatArray, FloatArray] | None = None,
+    exported: Exported | None = None,
 ) -> MipInput:
     """The model's objective and constraints for HiGHS, started from the model's hint.
 

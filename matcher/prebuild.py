@@ -24,8 +24,8 @@ from matcher.beside import end_with_parent
 from matcher.clock import Deadline, OutOfTimeError
 from matcher.eligibility import Pairs
 from matcher.instance import Instance
-from matcher.mip import MipInput, export, mip_input
-from matcher.model import build
+from matcher.mip import Exported, MipInput, export, mip_input
+from matcher.model import LinliModel, build
 from matcher.transfer import Literals, hint, literals_of
 
 JOIN_S = 1.0
@@ -39,6 +39,13 @@ class Prebuilt:
     mip: MipInput
     literals: Literals
     secondary_max: int
+
+
+def prebuilt_of(lm: LinliModel, zero: list[int], exported: Exported | None = None) -> Prebuilt:
+    """HiGHS's input for a built model, started from its hint, with the ``zero`` pairs fixed
+    to 0 (see :func:`matcher.mip.mip_input`); ``exported``: the model's export if at hand."""
+    mip = mip_input(lm.model, [lm.vars.x[p].index for p in zero], exported)
+    return Prebuilt(mip, literals_of(lm), lm.secondary_max)
 
 
 class MipBeside:
@@ -105,5 +112,4 @@ def _serve(conn: Connection, inst: Instance, pairs: Pairs, until: float) -> None
             return
         chosen, zero = request
         hint(lm, chosen)
-        mip = mip_input(lm.model, [lm.vars.x[p].index for p in zero], exported)
-        conn.send(Prebuilt(mip, literals_of(lm), lm.secondary_max))
+        conn.send(prebuilt_of(lm, zero, exported))

@@ -39,12 +39,12 @@ from matcher.clock import Deadline, OutOfTimeError
 from matcher.eligibility import Pairs, build_pairs, static_reasons
 from matcher.greedy import coverage_units
 from matcher.instance import Instance
-from matcher.mip import mip_input, solve_input
+from matcher.mip import solve_input
 from matcher.model import LinliModel, build
-from matcher.prebuild import MipBeside, Prebuilt
+from matcher.prebuild import MipBeside, Prebuilt, prebuilt_of
 from matcher.rules.skill_in_reach import Candidates
 from matcher.schema import Assignment, Objective, Plan, Problem, Unmet
-from matcher.transfer import extract, extract_indexed, hint, literals_of
+from matcher.transfer import extract, extract_indexed, hint
 
 LNS_SIZE = 30
 """Volunteers freed per neighbourhood-search step."""
@@ -382,7 +382,7 @@ def optimise(
             hint(lm, chosen)
         if prover == "highs" and prebuilt is None and lm is not None:
             try:
-                prebuilt = prebuild_here(lm, zero)
+                prebuilt = prebuilt_of(lm, zero)
             except NotImplementedError:
                 prover = "cpsat"  # a constraint the export cannot carry exactly
         if prover == "highs" and prebuilt is not None:
@@ -501,13 +501,6 @@ def take_better(
     if colgen.primary_of(inst, pairs, searched, weight) > colgen.primary_of(inst, pairs, chosen, weight):
         return searched
     return chosen
-
-
-def prebuild_here(lm: LinliModel, zero: list[int]) -> Prebuilt:
-    """The HiGHS input of a model built in this process, started from its hint (what
-    :class:`matcher.prebuild.MipBeside` sends when the model is built beside)."""
-    mip = mip_input(lm.model, [lm.vars.x[p].index for p in zero])
-    return Prebuilt(mip, literals_of(lm), lm.secondary_max)
 
 
 def primary_of(

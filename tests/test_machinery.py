@@ -34,7 +34,7 @@ from matcher.greedy import coverage_units
 from matcher.instance import Instance
 from matcher.mip import solve_input, solve_mip
 from matcher.model import build
-from matcher.prebuild import MipBeside
+from matcher.prebuild import MipBeside, prebuilt_of
 from matcher.rules.max_hours import best_fill
 from matcher.rules.volunteer_value import best_value
 from matcher.schema import Assignment, Objective, Plan, Problem, Unmet
@@ -534,7 +534,7 @@ def test_mip_built_beside_is_the_mip_built_here(seed: int) -> None:
     assert got is not None
     lm = build(inst, pairs)
     hint(lm, start)
-    here = solve_module.prebuild_here(lm, zero)
+    here = prebuilt_of(lm, zero)
     assert (got.mip.a != here.mip.a).nnz == 0
     for name in ("row_lo", "row_hi", "col_lo", "col_hi", "cost", "start"):
         assert np.array_equal(getattr(got.mip, name), getattr(here.mip, name)), name
