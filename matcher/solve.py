@@ -67,6 +67,9 @@ COLGEN_SHARE = 0.5
 POOL_SHARE = 0.2
 """At most this share of the time left goes to the MIP over the forced columns (see
 :meth:`matcher.colgen.PairBounds.plan`); seen to take up to a second at 300 volunteers."""
+COVERAGE_SHARE = 0.2
+"""At most this share of the time left goes to the coverage-only bound (see
+:meth:`matcher.colgen.ColgenResult.coverage_bound`)."""
 CITY_BOUND_AFTER = 0.3
 """City size: share of the search's time before the coverage bound starts beside it."""
 CITY_BOUND_MARGIN_S = 0.2
@@ -334,17 +337,26 @@ def optimise(
             bound_units = min(bound_units, cg.bound // weight)
             both_levels = colgen.primary_of(inst, pairs, chosen, weight) >= cg.bound
         if not deterministic and coverage_units(inst, chosen) < bound_units:
-            # Per pair, a bound on the plans that use it; the best set holding each pair
-            # that may still pay makes a pool of columns whose MIP often finds the plan
-            # the columns' own MIP missed (then the columns' bound proves it).
             try:
-                better = weight * (coverage_units(inst, chosen) + 1)
-                bounds = cg.pair_bounds(better, Deadline(work_deadline))
-                pool_deadline = time.perf_counter() + POOL_SHARE * (work_deadline - time.perf_counter())
-                chosen = bounds.plan(inst, chosen, better, weight * bound_units, Deadline(pool_deadline))
-                # Pairs in no plan of higher coverage than ``chosen``'s: the full model's
-                # search need not consider them.
-                zero = bounds.zero(weight * (coverage_units(inst, chosen) + 1))
+                covered = coverage_units(inst, chosen)
+                # The primary bound carries some continuity on top of coverage; the
+                # coverage-only master, from the same columns, may be lower (and then
+                # often proves the plan already found).
+                until = Deadline(time.perf_counter() + COVERAGE_SHARE * (work_deadline - time.perf_counter()))
+                units = cg.coverage_bound(inst, pairs, covered, bound_units, until)
+                if units is not None:
+                    bound_units = min(bound_units, units)
+                if covered < bound_units:
+                    # Per pair, a bound on the plans that use it; the best set holding each
+                    # pair that may still pay makes a pool of columns whose MIP often finds
+                    # the plan the columns' own MIP missed (then the bound proves it).
+                    better = weight * (covered + 1)
+                    bounds = cg.pair_bounds(better, Deadline(work_deadline))
+                    pool_deadline = time.perf_counter() + POOL_SHARE * (work_deadline - time.perf_counter())
+                    chosen = bounds.plan(inst, chosen, better, weight * bound_units, Deadline(pool_deadline))
+                    # Pairs in no plan of higher coverage than ``chosen``'s: the full
+                    # model's search need not consider them.
+                    zero = bounds.zero(weight * (coverage_units(inst, chosen) + 1))
             except OutOfTimeError:
                 zero = []
             if cg.bound is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import random
 import time
@@ -238,6 +239,35 @@ def test_column_bound_is_never_below_the_optimum(seed: int) -> None:
     assert result.bound >= weight * opt.coverage * inst.scale + opt.continuity
     assert validate_plan(problem, plan_of(problem, result.found)) == []
     assert result.primary == colgen.primary_of(inst, pairs, result.found, weight)
+
+
+@pytest.mark.parametrize("seed", [93, 139, 168, 196, *range(4)])
+def test_coverage_bound_holds_and_equals_the_coverage_only_master(seed: int) -> None:
+    """From the primary columns and basis, the coverage bound holds and equals a fresh coverage-only run's."""
+    problem, inst, pairs = compiled(seed)
+    opt = mip_optimum(problem)
+    weight = colgen.continuity_max(inst, pairs) + 1
+    start = greedy.fill(inst, pairs)
+    cg = colgen.prove(inst, pairs, start, weight, Deadline.after(20))
+    assert cg.bound is not None
+    units = cg.coverage_bound(inst, pairs, -1, 10**9, Deadline.after(20))
+    assert units is not None and opt.coverage * inst.scale <= units <= cg.bound // weight
+    fresh = colgen.prove(dataclasses.replace(inst, previous=[]), pairs, start, 1, Deadline.after(20))
+    assert units == fresh.bound
+
+
+def test_coverage_bound_proves_what_the_primary_bound_cannot() -> None:
+    """On a problem whose primary bound carries a unit of continuity, the columns alone prove coverage."""
+    problem, inst, pairs = compiled(196)
+    opt = mip_optimum(problem)
+    weight = colgen.continuity_max(inst, pairs) + 1
+    cg = colgen.prove(inst, pairs, greedy.fill(inst, pairs), weight, Deadline.after(20))
+    assert cg.bound is not None and cg.bound // weight == opt.coverage * inst.scale + 1
+    assert cg.coverage_bound(inst, pairs, -1, 10**9, Deadline.after(20)) == opt.coverage * inst.scale
+    result = solve(problem, 20)
+    assert validate_plan(problem, result.plan) == []
+    assert result.status == "optimal" and result.coverage == opt.coverage == result.coverage_bound
+    assert [p.name for p in result.phases if "HiGHS" in p.name] == []
 
 
 @pytest.mark.parametrize("seed", range(4))
