@@ -67,25 +67,26 @@ class ColgenResult:
     basis: highspy.HighsBasis | None = None
     """The master LP's last optimal basis (over the first columns: later ones came after it)."""
 
-    def coverage_bound(
+    def coverage_master(
         self, inst: Instance, pairs: Pairs, enough: int, give_up: int, deadline: Deadline
-    ) -> int | None:
-        """A bound on coverage alone (in units), from these columns on with coverage's own duals.
+    ) -> ColgenResult | None:
+        """Column generation on coverage alone, from these columns and basis on.
 
         ``floor(L) // weight`` bounds coverage with up to ``K / weight`` of continuity from
         the master LP on top: at coverage ``C + 0.5`` and continuity 20, weight 31, it says
         ``C + 1`` where the coverage-only master says ``C``.  Generation goes on from this
-        result's columns with costs of coverage alone; it stops once the bound is at most
-        ``enough`` (a plan's coverage: nothing lower is needed) or once the master LP
-        reaches ``give_up`` (the bound cannot go below it).  On ten 300-volunteer cities
-        whose primary bound was above the optimum it proved two optimal and came one unit
-        closer on three.  None if no pricing round completed in time.
+        result's columns with costs of coverage alone; it stops once the bound (in coverage
+        units) is at most ``enough`` (a plan's coverage: nothing lower is needed) or once
+        the master LP reaches ``give_up`` (the bound cannot go below it).  On ten
+        300-volunteer cities whose primary bound was above the optimum it proved two
+        optimal and came one unit closer on three.  None if no pricing round completed in
+        time.
         """
         if not self.columns:
             return None
         plain = [vol.coverage_only() for vol in self.vols]
         try:
-            result = prove(
+            return prove(
                 inst,
                 pairs,
                 {},
@@ -101,7 +102,6 @@ class ColgenResult:
             )
         except OutOfTimeError:
             return None
-        return result.bound
 
     def pair_bounds(self, floor: int, deadline: Deadline) -> PairBounds:
         """Per pair, an upper bound on the primary value of any plan that uses it.
@@ -160,7 +160,7 @@ class PairBounds:
         columns = list(dict.fromkeys(columns))
         if deadline.remaining() <= 0.01 or len(columns) == first:
             return start
-        cost, starts, index = _column_arrays(self.vols, columns, inst.n_needs)
+        cost, starts, index = column_arrays(self.vols, columns, inst.n_needs)
         n, rows = len(columns), inst.n_needs + len(self.vols)
         lp = highspy.HighsLp()
         lp.num_col_, lp.num_row_ = n, rows
@@ -191,7 +191,7 @@ class PairBounds:
         worth = sum(self.vols[k].worth(list(items)) for k, items in picked)
         if worth <= sum(self.vols[k].worth(list(items)) for k, items in columns[:first]):
             return start
-        return _plan_of(self.vols, picked)
+        return plan_of(self.vols, picked)
 
 
 class Volunteer:
@@ -441,7 +441,7 @@ def prove(
                 keys.append(key)
         if not keys:
             return
-        cost, starts, index = _column_arrays(vols, keys, n_needs)
+        cost, starts, index = column_arrays(vols, keys, n_needs)
         n = len(keys)
         h.addCols(n, cost, np.zeros(n), np.full(n, inf), len(index), starts, index, np.ones(len(index)))
         master.extend(keys)
@@ -598,7 +598,7 @@ def _best_plan(
         x = np.asarray(h.getSolution().col_value)
     picked = [columns[c] for c in np.flatnonzero(x > 0.5)]
     primary = sum(vols[k].worth(list(items)) for k, items in picked)
-    return _plan_of(vols, picked), primary
+    return plan_of(vols, picked), primary
 
 
 def _columns_of(vols: list[Volunteer], plan: Chosen) -> list[tuple[int, tuple[int, ...]]]:
@@ -611,7 +611,7 @@ def _columns_of(vols: list[Volunteer], plan: Chosen) -> list[tuple[int, tuple[in
     return [(k, tuple(sorted(items))) for k, items in taken.items()]
 
 
-def _column_arrays(
+def column_arrays(
     vols: list[Volunteer], columns: list[tuple[int, tuple[int, ...]]], n_needs: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Costs, column starts and row indices of sets as master columns.
@@ -631,7 +631,7 @@ def _column_arrays(
     return np.array(cost), np.array(starts, dtype=np.int32), np.array(index, dtype=np.int32)
 
 
-def _plan_of(vols: list[Volunteer], picked: list[tuple[int, tuple[int, ...]]]) -> Chosen:
+def plan_of(vols: list[Volunteer], picked: list[tuple[int, tuple[int, ...]]]) -> Chosen:
     """The plan of one set per volunteer (slot in ``vols``, items), slots matched."""
     found: Chosen = {}
     for k, items in picked:

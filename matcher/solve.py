@@ -33,7 +33,7 @@ from typing import Literal
 
 from ortools.sat.python import cp_model
 
-from matcher import citybound, colgen, greedy, lns
+from matcher import branch, citybound, colgen, greedy, lns
 from matcher.beside import Progress, SearchBeside
 from matcher.clock import Deadline, OutOfTimeError
 from matcher.eligibility import Pairs, build_pairs, static_reasons
@@ -69,7 +69,10 @@ POOL_SHARE = 0.2
 :meth:`matcher.colgen.PairBounds.plan`); seen to take up to a second at 300 volunteers."""
 COVERAGE_SHARE = 0.2
 """At most this share of the time left goes to the coverage-only bound (see
-:meth:`matcher.colgen.ColgenResult.coverage_bound`)."""
+:meth:`matcher.colgen.ColgenResult.coverage_master`)."""
+BRANCH_SHARE = 0.2
+"""At most this share of the time left goes to branch-and-price (:mod:`matcher.branch`)
+before HiGHS proves what it left open."""
 CITY_BOUND_AFTER = 0.3
 """City size: share of the search's time before the coverage bound starts beside it."""
 CITY_BOUND_MARGIN_S = 0.2
@@ -337,28 +340,7 @@ def optimise(
             bound_units = min(bound_units, cg.bound // weight)
             both_levels = colgen.primary_of(inst, pairs, chosen, weight) >= cg.bound
         if not deterministic and coverage_units(inst, chosen) < bound_units:
-            try:
-                covered = coverage_units(inst, chosen)
-                # The primary bound carries some continuity on top of coverage; the
-                # coverage-only master, from the same columns, may be lower (and then
-                # often proves the plan already found).
-                until = Deadline(time.perf_counter() + COVERAGE_SHARE * (work_deadline - time.perf_counter()))
-                units = cg.coverage_bound(inst, pairs, covered, bound_units, until)
-                if units is not None:
-                    bound_units = min(bound_units, units)
-                if covered < bound_units:
-                    # Per pair, a bound on the plans that use it; the best set holding each
-                    # pair that may still pay makes a pool of columns whose MIP often finds
-                    # the plan the columns' own MIP missed (then the bound proves it).
-                    better = weight * (covered + 1)
-                    bounds = cg.pair_bounds(better, Deadline(work_deadline))
-                    pool_deadline = time.perf_counter() + POOL_SHARE * (work_deadline - time.perf_counter())
-                    chosen = bounds.plan(inst, chosen, better, weight * bound_units, Deadline(pool_deadline))
-                    # Pairs in no plan of higher coverage than ``chosen``'s: the full
-                    # model's search need not consider them.
-                    zero = bounds.zero(weight * (coverage_units(inst, chosen) + 1))
-            except OutOfTimeError:
-                zero = []
+            chosen, bound_units, zero = close_gap(inst, pairs, cg, chosen, bound_units, weight, search)
             if cg.bound is not None:
                 both_levels = colgen.primary_of(inst, pairs, chosen, weight) >= cg.bound
         proved_coverage = coverage_units(inst, chosen) >= bound_units
@@ -440,6 +422,72 @@ def optimise(
     bound_units = max(bound_units, covered)  # equal only when a solver proved it
     complete = complete and time.perf_counter() < deadline
     return Outcome(pairs, chosen, bound_units, build_seconds, proved_seconds, search.phases, complete)
+
+
+def close_gap(
+    inst: Instance,
+    pairs: Pairs,
+    cg: colgen.ColgenResult,
+    chosen: greedy.Chosen,
+    bound_units: int,
+    weight: int,
+    search: Search,
+) -> tuple[greedy.Chosen, int, list[int]]:
+    """Where the columns' plan falls short of their bound: a tighter bound, a better plan.
+
+    In turn, each only while the gap stays open: the coverage-only master's bound; the
+    pool of best sets per pair (and the pairs in no better plan, for HiGHS); then
+    branch-and-price on the coverage master.
+
+    Returns
+    -------
+    tuple
+        The best plan, the coverage bound (units) and the pairs HiGHS may fix to zero.
+    """
+    work_deadline = search.deadline
+    zero: list[int] = []
+
+    def until(share: float) -> Deadline:
+        return Deadline(time.perf_counter() + share * (work_deadline - time.perf_counter()))
+
+    try:
+        covered = coverage_units(inst, chosen)
+        # The primary bound carries some continuity on top of coverage; the coverage-only
+        # master, from the same columns, may be lower (and then often proves the plan).
+        master = cg.coverage_master(inst, pairs, covered, bound_units, until(COVERAGE_SHARE))
+        if master is not None and master.bound is not None:
+            bound_units = min(bound_units, master.bound)
+        if covered < bound_units:
+            # Per pair, a bound on the plans that use it; the best set holding each pair
+            # that may still pay makes a pool of columns whose MIP often finds the plan
+            # the columns' own MIP missed (then the bound proves it).
+            better = weight * (covered + 1)
+            bounds = cg.pair_bounds(better, Deadline(work_deadline))
+            chosen = bounds.plan(inst, chosen, better, weight * bound_units, until(POOL_SHARE))
+            # Pairs in no plan of higher coverage than ``chosen``'s: the full model's
+            # search need not consider them.
+            zero = bounds.zero(weight * (coverage_units(inst, chosen) + 1))
+        covered = coverage_units(inst, chosen)
+        if master is not None and covered < bound_units:
+            # Where the master LP is fractional a few branches usually close the gap;
+            # what branching leaves open, HiGHS proves.
+            branched = branch.prove_coverage(inst, master, covered, until(BRANCH_SHARE))
+            search.phases.append(
+                Phase(
+                    name="coverage (branch-and-price)",
+                    status="OPTIMAL" if branched.proved else "UNKNOWN",
+                    seconds=branched.seconds,
+                    objective=branched.best,
+                    bound=branched.best if branched.proved else math.nan,
+                )
+            )
+            if branched.found is not None:
+                chosen = branched.found
+            if branched.proved:
+                bound_units = min(bound_units, branched.best)
+    except OutOfTimeError:
+        zero = []
+    return chosen, bound_units, zero
 
 
 class CoverageProof(cp_model.CpSolverSolutionCallback):

@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 from ortools.sat.python import cp_model
 from test_oracle import mip_optimum, small_problem
 
-from matcher import citybound, colgen, greedy, lns
+from matcher import branch, citybound, colgen, greedy, lns
 from matcher import solve as solve_module
 from matcher.beside import STOP_WAIT_S, SearchBeside
 from matcher.clock import Deadline
@@ -250,8 +250,10 @@ def test_coverage_bound_holds_and_equals_the_coverage_only_master(seed: int) -> 
     start = greedy.fill(inst, pairs)
     cg = colgen.prove(inst, pairs, start, weight, Deadline.after(20))
     assert cg.bound is not None
-    units = cg.coverage_bound(inst, pairs, -1, 10**9, Deadline.after(20))
-    assert units is not None and opt.coverage * inst.scale <= units <= cg.bound // weight
+    master = cg.coverage_master(inst, pairs, -1, 10**9, Deadline.after(20))
+    assert master is not None and master.bound is not None
+    units = master.bound
+    assert opt.coverage * inst.scale <= units <= cg.bound // weight
     fresh = colgen.prove(dataclasses.replace(inst, previous=[]), pairs, start, 1, Deadline.after(20))
     assert units == fresh.bound
 
@@ -263,11 +265,68 @@ def test_coverage_bound_proves_what_the_primary_bound_cannot() -> None:
     weight = colgen.continuity_max(inst, pairs) + 1
     cg = colgen.prove(inst, pairs, greedy.fill(inst, pairs), weight, Deadline.after(20))
     assert cg.bound is not None and cg.bound // weight == opt.coverage * inst.scale + 1
-    assert cg.coverage_bound(inst, pairs, -1, 10**9, Deadline.after(20)) == opt.coverage * inst.scale
+    master = cg.coverage_master(inst, pairs, -1, 10**9, Deadline.after(20))
+    assert master is not None and master.bound == opt.coverage * inst.scale
     result = solve(problem, 20)
     assert validate_plan(problem, result.plan) == []
     assert result.status == "optimal" and result.coverage == opt.coverage == result.coverage_bound
     assert [p.name for p in result.phases if "HiGHS" in p.name] == []
+
+
+def coverage_master(seed: int) -> tuple[Problem, Instance, Pairs, colgen.ColgenResult, int]:
+    """A small oracle problem, its converged coverage-only master and its optimal coverage units."""
+    problem, inst, pairs = compiled(seed)
+    weight = colgen.continuity_max(inst, pairs) + 1
+    cg = colgen.prove(inst, pairs, greedy.fill(inst, pairs), weight, Deadline.after(20))
+    master = cg.coverage_master(inst, pairs, -1, 10**9, Deadline.after(20))
+    assert master is not None and master.bound is not None
+    return problem, inst, pairs, master, int(mip_optimum(problem).coverage * inst.scale)
+
+
+@pytest.mark.parametrize("seed", [93, 139, 168])
+def test_branch_and_price_proves_the_exact_optimum(seed: int) -> None:
+    """Where the coverage master's bound is above the optimum, branching finds and proves the optimum."""
+    problem, inst, _, master, optimum = coverage_master(seed)
+    assert master.bound is not None and master.bound > optimum
+    for incumbent in (optimum, optimum - 1, 0):
+        result = branch.prove_coverage(inst, master, incumbent, Deadline.after(20))
+        assert result.proved and result.best == optimum
+        if incumbent < optimum:
+            assert result.found is not None
+            assert validate_plan(problem, plan_of(problem, result.found)) == []
+            assert coverage_units(inst, result.found) == optimum
+        else:
+            assert result.found is None
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_branch_and_price_never_proves_below_the_optimum(seed: int) -> None:
+    """From any incumbent, a proof names the exact optimum and any plan it finds is valid."""
+    problem, inst, _, master, optimum = coverage_master(seed)
+    result = branch.prove_coverage(inst, master, optimum - 3, Deadline.after(20))
+    assert result.proved and result.best == optimum
+    if result.found is not None:
+        assert validate_plan(problem, plan_of(problem, result.found)) == []
+        assert coverage_units(inst, result.found) == result.best
+
+
+def test_branch_and_price_stops_at_its_deadline() -> None:
+    """Out of time, branching claims no proof."""
+    _, inst, _, master, optimum = coverage_master(93)
+    result = branch.prove_coverage(inst, master, optimum - 1, Deadline.after(0.0))
+    assert not result.proved and result.best == optimum - 1 and result.found is None
+
+
+def test_solve_proves_by_branching_where_the_columns_fall_short() -> None:
+    """The solve's branch-and-price phase proves the exact optimum, and HiGHS is not needed."""
+    problem = small_problem(93)
+    opt = mip_optimum(problem)
+    result = solve(problem, 20)
+    assert validate_plan(problem, result.plan) == []
+    assert result.status == "optimal" and result.coverage == opt.coverage == result.coverage_bound
+    phases = {p.name: p.status for p in result.phases}
+    assert phases.get("coverage (branch-and-price)") == "OPTIMAL"
+    assert not any("HiGHS" in name for name in phases)
 
 
 @pytest.mark.parametrize("seed", range(4))
@@ -451,7 +510,7 @@ def test_pair_bounds_keep_the_optimum_and_the_pool_plan_is_valid(seed: int) -> N
 
 
 def test_proof_beside_the_search_matches_the_exact_optimum(monkeypatch: pytest.MonkeyPatch) -> None:
-    """With no plan nor bound from the columns, HiGHS beside neighbourhood search still proves the optimum."""
+    """With no plan nor bound from the columns nor branching, HiGHS beside the search proves the optimum."""
     prove = colgen.prove
     searched: list[int] = []
     proving: list[int] = []
@@ -473,6 +532,7 @@ def test_proof_beside_the_search_matches_the_exact_optimum(monkeypatch: pytest.M
         return prove_with_highs(*args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(colgen, "prove", planless)
+    monkeypatch.setattr(solve_module, "BRANCH_SHARE", 0.0)  # no time to branch: HiGHS proves
     monkeypatch.setattr(solve_module, "SearchBeside", Counted)
     monkeypatch.setattr(solve_module, "prove_with_highs", highs)
     for seed in range(8):
