@@ -27,7 +27,9 @@ HiGHS proves what it leaves open.
 from __future__ import annotations
 
 import math
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import highspy
@@ -166,7 +168,14 @@ class _Master:
         self.h.changeRowsBounds(self.rows, rows, lower, np.ones(self.rows))  # type: ignore[attr-defined]
 
 
-def prove_coverage(inst: Instance, master: ColgenResult, incumbent: int, deadline: Deadline) -> BranchResult:
+def prove_coverage(
+    inst: Instance,
+    master: ColgenResult,
+    incumbent: int,
+    deadline: Deadline,
+    known: Callable[[], int] | None = None,
+    stop: threading.Event | None = None,
+) -> BranchResult:
     """Search the plans for one covering more than ``incumbent`` units, until ``deadline``.
 
     Parameters
@@ -180,6 +189,11 @@ def prove_coverage(inst: Instance, master: ColgenResult, incumbent: int, deadlin
         Coverage units of the best plan known.
     deadline
         When to give up (the result then proves nothing, but may still hold a better plan).
+    known
+        Coverage units of the best plan found elsewhere meanwhile (read at every node;
+        a proof then says no plan covers more than that plan).
+    stop
+        Set to give up at the next node.
 
     Returns
     -------
@@ -200,6 +214,10 @@ def prove_coverage(inst: Instance, master: ColgenResult, incumbent: int, deadlin
         while stack:
             node = stack.pop()
             nodes += 1
+            if stop is not None and stop.is_set():
+                raise OutOfTimeError
+            if known is not None:
+                best = max(best, known())
             if any(all(p in node.banned for p in items_of_need.get(n, [])) for n in node.forced):
                 continue  # a need no one may take must be covered: no plan here
             bound, x = _bound(lp, vols, node, best, deadline)
@@ -305,3 +323,49 @@ def _children(
     n = vols[k].need[i]
     others = frozenset(p for p in items_of_need[n] if p != (k, i))
     return [_Node(node.banned | {(k, i)}, node.forced), _Node(node.banned | others, node.forced | {n})]
+
+
+class BranchBeside:
+    """:func:`prove_coverage` on a thread, beside HiGHS on the calling one.
+
+    HiGHS leaves Python's lock while it solves, so the two share the process and use both
+    cores; whichever settles coverage first stops the other (HiGHS through
+    :meth:`settled`, read in its callback).
+    """
+
+    def __init__(
+        self, inst: Instance, master: ColgenResult, incumbent: int, until: float, known: Callable[[], int]
+    ) -> None:
+        self._stop = threading.Event()
+        self._done = threading.Event()
+        self._result: BranchResult | None = None
+        self._error: BaseException | None = None
+
+        def run() -> None:
+            try:
+                self._result = prove_coverage(inst, master, incumbent, Deadline(until), known, self._stop)
+            except BaseException as error:  # re-raised by result(), on the caller's thread
+                self._error = error
+            finally:
+                self._done.set()
+
+        self._thread = threading.Thread(target=run, name="linli-branch", daemon=True)
+        self._thread.start()
+
+    def wait(self, seconds: float) -> bool:
+        """Wait at most ``seconds`` for the search to end; whether it settled coverage."""
+        self._done.wait(max(0.0, seconds))
+        return self.settled()
+
+    def settled(self) -> bool:
+        """Whether the search has proved coverage (its result is then final)."""
+        result = self._result
+        return result is not None and result.proved
+
+    def result(self) -> BranchResult | None:
+        """Stop the search and return what it settled (None if it had not started a node)."""
+        self._stop.set()
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._result

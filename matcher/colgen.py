@@ -40,6 +40,8 @@ from matcher.slotting import match_slots
 LAMBDA_GRID = 1024
 """Multipliers are rounded to multiples of 1 / LAMBDA_GRID, so the bound is computed exactly."""
 MAX_ROUNDS = 500
+PRICED_KEPT = 64
+"""Pricing answers each volunteer remembers (see :meth:`Volunteer.price`)."""
 MIP_SHARE = 0.5
 MIN_MIP_S = 0.5
 """The MIP over the columns gets MIP_SHARE of the time taken so far, at least MIN_MIP_S."""
@@ -215,6 +217,15 @@ class Volunteer:
         """Beneficiaries this volunteer served last week (each kept one is worth 1)."""
         self._fits: dict[int, bool] = {}
         """Whether a set of items (bitmask) fits the volunteer's slots, cached across rounds."""
+        self._need = np.asarray(self.need, dtype=np.int64)
+        self._priced: dict[tuple[bytes, int | None, int | None], tuple[float, list[int]]] = {}
+        """Recent answers by the multipliers of this volunteer's needs: between rounds, and
+        between branches, most volunteers' multipliers do not change."""
+        self.n_slots = 0
+        for m in self.mask:
+            self.n_slots |= m
+        self.n_slots = self.n_slots.bit_count()
+        """Slots any of the volunteer's items may use: at most this many sessions in all."""
 
     def coverage_only(self) -> Volunteer:
         """The same pricing problem for coverage alone (weight 1, no previous pairs).
@@ -224,6 +235,7 @@ class Volunteer:
         plain = copy.copy(self)
         plain.value = [int(v) for v in self.coverage]
         plain.previous = set()
+        plain._priced = {}
         return plain
 
     def worth(self, items: list[int]) -> int:
@@ -244,6 +256,20 @@ class Volunteer:
         belongs to a best set only to keep a previous beneficiary (+1), and dropping any
         item keeps a set feasible.
         """
+        key = (lam[self._need].tobytes(), forced, max_steps)
+        known = self._priced.get(key)
+        if known is not None:
+            return known[0], list(known[1])
+        if len(self._priced) >= PRICED_KEPT:
+            self._priced.clear()
+        value, best = self._search(lam, deadline, forced, max_steps)
+        self._priced[key] = (value, list(best))
+        return value, best
+
+    def _search(
+        self, lam: np.ndarray, deadline: Deadline, forced: int | None, max_steps: int | None
+    ) -> tuple[float, list[int]]:
+        """:meth:`price` without its memory."""
         red = [self.value[i] - float(lam[self.need[i]]) for i in range(len(self.pairs))]
         gain = [red[i] + (1 if self.ben[i] in self.previous else 0) for i in range(len(red))]
         items = [i for i in range(len(red)) if gain[i] > 0 and i != forced]
@@ -252,6 +278,11 @@ class Volunteer:
         n_items = len(items)
         loads = [self.load[i] for i in items]
         gains = [gain[i] for i in items]
+        sessions = [self.sessions[i] for i in items]
+        bens_of = [self.ben[i] for i in items]
+        # the same items densest per session first, for the bound on the slots left
+        by_session = sorted(range(n_items), key=lambda j: -gains[j] / sessions[j])
+        n_slots = self.n_slots
         best_val = 0.0
         best_set: list[int] = []
         chosen: list[int] = []
@@ -263,16 +294,34 @@ class Volunteer:
             nonlocal best_val, best_set, steps
             if cur > best_val:
                 best_val, best_set = cur, list(chosen)
-            # Upper bound: fractional knapsack on the hours left.  Values are exact
-            # multiples of 1/LAMBDA_GRID, far above the bound's rounding error.
+            # Upper bounds: fractional knapsacks on the hours left and on the slots left
+            # (each session takes a slot of its own), over the items that may still come
+            # in (none of a new beneficiary once there are max_ben).  Values are exact
+            # multiples of 1/LAMBDA_GRID, far above the bounds' rounding error.
+            full = len(bens) >= max_ben
             room = cap - load
             bound = cur
             for j in range(k, n_items):
+                if full and bens_of[j] not in bens:
+                    continue
                 if loads[j] <= room:
                     bound += gains[j]
                     room -= loads[j]
                 else:
                     bound += gains[j] * room / loads[j]
+                    break
+            if bound <= best_val:
+                return
+            room = n_slots - sess
+            bound = cur
+            for j in by_session:
+                if j < k or (full and bens_of[j] not in bens):
+                    continue
+                if sessions[j] <= room:
+                    bound += gains[j]
+                    room -= sessions[j]
+                else:
+                    bound += gains[j] * room / sessions[j]
                     break
             if bound <= best_val:
                 return

@@ -27,6 +27,7 @@ from __future__ import annotations
 import math
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Literal
@@ -70,9 +71,14 @@ POOL_SHARE = 0.2
 COVERAGE_SHARE = 0.2
 """At most this share of the time left goes to the coverage-only bound (see
 :meth:`matcher.colgen.ColgenResult.coverage_master`)."""
-BRANCH_SHARE = 0.2
-"""At most this share of the time left goes to branch-and-price (:mod:`matcher.branch`)
-before HiGHS proves what it left open."""
+BRANCH_S = 2.0
+"""Branch-and-price stops after this long (its proofs at 300 volunteers took 0.1-1.1 s,
+one 2.7 s; where it settles nothing HiGHS is faster alone)."""
+BRANCH_HEAD_S = 0.6
+BRANCH_HEAD_SHARE = 0.1
+"""Branch-and-price runs alone for at most BRANCH_HEAD_S seconds, and this share of the
+time left, before HiGHS starts beside it: most proofs it finds take less, and HiGHS checks
+for a stop only once its presolve is over."""
 CITY_BOUND_AFTER = 0.3
 """City size: share of the search's time before the coverage bound starts beside it."""
 CITY_BOUND_MARGIN_S = 0.2
@@ -301,6 +307,8 @@ def optimise(
     both_levels = False
     zero: list[int] = []
     searching: SearchBeside | None = None
+    master: colgen.ColgenResult | None = None
+    branched: branch.BranchResult | None = None
     station = 0 < len(pairs) <= FULL_MODEL_MAX_PAIRS
     # Column generation prices one volunteer at a time: only for a plain solve, whose
     # objective and rules are all per volunteer (a re-solve's move budget is not).
@@ -340,7 +348,9 @@ def optimise(
             bound_units = min(bound_units, cg.bound // weight)
             both_levels = colgen.primary_of(inst, pairs, chosen, weight) >= cg.bound
         if not deterministic and coverage_units(inst, chosen) < bound_units:
-            chosen, bound_units, zero = close_gap(inst, pairs, cg, chosen, bound_units, weight, search)
+            chosen, bound_units, zero, master = close_gap(
+                inst, pairs, cg, chosen, bound_units, weight, search
+            )
             if cg.bound is not None:
                 both_levels = colgen.primary_of(inst, pairs, chosen, weight) >= cg.bound
         proved_coverage = coverage_units(inst, chosen) >= bound_units
@@ -388,7 +398,31 @@ def optimise(
             if searching is not None and searching.report(incumbent):
                 found, proved, both_levels = None, None, False
             else:
-                found, proved, both_levels = prove_with_highs(inst, pairs, prebuilt, search, best)
+                # Branch-and-price on the coverage master beside HiGHS (see
+                # :mod:`matcher.branch`): where the master LP is fractional it usually
+                # settles coverage in a few branches, HiGHS proves the rest.
+                brancher = None
+                if master is not None:
+                    brancher = branch.BranchBeside(
+                        inst, master, incumbent, time.perf_counter() + BRANCH_S, lambda: best.covered
+                    )
+                head = min(BRANCH_HEAD_S, BRANCH_HEAD_SHARE * (work_deadline - time.perf_counter()))
+                if brancher is not None and brancher.wait(head):
+                    # settled before HiGHS started (HiGHS cannot be stopped in its presolve)
+                    found, proved, both_levels = None, None, False
+                else:
+                    found, proved, both_levels = prove_with_highs(
+                        inst,
+                        pairs,
+                        prebuilt,
+                        search,
+                        best,
+                        brancher.settled if brancher is not None else None,
+                    )
+                if brancher is not None:
+                    branched = brancher.result()
+                    if branched is not None:
+                        search.phases.append(branch_phase(branched))
             if zero:
                 # What HiGHS proved holds for the plans without the zero pairs; the
                 # others cover at most the incumbent's coverage.
@@ -405,8 +439,13 @@ def optimise(
             inst, pairs, lm, prebuilt, chosen
         ):
             chosen = found
+        better = branched.found if branched is not None else None
+        if better is not None and coverage_units(inst, better) > coverage_units(inst, chosen):
+            chosen = better
         if proved is not None:
             bound_units = min(bound_units, proved)
+        if branched is not None and branched.proved:
+            bound_units = min(bound_units, branched.best)
         proved_coverage = coverage_units(inst, chosen) >= bound_units
         if proved_coverage:
             proved_seconds = time.perf_counter() - start
@@ -432,23 +471,24 @@ def close_gap(
     bound_units: int,
     weight: int,
     search: Search,
-) -> tuple[greedy.Chosen, int, list[int]]:
+) -> tuple[greedy.Chosen, int, list[int], colgen.ColgenResult | None]:
     """Where the columns' plan falls short of their bound: a tighter bound, a better plan.
 
     In turn, each only while the gap stays open: the coverage-only master's bound; the
-    pool of best sets per pair (and the pairs in no better plan, for HiGHS); then
-    branch-and-price on the coverage master.
+    pool of best sets per pair (and the pairs in no better plan, for HiGHS).
 
     Returns
     -------
     tuple
-        The best plan, the coverage bound (units) and the pairs HiGHS may fix to zero.
+        The best plan, the coverage bound (units), the pairs HiGHS may fix to zero and
+        the coverage-only master (for branch-and-price beside HiGHS).
     """
     work_deadline = search.deadline
     zero: list[int] = []
+    master = None
 
-    def until(share: float) -> Deadline:
-        return Deadline(time.perf_counter() + share * (work_deadline - time.perf_counter()))
+    def until(share: float, most: float = math.inf) -> Deadline:
+        return Deadline(time.perf_counter() + min(most, share * (work_deadline - time.perf_counter())))
 
     try:
         covered = coverage_units(inst, chosen)
@@ -467,27 +507,20 @@ def close_gap(
             # Pairs in no plan of higher coverage than ``chosen``'s: the full model's
             # search need not consider them.
             zero = bounds.zero(weight * (coverage_units(inst, chosen) + 1))
-        covered = coverage_units(inst, chosen)
-        if master is not None and covered < bound_units:
-            # Where the master LP is fractional a few branches usually close the gap;
-            # what branching leaves open, HiGHS proves.
-            branched = branch.prove_coverage(inst, master, covered, until(BRANCH_SHARE))
-            search.phases.append(
-                Phase(
-                    name="coverage (branch-and-price)",
-                    status="OPTIMAL" if branched.proved else "UNKNOWN",
-                    seconds=branched.seconds,
-                    objective=branched.best,
-                    bound=branched.best if branched.proved else math.nan,
-                )
-            )
-            if branched.found is not None:
-                chosen = branched.found
-            if branched.proved:
-                bound_units = min(bound_units, branched.best)
     except OutOfTimeError:
         zero = []
-    return chosen, bound_units, zero
+    return chosen, bound_units, zero, master
+
+
+def branch_phase(branched: branch.BranchResult) -> Phase:
+    """The record of a branch-and-price search."""
+    return Phase(
+        name="coverage (branch-and-price)",
+        status="OPTIMAL" if branched.proved else "UNKNOWN",
+        seconds=branched.seconds,
+        objective=branched.best,
+        bound=branched.best if branched.proved else math.nan,
+    )
 
 
 class CoverageProof(cp_model.CpSolverSolutionCallback):
@@ -581,11 +614,14 @@ def prove_with_highs(
     prebuilt: Prebuilt,
     search: Search,
     best: Progress,
+    settled: Callable[[], bool] | None = None,
 ) -> tuple[greedy.Chosen | None, int | None, bool]:
     """Levels 1-2 with HiGHS on the exported model (see :mod:`matcher.mip`).
 
     ``best``: coverage of the best valid plan known, updated as a search beside HiGHS
     goes; HiGHS stops once its bound proves that coverage optimal, or once it is enough.
+
+    ``settled``: whether coverage was settled elsewhere meanwhile (HiGHS then stops).
 
     With pairs fixed to zero in ``prebuilt`` (see :meth:`matcher.colgen.PairBounds.zero`)
     the bound returned holds only for the plans without them.
@@ -600,6 +636,8 @@ def prove_with_highs(
         # beyond the best plan's, HiGHS's or one found beside it (HiGHS may not be able
         # to take those with zero pairs); continuity is then settled by the lower levels.
         covered = math.floor(value + 1e-6) // weight if math.isfinite(value) else -1
+        if settled is not None and settled():
+            return True
         return best.report(covered) or math.floor(bound + 1e-6) // weight <= best.covered
 
     result = solve_input(prebuilt.mip, seconds, stop=coverage_settled)

@@ -317,16 +317,32 @@ def test_branch_and_price_stops_at_its_deadline() -> None:
     assert not result.proved and result.best == optimum - 1 and result.found is None
 
 
-def test_solve_proves_by_branching_where_the_columns_fall_short() -> None:
-    """The solve's branch-and-price phase proves the exact optimum, and HiGHS is not needed."""
+@pytest.mark.parametrize("head", [0.0, solve_module.BRANCH_HEAD_S])
+def test_solve_proves_by_branching_where_the_columns_fall_short(
+    monkeypatch: pytest.MonkeyPatch, head: float
+) -> None:
+    """Branch-and-price, alone first or beside HiGHS, settles coverage when HiGHS proves nothing."""
+    waited: list[bool] = []
+
+    def idle_highs(*args: Any) -> tuple[None, None, bool]:
+        # HiGHS that only waits for the branching beside it to settle coverage
+        settled = args[5]
+        stop = time.perf_counter() + 10
+        while settled is not None and not settled() and time.perf_counter() < stop:
+            time.sleep(0.01)
+        waited.append(settled is not None and settled())
+        return None, None, False
+
+    monkeypatch.setattr(solve_module, "prove_with_highs", idle_highs)
+    monkeypatch.setattr(solve_module, "BRANCH_HEAD_S", head)
     problem = small_problem(93)
     opt = mip_optimum(problem)
     result = solve(problem, 20)
+    # with no head start HiGHS starts and waits; with one, the search may settle first
+    assert waited == [True] if head == 0.0 else waited in ([], [True])
     assert validate_plan(problem, result.plan) == []
     assert result.status == "optimal" and result.coverage == opt.coverage == result.coverage_bound
-    phases = {p.name: p.status for p in result.phases}
-    assert phases.get("coverage (branch-and-price)") == "OPTIMAL"
-    assert not any("HiGHS" in name for name in phases)
+    assert {p.name: p.status for p in result.phases}.get("coverage (branch-and-price)") == "OPTIMAL"
 
 
 @pytest.mark.parametrize("seed", range(4))
@@ -370,6 +386,43 @@ def test_city_bound_is_never_below_the_optimum(
             assert opt_units <= result.units <= reachable
             below += result.units < reachable
     assert below > 0
+
+
+def brute_price(vol: colgen.Volunteer, lam: np.ndarray) -> float:
+    """``max(0, max_S value(S) - lam(S))`` over every subset of a volunteer's items."""
+    best = 0.0
+    n = len(vol.pairs)
+    for size in range(1, n + 1):
+        for items in itertools.combinations(range(n), size):
+            if sum(vol.load[i] for i in items) > vol.cap or len({vol.ben[i] for i in items}) > vol.max_ben:
+                continue
+            if match_slots([(vol.sessions[i], vol.slots[i]) for i in items]) is None:
+                continue
+            best = max(best, vol.worth(list(items)) - sum(float(lam[vol.need[i]]) for i in items))
+    return best
+
+
+def test_pricing_matches_brute_force() -> None:
+    """A volunteer's pricing (pruned by the hours, slots and beneficiaries left) finds the exact best set."""
+    checked = 0
+    for seed in range(10):
+        problem = small_problem(seed)
+        inst = Instance.from_problem(problem)
+        pairs = build_pairs(inst)
+        rng = np.random.default_rng(seed)
+        for v in range(inst.n_volunteers):
+            if not 0 < len(pairs.by_vol[v]) <= 11:
+                continue
+            bens = {int(inst.need_ben[int(pairs.need[p])]) for p in pairs.by_vol[v]}
+            previous = set(rng.choice(sorted(bens), size=min(2, len(bens)), replace=False).tolist())
+            vol = colgen.Volunteer(inst, pairs, v, 3, previous)
+            for _ in range(3):
+                lam = np.floor(rng.uniform(0, 3, inst.n_needs) * inst.need_value * 1024) / 1024
+                value, items = vol.price(lam, Deadline.after(5))
+                assert value == brute_price(vol, lam)
+                assert value == (vol.worth(items) - sum(lam[vol.need[i]] for i in items) if items else 0.0)
+                checked += 1
+    assert checked > 100
 
 
 def test_pricing_cut_short_returns_an_upper_bound() -> None:
@@ -532,7 +585,8 @@ def test_proof_beside_the_search_matches_the_exact_optimum(monkeypatch: pytest.M
         return prove_with_highs(*args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(colgen, "prove", planless)
-    monkeypatch.setattr(solve_module, "BRANCH_SHARE", 0.0)  # no time to branch: HiGHS proves
+    # no coverage master, so no branching beside HiGHS: HiGHS proves
+    monkeypatch.setattr(colgen.ColgenResult, "coverage_master", lambda *args: None)
     monkeypatch.setattr(solve_module, "SearchBeside", Counted)
     monkeypatch.setattr(solve_module, "prove_with_highs", highs)
     for seed in range(8):
