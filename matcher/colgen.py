@@ -25,6 +25,7 @@ from __future__ import annotations
 import copy
 import math
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import highspy
@@ -290,6 +291,21 @@ class Volunteer:
         fits = self._fits
         steps = 0
 
+        def fractional(
+            order: Iterable[int], size: list[int], room: int, k: int, full: bool, bens: frozenset[int]
+        ) -> float:
+            # the fractional knapsack of the items from k on, taken in ``order``, in ``room``
+            bound = 0.0
+            for j in order:
+                if j < k or (full and bens_of[j] not in bens):
+                    continue
+                if size[j] <= room:
+                    bound += gains[j]
+                    room -= size[j]
+                else:
+                    return bound + gains[j] * room / size[j]
+            return bound
+
         def dfs(k: int, cur: float, load: int, bens: frozenset[int], union: int, sess: int, key: int) -> None:
             nonlocal best_val, best_set, steps
             if cur > best_val:
@@ -299,31 +315,9 @@ class Volunteer:
             # in (none of a new beneficiary once there are max_ben).  Values are exact
             # multiples of 1/LAMBDA_GRID, far above the bounds' rounding error.
             full = len(bens) >= max_ben
-            room = cap - load
-            bound = cur
-            for j in range(k, n_items):
-                if full and bens_of[j] not in bens:
-                    continue
-                if loads[j] <= room:
-                    bound += gains[j]
-                    room -= loads[j]
-                else:
-                    bound += gains[j] * room / loads[j]
-                    break
-            if bound <= best_val:
+            if cur + fractional(range(k, n_items), loads, cap - load, k, full, bens) <= best_val:
                 return
-            room = n_slots - sess
-            bound = cur
-            for j in by_session:
-                if j < k or (full and bens_of[j] not in bens):
-                    continue
-                if sessions[j] <= room:
-                    bound += gains[j]
-                    room -= sessions[j]
-                else:
-                    bound += gains[j] * room / sessions[j]
-                    break
-            if bound <= best_val:
+            if cur + fractional(by_session, sessions, n_slots - sess, k, full, bens) <= best_val:
                 return
             steps += 1
             if steps % 4096 == 0:

@@ -6,6 +6,7 @@ import dataclasses
 import itertools
 import random
 import time
+from collections.abc import Iterator
 from fractions import Fraction
 from typing import Any
 
@@ -402,48 +403,45 @@ def brute_price(vol: colgen.Volunteer, lam: np.ndarray) -> float:
     return best
 
 
-def test_pricing_matches_brute_force() -> None:
-    """A volunteer's pricing (pruned by the hours, slots and beneficiaries left) finds the exact best set."""
-    checked = 0
-    for seed in range(10):
-        problem = small_problem(seed)
-        inst = Instance.from_problem(problem)
+def small_volunteers(seeds: range, most: int) -> Iterator[tuple[Instance, Pairs, int, np.random.Generator]]:
+    """Each volunteer with 1 to ``most`` eligible pairs in the small oracle problems, with a generator."""
+    for seed in seeds:
+        inst = Instance.from_problem(small_problem(seed))
         pairs = build_pairs(inst)
         rng = np.random.default_rng(seed)
         for v in range(inst.n_volunteers):
-            if not 0 < len(pairs.by_vol[v]) <= 11:
-                continue
-            bens = {int(inst.need_ben[int(pairs.need[p])]) for p in pairs.by_vol[v]}
-            previous = set(rng.choice(sorted(bens), size=min(2, len(bens)), replace=False).tolist())
-            vol = colgen.Volunteer(inst, pairs, v, 3, previous)
-            for _ in range(3):
-                lam = np.floor(rng.uniform(0, 3, inst.n_needs) * inst.need_value * 1024) / 1024
-                value, items = vol.price(lam, Deadline.after(5))
-                assert value == brute_price(vol, lam)
-                assert value == (vol.worth(items) - sum(lam[vol.need[i]] for i in items) if items else 0.0)
-                checked += 1
+            if 0 < len(pairs.by_vol[v]) <= most:
+                yield inst, pairs, v, rng
+
+
+def test_pricing_matches_brute_force() -> None:
+    """A volunteer's pricing (pruned by the hours, slots and beneficiaries left) finds the exact best set."""
+    checked = 0
+    for inst, pairs, v, rng in small_volunteers(range(10), 11):
+        bens = {int(inst.need_ben[int(pairs.need[p])]) for p in pairs.by_vol[v]}
+        previous = set(rng.choice(sorted(bens), size=min(2, len(bens)), replace=False).tolist())
+        vol = colgen.Volunteer(inst, pairs, v, 3, previous)
+        for _ in range(3):
+            lam = np.floor(rng.uniform(0, 3, inst.n_needs) * inst.need_value * 1024) / 1024
+            value, items = vol.price(lam, Deadline.after(5))
+            assert value == brute_price(vol, lam)
+            assert value == (vol.worth(items) - sum(lam[vol.need[i]] for i in items) if items else 0.0)
+            checked += 1
     assert checked > 100
 
 
 def test_pricing_cut_short_returns_an_upper_bound() -> None:
     """A volunteer's pricing stopped after one step returns at least the exact maximum (a bound)."""
     cut_short = 0
-    for seed in range(6):
-        problem = small_problem(seed)
-        inst = Instance.from_problem(problem)
-        pairs = build_pairs(inst)
-        rng = np.random.default_rng(seed)
-        for v in range(inst.n_volunteers):
-            if not len(pairs.by_vol[v]):
-                continue
-            vol = colgen.Volunteer(inst, pairs, v, 1, set())
-            for _ in range(5):
-                lam = np.floor(rng.uniform(0, 1, inst.n_needs) * inst.need_value * 1024) / 1024
-                exact, _ = vol.price(lam, Deadline.after(5))
-                short, items = vol.price(lam, Deadline.after(5), max_steps=1)
-                assert short >= exact
-                assert vol.worth(items) - sum(lam[vol.need[i]] for i in items) <= exact + 1e-9
-                cut_short += short > exact
+    for inst, pairs, v, rng in small_volunteers(range(6), 10**6):
+        vol = colgen.Volunteer(inst, pairs, v, 1, set())
+        for _ in range(5):
+            lam = np.floor(rng.uniform(0, 1, inst.n_needs) * inst.need_value * 1024) / 1024
+            exact, _ = vol.price(lam, Deadline.after(5))
+            short, items = vol.price(lam, Deadline.after(5), max_steps=1)
+            assert short >= exact
+            assert vol.worth(items) - sum(lam[vol.need[i]] for i in items) <= exact + 1e-9
+            cut_short += short > exact
     assert cut_short > 0
 
 
