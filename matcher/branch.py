@@ -244,7 +244,11 @@ def prove_coverage(
 def _bound(
     lp: _Master, vols: list[Volunteer], node: _Node, enough: int, deadline: Deadline
 ) -> tuple[float, np.ndarray]:
-    """Column generation at ``node``: its best Lagrangian bound and the last LP's set values."""
+    """Column generation at ``node``: its best Lagrangian bound and the last LP's set values.
+
+    Raises :class:`OutOfTimeError` at the deadline, and when MAX_NODE_ROUNDS rounds did
+    not converge (the search then proves nothing).
+    """
     lp.restrict(node)
     h, n_needs = lp.h, lp.n_needs
     banned_by_vol: dict[int, list[int]] = {}
@@ -282,6 +286,9 @@ def _bound(
             break
         if not lp.add(new) or math.floor(best) <= math.floor(lp_value + 1e-6):
             break
+    else:
+        # Not converged, so the LP's plan need not be the node's best: unsettled.
+        raise OutOfTimeError
     return best, x
 
 
