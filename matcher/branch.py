@@ -29,22 +29,19 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import highspy
 import numpy as np
 
 from matcher.clock import Deadline, OutOfTimeError
-from matcher.colgen import LAMBDA_GRID, ColgenResult, Volunteer, column_arrays, plan_of
+from matcher.colgen import ColgenResult, MasterLP, Volunteer, multipliers, plan_of, price_all
 from matcher.greedy import Chosen
 from matcher.instance import Instance
-from matcher.mip import quiet_highs
 
 ARTIFICIAL_COST = 1e7
 """LP cost of an artificial unit of a forced need (keeps every node's LP feasible)."""
-BANNED = 1e9
-"""Multiplier that keeps a banned need out of a volunteer's pricing."""
 MAX_NODE_ROUNDS = 200
 """Pricing rounds per node at most (each adds columns; convergence usually takes a few)."""
 
@@ -70,83 +67,28 @@ class _Node:
     """Needs every plan here covers."""
 
 
-class _Master:
-    """The coverage-only master LP with artificial columns for forced needs.
-
-    Columns ``0 .. n_needs - 1`` are the artificials, the rest one per volunteer set.
-    """
+class _Master(MasterLP):
+    """The coverage-only master LP with artificial columns for forced needs, and per set
+    the pairs it holds (numbered volunteer by volunteer), so a node's banned pairs close
+    its sets in one pass of numpy."""
 
     def __init__(self, master: ColgenResult, n_needs: int) -> None:
-        self.vols = master.vols
-        self.n_needs = n_needs
-        self.rows = n_needs + len(self.vols)
-        self.columns: list[tuple[int, tuple[int, ...]]] = []
-        self.seen: set[tuple[int, tuple[int, ...]]] = set()
-        # Pairs numbered volunteer by volunteer, and per set the numbers it holds, so a
-        # node's banned pairs close its sets in one pass of numpy.
+        super().__init__(master.vols, n_needs, ARTIFICIAL_COST)
         self.first = np.cumsum([0] + [len(vol.pairs) for vol in self.vols[:-1]]).tolist()
         self.entry_set: list[int] = []
         self.entry_pair: list[int] = []
-        inf = highspy.kHighsInf
-        h = quiet_highs()
-        h.setOptionValue("threads", 1)
-        h.addRows(
-            self.rows,
-            np.full(self.rows, -inf),
-            np.ones(self.rows),
-            0,
-            np.zeros(0, np.int32),
-            np.zeros(0, np.int32),
-            np.zeros(0),
-        )
-        h.changeObjectiveSense(highspy.ObjSense.kMaximize)
-        idx = np.arange(n_needs, dtype=np.int32)
-        h.addCols(
-            n_needs,
-            np.full(n_needs, -ARTIFICIAL_COST),
-            np.zeros(n_needs),
-            np.zeros(n_needs),
-            n_needs,
-            idx,
-            idx,
-            np.ones(n_needs),
-        )
-        self.h = h
         self.add(master.columns)
         if master.basis is not None:
-            basis = highspy.HighsBasis()
-            lower = highspy.HighsBasisStatus.kLower
-            extra = len(self.columns) - len(master.basis.col_status)
-            basis.col_status = [lower] * n_needs + list(master.basis.col_status) + [lower] * extra
-            basis.row_status = list(master.basis.row_status)
-            h.setBasis(basis)
+            self.warm(master.basis)
 
-    def add(self, sets: list[tuple[int, tuple[int, ...]]]) -> int:
-        """Add the sets not in the master yet; how many were new."""
-        keys = []
-        for k, items in sets:
-            key = (k, tuple(sorted(items)))
-            if key not in self.seen:
-                self.seen.add(key)
-                keys.append(key)
-        if keys:
-            cost, starts, index = column_arrays(self.vols, keys, self.n_needs)
-            n = len(keys)
-            self.h.addCols(
-                n,
-                cost,
-                np.zeros(n),
-                np.full(n, highspy.kHighsInf),
-                len(index),
-                starts,
-                index,
-                np.ones(len(index)),
-            )
-            for k, items in keys:
-                self.entry_set.extend([len(self.columns)] * len(items))
-                self.entry_pair.extend(self.first[k] + i for i in items)
-                self.columns.append((k, items))
-        return len(keys)
+    def add(self, sets: Iterable[tuple[int, Iterable[int]]]) -> list[tuple[int, tuple[int, ...]]]:
+        """Add the sets not in the master yet, recording their pairs; returns those added."""
+        before = len(self.columns)
+        keys = super().add(sets)
+        for c, (k, items) in enumerate(keys, start=before):
+            self.entry_set.extend([c] * len(items))
+            self.entry_pair.extend(self.first[k] + i for i in items)
+        return keys
 
     def restrict(self, node: _Node) -> None:
         """Column and row bounds of ``node``: banned sets and unforced artificials at 0."""
@@ -268,20 +210,9 @@ def _bound(
         solution = h.getSolution()
         duals = np.asarray(solution.row_dual)
         x = np.asarray(solution.col_value)
-        lam = np.where(forced, duals[:n_needs], np.maximum(duals[:n_needs], 0.0))
-        lam = np.round(lam * LAMBDA_GRID) / LAMBDA_GRID
-        bound = float(lam.sum())
-        new: list[tuple[int, tuple[int, ...]]] = []
-        for k, vol in enumerate(vols):
-            priced = lam
-            if k in banned_by_vol:
-                priced = lam.copy()
-                priced[[vol.need[i] for i in banned_by_vol[k]]] = BANNED
-            value, items = vol.price(priced, deadline)
-            bound += value
-            if items and value > max(0.0, duals[n_needs + k]) + 1e-6:
-                new.append((k, tuple(items)))
-        best = min(best, bound)
+        lam = multipliers(duals[:n_needs], forced)
+        values, new = price_all(vols, lam, duals[n_needs:], deadline, banned=banned_by_vol)
+        best = min(best, float(lam.sum()) + sum(values))
         if math.floor(best) <= enough:
             break
         if not lp.add(new) or math.floor(best) <= math.floor(lp_value + 1e-6):

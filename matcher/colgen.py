@@ -41,6 +41,8 @@ from matcher.slotting import match_slots
 LAMBDA_GRID = 1024
 """Multipliers are rounded to multiples of 1 / LAMBDA_GRID, so the bound is computed exactly."""
 MAX_ROUNDS = 500
+BANNED = 1e9
+"""Multiplier that keeps a need out of a volunteer's pricing (see :func:`price_all`)."""
 PRICED_KEPT = 64
 """Pricing answers each volunteer remembers (see :meth:`Volunteer.price`)."""
 MIP_SHARE = 0.5
@@ -457,50 +459,16 @@ def prove(
         if len(pairs.by_vol[v])
     ]
     n_needs = inst.n_needs
-    n_rows = n_needs + len(vols)
-    master: list[tuple[int, tuple[int, ...]]] = []  # (volunteer slot in vols, items)
-    seen: set[tuple[int, tuple[int, ...]]] = set()
-
-    h = quiet_highs()
-    h.setOptionValue("threads", 1)
-    inf = highspy.kHighsInf
-    h.addRows(
-        n_rows,
-        np.full(n_rows, -inf),
-        np.ones(n_rows),
-        0,
-        np.zeros(0, np.int32),
-        np.zeros(0, np.int32),
-        np.zeros(0),
-    )
-    h.changeObjectiveSense(highspy.ObjSense.kMaximize)
-
-    def add_columns(new: list[tuple[int, list[int]]]) -> None:
-        keys: list[tuple[int, tuple[int, ...]]] = []
-        for k, items in new:
-            key = (k, tuple(sorted(items)))
-            if key not in seen:
-                seen.add(key)
-                keys.append(key)
-        if not keys:
-            return
-        cost, starts, index = column_arrays(vols, keys, n_needs)
-        n = len(keys)
-        h.addCols(n, cost, np.zeros(n), np.full(n, inf), len(index), starts, index, np.ones(len(index)))
-        master.extend(keys)
-
-    add_columns([(k, list(items)) for k, items in _columns_of(vols, start)])
+    lp = MasterLP(vols, n_needs)
+    h, master = lp.h, lp.columns
+    lp.add(_columns_of(vols, start))
     if columns:
-        add_columns([(k, list(items)) for k, items in columns])
+        lp.add(columns)
     if basis is not None and not start:
-        given = highspy.HighsBasis()
-        extra = len(master) - len(basis.col_status)
-        given.col_status = list(basis.col_status) + [highspy.HighsBasisStatus.kLower] * extra
-        given.row_status = list(basis.row_status)
-        h.setBasis(given)
+        lp.warm(basis)
     if singles:
         # every single pair too, so the LP's duals mean something from the first round
-        add_columns([(k, [i]) for k, vol in enumerate(vols) for i in range(len(vol.pairs))])
+        lp.add([(k, (i,)) for k, vol in enumerate(vols) for i in range(len(vol.pairs))])
 
     best_bound = math.inf
     last_basis = None
@@ -520,19 +488,10 @@ def prove(
             sol = h.getSolution()
             lp_value = h.getInfo().objective_function_value
             duals = np.asarray(sol.row_dual)
-            lam = np.round(np.maximum(0.0, duals[:n_needs]) * LAMBDA_GRID) / LAMBDA_GRID
-            bound = float(lam.sum())
-            new: list[tuple[int, list[int]]] = []
-            values: list[float] = []
-            for k, vol in enumerate(vols):
-                value, items = vol.price(lam, deadline, max_steps=price_steps)
-                values.append(value)
-                bound += value
-                if items and value > max(0.0, duals[n_needs + k]) + 1e-6:
-                    new.append((k, items))
-            before = len(master)
-            add_columns(new)
-            new_count = len(master) - before
+            lam = multipliers(duals[:n_needs])
+            values, new = price_all(vols, lam, duals[n_needs:], deadline, max_steps=price_steps)
+            bound = float(lam.sum()) + sum(values)
+            new_count = len(lp.add(new))
             if bound < best_bound:
                 best_bound, best_lam, best_values = bound, lam, values
             if new_count == 0 or math.floor(best_bound) <= math.floor(lp_value + 1e-6):
@@ -570,6 +529,107 @@ def prove(
         columns=master,
         basis=last_basis,
     )
+
+
+def multipliers(duals: np.ndarray, free: np.ndarray | None = None) -> np.ndarray:
+    """The need rows' duals as Lagrangian multipliers: at least 0 (except where ``free``,
+    rows held at exactly 1), rounded to multiples of 1 / LAMBDA_GRID so bounds are exact."""
+    lam = np.maximum(duals, 0.0) if free is None else np.where(free, duals, np.maximum(duals, 0.0))
+    return np.round(lam * LAMBDA_GRID) / LAMBDA_GRID
+
+
+def price_all(
+    vols: list[Volunteer],
+    lam: np.ndarray,
+    vol_duals: np.ndarray,
+    deadline: Deadline,
+    max_steps: int | None = None,
+    banned: dict[int, list[int]] | None = None,
+) -> tuple[list[float], list[tuple[int, list[int]]]]:
+    """Every volunteer's pricing under ``lam``: their best values and the new columns.
+
+    The Lagrangian bound is ``lam.sum()`` plus the values; a best set is a new column when
+    it prices above its volunteer's row dual.  ``banned``: per volunteer slot, items kept
+    out of its search (their needs priced at BANNED).
+    """
+    values: list[float] = []
+    new: list[tuple[int, list[int]]] = []
+    for k, vol in enumerate(vols):
+        priced = lam
+        if banned and k in banned:
+            priced = lam.copy()
+            priced[[vol.need[i] for i in banned[k]]] = BANNED
+        value, items = vol.price(priced, deadline, max_steps=max_steps)
+        values.append(value)
+        if items and value > max(0.0, vol_duals[k]) + 1e-6:
+            new.append((k, items))
+    return values, new
+
+
+class MasterLP:
+    """The master LP over volunteer sets, maximised: a ``<= 1`` row per need, then one per
+    volunteer; a column per set, each set once.
+
+    With ``artificial_cost``, a column per need comes first, at that negative cost and held
+    at 0 (:mod:`matcher.branch` frees those of the needs a node forces, so its LP stays
+    feasible); ``offset`` is their number.
+    """
+
+    def __init__(self, vols: list[Volunteer], n_needs: int, artificial_cost: float | None = None) -> None:
+        self.vols = vols
+        self.n_needs = n_needs
+        self.rows = n_needs + len(vols)
+        self.columns: list[tuple[int, tuple[int, ...]]] = []
+        """(volunteer slot in ``vols``, sorted items) per set column."""
+        self._seen: set[tuple[int, tuple[int, ...]]] = set()
+        h = quiet_highs()
+        h.setOptionValue("threads", 1)
+        inf = highspy.kHighsInf
+        empty = np.zeros(0, np.int32)
+        h.addRows(self.rows, np.full(self.rows, -inf), np.ones(self.rows), 0, empty, empty, np.zeros(0))
+        h.changeObjectiveSense(highspy.ObjSense.kMaximize)
+        self.offset = 0
+        if artificial_cost is not None:
+            idx = np.arange(n_needs, dtype=np.int32)
+            zeros = np.zeros(n_needs)
+            h.addCols(
+                n_needs, np.full(n_needs, -artificial_cost), zeros, zeros, n_needs, idx, idx, np.ones(n_needs)
+            )
+            self.offset = n_needs
+        self.h = h
+
+    def add(self, sets: Iterable[tuple[int, Iterable[int]]]) -> list[tuple[int, tuple[int, ...]]]:
+        """Add the sets not in the master yet; returns those it added."""
+        keys = []
+        for k, items in sets:
+            key = (k, tuple(sorted(items)))
+            if key not in self._seen:
+                self._seen.add(key)
+                keys.append(key)
+        if keys:
+            cost, starts, index = column_arrays(self.vols, keys, self.n_needs)
+            n = len(keys)
+            self.h.addCols(
+                n,
+                cost,
+                np.zeros(n),
+                np.full(n, highspy.kHighsInf),
+                len(index),
+                starts,
+                index,
+                np.ones(len(index)),
+            )
+            self.columns.extend(keys)
+        return keys
+
+    def warm(self, basis: highspy.HighsBasis) -> None:
+        """Start from another master's basis over the same rows and its first set columns."""
+        lower = highspy.HighsBasisStatus.kLower
+        given = highspy.HighsBasis()
+        extra = len(self.columns) - len(basis.col_status)
+        given.col_status = [lower] * self.offset + list(basis.col_status) + [lower] * extra
+        given.row_status = list(basis.row_status)
+        self.h.setBasis(given)
 
 
 def _best_plan(
