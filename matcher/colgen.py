@@ -35,7 +35,7 @@ from matcher.clock import Deadline, OutOfTimeError
 from matcher.eligibility import Pairs
 from matcher.greedy import Chosen, coverage_units
 from matcher.instance import Instance
-from matcher.mip import quiet_highs
+from matcher.mip import limit_time, quiet_highs
 from matcher.slotting import match_slots
 
 LAMBDA_GRID = 1024
@@ -48,6 +48,8 @@ PRICED_KEPT = 64
 MIP_SHARE = 0.5
 MIN_MIP_S = 0.5
 """The MIP over the columns gets MIP_SHARE of the time taken so far, at least MIN_MIP_S."""
+MIN_RUN_S = 0.1
+"""A MIP over the columns is only started with this much of its time left."""
 
 
 @dataclass
@@ -85,7 +87,7 @@ class ColgenResult:
         the master LP reaches ``give_up`` (the bound cannot go below it).  On ten
         300-volunteer cities whose primary bound was above the optimum it proved two
         optimal and came one unit closer on three.  None if no pricing round completed in
-        time.
+        time, or a result whose ``bound`` is None.
         """
         if not self.columns:
             return None
@@ -181,7 +183,7 @@ class PairBounds:
         h = quiet_highs()
         h.passModel(lp)
         h.setOptionValue("threads", 1)
-        h.setOptionValue("time_limit", deadline.remaining())
+        limit_time(h, deadline.remaining())
         h.setOptionValue("mip_rel_gap", 0.0)
         h.setOptionValue("mip_abs_gap", 0.999)
         h.setOptionValue("objective_target", stop_at - 0.5)
@@ -221,7 +223,7 @@ class Volunteer:
         self._fits: dict[int, bool] = {}
         """Whether a set of items (bitmask) fits the volunteer's slots, cached across rounds."""
         self._need = np.asarray(self.need, dtype=np.int64)
-        self._priced: dict[tuple[bytes, int | None, int | None], tuple[float, list[int]]] = {}
+        self._priced: dict[tuple[bytes, int | None, int | None, object], tuple[float, list[int]]] = {}
         """Recent answers by the multipliers of this volunteer's needs: between rounds, and
         between branches, most volunteers' multipliers do not change."""
         self.n_slots = 0
@@ -246,34 +248,63 @@ class Volunteer:
         return sum(self.value[i] for i in items) + len({self.ben[i] for i in items} & self.previous)
 
     def price(
-        self, lam: np.ndarray, deadline: Deadline, forced: int | None = None, max_steps: int | None = None
+        self,
+        lam: np.ndarray,
+        deadline: Deadline,
+        forced: int | None = None,
+        max_steps: int | None = None,
+        penalties: Penalties | None = None,
     ) -> tuple[float, list[int]]:
-        """Exact ``max(0, max_S value(S) - lam(S))`` over feasible sets, and a best set.
+        """Exact ``max(0, max_S value(S) - lam(S) - penalty(S))`` over feasible sets, and a best set.
 
         With ``forced``, the best over the sets that hold that item (without the ``max(0, .)``).
         With ``max_steps``, a search that takes more steps stops and returns an upper bound
         instead of the maximum (the fractional knapsack over the hours, a little above),
-        with the best set found so far.
+        with the best set found so far.  ``penalties``: the duals of cuts on the master
+        (see :class:`Penalties`); none by default.
 
         Only items that can add value are searched: an item whose reduced value is <= 0
         belongs to a best set only to keep a previous beneficiary (+1), and dropping any
         item keeps a set feasible.
         """
-        key = (lam[self._need].tobytes(), forced, max_steps)
+        key = (lam[self._need].tobytes(), forced, max_steps, penalties.key if penalties else None)
         known = self._priced.get(key)
         if known is not None:
             return known[0], list(known[1])
         if len(self._priced) >= PRICED_KEPT:
             self._priced.clear()
-        value, best = self._search(lam, deadline, forced, max_steps)
+        value, best = self._search(lam, deadline, forced, max_steps, penalties)
         self._priced[key] = (value, list(best))
         return value, best
 
     def _search(
-        self, lam: np.ndarray, deadline: Deadline, forced: int | None, max_steps: int | None
+        self,
+        lam: np.ndarray,
+        deadline: Deadline,
+        forced: int | None,
+        max_steps: int | None,
+        penalties: Penalties | None = None,
     ) -> tuple[float, list[int]]:
         """:meth:`price` without its memory."""
         red = [self.value[i] - float(lam[self.need[i]]) for i in range(len(self.pairs))]
+        # Per item, the cuts its need is in; a count per cut of the items taken so far.
+        cuts_of = penalties.cuts_of if penalties else [()] * len(red)
+        counts = list(penalties.base) if penalties else []
+        sigma = penalties.sigma if penalties else []
+
+        def penalty(i: int) -> float:
+            # the penalty item i adds to the chosen set (counts updated; undone by unpenalise)
+            added = 0.0
+            for j in cuts_of[i]:
+                counts[j] += 1
+                if counts[j] % 2 == 0:
+                    added += sigma[j]
+            return added
+
+        def unpenalise(i: int) -> None:
+            for j in cuts_of[i]:
+                counts[j] -= 1
+
         gain = [red[i] + (1 if self.ben[i] in self.previous else 0) for i in range(len(red))]
         items = [i for i in range(len(red)) if gain[i] > 0 and i != forced]
         # densest first, so the fractional knapsack over the items left is a cheap bound
@@ -346,22 +377,27 @@ class Volunteer:
                         if ok:
                             chosen.append(i)
                             bonus = 1 if new_ben and b in previous else 0
+                            # Penalties only lower a set's value as items join it, so the
+                            # bounds above, which leave them out, stay upper bounds.
+                            cost = penalty(i) if cuts_of[i] else 0.0
                             dfs(
                                 k + 1,
-                                cur + red[i] + bonus,
+                                cur + red[i] + bonus - cost,
                                 load2,
                                 bens | {b} if new_ben else bens,
                                 union2,
                                 sess2,
                                 key2,
                             )
+                            if cuts_of[i]:
+                                unpenalise(i)
                             chosen.pop()
             if k + 1 < n_items:
                 dfs(k + 1, cur, load, bens, union, sess, key)
 
         if forced is not None:
             f = forced
-            best_val, best_set = red[f] + (1 if self.ben[f] in previous else 0), [f]
+            best_val, best_set = red[f] + (1 if self.ben[f] in previous else 0) - penalty(f), [f]
             chosen.append(f)
             if items:
                 dfs(
@@ -387,6 +423,25 @@ class Volunteer:
                 # 1e-6 covers the float rounding of the fraction
                 return max(best_val, bound + 1e-6), best_set
         return best_val, best_set
+
+
+@dataclass(frozen=True)
+class Penalties:
+    """One volunteer's share of the master's cuts, for its pricing problem.
+
+    A cut over need rows ``R`` (and maybe this volunteer's row) with dual ``sigma`` takes
+    ``sigma * floor((|S & R| + base) / 2)`` off a set ``S``'s reduced value, ``base``
+    being 1 when the volunteer's own row is in the cut (see :mod:`matcher.cuts`).
+    """
+
+    cuts_of: list[tuple[int, ...]]
+    """Per item of the volunteer, the (local) cuts its need is in."""
+    base: tuple[int, ...]
+    """Per local cut, 1 if the volunteer's row is in it."""
+    sigma: tuple[float, ...]
+    """Per local cut, its dual (> 0)."""
+    key: tuple[tuple[int, float], ...]
+    """(global cut number, dual) per local cut: what the memory of answers is keyed by."""
 
 
 class _TooLongError(Exception):
@@ -479,7 +534,7 @@ def prove(
     try:
         while rounds < MAX_ROUNDS:
             rounds += 1
-            h.setOptionValue("time_limit", max(0.01, deadline.remaining()))
+            limit_time(h, deadline.remaining())
             h.run()
             if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
                 complete = False
@@ -545,12 +600,14 @@ def price_all(
     deadline: Deadline,
     max_steps: int | None = None,
     banned: dict[int, list[int]] | None = None,
+    penalties: dict[int, Penalties] | None = None,
 ) -> tuple[list[float], list[tuple[int, list[int]]]]:
     """Every volunteer's pricing under ``lam``: their best values and the new columns.
 
-    The Lagrangian bound is ``lam.sum()`` plus the values; a best set is a new column when
-    it prices above its volunteer's row dual.  ``banned``: per volunteer slot, items kept
-    out of its search (their needs priced at BANNED).
+    The Lagrangian bound is ``lam.sum()`` plus the values (plus the cuts' duals times
+    their right-hand sides); a best set is a new column when it prices above its
+    volunteer's row dual.  ``banned``: per volunteer slot, items kept out of its search
+    (their needs priced at BANNED).  ``penalties``: per volunteer slot, the cuts' duals.
     """
     values: list[float] = []
     new: list[tuple[int, list[int]]] = []
@@ -559,7 +616,9 @@ def price_all(
         if banned and k in banned:
             priced = lam.copy()
             priced[[vol.need[i] for i in banned[k]]] = BANNED
-        value, items = vol.price(priced, deadline, max_steps=max_steps)
+        value, items = vol.price(
+            priced, deadline, max_steps=max_steps, penalties=penalties.get(k) if penalties else None
+        )
         values.append(value)
         if items and value > max(0.0, vol_duals[k]) + 1e-6:
             new.append((k, items))
@@ -648,7 +707,7 @@ def _best_plan(
     if limit <= 0.01:
         return None, -1
     t0 = time.perf_counter()
-    h.setOptionValue("time_limit", limit)
+    limit_time(h, limit)
     ones = None
     if bound is not None:
         # Reduced-cost filter: a column whose LP reduced cost is below -(LP - bound) is in
@@ -681,24 +740,30 @@ def _best_plan(
     everything = np.arange(len(columns), dtype=np.int32)
     h.changeColsIntegrality(len(columns), everything, np.full(len(columns), highspy.HighsVarType.kInteger))
     x = None
+    dive: tuple[float, np.ndarray] | None = None
     if ones is not None and len(ones):
         # Dive first: keep the columns the LP takes whole, solve the small MIP left over.
         h.changeColsBounds(len(ones), ones, np.ones(len(ones)), np.ones(len(ones)))
         h.run()
         info = h.getInfo()
-        if (
-            info.primal_solution_status == 2
-            and bound is not None
-            and info.objective_function_value >= bound - 0.5
-        ):
-            x = np.asarray(h.getSolution().col_value)
+        if info.primal_solution_status == 2:
+            dive = info.objective_function_value, np.asarray(h.getSolution().col_value)
+            if bound is not None and dive[0] >= bound - 0.5:
+                x = dive[1]
         h.changeColsBounds(len(ones), ones, np.zeros(len(ones)), np.ones(len(ones)))
-        h.setOptionValue("time_limit", max(0.01, limit - (time.perf_counter() - t0)))
-    if x is None:
+    left = limit - (time.perf_counter() - t0)
+    # HiGHS cannot stop in its presolve: with almost no time left the MIP would overrun
+    # (by 0.66 s on a 300-volunteer city), so the dive's plan stands.
+    if x is None and (dive is None or left >= MIN_RUN_S):
+        limit_time(h, left)
         h.run()
-        if h.getInfo().primal_solution_status != 2:
-            return None, -1
-        x = np.asarray(h.getSolution().col_value)
+        info = h.getInfo()
+        if info.primal_solution_status == 2 and (dive is None or info.objective_function_value > dive[0]):
+            x = np.asarray(h.getSolution().col_value)
+    if x is None and dive is not None:
+        x = dive[1]
+    if x is None:
+        return None, -1
     picked = [columns[c] for c in np.flatnonzero(x > 0.5)]
     primary = sum(vols[k].worth(list(items)) for k, items in picked)
     return plan_of(vols, picked), primary

@@ -128,6 +128,16 @@ def export(model: cp_model.CpModel) -> Exported:
     return a, np.array(rows.lo), np.array(rows.hi), col_lo, col_hi
 
 
+def limit_time(h: highspy.Highs, seconds: float) -> None:
+    """Let ``h``'s next ``run()`` take about ``seconds`` (at least 0.01).
+
+    HiGHS compares its ``time_limit`` option with the object's run time summed over all
+    its runs, not the next run's: an object that solves LP after LP (column generation,
+    branch-and-price) would otherwise stop at once, as out of time, after a while.
+    """
+    h.setOptionValue("time_limit", h.getRunTime() + max(0.01, seconds))
+
+
 def quiet_highs() -> highspy.Highs:
     """A HiGHS instance that prints nothing.
 
@@ -329,7 +339,7 @@ def solve_input(
             break
         # Optimal, yet the values are the start's: solve again without it.
         h.clearSolver()
-        h.setOptionValue("time_limit", left)
+        limit_time(h, left)
     return MipResult(
         optimal=status == highspy.HighsModelStatus.kOptimal and reaches,
         values=values_out,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import random
+import threading
 import time
 from collections.abc import Iterator
 from fractions import Fraction
@@ -318,11 +319,19 @@ def test_branch_and_price_stops_at_its_deadline() -> None:
     assert not result.proved and result.best == optimum - 1 and result.found is None
 
 
-@pytest.mark.parametrize("head", [0.0, solve_module.BRANCH_HEAD_S])
+@pytest.mark.parametrize(
+    ("first", "head"),
+    [
+        (solve_module.BRANCH_FIRST_S, solve_module.BRANCH_HEAD_S),
+        (0.0, 0.0),
+        (0.0, solve_module.BRANCH_HEAD_S),
+    ],
+    ids=["first", "beside", "head-start"],
+)
 def test_solve_proves_by_branching_where_the_columns_fall_short(
-    monkeypatch: pytest.MonkeyPatch, head: float
+    monkeypatch: pytest.MonkeyPatch, first: float, head: float
 ) -> None:
-    """Branch-and-price, alone first or beside HiGHS, settles coverage when HiGHS proves nothing."""
+    """Branch-and-price, first, or alone then beside HiGHS, settles coverage when HiGHS proves nothing."""
     waited: list[bool] = []
 
     def idle_highs(*args: Any) -> tuple[None, None, bool]:
@@ -334,16 +343,29 @@ def test_solve_proves_by_branching_where_the_columns_fall_short(
         waited.append(settled is not None and settled())
         return None, None, False
 
+    late = branch.prove_coverage
+
+    def prove_later(*args: Any, **kwargs: Any) -> branch.BranchResult:
+        # Beside HiGHS, start after it does: this small search can settle coverage within
+        # the interpreter's thread switch, before HiGHS would start at all.
+        if threading.current_thread() is not threading.main_thread():
+            time.sleep(0.05)
+        return late(*args, **kwargs)
+
     monkeypatch.setattr(solve_module, "prove_with_highs", idle_highs)
+    monkeypatch.setattr(branch, "prove_coverage", prove_later)
+    monkeypatch.setattr(solve_module, "BRANCH_FIRST_S", first)
     monkeypatch.setattr(solve_module, "BRANCH_HEAD_S", head)
     problem = small_problem(93)
     opt = mip_optimum(problem)
     result = solve(problem, 20)
-    # with no head start HiGHS starts and waits; with one, the search may settle first
-    assert waited == [True] if head == 0.0 else waited in ([], [True])
+    # First, or in its head start, the search settles coverage before HiGHS starts; given
+    # neither, HiGHS starts and waits for it.
+    assert waited == ([True] if not first and head == 0.0 else [])
     assert validate_plan(problem, result.plan) == []
     assert result.status == "optimal" and result.coverage == opt.coverage == result.coverage_bound
-    assert {p.name: p.status for p in result.phases}.get("coverage (branch-and-price)") == "OPTIMAL"
+    searches = [p.status for p in result.phases if p.name == "coverage (branch-and-price)"]
+    assert searches == (["OPTIMAL"] if first else ["UNKNOWN", "OPTIMAL"])
 
 
 @pytest.mark.parametrize("seed", range(4))
