@@ -6,8 +6,10 @@ Phases (see :mod:`matcher.model` for the objective):
 1. station size (at most :data:`FULL_MODEL_MAX_PAIRS` pairs): with the HiGHS prover,
    column generation over per-volunteer plans (:mod:`matcher.colgen`, at most
    :data:`COLGEN_SHARE` of the time left) first; its Lagrangian bound usually meets its
-   plan, which proves levels 1-2 without the full model.  Otherwise a MIP over each pair's
-   best set with the pair forced in may find the missing plan; failing that, the full model's
+   plan, which proves levels 1-2 without the full model.  Otherwise the coverage-only
+   master and branch-and-price on it (:mod:`matcher.branch`, odd-cycle cuts at its root)
+   usually find and prove the optimal coverage; then a MIP over each pair's best set with
+   the pair forced in may find the missing plan; failing that, the full model's
    levels 1-2 are solved exactly, hinted with the best plan so far, for the time that
    remains — by HiGHS on the exported model (:mod:`matcher.mip`, the default; built
    meanwhile by :mod:`matcher.prebuild`; pairs the Lagrangian bound rules out of any better
