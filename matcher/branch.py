@@ -154,7 +154,7 @@ class _Master(MasterLP):
                 cuts_of=cuts_of,
                 base=tuple(int(k in self.cuts[j].vols) for j in order),
                 sigma=tuple(float(sigma[j]) for j in order),
-                key=tuple((j, float(sigma[j])) for j in order),
+                key=tuple((self.cuts[j], float(sigma[j])) for j in order),
             )
         return constant, out
 

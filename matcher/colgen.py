@@ -440,8 +440,9 @@ class Penalties:
     """Per local cut, 1 if the volunteer's row is in it."""
     sigma: tuple[float, ...]
     """Per local cut, its dual (> 0)."""
-    key: tuple[tuple[int, float], ...]
-    """(global cut number, dual) per local cut: what the memory of answers is keyed by."""
+    key: tuple[tuple[object, float], ...]
+    """(cut, dual) per local cut: what the memory of answers is keyed by (the cut itself,
+    not its number: two searches on the same volunteers number their cuts apart)."""
 
 
 class _TooLongError(Exception):

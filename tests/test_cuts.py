@@ -118,7 +118,8 @@ def test_pricing_under_cut_duals_matches_brute_force() -> None:
             cuts_of = [tuple(j for j in range(n_cuts) if rng.random() < 0.5) for _ in range(n)]
             sigma = tuple(float(np.floor(rng.uniform(0.5, 4) * 1024) / 1024) for _ in range(n_cuts))
             base = tuple(int(rng.random() < 0.5) for _ in range(n_cuts))
-            pen = Penalties(cuts_of, base, sigma, tuple(enumerate(sigma)))
+            # a key of its own: the volunteer remembers answers by it
+            pen = Penalties(cuts_of, base, sigma, tuple(((checked, j), sg) for j, sg in enumerate(sigma)))
             value, items = vol.price(lam, Deadline.after(5), penalties=pen)
             assert value == brute_price_with(vol, lam, pen)
             counts = list(base)
