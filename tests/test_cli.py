@@ -10,6 +10,7 @@ import copy
 import json
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -529,3 +530,27 @@ def test_resolve_bad_move_budget(tmp_path: Path, capsys: pytest.CaptureFixture[s
     argv = ["resolve", str(problem), "--plan", str(plan), "--changes", str(EXAMPLE_CHANGES)]
     code, out, err = run([*argv, "--allow-moves", "-1"], capsys)
     assert_one_error(code, out, err, "--allow-moves")
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="process start time from /proc (Linux)")
+def test_script_time_limit_counts_from_the_process_start() -> None:
+    """Run as a script, the limit's clock starts with the process, before the imports."""
+    code = "import time; time.sleep(0.3); import linli.cli as c; print(c._IMPORTED - c._process_started())"
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=CLI_TIMEOUT, check=True
+    )
+    # the sleep came before the import, so the process began at least that much earlier
+    assert 0.3 <= float(proc.stdout) < 5.0
+
+
+def test_time_left_keeps_a_margin_for_writing_and_exit() -> None:
+    """Of a limit begun 1 s ago the solver gets the rest less the exit margin; never below 0.05 s."""
+    from linli.cli import EXIT_MARGIN_S, EXIT_MARGIN_SHARE, _remaining
+
+    for limit, option, default in ((10.0, 10.0, 99.0), (99.0, None, 99.0), (60.0, 60.0, 1.0)):
+        margin = min(EXIT_MARGIN_S, EXIT_MARGIN_SHARE * limit)
+        left = _remaining(time.perf_counter() - 1.0, option, default)
+        assert limit - 1.0 - margin - 0.1 < left <= limit - 1.0 - margin
+    # 60 s: the whole margin; 10 s: its share of the limit
+    assert min(EXIT_MARGIN_S, EXIT_MARGIN_SHARE * 60) == EXIT_MARGIN_S > EXIT_MARGIN_SHARE * 10
+    assert _remaining(time.perf_counter() - 5.0, 1.0, 99.0) == 0.05
