@@ -80,7 +80,7 @@ BRANCH_FIRST_S = 2.0
 BRANCH_FIRST_SHARE = 0.3
 """Branch-and-price on the coverage-only master, before anything else, gets at most this
 long and this share of the time left (on thirty 300-volunteer cities it settled the 12
-the columns left open in 0.06-1.2 s; the pool and HiGHS follow where it does not)."""
+the columns left open in 0.05-1.23 s; the pool and HiGHS follow where it does not)."""
 BRANCH_S = 2.0
 """Branch-and-price beside HiGHS (again, when the pool found a better plan to start
 from) stops after this long; where it settles nothing HiGHS is faster alone."""
