@@ -220,17 +220,23 @@ def prove_coverage(
     items_of_need = lp.items_of_need
     best, found, nodes = incumbent, None, 0
     stack = [_Node(frozenset(), frozenset())]
+    # No plan covers more than the root's bound: a plan that reaches it ends the search.
+    ceiling = master.bound
     try:
         while stack:
+            if known is not None:
+                best = max(best, known())
+            if best >= ceiling:
+                break
             node = stack.pop()
             nodes += 1
             if stop is not None and stop.is_set():
                 raise OutOfTimeError
-            if known is not None:
-                best = max(best, known())
             if any(all(p in node.banned for p in items_of_need.get(n, [])) for n in node.forced):
                 continue  # a need no one may take must be covered: no plan here
             bound, x = _bound(lp, vols, node, best, deadline)
+            if nodes == 1:
+                ceiling = min(ceiling, math.floor(bound))
             if math.floor(bound) <= best:
                 continue
             if np.any(x[:n_needs] > 1e-6):

@@ -312,6 +312,17 @@ def test_branch_and_price_never_proves_below_the_optimum(seed: int) -> None:
         assert coverage_units(inst, result.found) == result.best
 
 
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_branch_and_price_stops_at_the_master_bound(seed: int) -> None:
+    """A plan at the coverage master's bound is proved without a node; one unit below is searched."""
+    _, inst, _, master, optimum = coverage_master(seed)
+    assert master.bound == optimum
+    at = branch.prove_coverage(inst, master, optimum, Deadline.after(20))
+    assert at.proved and at.best == optimum and at.nodes == 0 and at.found is None
+    below = branch.prove_coverage(inst, master, optimum - 1, Deadline.after(20))
+    assert below.proved and below.best == optimum and below.nodes >= 1 and below.found is not None
+
+
 def test_branch_and_price_stops_at_its_deadline() -> None:
     """Out of time, branching claims no proof."""
     _, inst, _, master, optimum = coverage_master(93)
