@@ -515,9 +515,8 @@ def close_gap(
         if master is not None and covered < bound_units:
             # Branch-and-price on that master (odd-cycle cuts at its root, then branching)
             # settles most of what is left in a few nodes, finding the plan on the way.
-            budget = until(BRANCH_FIRST_SHARE, BRANCH_FIRST_S)
-            searched = budget.remaining()
-            first = branch.prove_coverage(inst, master, covered, budget)
+            searched = min(BRANCH_FIRST_S, BRANCH_FIRST_SHARE * (work_deadline - time.perf_counter()))
+            first = branch.prove_coverage(inst, master, covered, Deadline.after(searched))
             search.phases.append(branch_phase(first))
             if first.found is not None:
                 chosen, covered = first.found, coverage_units(inst, first.found)

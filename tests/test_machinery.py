@@ -379,6 +379,29 @@ def test_solve_proves_by_branching_where_the_columns_fall_short(
     assert searches == (["OPTIMAL"] if first else ["UNKNOWN", "OPTIMAL"])
 
 
+@pytest.mark.parametrize("first", [solve_module.BRANCH_FIRST_S, 0.0])
+def test_branching_beside_highs_only_where_it_would_not_repeat_itself(
+    monkeypatch: pytest.MonkeyPatch, first: float
+) -> None:
+    """A full first search and no better plan since: none beside HiGHS; a cut-short first search: again."""
+    calls: list[int] = []
+
+    def unsettled(
+        inst: Instance, master: colgen.ColgenResult, incumbent: int, *args: Any
+    ) -> branch.BranchResult:
+        calls.append(incumbent)
+        return branch.BranchResult(False, incumbent, None, 0, 0.0)
+
+    monkeypatch.setattr(branch, "prove_coverage", unsettled)
+    monkeypatch.setattr(colgen.PairBounds, "plan", lambda self, inst, start, *args: start)
+    monkeypatch.setattr(solve_module, "prove_with_highs", lambda *args: (None, None, False))
+    monkeypatch.setattr(solve_module, "BRANCH_FIRST_S", first)
+    problem = small_problem(93)
+    result = solve(problem, 20)
+    assert validate_plan(problem, result.plan) == []
+    assert len(calls) == (1 if first >= solve_module.BRANCH_S else 2)
+
+
 @pytest.mark.parametrize("seed", range(4))
 def test_deterministic_solve_depends_on_the_problem_only(seed: int) -> None:
     """solve(deterministic=True): a valid plan, the same twice, flagged deterministic, exact when optimal."""
