@@ -15,6 +15,7 @@ from matcher.colgen import Penalties
 from matcher.cuts import Cut, separate
 from matcher.greedy import Chosen
 from matcher.mip import limit_time, quiet_highs
+from matcher.slotting import match_slots
 from matcher.validate import validate_plan
 
 GAP_SEEDS = [79, 93, 104, 105, 111, 120, 139, 140, 146, 157, 165, 168]
@@ -99,8 +100,6 @@ def brute_price_with(vol: colgen.Volunteer, lam: np.ndarray, pen: Penalties) -> 
 
 def brute_price_subset_ok(vol: colgen.Volunteer, items: tuple[int, ...]) -> bool:
     """Whether a subset of a volunteer's items is one set it can take."""
-    from matcher.slotting import match_slots
-
     if sum(vol.load[i] for i in items) > vol.cap or len({vol.ben[i] for i in items}) > vol.max_ben:
         return False
     return match_slots([(vol.sessions[i], vol.slots[i]) for i in items]) is not None
