@@ -139,14 +139,13 @@ class _Master(MasterLP):
         volunteer slot, its pricing penalties, from the cut rows' duals."""
         sigma = multipliers(duals)
         constant = float(sum(sg * cut.rhs for sg, cut in zip(sigma, self.cuts, strict=True)))
-        local: dict[int, dict[int, int]] = {}
+        local: dict[int, list[int]] = {}  # per volunteer slot, the cuts with a dual it meets
         for j in np.flatnonzero(sigma > 0):
             cut = self.cuts[j]
             for k in {k for n in cut.needs for k, _ in self.items_of_need.get(n, ())}:
-                local.setdefault(k, {})[int(j)] = 0
+                local.setdefault(k, []).append(int(j))
         out = {}
-        for k, js in local.items():
-            order = list(js)
+        for k, order in local.items():
             where = {j: t for t, j in enumerate(order)}
             vol = self.vols[k]
             cuts_of = [tuple(where[j] for j in self.cuts_of_need.get(n, ()) if j in where) for n in vol.need]

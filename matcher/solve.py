@@ -449,13 +449,10 @@ def optimise(
             inst, pairs, lm, prebuilt, chosen
         ):
             chosen = found
-        better = branched.found if branched is not None else None
-        if better is not None and coverage_units(inst, better) > coverage_units(inst, chosen):
-            chosen = better
+        if branched is not None:
+            chosen, bound_units = take_branched(inst, branched, chosen, bound_units)
         if proved is not None:
             bound_units = min(bound_units, proved)
-        if branched is not None and branched.proved:
-            bound_units = min(bound_units, branched.best)
         proved_coverage = coverage_units(inst, chosen) >= bound_units
         if proved_coverage:
             proved_seconds = time.perf_counter() - start
@@ -501,29 +498,30 @@ def close_gap(
     searched = 0.0  # seconds the first branch-and-price was given
     started_from = -1  # coverage units of the plan it started from
 
+    def seconds(share: float, most: float = math.inf) -> float:
+        return min(most, share * (work_deadline - time.perf_counter()))
+
     def until(share: float, most: float = math.inf) -> Deadline:
-        return Deadline(time.perf_counter() + min(most, share * (work_deadline - time.perf_counter())))
+        return Deadline.after(seconds(share, most))
 
     try:
         covered = coverage_units(inst, chosen)
         # The primary bound carries some continuity on top of coverage; the coverage-only
         # master, from the same columns, may be lower (and then often proves the plan).
         master = cg.coverage_master(inst, pairs, covered, bound_units, until(COVERAGE_SHARE))
-        if master is not None and master.bound is None:
-            master = None  # out of time before a pricing round: not every volunteer is in it
         if master is not None and master.bound is not None:
             bound_units = min(bound_units, master.bound)
+        elif master is not None:
+            master = None  # out of time before a pricing round: not every volunteer is in it
         if master is not None and covered < bound_units:
             # Branch-and-price on that master (odd-cycle cuts at its root, then branching)
             # settles most of what is left in a few nodes, finding the plan on the way.
-            searched = min(BRANCH_FIRST_S, BRANCH_FIRST_SHARE * (work_deadline - time.perf_counter()))
+            searched = seconds(BRANCH_FIRST_SHARE, BRANCH_FIRST_S)
             started_from = covered
             first = branch.prove_coverage(inst, master, covered, Deadline.after(searched))
             search.phases.append(branch_phase(first))
-            if first.found is not None:
-                chosen, covered = first.found, coverage_units(inst, first.found)
-            if first.proved:
-                bound_units = min(bound_units, first.best)
+            chosen, bound_units = take_branched(inst, first, chosen, bound_units)
+            covered = coverage_units(inst, chosen)
         if covered < bound_units:
             # Per pair, a bound on the plans that use it; the best set holding each pair
             # that may still pay makes a pool of columns whose MIP often finds the plan
@@ -544,6 +542,18 @@ def close_gap(
     except OutOfTimeError:
         zero = []
     return chosen, bound_units, zero, master
+
+
+def take_branched(
+    inst: Instance, branched: branch.BranchResult, chosen: greedy.Chosen, bound_units: int
+) -> tuple[greedy.Chosen, int]:
+    """A branch-and-price search's outcome taken: its plan where it covers more than
+    ``chosen``, its bound where it proved one."""
+    if branched.found is not None and coverage_units(inst, branched.found) > coverage_units(inst, chosen):
+        chosen = branched.found
+    if branched.proved:
+        bound_units = min(bound_units, branched.best)
+    return chosen, bound_units
 
 
 def branch_phase(branched: branch.BranchResult) -> Phase:
