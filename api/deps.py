@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Header, HTTPException, Path, status
+from fastapi import Depends, HTTPException, Path, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 
 from api.auth import Principal, authenticate
@@ -18,12 +19,20 @@ from api.models import PlanVersion, Station
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
+bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="token",
+    description="A station's or the centre's token (`linli token create`), sent as `Bearer <token>`.",
+)
+"""The OpenAPI security scheme: /docs' Authorize button sends the token with every request."""
+
+
 def get_principal(
     session: SessionDep,
-    authorization: Annotated[str | None, Header(description="Bearer <token>")] = None,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:
     """The caller, from ``Authorization: Bearer <token>``; 401 without a valid token."""
-    principal = authenticate(session, authorization)
+    principal = authenticate(session, credentials.credentials if credentials is not None else None)
     if principal is None:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,

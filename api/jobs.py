@@ -34,10 +34,14 @@ class Task:
     problem: dict[str, Any]
     plan: dict[str, Any] | None = None
     changes: dict[str, Any] | None = None
+    parent: dict[str, Any] | None = None
+    """A station re-solve: the plan of the version it came from (``plan`` is the part of it
+    carried onto the station's current data); ``changed`` is reported against this one."""
 
 
 def run_task(task: Task) -> dict[str, Any]:
     """Compute a task's plan (format-1 JSON); runs in the job process."""
+    from api.problem import changed_needs
     from matcher.io import parse
     from matcher.resolve import resolve
     from matcher.schema import ChangeSet, Problem
@@ -48,9 +52,11 @@ def run_task(task: Task) -> dict[str, Any]:
         plan = solve(problem).plan
     else:
         assert task.plan is not None and task.changes is not None
-        plan = resolve(
-            problem, parse(Plan, task.plan, "plan"), parse(ChangeSet, task.changes, "changes")
-        ).plan
+        result = resolve(problem, parse(Plan, task.plan, "plan"), parse(ChangeSet, task.changes, "changes"))
+        plan = result.plan
+        if task.parent is not None:
+            parent = parse(Plan, task.parent, "parent")
+            plan = plan.model_copy(update={"changed": changed_needs(result.problem, parent, plan)})
     return plan.model_dump(mode="json", exclude_none=True)
 
 

@@ -6,16 +6,18 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, Request, status
+from fastapi import Depends, FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
+from fastapi_offline import FastAPIOffline
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, OperationalError
 
 from api.db import get_engine
 from api.jobs import JobRunner, recover
-from api.routers import people, plans, records, solve, stations
+from api.limits import BodyLimit, forbid_unknown_query
+from api.routers import people, plans, records, solve, stations, tokens
 from api.settings import get_settings
 from matcher.errors import InputError, format_error_details
 from matcher.schema import Problem
@@ -50,12 +52,15 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         finally:
             app.state.jobs.shutdown()
 
-    app = FastAPI(
+    # FastAPIOffline serves /docs' scripts and styles itself: a station may be offline.
+    app = FastAPIOffline(
         title="Linli (邻里) coordinator service",
         version="1",
         description="Volunteer-to-beneficiary matching for community volunteer service stations.",
         lifespan=lifespan,
+        dependencies=[Depends(forbid_unknown_query)],
     )
+    app.add_middleware(BodyLimit, limit=get_settings().max_body_bytes)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -85,7 +90,24 @@ def create_app(engine: Engine | None = None) -> FastAPI:
             status_code=status.HTTP_422_UNPROCESSABLE_CONTENT, content={"detail": f"input: {what}"}
         )
 
-    for module in (stations, people, plans, records, solve):
+    @app.exception_handler(OperationalError)
+    async def _database_unavailable(_request: Request, exc: OperationalError) -> JSONResponse:
+        # The transaction was rolled back whole (the session closes without a commit), so
+        # nothing was half-written; say which of the two usual causes it is.
+        text = str(exc.orig).lower()
+        if "full" in text or "no space" in text:
+            code, what = status.HTTP_507_INSUFFICIENT_STORAGE, "the disk is full"
+        elif "locked" in text or "busy" in text:
+            code, what = status.HTTP_503_SERVICE_UNAVAILABLE, "busy: another write holds the lock"
+        else:
+            code, what = status.HTTP_503_SERVICE_UNAVAILABLE, "unavailable"
+        return JSONResponse(
+            status_code=code,
+            content={"detail": f"database: {what}; nothing was written, try again later"},
+            headers={"Retry-After": "5"},
+        )
+
+    for module in (stations, people, plans, records, solve, tokens):
         app.include_router(module.router)
 
     def openapi() -> dict[str, Any]:

@@ -175,6 +175,12 @@ class PlanVersion(SQLModel, table=True):
     problem: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     changes: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     plan: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    base: dict[str, Any] | None = Field(
+        default=None,
+        sa_column=Column(JSON, nullable=True),
+        description="A station re-solve's inputs: the station's problem when the change set came "
+        "(its current people) and the part of the plan in force that still holds for it.",
+    )
     error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     created_at: dt.datetime = Field(default_factory=utcnow)
     finished_at: dt.datetime | None = None
@@ -222,5 +228,9 @@ class Token(SQLModel, table=True):
     station_id: str | None = Field(default=None, foreign_key="station.id")
     label: str = ""
     created_at: dt.datetime = Field(default_factory=utcnow)
-    last_used_at: dt.datetime | None = Field(default=None, description="When it last authenticated a request.")
-    revoked_at: dt.datetime | None = Field(default=None, description="When it was revoked; it no longer works.")
+    last_used_at: dt.datetime | None = Field(
+        default=None, description="When it last authenticated a request."
+    )
+    revoked_at: dt.datetime | None = Field(
+        default=None, description="When it was revoked; it no longer works."
+    )

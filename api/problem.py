@@ -18,7 +18,9 @@ from api.models import (
     Volunteer,
 )
 from matcher.io import parse
-from matcher.schema import Plan, Problem
+from matcher.reasons import CAPACITY_TAKEN
+from matcher.schema import Assignment, Objective, Plan, Problem, Unmet
+from matcher.validate import continuity_of, coverage_of, validate_plan
 
 
 def schedulable(v: Volunteer) -> bool:
@@ -154,3 +156,58 @@ def store_plan(session: Session, version: PlanVersion, plan: Plan) -> None:
     for u in plan.unmet:
         session.add(PlanUnmet(plan_id=version.id, need_id=u.need, reasons=list(u.reasons)))
     version.plan = plan.model_dump(mode="json", exclude_none=True)
+
+
+def _plan_of(problem: Problem, assignments: list[Assignment]) -> Plan:
+    """A plan of ``problem`` with just these assignments (the other needs unmet)."""
+    taken = {a.need for a in assignments}
+    return Plan(
+        format=1,
+        status="feasible",
+        assignments=assignments,
+        unmet=[Unmet(need=n.id, reasons=[CAPACITY_TAKEN]) for n in problem.needs if n.id not in taken],
+        objective=Objective(
+            coverage=float(coverage_of(problem, taken)),
+            coverage_bound=float(coverage_of(problem, [n.id for n in problem.needs])),
+            continuity=continuity_of(problem, assignments),
+        ),
+        solve_seconds=0.0,
+    )
+
+
+def carried_plan(problem: Problem, plan: Plan) -> Plan:
+    """The part of a plan in force that still holds for ``problem``, the station's current data.
+
+    People change between a week's generation and a cancellation: a volunteer registers,
+    a need ends, a certificate lapses, a cap is lowered.  A change set is applied to the
+    station's data as they are *now*, so the plan in force is first cut down to what is
+    still valid there: an assignment is carried when its need and volunteer are still
+    in the problem and every assignment of that volunteer passes the validator's rules
+    together (a volunteer with any that fail is re-planned whole).  The rest of the
+    needs are open to the re-solve like any unmet need.
+    """
+    needs = {n.id for n in problem.needs}
+    volunteers = {v.id for v in problem.volunteers}
+    candidates = [a for a in plan.assignments if a.need in needs and a.volunteer in volunteers]
+    whole = _plan_of(problem, candidates)
+    if not validate_plan(problem, whole):
+        return whole  # the usual case: nothing that matters changed since the plan was made
+    by_volunteer: dict[str, list[Assignment]] = {}
+    for a in candidates:
+        by_volunteer.setdefault(a.volunteer, []).append(a)
+    kept = [
+        a for own in by_volunteer.values() if not validate_plan(problem, _plan_of(problem, own)) for a in own
+    ]
+    return _plan_of(problem, kept)
+
+
+def changed_needs(problem: Problem, before: Plan | None, after: Plan) -> list[str]:
+    """Needs of ``problem`` whose volunteer or slots differ between two plans, in problem order."""
+
+    def where(plan: Plan | None) -> dict[str, tuple[str, frozenset[str]]]:
+        if plan is None:
+            return {}
+        return {a.need: (a.volunteer, frozenset(a.slots)) for a in plan.assignments}
+
+    old, new = where(before), where(after)
+    return [n.id for n in problem.needs if old.get(n.id) != new.get(n.id)]

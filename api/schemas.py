@@ -5,11 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class PlanRequest(BaseModel):
-    """Ask for a station's plan of a week."""
+    """Ask for a station's plan of a week (generating a week again supersedes its earlier versions)."""
+
+    model_config = ConfigDict(extra="forbid")
 
     week_start: dt.date = Field(description="The Monday of the week to plan.")
 
@@ -27,6 +29,11 @@ class PlanPublic(BaseModel):
     created_at: dt.datetime
     finished_at: dt.datetime | None = None
     plan: dict[str, Any] | None = Field(default=None, description="The format-1 plan, once done.")
+    current: bool = Field(
+        default=False,
+        description="Whether this is the week's current version (the newest not failed or cancelled); "
+        "only the current version takes a change set.",
+    )
 
 
 class DiffEntry(BaseModel):

@@ -41,6 +41,13 @@ class Settings(BaseSettings):
         description="Time limit of the solves the service builds from its own data (seconds).",
     )
 
+    max_body_bytes: int = Field(
+        default=16 * 2**20,
+        ge=1024,
+        validation_alias="LINLI_MAX_BODY_BYTES",
+        description="Largest request body (bytes); a larger one is answered 413 before it is read.",
+    )
+
     @field_validator("star_hours", mode="before")
     @classmethod
     def _split(cls, value: object) -> object:

@@ -105,7 +105,10 @@ def test_create_get_list_volunteer(city: City) -> None:
     assert any(v["certificates"] for v in listed if v["id"] != "v-new")
     assert all(bool(v["certificates"]) == (v["id"] in certified) for v in listed)
     again = c.post(f"/v1/stations/{station}/volunteers", json=sent, headers=h)
-    assert (again.status_code, again.json()) == (409, {"detail": "volunteer 'v-new' already exists"})
+    assert (again.status_code, again.json()) == (
+        409,
+        {"detail": "volunteer 'v-new' is already in use (ids are unique in the city)"},
+    )
 
 
 def test_create_get_list_beneficiary_and_need(city: City) -> None:
@@ -129,7 +132,10 @@ def test_create_get_list_beneficiary_and_need(city: City) -> None:
     assert sum(len(b["needs"]) for b in listed) > len(listed) // 2, "the demo beneficiaries have needs"
     assert c.post(f"/v1/stations/{station}/beneficiaries", json=sent, headers=h).status_code == 409
     again = c.post(f"/v1/stations/{station}/beneficiaries/b-new/needs", json=NEED, headers=h)
-    assert (again.status_code, again.json()) == (409, {"detail": "need 'n-new' already exists"})
+    assert (again.status_code, again.json()) == (
+        409,
+        {"detail": "need 'n-new' is already in use (ids are unique in the city)"},
+    )
 
 
 def test_another_stations_token_gets_404_everywhere(city: City) -> None:
@@ -324,7 +330,7 @@ def test_csv_errors_name_row_and_column(city: City) -> None:
     r = c.put(f"/v1/stations/{a}/volunteers.csv", content=text, headers=h)
     assert r.status_code == 422
     assert r.json()["errors"] == [
-        f"row 2: id: '{vol_b.id}' belongs to another station",
+        f"row 2: id: '{vol_b.id}' is already in use (ids are unique in the city)",
         "row 3: max_hours: not a number: 'three'",
         "row 3: minor: expected true or false, not 'maybe'",
         "row 3: certificates: certificate 1: expected kind:YYYY-MM-DD, not 'first_aid'",

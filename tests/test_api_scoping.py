@@ -13,7 +13,7 @@ from typing import Any
 from api_support import City
 from sqlmodel import Session, select
 
-from api.models import Beneficiary, Need, PlanAssignment, Volunteer
+from api.models import Beneficiary, Need, PlanAssignment, Token, Volunteer
 
 WEEK = "2026-12-07"
 
@@ -31,8 +31,10 @@ def _ids_of_station(city: City, station: str) -> dict[str, Any]:
         assert volunteer is not None and beneficiary is not None
         need = session.exec(select(Need).where(Need.beneficiary_id == beneficiary.id)).first()
         assignment = session.exec(select(PlanAssignment).where(PlanAssignment.plan_id == plan["id"])).first()
-        assert need is not None and assignment is not None
+        token = session.exec(select(Token).where(Token.station_id == station)).first()
+        assert need is not None and assignment is not None and token is not None
         return {
+            "token_id": token.id,
             "station_id": station,
             "plan_id": plan["id"],
             "volunteer_id": volunteer.id,
@@ -58,16 +60,18 @@ def test_every_station_scoped_route_refuses_another_station(city: City) -> None:
         assert not missing, f"{template}: the scoping test cannot fill {missing}"
         path = template.format(**theirs)
         for method in sorted(operations):
-            r = city.client.request(
-                method.upper(), path, params={"against": theirs["against"]}, headers=city.headers(a)
-            )
+            # Query parameters the route declares, filled with the other station's ids
+            # (an undeclared one would be 422 before the scope is looked at).
+            declared = {p["name"] for p in operations[method].get("parameters", []) if p["in"] == "query"}
+            query = {name: theirs[name] for name in declared if name in theirs}
+            r = city.client.request(method.upper(), path, params=query, headers=city.headers(a))
             assert r.status_code == 404, (
                 f"{method} {template} with another station's token: {r.status_code} {r.text}"
             )
             checked.append(f"{method} {template}")
             # The ids are real: the station's own token is not refused with 404 on read routes.
             if method == "get":
-                own = city.client.get(path, params={"against": theirs["against"]}, headers=city.headers(b))
+                own = city.client.get(path, params=query, headers=city.headers(b))
                 assert own.status_code != 404, f"GET {template} with the station's own token: {own.text}"
     assert len(checked) >= 8, checked
 

@@ -357,6 +357,15 @@ def _need_problems(n: NeedPublic, refs: _References, _before: Mapping[str, Any] 
     return []
 
 
+def taken_message(what: str, ident: str) -> str:
+    """The one answer for an id that is in use, in this station or another.
+
+    Ids are unique in the city, so a new record cannot take an id in use anywhere; the
+    answer is the same wherever it is used, so it tells nothing about other stations.
+    """
+    return f"{what} '{ident}' is already in use (ids are unique in the city)".lstrip()
+
+
 def _unprocessable(problems: list[str]) -> None:
     """422 naming the first field, if there are problems."""
     if problems:
@@ -463,7 +472,7 @@ def list_volunteers(station: StationDep, session: SessionDep) -> list[VolunteerP
 def create_volunteer(body: VolunteerCreate, station: StationDep, session: SessionDep) -> VolunteerPublic:
     """Register a volunteer of the station (409 if the id is taken)."""
     _unprocessable(_volunteer_problems(body, _References.load(session, station.id), None))
-    conflict = f"volunteer '{body.id}' already exists"
+    conflict = taken_message("volunteer", body.id)
     if session.get(Volunteer, body.id) is not None:
         raise HTTPException(status.HTTP_409_CONFLICT, detail=conflict)
     _store_volunteers(session, station.id, [body], {})
@@ -501,7 +510,7 @@ def create_beneficiary(
 ) -> BeneficiaryPublic:
     """Register a beneficiary of the station (409 if the id is taken); add needs with POST …/needs."""
     _unprocessable(_beneficiary_problems(body, _References.load(session, station.id), None))
-    conflict = f"beneficiary '{body.id}' already exists"
+    conflict = taken_message("beneficiary", body.id)
     if session.get(Beneficiary, body.id) is not None:
         raise HTTPException(status.HTTP_409_CONFLICT, detail=conflict)
     _store_beneficiaries(session, station.id, [body], {})
@@ -531,7 +540,7 @@ def create_need(
     """Add a standing need to a beneficiary of the station (409 if the id is taken)."""
     if not _beneficiaries(session, station.id, beneficiary_id):
         raise not_found("beneficiary", beneficiary_id)
-    conflict = f"need '{body.id}' already exists"
+    conflict = taken_message("need", body.id)
     if session.get(Need, body.id) is not None:
         raise HTTPException(status.HTTP_409_CONFLICT, detail=conflict)
     need = NeedPublic(**body.model_dump(), beneficiary_id=beneficiary_id)
@@ -653,7 +662,7 @@ def read_rows(
                 problems.append(f"id: '{ident}' is already on row {first_row[ident]}")
             first_row.setdefault(ident, row.number)
             if ident in elsewhere:
-                problems.append(f"id: '{ident}' belongs to another station")
+                problems.append(f"id: {taken_message('', ident)}")
         kept = {k: v for k, v in (before or {}).items() if k not in header}
         try:
             record = model.model_validate({**kept, **row.values})

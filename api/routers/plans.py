@@ -10,16 +10,16 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi.responses import Response
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import col, func, select
+from sqlmodel import Session, col, func, select
 
 from api.deps import MAX_ID, PlanDep, PrincipalDep, SessionDep, StationDep, plan_in_scope
 from api.jobs import JobRunner, Task
 from api.models import PlanVersion
-from api.problem import build_problem
+from api.problem import build_problem, carried_plan
 from api.schemas import DiffEntry, PlanDiff, PlanPublic, PlanRequest
 from api.settings import get_settings
 from matcher.changes import apply_changes
-from matcher.schema import ChangeSet, Problem
+from matcher.schema import ChangeSet, Plan, Problem
 
 router = APIRouter(prefix="/v1", tags=["plans"])
 
@@ -30,10 +30,41 @@ def runner(request: Request) -> JobRunner:
     return jobs
 
 
-def public(version: PlanVersion, with_plan: bool = True) -> PlanPublic:
+LIVE = ("queued", "solving", "done")
+"""States of a version that can be (or become) the week's plan; failed and cancelled cannot."""
+
+
+def current_version(session: Session, station_id: str, week_start: dt.date) -> PlanVersion | None:
+    """The station's current plan version of a week: the newest one not failed or cancelled.
+
+    Each week has one current version.  Generating the week again supersedes the whole
+    chain before it; a change set makes the next version of the chain.  Only the current
+    version takes a change set (a superseded one answers 409).
+    """
+    return session.exec(
+        select(PlanVersion)
+        .where(
+            PlanVersion.station_id == station_id,
+            PlanVersion.week_start == week_start,
+            col(PlanVersion.state).in_(LIVE),
+        )
+        .order_by(col(PlanVersion.version).desc())
+    ).first()
+
+
+def is_current(session: Session, version: PlanVersion) -> bool:
+    """Whether ``version`` is its week's current version (an integrator's job: not superseded)."""
+    if version.station_id is None:
+        return version.state in LIVE
+    current = current_version(session, version.station_id, version.week_start)
+    return current is not None and current.id == version.id
+
+
+def public(version: PlanVersion, with_plan: bool = True, current: bool = False) -> PlanPublic:
     """The client's view of a version."""
     assert version.id is not None
     return PlanPublic(
+        current=current,
         id=version.id,
         station_id=version.station_id,
         week_start=version.week_start,
@@ -75,7 +106,7 @@ def generate(body: PlanRequest, station: StationDep, session: SessionDep, reques
     session.refresh(version)
     assert version.id is not None
     runner(request).submit(version.id, Task("solve", version.problem))
-    return public(version)
+    return public(version, current=True)
 
 
 @router.get("/stations/{station_id}/plans", response_model=list[PlanPublic])
@@ -91,13 +122,19 @@ def list_plans(
     versions = session.exec(
         query.order_by(col(PlanVersion.week_start).desc(), col(PlanVersion.version).desc())
     )
-    return [public(v, with_plan=False) for v in versions]
+    out, weeks = [], set()
+    for v in versions:  # newest first: the first live version of each week is its current one
+        current = v.state in LIVE and v.week_start not in weeks
+        if current:
+            weeks.add(v.week_start)
+        out.append(public(v, with_plan=False, current=current))
+    return out
 
 
 @router.get("/plans/{plan_id}", response_model=PlanPublic)
-def get_plan(plan: PlanDep) -> PlanPublic:
+def get_plan(plan: PlanDep, session: SessionDep) -> PlanPublic:
     """Poll a plan version: its state, and the format-1 plan once done."""
-    return public(plan)
+    return public(plan, current=is_current(session, plan))
 
 
 @router.get("/plans/{plan_id}/problem")
@@ -116,25 +153,58 @@ def cancel(plan: PlanDep, session: SessionDep, request: Request) -> PlanPublic:
         )
     runner(request).wait(plan.id, 30)
     session.refresh(plan)
-    return public(plan)
+    return public(plan, current=is_current(session, plan))
 
 
-@router.post("/plans/{plan_id}/changes", status_code=status.HTTP_202_ACCEPTED, response_model=PlanPublic)
+@router.post(
+    "/plans/{plan_id}/changes",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=PlanPublic,
+    responses={409: {"description": "The version is not done, or not the week's current version."}},
+)
 def change(changes: ChangeSet, plan: PlanDep, session: SessionDep, request: Request) -> PlanPublic:
-    """Apply a format-1 change set: the next version, by re-solve (409 if this version already has one)."""
+    """Apply a format-1 change set to the week's current version: the next version, by re-solve.
+
+    For a station's plan the change set is applied to the station's people as they are
+    now (volunteers registered since the plan was made can take freed needs; people who
+    left are gone), keeping what still holds of the plan in force; every id it names must
+    be one of the station's (422 otherwise, the same answer whether or not the id exists
+    elsewhere).  New volunteers are registered with the station first, not added here.
+    """
     assert plan.id is not None
     if plan.state != "done" or plan.plan is None:
         raise HTTPException(status.HTTP_409_CONFLICT, detail=f"plan {plan.id} is {plan.state}, not done")
-    original = Problem.model_validate(plan.problem)
-    changed = apply_changes(original, changes)
-    if plan.station_id is not None:
+    parent = Plan.model_validate(plan.plan)
+    base: dict[str, Any] | None = None
+    if plan.station_id is None:  # an integrator's job: its own problem is the whole world
+        problem, in_force = Problem.model_validate(plan.problem), parent
+        latest = plan.version
+    else:
+        current = current_version(session, plan.station_id, plan.week_start)
+        if current is None or current.id != plan.id:
+            newer = "" if current is None else f" by version {current.version} (plan {current.id})"
+            raise HTTPException(
+                status.HTTP_409_CONFLICT,
+                detail=f"plan {plan.id} is superseded{newer}: apply the change set to the current version",
+            )
+        if changes.volunteers_added:
+            raise HTTPException(
+                status.HTTP_422_UNPROCESSABLE_CONTENT,
+                detail="volunteers_added[0]: a station's plan uses its registered volunteers: "
+                "register the volunteer with the station first, then apply the change set",
+            )
+        problem = build_problem(session, plan.station_id, plan.week_start, get_settings().solve_time_limit)
+        in_force = carried_plan(problem, parent)
+        base = {
+            "problem": problem.model_dump(mode="json", exclude_none=True),
+            "plan": in_force.model_dump(mode="json", exclude_none=True),
+        }
         latest = session.exec(
             select(func.max(PlanVersion.version)).where(
                 PlanVersion.station_id == plan.station_id, PlanVersion.week_start == plan.week_start
             )
         ).one()
-    else:
-        latest = plan.version
+    changed = apply_changes(problem, changes)  # 422 naming the field for an id not in the problem
     version = PlanVersion(
         station_id=plan.station_id,
         token_id=plan.token_id,
@@ -144,6 +214,7 @@ def change(changes: ChangeSet, plan: PlanDep, session: SessionDep, request: Requ
         successor_of=plan.id,
         problem=changed.model_dump(mode="json", exclude_none=True),
         changes=changes.model_dump(mode="json", exclude_none=True),
+        base=base,
     )
     session.add(version)
     try:
@@ -156,9 +227,12 @@ def change(changes: ChangeSet, plan: PlanDep, session: SessionDep, request: Requ
         ) from None
     session.refresh(version)
     assert version.id is not None
-    task = Task("resolve", plan.problem, plan=plan.plan, changes=version.changes)
+    if base is None:
+        task = Task("resolve", plan.problem, plan=plan.plan, changes=version.changes)
+    else:
+        task = Task("resolve", base["problem"], plan=base["plan"], changes=version.changes, parent=plan.plan)
     runner(request).submit(version.id, task)
-    return public(version)
+    return public(version, current=True)
 
 
 def _where(plan: dict[str, Any] | None) -> dict[str, dict[str, Any]]:

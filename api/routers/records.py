@@ -14,7 +14,7 @@ import math
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, status
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session, col, select
 
 from api.auth import Principal
@@ -40,6 +40,8 @@ ThresholdsDep = Annotated[tuple[float, ...], Depends(star_thresholds)]
 
 class RecordCreate(BaseModel):
     """Hours served on one day for an assignment."""
+
+    model_config = ConfigDict(extra="forbid")
 
     assignment_id: int = Field(
         ge=1, le=MAX_ID, description="The assignment (row id of a finished plan version)."
@@ -170,8 +172,11 @@ def create_record(body: RecordCreate, session: SessionDep, principal: PrincipalD
     volunteer = session.exec(
         select(Volunteer).where(Volunteer.id == assignment.volunteer_id).with_for_update()
     ).first()
-    if volunteer is None:
-        raise _conflict(f"volunteer '{assignment.volunteer_id}' no longer exists")
+    if volunteer is None or volunteer.station_id != plan.station_id:
+        # Hours go only onto a volunteer of the plan's own station: a plan that names
+        # anyone else (left the station, or an old plan made before ids were scoped)
+        # cannot write onto another station's record.
+        raise _conflict(f"volunteer '{assignment.volunteer_id}' is not a volunteer of this station")
     already = _week_hours(session, assignment, plan)
     if already + body.hours > planned + TOLERANCE:
         raise _unprocessable(

@@ -1,4 +1,4 @@
-"""tokens: last use and revocation
+"""tokens: last use and revocation; a station re-solve's inputs
 
 Revision ID: 0002
 Revises: 0001
@@ -24,10 +24,14 @@ def upgrade() -> None:
     with op.batch_alter_table("token", schema=None) as batch_op:
         batch_op.add_column(sa.Column("last_used_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
         batch_op.add_column(sa.Column("revoked_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
+    with op.batch_alter_table("planversion", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("base", sa.JSON(), nullable=True))
 
 
 def downgrade() -> None:
     """Revert this revision."""
+    with op.batch_alter_table("planversion", schema=None) as batch_op:
+        batch_op.drop_column("base")
     with op.batch_alter_table("token", schema=None) as batch_op:
         batch_op.drop_column("revoked_at")
         batch_op.drop_column("last_used_at")
