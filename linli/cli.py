@@ -265,6 +265,45 @@ def cmd_token(args: argparse.Namespace) -> int:
     return 0
 
 
+def _when(moment: object) -> str:
+    return "-" if moment is None else str(moment)[:19]
+
+
+def cmd_token_list(args: argparse.Namespace) -> int:
+    """List tokens (never their secrets): id, scope, label, created, last used, revoked."""
+    from sqlmodel import Session
+
+    from api.auth import list_tokens
+    from api.db import make_engine
+
+    with Session(make_engine(_database())) as session:
+        tokens = list_tokens(session, args.station)
+    print("id\tscope\tlabel\tcreated\tlast_used\trevoked")
+    for t in tokens:
+        scope = "centre" if t.station_id is None else f"station {t.station_id}"
+        print(
+            f"{t.id}\t{scope}\t{t.label}\t{_when(t.created_at)}\t{_when(t.last_used_at)}\t{_when(t.revoked_at)}"
+        )
+    return 0
+
+
+def cmd_token_revoke(args: argparse.Namespace) -> int:
+    """Revoke a token by id: from then on it gets 401."""
+    from sqlmodel import Session
+
+    from api.auth import revoke_token
+    from api.db import make_engine
+    from api.models import Token
+
+    with Session(make_engine(_database())) as session:
+        token = session.get(Token, args.id)
+        if token is None:
+            raise InputError(f"id: no token {args.id}")
+        revoke_token(session, token)
+    print(f"token {args.id} revoked")
+    return 0
+
+
 def cmd_seed(args: argparse.Namespace) -> int:
     """Fill an empty database with a generated demo city; prints a centre token."""
     from sqlmodel import Session, select
@@ -341,6 +380,12 @@ def parser() -> argparse.ArgumentParser:
     scope.add_argument("--centre", action="store_true", help="the centre's token: sees every station")
     p.add_argument("--label", default="", help="a note on who holds it")
     p.set_defaults(run=cmd_token)
+    p = token.add_parser("list", help="list tokens (ids, scopes, labels, last use; never secrets)")
+    p.add_argument("--station", help="only this station's tokens")
+    p.set_defaults(run=cmd_token_list)
+    p = token.add_parser("revoke", help="revoke a token by id (see 'linli token list')")
+    p.add_argument("id", type=_count(1), help="the token's id")
+    p.set_defaults(run=cmd_token_revoke)
 
     p = sub.add_parser("seed", help="fill an empty service database with a demo city; prints a centre token")
     p.add_argument("--volunteers", type=_count(1), default=250)
