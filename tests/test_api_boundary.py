@@ -84,20 +84,22 @@ def _ids(city: City, station: str) -> Ids:
 
 def _post(path: str, body: Callable[[Ids, Any], Any]) -> Send:
     def send(city: City, station: str, mine: Ids, x: Any) -> httpx.Response:
-        return city.client.post(
+        response: httpx.Response = city.client.post(
             path.format(s=station, p=mine.plan), json=body(mine, x), headers=city.headers(station)
         )
+        return response
 
     return send
 
 
 def _csv(name: str, row: Callable[[Ids, Any], str]) -> Send:
     def send(city: City, station: str, mine: Ids, x: Any) -> httpx.Response:
-        return city.client.put(
+        response: httpx.Response = city.client.put(
             f"/v1/stations/{station}/{name}.csv",
             content=row(mine, x),
             headers={**city.headers(station), "Content-Type": "text/csv"},
         )
+        return response
 
     return send
 

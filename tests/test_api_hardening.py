@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -239,7 +239,7 @@ def _seeded(tmp_path: Path) -> tuple[str, str, dict[str, str], str]:
     """A small seeded city in an SQLite file: (url, station, its headers, its district)."""
     url = f"sqlite:///{tmp_path / 'sick.sqlite'}"
     upgrade(url)
-    seeding = seeded_city(url, volunteers=10, beneficiaries=8)
+    seeding: Generator[City] = seeded_city(url, volunteers=10, beneficiaries=8)  # type: ignore[assignment]
     city = next(seeding)
     station = city.stations[0]
     headers = city.headers(station)

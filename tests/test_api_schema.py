@@ -206,3 +206,38 @@ def test_no_server_errors_on_real_data(case: Any, any_city: City, pinned: dict[s
     pin(case, pinned)
     app = without_lifespan(any_city.client.app)
     case.call_and_validate(app=app, headers=any_city.headers(), checks=[not_a_server_error])
+
+
+stateful = schemathesis.openapi.from_dict(
+    SPEC,
+    config=schemathesis.Config.from_dict(
+        {"phases": {"stateful": {"inference": {"algorithms": ["dependency-analysis"]}}}}
+    ),
+)
+"""The schema with links between operations, inferred from their parameters and responses
+(a station's id from ``GET /v1/stations`` into ``POST /v1/stations/{station_id}/volunteers``,
+a created plan's id into ``GET /v1/plans/{plan_id}`` …)."""
+
+
+def test_no_server_errors_along_links(sqlite_city: City) -> None:
+    """Sequences of calls, each fed ids that earlier responses returned, never answer 5xx."""
+    app = without_lifespan(sqlite_city.client.app)
+    headers = sqlite_city.headers()
+    workflow = stateful.as_state_machine()
+    links = [name for name in dir(workflow) if "__" in name and name.isidentifier() and name[0].isupper()]
+    assert len(links) >= 20, "the links between create and read were not inferred"
+
+    class Linked(workflow):  # type: ignore[valid-type,misc]
+        def get_call_kwargs(self, case: Any) -> dict[str, Any]:
+            return {"app": app, "headers": headers}
+
+        def validate_response(
+            self, response: Any, case: Any, additional_checks: Any = None, **kwargs: Any
+        ) -> None:
+            case.validate_response(response, checks=[not_a_server_error], transport_kwargs=kwargs)
+
+    Linked.run(
+        settings=settings(
+            max_examples=15, stateful_step_count=6, deadline=None, suppress_health_check=list(HealthCheck)
+        )
+    )
