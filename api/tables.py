@@ -14,7 +14,8 @@ Numbers stay numbers (``-73.25`` in a number column is a number, not a formula),
 CSV is UTF-8 with a byte-order mark, which is what makes Excel for Chinese read it as UTF-8
 (without one it assumes GBK and shows Chinese names garbled), with ``\\r\\n`` line ends.  XLSX
 cells hold the same neutralised text as the CSV (explicit string cells, never formulas), so a
-workbook saved again as CSV from Excel still imports to the same data.
+workbook saved again as CSV from Excel still imports to the same data (but for control
+characters, which XML cannot hold, and carriage returns, which it reads back as line feeds).
 """
 
 from __future__ import annotations
