@@ -1,7 +1,8 @@
 """CSV import and export of a station's volunteers, beneficiaries and needs.
 
 Coordinators keep these lists in spreadsheets.  This module only turns CSV text into
-typed cell values and typed values back into CSV text; validation (the exchange format's
+typed cell values and typed values back into cells for the export writer
+(:mod:`api.tables`, which writes CSV and XLSX); validation (the exchange format's
 rules, references to districts, teams …) is the router's, on the values read here.
 
 Cells by column kind:
@@ -420,24 +421,6 @@ def cells(columns: Sequence[Column], records: Iterable[Mapping[str, Any]]) -> li
         One list of cells per record, in the columns' order (see :func:`cell_value`).
     """
     return [[cell_value(record.get(c.name), c.kind) for c in columns] for record in records]
-
-
-def write_csv(columns: Sequence[Column], records: Iterable[Mapping[str, Any]]) -> str:
-    """CSV text with a header row and one row per record (no byte-order mark).
-
-    Parameters
-    ----------
-    columns
-        The columns, in order.
-    records
-        As for :func:`cells`.
-
-    Returns
-    -------
-    str
-        The file, with ``\\r\\n`` line ends; reading it back gives the same values.
-    """
-    return tables.to_csv([c.name for c in columns], cells(columns, records))
 
 
 def cell_value(value: Any, kind: Kind) -> tables.Cell:

@@ -122,6 +122,7 @@ def test_xlsx_writer_writes_strings_never_formulas() -> None:
         assert got[3] == (None if active is None else ("true" if active else "false"))
     sheet = load_workbook(io.BytesIO(body)).active
     assert sheet is not None and sheet.title == "plan"
+    assert _xlsx_rows(tables.to_xlsx(["id"], [])) == [["id"]]  # an empty station's export
     widths = [sheet.column_dimensions[letter].width for letter in "ABCD"]
     assert widths[0] >= 24 and all(8 <= w <= 62 for w in widths), widths  # 12 Chinese characters
 
