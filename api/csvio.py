@@ -1,7 +1,8 @@
 """CSV import and export of a station's volunteers, beneficiaries and needs.
 
 Coordinators keep these lists in spreadsheets.  This module only turns CSV text into
-typed cell values and typed values back into CSV text; validation (the exchange format's
+typed cell values and typed values back into cells for the export writer
+(:mod:`api.tables`, which writes CSV and XLSX); validation (the exchange format's
 rules, references to districts, teams …) is the router's, on the values read here.
 
 Cells by column kind:
@@ -26,8 +27,15 @@ skipped.  The header must name every required column; other columns may be left 
 update, a left-out column keeps its stored value).
 
 Text cells that a spreadsheet would run as a formula (starting with ``=``, ``+``, ``-``,
-``@``, a tab or a carriage return) are written with a leading ``'``, and a leading ``'``
-is dropped again on import, so export followed by import gives the same data.
+``@``, a tab or a carriage return) are written with a leading ``'`` by the one export
+writer, :mod:`api.tables` (which also writes the XLSX files), and a leading ``'`` is dropped
+again on import, so export followed by import gives the same data.
+
+Encodings: a body is read as the ``charset`` its ``Content-Type`` declares (UTF-8, or GBK,
+GB2312 and GB18030, all read as GB18030, their superset); undeclared, as UTF-8 (with or
+without a byte-order mark) if it is valid UTF-8, else as GB18030, which is what Excel for
+Chinese saves ("CSV (逗号分隔)"), if that gives text.  A UTF-8 byte-order mark wins over a
+declared charset, as in browsers (WHATWG Encoding): it cannot start a GBK file.
 """
 
 from __future__ import annotations
@@ -39,13 +47,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from api import tables
+
 Kind = Literal["text", "number", "integer", "flag", "list", "certificates"]
 
 _NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 _INTEGER = re.compile(r"[+-]?\d+")
 _TRUE = frozenset({"true", "yes", "1"})
 _FALSE = frozenset({"false", "no", "0"})
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "'")
 _ESCAPED_KINDS = frozenset({"text", "list", "certificates"})
 
 
@@ -175,13 +184,42 @@ class Table:
     errors: list[str] = field(default_factory=list)
 
 
-def decode(body: bytes) -> str:
-    """The text of a request body (UTF-8, with or without a byte-order mark).
+_UTF8 = frozenset({"utf-8", "utf8", "us-ascii", "ascii"})
+_GB = frozenset({"gbk", "gb2312", "gb18030", "cp936", "x-gbk", "windows-936", "euc-cn"})
+_UTF8_BOM = b"\xef\xbb\xbf"
+# C0 controls other than tab, line feed and carriage return, and DEL: not in a text file.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def charset_of(content_type: str | None) -> str | None:
+    """The ``charset`` parameter of a ``Content-Type`` header, lower case; None if there is none.
+
+    Parameters
+    ----------
+    content_type
+        The header's value, e.g. ``text/csv; charset="GBK"``.
+
+    Returns
+    -------
+    str | None
+        ``gbk`` for that example; None if the header or its charset is absent or empty.
+    """
+    for param in (content_type or "").split(";")[1:]:
+        key, _, value = param.partition("=")
+        if key.strip().lower() == "charset":
+            return value.strip().strip('"').strip().lower() or None
+    return None
+
+
+def decode(body: bytes, charset: str | None = None) -> str:
+    """The text of a request body (see the module docstring for the encodings read).
 
     Parameters
     ----------
     body
         The raw bytes.
+    charset
+        The charset the request declared (lower case), or None.
 
     Returns
     -------
@@ -191,14 +229,44 @@ def decode(body: bytes) -> str:
     Raises
     ------
     CsvError
-        If the body is not UTF-8 or holds a NUL character (a binary file).
+        If the declared charset is not one read here, the body is not text in it (or,
+        undeclared, in UTF-8 or GB18030), or it holds a NUL character (a binary file).
     """
-    try:
-        text = body.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise CsvError(f"body: not UTF-8 text (byte {exc.start}); save the sheet as 'CSV UTF-8'") from None
+    if charset is not None and charset not in _UTF8 | _GB:
+        raise CsvError(f"content-type: charset '{charset}' is not supported (send UTF-8 or GBK)")
+    if body.startswith(_UTF8_BOM) or charset in _UTF8:
+        text = _strict(body, "utf-8-sig", "UTF-8")
+    elif charset is not None:
+        text = _strict(body, "gb18030", f"{charset.upper()} (read as GB18030)")
+    else:
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            text = _guess_gb(body, exc.start)
     if "\x00" in text:
         raise CsvError("body: contains a NUL character: not CSV text")
+    return text.removeprefix(tables.BOM)
+
+
+def _strict(body: bytes, codec: str, name: str) -> str:
+    try:
+        return body.decode(codec)
+    except UnicodeDecodeError as exc:
+        raise CsvError(f"body: not {name} text (byte {exc.start}) as its charset declares") from None
+
+
+def _guess_gb(body: bytes, utf8_error: int) -> str:
+    """An undeclared body that is not UTF-8, as GB18030 if it reads as text."""
+    refused = (
+        f"body: neither UTF-8 (byte {utf8_error}) nor GBK/GB18030 text; save the sheet as"
+        " 'CSV UTF-8', or declare its charset (text/csv; charset=gbk)"
+    )
+    try:
+        text = body.decode("gb18030")
+    except UnicodeDecodeError:
+        raise CsvError(refused) from None
+    if "\x00" not in text and _CONTROL.search(text):
+        raise CsvError(refused)
     return text
 
 
@@ -299,8 +367,8 @@ def read_cell(cell: str, kind: Kind) -> Any:
     ValueError
         If the cell cannot be read as its kind; the message says why.
     """
-    if kind in _ESCAPED_KINDS and cell.startswith("'"):
-        cell = cell[1:]
+    if kind in _ESCAPED_KINDS:
+        cell = tables.restore(cell)
     if kind == "list":
         return [item.strip() for item in cell.split(";") if item.strip()]
     if kind == "certificates":
@@ -336,8 +404,8 @@ def _certificate(item: str, index: int) -> dict[str, str]:
     return {"kind": kind.strip(), "expires": expires.strip()}
 
 
-def write_csv(columns: Sequence[Column], records: Iterable[Mapping[str, Any]]) -> str:
-    """CSV text with a header row and one row per record.
+def cells(columns: Sequence[Column], records: Iterable[Mapping[str, Any]]) -> list[list[tables.Cell]]:
+    """The rows of an export, typed for :mod:`api.tables` (which writes CSV or XLSX).
 
     Parameters
     ----------
@@ -349,19 +417,47 @@ def write_csv(columns: Sequence[Column], records: Iterable[Mapping[str, Any]]) -
 
     Returns
     -------
-    str
-        The file, with ``\\r\\n`` line ends; reading it back gives the same values.
+    list[list[tables.Cell]]
+        One list of cells per record, in the columns' order (see :func:`cell_value`).
     """
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([c.name for c in columns])
-    for record in records:
-        writer.writerow([write_cell(record.get(c.name), c.kind) for c in columns])
-    return out.getvalue()
+    return [[cell_value(record.get(c.name), c.kind) for c in columns] for record in records]
+
+
+def cell_value(value: Any, kind: Kind) -> tables.Cell:
+    """One cell's value for the export writer.
+
+    Parameters
+    ----------
+    value
+        The value (None: an empty cell).
+    kind
+        The column's kind.
+
+    Returns
+    -------
+    tables.Cell
+        A number for ``number`` and ``integer`` columns (an ``int`` when whole), a ``bool``
+        for flags, None for None, and otherwise the text (lists joined with ``;``), not
+        yet neutralised: the writer does that.
+    """
+    if value is None:
+        return None
+    if kind == "number":
+        number = float(value)
+        return int(number) if number.is_integer() and abs(number) < 1e15 else number
+    if kind == "integer":
+        return int(value)
+    if kind == "flag":
+        return bool(value)
+    if kind == "list":
+        return ";".join(str(item) for item in value)
+    if kind == "certificates":
+        return ";".join(f"{_get(c, 'kind')}:{_iso(_get(c, 'expires'))}" for c in value)
+    return str(value)
 
 
 def write_cell(value: Any, kind: Kind) -> str:
-    """One cell's text.
+    """One cell's CSV text.
 
     Parameters
     ----------
@@ -375,22 +471,7 @@ def write_cell(value: Any, kind: Kind) -> str:
     str
         The text :func:`read_cell` reads back as ``value``.
     """
-    if value is None:
-        return ""
-    if kind == "number":
-        number = float(value)
-        return str(int(number)) if number.is_integer() and abs(number) < 1e15 else repr(number)
-    if kind == "integer":
-        return str(int(value))
-    if kind == "flag":
-        return "true" if value else "false"
-    if kind == "list":
-        text = ";".join(str(item) for item in value)
-    elif kind == "certificates":
-        text = ";".join(f"{_get(c, 'kind')}:{_iso(_get(c, 'expires'))}" for c in value)
-    else:
-        text = str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    return tables.csv_cell(cell_value(value, kind))
 
 
 def _get(item: Any, name: str) -> Any:

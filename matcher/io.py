@@ -13,6 +13,8 @@ from matcher.schema import ChangeSet, Plan, Problem
 
 M = TypeVar("M", bound=BaseModel)
 
+_UTF8_BOM = b"\xef\xbb\xbf"
+
 
 def parse(model: type[M], data: str | bytes | dict[str, Any], document: str) -> M:
     """Validate ``data`` as ``model`` or raise :class:`InputError` with one line.
@@ -22,7 +24,8 @@ def parse(model: type[M], data: str | bytes | dict[str, Any], document: str) -> 
     model
         :class:`Problem`, :class:`Plan` or :class:`ChangeSet`.
     data
-        JSON text or an already decoded object.
+        JSON text or an already decoded object; text may start with a UTF-8 byte-order
+        mark (Windows editors such as Notepad write one), which is dropped.
     document
         Name of the document for whole-document errors (``problem``, a file name …).
 
@@ -32,8 +35,10 @@ def parse(model: type[M], data: str | bytes | dict[str, Any], document: str) -> 
         The validated document.
     """
     try:
-        if isinstance(data, str | bytes):
-            return model.model_validate_json(data)
+        if isinstance(data, bytes):
+            return model.model_validate_json(data.removeprefix(_UTF8_BOM))
+        if isinstance(data, str):
+            return model.model_validate_json(data.removeprefix("\ufeff"))
         if not isinstance(data, dict):
             raise InputError(f"{document}: expected a JSON object")
         # Round-trip through JSON so dates and numbers follow the JSON rules exactly.

@@ -224,9 +224,9 @@ def test_csv_export_of_a_week(city: City) -> None:
     station = city.stations[0]
     body = _generate(city, station)
     r = city.client.get(f"/v1/plans/{body['id']}/assignments.csv", headers=city.headers(station))
-    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+    assert r.status_code == 200 and r.headers["content-type"] == "text/csv; charset=utf-8"
     lines = r.text.strip().splitlines()
-    assert lines[0].startswith("need,beneficiary,service")
+    assert lines[0].startswith("\ufeffneed,beneficiary,service")  # the byte-order mark is for Excel
     assert len(lines) - 1 == len(body["plan"]["assignments"]) + len(body["plan"]["unmet"])
 
 

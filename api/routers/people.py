@@ -15,7 +15,6 @@ Beneficiaries' personal data (names, locations) are never logged: the log gets c
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Self, TypeVar
@@ -27,7 +26,7 @@ from pydantic_core import PydanticCustomError
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete, select
 
-from api import csvio
+from api import csvio, tables
 from api.deps import SessionDep, StationDep, not_found
 from api.models import Beneficiary, Certificate, District, Need, Team, Volunteer, VolunteerGroup
 from matcher.errors import format_error_details
@@ -556,11 +555,22 @@ _CSV_BODY: dict[str, Any] = {
     "requestBody": {
         "required": True,
         "content": {"text/csv": {"schema": {"type": "string"}}},
-        "description": "The CSV text itself (UTF-8), not a form upload.",
+        "description": "The CSV text itself, not a form upload: UTF-8 (a byte-order mark is fine) or"
+        " GBK/GB18030 as Excel for Chinese saves it; declare the charset (`text/csv; charset=gbk`)"
+        " or leave it to be recognised.",
     }
 }
 _CSV_OK: dict[int | str, dict[str, Any]] = {
-    200: {"content": {"text/csv": {}}, "description": "The CSV file, one row per record."}
+    200: {
+        "content": {"text/csv": {}},
+        "description": "The CSV file (UTF-8 with a byte-order mark), one row per record.",
+    }
+}
+_XLSX_OK: dict[int | str, dict[str, Any]] = {
+    200: {
+        "content": {tables.XLSX_MEDIA_TYPE: {}},
+        "description": "The same rows as the CSV export, as an Excel workbook.",
+    }
 }
 _IMPORT_RESPONSES: dict[int | str, dict[str, Any]] = {
     409: {"description": "The station's data changed during the import; nothing was written."},
@@ -570,7 +580,15 @@ _IMPORT_RESPONSES: dict[int | str, dict[str, Any]] = {
 _NOT_CSV = ("application/json", "multipart/", "application/x-www-form-urlencoded")
 
 
-async def csv_body(request: Request) -> bytes:
+@dataclass(frozen=True)
+class CsvUpload:
+    """A CSV request body as sent: its bytes and the charset its ``Content-Type`` declares (or None)."""
+
+    data: bytes
+    charset: str | None
+
+
+async def csv_body(request: Request) -> CsvUpload:
     """The request body, which must be the CSV text itself (415 for JSON or a form upload)."""
     content_type = request.headers.get("content-type", "").lower()
     if content_type.startswith(_NOT_CSV):
@@ -578,19 +596,22 @@ async def csv_body(request: Request) -> bytes:
             status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
             detail="content-type: send the CSV text itself as the body, with content type text/csv",
         )
-    return await request.body()
+    return CsvUpload(await request.body(), csvio.charset_of(content_type))
 
 
-CsvBody = Annotated[bytes, Depends(csv_body)]
+CsvBody = Annotated[CsvUpload, Depends(csv_body)]
 
 
-def _csv_response(text: str, name: str, station_id: str) -> Response:
-    safe = re.sub(r"[^A-Za-z0-9._-]", "_", station_id)
-    return Response(
-        text,
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{name}-{safe}.csv"'},
-    )
+def _export(
+    fmt: tables.Format,
+    columns: Sequence[csvio.Column],
+    records: Sequence[Mapping[str, Any]],
+    name: str,
+    station_id: str,
+) -> Response:
+    """``records`` as the file ``{name}-{station_id}.csv`` or ``.xlsx`` (the columns the import reads)."""
+    header = [c.name for c in columns]
+    return tables.export(fmt, header, csvio.cells(columns, records), f"{name}-{station_id}", name)
 
 
 def _rejected(errors: list[str]) -> JSONResponse:
@@ -609,7 +630,7 @@ def _taken(session: Session, model: type[Volunteer | Beneficiary | Need], ids: l
 
 
 def read_rows(
-    body: bytes,
+    body: CsvUpload,
     columns: Sequence[csvio.Column],
     model: type[M],
     current: Mapping[str, Mapping[str, Any]],
@@ -621,7 +642,7 @@ def read_rows(
     Parameters
     ----------
     body
-        The request body.
+        The request body (decoded as :func:`api.csvio.decode` says).
     columns
         The file's columns.
     model
@@ -642,7 +663,7 @@ def read_rows(
         (the header is row 1).  Only when there are no errors are the rows complete.
     """
     try:
-        table = csvio.read_csv(csvio.decode(body), columns)
+        table = csvio.read_csv(csvio.decode(body.data, body.charset), columns)
     except csvio.CsvError as exc:
         return [], [exc.message]
     if table.errors:
@@ -685,8 +706,25 @@ def read_rows(
 )
 def export_volunteers(station: StationDep, session: SessionDep) -> Response:
     """The station's volunteers as CSV (the columns :func:`import_volunteers` reads)."""
-    rows = [_volunteer_data(v, certs) for v, certs in _volunteers(session, station.id).values()]
-    return _csv_response(csvio.write_csv(csvio.VOLUNTEER_COLUMNS, rows), "volunteers", station.id)
+    return _export(
+        "csv", csvio.VOLUNTEER_COLUMNS, _volunteer_rows(session, station.id), "volunteers", station.id
+    )
+
+
+@router.get(
+    "/stations/{station_id}/volunteers.xlsx",
+    response_class=Response,
+    responses=_XLSX_OK,
+    description="The station's volunteers as an Excel workbook, by id: the columns of volunteers.csv.",
+)
+def export_volunteers_xlsx(station: StationDep, session: SessionDep) -> Response:
+    """The station's volunteers as XLSX (the columns of :func:`export_volunteers`)."""
+    rows = _volunteer_rows(session, station.id)
+    return _export("xlsx", csvio.VOLUNTEER_COLUMNS, rows, "volunteers", station.id)
+
+
+def _volunteer_rows(session: Session, station_id: str) -> list[dict[str, Any]]:
+    return [_volunteer_data(v, certs) for v, certs in _volunteers(session, station_id).values()]
 
 
 @router.put(
@@ -726,8 +764,24 @@ def import_volunteers(station: StationDep, session: SessionDep, body: CsvBody) -
 )
 def export_beneficiaries(station: StationDep, session: SessionDep) -> Response:
     """The station's beneficiaries as CSV (the columns :func:`import_beneficiaries` reads)."""
-    rows = [_beneficiary_data(b) for b, _ in _beneficiaries(session, station.id).values()]
-    return _csv_response(csvio.write_csv(csvio.BENEFICIARY_COLUMNS, rows), "beneficiaries", station.id)
+    rows = _beneficiary_rows(session, station.id)
+    return _export("csv", csvio.BENEFICIARY_COLUMNS, rows, "beneficiaries", station.id)
+
+
+@router.get(
+    "/stations/{station_id}/beneficiaries.xlsx",
+    response_class=Response,
+    responses=_XLSX_OK,
+    description="The station's beneficiaries as an Excel workbook, by id: the columns of beneficiaries.csv.",
+)
+def export_beneficiaries_xlsx(station: StationDep, session: SessionDep) -> Response:
+    """The station's beneficiaries as XLSX (the columns of :func:`export_beneficiaries`)."""
+    rows = _beneficiary_rows(session, station.id)
+    return _export("xlsx", csvio.BENEFICIARY_COLUMNS, rows, "beneficiaries", station.id)
+
+
+def _beneficiary_rows(session: Session, station_id: str) -> list[dict[str, Any]]:
+    return [_beneficiary_data(b) for b, _ in _beneficiaries(session, station_id).values()]
 
 
 @router.put(
@@ -771,12 +825,24 @@ def import_beneficiaries(
 )
 def export_needs(station: StationDep, session: SessionDep) -> Response:
     """The needs of the station's beneficiaries as CSV (the columns :func:`import_needs` reads)."""
-    needs = sorted(
-        (n for _, ns in _beneficiaries(session, station.id).values() for n in ns), key=lambda n: n.id
-    )
-    return _csv_response(
-        csvio.write_csv(csvio.NEED_COLUMNS, [n.model_dump() for n in needs]), "needs", station.id
-    )
+    return _export("csv", csvio.NEED_COLUMNS, _need_rows(session, station.id), "needs", station.id)
+
+
+@router.get(
+    "/stations/{station_id}/needs.xlsx",
+    response_class=Response,
+    responses=_XLSX_OK,
+    description="The needs of the station's beneficiaries as an Excel workbook, by id: the columns of"
+    " needs.csv.",
+)
+def export_needs_xlsx(station: StationDep, session: SessionDep) -> Response:
+    """The needs of the station's beneficiaries as XLSX (the columns of :func:`export_needs`)."""
+    return _export("xlsx", csvio.NEED_COLUMNS, _need_rows(session, station.id), "needs", station.id)
+
+
+def _need_rows(session: Session, station_id: str) -> list[dict[str, Any]]:
+    needs = (n for _, ns in _beneficiaries(session, station_id).values() for n in ns)
+    return [n.model_dump() for n in sorted(needs, key=lambda n: n.id)]
 
 
 @router.put(

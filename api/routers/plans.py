@@ -1,10 +1,8 @@
-"""Weekly plans: generate, poll, cancel, re-solve after a change set, diff, CSV export."""
+"""Weekly plans: generate, poll, cancel, re-solve after a change set, diff, CSV and XLSX export."""
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request, status
@@ -12,6 +10,7 @@ from fastapi.responses import Response
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
+from api import tables
 from api.deps import MAX_ID, PlanDep, PrincipalDep, SessionDep, StationDep, plan_in_scope
 from api.jobs import JobRunner, Task
 from api.models import PlanVersion
@@ -272,29 +271,46 @@ def diff(
     )
 
 
+_PLAN_HEADER = ("need", "beneficiary", "service", "hours", "sessions", "volunteer", "slots", "reasons")
+
+
+def _plan_export(plan: PlanVersion, fmt: tables.Format) -> Response:
+    """The week's plan, one row per need (assigned, then unmet), as ``fmt``."""
+    if plan.plan is None:
+        raise HTTPException(status.HTTP_409_CONFLICT, detail=f"plan {plan.id} is {plan.state}, not done")
+    needs = {n["id"]: n for n in plan.problem["needs"]}
+    rows = [(a["need"], a["volunteer"], ";".join(a["slots"]), "") for a in plan.plan["assignments"]]
+    rows += [(u["need"], "", "", ";".join(u["reasons"])) for u in plan.plan["unmet"]]
+    cells: list[list[tables.Cell]] = []
+    for need_id, volunteer, slots, reasons in rows:
+        n = needs[need_id]
+        cells.append(
+            [need_id, n["beneficiary"], n["service"], n["hours"], n["sessions"], volunteer, slots, reasons]
+        )
+    name = f"plan-{plan.station_id or 'job'}-{plan.week_start}-v{plan.version}"
+    return tables.export(fmt, _PLAN_HEADER, cells, name, "plan")
+
+
 @router.get(
     "/plans/{plan_id}/assignments.csv",
     response_class=Response,
     responses={200: {"content": {"text/csv": {}}, "description": "One row per need: assigned or unmet."}},
 )
 def export_csv(plan: PlanDep) -> Response:
-    """The week's plan as CSV: need, beneficiary, service, volunteer, slots, hours, reasons."""
-    if plan.plan is None:
-        raise HTTPException(status.HTTP_409_CONFLICT, detail=f"plan {plan.id} is {plan.state}, not done")
-    needs = {n["id"]: n for n in plan.problem["needs"]}
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["need", "beneficiary", "service", "hours", "sessions", "volunteer", "slots", "reasons"])
-    rows = [(a["need"], a["volunteer"], ";".join(a["slots"]), "") for a in plan.plan["assignments"]]
-    rows += [(u["need"], "", "", ";".join(u["reasons"])) for u in plan.plan["unmet"]]
-    for need_id, volunteer, slots, reasons in rows:
-        n = needs[need_id]
-        writer.writerow(
-            [need_id, n["beneficiary"], n["service"], n["hours"], n["sessions"], volunteer, slots, reasons]
-        )
-    filename = f"plan-{plan.station_id or 'job'}-{plan.week_start}-v{plan.version}.csv"
-    return Response(
-        out.getvalue(),
-        media_type="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
+    """The week's plan as CSV: need, beneficiary, service, hours, sessions, volunteer, slots, reasons."""
+    return _plan_export(plan, "csv")
+
+
+@router.get(
+    "/plans/{plan_id}/assignments.xlsx",
+    response_class=Response,
+    responses={
+        200: {
+            "content": {tables.XLSX_MEDIA_TYPE: {}},
+            "description": "The rows of assignments.csv as an Excel workbook.",
+        }
+    },
+)
+def export_xlsx(plan: PlanDep) -> Response:
+    """The week's plan as XLSX: the columns of :func:`export_csv`."""
+    return _plan_export(plan, "xlsx")
