@@ -1,6 +1,6 @@
 """Exchange format, version 1: problem, plan and change set.
 
-The models here follow ``shared/spec/FORMAT.md`` to the letter: unknown fields are
+The models here follow ``docs/format.md`` to the letter: unknown fields are
 rejected, ids are unique within their list, and every reference (district, volunteer,
 beneficiary, slot, service code, certification kind) must resolve.  A malformed
 document raises :class:`pydantic.ValidationError`; :func:`matcher.errors.format_error`

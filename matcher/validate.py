@@ -1,4 +1,4 @@
-"""Independent plan checker: does a plan keep every rule of ``shared/spec/FORMAT.md``?
+"""Independent plan checker: does a plan keep every rule of ``docs/format.md``?
 
 This module re-checks a :class:`~matcher.schema.Plan` against its
 :class:`~matcher.schema.Problem` from the written contract alone.  It deliberately

@@ -47,7 +47,8 @@ def database_url(backend: str, tmp_path: Any) -> Iterator[str]:
         yield url
         return
     if not postgres_available():
-        if os.environ.get("LINLI_REQUIRE_POSTGRES"):
+        # In CI a missing server is a failure, not a quiet half-run suite.
+        if os.environ.get("LINLI_REQUIRE_POSTGRES") or os.environ.get("CI") == "true":
             pytest.fail(f"PostgreSQL not reachable at {POSTGRES_URL}")
         pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL}")
     schema = f"linli_test_{uuid.uuid4().hex[:12]}"

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import EXAMPLE_PROBLEM, Doc, load_example_doc, to_problem
+from helpers import Doc, load_example_doc, to_problem
 from helpers import make_problem as _make_problem
 
 from matcher.schema import Problem
@@ -15,15 +15,13 @@ from matcher.schema import Problem
 
 @pytest.fixture
 def example_doc() -> Doc:
-    """The shared example problem (``shared/spec/example-problem.json``) as a fresh dict."""
-    if not EXAMPLE_PROBLEM.is_file():
-        pytest.skip(f"example problem not found at {EXAMPLE_PROBLEM} (shared/ must sit beside the repo)")
+    """The example problem (``examples/example-problem.json``) as a fresh dict."""
     return load_example_doc()
 
 
 @pytest.fixture
 def example_problem(example_doc: Doc) -> Problem:
-    """The shared example problem, validated."""
+    """The example problem, validated."""
     return to_problem(example_doc)
 
 

@@ -1,6 +1,6 @@
 """Shared, non-fixture helpers for the solver tests.
 
-Everything here is written from ``shared/spec/FORMAT.md`` alone: the builders produce
+Everything here is written from the format document (``docs/format.md``) alone: the builders produce
 exchange-format dicts, :func:`solve_and_check` runs the engine and holds every plan to the
 independent checker :func:`matcher.validate.validate_plan`, and the rule helpers
 (:func:`in_reach`, :func:`statically_eligible`, ...) re-state hard rules 2, 3, 7, 8 and 9 for
@@ -26,7 +26,8 @@ from matcher.validate import continuity_of, coverage_of, validate_plan
 
 Doc = dict[str, Any]
 
-SPEC_DIR = Path(__file__).resolve().parents[2] / "shared" / "spec"
+SPEC_DIR = Path(__file__).resolve().parents[1] / "examples"
+"""The repository's own example documents (``examples/``): nothing is read from outside it."""
 EXAMPLE_PROBLEM = SPEC_DIR / "example-problem.json"
 
 WEEK_START = "2026-12-07"

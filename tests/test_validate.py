@@ -24,8 +24,7 @@ from matcher.validate import (
 )
 
 REPO = Path(__file__).resolve().parents[1]
-SPEC = Path(__file__).resolve().parents[2] / "shared" / "spec"
-EXAMPLE = SPEC / "example-problem.json"
+EXAMPLE = REPO / "examples" / "example-problem.json"
 
 Doc = dict[str, Any]
 
@@ -48,8 +47,6 @@ OPTIMAL_PLAN: Doc = {
 @pytest.fixture
 def problem_doc() -> Doc:
     """The example problem as a fresh, mutable JSON object."""
-    if not EXAMPLE.is_file():
-        pytest.skip(f"example problem not found at {EXAMPLE} (the shared/ folder must sit beside the repo)")
     data: Doc = json.loads(EXAMPLE.read_text(encoding="utf-8"))
     return data
 
