@@ -5,13 +5,17 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
+
+from matcher.bounds import WeekStart
 
 
 class PlanRequest(BaseModel):
-    """Ask for a station's plan of a week."""
+    """Ask for a station's plan of a week (an unknown field is an error, not ignored)."""
 
-    week_start: dt.date = Field(description="The Monday of the week to plan.")
+    model_config = ConfigDict(extra="forbid")
+
+    week_start: WeekStart = Field(description="The Monday of the week to plan (2000-01-03 .. 2099-12-28).")
 
 
 class PlanPublic(BaseModel):
