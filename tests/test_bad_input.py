@@ -17,8 +17,10 @@ bounds (any value outside one is refused with a message naming the field).
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import math
+import re
 import types
 import typing
 from collections.abc import Callable, Iterator
@@ -36,7 +38,7 @@ from pydantic import BaseModel
 from sqlmodel import Session, col, func, select
 
 from api.main import create_app
-from api.models import Beneficiary, Need, ServiceRecord, Volunteer
+from api.models import Beneficiary, Certificate, Need, ServiceRecord, Volunteer
 from matcher import bounds
 from matcher.errors import InputError
 from matcher.io import parse
@@ -1074,3 +1076,53 @@ def test_messages_cannot_be_abused() -> None:
         "volunteers[0].id: character 2 U+000D is not allowed "
         "(an id is 1-64 letters, digits, '_', '-', '.' or '+', starting with a letter or digit)"
     )
+
+
+# ------------------------------------------------------------------------ rows stored before the bounds
+
+
+def test_rows_stored_before_the_bounds_stay_readable_and_fixable(city: City) -> None:
+    """A volunteer stored out of bounds (before they existed) is still listed and exported; a
+    plan of the station is a 422 naming the field, not a 500; re-importing the fixed row mends it."""
+    a = city.stations[0]
+    c, h = city.client, city.headers(a)
+    district = c.get(f"/v1/stations/{a}", headers=h).json()["district"]
+    with Session(city.engine) as session:
+        session.add(
+            Volunteer(
+                id="v-legacy",
+                station_id=a,
+                name="名" * 150,
+                district=district,
+                skills=["life_care"],
+                availability=["mon-am"],
+                max_hours=1e308,
+                max_beneficiaries=1000,
+            )
+        )
+        session.flush()
+        session.add(Certificate(volunteer_id="v-legacy", kind="first_aid", expires=dt.date(1, 1, 1)))
+        session.commit()
+    listed = c.get(f"/v1/stations/{a}/volunteers", headers=h)
+    assert listed.status_code == 200
+    assert next(v for v in listed.json() if v["id"] == "v-legacy")["max_hours"] == 1e308
+    assert c.get(f"/v1/stations/{a}/volunteers/v-legacy", headers=h).status_code == 200
+    exported = c.get(f"/v1/stations/{a}/volunteers.csv", headers=h)
+    assert exported.status_code == 200
+    r = c.post(f"/v1/stations/{a}/plans", json={"week_start": WEEK}, headers=h)
+    assert r.status_code == 422, r.text
+    assert re.fullmatch(
+        r"volunteers\[\d+\]\.certifications\[0\]\.expires: must be on or after 1900-01-01", r.json()["detail"]
+    )
+    fixed = [
+        line.replace("1e+308", "6").replace("first_aid:0001-01-01", "").replace("1000", "3")
+        if line.startswith("v-legacy,")
+        else line
+        for line in exported.text.splitlines()
+    ]
+    fixed = [line.replace("名" * 150, "名") for line in fixed]
+    csv_headers = {**h, "Content-Type": "text/csv"}
+    r = c.put(f"/v1/stations/{a}/volunteers.csv", content="\n".join(fixed), headers=csv_headers)
+    assert r.status_code == 200, r.text
+    r = c.post(f"/v1/stations/{a}/plans", json={"week_start": WEEK}, headers=h)
+    assert r.status_code == 202, r.text
