@@ -8,6 +8,9 @@ version 1 is generated, each change set makes the next one by re-solve.
 
 Lists (skills, availability, windows …) are JSON columns: they are read and written
 whole, never queried element by element.
+
+Values reach these tables through the request models, which hold them to
+:mod:`matcher.bounds`; the ``Field`` limits here restate the same constants for the record.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from matcher import bounds
 from matcher.schema import CERTIFICATION_KINDS
 
 JOB_STATES = ("queued", "solving", "done", "failed", "cancelled")
@@ -82,21 +86,27 @@ class VolunteerGroup(SQLModel, table=True):
 class VolunteerBase(SQLModel):
     """What a coordinator records about a volunteer."""
 
-    id: str = Field(primary_key=True, max_length=64, min_length=1, description="Volunteer id.")
+    id: str = Field(
+        primary_key=True, max_length=bounds.ID_MAX_LENGTH, min_length=1, description="Volunteer id."
+    )
     name: str = Field(default="", description="Name (personal data: never logged).")
     district: str = Field(foreign_key="district.id", description="District the volunteer serves in.")
     team_id: str | None = Field(default=None, foreign_key="team.id", description="Team, if any.")
     group_id: str | None = Field(default=None, foreign_key="volunteer_group.id", description="Group, if any.")
-    max_hours: float = Field(ge=0, description="Most hours a week.")
-    max_beneficiaries: int = Field(default=3, ge=0, description="Most distinct beneficiaries a week.")
+    max_hours: float = Field(ge=0, le=bounds.HOURS_IN_A_WEEK, description="Most hours a week.")
+    max_beneficiaries: int = Field(
+        default=3, ge=0, le=bounds.MAX_BENEFICIARIES_MAX, description="Most distinct beneficiaries a week."
+    )
     minor: bool = Field(default=False, description="An under-18 'little volunteer'.")
     guardian_consent: bool = Field(
         default=False, description="A minor's guardian consented; a minor without it is never scheduled."
     )
     gender: str | None = Field(default=None, description="'f', 'm' or absent.")
-    latitude: float | None = Field(default=None, ge=-90, le=90)
-    longitude: float | None = Field(default=None, ge=-180, le=180)
-    hours_before: float = Field(default=0, ge=0, description="Hours served before Linli kept records.")
+    latitude: float | None = Field(default=None, ge=-bounds.LATITUDE_MAX, le=bounds.LATITUDE_MAX)
+    longitude: float | None = Field(default=None, ge=-bounds.LONGITUDE_MAX, le=bounds.LONGITUDE_MAX)
+    hours_before: float = Field(
+        default=0, ge=0, le=bounds.HOURS_BEFORE_MAX, description="Hours served before Linli kept records."
+    )
 
 
 class Volunteer(VolunteerBase, table=True):
@@ -122,26 +132,26 @@ class Certificate(SQLModel, table=True):
 class Beneficiary(SQLModel, table=True):
     """A person the station serves (personal data: never logged)."""
 
-    id: str = Field(primary_key=True, max_length=64)
+    id: str = Field(primary_key=True, max_length=bounds.ID_MAX_LENGTH)
     station_id: str = Field(foreign_key="station.id", index=True)
     name: str = ""
     category: str
     district: str = Field(foreign_key="district.id")
-    priority: int = Field(ge=1, le=5)
+    priority: int = Field(ge=bounds.PRIORITY_MIN, le=bounds.PRIORITY_MAX)
     volunteer_gender: str | None = None
     excluded_volunteers: list[str] = _json()
-    latitude: float | None = None
-    longitude: float | None = None
+    latitude: float | None = Field(default=None, ge=-bounds.LATITUDE_MAX, le=bounds.LATITUDE_MAX)
+    longitude: float | None = Field(default=None, ge=-bounds.LONGITUDE_MAX, le=bounds.LONGITUDE_MAX)
 
 
 class Need(SQLModel, table=True):
     """A beneficiary's standing weekly need."""
 
-    id: str = Field(primary_key=True, max_length=64)
+    id: str = Field(primary_key=True, max_length=bounds.ID_MAX_LENGTH)
     beneficiary_id: str = Field(foreign_key="beneficiary.id", index=True, ondelete="CASCADE")
     service: str
-    hours: float = Field(gt=0)
-    sessions: int = Field(ge=1, le=7)
+    hours: float = Field(gt=0, le=bounds.SESSION_HOURS_MAX)
+    sessions: int = Field(ge=1, le=bounds.SESSIONS_MAX)
     windows: list[str] = _json()
     requires: list[str] = _json()
     minor_ok: bool = False
@@ -215,8 +225,13 @@ class ServiceRecord(SQLModel, table=True):
     assignment_id: int = Field(foreign_key="planassignment.id", index=True)
     volunteer_id: str = Field(foreign_key="volunteer.id", index=True)
     served_on: dt.date
-    hours: float = Field(gt=0, le=24)
-    rating: int | None = Field(default=None, ge=1, le=5, description="The beneficiary's rating, if given.")
+    hours: float = Field(gt=0, le=bounds.RECORD_HOURS_MAX)
+    rating: int | None = Field(
+        default=None,
+        ge=bounds.RATING_MIN,
+        le=bounds.RATING_MAX,
+        description="The beneficiary's rating, if given.",
+    )
     created_at: dt.datetime = Field(default_factory=utcnow)
 
 

@@ -7,13 +7,15 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from matcher.bounds import WeekStart
+
 
 class PlanRequest(BaseModel):
     """Ask for a station's plan of a week (generating a week again supersedes its earlier versions)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    week_start: dt.date = Field(description="The Monday of the week to plan.")
+    week_start: WeekStart = Field(description="The Monday of the week to plan (2000-01-03 .. 2099-12-28).")
 
 
 class PlanPublic(BaseModel):

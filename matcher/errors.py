@@ -7,6 +7,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from matcher.bounds import ID_PATTERN, id_problem
+
 # Friendlier wording for pydantic's most common error types.
 _MESSAGES: dict[str, str] = {
     "missing": "required field is missing",
@@ -85,6 +87,11 @@ def format_error_details(first: dict[str, Any], document: str | None = None) -> 
     loc = [p for p in first["loc"] if isinstance(p, int) or not _is_internal(str(p))]
     path = format_location(loc)
     message = _MESSAGES.get(first["type"], first["msg"])
+    if first["type"] == "string_pattern_mismatch" and ctx.get("pattern") == ID_PATTERN:
+        message = id_problem(str(first.get("input", "")))
+    elif first["type"] in ("too_long", "string_too_long") and "max_length" in ctx:
+        unit = "characters" if first["type"] == "string_too_long" else "items"
+        message = f"must have at most {ctx['max_length']} {unit}"
     if first["type"] == "json_invalid":
         message = f"invalid JSON ({ctx.get('error', first['msg'])})"
     if not path:

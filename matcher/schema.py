@@ -8,7 +8,10 @@ turns the first error into the one-line message the CLI and the API print, e.g.
 ``needs[3].windows[1]: unknown slot 'mon-noon'``.
 
 Numbers are strict: ``sessions`` must be a JSON integer, ``hours`` a JSON number
-(never a string), booleans are ``true``/``false`` only.
+(never a string), booleans are ``true``/``false`` only.  Every number, date, id, string and
+list is bounded (:mod:`matcher.bounds`, where the limits are declared once): an absurd value
+such as ``max_hours`` 1e308 is refused here, naming the field and the limit, before the
+engine computes with it.
 """
 
 from __future__ import annotations
@@ -19,6 +22,30 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
+
+from matcher.bounds import (
+    CERTIFICATIONS_MAX,
+    DISTRICTS_MAX,
+    EXCLUDED_MAX,
+    ITEMS_MAX,
+    REASON_MAX_LENGTH,
+    REASONS_MAX,
+    SLOTS_MAX,
+    Count,
+    Coverage,
+    Expiry,
+    Hours,
+    Id,
+    Latitude,
+    Longitude,
+    MaxBeneficiaries,
+    Priority,
+    Seconds,
+    SessionHours,
+    Sessions,
+    TimeLimit,
+    WeekStart,
+)
 
 DAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 PERIODS: tuple[str, ...] = ("am", "pm", "eve")
@@ -83,18 +110,6 @@ def _category(value: str) -> str:
     return value
 
 
-def _latitude_longitude(value: tuple[float, float]) -> tuple[float, float]:
-    lat, lon = value
-    if not (-90.0 <= lat <= 90.0 and -180.0 <= lon <= 180.0):
-        raise PydanticCustomError(
-            "bad_location", "location [{lat}, {lon}] is not a [lat, lon] pair", {"lat": lat, "lon": lon}
-        )
-    return value
-
-
-Id = Annotated[str, Field(strict=True, min_length=1)]
-
-
 def distinct_ids(values: list[str]) -> list[str]:
     """Validator: a list of ids (or codes) with no value listed twice."""
     seen: set[str] = set()
@@ -105,20 +120,21 @@ def distinct_ids(values: list[str]) -> list[str]:
     return values
 
 
-IdList = Annotated[list[Id], AfterValidator(distinct_ids)]
+IdList = Annotated[list[Id], Field(max_length=ITEMS_MAX), AfterValidator(distinct_ids)]
 """A list of ids, each named once (FORMAT.md: ids are unique within their list)."""
+SlotList = Annotated[list[Id], Field(max_length=SLOTS_MAX), AfterValidator(distinct_ids)]
+"""A list of slots, each named once: at most the most slots a week may have."""
 ServiceCode = Annotated[str, Field(strict=True), AfterValidator(_service_code)]
 CertificationKind = Annotated[str, Field(strict=True), AfterValidator(_certification_kind)]
-ServiceCodes = Annotated[list[ServiceCode], AfterValidator(distinct_ids)]
-CertificationKinds = Annotated[list[CertificationKind], AfterValidator(distinct_ids)]
-Category = Annotated[str, Field(strict=True), AfterValidator(_category)]
-Location = Annotated[
-    tuple[
-        Annotated[float, Field(strict=True, allow_inf_nan=False)],
-        Annotated[float, Field(strict=True, allow_inf_nan=False)],
-    ],
-    AfterValidator(_latitude_longitude),
+ServiceCodes = Annotated[
+    list[ServiceCode], Field(max_length=len(SERVICE_CODES)), AfterValidator(distinct_ids)
 ]
+CertificationKinds = Annotated[
+    list[CertificationKind], Field(max_length=len(CERTIFICATION_KINDS)), AfterValidator(distinct_ids)
+]
+Category = Annotated[str, Field(strict=True), AfterValidator(_category)]
+Location = tuple[Latitude, Longitude]
+"""``[lat, lon]`` in degrees, each finite and within its range."""
 Gender = Literal["f", "m"]
 
 
@@ -186,7 +202,9 @@ class District(BaseModel):
     model_config = _STRICT
 
     id: Id = Field(description="District id, unique in the problem.")
-    neighbors: IdList = Field(description="Ids of neighbouring districts.")
+    neighbors: Annotated[IdList, Field(max_length=DISTRICTS_MAX)] = Field(
+        description="Ids of neighbouring districts."
+    )
 
 
 class Certification(BaseModel):
@@ -195,7 +213,7 @@ class Certification(BaseModel):
     model_config = _STRICT
 
     kind: CertificationKind = Field(description="Certification kind, e.g. 'first_aid'.")
-    expires: dt.date = Field(
+    expires: Expiry = Field(
         description="ISO date; counts for the week only if on or after week_start + 6 days."
     )
 
@@ -208,14 +226,12 @@ class Volunteer(BaseModel):
     id: Id = Field(description="Volunteer id, unique in the problem.")
     district: Id = Field(description="District the volunteer lives or serves in.")
     skills: ServiceCodes = Field(description="Service codes the volunteer can deliver.")
-    certifications: list[Certification] = Field(
+    certifications: Annotated[list[Certification], Field(max_length=CERTIFICATIONS_MAX)] = Field(
         default_factory=list, description="Certificates held, with expiry dates."
     )
-    availability: IdList = Field(description="Slots the volunteer can serve in.")
-    max_hours: Annotated[float, Field(strict=True, ge=0, allow_inf_nan=False)] = Field(
-        description="Most hours served this week."
-    )
-    max_beneficiaries: Annotated[int, Field(strict=True, ge=0)] = Field(
+    availability: SlotList = Field(description="Slots the volunteer can serve in.")
+    max_hours: Hours = Field(description="Most hours served this week.")
+    max_beneficiaries: MaxBeneficiaries = Field(
         default=3, description="Most distinct beneficiaries served this week."
     )
     minor: Annotated[bool, Field(strict=True)] = Field(
@@ -233,13 +249,11 @@ class Beneficiary(BaseModel):
     id: Id = Field(description="Beneficiary id, unique in the problem.")
     category: Category = Field(description="elderly, disabled, child, migrant_worker or community.")
     district: Id = Field(description="District the beneficiary lives in.")
-    priority: Annotated[int, Field(strict=True, ge=1, le=5)] = Field(
-        description="1-5; 5 is the most vulnerable."
-    )
+    priority: Priority = Field(description="1-5; 5 is the most vulnerable.")
     volunteer_gender: Gender | None = Field(
         default=None, description="If set, only volunteers of that gender may serve."
     )
-    excluded_volunteers: IdList = Field(
+    excluded_volunteers: Annotated[IdList, Field(max_length=EXCLUDED_MAX)] = Field(
         default_factory=list, description="Volunteers never to be paired with this beneficiary."
     )
     location: Location | None = Field(default=None, description="[lat, lon].")
@@ -253,13 +267,9 @@ class Need(BaseModel):
     id: Id = Field(description="Need id, unique in the problem.")
     beneficiary: Id = Field(description="The beneficiary served.")
     service: ServiceCode = Field(description="Service code; the volunteer must have it in skills.")
-    hours: Annotated[float, Field(strict=True, gt=0, allow_inf_nan=False)] = Field(
-        description="Hours per session (may be fractional)."
-    )
-    sessions: Annotated[int, Field(strict=True, ge=1, le=7)] = Field(
-        description="Sessions per week, in distinct slots."
-    )
-    windows: IdList = Field(description="Slots in which a session may take place.")
+    hours: SessionHours = Field(description="Hours per session (may be fractional).")
+    sessions: Sessions = Field(description="Sessions per week, in distinct slots.")
+    windows: SlotList = Field(description="Slots in which a session may take place.")
     requires: CertificationKinds = Field(
         default_factory=list, description="Certification kinds the volunteer must hold, valid for the week."
     )
@@ -283,23 +293,29 @@ class Problem(BaseModel):
     model_config = _STRICT
 
     format: Literal[1] = Field(description="Always 1.")
-    week_start: dt.date = Field(description="ISO date of the Monday the plan is for.")
-    slots: IdList | None = Field(
+    week_start: WeekStart = Field(description="ISO date of the Monday the plan is for.")
+    slots: SlotList | None = Field(
         default=None, description="The week's slots in order; default the 21 slots mon-am .. sun-eve."
     )
-    districts: list[District] = Field(description="Every district, with neighbours.")
+    districts: Annotated[list[District], Field(max_length=DISTRICTS_MAX)] = Field(
+        description="Every district, with neighbours."
+    )
     reach: Literal["same", "adjacent"] = Field(
         default="adjacent", description="Serve in the same district only, or also in neighbouring ones."
     )
-    volunteers: list[Volunteer] = Field(description="Volunteers available this week.")
-    beneficiaries: list[Beneficiary] = Field(description="People served.")
-    needs: list[Need] = Field(description="Services needed this week.")
-    previous: list[PreviousPair] = Field(
+    volunteers: Annotated[list[Volunteer], Field(max_length=ITEMS_MAX)] = Field(
+        description="Volunteers available this week."
+    )
+    beneficiaries: Annotated[list[Beneficiary], Field(max_length=ITEMS_MAX)] = Field(
+        description="People served."
+    )
+    needs: Annotated[list[Need], Field(max_length=ITEMS_MAX)] = Field(
+        description="Services needed this week."
+    )
+    previous: Annotated[list[PreviousPair], Field(max_length=ITEMS_MAX)] = Field(
         default_factory=list, description="Last week's volunteer-beneficiary pairs."
     )
-    time_limit_s: Annotated[float, Field(strict=True, gt=0, allow_inf_nan=False)] = Field(
-        default=10.0, description="Wall-clock limit for the solver, seconds."
-    )
+    time_limit_s: TimeLimit = Field(default=10.0, description="Wall-clock limit for the solver, seconds.")
 
     @property
     def slot_ids(self) -> tuple[str, ...]:
@@ -313,8 +329,6 @@ class Problem(BaseModel):
 
     @model_validator(mode="after")
     def _check_references(self) -> Problem:
-        if self.week_start.weekday() != 0:
-            raise reference_error("week_start", f"{self.week_start.isoformat()} is not a Monday")
         slots = set(self.slot_ids)
         check_unique((d.id for d in self.districts), "districts")
         check_unique((v.id for v in self.volunteers), "volunteers")
@@ -358,10 +372,8 @@ def check_need_references(n: Need, path: str, beneficiaries: set[str], slots: se
 
 # --------------------------------------------------------------------------- plan
 
-Amount = (
-    Annotated[int, Field(strict=True, ge=0)] | Annotated[float, Field(strict=True, ge=0, allow_inf_nan=False)]
-)
-"""A non-negative JSON number, kept an integer when written as one."""
+Amount = Coverage
+"""A non-negative JSON number, kept an integer when written as one (bounded)."""
 
 
 class Assignment(BaseModel):
@@ -371,7 +383,7 @@ class Assignment(BaseModel):
 
     need: Id = Field(description="The need taken.")
     volunteer: Id = Field(description="The volunteer who takes it.")
-    slots: list[Id] = Field(description="The slots of its sessions.")
+    slots: Annotated[list[Id], Field(max_length=SLOTS_MAX)] = Field(description="The slots of its sessions.")
 
 
 class Unmet(BaseModel):
@@ -380,8 +392,8 @@ class Unmet(BaseModel):
     model_config = _STRICT
 
     need: Id = Field(description="The need left unmet.")
-    reasons: list[Annotated[str, Field(strict=True, min_length=1)]] = Field(
-        min_length=1, description="Stable reason codes (see matcher.reasons)."
+    reasons: list[Annotated[str, Field(strict=True, min_length=1, max_length=REASON_MAX_LENGTH)]] = Field(
+        min_length=1, max_length=REASONS_MAX, description="Stable reason codes (see matcher.reasons)."
     )
 
 
@@ -394,9 +406,7 @@ class Objective(BaseModel):
         description="Priority-weighted hours covered: sum of priority x hours x sessions."
     )
     coverage_bound: Amount = Field(description="Proved upper bound on coverage.")
-    continuity: Annotated[int, Field(strict=True, ge=0)] = Field(
-        description="Previous pairs that serve at least one need together again."
-    )
+    continuity: Count = Field(description="Previous pairs that serve at least one need together again.")
 
 
 class Plan(BaseModel):
@@ -408,12 +418,14 @@ class Plan(BaseModel):
     status: Literal["optimal", "feasible"] = Field(
         description="'optimal' when coverage is proved optimal, else 'feasible'."
     )
-    assignments: list[Assignment] = Field(description="Assigned needs.")
-    unmet: list[Unmet] = Field(description="Needs left unmet, each with reasons.")
-    objective: Objective = Field(description="Objective values.")
-    solve_seconds: Annotated[float, Field(strict=True, ge=0, allow_inf_nan=False)] = Field(
-        description="Wall-clock seconds spent."
+    assignments: Annotated[list[Assignment], Field(max_length=ITEMS_MAX)] = Field(
+        description="Assigned needs."
     )
+    unmet: Annotated[list[Unmet], Field(max_length=ITEMS_MAX)] = Field(
+        description="Needs left unmet, each with reasons."
+    )
+    objective: Objective = Field(description="Objective values.")
+    solve_seconds: Seconds = Field(description="Wall-clock seconds spent.")
     changed: IdList | None = Field(
         default=None, description="Re-solve only: needs whose volunteer or slots changed."
     )
@@ -432,7 +444,7 @@ class Withdrawal(BaseModel):
     model_config = _STRICT
 
     volunteer: Id = Field(description="The volunteer withdrawn.")
-    slots: IdList | None = Field(default=None, description="Slots withdrawn; absent means the whole week.")
+    slots: SlotList | None = Field(default=None, description="Slots withdrawn; absent means the whole week.")
 
 
 class ChangeSet(BaseModel):
@@ -441,10 +453,16 @@ class ChangeSet(BaseModel):
     model_config = _STRICT
 
     format: Literal[1] = Field(description="Always 1.")
-    volunteers_withdrawn: list[Withdrawal] = Field(default_factory=list, description="Withdrawals.")
+    volunteers_withdrawn: Annotated[list[Withdrawal], Field(max_length=ITEMS_MAX)] = Field(
+        default_factory=list, description="Withdrawals."
+    )
     needs_cancelled: IdList = Field(default_factory=list, description="Ids of needs cancelled.")
-    needs_added: list[Need] = Field(default_factory=list, description="New needs.")
-    volunteers_added: list[Volunteer] = Field(default_factory=list, description="New volunteers.")
+    needs_added: Annotated[list[Need], Field(max_length=ITEMS_MAX)] = Field(
+        default_factory=list, description="New needs."
+    )
+    volunteers_added: Annotated[list[Volunteer], Field(max_length=ITEMS_MAX)] = Field(
+        default_factory=list, description="New volunteers."
+    )
 
     @model_validator(mode="after")
     def _check_unique(self) -> ChangeSet:

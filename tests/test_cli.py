@@ -400,6 +400,165 @@ def test_tiny_bad_problem_from_builder(tmp_path: Path, capsys: pytest.CaptureFix
     assert_one_error(code, out, err, "beneficiaries[0].excluded_volunteers[1]:", "'v2'")
 
 
+# ------------------------------------------------------------------------ bounds (matcher/bounds.py)
+
+
+def _literal(doc: Doc, path: list[Any], literal: str) -> str:
+    """JSON text of ``doc`` with the value at ``path`` written as ``literal`` (``NaN``, ``1e400``)."""
+    _set(path, "@@literal@@")(doc)
+    return json.dumps(doc).replace('"@@literal@@"', literal)
+
+
+def _problem_with(path: list[Any], value: Any) -> Doc:
+    doc = make_problem(volunteers=[volunteer(location=[39.8, 98.2])])
+    _set(path, value)(doc)
+    return doc
+
+
+OUT_OF_BOUNDS: list[tuple[str, Doc | str, tuple[str, ...]]] = [
+    (
+        "max_hours 1e308",
+        _problem_with(["volunteers", 0, "max_hours"], 1e308),
+        ("volunteers[0].max_hours:", "at most 168"),
+    ),
+    (
+        "max_hours 1e400",
+        _literal(make_problem(), ["volunteers", 0, "max_hours"], "1e400"),
+        ("volunteers[0].max_hours:", "at most 168"),
+    ),
+    (
+        "max_hours NaN",
+        _literal(make_problem(), ["volunteers", 0, "max_hours"], "NaN"),
+        ("volunteers[0].max_hours:", "not NaN"),
+    ),
+    (
+        "max_hours 10^20",
+        _problem_with(["volunteers", 0, "max_hours"], 10**20),
+        ("volunteers[0].max_hours:", "at most 168"),
+    ),
+    (
+        "max_beneficiaries 10^20",
+        _problem_with(["volunteers", 0, "max_beneficiaries"], 10**20),
+        ("volunteers[0].max_beneficiaries:", "at most 50"),
+    ),
+    ("need hours 1e300", _problem_with(["needs", 0, "hours"], 1e300), ("needs[0].hours:", "at most 12")),
+    (
+        "need hours -Infinity",
+        _literal(make_problem(), ["needs", 0, "hours"], "-Infinity"),
+        ("needs[0].hours:", "greater than 0"),
+    ),
+    (
+        "week_start 0001-01-01",
+        _problem_with(["week_start"], "0001-01-01"),
+        ("week_start:", "on or after 2000-01-03"),
+    ),
+    (
+        "week_start 9999-12-27",
+        _problem_with(["week_start"], "9999-12-27"),
+        ("week_start:", "at most 2099-12-28"),
+    ),
+    (
+        "certificate expires 0001-01-01",
+        _problem_with(["volunteers", 0, "certifications"], [{"kind": "first_aid", "expires": "0001-01-01"}]),
+        ("volunteers[0].certifications[0].expires:", "1900-01-01"),
+    ),
+    ("time_limit_s 1e308", _problem_with(["time_limit_s"], 1e308), ("time_limit_s:", "at most 86400")),
+    (
+        "latitude 1e308",
+        _problem_with(["volunteers", 0, "location", 0], 1e308),
+        ("volunteers[0].location[0]:", "at most 90"),
+    ),
+    ("volunteer id =cmd", _problem_with(["volunteers", 0, "id"], "=cmd"), ("volunteers[0].id:", "'='")),
+    ("district id with ESC", _problem_with(["districts", 0, "id"], "d\x1b1"), ("districts[0].id:", "U+001B")),
+    ("need id of 65 characters", _problem_with(["needs", 0, "id"], "n" * 65), ("needs[0].id:", "at most 64")),
+    (
+        "200 slots",
+        _problem_with(["slots"], [f"s{i}" for i in range(200)]),
+        ("slots:", "at most 168 items"),
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("problem", "fragments"), [(p, f) for _, p, f in OUT_OF_BOUNDS], ids=[n for n, _, _ in OUT_OF_BOUNDS]
+)
+def test_out_of_bounds_problem_one_error_line(
+    problem: Doc | str, fragments: tuple[str, ...], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """solve, validate and resolve refuse a problem outside the bounds: exit 2, one line, no traceback."""
+    problem_file = write(tmp_path / "problem.json", problem)
+    plan = write(tmp_path / "plan.json", "{}")
+    changes = write(tmp_path / "changes.json", {"format": 1})
+    for argv in (
+        ["solve", str(problem_file), "--time-limit", "2"],
+        ["validate", str(problem_file), str(plan)],
+        ["resolve", str(problem_file), "--plan", str(plan), "--changes", str(changes)],
+    ):
+        code, out, err = run(argv, capsys)
+        assert_one_error(code, out, err, *fragments)
+
+
+def _small_inputs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[Path, Path]:
+    """A tiny problem (not the shared example) and its plan, as files."""
+    problem = write(tmp_path / "problem.json", make_problem())
+    code, _, err = run(["solve", str(problem), "--out", str(tmp_path / "plan.json")], capsys)
+    assert code == 0, err
+    return problem, tmp_path / "plan.json"
+
+
+@pytest.mark.parametrize(
+    ("mutate", "fragment"),
+    [
+        (_set(["objective", "coverage"], 10**400), "objective.coverage: must be at most 42000000"),
+        (_set(["objective", "continuity"], 10**20), "objective.continuity: must be at most 100000"),
+        (_set(["solve_seconds"], 1e308), "solve_seconds: must be at most 604800"),
+        (_set(["assignments", 0, "volunteer"], "=cmd"), "assignments[0].volunteer: character 1 '='"),
+    ],
+    ids=["coverage 10^400", "continuity 10^20", "solve_seconds 1e308", "volunteer =cmd"],
+)
+def test_validate_out_of_bounds_plan(
+    mutate: Mutation, fragment: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A plan outside the bounds is bad input (exit 2, one line), not an OverflowError."""
+    problem, plan = _small_inputs(tmp_path, capsys)
+    doc = json.loads(plan.read_text(encoding="utf-8"))
+    mutate(doc)
+    write(plan, doc)
+    code, out, err = run(["validate", str(problem), str(plan)], capsys)
+    assert_one_error(code, out, err, fragment)
+
+
+@pytest.mark.parametrize(
+    ("changes", "fragment"),
+    [
+        (
+            {"format": 1, "needs_added": [need("n2", hours=1e300)]},
+            "needs_added[0].hours: must be at most 12",
+        ),
+        (
+            {"format": 1, "volunteers_added": [volunteer("v2", max_hours=1e308)]},
+            "volunteers_added[0].max_hours: must be at most 168",
+        ),
+        (
+            {"format": 1, "volunteers_added": [volunteer("v2", max_beneficiaries=10**20)]},
+            "volunteers_added[0].max_beneficiaries: must be at most 50",
+        ),
+        ({"format": 1, "needs_cancelled": ["@x"]}, "needs_cancelled[0]: character 1 '@'"),
+    ],
+    ids=["needs_added hours 1e300", "volunteers_added max_hours 1e308", "max_beneficiaries 10^20", "id @x"],
+)
+def test_resolve_out_of_bounds_change_set(
+    changes: Doc, fragment: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A change set outside the bounds: resolve and apply exit 2 with one line naming the field."""
+    problem, plan = _small_inputs(tmp_path, capsys)
+    path = write(tmp_path / "changes.json", changes)
+    code, out, err = run(["resolve", str(problem), "--plan", str(plan), "--changes", str(path)], capsys)
+    assert_one_error(code, out, err, fragment)
+    code, out, err = run(["apply", str(problem), str(path)], capsys)
+    assert_one_error(code, out, err, fragment)
+
+
 # ------------------------------------------------------------------------------- generate
 
 

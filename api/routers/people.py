@@ -1,8 +1,9 @@
 """Volunteers, beneficiaries and their standing needs: JSON and CSV, station by station.
 
 Values are held to the exchange format's rules (service codes, the week's 21 slots,
-certification kinds, categories, priority 1-5, gender ``f``/``m``, strict numbers), so
-whatever is stored here makes a valid week's problem.  References must resolve within the
+certification kinds, categories, gender ``f``/``m``, strict numbers) and to its bounds
+(:mod:`matcher.bounds`: ``max_hours`` 0-168, ids of the safe alphabet, names of at most 100
+characters …), so whatever is stored here makes a valid week's problem.  References must resolve within the
 caller's station: the district exists, team and group are the station's, excluded
 volunteers are the station's volunteers, a need's beneficiary is the station's.
 
@@ -29,6 +30,21 @@ from sqlmodel import Session, col, delete, select
 from api import csvio, tables
 from api.deps import SessionDep, StationDep, not_found
 from api.models import Beneficiary, Certificate, District, Need, Team, Volunteer, VolunteerGroup
+from matcher.bounds import (
+    CERTIFICATIONS_MAX,
+    EXCLUDED_MAX,
+    Hours,
+    HoursBefore,
+    Id,
+    Latitude,
+    Longitude,
+    MaxBeneficiaries,
+    Name,
+    Priority,
+    SessionHours,
+    Sessions,
+    is_id,
+)
 from matcher.errors import format_error_details
 from matcher.schema import (
     DEFAULT_SLOTS,
@@ -36,7 +52,6 @@ from matcher.schema import (
     Certification,
     CertificationKinds,
     Gender,
-    Id,
     IdList,
     ServiceCode,
     ServiceCodes,
@@ -60,23 +75,13 @@ def _slot(value: str) -> str:
     return value
 
 
-def _no_nul(value: str) -> str:
-    # PostgreSQL text cannot hold NUL; refused here, it would be a 500 whose log shows the value.
-    if "\x00" in value:
-        raise PydanticCustomError("nul_character", "must not contain NUL characters")
-    return value
-
-
 Slot = Annotated[str, Field(strict=True), AfterValidator(_slot)]
 """One of the week's 21 slots, ``mon-am`` … ``sun-eve``."""
-Slots = Annotated[list[Slot], AfterValidator(distinct_ids)]
-Key = Annotated[str, Field(strict=True, min_length=1, max_length=64), AfterValidator(_no_nul)]
-"""A new record's id (the tables' keys hold 64 characters)."""
-Text = Annotated[str, Field(strict=True), AfterValidator(_no_nul)]
+Slots = Annotated[list[Slot], Field(max_length=len(DEFAULT_SLOTS)), AfterValidator(distinct_ids)]
+Key = Id
+"""A new record's id: the exchange format's id alphabet, 1-64 characters (the tables' keys
+hold 64)."""
 Flag = Annotated[bool, Field(strict=True)]
-Hours = Annotated[float, Field(strict=True, ge=0, allow_inf_nan=False)]
-Latitude = Annotated[float, Field(strict=True, ge=-90, le=90, allow_inf_nan=False)]
-Longitude = Annotated[float, Field(strict=True, ge=-180, le=180, allow_inf_nan=False)]
 
 _FORBID = ConfigDict(extra="forbid")
 
@@ -97,19 +102,17 @@ class VolunteerCreate(BaseModel):
     model_config = _FORBID
 
     id: Key = Field(description="Volunteer id, unique in the city.")
-    name: Text = Field(default="", description="Name (personal data: never logged).")
+    name: Name = Field(default="", description="Name (personal data: never logged).")
     district: Id = Field(description="District the volunteer serves in.")
     team_id: Id | None = Field(default=None, description="The station's team, if any.")
     group_id: Id | None = Field(default=None, description="A group of that team, if any.")
     skills: ServiceCodes = Field(description="Service codes the volunteer can deliver.")
     availability: Slots = Field(description="Slots of a usual week, e.g. 'mon-am'.")
-    certificates: list[Certification] = Field(
+    certificates: Annotated[list[Certification], Field(max_length=CERTIFICATIONS_MAX)] = Field(
         default_factory=list, description="Certificates held, with expiry dates."
     )
     max_hours: Hours = Field(description="Most hours a week.")
-    max_beneficiaries: Annotated[int, Field(strict=True, ge=0)] = Field(
-        default=3, description="Most distinct beneficiaries a week."
-    )
+    max_beneficiaries: MaxBeneficiaries = Field(default=3, description="Most distinct beneficiaries a week.")
     minor: Flag = Field(default=False, description="An under-18 'little volunteer'.")
     guardian_consent: Flag = Field(
         default=False, description="A minor's guardian consented; a minor without it is never scheduled."
@@ -117,7 +120,7 @@ class VolunteerCreate(BaseModel):
     gender: Gender | None = Field(default=None, description="'f', 'm' or absent.")
     latitude: Latitude | None = Field(default=None, description="Latitude (with longitude), or absent.")
     longitude: Longitude | None = Field(default=None, description="Longitude (with latitude), or absent.")
-    hours_before: Hours = Field(default=0.0, description="Hours served before Linli kept records.")
+    hours_before: HoursBefore = Field(default=0.0, description="Hours served before Linli kept records.")
 
     @model_validator(mode="after")
     def _location(self) -> Self:
@@ -138,12 +141,8 @@ class NeedCreate(BaseModel):
 
     id: Key = Field(description="Need id, unique in the city.")
     service: ServiceCode = Field(description="Service code; the volunteer must have it in skills.")
-    hours: Annotated[float, Field(strict=True, gt=0, allow_inf_nan=False)] = Field(
-        description="Hours per session (may be fractional)."
-    )
-    sessions: Annotated[int, Field(strict=True, ge=1, le=7)] = Field(
-        description="Sessions a week, in distinct slots."
-    )
+    hours: SessionHours = Field(description="Hours per session (may be fractional).")
+    sessions: Sessions = Field(description="Sessions a week, in distinct slots.")
     windows: Slots = Field(description="Slots in which a session may take place.")
     requires: CertificationKinds = Field(
         default_factory=list, description="Certification kinds the volunteer must hold, valid for the week."
@@ -164,16 +163,14 @@ class BeneficiaryCreate(BaseModel):
     model_config = _FORBID
 
     id: Key = Field(description="Beneficiary id, unique in the city.")
-    name: Text = Field(default="", description="Name (personal data: never logged).")
+    name: Name = Field(default="", description="Name (personal data: never logged).")
     category: Category = Field(description="elderly, disabled, child, migrant_worker or community.")
     district: Id = Field(description="District the beneficiary lives in.")
-    priority: Annotated[int, Field(strict=True, ge=1, le=5)] = Field(
-        description="1-5; 5 is the most vulnerable."
-    )
+    priority: Priority = Field(description="1-5; 5 is the most vulnerable.")
     volunteer_gender: Gender | None = Field(
         default=None, description="If set, only volunteers of that gender may serve."
     )
-    excluded_volunteers: IdList = Field(
+    excluded_volunteers: Annotated[IdList, Field(max_length=EXCLUDED_MAX)] = Field(
         default_factory=list, description="The station's volunteers never to be paired with this beneficiary."
     )
     latitude: Latitude | None = Field(default=None, description="Latitude (with longitude), or absent.")
@@ -220,7 +217,7 @@ Beneficiaries = dict[str, tuple[Beneficiary, list[Need]]]
 
 def _volunteers(session: Session, station_id: str, ident: str | None = None) -> Volunteers:
     """The station's volunteers (or just ``ident``) by id, each with certificates."""
-    if ident is not None and "\x00" in ident:
+    if ident is not None and not is_id(ident):  # names nothing (NUL would fail PostgreSQL's query)
         return {}
     query = select(Volunteer).where(Volunteer.station_id == station_id)
     certs = (
@@ -233,13 +230,14 @@ def _volunteers(session: Session, station_id: str, ident: str | None = None) -> 
         certs = certs.where(Certificate.volunteer_id == ident)
     out: Volunteers = {v.id: (v, []) for v in session.exec(query.order_by(col(Volunteer.id)))}
     for c in session.exec(certs.order_by(col(Certificate.id))):
-        out[c.volunteer_id][1].append(Certification(kind=c.kind, expires=c.expires))
+        # Built, not validated: a certificate stored before the bounds must not make reads fail.
+        out[c.volunteer_id][1].append(Certification.model_construct(kind=c.kind, expires=c.expires))
     return out
 
 
 def _beneficiaries(session: Session, station_id: str, ident: str | None = None) -> Beneficiaries:
     """The station's beneficiaries (or just ``ident``) by id, each with needs."""
-    if ident is not None and "\x00" in ident:
+    if ident is not None and not is_id(ident):  # names nothing (NUL would fail PostgreSQL's query)
         return {}
     query = select(Beneficiary).where(Beneficiary.station_id == station_id)
     needs = (
@@ -266,17 +264,21 @@ def _beneficiary_data(b: Beneficiary) -> dict[str, Any]:
     return b.model_dump(exclude={"station_id"})
 
 
+# Stored records are shown as stored, not validated again: a row stored before the bounds
+# (matcher.bounds) must stay readable, and exportable as CSV, so that it can be fixed.
+
+
 def _volunteer_public(v: Volunteer, certs: list[Certification]) -> VolunteerPublic:
-    return VolunteerPublic.model_validate({**_volunteer_data(v, certs), "station_id": v.station_id})
+    return VolunteerPublic.model_construct(**_volunteer_data(v, certs), station_id=v.station_id)
 
 
 def _need_public(n: Need) -> NeedPublic:
-    return NeedPublic.model_validate(n.model_dump())
+    return NeedPublic.model_construct(**n.model_dump())
 
 
 def _beneficiary_public(b: Beneficiary, needs: list[Need]) -> BeneficiaryPublic:
-    return BeneficiaryPublic.model_validate(
-        {**_beneficiary_data(b), "station_id": b.station_id, "needs": [_need_public(n) for n in needs]}
+    return BeneficiaryPublic.model_construct(
+        **_beneficiary_data(b), station_id=b.station_id, needs=[_need_public(n) for n in needs]
     )
 
 

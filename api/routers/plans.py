@@ -18,6 +18,7 @@ from api.problem import build_problem, carried_plan
 from api.schemas import DiffEntry, PlanDiff, PlanPublic, PlanRequest
 from api.settings import get_settings
 from matcher.changes import apply_changes
+from matcher.io import parse
 from matcher.schema import ChangeSet, Plan, Problem
 
 router = APIRouter(prefix="/v1", tags=["plans"])
@@ -80,8 +81,6 @@ def public(version: PlanVersion, with_plan: bool = True, current: bool = False) 
 @router.post("/stations/{station_id}/plans", status_code=status.HTTP_202_ACCEPTED, response_model=PlanPublic)
 def generate(body: PlanRequest, station: StationDep, session: SessionDep, request: Request) -> PlanPublic:
     """Build the week's problem from the station's data and solve it off the request thread."""
-    if body.week_start.weekday() != 0:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail="week_start: must be a Monday")
     problem = build_problem(session, station.id, body.week_start, get_settings().solve_time_limit)
     latest = session.exec(
         select(func.max(PlanVersion.version)).where(
@@ -173,10 +172,12 @@ def change(changes: ChangeSet, plan: PlanDep, session: SessionDep, request: Requ
     assert plan.id is not None
     if plan.state != "done" or plan.plan is None:
         raise HTTPException(status.HTTP_409_CONFLICT, detail=f"plan {plan.id} is {plan.state}, not done")
-    parent = Plan.model_validate(plan.plan)
+    # Stored documents are parsed like any input: one stored before a bound was added is
+    # a 422 naming its field, never a 500.
+    parent = parse(Plan, plan.plan, "plan")
     base: dict[str, Any] | None = None
     if plan.station_id is None:  # an integrator's job: its own problem is the whole world
-        problem, in_force = Problem.model_validate(plan.problem), parent
+        problem, in_force = parse(Problem, plan.problem, "problem"), parent
         latest = plan.version
     else:
         current = current_version(session, plan.station_id, plan.week_start)

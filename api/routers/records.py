@@ -23,6 +23,7 @@ from api.deps import PrincipalDep, SessionDep, StationDep, not_found, plan_in_sc
 from api.models import PlanAssignment, PlanVersion, ServiceRecord, Volunteer
 from api.settings import get_settings
 from api.stars import TOLERANCE, ServiceSummary, recorded_hours, summarize
+from matcher.bounds import Rating, RecordHours, ServiceDay, is_id
 
 router = APIRouter(prefix="/v1", tags=["records"])
 
@@ -39,16 +40,16 @@ ThresholdsDep = Annotated[tuple[float, ...], Depends(star_thresholds)]
 
 
 class RecordCreate(BaseModel):
-    """Hours served on one day for an assignment."""
+    """Hours served on one day for an assignment (an unknown field is an error, not ignored)."""
 
     model_config = ConfigDict(extra="forbid")
 
     assignment_id: int = Field(
         ge=1, le=MAX_ID, description="The assignment (row id of a finished plan version)."
     )
-    served_on: dt.date = Field(description="The day served: within the plan's week.")
-    hours: float = Field(gt=0, le=24, allow_inf_nan=False, description="Hours actually served.")
-    rating: int | None = Field(default=None, ge=1, le=5, description="The beneficiary's rating, if given.")
+    served_on: ServiceDay = Field(description="The day served: within the plan's week.")
+    hours: RecordHours = Field(description="Hours actually served.")
+    rating: Rating | None = Field(default=None, description="The beneficiary's rating, if given.")
 
 
 class RecordPublic(BaseModel):
@@ -114,8 +115,8 @@ def volunteer_in_scope(session: Session, principal: Principal, volunteer_id: str
     HTTPException
         404 if there is no such volunteer or it belongs to another station.
     """
-    # PostgreSQL text cannot hold NUL: such an id names nothing (rather than failing the query).
-    volunteer = None if "\x00" in volunteer_id else session.get(Volunteer, volunteer_id)
+    # A malformed id names nothing (and NUL would fail PostgreSQL's query rather than find nothing).
+    volunteer = session.get(Volunteer, volunteer_id) if is_id(volunteer_id) else None
     if volunteer is None or not principal.may_see(volunteer.station_id):
         raise not_found("volunteer", volunteer_id)
     return volunteer

@@ -9,6 +9,7 @@ import numpy as np
 from numpy.typing import NDArray
 from pydantic import BaseModel, Field
 
+from matcher.bounds import Id
 from matcher.schema import (
     DAYS,
     PERIODS,
@@ -69,8 +70,9 @@ class Recruitment(BaseModel):
     max_beneficiaries: Annotated[int, Field(ge=1, le=20)] = Field(
         default=3, description="Most distinct beneficiaries a recruit serves."
     )
-    id_prefix: str = Field(
-        default="recruit", min_length=1, description="Prefix of the recruits' ids (recruit-<index>-<k>)."
+    id_prefix: Annotated[Id, Field(max_length=48)] = Field(
+        default="recruit",
+        description="Prefix of the recruits' ids (recruit-<index>-<k>): an id, short enough to extend.",
     )
 
 
