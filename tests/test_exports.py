@@ -26,7 +26,7 @@ from openpyxl import load_workbook
 from sqlmodel import Session
 
 from api import csvio, tables
-from api.models import Need, PlanVersion
+from api.models import Beneficiary, Need, PlanVersion, Volunteer
 from linli.cli import main
 
 WEEK = "2026-12-07"
@@ -207,11 +207,19 @@ def _post(city: City, station: str, path: str, body: dict[str, Any]) -> None:
     assert r.status_code == 201, r.text
 
 
-def _tricky_people(city: City, station: str) -> tuple[dict[str, str], dict[str, str]]:
-    """Volunteers and beneficiaries named as in TRICKY; ({volunteer id: name}, {beneficiary id: name})."""
+def _tricky_people(
+    city: City, station: str, stored_too: bool = True
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Volunteers and beneficiaries named as in TRICKY; ({volunteer id: name}, {beneficiary id: name}).
+
+    The API refuses control characters in names (a tab, a CR), so those people are written
+    straight into the database, as rows kept from before that rule would be (unless
+    ``stored_too`` is false: then they are left out).
+    """
     info = city.client.get(f"/v1/stations/{station}", headers=city.headers(station)).json()
-    volunteers = {f"v-t{i}": name for i, name in enumerate(TRICKY)}
-    beneficiaries = {f"b-t{i}": name for i, name in enumerate(TRICKY)}
+    names = [n for n in TRICKY if stored_too or n.isprintable()]
+    volunteers = {f"v-t{TRICKY.index(n)}": n for n in names}
+    beneficiaries = {f"b-t{TRICKY.index(n)}": n for n in names}
     for ident, name in volunteers.items():
         body = {
             "id": ident,
@@ -223,10 +231,20 @@ def _tricky_people(city: City, station: str) -> tuple[dict[str, str], dict[str, 
             "latitude": -33.5,
             "longitude": 151.25,
         }
-        _post(city, station, "volunteers", body)
+        if name.isprintable():
+            _post(city, station, "volunteers", body)
+        else:
+            with Session(city.engine) as session:
+                session.add(Volunteer(station_id=station, **body))
+                session.commit()
     for ident, name in beneficiaries.items():
         body = {"id": ident, "name": name, "category": "elderly", "district": info["district"], "priority": 3}
-        _post(city, station, "beneficiaries", body)
+        if name.isprintable():
+            _post(city, station, "beneficiaries", body)
+        else:
+            with Session(city.engine) as session:
+                session.add(Beneficiary(station_id=station, **body))
+                session.commit()
     return volunteers, beneficiaries
 
 
@@ -289,7 +307,8 @@ def test_csv_export_then_import_gives_the_same_data(city: City) -> None:
     """Volunteers and beneficiaries with tricky names: re-importing the export changes nothing."""
     station = city.stations[0]
     c, h = city.client, city.headers(station)
-    _tricky_people(city, station)
+    # Names with control characters are refused on import (bounds), so they cannot round-trip.
+    volunteers, _ = _tricky_people(city, station, stored_too=False)
     before = _everything(city, station)
     for name in ("volunteers", "beneficiaries", "needs"):
         exported = c.get(f"/v1/stations/{station}/{name}.csv", headers=h).content
@@ -302,7 +321,7 @@ def test_csv_export_then_import_gives_the_same_data(city: City) -> None:
         assert r.json()["created"] == 0
     assert _everything(city, station) == before
     names = {v["id"]: v["name"] for v in before["volunteers"]}
-    assert [names[f"v-t{i}"] for i in range(len(TRICKY))] == TRICKY
+    assert [names[ident] for ident in volunteers] == [n for n in TRICKY if n.isprintable()]
 
 
 def test_plan_exports_neutralise_ids(city: City) -> None:
