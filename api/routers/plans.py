@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, func, select
 
 from api.deps import MAX_ID, PlanDep, PrincipalDep, SessionDep, StationDep, plan_in_scope
-from api.jobs import JobRunner, Task
+from api.jobs import JobRunner
 from api.models import PlanVersion
 from api.problem import build_problem
 from api.schemas import DiffEntry, PlanDiff, PlanPublic, PlanRequest
@@ -74,7 +74,7 @@ def generate(body: PlanRequest, station: StationDep, session: SessionDep, reques
         ) from None
     session.refresh(version)
     assert version.id is not None
-    runner(request).submit(version.id, Task("solve", version.problem))
+    runner(request).submit(version.id)
     return public(version)
 
 
@@ -114,7 +114,6 @@ def cancel(plan: PlanDep, session: SessionDep, request: Request) -> PlanPublic:
         raise HTTPException(
             status.HTTP_409_CONFLICT, detail=f"plan {plan.id} is {plan.state}: nothing to cancel"
         )
-    runner(request).wait(plan.id, 30)
     session.refresh(plan)
     return public(plan)
 
@@ -156,8 +155,7 @@ def change(changes: ChangeSet, plan: PlanDep, session: SessionDep, request: Requ
         ) from None
     session.refresh(version)
     assert version.id is not None
-    task = Task("resolve", plan.problem, plan=plan.plan, changes=version.changes)
-    runner(request).submit(version.id, task)
+    runner(request).submit(version.id)
     return public(version)
 
 
