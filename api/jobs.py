@@ -123,6 +123,47 @@ def die_with_parent(name: str | None = None) -> None:
     os.register_at_fork(after_in_child=arm_child)
 
 
+def forget_fork_server() -> None:
+    """Close this job process's copy of the fork server's keep-alive pipe.
+
+    The fork server exits when that pipe reaches EOF, i.e. when every process holding
+    its write end has ended; Python hands a copy to each process it forks (so that it
+    may start processes of its own), which kept the fork server, and with it every
+    job, alive after a ``kill -9`` of the worker.  Without the copies, only the worker
+    holds the pipe.
+    """
+    from multiprocessing import forkserver
+
+    server = getattr(forkserver, "_forkserver", None)
+    fd = getattr(server, "_forkserver_alive_fd", None)
+    if server is not None and fd is not None:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+        server._forkserver_alive_fd = None
+
+
+def die_with(pid: int) -> None:
+    """SIGKILL this process as soon as process ``pid`` (its worker's) ends.
+
+    The fork server, this process's parent, exits too once the worker is gone, but only
+    after its interpreter's shutdown (half a second with the engine loaded): watching
+    the worker itself ends the job at once.  Linux 5.3+; elsewhere the death signal of
+    :func:`die_with_parent` is left.
+    """
+    try:
+        fd = os.pidfd_open(pid)
+    except ProcessLookupError:  # gone already
+        os._exit(1)
+    except (AttributeError, OSError):  # pragma: no cover - not Linux, or an old kernel
+        return
+
+    def watch() -> None:
+        mp.connection.wait([fd])  # readable once the process ended
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    threading.Thread(target=watch, name="linli-worker-watch", daemon=True).start()
+
+
 def job_name(plan_id: int) -> str:
     """The process name (``/proc/PID/comm``) of a job's process and its helpers."""
     return f"linli-job-{plan_id}"[:15]
@@ -190,9 +231,11 @@ def _record(
         return True
 
 
-def job_main(url: str, plan_id: int, claim: str, attempt: int) -> None:
+def job_main(url: str, plan_id: int, claim: str, attempt: int, worker_pid: int) -> None:
     """A job process: read the job's inputs, compute, write the outcome (runs forked from the fork server)."""
+    forget_fork_server()
     die_with_parent(job_name(plan_id))
+    die_with(worker_pid)
     engine = make_engine(url)
     try:
         try:
@@ -441,7 +484,7 @@ class Worker:
             try:
                 proc = job_context().Process(
                     target=job_main,
-                    args=(self._url, plan_id, self.name, attempt),
+                    args=(self._url, plan_id, self.name, attempt, os.getpid()),
                     name=f"linli-solve-{plan_id}",
                     # Not daemonic: the engine starts helper processes of its own, which a
                     # daemonic process may not have.
