@@ -44,6 +44,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import and_, update
+from sqlalchemy import select as select_columns
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -169,7 +170,9 @@ def job_name(plan_id: int) -> str:
     return f"linli-job-{plan_id}"[:15]
 
 
-def _inputs(engine: Engine, plan_id: int) -> tuple[dict[str, Any], dict[str, Any] | None, dict[str, Any] | None]:
+def _inputs(
+    engine: Engine, plan_id: int
+) -> tuple[dict[str, Any], dict[str, Any] | None, dict[str, Any] | None]:
     """A job's stored inputs: the problem to solve, or the parent's problem and plan and the change set."""
     with Session(engine) as session:
         version = session.get(PlanVersion, plan_id)
@@ -183,7 +186,9 @@ def _inputs(engine: Engine, plan_id: int) -> tuple[dict[str, Any], dict[str, Any
         return parent.problem, parent.plan, version.changes
 
 
-def _close(session: Session, version: PlanVersion, state: str, plan: dict[str, Any] | None, error: str | None) -> None:
+def _close(
+    session: Session, version: PlanVersion, state: str, plan: dict[str, Any] | None, error: str | None
+) -> None:
     """Write a job's outcome on its row (the caller commits)."""
     version.state = state
     version.error = error
@@ -268,6 +273,15 @@ def job_context() -> mp.context.ForkServerContext | mp.context.SpawnContext:
     return ctx
 
 
+def warm_up() -> None:
+    """Start the fork server now (it imports the engine: seconds on a busy machine), not at the first job."""
+    ctx = job_context()
+    if isinstance(ctx, mp.context.ForkServerContext):
+        from multiprocessing import forkserver
+
+        forkserver.ensure_running()
+
+
 # ------------------------------------------------------------------ the worker loop
 
 
@@ -284,8 +298,7 @@ def claimer_is_dead(claimed_by: str | None) -> bool:
     """
     if claimed_by is None or not os.path.isdir("/proc/self"):
         return False
-    host, _, rest = claimed_by.rpartition(":")
-    host, _, pid = host.rpartition(":")
+    host, _, pid = claimed_by.rpartition(":")[0].rpartition(":")
     return host == socket.gethostname() and pid.isdigit() and not os.path.exists(f"/proc/{pid}")
 
 
@@ -380,6 +393,7 @@ class Worker:
         next_poll = 0.0
         next_renew = time.monotonic() + self._lease / 4
         try:
+            warm_up()
             while not self._stop.is_set():
                 woken = self._sleep(TICK_S if self._running else POLL_S)
                 if self._stop.is_set():
@@ -438,13 +452,13 @@ class Worker:
     def _watch(self) -> None:
         """Kill the processes of jobs cancelled (by any process) or no longer this worker's."""
         with Session(self._engine) as session:
-            rows = session.exec(
-                select(
-                    PlanVersion.id,
-                    PlanVersion.state,
-                    PlanVersion.claimed_by,
-                    PlanVersion.attempts,
-                    PlanVersion.cancel_requested,
+            rows = session.execute(
+                select_columns(
+                    col(PlanVersion.id),
+                    col(PlanVersion.state),
+                    col(PlanVersion.claimed_by),
+                    col(PlanVersion.attempts),
+                    col(PlanVersion.cancel_requested),
                 ).where(col(PlanVersion.id).in_(list(self._running)))
             ).all()
         for plan_id, state, claimed_by, attempts, cancel_requested in rows:
@@ -506,16 +520,16 @@ class Worker:
         with Session(self._engine) as session:
             rows = [
                 _Row(*r)
-                for r in session.exec(
-                    select(
-                        PlanVersion.id,
-                        PlanVersion.station_id,
-                        PlanVersion.token_id,
-                        PlanVersion.state,
-                        PlanVersion.attempts,
-                        PlanVersion.lease_until,
-                        PlanVersion.claimed_by,
-                        PlanVersion.cancel_requested,
+                for r in session.execute(
+                    select_columns(
+                        col(PlanVersion.id),
+                        col(PlanVersion.station_id),
+                        col(PlanVersion.token_id),
+                        col(PlanVersion.state),
+                        col(PlanVersion.attempts),
+                        col(PlanVersion.lease_until),
+                        col(PlanVersion.claimed_by),
+                        col(PlanVersion.cancel_requested),
                     )
                     .where(col(PlanVersion.state).in_(ACTIVE))
                     .order_by(col(PlanVersion.id))
@@ -529,9 +543,9 @@ class Worker:
         for row in rows:
             if row.state == "solving" and row.stale(now) and self._give_up(row, now):
                 continue
-            if row.state == "queued" or row.stale(now):
-                if not (full and row.station_id is None):
-                    candidates.append(row)
+            claimable = row.state == "queued" or row.stale(now)
+            if claimable and not (full and row.station_id is None):
+                candidates.append(row)
         for row in sorted(candidates, key=lambda r: (r.owner in busy, r.id)):
             if self._take(row, now):
                 return row.id, row.attempts + 1, row.station_id is None
@@ -549,9 +563,7 @@ class Worker:
         with Session(self._engine) as session:
             write_transaction(session)
             version = session.exec(
-                select(PlanVersion)
-                .where(*self._unchanged(row, now))
-                .with_for_update()
+                select(PlanVersion).where(*self._unchanged(row, now)).with_for_update()
             ).first()
             if version is not None:
                 _close(session, version, state, None, error)

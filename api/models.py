@@ -232,5 +232,9 @@ class Token(SQLModel, table=True):
     station_id: str | None = Field(default=None, foreign_key="station.id")
     label: str = ""
     created_at: dt.datetime = Field(default_factory=utcnow)
-    last_used_at: dt.datetime | None = Field(default=None, description="When it last authenticated a request.")
-    revoked_at: dt.datetime | None = Field(default=None, description="When it was revoked; it no longer works.")
+    last_used_at: dt.datetime | None = Field(
+        default=None, description="When it last authenticated a request."
+    )
+    revoked_at: dt.datetime | None = Field(
+        default=None, description="When it was revoked; it no longer works."
+    )

@@ -55,7 +55,7 @@ class Settings(BaseSettings):
         ge=0,
         le=1,
         validation_alias="LINLI_WORKERS",
-        description="1: `linli serve` also runs jobs (a worker loop in the process); 0: it serves the API only.",
+        description="1: `linli serve` runs jobs too (a worker loop in its process); 0: the API only.",
     )
     job_lease: float = Field(
         default=15.0,

@@ -365,10 +365,8 @@ def parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(run=cmd_serve)
 
-    p = sub.add_parser("worker", help="run solve jobs only, claimed from the service's database (DATABASE_URL)")
-    p.add_argument(
-        "--processes", type=_count(1), help="jobs run at once (default LINLI_SOLVE_PROCESSES)"
-    )
+    p = sub.add_parser("worker", help="run solve jobs only, claimed from the database (DATABASE_URL)")
+    p.add_argument("--processes", type=_count(1), help="jobs run at once (default LINLI_SOLVE_PROCESSES)")
     p.set_defaults(run=cmd_worker)
 
     p = sub.add_parser("token", help="API tokens")

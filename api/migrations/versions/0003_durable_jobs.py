@@ -22,7 +22,9 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     """Apply this revision."""
     with op.batch_alter_table("planversion", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("claimed_by", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True))
+        batch_op.add_column(
+            sa.Column("claimed_by", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True)
+        )
         batch_op.add_column(sa.Column("lease_until", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
         # Defaults on the server: rows written before this revision get them too.
         batch_op.add_column(sa.Column("attempts", sa.Integer(), nullable=False, server_default="0"))
