@@ -195,5 +195,5 @@ def _tiny_problem() -> dict[str, Any]:
 def test_station_time_limit_may_not_exceed_the_maximum() -> None:
     """LINLI_SOLVE_TIME_LIMIT above LINLI_MAX_TIME_LIMIT is a configuration error."""
     with pytest.raises(ValidationError, match="exceeds LINLI_MAX_TIME_LIMIT"):
-        Settings(LINLI_SOLVE_TIME_LIMIT=400, LINLI_MAX_TIME_LIMIT=300)  # type: ignore[call-arg]
-    assert Settings(LINLI_SOLVE_TIME_LIMIT=20).max_time_limit == 300  # type: ignore[call-arg]
+        Settings(LINLI_SOLVE_TIME_LIMIT=400, LINLI_MAX_TIME_LIMIT=300)
+    assert Settings(LINLI_SOLVE_TIME_LIMIT=20).max_time_limit == 300
