@@ -367,6 +367,7 @@ class Worker:
         self._wake_r, self._wake_w = os.pipe()
         os.set_blocking(self._wake_r, False)
         os.set_blocking(self._wake_w, False)
+        self._pipe_lock = threading.Lock()  # no write to the pipe's number once it is closed
         self._thread: threading.Thread | None = None
 
     # ------------------------------------------------------------- control
@@ -378,8 +379,9 @@ class Worker:
 
     def wake(self) -> None:
         """Look for jobs now (a job was just queued here, or a cancel requested)."""
-        with contextlib.suppress(BlockingIOError, OSError):  # a full pipe is awake already
-            os.write(self._wake_w, b"\0")
+        with self._pipe_lock, contextlib.suppress(BlockingIOError, OSError):  # full: awake already
+            if self._wake_w >= 0:
+                os.write(self._wake_w, b"\0")
 
     def stop(self, timeout: float = 15.0) -> None:
         """End the loop: running jobs are stopped and queued again for any worker."""
@@ -393,7 +395,10 @@ class Worker:
         next_poll = 0.0
         next_renew = time.monotonic() + self._lease / 4
         try:
-            warm_up()
+            try:
+                warm_up()
+            except Exception:  # the first job starts it instead (and reports what fails)
+                log.exception("job worker %s: could not start the fork server", self.name)
             while not self._stop.is_set():
                 woken = self._sleep(TICK_S if self._running else POLL_S)
                 if self._stop.is_set():
@@ -413,8 +418,10 @@ class Worker:
                     self._stop.wait(1.0)
         finally:
             self._release_all()
-            os.close(self._wake_r)
-            os.close(self._wake_w)
+            with self._pipe_lock:
+                os.close(self._wake_r)
+                os.close(self._wake_w)
+                self._wake_w = -1
 
     # ------------------------------------------------------------- internals
 

@@ -108,6 +108,14 @@ def alive(pids: set[int]) -> set[int]:
     return left
 
 
+def name(pid: int) -> str:
+    """A process's name (``/proc/PID/comm``): job processes and their helpers are ``linli-job-ID``."""
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return ""
+
+
 class Service:
     """A ``linli serve`` subprocess and a client for it."""
 
@@ -296,10 +304,13 @@ def run(args: argparse.Namespace) -> str:
                 ).json()["id"]
                 time.sleep(0.5)
                 children = descendants(service.proc.pid)
+                jobs = {pid for pid in children if name(pid).startswith("linli-job-")}
                 in_flight = {j: service.plan(j)["state"] for j in (long_job, station_job)}
                 service.proc.kill()
                 service.proc.wait()
                 killed = time.monotonic()
+                until(lambda: not alive(jobs), 10, "the killed server's job processes to end")
+                jobs_gone = time.monotonic() - killed
                 until(lambda: not alive(children), 10, "the killed server's processes to end")
                 orphans_gone = time.monotonic() - killed
             with serving(env, token, log) as again:
@@ -319,8 +330,9 @@ def run(args: argparse.Namespace) -> str:
         lines += [
             "",
             f"kill -9 of the server with {len(in_flight)} jobs in flight "
-            f"({', '.join(f'{j}: {s}' for j, s in in_flight.items())}): its {len(children)} processes "
-            f"(fork server, job processes, helpers) all ended within {orphans_gone:.2f} s; after a restart "
+            f"({', '.join(f'{j}: {s}' for j, s in in_flight.items())}): its {len(jobs)} job processes "
+            f"and their helpers ended within {jobs_gone:.2f} s, all {len(children)} processes it had "
+            f"started (with the fork server and resource tracker) within {orphans_gone:.2f} s; after a restart "
             f"{sum(recovered)}/{len(recovered)} jobs were run again (the station plan done, the long job "
             f"solving again {resumed - answering:.2f} s after the new server answered).",
         ]
