@@ -332,9 +332,9 @@ def run(args: argparse.Namespace) -> str:
             f"kill -9 of the server with {len(in_flight)} jobs in flight "
             f"({', '.join(f'{j}: {s}' for j, s in in_flight.items())}): its {len(jobs)} job processes "
             f"and their helpers ended within {jobs_gone:.2f} s, all {len(children)} processes it had "
-            f"started (with the fork server and resource tracker) within {orphans_gone:.2f} s; after a restart "
-            f"{sum(recovered)}/{len(recovered)} jobs were run again (the station plan done, the long job "
-            f"solving again {resumed - answering:.2f} s after the new server answered).",
+            f"started (with the fork server and resource tracker) within {orphans_gone:.2f} s; after a "
+            f"restart {sum(recovered)}/{len(recovered)} jobs were run again (the station plan done, "
+            f"the long job solving again {resumed - answering:.2f} s after the new server answered).",
         ]
         if args.single:
             env1 = {**env, "LINLI_SOLVE_PROCESSES": "1"}
