@@ -1,72 +1,275 @@
-"""Solves off the request thread: each in its own process, cancellable, never blocking reads.
+"""Solve jobs, claimed from the database: any number of service and worker processes share them.
 
-A solve is CPU-bound Python and C++; in a thread it would hold the GIL through the
-engine's Python phases and stall every request.  Each job therefore runs in its own
-process (at most ``LINLI_SOLVE_PROCESSES`` at once; the others wait ``queued``), and a
-small watcher thread per job waits for its answer and writes it to the database.
-``DELETE`` terminates the process.  A job that fails or is cancelled only ever writes
-its own version row, so the version it started from stays as it was.
+A job is a :class:`~api.models.PlanVersion` row in state ``queued``.  Worker loops
+(:class:`Worker`: one in each ``linli serve`` process unless ``LINLI_WORKERS=0``, and the
+``linli worker`` command) claim rows with a conditional ``UPDATE … WHERE state='queued'``
+(whose row count says who won, on SQLite and PostgreSQL alike), run each in its own
+process and keep a lease on it while it runs.  Jobs carry ids, not documents: the job
+process reads the stored problem (for a re-solve, the parent version's problem and plan
+and the stored change set) and writes the outcome itself, only while its claim holds.
+
+* A worker that dies (crash, ``kill -9``, restart) stops renewing its leases; another
+  worker, or the same one restarted, claims the job again once the lease ran out (at
+  once when the dead worker was on this host) and re-runs it from its stored inputs,
+  up to ``LINLI_JOB_ATTEMPTS`` runs in all.  A failed or cancelled job only ever writes
+  its own version row, so the version a re-solve started from stays as it was.
+* ``DELETE`` of a queued job marks it cancelled in one conditional ``UPDATE``; of a
+  running one, it sets ``cancel_requested``, which the owning worker (in whichever
+  process) reads every quarter second and answers by killing the job's process.
+* A job process dies with its worker, even one killed with ``kill -9``: it asks the
+  kernel for ``SIGKILL`` when its parent (the fork server, which itself exits when the
+  worker's process does) ends, and arranges the same for every process it forks (the
+  engine's helpers).
+* Fairness: a worker prefers the oldest job of an owner (a station; for ``/v1/solve``,
+  the token) with nothing running, and keeps one of its slots for station plans, whose
+  time limit is the service's own (``LINLI_SOLVE_TIME_LIMIT``): a station's weekly plan
+  never waits behind an integrator's long job.
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import datetime as dt
+import logging
 import multiprocessing as mp
+import multiprocessing.connection
+import os
+import signal
+import socket
 import threading
+import time
+import uuid
 from dataclasses import dataclass
-from multiprocessing.connection import Connection
-from typing import Any, Literal
+from typing import Any
 
+from sqlalchemy import and_, update
+from sqlalchemy import select as select_columns
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from api.db import make_engine, write_transaction
 from api.models import PlanVersion, utcnow
 from api.problem import store_plan
 from matcher.schema import Plan
 
-Kind = Literal["solve", "resolve"]
+log = logging.getLogger("linli.jobs")
+
+TICK_S = 0.25
+"""How often a worker with running jobs reads their cancel flags (and claims)."""
+
+POLL_S = 0.5
+"""How often an idle worker looks for jobs queued by other processes."""
+
+CANCEL_WAIT_S = 5.0
+"""How long ``DELETE`` of a running job waits for its worker to stop it."""
+
+ACTIVE = ("queued", "solving")
+
+_PR_SET_PDEATHSIG = 1
+_PR_SET_NAME = 15
 
 
-@dataclass(frozen=True)
-class Task:
-    """What a job process computes: a solve, or a re-solve of a plan in force."""
-
-    kind: Kind
-    problem: dict[str, Any]
-    plan: dict[str, Any] | None = None
-    changes: dict[str, Any] | None = None
-    parent: dict[str, Any] | None = None
-    """A station re-solve: the plan of the version it came from (``plan`` is the part of it
-    carried onto the station's current data); ``changed`` is reported against this one."""
+# ------------------------------------------------------------------ the job process
 
 
-def run_task(task: Task) -> dict[str, Any]:
-    """Compute a task's plan (format-1 JSON); runs in the job process."""
+def run_task(
+    problem: dict[str, Any],
+    plan: dict[str, Any] | None = None,
+    changes: dict[str, Any] | None = None,
+    parent: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Compute a plan (format-1 JSON): a solve of ``problem``, or with ``plan`` and
+    ``changes``, a re-solve of the plan in force for ``problem``.
+
+    A station's re-solve runs on the station's current data: ``plan`` is then the part of
+    its ``parent`` version's plan that still holds there, and ``changed`` is reported
+    against ``parent`` itself.
+    """
     from api.problem import changed_needs
     from matcher.io import parse
     from matcher.resolve import resolve
     from matcher.schema import ChangeSet, Problem
     from matcher.solve import solve
 
-    problem = parse(Problem, task.problem, "problem")
-    if task.kind == "solve":
-        plan = solve(problem).plan
+    parsed = parse(Problem, problem, "problem")
+    if plan is None or changes is None:
+        result = solve(parsed).plan
     else:
-        assert task.plan is not None and task.changes is not None
-        result = resolve(problem, parse(Plan, task.plan, "plan"), parse(ChangeSet, task.changes, "changes"))
-        plan = result.plan
-        if task.parent is not None:
-            parent = parse(Plan, task.parent, "parent")
-            plan = plan.model_copy(update={"changed": changed_needs(result.problem, parent, plan)})
-    return plan.model_dump(mode="json", exclude_none=True)
+        outcome = resolve(parsed, parse(Plan, plan, "plan"), parse(ChangeSet, changes, "changes"))
+        result = outcome.plan
+        if parent is not None:
+            before = parse(Plan, parent, "parent")
+            result = result.model_copy(update={"changed": changed_needs(outcome.problem, before, result)})
+    return result.model_dump(mode="json", exclude_none=True)
 
 
-def _work(conn: Connection, task: Task) -> None:
+def _prctl() -> Any:
+    """libc's ``prctl``, or None where there is none (not Linux)."""
     try:
-        conn.send(("ok", run_task(task)))
-    except Exception as exc:  # reported to the client as the job's error
-        conn.send(("error", f"{type(exc).__name__}: {exc}"))
+        return getattr(ctypes.CDLL(None, use_errno=True), "prctl", None)
+    except OSError:  # pragma: no cover - every platform CI runs on has a libc
+        return None
+
+
+def die_with_parent(name: str | None = None) -> None:
+    """Have the kernel kill this process (``SIGKILL``) when its parent ends, and every
+    process it forks when that one's parent ends; ``name`` (15 bytes kept) is shown by ``ps``.
+
+    Python's cleanup does not run on ``kill -9``, so without this a job process, and the
+    helpers the engine forks (``matcher.beside``, ``prebuild``, ``citybound``), would run
+    on to their time limit.  Linux only; elsewhere nothing happens.
+    """
+    prctl = _prctl()
+    if prctl is None:  # pragma: no cover - not Linux
+        return
+    if name is not None:
+        prctl(_PR_SET_NAME, name.encode()[:15], 0, 0, 0)
+    parent = os.getppid()
+    prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:  # the parent ended before the request took hold
+        os._exit(1)
+
+    def arm_child() -> None:
+        # The death signal is cleared on fork: each helper asks for its own.
+        prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+    os.register_at_fork(after_in_child=arm_child)
+
+
+def forget_fork_server() -> None:
+    """Close this job process's copy of the fork server's keep-alive pipe.
+
+    The fork server exits when that pipe reaches EOF, i.e. when every process holding
+    its write end has ended; Python hands a copy to each process it forks (so that it
+    may start processes of its own), which kept the fork server, and with it every
+    job, alive after a ``kill -9`` of the worker.  Without the copies, only the worker
+    holds the pipe.
+    """
+    from multiprocessing import forkserver
+
+    server = getattr(forkserver, "_forkserver", None)
+    fd = getattr(server, "_forkserver_alive_fd", None)
+    if server is not None and fd is not None:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+        server._forkserver_alive_fd = None
+
+
+def die_with(pid: int) -> None:
+    """SIGKILL this process as soon as process ``pid`` (its worker's) ends.
+
+    The fork server, this process's parent, exits too once the worker is gone, but only
+    after its interpreter's shutdown (half a second with the engine loaded): watching
+    the worker itself ends the job at once.  Linux 5.3+; elsewhere the death signal of
+    :func:`die_with_parent` is left.
+    """
+    try:
+        fd = os.pidfd_open(pid)
+    except ProcessLookupError:  # gone already
+        os._exit(1)
+    except (AttributeError, OSError):  # pragma: no cover - not Linux, or an old kernel
+        return
+
+    def watch() -> None:
+        mp.connection.wait([fd])  # readable once the process ended
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    threading.Thread(target=watch, name="linli-worker-watch", daemon=True).start()
+
+
+def job_name(plan_id: int) -> str:
+    """The process name (``/proc/PID/comm``) of a job's process and its helpers."""
+    return f"linli-job-{plan_id}"[:15]
+
+
+Inputs = tuple[dict[str, Any], dict[str, Any] | None, dict[str, Any] | None, dict[str, Any] | None]
+"""A job's inputs, as :func:`run_task` takes them: problem, plan in force, change set, parent plan."""
+
+
+def _inputs(engine: Engine, plan_id: int) -> Inputs:
+    """A job's stored inputs: the problem to solve; for a re-solve, the problem and plan in
+    force (a station's: its data when the change set came, with what still held of the
+    parent's plan; an integrator's: the parent's own), the change set and the parent's plan."""
+    with Session(engine) as session:
+        version = session.get(PlanVersion, plan_id)
+        if version is None:
+            raise LookupError(f"plan version {plan_id} is gone")
+        if version.changes is None or version.parent_id is None:
+            return version.problem, None, None, None
+        parent = session.get(PlanVersion, version.parent_id)
+        if parent is None or parent.plan is None:
+            raise LookupError(f"the version {plan_id} started from has no plan")
+        if version.base is not None:
+            return version.base["problem"], version.base["plan"], version.changes, parent.plan
+        return parent.problem, parent.plan, version.changes, None
+
+
+def _close(
+    session: Session, version: PlanVersion, state: str, plan: dict[str, Any] | None, error: str | None
+) -> None:
+    """Write a job's outcome on its row (the caller commits)."""
+    version.state = state
+    version.error = error
+    version.finished_at = utcnow()
+    version.lease_until = None
+    if plan is not None:
+        store_plan(session, version, Plan.model_validate(plan))
+    else:
+        version.successor_of = None  # the version it came from is open again
+    session.add(version)
+
+
+def _record(
+    engine: Engine,
+    plan_id: int,
+    claim: str,
+    attempt: int,
+    state: str,
+    plan: dict[str, Any] | None = None,
+    error: str | None = None,
+) -> bool:
+    """Write an outcome if the claim (worker and attempt) still holds; a requested cancel wins.
+
+    Returns False when the job is no longer this claim's: its worker lost the lease, or
+    it was already settled.
+    """
+    with Session(engine) as session:
+        write_transaction(session)
+        version = session.exec(
+            select(PlanVersion)
+            .where(
+                PlanVersion.id == plan_id,
+                PlanVersion.claimed_by == claim,
+                PlanVersion.attempts == attempt,
+                PlanVersion.state == "solving",
+            )
+            .with_for_update()
+        ).first()
+        if version is None:
+            return False
+        if version.cancel_requested:
+            state, plan, error = "cancelled", None, "cancelled while solving"
+        _close(session, version, state, plan, error)
+        session.commit()
+        return True
+
+
+def job_main(url: str, plan_id: int, claim: str, attempt: int, worker_pid: int) -> None:
+    """A job process: read the job's inputs, compute, write the outcome (runs forked from the fork server)."""
+    forget_fork_server()
+    die_with_parent(job_name(plan_id))
+    die_with(worker_pid)
+    engine = make_engine(url)
+    try:
+        try:
+            plan = run_task(*_inputs(engine, plan_id))
+        except Exception as exc:  # reported to the client as the job's error
+            _record(engine, plan_id, claim, attempt, "failed", error=f"{type(exc).__name__}: {exc}")
+        else:
+            _record(engine, plan_id, claim, attempt, "done", plan=plan)
     finally:
-        conn.close()
+        engine.dispose()
 
 
 PRELOAD = ["api.jobs", "matcher.solve", "matcher.resolve"]
@@ -77,149 +280,459 @@ def job_context() -> mp.context.ForkServerContext | mp.context.SpawnContext:
     """Processes for jobs: forked from a single-threaded fork server that has the engine loaded.
 
     Forking the service itself would copy its threads' locks; spawning a fresh
-    interpreter per job costs a second or two of imports.  Where there is no fork
-    server (not on Linux), spawn.
+    interpreter per job costs a second or two of imports.  The fork server exits when
+    the process that started it ends (it reads EOF on a pipe only that process holds),
+    which is what ends a job (:func:`die_with_parent`) after a ``kill -9``.  Where there
+    is no fork server (not on Linux), spawn.
     """
-    if "forkserver" not in mp.get_all_start_methods():
+    if "forkserver" not in mp.get_all_start_methods():  # pragma: no cover - not Linux
         return mp.get_context("spawn")
     ctx = mp.get_context("forkserver")
     ctx.set_forkserver_preload(PRELOAD)
     return ctx
 
 
-class JobRunner:
-    """Runs solve jobs in processes and records their outcome on their plan version."""
+def warm_up() -> None:
+    """Start the fork server now (it imports the engine: seconds on a busy machine), not at the first job."""
+    ctx = job_context()
+    if isinstance(ctx, mp.context.ForkServerContext):
+        from multiprocessing import forkserver
 
-    def __init__(self, engine: Engine, processes: int = 1) -> None:
+        forkserver.ensure_running()
+
+
+# ------------------------------------------------------------------ the worker loop
+
+
+def worker_name() -> str:
+    """A name for a worker, unique across hosts and restarts: ``host:pid:nonce``."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def claimer_is_dead(claimed_by: str | None) -> bool:
+    """Whether the worker named ``claimed_by`` ran on this host and its process is gone.
+
+    Its jobs need not wait for their leases to run out.  (A recycled pid only makes the
+    job wait for its lease, as a worker on another host would.)
+    """
+    if claimed_by is None or not os.path.isdir("/proc/self"):
+        return False
+    host, _, pid = claimed_by.rpartition(":")[0].rpartition(":")
+    return host == socket.gethostname() and pid.isdigit() and not os.path.exists(f"/proc/{pid}")
+
+
+@dataclass
+class _Running:
+    """A job this worker runs: its process and the attempt it claimed."""
+
+    proc: mp.process.BaseProcess
+    attempt: int
+    integrator: bool
+    killed: str | None = None  # "cancelled", or "lost" (the claim is another's now)
+
+
+@dataclass(frozen=True)
+class _Row:
+    """The columns of a queued or solving row a worker decides on."""
+
+    id: int
+    station_id: str | None
+    token_id: int | None
+    state: str
+    attempts: int
+    lease_until: dt.datetime | None
+    claimed_by: str | None
+    cancel_requested: bool
+
+    @property
+    def owner(self) -> tuple[str | None, int | None]:
+        """Whose job: the station's, or (``/v1/solve``) the token's."""
+        return (self.station_id, None) if self.station_id is not None else (None, self.token_id)
+
+    def stale(self, now: dt.datetime) -> bool:
+        """A solving row whose worker died: its lease ran out, or its process here is gone."""
+        if self.state != "solving":
+            return False
+        expired = self.lease_until is None or self.lease_until < now
+        return expired or claimer_is_dead(self.claimed_by)
+
+
+class Worker:
+    """Claims jobs from the database and runs each in its own process, ``slots`` at a time.
+
+    Parameters
+    ----------
+    engine
+        The service's database.
+    slots
+        Jobs run at once (``LINLI_SOLVE_PROCESSES``); with two or more, integrators'
+        jobs (no station) get all but one.
+    lease
+        Seconds a claim lasts unless renewed (every quarter of it).
+    attempts
+        Runs a job gets before it is failed (a run ends without an outcome when its
+        worker dies).
+    """
+
+    def __init__(self, engine: Engine, slots: int, *, lease: float = 15.0, attempts: int = 3) -> None:
+        self.name = worker_name()
         self._engine = engine
-        self._slots = threading.Semaphore(processes)
-        self._lock = threading.Lock()
-        self._running: dict[int, mp.process.BaseProcess] = {}
-        self._cancelled: set[int] = set()
-        self._threads: dict[int, threading.Thread] = {}
-        self._closed = False
+        self._url = engine.url.render_as_string(hide_password=False)
+        self._slots = slots
+        self._lease = lease
+        self._attempts = attempts
+        self._running: dict[int, _Running] = {}
+        self._stop = threading.Event()
+        self._wake_r, self._wake_w = os.pipe()
+        os.set_blocking(self._wake_r, False)
+        os.set_blocking(self._wake_w, False)
+        self._pipe_lock = threading.Lock()  # no write to the pipe's number once it is closed
+        self._thread: threading.Thread | None = None
 
-    def submit(self, plan_id: int, task: Task) -> None:
-        """Queue a job for a version already committed in state ``queued``."""
-        thread = threading.Thread(
-            target=self._run, args=(plan_id, task), name=f"solve-{plan_id}", daemon=True
+    # ------------------------------------------------------------- control
+
+    def start(self) -> None:
+        """Run the loop on a thread of this process."""
+        self._thread = threading.Thread(target=self.run, name="linli-worker", daemon=True)
+        self._thread.start()
+
+    def wake(self) -> None:
+        """Look for jobs now (a job was just queued here, or a cancel requested)."""
+        with self._pipe_lock, contextlib.suppress(BlockingIOError, OSError):  # full: awake already
+            if self._wake_w >= 0:
+                os.write(self._wake_w, b"\0")
+
+    def stop(self, timeout: float = 15.0) -> None:
+        """End the loop: running jobs are stopped and queued again for any worker."""
+        self._stop.set()
+        self.wake()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def run(self) -> None:
+        """The loop: claim, watch and renew until :meth:`stop`."""
+        next_poll = 0.0
+        next_renew = time.monotonic() + self._lease / 4
+        try:
+            try:
+                warm_up()
+            except Exception:  # the first job starts it instead (and reports what fails)
+                log.exception("job worker %s: could not start the fork server", self.name)
+            while not self._stop.is_set():
+                woken = self._sleep(TICK_S if self._running else POLL_S)
+                if self._stop.is_set():
+                    break
+                try:
+                    self._reap()
+                    if self._running:
+                        self._watch()
+                    if time.monotonic() >= next_renew:
+                        self._renew()
+                        next_renew = time.monotonic() + self._lease / 4
+                    if woken or time.monotonic() >= next_poll:
+                        self._claim_all()
+                        next_poll = time.monotonic() + POLL_S
+                except Exception:  # the database may be away for a while: try again
+                    log.exception("job worker %s: database error, retrying", self.name)
+                    self._stop.wait(1.0)
+        finally:
+            self._release_all()
+            with self._pipe_lock:
+                os.close(self._wake_r)
+                os.close(self._wake_w)
+                self._wake_w = -1
+
+    # ------------------------------------------------------------- internals
+
+    def _sleep(self, timeout: float) -> bool:
+        """Wait for a wake-up, a job process's end, or ``timeout``; True if woken."""
+        ready = mp.connection.wait(
+            [self._wake_r, *(r.proc.sentinel for r in self._running.values())], timeout
         )
-        with self._lock:
-            self._threads[plan_id] = thread
-        thread.start()
-
-    def cancel(self, plan_id: int) -> bool:
-        """Cancel a queued or running job; False if it is not queued or running here."""
-        with self._lock:
-            if plan_id not in self._threads:
-                return False
-            self._cancelled.add(plan_id)
-            proc = self._running.get(plan_id)
-        if proc is not None:
-            proc.terminate()
-        else:
-            self._finish(plan_id, "cancelled", error="cancelled before it started")
+        if self._wake_r not in ready:
+            return False
+        with contextlib.suppress(BlockingIOError):
+            while os.read(self._wake_r, 512):
+                pass
         return True
 
-    def wait(self, plan_id: int, timeout: float | None = None) -> None:
-        """Block until a job's watcher is done (tests and shutdown)."""
-        with self._lock:
-            thread = self._threads.get(plan_id)
-        if thread is not None:
-            thread.join(timeout)
-
-    def shutdown(self) -> None:
-        """Terminate every running job (their versions are marked cancelled)."""
-        with self._lock:
-            self._closed = True
-            ids = list(self._threads)
-        for plan_id in ids:
-            self.cancel(plan_id)
-        for plan_id in ids:
-            self.wait(plan_id, 10)
-
-    # ----------------------------------------------------------------- internals
-
-    def _run(self, plan_id: int, task: Task) -> None:
-        try:
-            with self._slots:
-                outcome = self._spawn_and_wait(plan_id, task)
-            if outcome is not None:
-                self._finish(plan_id, *outcome)
-        finally:
-            with self._lock:
-                self._threads.pop(plan_id, None)
-                self._running.pop(plan_id, None)
-                self._cancelled.discard(plan_id)
-
-    def _spawn_and_wait(
-        self, plan_id: int, task: Task
-    ) -> tuple[str, dict[str, Any] | None, str | None] | None:
-        ctx = job_context()
-        receiver, sender = ctx.Pipe(duplex=False)
-        with self._lock:
-            if plan_id in self._cancelled or self._closed:
-                return None  # cancel() already recorded it
-            # Not daemonic: the engine starts helper processes of its own (the search beside
-            # a station proof, the city bound), which a daemonic process may not have.
-            # shutdown() terminates running jobs, and the helpers end with their job.
-            proc = ctx.Process(target=_work, args=(sender, task), name=f"linli-solve-{plan_id}", daemon=False)
-            self._set_solving(plan_id)
-            proc.start()
-            self._running[plan_id] = proc
-        sender.close()
-        try:
-            status, payload = receiver.recv()
-        except EOFError:  # the process died without an answer: cancelled, or crashed
-            status, payload = "error", f"the solve process ended unexpectedly (exit code {proc.exitcode})"
-        finally:
-            receiver.close()
-            proc.join(5)
-        with self._lock:
-            cancelled = plan_id in self._cancelled
-        if cancelled:
-            return "cancelled", None, "cancelled while solving"
-        if status == "ok":
-            return "done", payload, None
-        return "failed", None, str(payload)
-
-    def _set_solving(self, plan_id: int) -> None:
-        with Session(self._engine) as session:
-            version = session.get(PlanVersion, plan_id)
-            if version is not None:
-                version.state = "solving"
-                session.add(version)
-                session.commit()
-
-    def _finish(
-        self, plan_id: int, state: str, plan: dict[str, Any] | None = None, error: str | None = None
-    ) -> None:
-        with Session(self._engine) as session:
-            version = session.get(PlanVersion, plan_id)
-            if version is None:
-                return
-            version.state = state
-            version.error = error
-            version.finished_at = utcnow()
-            if plan is not None:
-                store_plan(session, version, Plan.model_validate(plan))
+    def _reap(self) -> None:
+        """Settle the jobs whose process ended without writing an outcome."""
+        for plan_id, job in list(self._running.items()):
+            if job.proc.exitcode is None:
+                continue
+            job.proc.join()
+            del self._running[plan_id]
+            if job.killed == "lost":
+                continue
+            if job.killed == "cancelled":
+                self._settle(plan_id, job.attempt, "cancelled", "cancelled while solving")
             else:
-                version.successor_of = None  # the version it came from is open again
-            session.add(version)
+                why = f"the solve process ended unexpectedly (exit code {job.proc.exitcode})"
+                self._settle(plan_id, job.attempt, "failed", why)
+
+    def _settle(self, plan_id: int, attempt: int, state: str, error: str) -> None:
+        """Close a job of this worker that has no outcome yet (a no-op if it has one)."""
+        _record(self._engine, plan_id, self.name, attempt, state, error=error)
+
+    def _watch(self) -> None:
+        """Kill the processes of jobs cancelled (by any process) or no longer this worker's."""
+        with Session(self._engine) as session:
+            rows = session.execute(
+                select_columns(
+                    col(PlanVersion.id),
+                    col(PlanVersion.state),
+                    col(PlanVersion.claimed_by),
+                    col(PlanVersion.attempts),
+                    col(PlanVersion.cancel_requested),
+                ).where(col(PlanVersion.id).in_(list(self._running)))
+            ).all()
+        for plan_id, state, claimed_by, attempts, cancel_requested in rows:
+            job = self._running.get(plan_id)
+            if job is None or job.killed is not None or not job.proc.is_alive():
+                continue
+            mine = state == "solving" and claimed_by == self.name and attempts == job.attempt
+            if not mine or cancel_requested:
+                job.killed = "cancelled" if mine else "lost"
+                job.proc.kill()  # its helpers follow (die_with_parent)
+                job.proc.join(2)
+        self._reap()
+
+    def _renew(self) -> None:
+        """Extend the leases of the jobs this worker runs."""
+        if not self._running:
+            return
+        with Session(self._engine) as session:
+            session.execute(
+                update(PlanVersion)
+                .where(
+                    col(PlanVersion.id).in_(list(self._running)),
+                    col(PlanVersion.claimed_by) == self.name,
+                    col(PlanVersion.state) == "solving",
+                )
+                .values(lease_until=utcnow() + dt.timedelta(seconds=self._lease))
+            )
+            session.commit()
+
+    def _claim_all(self) -> None:
+        """Claim jobs while slots are free, and start a process for each."""
+        while len(self._running) < self._slots and not self._stop.is_set():
+            claimed = self._claim_one()
+            if claimed is None:
+                return
+            plan_id, attempt, integrator = claimed
+            try:
+                proc = job_context().Process(
+                    target=job_main,
+                    args=(self._url, plan_id, self.name, attempt, os.getpid()),
+                    name=f"linli-solve-{plan_id}",
+                    # Not daemonic: the engine starts helper processes of its own, which a
+                    # daemonic process may not have.
+                    daemon=False,
+                )
+                proc.start()
+            except Exception as exc:
+                self._settle(plan_id, attempt, "failed", f"could not start the solve process: {exc}")
+                continue
+            self._running[plan_id] = _Running(proc, attempt, integrator)
+
+    def _claim_one(self) -> tuple[int, int, bool] | None:
+        """Claim the job to run next: (id, attempt, is an integrator's), or None.
+
+        Oldest first, those of owners with nothing running before the others; while
+        integrators' jobs fill all but one slot, only station plans are claimed.
+        """
+        now = utcnow()
+        with Session(self._engine) as session:
+            rows = [
+                _Row(*r)
+                for r in session.execute(
+                    select_columns(
+                        col(PlanVersion.id),
+                        col(PlanVersion.station_id),
+                        col(PlanVersion.token_id),
+                        col(PlanVersion.state),
+                        col(PlanVersion.attempts),
+                        col(PlanVersion.lease_until),
+                        col(PlanVersion.claimed_by),
+                        col(PlanVersion.cancel_requested),
+                    )
+                    .where(col(PlanVersion.state).in_(ACTIVE))
+                    .order_by(col(PlanVersion.id))
+                    .limit(500)
+                ).all()
+            ]
+        busy = {r.owner for r in rows if r.state == "solving" and not r.stale(now)}
+        integrators = sum(job.integrator for job in self._running.values())
+        full = integrators >= max(1, self._slots - 1)
+        candidates = []
+        for row in rows:
+            if row.state == "solving" and row.stale(now) and self._give_up(row, now):
+                continue
+            claimable = row.state == "queued" or row.stale(now)
+            if claimable and not (full and row.station_id is None):
+                candidates.append(row)
+        for row in sorted(candidates, key=lambda r: (r.owner in busy, r.id)):
+            if self._take(row, now):
+                return row.id, row.attempts + 1, row.station_id is None
+        return None
+
+    def _give_up(self, row: _Row, now: dt.datetime) -> bool:
+        """Settle a stale job that will not run again: cancelled, or out of attempts."""
+        if row.cancel_requested:
+            state, error = "cancelled", "cancelled while solving"
+        elif row.attempts >= self._attempts:
+            state = "failed"
+            error = f"interrupted: its worker stopped during each of {row.attempts} attempts"
+        else:
+            return False
+        with Session(self._engine) as session:
+            write_transaction(session)
+            version = session.exec(
+                select(PlanVersion).where(*self._unchanged(row, now)).with_for_update()
+            ).first()
+            if version is not None:
+                _close(session, version, state, None, error)
+            session.commit()
+        return True
+
+    @staticmethod
+    def _unchanged(row: _Row, now: dt.datetime) -> list[Any]:
+        """Conditions under which the row is still as ``row`` saw it (queued, or stale)."""
+        conditions: list[Any] = [
+            col(PlanVersion.id) == row.id,
+            col(PlanVersion.state) == row.state,
+            col(PlanVersion.attempts) == row.attempts,
+        ]
+        if row.state == "solving":
+            conditions.append(col(PlanVersion.claimed_by) == row.claimed_by)
+            if not claimer_is_dead(row.claimed_by):
+                # Not renewed since: a slow worker that renewed keeps its job.
+                conditions.append(col(PlanVersion.lease_until) < now)
+        return conditions
+
+    def _take(self, row: _Row, now: dt.datetime) -> bool:
+        """Claim ``row`` if it is still as seen: one conditional UPDATE, whose row count says who won."""
+        with Session(self._engine) as session:
+            result = session.execute(
+                update(PlanVersion)
+                .where(and_(*self._unchanged(row, now)), col(PlanVersion.cancel_requested).is_(False))
+                .values(
+                    state="solving",
+                    claimed_by=self.name,
+                    lease_until=now + dt.timedelta(seconds=self._lease),
+                    attempts=row.attempts + 1,
+                    started_at=now,
+                )
+            )
+            session.commit()
+            return bool(getattr(result, "rowcount", 0) == 1)
+
+    def _release_all(self) -> None:
+        """Stop every running job and queue it again (cancelled if that was asked)."""
+        for job in self._running.values():
+            job.proc.kill()
+        for plan_id, job in list(self._running.items()):
+            job.proc.join(5)
+            try:
+                self._release(plan_id, job.attempt)
+            except Exception:  # shutting down: its lease runs out instead
+                log.exception("job worker %s: could not release job %s", self.name, plan_id)
+        self._running.clear()
+
+    def _release(self, plan_id: int, attempt: int) -> None:
+        with Session(self._engine) as session:
+            write_transaction(session)
+            version = session.exec(
+                select(PlanVersion)
+                .where(
+                    PlanVersion.id == plan_id,
+                    PlanVersion.claimed_by == self.name,
+                    PlanVersion.attempts == attempt,
+                    PlanVersion.state == "solving",
+                )
+                .with_for_update()
+            ).first()
+            if version is not None:
+                if version.cancel_requested:
+                    _close(session, version, "cancelled", None, "cancelled while solving")
+                else:
+                    # Not the job's fault: this run does not count against its attempts.
+                    version.state = "queued"
+                    version.claimed_by = None
+                    version.lease_until = None
+                    version.started_at = None
+                    version.attempts = attempt - 1
+                    session.add(version)
             session.commit()
 
 
-def recover(engine: Engine) -> int:
-    """Mark jobs left queued or solving by a previous run as failed; returns how many."""
-    with Session(engine) as session:
-        stale = session.exec(
-            select(PlanVersion).where(col(PlanVersion.state).in_(("queued", "solving")))
-        ).all()
-        for version in stale:
-            version.state = "failed"
-            version.error = "interrupted: the service restarted"
-            version.successor_of = None
-            version.finished_at = utcnow()
-            session.add(version)
-        session.commit()
-        return len(stale)
+# ------------------------------------------------------------------ the routes' side
+
+
+class JobRunner:
+    """The service's side of the queue: wake the local worker, cancel, and (optionally) run a worker.
+
+    Parameters
+    ----------
+    engine
+        The service's database.
+    worker
+        A :class:`Worker` this process runs (``linli serve``), or None when other
+        processes run the jobs (``LINLI_WORKERS=0``, ``linli serve --no-worker``).
+    """
+
+    def __init__(self, engine: Engine, worker: Worker | None = None) -> None:
+        self._engine = engine
+        self._worker = worker
+        if worker is not None:
+            worker.start()
+
+    def submit(self, plan_id: int) -> None:
+        """A version was committed ``queued``: the local worker looks now (others poll)."""
+        if self._worker is not None:
+            self._worker.wake()
+
+    def cancel(self, plan_id: int, wait: float = CANCEL_WAIT_S) -> bool:
+        """Cancel a queued or running job; False if it is neither.
+
+        A queued job is cancelled at once.  A running one is asked to stop; this waits
+        up to ``wait`` seconds for its worker, in whichever process, to stop it.
+        """
+        with Session(self._engine) as session:
+            queued = session.execute(
+                update(PlanVersion)
+                .where(col(PlanVersion.id) == plan_id, col(PlanVersion.state) == "queued")
+                .values(
+                    state="cancelled",
+                    error="cancelled before it started",
+                    finished_at=utcnow(),
+                    successor_of=None,
+                )
+            )
+            session.commit()
+            if getattr(queued, "rowcount", 0) == 1:
+                return True
+            solving = session.execute(
+                update(PlanVersion)
+                .where(col(PlanVersion.id) == plan_id, col(PlanVersion.state) == "solving")
+                .values(cancel_requested=True)
+            )
+            session.commit()
+            if getattr(solving, "rowcount", 0) != 1:
+                return False
+        if self._worker is not None:
+            self._worker.wake()
+        end = time.monotonic() + wait
+        while time.monotonic() < end:
+            with Session(self._engine) as session:
+                state = session.exec(select(PlanVersion.state).where(PlanVersion.id == plan_id)).first()
+            if state != "solving":
+                break
+            time.sleep(0.05)
+        return True
+
+    def shutdown(self) -> None:
+        """Stop the local worker; its running jobs go back to the queue."""
+        if self._worker is not None:
+            self._worker.stop()

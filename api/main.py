@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DataError, OperationalError
 
 from api.db import get_engine
-from api.jobs import JobRunner, recover
+from api.jobs import JobRunner, Worker
 from api.limits import BodyLimit, forbid_unknown_query
 from api.routers import people, plans, records, solve, stations, tokens
 from api.settings import get_settings
@@ -31,7 +31,7 @@ def validation_message(error: dict[str, Any]) -> str:
     return format_error_details({**error, "loc": loc}, "body")
 
 
-def create_app(engine: Engine | None = None) -> FastAPI:
+def create_app(engine: Engine | None = None, workers: bool | None = None) -> FastAPI:
     """Build the application.
 
     Parameters
@@ -39,14 +39,27 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     engine
         The database (default: ``DATABASE_URL``); it must be migrated already
         (``linli serve`` does it).
+    workers
+        Whether this process also runs jobs (a :class:`~api.jobs.Worker` started with
+        the app); default ``LINLI_WORKERS``.  Without, jobs wait for ``linli worker``
+        or another service process.
     """
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        # Jobs a crash left queued or solving are failed first: nothing will finish them.
+        # Jobs a crash left solving are not failed here: their leases run out and a
+        # worker (this one, or another process's) runs them again.
         app.state.engine = engine if engine is not None else get_engine()
-        recover(app.state.engine)
-        app.state.jobs = JobRunner(app.state.engine, get_settings().solve_processes)
+        settings = get_settings()
+        worker = None
+        if settings.workers > 0 if workers is None else workers:
+            worker = Worker(
+                app.state.engine,
+                settings.solve_processes,
+                lease=settings.job_lease,
+                attempts=settings.job_attempts,
+            )
+        app.state.jobs = JobRunner(app.state.engine, worker)
         try:
             yield
         finally:

@@ -181,7 +181,7 @@ class PlanVersion(SQLModel, table=True):
     version: int = Field(default=1, ge=1)
     parent_id: int | None = Field(default=None, foreign_key="planversion.id")
     successor_of: int | None = Field(default=None, foreign_key="planversion.id")
-    state: str = Field(default="queued", description=" / ".join(JOB_STATES))
+    state: str = Field(default="queued", index=True, description=" / ".join(JOB_STATES))
     problem: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     changes: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     plan: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
@@ -194,6 +194,16 @@ class PlanVersion(SQLModel, table=True):
     error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     created_at: dt.datetime = Field(default_factory=utcnow)
     finished_at: dt.datetime | None = None
+    # The job queue (api.jobs): a queued row is claimed by one worker at a time.
+    claimed_by: str | None = Field(
+        default=None, max_length=200, description="The worker that runs (or last ran) the job."
+    )
+    lease_until: dt.datetime | None = Field(
+        default=None, description="The claim holds until then unless its worker renews it."
+    )
+    attempts: int = Field(default=0, ge=0, description="Times a worker claimed the job.")
+    started_at: dt.datetime | None = Field(default=None, description="When its latest run started.")
+    cancel_requested: bool = Field(default=False, description="DELETE asked the running job to stop.")
 
 
 class PlanAssignment(SQLModel, table=True):

@@ -6,7 +6,7 @@ import itertools
 from functools import lru_cache
 from typing import Annotated
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_STARS: tuple[float, ...] = (100, 300, 600, 1000, 1500)
@@ -29,10 +29,13 @@ class Settings(BaseSettings):
         description="Cumulative hours for 1★ … 5★, ascending (comma-separated in the environment).",
     )
     solve_processes: int = Field(
-        default=1,
+        default=2,
         ge=1,
         validation_alias="LINLI_SOLVE_PROCESSES",
-        description="Solves that may run at once, each in its own process (others wait, queued).",
+        description=(
+            "Solves a worker process runs at once, each in its own process (others wait, queued); "
+            "with two or more, one is kept for station plans."
+        ),
     )
     solve_time_limit: float = Field(
         default=20.0,
@@ -46,6 +49,34 @@ class Settings(BaseSettings):
         ge=1024,
         validation_alias="LINLI_MAX_BODY_BYTES",
         description="Largest request body (bytes); a larger one is answered 413 before it is read.",
+    )
+    max_time_limit: float = Field(
+        default=300.0,
+        gt=0,
+        validation_alias="LINLI_MAX_TIME_LIMIT",
+        description="Longest time_limit_s a /v1/solve problem may ask for (seconds); longer is refused, 422.",
+    )
+    workers: int = Field(
+        default=1,
+        ge=0,
+        le=1,
+        validation_alias="LINLI_WORKERS",
+        description="1: `linli serve` runs jobs too (a worker loop in its process); 0: the API only.",
+    )
+    job_lease: float = Field(
+        default=15.0,
+        gt=0,
+        validation_alias="LINLI_JOB_LEASE",
+        description=(
+            "Seconds a worker's claim on a running job lasts without renewal (renewed every quarter of it); "
+            "a job whose worker died is claimed again once its lease ran out."
+        ),
+    )
+    job_attempts: int = Field(
+        default=3,
+        ge=1,
+        validation_alias="LINLI_JOB_ATTEMPTS",
+        description="Runs of a job whose workers died before it is failed.",
     )
 
     @field_validator("star_hours", mode="before")
@@ -61,6 +92,16 @@ class Settings(BaseSettings):
         if not value or len(value) > 5 or any(b <= a for a, b in itertools.pairwise(value)) or value[0] <= 0:
             raise ValueError("star thresholds: one to five, positive and strictly ascending")
         return value
+
+    @model_validator(mode="after")
+    def _station_limit_within_max(self) -> Settings:
+        # The service's own solves must obey the limit it holds integrators to.
+        if self.solve_time_limit > self.max_time_limit:
+            raise ValueError(
+                f"LINLI_SOLVE_TIME_LIMIT ({self.solve_time_limit:g} s) exceeds "
+                f"LINLI_MAX_TIME_LIMIT ({self.max_time_limit:g} s)"
+            )
+        return self
 
 
 @lru_cache

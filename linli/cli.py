@@ -244,11 +244,38 @@ def _database() -> str:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    """Migrate the database, then serve the coordinator API."""
+    """Migrate the database, then serve the coordinator API (and run jobs, unless --no-worker)."""
     import uvicorn
 
+    from api.main import create_app
+
     _database()
-    uvicorn.run("api.main:app", host=args.host, port=args.port, log_level="info")
+    app = create_app(workers=False if args.no_worker else None)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    """Run jobs only: claim queued plan versions from the database until SIGTERM or Ctrl-C."""
+    import signal
+
+    from api.db import make_engine
+    from api.jobs import Worker
+    from api.settings import get_settings
+
+    settings = get_settings()
+    engine = make_engine(_database())
+    slots = args.processes or settings.solve_processes
+    worker = Worker(engine, slots, lease=settings.job_lease, attempts=settings.job_attempts)
+
+    def stop(_signum: int, _frame: object) -> None:
+        worker.stop()  # the loop, on this thread, ends at its next wake-up
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    print(f"worker {worker.name}: {slots} solve process(es)", file=sys.stderr, flush=True)
+    worker.run()
+    engine.dispose()
     return 0
 
 
@@ -370,7 +397,16 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="serve the coordinator API (DATABASE_URL, default an SQLite file)")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=_count(1), default=8000)
+    p.add_argument(
+        "--no-worker",
+        action="store_true",
+        help="serve the API only: jobs wait for `linli worker` (or another server) to run them",
+    )
     p.set_defaults(run=cmd_serve)
+
+    p = sub.add_parser("worker", help="run solve jobs only, claimed from the database (DATABASE_URL)")
+    p.add_argument("--processes", type=_count(1), help="jobs run at once (default LINLI_SOLVE_PROCESSES)")
+    p.set_defaults(run=cmd_worker)
 
     p = sub.add_parser("token", help="API tokens")
     token = p.add_subparsers(dest="token_command", required=True, parser_class=_Parser)

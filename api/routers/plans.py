@@ -12,7 +12,7 @@ from sqlmodel import Session, col, func, select
 
 from api import tables
 from api.deps import MAX_ID, PlanDep, PrincipalDep, SessionDep, StationDep, plan_in_scope
-from api.jobs import JobRunner, Task
+from api.jobs import JobRunner
 from api.models import PlanVersion
 from api.problem import build_problem, carried_plan
 from api.schemas import DiffEntry, PlanDiff, PlanPublic, PlanRequest
@@ -103,7 +103,7 @@ def generate(body: PlanRequest, station: StationDep, session: SessionDep, reques
         ) from None
     session.refresh(version)
     assert version.id is not None
-    runner(request).submit(version.id, Task("solve", version.problem))
+    runner(request).submit(version.id)
     return public(version, current=True)
 
 
@@ -149,7 +149,6 @@ def cancel(plan: PlanDep, session: SessionDep, request: Request) -> PlanPublic:
         raise HTTPException(
             status.HTTP_409_CONFLICT, detail=f"plan {plan.id} is {plan.state}: nothing to cancel"
         )
-    runner(request).wait(plan.id, 30)
     session.refresh(plan)
     return public(plan, current=is_current(session, plan))
 
@@ -177,7 +176,7 @@ def change(changes: ChangeSet, plan: PlanDep, session: SessionDep, request: Requ
     parent = parse(Plan, plan.plan, "plan")
     base: dict[str, Any] | None = None
     if plan.station_id is None:  # an integrator's job: its own problem is the whole world
-        problem, in_force = parse(Problem, plan.problem, "problem"), parent
+        problem = parse(Problem, plan.problem, "problem")
         latest = plan.version
     else:
         current = current_version(session, plan.station_id, plan.week_start)
@@ -194,10 +193,9 @@ def change(changes: ChangeSet, plan: PlanDep, session: SessionDep, request: Requ
                 "register the volunteer with the station first, then apply the change set",
             )
         problem = build_problem(session, plan.station_id, plan.week_start, get_settings().solve_time_limit)
-        in_force = carried_plan(problem, parent)
         base = {
             "problem": problem.model_dump(mode="json", exclude_none=True),
-            "plan": in_force.model_dump(mode="json", exclude_none=True),
+            "plan": carried_plan(problem, parent).model_dump(mode="json", exclude_none=True),
         }
         latest = session.exec(
             select(func.max(PlanVersion.version)).where(
@@ -227,11 +225,7 @@ def change(changes: ChangeSet, plan: PlanDep, session: SessionDep, request: Requ
         ) from None
     session.refresh(version)
     assert version.id is not None
-    if base is None:
-        task = Task("resolve", plan.problem, plan=plan.plan, changes=version.changes)
-    else:
-        task = Task("resolve", base["problem"], plan=base["plan"], changes=version.changes, parent=plan.plan)
-    runner(request).submit(version.id, task)
+    runner(request).submit(version.id)  # the worker reads its inputs (base, changes) from the row
     return public(version, current=True)
 
 

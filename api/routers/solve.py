@@ -16,10 +16,11 @@ from sqlmodel import Session
 
 from api.auth import Principal
 from api.deps import PrincipalDep, SessionDep
-from api.jobs import Task
 from api.models import PlanVersion
 from api.routers.plans import public, runner
 from api.schemas import PlanPublic
+from api.settings import get_settings
+from matcher.errors import InputError
 from matcher.io import parse
 from matcher.schema import Problem
 
@@ -34,6 +35,12 @@ PROBLEM_BODY: dict[str, Any] = {
 def _queue(body: bytes, principal: Principal, session: Session) -> PlanVersion:
     """Validate the problem and store the job (runs in the thread pool)."""
     problem = parse(Problem, body, "body")
+    limit = get_settings().max_time_limit
+    if problem.time_limit_s > limit:
+        # One long job would hold a solve process for as long as it asks.
+        raise InputError(
+            f"time_limit_s: {problem.time_limit_s:g} s exceeds the service's maximum of {limit:g} s"
+        )
     version = PlanVersion(
         token_id=principal.token_id,
         week_start=problem.week_start,
@@ -59,5 +66,5 @@ async def solve_problem(request: Request, principal: PrincipalDep, session: Sess
     """
     version = await run_in_threadpool(_queue, await request.body(), principal, session)
     assert version.id is not None
-    runner(request).submit(version.id, Task("solve", version.problem))
+    runner(request).submit(version.id)
     return public(version)
