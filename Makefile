@@ -1,4 +1,4 @@
-# Two commands for a newcomer: `make run` and `make test` (see README.md).
+# Two commands for a newcomer: `make run` and `make test` (see README.md); both install from requirements.lock.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -6,14 +6,46 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test lint typecheck unit bench clean
 
-# Creates .venv in the repo root and installs Linli with its dev tools; re-runs when pyproject changes.
-$(STAMP): pyproject.toml
+# The locked set of packages (runtime + dev extras, with hashes) for Linux x86-64, CPython 3.11:
+# `make lock` writes it from pyproject.toml (keeping the pins that still satisfy it; `make lock-upgrade`
+# moves everything to the newest allowed), `make lock-check` fails if it is out of step with pyproject.toml.
+LOCK := requirements.lock
+UV := $(BIN)/uv
+LOCK_FLAGS := --extra dev --python-version 3.11 --python-platform x86_64-manylinux_2_28 --generate-hashes \
+  --custom-compile-command "make lock" --quiet
+# Files copied out of uv's cache, not hard-linked (the cache and the checkout may be on different disks).
+export UV_LINK_MODE ?= copy
+
+.PHONY: lock lock-upgrade lock-check
+
+# Creates .venv in the repo root with Python 3.11 and the uv pinned in the lock.
+$(UV):
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || { \
 	  echo "python3 -m venv failed; installing python3-venv" >&2; \
 	  apt-get update -qq && apt-get install -y -qq python3-venv && $(PYTHON) -m venv $(VENV); }
-	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev]'
+	@$(BIN)/python -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || \
+	  echo "warning: $(LOCK) is resolved for Python 3.11; .venv has $$($(BIN)/python --version)" >&2
+	$(BIN)/python -m pip install -q "$$(grep -oE '^uv==[^ ]+' $(LOCK))"
+
+# Installs exactly the locked set (removing anything else), then Linli itself without dependencies;
+# re-runs when pyproject.toml or the lock changes.
+$(STAMP): pyproject.toml $(LOCK) | $(UV)
+	$(UV) pip sync --quiet --python $(BIN)/python $(LOCK)
+	$(UV) pip install --quiet --python $(BIN)/python --no-deps -e .
 	@touch $(STAMP)
+
+lock: | $(UV)
+	$(UV) pip compile pyproject.toml $(LOCK_FLAGS) -o $(LOCK)
+
+lock-upgrade: | $(UV)
+	$(UV) pip compile pyproject.toml $(LOCK_FLAGS) --upgrade -o $(LOCK)
+
+# Resolves again into a copy (the copy's pins are kept where they still hold) and compares.
+lock-check: | $(UV)
+	@tmp=$$(mktemp) && cp $(LOCK) $$tmp && \
+	  $(UV) pip compile pyproject.toml $(LOCK_FLAGS) -o $$tmp && \
+	  { diff -u $(LOCK) $$tmp && rm -f $$tmp && echo "$(LOCK) is in step with pyproject.toml"; } || \
+	  { rm -f $$tmp; echo "$(LOCK) is out of step with pyproject.toml: run make lock" >&2; exit 1; }
 
 # The coordinator service on an embedded SQLite file seeded with a demo city (DATABASE_URL overrides).
 DATABASE_URL ?= sqlite:///demo/linli.sqlite
@@ -27,9 +59,11 @@ run: $(STAMP)
 	@echo "API docs: http://$(HOST):$(PORT)/docs"
 	DATABASE_URL=$(DATABASE_URL) $(BIN)/linli serve --host $(HOST) --port $(PORT)
 
+# ruff (style, complexity caps) and the import contracts in pyproject.toml's [tool.importlinter].
 lint: $(STAMP)
 	$(BIN)/ruff check matcher linli api scenarios tests benchmarks
 	$(BIN)/ruff format --check matcher linli api scenarios tests benchmarks
+	$(BIN)/lint-imports --no-cache
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
