@@ -6,7 +6,7 @@ with one worker (in process) and once with two worker processes, and reports wal
 (pool start-up and the base solve included), runs per minute, how many runs were settled
 (proved optimal, every phase done) and whether the two reports are identical.
 
-Sizes: ``station`` is a 300-volunteer, three-district station (the README's station size);
+Sizes: ``station`` is a 300-volunteer, three-district station (the station size of docs/engine.md);
 ``district`` a 500-volunteer single district (the generator's default district size).
 """
 
