@@ -73,12 +73,21 @@ unit: $(STAMP)
 
 test: lint typecheck unit
 
+# Each benchmark writes benchmarks/results/<name>-<date>.json (LINLI_BENCH_RESULTS=DIR for
+# elsewhere); bench-report rebuilds docs/benchmarks.md from the newest file of each.
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.engine
 	$(BIN)/python -m benchmarks.city --sizes station,4000
 	$(BIN)/python -m benchmarks.resolve --sizes station,city
 	$(BIN)/python -m benchmarks.scenarios
 	$(BIN)/python -m benchmarks.polish
+	$(BIN)/python -m benchmarks.api_latency
+	$(BIN)/python -m benchmarks.fairness
+	$(MAKE) bench-report
+
+.PHONY: bench-report
+bench-report: $(STAMP)
+	$(BIN)/python -m benchmarks.report
 
 clean:
 	rm -rf $(VENV) demo .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -39,6 +39,7 @@ from typing import Any
 
 import httpx
 
+from benchmarks.results import Table, command_line, write_result
 from matcher.generate import generate_city
 
 WEEK = "2026-12-07"
@@ -59,6 +60,18 @@ class Row:
         """The ``q``-th percentile, in milliseconds."""
         return 1000 * statistics.quantiles(self.seconds, n=100, method="inclusive")[q - 1]
 
+    def cells(self, baseline: Row | None) -> list[str | None]:
+        """The cells of :meth:`render` (for the result file)."""
+        few = len(self.seconds) < FEW
+        p95 = None if few else f"{self.quantile(95):.2f}"
+        p99 = None if few else f"{self.quantile(99):.2f}"
+        out = [self.phase, self.endpoint, str(len(self.seconds)), f"{self.quantile(50):.2f}", p95, p99]
+        out.append(f"{1000 * max(self.seconds):.2f}")
+        if baseline is None:
+            return [*out, None, None]
+        p99x = None if few else f"{self.quantile(99) / baseline.quantile(99):.2f}"
+        return [*out, f"{self.quantile(50) / baseline.quantile(50):.2f}", p99x]
+
     def render(self, baseline: Row | None) -> str:
         """Format as a table row, with the p50 and p99 ratios against ``baseline``.
 
@@ -78,6 +91,8 @@ class Row:
             f"{p50:8.2f} {p95:>8} {p99:>8} {worst:8.2f}{ratios}"
         )
 
+
+COLUMNS = ["phase", "endpoint", "n", "p50 ms", "p95 ms", "p99 ms", "max ms", "p50 x", "p99 x"]
 
 HEADER = (
     f"{'phase':<9} {'endpoint':<20} {'n':>5} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'max ms':>8}"
@@ -333,6 +348,12 @@ def _measure_with_server(
     seed: int,
     limit: float,
 ) -> None:
+    notes: list[str] = []
+
+    def say(line: str) -> None:
+        notes.append(line)
+        print(f"# {line}", flush=True)
+
     _up(client, server, 60)
     stations = client.get("/v1/stations").json()
     station = stations[0]["id"]
@@ -341,11 +362,10 @@ def _measure_with_server(
     t = time.perf_counter()
     plan = wait_until(client, f"/v1/plans/{r.json()['id']}", _finished, 300)
     assert plan["state"] == "done", plan
-    print(
-        f"# seeded 300 volunteers, 225 beneficiaries: {len(stations)} stations; {station}'s plan "
+    say(
+        f"seeded 300 volunteers, 225 beneficiaries: {len(stations)} stations; {station}'s plan "
         f"(id {plan['id']}, {len(plan['plan']['assignments'])} assignments) solved in "
-        f"{time.perf_counter() - t:.1f} s",
-        flush=True,
+        f"{time.perf_counter() - t:.1f} s"
     )
     paths = dict(zip(READS, ("/v1/stations", f"/v1/plans/{plan['id']}"), strict=True))
     client.get(paths[READS[1]]).raise_for_status()  # warm
@@ -365,11 +385,10 @@ def _measure_with_server(
     job = r.json()["id"]
     t = time.perf_counter()
     wait_until(client, f"/v1/plans/{job}", lambda b: b["state"] != "queued", 60)
-    print(
-        f"# POST /v1/solve: {volunteers} volunteers, {len(problem.needs)} needs, "
+    say(
+        f"POST /v1/solve: {volunteers} volunteers, {len(problem.needs)} needs, "
         f"{len(body) / 1e6:.1f} MB of JSON, answered 202 in {posted:.2f} s; "
-        f"solving {time.perf_counter() - t:.2f} s later",
-        flush=True,
+        f"solving {time.perf_counter() - t:.2f} s later"
     )
     started = time.perf_counter()
     rows += measure(client, "solving", paths, n)
@@ -377,16 +396,18 @@ def _measure_with_server(
     state = client.get(f"/v1/plans/{job}").json()["state"]
     t = time.perf_counter()
     cancelled = client.delete(f"/v1/plans/{job}")
-    print(
-        f"# measured for {measured:.1f} s; the job was {state} at the end; DELETE answered "
+    say(
+        f"measured for {measured:.1f} s; the job was {state} at the end; DELETE answered "
         f"{cancelled.status_code} ({cancelled.json().get('state', cancelled.json())}) "
-        f"in {time.perf_counter() - t:.2f} s",
-        flush=True,
+        f"in {time.perf_counter() - t:.2f} s"
     )
     print(HEADER)
     base = {r.endpoint: r for r in rows if r.phase == "baseline"}
     for row in rows:
         print(row.render(None if row.phase == "baseline" else base[row.endpoint]))
+    table = [row.cells(None if row.phase == "baseline" else base[row.endpoint]) for row in rows]
+    title = "sequential reads; p50 x and p99 x: ratios to the baseline phase of this run"
+    write_result("api_latency", command_line("benchmarks.api_latency"), [Table(COLUMNS, table, title)], notes)
 
 
 def main() -> None:

@@ -39,6 +39,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from benchmarks.results import Table, command_line, write_result
+
 
 @dataclass(frozen=True)
 class Size:
@@ -251,6 +253,44 @@ def row(
     )
 
 
+COLUMNS = [
+    "size", "vols", "needs", "method", "limit s", "wall s", "read s", "peak MB", "status",
+    "coverage", "LP bound", "Linli bnd", "cov/LP", "cov/Linli",
+]  # fmt: skip
+
+
+def cells(
+    size: Size,
+    needs: int,
+    method: str,
+    limit: float | None,
+    run: Run | str,
+    lp: float | None,
+    linli: float,
+    lp_solved: bool = True,
+) -> list[str | None]:
+    """The cells of :func:`row` (for the result file); a missing run's reason fills the status."""
+    head: list[str | None] = [size.name, str(size.volunteers), str(needs), method]
+    head.append(None if limit is None else f"{limit:.0f}")
+    if isinstance(run, str):
+        return [*head, None, None, None, run, None, None, None, None, None]
+    star = "" if lp_solved or lp is None or not math.isfinite(lp) else "*"
+    lp_cell = None if lp is None or not math.isfinite(lp) else f"{lp:.1f}{star}"
+    lp_ratio = ratio(run.coverage, lp)
+    return [
+        *head,
+        f"{run.wall_s:.2f}",
+        f"{run.read_s:.2f}",
+        f"{run.peak_mb:.0f}",
+        run.status,
+        f"{run.coverage:.1f}",
+        lp_cell,
+        None if not math.isfinite(linli) else f"{linli:.1f}",
+        None if lp_ratio == "-" else lp_ratio + star,
+        None if ratio(run.coverage, linli) == "-" else ratio(run.coverage, linli),
+    ]
+
+
 def attempt(fn: Any, *args: Any) -> Any:
     """Run ``fn`` in a fresh process; on failure, a one-line reason (str) instead of a result."""
     try:
@@ -296,6 +336,7 @@ def main(argv: list[str] | None = None) -> None:
         limits = given * len(sizes) if len(given) == 1 else given
 
     lines: list[str] = []
+    table: list[list[str | None]] = []
     notes: list[str] = []
     starred = False
     with tempfile.TemporaryDirectory(prefix="linli-city-") as tmp:
@@ -317,6 +358,8 @@ def main(argv: list[str] | None = None) -> None:
             linli_bound = linli.bound if isinstance(linli, Run) else math.nan
             lines.append(row(size, needs, "linli", limit, linli, lp_bound, linli_bound, lp_solved))
             lines.append(row(size, needs, "greedy", None, greedy, lp_bound, linli_bound, lp_solved))
+            table.append(cells(size, needs, "linli", limit, linli, lp_bound, linli_bound, lp_solved))
+            table.append(cells(size, needs, "greedy", None, greedy, lp_bound, linli_bound, lp_solved))
             if isinstance(lp, str):
                 notes.append(f"{size.name}: LP {lp}")
             else:
@@ -343,6 +386,17 @@ def main(argv: list[str] | None = None) -> None:
         )
     print()
     print("\n".join(notes))
+    head = (
+        f"seed {args.seed}; wall s = whole call (reading the problem file included); "
+        "peak MB = ru_maxrss of the solving process + its largest helper process"
+    )
+    if starred:
+        notes.insert(
+            0,
+            f"`*`: LP not solved to optimality (limit {args.lp_time_limit:g} s): the bound from its last "
+            "duals (valid, but above the LP optimum).",
+        )
+    write_result("city", command_line("benchmarks.city", argv), [Table(COLUMNS, table, head)], notes)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,8 @@ starts ``linli serve`` on a free port with the default settings (``LINLI_SOLVE_P
 With ``--single`` it also measures ``contended`` with ``LINLI_SOLVE_PROCESSES=1`` (no
 slot kept for station plans): the station plan then waits for the long job.
 
-The report is printed and written to ``benchmarks/results/fairness-<date>.md``.
+The report is printed and written to ``benchmarks/results/fairness-<date>.json``
+(:func:`benchmarks.results.write_result`).
 """
 
 from __future__ import annotations
@@ -44,7 +45,8 @@ from typing import Any
 
 import httpx
 
-RESULTS = Path(__file__).resolve().parent / "results"
+from benchmarks.results import Table, command_line, write_result
+
 FIRST_WEEK = dt.date(2026, 12, 7)
 
 
@@ -230,8 +232,11 @@ def contended(
     return waits
 
 
-def run(args: argparse.Namespace) -> str:
-    """Seed, serve, measure; returns the report (Markdown)."""
+COLUMNS = ["station plan, POST to done", "seconds"]
+
+
+def run(args: argparse.Namespace) -> tuple[str, list[list[str | None]], list[str]]:
+    """Seed, serve, measure; returns the report (Markdown), and its table rows and notes."""
     lines = [
         f"# Job fairness and durability, {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC",
         "",
@@ -240,6 +245,11 @@ def run(args: argparse.Namespace) -> str:
         f"long job: `linli generate --volunteers {args.volunteers}`, time_limit_s {args.time_limit:g}.",
         "",
     ]
+    notes = [
+        f"Long job: `linli generate --volunteers {args.volunteers}`, time_limit_s {args.time_limit:g}; "
+        f"load average {os.getloadavg()[0]:.1f} at the start."
+    ]
+    rows: list[list[str | None]] = []
     with tempfile.TemporaryDirectory(prefix="linli-fairness-") as tmp:
         env = {**os.environ, "DATABASE_URL": f"sqlite:///{Path(tmp) / 'linli.sqlite'}"}
         token = linli("seed", env=env).strip().splitlines()[-1]
@@ -273,11 +283,9 @@ def run(args: argparse.Namespace) -> str:
                 busy = contended(service, stations, problem, args.rounds, week)
                 week += dt.timedelta(weeks=args.rounds)
 
-                lines += [
-                    "| station plan, POST to done | seconds |",
-                    "|---|---|",
-                    f"| alone (baseline) | {stats(baseline)} |",
-                    f"| while an integrator's long job solves | {stats(busy)} |",
+                rows += [
+                    ["alone (baseline)", stats(baseline)],
+                    ["while an integrator's long job solves", stats(busy)],
                 ]
 
                 # Cancel of a queued job: the integrators' slot is taken by a long job.
@@ -293,9 +301,9 @@ def run(args: argparse.Namespace) -> str:
                     r = service.client.delete(f"/v1/plans/{queued}")
                     cancels.append(time.monotonic() - began)
                     assert r.status_code == 200 and r.json()["state"] == "cancelled", r.text
-                lines += [
-                    f"| DELETE of a queued job | {stats(cancels)} |",
-                    f"| (for scale: GET of that job just before) | {stats(polls)} |",
+                rows += [
+                    ["DELETE of a queued job", stats(cancels)],
+                    ["(for scale: GET of that job just before)", stats(polls)],
                 ]
 
                 # kill -9 with the long job solving and a station plan just queued.
@@ -327,8 +335,7 @@ def run(args: argparse.Namespace) -> str:
             print(f"# the server's log:\n{log.read_text(errors='replace')[-4000:]}", file=sys.stderr)
             raise
         recovered = [long_row["state"] == "solving", station_done["state"] == "done"]
-        lines += [
-            "",
+        notes += [
             f"kill -9 of the server with {len(in_flight)} jobs in flight "
             f"({', '.join(f'{j}: {s}' for j, s in in_flight.items())}): its {len(jobs)} job processes "
             f"and their helpers ended within {jobs_gone:.2f} s, all {len(children)} processes it had "
@@ -340,11 +347,14 @@ def run(args: argparse.Namespace) -> str:
             env1 = {**env, "LINLI_SOLVE_PROCESSES": "1"}
             with serving(env1, token, log) as single:
                 one = contended(single, stations, problem, 1, week + dt.timedelta(weeks=1), check=False)
-            lines.append(
-                f"\nWith `LINLI_SOLVE_PROCESSES=1` (no slot kept for station plans) the station plan "
+            notes.append(
+                f"With `LINLI_SOLVE_PROCESSES=1` (no slot kept for station plans) the station plan "
                 f"waited {one[0]:.2f} s for the long job."
             )
-    return "\n".join(lines) + "\n"
+    lines += ["| " + " | ".join(COLUMNS) + " |", "|---|---|"]
+    lines += [f"| {what} | {seconds} |" for what, seconds in rows]
+    lines += [f"\n{note}" for note in notes[1:]]
+    return "\n".join(lines) + "\n", rows, notes
 
 
 def main() -> None:
@@ -355,12 +365,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="station plans (and cancels) per measurement")
     parser.add_argument("--single", action="store_true", help="also measure with one solve process")
     args = parser.parse_args()
-    report = run(args)
+    report, rows, notes = run(args)
     print(report, end="")
-    RESULTS.mkdir(exist_ok=True)
-    out = RESULTS / f"fairness-{dt.date.today().isoformat()}.md"
-    out.write_text(report, encoding="utf-8")
-    print(f"(written to {out.relative_to(Path.cwd()) if out.is_relative_to(Path.cwd()) else out})")
+    write_result("fairness", command_line("benchmarks.fairness"), [Table(COLUMNS, rows)], notes)
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ import argparse
 import statistics
 import time
 
+from benchmarks.results import Table, command_line, write_result
 from matcher import lns
 from matcher.clock import Deadline
 from matcher.generate import generate_city
@@ -71,6 +72,9 @@ def main() -> None:
         f"{'travel+load':>11} {'ratio':>6}"
     )
     ratios: dict[tuple[int, str], list[float]] = {}
+    walls: dict[tuple[int, str], list[float]] = {}
+    pairs: dict[int, list[int]] = {}
+    skipped: list[str] = []
     for size in (int(s) for s in args.sizes.split(",")):
         for seed in (int(s) for s in args.seeds.split(",")):
             inst = Instance.from_problem(generate_city(size, size * 3 // 4, seed=seed))
@@ -78,7 +82,9 @@ def main() -> None:
             out = optimise(inst, now, now + 30, refine=False)
             if out.proved_seconds is None:
                 print(f"{size:>5} {seed:>4} not proved in 30 s: skipped")
+                skipped.append(f"{size} volunteers, seed {seed}: not proved in 30 s, skipped")
                 continue
+            pairs.setdefault(size, []).append(len(out.pairs))
             proved = lower_levels(inst, out, out.chosen)
             rows = [("proved plan", 0.0, out.chosen)]
 
@@ -103,6 +109,7 @@ def main() -> None:
                 ratio = value / proved[1] if proved[1] else 1.0
                 if method != "proved plan":
                     ratios.setdefault((size, method), []).append(ratio)
+                    walls.setdefault((size, method), []).append(seconds)
                 print(
                     f"{size:>5} {seed:>4} {len(out.pairs):>6} {method:<15} {seconds:7.2f} {cont:>5} "
                     f"{value:>11} {ratio:6.3f}",
@@ -111,6 +118,18 @@ def main() -> None:
     print()
     for (size, method), values in ratios.items():
         print(f"{size:>5} {method:<15} median travel+load ratio {statistics.median(values):.3f}")
+    table: list[list[str | None]] = []
+    for size, counts in pairs.items():
+        row: list[str | None] = [str(size), f"{min(counts)}-{max(counts)}"]
+        for method in ("neighbourhoods", "full model"):
+            row += [
+                f"{statistics.median(walls[(size, method)]):.2f}",
+                f"{statistics.median(ratios[(size, method)]):.3f}",
+            ]
+        table.append(row)
+    columns = ["vols", "pairs", "neighbourhoods: wall s", "ratio", "full model: wall s", "ratio"]
+    title = f"medians over seeds {args.seeds}; ratio: travel and load after / before (lower is better)"
+    write_result("polish", command_line("benchmarks.polish"), [Table(columns, table, title)], skipped)
 
 
 if __name__ == "__main__":

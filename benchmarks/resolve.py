@@ -23,6 +23,7 @@ import time
 from dataclasses import dataclass
 from fractions import Fraction
 
+from benchmarks.results import Table, command_line, write_result
 from matcher.changes import apply_changes
 from matcher.generate import generate_changes, generate_city
 from matcher.instance import Instance
@@ -48,6 +49,19 @@ class Row:
     changed: int
     moved: int | None = None
 
+    def cells(self) -> list[str | None]:
+        """The row's cells, as printed."""
+        return [
+            self.size,
+            self.method,
+            f"{self.seconds:.2f}",
+            self.status,
+            f"{float(self.coverage):.1f}",
+            f"{float(self.bound):.1f}",
+            str(self.changed),
+            None if self.moved is None else str(self.moved),
+        ]
+
     def render(self) -> str:
         """Format as a table row."""
         moved = "-" if self.moved is None else str(self.moved)
@@ -56,6 +70,8 @@ class Row:
             f"{float(self.coverage):10.1f} {float(self.bound):10.1f} {self.changed:>8} {moved:>6}"
         )
 
+
+COLUMNS = ["size", "method", "wall s", "status", "coverage", "bound", "changed", "moved"]
 
 HEADER = (
     f"{'size':<8} {'method':<11} {'wall s':>8} {'status':<9} {'coverage':>10} {'bound':>10} "
@@ -70,8 +86,11 @@ def churn(changed: Problem, before: Plan, after: Plan) -> int:
     return sum(1 for n in changed.needs if old.get(n.id) != new.get(n.id))
 
 
-def run(size: str, seed: int, withdraw: float, moves: int, workers: int | None) -> list[Row]:
-    """Benchmark one size: re-solve, re-solve with moves, fresh solve of the changed problem."""
+def run(size: str, seed: int, withdraw: float, moves: int, workers: int | None) -> tuple[list[Row], str]:
+    """Benchmark one size: re-solve, re-solve with moves, fresh solve of the changed problem.
+
+    Returns the rows and a line saying what the size's city and change set were.
+    """
     volunteers, limit = SIZES[size]
     problem = generate_city(volunteers, volunteers * 3 // 4, seed=seed)
     in_force = solve(problem, limit, workers=workers).plan
@@ -114,13 +133,13 @@ def run(size: str, seed: int, withdraw: float, moves: int, workers: int | None) 
     inst = Instance.from_problem(changed)
     _, kept = still_valid(inst, in_force)
     still = [changed.needs[n].id for n in kept]
-    print(
-        f"# {size}: {volunteers} volunteers, {len(problem.needs)} needs, "
+    note = (
+        f"{size}: {volunteers} volunteers, {len(problem.needs)} needs, "
         f"{len(changes.volunteers_withdrawn)} withdrawn; still-valid assignments alone cover "
-        f"{float(coverage_of(changed, still)):.1f}",
-        flush=True,
+        f"{float(coverage_of(changed, still)):.1f}"
     )
-    return rows
+    print(f"# {note}", flush=True)
+    return rows, note
 
 
 def main() -> None:
@@ -133,20 +152,42 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=None)
     args = parser.parse_args()
     rows: list[Row] = []
+    notes: list[str] = []
     for size in args.sizes.split(","):
-        rows += run(size.strip(), args.seed, args.withdraw, args.moves, args.workers)
+        got, note = run(size.strip(), args.seed, args.withdraw, args.moves, args.workers)
+        rows += got
+        notes.append(note)
     print(HEADER)
     for row in rows:
         print(row.render())
     print("\nratios against the fresh solve of the changed problem (same run):")
+    ratios: list[list[str | None]] = []
     for size in dict.fromkeys(r.size for r in rows):
         kept = next(r for r in rows if r.size == size and r.method == "resolve")
         fresh = next(r for r in rows if r.size == size and r.method == "fresh")
+        churn_ratio = kept.changed / max(1, fresh.changed)
         print(
             f"{size:<8} time {kept.seconds / fresh.seconds:6.3f}   churn {kept.changed}/{fresh.changed}"
-            f" = {kept.changed / max(1, fresh.changed):5.3f}"
+            f" = {churn_ratio:5.3f}"
             f"   coverage {float(kept.coverage / fresh.coverage):6.4f}"
         )
+        ratios.append(
+            [
+                size,
+                f"{kept.seconds / fresh.seconds:.3f}",
+                f"{kept.changed}/{fresh.changed} = {churn_ratio:.3f}",
+                f"{float(kept.coverage / fresh.coverage):.4f}",
+            ]
+        )
+    tables = [
+        Table(
+            COLUMNS,
+            [r.cells() for r in rows],
+            f"seed {args.seed}, {args.withdraw:.0%} of volunteers withdrawn",
+        ),
+        Table(["size", "time", "churn", "coverage"], ratios, "resolve against fresh (same run)"),
+    ]
+    write_result("resolve", command_line("benchmarks.resolve"), tables, notes)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ with one worker (in process) and once with two worker processes, and reports wal
 (pool start-up and the base solve included), runs per minute, how many runs were settled
 (proved optimal, every phase done) and whether the two reports are identical.
 
-Sizes: ``station`` is a 300-volunteer, three-district station (the README's station size);
+Sizes: ``station`` is a 300-volunteer, three-district station (the station size of docs/engine.md);
 ``district`` a 500-volunteer single district (the generator's default district size).
 """
 
@@ -17,6 +17,7 @@ import json
 import time
 from pathlib import Path
 
+from benchmarks.results import Table, command_line, write_result
 from scenarios.model import parse_scenario
 from scenarios.simulate import simulate
 
@@ -66,6 +67,7 @@ def main() -> None:
         f"{'size':<9} {'volunteers':>10} {'workers':>7} {'runs':>5} {'wall s':>8} {'runs/min':>9} "
         f"{'settled':>8} {'same':>5}"
     )
+    rows: list[list[str | None]] = []
     for size in [s.strip() for s in args.sizes.split(",") if s.strip()]:
         reports = []
         for workers in (1, 2):
@@ -79,6 +81,21 @@ def main() -> None:
                 f"{60 * args.runs / seconds:9.1f} {runs['settled']:>4}/{runs['count']:<3} {same:>5}",
                 flush=True,
             )
+            rows.append(
+                [
+                    size,
+                    str(SIZES[size][0]),
+                    str(workers),
+                    str(args.runs),
+                    f"{seconds:.1f}",
+                    f"{60 * args.runs / seconds:.1f}",
+                    f"{runs['settled']}/{runs['count']}",
+                    None if workers == 1 else same,
+                ]
+            )
+    columns = ["size", "volunteers", "workers", "runs", "wall s", "runs/min", "settled", "same"]
+    title = "20% attrition and a third of evening slots lost; wall time includes pool start-up and base solve"
+    write_result("scenarios", command_line("benchmarks.scenarios"), [Table(columns, rows, title)])
 
 
 if __name__ == "__main__":

@@ -1,0 +1,205 @@
+"""Rebuild docs/benchmarks.md from the newest result file of each benchmark.
+
+Run ``python -m benchmarks.report`` (``make bench`` runs it after the benchmarks).  It reads
+``benchmarks/results/<name>-<date>.json`` (:mod:`benchmarks.results`; ``--results-dir`` or
+``LINLI_BENCH_RESULTS`` for another directory), takes the newest date of each benchmark,
+and writes one section per benchmark: what it measures and how to read it, when, where and
+from which commit it was measured, the command, its tables and notes.  Older result files
+are listed, not shown.  The page is generated: edit the texts here, not the page.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import textwrap
+from collections.abc import Sequence
+from pathlib import Path
+
+from benchmarks.results import ROOT, Result, Table, cell_text, results_dir
+
+WIDTH = 96
+"""Prose is wrapped at this width."""
+
+NAME = re.compile(r"^(?P<name>[a-z_]+)-(?P<date>\d{4}-\d{2}-\d{2})\.json$")
+
+ABOUT: dict[str, tuple[str, str]] = {
+    "engine": (
+        "Engine: Linli against a greedy baseline, and the time to prove a station plan",
+        "Generated cities (`linli generate`, beneficiaries three quarters of the volunteers) "
+        "solved by Linli and by a first-fit greedy baseline (`benchmarks/greedy_baseline.py`) in "
+        "the same run. `build s` covers compiling, eligible pairs, the greedy plan and (station "
+        "size) the model; `solve s` the rest; `proved s` when coverage was proved optimal, from "
+        "the start of the call (`-`: not proved). The proof tables time the proof on several "
+        "cities per station size for Linli as shipped, HiGHS on the full model alone "
+        "(`full-model`) and CP-SAT proving (`cp-sat`). Seconds depend on the machine and its "
+        "load: compare the ratios to Linli in the same run, and coverage/bound, across dates.",
+    ),
+    "city": (
+        "City scale: against the natural model's LP bound",
+        "One city per size, each method in a fresh process: Linli with the size's time limit, "
+        "the greedy baseline, and the LP relaxation of the natural model (a variable per "
+        "eligible pair and usable slot, solved by HiGHS; valid from its duals whatever the "
+        "tolerance). `wall s` includes reading the problem; `peak MB` is the solving process's "
+        "`ru_maxrss` plus its largest helper's. `cov/LP` and `cov/Linli` are coverage over the "
+        "LP bound and over Linli's own bound: the figures to compare across runs.",
+    ),
+    "resolve": (
+        "Re-solve after cancellations",
+        "A generated city is solved (the plan in force), 5% of its volunteers withdraw for the "
+        "week, and in the same run it is re-solved keeping what still holds (`resolve`), "
+        "re-solved with `--allow-moves 5`, and the changed problem solved from scratch "
+        "(`fresh`). `changed` counts the needs whose volunteer or slots differ from the plan in "
+        "force. Read the ratios against the fresh solve: time, churn (changed needs) and "
+        "coverage.",
+    ),
+    "polish": (
+        "Levels 2-3: continuity, travel and load after the proof",
+        "Coverage is proved, then continuity and travel-and-load are improved from the same "
+        "plan two ways, each with the budget `solve` gives them: neighbourhoods (`lns.polish`, "
+        "what `solve` runs above 500 pairs) and the full model's CP-SAT phases (what it runs up "
+        "to 500 pairs). `ratio` is the polished plan's travel-and-load over the proved plan's "
+        "(lower is better); every plan is validated and keeps the proved coverage.",
+    ),
+    "scenarios": (
+        "Coverage scenarios: Monte Carlo throughput",
+        "A winter-attrition scenario (20% attrition, a third of evening slots lost) simulated "
+        "with one worker and with two worker processes. Wall time includes the pool start-up "
+        "and the base solve; `settled` counts runs proved optimal with every phase done; "
+        "`same` says whether the 2-worker report equals the 1-worker one (it must).",
+    ),
+    "api_latency": (
+        "Service: read latency while a city solve runs",
+        "`linli serve` on a seeded 300-volunteer SQLite database; sequential reads with no "
+        "solve running (`baseline`), while a 4,000-volunteer problem is uploaded to "
+        "`POST /v1/solve` (`submit`), and while it solves in its job process (`solving`). "
+        "`p50 x` and `p99 x` are ratios to the baseline of the same run.",
+    ),
+    "fairness": (
+        "Service: job fairness and durability",
+        "On a real `linli serve` with the default settings: how long a station plan takes from "
+        "POST to done alone and while an integrator's long job solves (one slot is kept for "
+        "station plans), how long a DELETE of a queued job takes, and what a `kill -9` of the "
+        "server with jobs in flight leaves: whether its processes end and the jobs run again.",
+    ),
+}
+"""Benchmark -> (section title, what it measures and how to read it), in the page's order."""
+
+HEAD = """\
+# Benchmarks
+
+<!-- Generated by `python -m benchmarks.report` from benchmarks/results/: do not edit by hand. -->
+
+`make bench` runs the benchmarks (never part of `make test`; several take minutes), each of
+which writes its result as a dated file under `benchmarks/results/` (the command, the machine,
+the git commit and the table rows), and then rebuilds this page from the newest file of each
+benchmark. Run one benchmark alone with `python -m benchmarks.<name>`, then
+`python -m benchmarks.report`.
+
+Absolute seconds depend on the machine and on what else runs on it: most benchmarks therefore
+compare methods within one run (Linli against a baseline, a re-solve against a fresh solve,
+loaded against idle), and it is those ratios that can be compared between dates. Results marked
+*carried over* were measured before result files existed and copied from the README of that
+time, with the dates given there.
+"""
+
+
+def newest(directory: Path) -> tuple[dict[str, Path], dict[str, list[Path]]]:
+    """The newest result file of each benchmark, and the older ones (newest first)."""
+    found: dict[str, list[tuple[str, Path]]] = {}
+    for path in directory.glob("*.json"):
+        match = NAME.match(path.name)
+        if match:
+            found.setdefault(match["name"], []).append((match["date"], path))
+    latest, older = {}, {}
+    for name, dated in found.items():
+        dated.sort(reverse=True)
+        latest[name] = dated[0][1]
+        older[name] = [p for _, p in dated[1:]]
+    return latest, older
+
+
+def escape(text: str) -> str:
+    """A cell's text for a Markdown table."""
+    return text.replace("|", "\\|") or " "
+
+
+def markdown_table(table: Table) -> list[str]:
+    """A table as Markdown lines (first column left-aligned, the rest right-aligned)."""
+    align = [":---"] + ["---:"] * (len(table.columns) - 1)
+    lines = [
+        "| " + " | ".join(escape(c) for c in table.columns) + " |",
+        "| " + " | ".join(align) + " |",
+    ]
+    lines += ["| " + " | ".join(escape(cell_text(c)) for c in row) + " |" for row in table.rows]
+    return lines
+
+
+def link(path: Path, page: Path) -> str:
+    """A relative link from the page to a file in the repository."""
+    try:
+        target = path.resolve().relative_to(ROOT)
+        base = page.resolve().parent.relative_to(ROOT)
+    except ValueError:
+        return f"`{path.name}`"
+    up = "/".join([".."] * len(base.parts))
+    return f"[`{path.name}`]({up + '/' if up else ''}{target.as_posix()})"
+
+
+def section(name: str, result: Result, path: Path, older: Sequence[Path], page: Path) -> list[str]:
+    """One benchmark's section."""
+    title, about = ABOUT.get(name, (name, ""))
+    lines = [f"## {title}", ""]
+    if about:
+        lines += [textwrap.fill(about, WIDTH), ""]
+    when = f"{result.date} {result.time}".strip()
+    if result.carried_over:
+        said = (
+            f"*Carried over* from {result.carried_over}: newest figures {when}, {result.machine}, "
+            f"commit {result.commit} ({link(path, page)})."
+        )
+    else:
+        said = f"Measured {when} on {result.machine}, commit `{result.commit}` ({link(path, page)}):"
+    lines += [textwrap.fill(said, WIDTH, break_on_hyphens=False), ""]
+    if not all(t.command for t in result.tables):
+        lines += ["```", result.command, "```", ""]
+    for table in result.tables:
+        if table.title:
+            lines += [f"**{table.title}**", ""]
+        if table.command and table.command != result.command:
+            lines += ["```", table.command, "```", ""]
+        lines += [*markdown_table(table), ""]
+    for note in result.notes:
+        lines += [textwrap.fill(note, WIDTH, break_on_hyphens=False), ""]
+    if older:
+        lines += ["Older results: " + ", ".join(link(p, page) for p in older) + ".", ""]
+    return lines
+
+
+def render(directory: Path, page: Path) -> str:
+    """The page's Markdown, from the result files in ``directory``."""
+    latest, older = newest(directory)
+    lines = [HEAD]
+    order = [n for n in ABOUT if n in latest] + sorted(n for n in latest if n not in ABOUT)
+    if not order:
+        lines.append(f"No result files in `{directory.name}/` yet: run `make bench`.\n")
+    for name in order:
+        result = Result.from_json(json.loads(latest[name].read_text(encoding="utf-8")))
+        lines += section(name, result, latest[name], older[name], page)
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Write the page."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--results-dir", type=Path, default=None, help="default: benchmarks/results")
+    ap.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md", help="the page to write")
+    args = ap.parse_args(argv)
+    directory = args.results_dir or results_dir()
+    args.out.write_text(render(directory, args.out), encoding="utf-8")
+    print(f"{args.out}: {len(newest(directory)[0])} benchmarks")
+
+
+if __name__ == "__main__":
+    main()
