@@ -23,21 +23,16 @@ import statistics
 import time
 
 from matcher import lns
-from matcher.clock import Deadline
+from matcher.clock import Budget, Deadline
+from matcher.explain import to_plan, volunteers_of
 from matcher.generate import generate_city
 from matcher.greedy import Chosen, coverage_units
 from matcher.instance import Instance
 from matcher.model import build
-from matcher.solve import (
-    Outcome,
-    Search,
-    keep_secondary,
-    optimise,
-    polish,
-    polish_budget,
-    to_plan,
-    volunteers_of,
-)
+from matcher.params import SolveParams
+from matcher.refine import keep_secondary, polish, polish_budget
+from matcher.stages import Outcome, optimise
+from matcher.trace import Search
 from matcher.transfer import hint, hinted_objective
 from matcher.validate import validate_plan
 
@@ -74,8 +69,7 @@ def main() -> None:
     for size in (int(s) for s in args.sizes.split(",")):
         for seed in (int(s) for s in args.seeds.split(",")):
             inst = Instance.from_problem(generate_city(size, size * 3 // 4, seed=seed))
-            now = time.perf_counter()
-            out = optimise(inst, now, now + 30, refine=False)
+            out = optimise(inst, Budget.starting_now(30), SolveParams(refine=False))
             if out.proved_seconds is None:
                 print(f"{size:>5} {seed:>4} not proved in 30 s: skipped")
                 continue
@@ -83,7 +77,7 @@ def main() -> None:
             rows = [("proved plan", 0.0, out.chosen)]
 
             t = time.perf_counter()
-            search = Search(t + 30, None, 0, False, phases=list(out.phases[:1]))
+            search = Search(t + 30, phases=list(out.phases[:1]))
             budget = polish_budget(search)
             found = lns.polish(inst, out.pairs, out.chosen, Deadline(t + budget))
             rows.append(("neighbourhoods", time.perf_counter() - t, found))
@@ -91,7 +85,7 @@ def main() -> None:
             t = time.perf_counter()
             lm = build(inst, out.pairs)
             full = dict(out.chosen)
-            search = Search(t + 30, None, 0, False, phases=list(out.phases[:1]))
+            search = Search(t + 30, phases=list(out.phases[:1]))
             if lm.secondary_max:
                 keep_secondary(lm, full, search)
             polish(lm, full, search)

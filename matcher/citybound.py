@@ -27,15 +27,12 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import multiprocessing as mp
 import time
 from dataclasses import dataclass
-from multiprocessing.connection import Connection
 
 import numpy as np
 
 from matcher import colgen
-from matcher.beside import end_with_parent
 from matcher.clock import Deadline, OutOfTimeError
 from matcher.eligibility import Pairs
 from matcher.greedy import Chosen, coverage_units
@@ -154,47 +151,3 @@ MAX_CORE_PAIRS = 60_000
 """Above this many core pairs the core is split by district (one master LP over the 415,774
 core pairs of a 20,000-volunteer city took 10-30 s a round after ten rounds and had not
 converged in 100 s; 30,713 core pairs at 4,000 volunteers converge in 3.7 s)."""
-
-
-class Beside:
-    """The city bound computed in a forked process while the search runs in this one.
-
-    The search (one CP-SAT worker per neighbourhood) leaves a core idle; the bound of the
-    plan the search starts from uses it, so it costs the search nothing.  Where ``fork``
-    is not available, or the core is too large, there is no bound (``result`` is None).
-    """
-
-    def __init__(self, inst: Instance, pairs: Pairs, chosen: Chosen, until: float) -> None:
-        self._proc: mp.process.BaseProcess | None = None
-        self._conn: Connection | None = None
-        if "fork" not in mp.get_all_start_methods():
-            return
-        ctx = mp.get_context("fork")
-        self._conn, child = ctx.Pipe(duplex=False)
-        self._proc = ctx.Process(target=_work, args=(child, inst, pairs, chosen, until), daemon=True)
-        self._proc.start()
-        child.close()
-
-    def result(self, timeout: float) -> int | None:
-        """The bound in coverage units, waiting at most ``timeout`` s; None if there is none."""
-        if self._proc is None or self._conn is None:
-            return None
-        try:
-            units: int | None = self._conn.recv() if self._conn.poll(max(0.0, timeout)) else None
-        except EOFError:
-            units = None
-        self._proc.terminate()
-        self._proc.join(1)
-        self._conn.close()
-        self._proc = None
-        return units
-
-
-def _work(conn: Connection, inst: Instance, pairs: Pairs, chosen: Chosen, until: float) -> None:
-    end_with_parent()
-    try:
-        conn.send(bound(inst, pairs, chosen, Deadline(until)).units)
-    except OutOfTimeError:
-        conn.send(None)
-    finally:
-        conn.close()

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from matcher.io import parse
+from matcher.params import SolveParams
 from matcher.reasons import REASON_CODES
 from matcher.schema import DEFAULT_SLOTS, Need, Problem, Volunteer
 from matcher.solve import SolveResult, solve
@@ -117,7 +118,11 @@ def load_example_doc() -> Doc:
 
 
 def solve_and_check(
-    problem: Problem | Doc, time_limit: float = 5, *, workers: int | None = None
+    problem: Problem | Doc,
+    time_limit: float = 5,
+    *,
+    workers: int | None = None,
+    params: SolveParams | None = None,
 ) -> SolveResult:
     """Solve, then hold the plan to the independent checker and the plan contract.
 
@@ -127,7 +132,7 @@ def solve_and_check(
     """
     if isinstance(problem, dict):
         problem = to_problem(problem)
-    result = solve(problem, time_limit, workers=workers)
+    result = solve(problem, time_limit, workers=workers, params=params)
     plan = result.plan
     violations = validate_plan(problem, plan)
     assert violations == [], violations
