@@ -45,14 +45,10 @@ from matcher.cuts import Cut, separate
 from matcher.greedy import Chosen
 from matcher.instance import Instance
 from matcher.mip import limit_time
+from matcher.params import DEFAULTS, SolveParams
 
 ARTIFICIAL_COST = 1e7
 """LP cost of an artificial unit of a forced need (keeps every node's LP feasible)."""
-MAX_NODE_ROUNDS = 200
-"""Pricing rounds per node at most (each adds columns; convergence usually takes a few)."""
-CUT_ROUNDS = 5
-"""Rounds of odd-cycle cuts at the root, each once its LP has converged (cutting at every
-node too made single nodes dearer and the search for a better plan slower)."""
 
 
 @dataclass
@@ -184,6 +180,8 @@ def prove_coverage(
     deadline: Deadline,
     known: Callable[[], int] | None = None,
     stop: threading.Event | None = None,
+    *,
+    params: SolveParams = DEFAULTS,
 ) -> BranchResult:
     """Search the plans for one covering more than ``incumbent`` units, until ``deadline``.
 
@@ -204,6 +202,9 @@ def prove_coverage(
         a proof then says no plan covers more than that plan).
     stop
         Set to give up at the next node.
+    params
+        ``branch_max_node_rounds`` and ``branch_cut_rounds`` (see
+        :class:`matcher.params.SolveParams`).
 
     Returns
     -------
@@ -233,7 +234,7 @@ def prove_coverage(
                 raise OutOfTimeError
             if any(all(p in node.banned for p in items_of_need.get(n, [])) for n in node.forced):
                 continue  # a need no one may take must be covered: no plan here
-            bound, x = _bound(lp, vols, node, best, deadline)
+            bound, x = _bound(lp, vols, node, best, deadline, params)
             if nodes == 1:
                 ceiling = min(ceiling, math.floor(bound))
             if math.floor(bound) <= best:
@@ -257,16 +258,16 @@ def prove_coverage(
 
 
 def _bound(
-    lp: _Master, vols: list[Volunteer], node: _Node, enough: int, deadline: Deadline
+    lp: _Master, vols: list[Volunteer], node: _Node, enough: int, deadline: Deadline, params: SolveParams
 ) -> tuple[float, np.ndarray]:
     """Column generation at ``node``: its best Lagrangian bound and the last LP's set values.
 
-    Raises :class:`OutOfTimeError` at the deadline, and when MAX_NODE_ROUNDS rounds did
+    Raises :class:`OutOfTimeError` at the deadline, and when ``branch_max_node_rounds`` rounds did
     not converge (the search then proves nothing).
     """
     lp.restrict(node)
     h, n_needs, rows = lp.h, lp.n_needs, lp.rows
-    cut_rounds = CUT_ROUNDS if not node.banned and not node.forced else 0
+    cut_rounds = params.branch_cut_rounds if not node.banned and not node.forced else 0
     banned_by_vol: dict[int, list[int]] = {}
     for k, i in node.banned:
         banned_by_vol.setdefault(k, []).append(i)
@@ -274,7 +275,7 @@ def _bound(
     forced[list(node.forced)] = True
     best = math.inf
     x = np.zeros(0)
-    for _ in range(MAX_NODE_ROUNDS):
+    for _ in range(params.branch_max_node_rounds):
         deadline.check()
         limit_time(h, deadline.remaining())
         h.run()

@@ -11,7 +11,7 @@ valid), so
 
 where ``bound(core)`` is colgen's Lagrangian bound on the core's coverage (weight 1,
 continuity left out, multipliers on the ``2**-10`` grid, each volunteer's pricing search
-capped at :data:`PRICE_STEPS` steps and replaced by an upper bound where it stops, the last
+capped at ``price_steps`` steps and replaced by an upper bound where it stops, the last
 complete pricing round's value when time runs out).  With no core, or no round finished in
 time, the bound is the reachable sum.
 
@@ -37,6 +37,7 @@ from matcher.clock import Deadline, OutOfTimeError
 from matcher.eligibility import Pairs
 from matcher.greedy import Chosen, coverage_units
 from matcher.instance import Instance
+from matcher.params import DEFAULTS, SolveParams
 
 
 @dataclass
@@ -66,17 +67,27 @@ def core_needs(inst: Instance, pairs: Pairs, chosen: Chosen) -> np.ndarray:
     return core
 
 
-def bound(inst: Instance, pairs: Pairs, chosen: Chosen, deadline: Deadline) -> CityBound:
+def bound(
+    inst: Instance,
+    pairs: Pairs,
+    chosen: Chosen,
+    deadline: Deadline,
+    params: SolveParams = DEFAULTS,
+) -> CityBound:
     """Upper bound on coverage units of any plan, given a valid plan ``chosen``.
 
-    Never above the reachable sum nor below ``chosen``'s coverage.
+    Never above the reachable sum nor below ``chosen``'s coverage.  ``params``:
+    ``city_price_steps``, the step limit of each volunteer's pricing search;
+    ``city_max_core_pairs``, above which the core is split by district; the ``colgen_*``
+    tuning of column generation on each part.
     """
+    price_steps = params.city_price_steps
     t0 = time.perf_counter()
     reachable_mask = pairs.by_need.sizes() > 0
     reachable = int(inst.need_value[reachable_mask].sum())
     core = core_needs(inst, pairs, chosen)
     n_core_pairs = int(core[pairs.need].sum())
-    parts = [core] if n_core_pairs <= MAX_CORE_PAIRS else by_district(inst, core)
+    parts = [core] if n_core_pairs <= params.city_max_core_pairs else by_district(inst, core)
     # smallest first: when time runs short, as many parts as possible are settled
     parts.sort(key=lambda part: int(part[pairs.need].sum()))
     # coverage alone: weight 1 and no previous pairs, so the bound is on coverage units
@@ -94,7 +105,15 @@ def bound(inst: Instance, pairs: Pairs, chosen: Chosen, deadline: Deadline) -> C
             start = {n: (local[p], slots) for n, (p, slots) in chosen.items() if part[n]}
             try:
                 result = colgen.prove(
-                    plain, sub, start, 1, deadline, mip_limit=0.0, price_steps=PRICE_STEPS, singles=False
+                    plain,
+                    sub,
+                    start,
+                    1,
+                    deadline,
+                    mip_limit=0.0,
+                    price_steps=price_steps,
+                    singles=False,
+                    params=params,
                 )
             except OutOfTimeError:
                 result = None  # out of time while setting up: this part keeps its sum
@@ -110,7 +129,7 @@ def bound(inst: Instance, pairs: Pairs, chosen: Chosen, deadline: Deadline) -> C
         # now sees all its candidate needs at once, so nothing is counted twice, and the
         # value is never above the parts' sum (a set splits into one set per part).
         try:
-            whole = lagrangian(plain, pairs, core, lam, deadline)
+            whole = lagrangian(plain, pairs, core, lam, deadline, price_steps)
         except OutOfTimeError:
             whole = None
         if whole is not None:
@@ -122,7 +141,14 @@ def bound(inst: Instance, pairs: Pairs, chosen: Chosen, deadline: Deadline) -> C
     )
 
 
-def lagrangian(inst: Instance, pairs: Pairs, needs: np.ndarray, lam: np.ndarray, deadline: Deadline) -> float:
+def lagrangian(
+    inst: Instance,
+    pairs: Pairs,
+    needs: np.ndarray,
+    lam: np.ndarray,
+    deadline: Deadline,
+    price_steps: int = DEFAULTS.city_price_steps,
+) -> float:
     """``L(lam)`` over the sub-problem of ``needs`` (a mask): an upper bound on its coverage units.
 
     ``lam`` is rounded down to the ``2**-10`` grid first (any ``lam >= 0`` gives a bound).
@@ -133,7 +159,7 @@ def lagrangian(inst: Instance, pairs: Pairs, needs: np.ndarray, lam: np.ndarray,
     value = float(lam[needs].sum())
     for v in range(inst.n_volunteers):
         if len(sub.by_vol[v]):
-            price, _ = colgen.Volunteer(inst, sub, v, 1, set()).price(lam, deadline, max_steps=PRICE_STEPS)
+            price, _ = colgen.Volunteer(inst, sub, v, 1, set()).price(lam, deadline, max_steps=price_steps)
             value += price
     return value
 
@@ -142,12 +168,3 @@ def by_district(inst: Instance, needs: np.ndarray) -> list[np.ndarray]:
     """``needs`` (a mask) split by the district of each need's beneficiary."""
     district = inst.ben_district[inst.need_ben]
     return [needs & (district == d) for d in np.unique(district[needs]).tolist()]
-
-
-PRICE_STEPS = 20_000
-"""Step limit of each volunteer's pricing search in the core (a few volunteers with many
-candidates of near-equal value can otherwise take seconds each, every round)."""
-MAX_CORE_PAIRS = 60_000
-"""Above this many core pairs the core is split by district (one master LP over the 415,774
-core pairs of a 20,000-volunteer city took 10-30 s a round after ten rounds and had not
-converged in 100 s; 30,713 core pairs at 4,000 volunteers converge in 3.7 s)."""

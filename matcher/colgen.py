@@ -36,20 +36,15 @@ from matcher.eligibility import Pairs
 from matcher.greedy import Chosen, coverage_units
 from matcher.instance import Instance
 from matcher.mip import limit_time, quiet_highs
+from matcher.params import DEFAULTS, SolveParams
 from matcher.slotting import match_slots
 
 LAMBDA_GRID = 1024
 """Multipliers are rounded to multiples of 1 / LAMBDA_GRID, so the bound is computed exactly."""
-MAX_ROUNDS = 500
 BANNED = 1e9
 """Multiplier that keeps a need out of a volunteer's pricing (see :func:`price_all`)."""
 PRICED_KEPT = 64
 """Pricing answers each volunteer remembers (see :meth:`Volunteer.price`)."""
-MIP_SHARE = 0.5
-MIN_MIP_S = 0.5
-"""The MIP over the columns gets MIP_SHARE of the time taken so far, at least MIN_MIP_S."""
-MIN_RUN_S = 0.1
-"""A MIP over the columns is only started with this much of its time left."""
 
 
 @dataclass
@@ -73,6 +68,8 @@ class ColgenResult:
     """The master's columns: (volunteer slot in ``vols``, sorted items)."""
     basis: highspy.HighsBasis | None = None
     """The master LP's last optimal basis (over the first columns: later ones came after it)."""
+    params: SolveParams = DEFAULTS
+    """The tuning the run had (a coverage-only master from it runs with the same)."""
 
     def coverage_master(
         self, inst: Instance, pairs: Pairs, enough: int, give_up: int, deadline: Deadline
@@ -106,6 +103,7 @@ class ColgenResult:
                 volunteers=plain,
                 enough=enough,
                 give_up=give_up,
+                params=self.params,
             )
         except OutOfTimeError:
             return None
@@ -464,6 +462,7 @@ def prove(
     volunteers: list[Volunteer] | None = None,
     enough: int | None = None,
     give_up: int | None = None,
+    params: SolveParams = DEFAULTS,
 ) -> ColgenResult:
     """Column generation on the primary objective ``weight x coverage + continuity``.
 
@@ -481,7 +480,8 @@ def prove(
         Node limit of the MIP over the columns (with no time limit of its own): the plan
         then depends on the problem only, not on the machine's speed.
     mip_limit
-        Seconds for the MIP over the columns (default: MIP_SHARE of the time taken so far).
+        Seconds for the MIP over the columns (default: ``params.colgen_mip_share`` of the
+        time taken so far, at least ``params.colgen_min_mip_s``).
     price_steps
         Step limit of each volunteer's pricing search (see :meth:`Volunteer.price`): the
         bound stays valid, a little looser where a search stops early.
@@ -500,6 +500,8 @@ def prove(
         Stop once the bound is at most this.
     give_up
         Stop once the master LP reaches this (the bound can no longer go below it).
+    params
+        The ``colgen_*`` tuning (see :class:`matcher.params.SolveParams`).
     """
     t0 = time.perf_counter()
     by_vol_ben = pairs.by_vol_ben
@@ -508,7 +510,7 @@ def prove(
         if by_vol_ben.get((v, b)):
             prev.setdefault(v, set()).add(b)
     if deadline.remaining() <= 0:
-        return ColgenResult(None, -1, None, 0.0, 0)
+        return ColgenResult(None, -1, None, 0.0, 0, params=params)
     vols = volunteers or [
         Volunteer(inst, pairs, v, weight, prev.get(v, set()))
         for v in range(inst.n_volunteers)
@@ -533,7 +535,7 @@ def prove(
     rounds = 0
     complete = True
     try:
-        while rounds < MAX_ROUNDS:
+        while rounds < params.colgen_max_rounds:
             rounds += 1
             limit_time(h, deadline.remaining())
             h.run()
@@ -566,8 +568,10 @@ def prove(
     elif mip_limit is None:
         # The MIP over the columns only looks for a plan; when the bound is not tight it
         # cannot prove anything, so it gets a share of the time spent so far.
-        mip_limit = max(MIN_MIP_S, MIP_SHARE * (time.perf_counter() - t0))
-    found, primary = _best_plan(h, inst, pairs, vols, master, start, weight, deadline, mip_limit, bound_int)
+        mip_limit = max(params.colgen_min_mip_s, params.colgen_mip_share * (time.perf_counter() - t0))
+    found, primary = _best_plan(
+        h, inst, pairs, vols, master, start, weight, deadline, mip_limit, bound_int, params.colgen_min_run_s
+    )
     complete = (
         complete and deadline.remaining() > 0.01 and h.getModelStatus() != highspy.HighsModelStatus.kTimeLimit
     )
@@ -584,6 +588,7 @@ def prove(
         complete=complete,
         columns=master,
         basis=last_basis,
+        params=params,
     )
 
 
@@ -703,6 +708,7 @@ def _best_plan(
     deadline: Deadline,
     mip_limit: float | None,
     bound: int | None,
+    min_run_s: float,
 ) -> tuple[Chosen | None, int]:
     limit = deadline.remaining() if mip_limit is None else min(mip_limit, deadline.remaining())
     if limit <= 0.01:
@@ -755,7 +761,7 @@ def _best_plan(
     left = limit - (time.perf_counter() - t0)
     # HiGHS cannot stop in its presolve: with almost no time left the MIP would overrun
     # (by 0.66 s on a 300-volunteer city), so the dive's plan stands.
-    if x is None and (dive is None or left >= MIN_RUN_S):
+    if x is None and (dive is None or left >= min_run_s):
         limit_time(h, left)
         h.run()
         info = h.getInfo()

@@ -23,15 +23,8 @@ from matcher.clock import Deadline, OutOfTimeError
 from matcher.eligibility import Pairs
 from matcher.instance import Instance
 from matcher.model import LinliModel, build
+from matcher.params import DEFAULTS
 from matcher.transfer import extract, hint, hinted_objective
-
-MAX_GROWTH = 4
-"""Neighbourhoods grow (when the search stalls) to at most this many times their first size."""
-POLISH_SIZE = 12
-"""Volunteers freed per step of :func:`polish` (steps of ~25 ms at 300 volunteers; with 8, 16
-or 24, half a second ended within 3% of it on four cities, no size ahead on all of them)."""
-POLISH_STEP_S = 0.1
-"""CP-SAT time limit per step of :func:`polish`."""
 
 
 @dataclass
@@ -153,8 +146,9 @@ def improve(
     chosen: greedy.Chosen,
     deadline: Deadline,
     *,
-    size: int = 30,
-    step_seconds: float = 0.5,
+    size: int = DEFAULTS.lns_size,
+    step_seconds: float = DEFAULTS.lns_step_s,
+    max_growth: int = DEFAULTS.lns_max_growth,
     seed: int = 0,
     max_stall: int | None = None,
     target: int | None = None,
@@ -177,6 +171,8 @@ def improve(
         Volunteers freed per step.
     step_seconds
         CP-SAT time limit per step.
+    max_growth
+        Neighbourhoods grow (when the search stalls) to at most this many times ``size``.
     seed
         Random seed (the search is deterministic for a seed when every step finishes).
     max_stall
@@ -208,7 +204,7 @@ def improve(
     stall_limit = max_stall if max_stall is not None else max(10, 3 * len(active) // max(1, size))
     stall = 0
     grow = max(10, len(active) // max(1, size))
-    largest = min(len(active), MAX_GROWTH * size)
+    largest = min(len(active), max_growth * size)
     covered = greedy.coverage_units(inst, work.plan)
     while (
         active
@@ -262,8 +258,8 @@ def polish(
     chosen: greedy.Chosen,
     deadline: Deadline,
     *,
-    size: int = POLISH_SIZE,
-    step_seconds: float = POLISH_STEP_S,
+    size: int = DEFAULTS.polish_size,
+    step_seconds: float = DEFAULTS.polish_step_s,
     seed: int = 0,
     max_stall: int | None = None,
     stats: LNSStats | None = None,

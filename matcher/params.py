@@ -55,6 +55,25 @@ class SolveParams:
     model found nothing in its time)."""
     lns_size: int = 30
     """Volunteers freed per neighbourhood-search step."""
+    lns_step_s: float = 0.5
+    """CP-SAT time limit per neighbourhood-search step (doubled when a step times out)."""
+    lns_max_growth: int = 4
+    """Neighbourhoods grow (when the search stalls) to at most this many times their first size."""
+    polish_size: int = 12
+    """Volunteers freed per step of :func:`matcher.lns.polish` (steps of ~25 ms at 300
+    volunteers; with 8, 16 or 24, half a second ended within 3% of it on four cities, no
+    size ahead on all of them)."""
+    polish_step_s: float = 0.1
+    """CP-SAT time limit per step of :func:`matcher.lns.polish`."""
+    city_price_steps: int = 20_000
+    """Step limit of each volunteer's pricing search in the city bound's core (a few
+    volunteers with many candidates of near-equal value can otherwise take seconds each,
+    every round)."""
+    city_max_core_pairs: int = 60_000
+    """Above this many core pairs the city bound's core is split by district (one master LP
+    over the 415,774 core pairs of a 20,000-volunteer city took 10-30 s a round after ten
+    rounds and had not converged in 100 s; 30,713 core pairs at 4,000 volunteers converge
+    in 3.7 s)."""
 
     # --- time ---
     finish_s_per_need: float = 40e-6
@@ -96,6 +115,22 @@ class SolveParams:
     """The city bound's process stops this long before the search, so its answer is ready."""
     deterministic_mip_nodes: int = 2000
     """Node limit of the MIP over the columns in a deterministic solve."""
+    colgen_max_rounds: int = 500
+    """Pricing rounds of one column generation at most."""
+    colgen_mip_share: float = 0.5
+    colgen_min_mip_s: float = 0.5
+    """The MIP over the columns gets this share of the time column generation took so far,
+    at least this many seconds."""
+    colgen_min_run_s: float = 0.1
+    """A MIP over the columns is only started with this much of its time left (HiGHS cannot
+    stop in its presolve: with almost no time left it overran by 0.66 s on a 300-volunteer
+    city)."""
+    branch_max_node_rounds: int = 200
+    """Pricing rounds per node of branch-and-price at most (each adds columns; convergence
+    usually takes a few)."""
+    branch_cut_rounds: int = 5
+    """Rounds of odd-cycle cuts at the root, each once its LP has converged (cutting at every
+    node too made single nodes dearer and the search for a better plan slower)."""
     resolve_fixed_share: float = 0.3
     """Re-solve with ``allow_moves``: the share of the time limit for the re-solve without
     moves first."""
@@ -127,3 +162,7 @@ class SolveParams:
         if not isinstance(values, dict):
             raise ValueError(f"{path}: solve parameters must be a table of names and values")
         return cls.from_dict(values)
+
+
+DEFAULTS = SolveParams()
+"""The parameters a solve uses when given none."""

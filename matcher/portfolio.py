@@ -49,6 +49,7 @@ from matcher.greedy import Chosen, coverage_units
 from matcher.instance import Instance
 from matcher.mip import export
 from matcher.model import build
+from matcher.params import DEFAULTS, SolveParams
 from matcher.prebuild import Prebuilt, prebuilt_of
 from matcher.transfer import hint
 
@@ -75,7 +76,9 @@ class Progress:
 
 
 class SearchBeside(Progress):
-    """Neighbourhood search from ``chosen`` until ``until``, or until a plan covers ``enough``.
+    """Neighbourhood search from ``chosen`` until ``until``, or until a plan covers ``enough``
+    (neighbourhoods as ``params`` says: ``lns_size``, ``lns_step_s``, ``lns_max_growth``,
+    ``seed``).
 
     Its progress is read through :meth:`report` (which also records the caller's own
     plans), its best plan through :meth:`result`.
@@ -88,9 +91,7 @@ class SearchBeside(Progress):
         chosen: greedy.Chosen,
         enough: int,
         until: float,
-        *,
-        size: int,
-        seed: int,
+        params: SolveParams = DEFAULTS,
     ) -> None:
         super().__init__(coverage_units(inst, chosen), enough)
         self._inst = inst
@@ -100,7 +101,17 @@ class SearchBeside(Progress):
         self._thread: threading.Thread | None = None
         deadline = Deadline(until)
         search = functools.partial(
-            lns.improve, inst, pairs, chosen, deadline, size=size, seed=seed, max_stall=0, target=enough
+            lns.improve,
+            inst,
+            pairs,
+            chosen,
+            deadline,
+            size=params.lns_size,
+            step_seconds=params.lns_step_s,
+            max_growth=params.lns_max_growth,
+            seed=params.seed,
+            max_stall=0,
+            target=enough,
         )
         # Two one-way pipes: plans come back on one, "stop" goes out on the other (a
         # multiprocessing Event can hang its setter when the search ended while waiting
@@ -281,14 +292,16 @@ class CityBoundBeside:
     is not available, or the core is too large, there is no bound (``result`` is None).
     """
 
-    def __init__(self, inst: Instance, pairs: Pairs, chosen: Chosen, until: float) -> None:
+    def __init__(
+        self, inst: Instance, pairs: Pairs, chosen: Chosen, until: float, params: SolveParams = DEFAULTS
+    ) -> None:
         self._proc: mp.process.BaseProcess | None = None
         self._conn: Connection | None = None
         if "fork" not in mp.get_all_start_methods():
             return
         ctx = mp.get_context("fork")
         self._conn, child = ctx.Pipe(duplex=False)
-        self._proc = ctx.Process(target=_bound, args=(child, inst, pairs, chosen, until), daemon=True)
+        self._proc = ctx.Process(target=_bound, args=(child, inst, pairs, chosen, until, params), daemon=True)
         self._proc.start()
         child.close()
 
@@ -307,11 +320,13 @@ class CityBoundBeside:
         return units
 
 
-def _bound(conn: Connection, inst: Instance, pairs: Pairs, chosen: Chosen, until: float) -> None:
+def _bound(
+    conn: Connection, inst: Instance, pairs: Pairs, chosen: Chosen, until: float, params: SolveParams
+) -> None:
     """In the forked process: the city bound in coverage units (None if out of time)."""
     end_with_parent()
     try:
-        conn.send(citybound.bound(inst, pairs, chosen, Deadline(until)).units)
+        conn.send(citybound.bound(inst, pairs, chosen, Deadline(until), params).units)
     except OutOfTimeError:
         conn.send(None)
     finally:
@@ -327,7 +342,13 @@ class BranchBeside:
     """
 
     def __init__(
-        self, inst: Instance, master: ColgenResult, incumbent: int, until: float, known: Callable[[], int]
+        self,
+        inst: Instance,
+        master: ColgenResult,
+        incumbent: int,
+        until: float,
+        known: Callable[[], int],
+        params: SolveParams = DEFAULTS,
     ) -> None:
         self._stop = threading.Event()
         self._done = threading.Event()
@@ -337,7 +358,7 @@ class BranchBeside:
         def run() -> None:
             try:
                 self._result = branch.prove_coverage(
-                    inst, master, incumbent, Deadline(until), known, self._stop
+                    inst, master, incumbent, Deadline(until), known, self._stop, params=params
                 )
             except BaseException as error:  # re-raised by result(), on the caller's thread
                 self._error = error

@@ -73,7 +73,7 @@ def close_gap(
             # settles most of what is left in a few nodes, finding the plan on the way.
             searched = work.seconds(params.branch_first_share, params.branch_first_s)
             started_from = covered
-            first = branch.prove_coverage(inst, master, covered, Deadline.after(searched))
+            first = branch.prove_coverage(inst, master, covered, Deadline.after(searched), params=params)
             search.phases.append(branch_phase(first))
             chosen, bound_units = take_branched(inst, first, chosen, bound_units)
             covered = coverage_units(inst, chosen)

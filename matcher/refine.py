@@ -66,7 +66,17 @@ def settle_lower_levels(
         if budget <= 0.01:
             return
         stats = lns.LNSStats()
-        found = lns.polish(inst, pairs, chosen, Deadline(t + budget), seed=search.params.seed, stats=stats)
+        p = search.params
+        found = lns.polish(
+            inst,
+            pairs,
+            chosen,
+            Deadline(t + budget),
+            size=p.polish_size,
+            step_seconds=p.polish_step_s,
+            seed=p.seed,
+            stats=stats,
+        )
         chosen.clear()
         chosen.update(found)
         search.phases.append(

@@ -25,6 +25,7 @@ from the state's :class:`matcher.clock.Budget`; every tuning constant from its
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -180,13 +181,16 @@ def city_search(state: SearchState) -> None:
     if len(pairs) <= p.full_model_max_pairs or inst.move_budget is not None or p.deterministic:
         return
     first = work.share(p.city_bound_after)
-    chosen = lns.improve(
-        inst, pairs, state.chosen, first, size=p.lns_size, seed=p.seed, max_stall=state.lns_stall
+    search = functools.partial(
+        lns.improve,
+        size=p.lns_size,
+        step_seconds=p.lns_step_s,
+        max_growth=p.lns_max_growth,
+        max_stall=state.lns_stall,
     )
-    beside = CityBoundBeside(inst, pairs, chosen, work.end - p.city_bound_margin_s)
-    state.chosen = lns.improve(
-        inst, pairs, chosen, work.deadline, size=p.lns_size, seed=p.seed + 1, max_stall=state.lns_stall
-    )
+    chosen = search(inst, pairs, state.chosen, first, seed=p.seed)
+    beside = CityBoundBeside(inst, pairs, chosen, work.end - p.city_bound_margin_s, p)
+    state.chosen = search(inst, pairs, chosen, work.deadline, seed=p.seed + 1)
     units = beside.result(max(0.1, work.remaining()))
     if units is not None:
         state.bound_units = min(state.bound_units, units)
@@ -223,6 +227,7 @@ def columns(state: SearchState) -> None:
         weight,
         Deadline.after(colgen_time),
         mip_nodes=p.deterministic_mip_nodes if p.deterministic else None,
+        params=p,
     )
     state.complete = state.complete and cg.complete
     state.search.phases.append(
@@ -234,17 +239,7 @@ def columns(state: SearchState) -> None:
             bound=float("nan") if cg.bound is None else cg.bound,
         )
     )
-    if cg.found is not None and cg.primary >= colgen.primary_of(inst, pairs, state.chosen, weight):
-        state.chosen = cg.found
-    if cg.bound is not None:
-        state.bound_units = min(state.bound_units, cg.bound // weight)
-        state.both_levels = colgen.primary_of(inst, pairs, state.chosen, weight) >= cg.bound
-    if not p.deterministic and state.covered() < state.bound_units:
-        state.chosen, state.bound_units, state.zero, state.master = proof.close_gap(
-            inst, pairs, cg, state.chosen, state.bound_units, weight, state.search, work
-        )
-        if cg.bound is not None:
-            state.both_levels = colgen.primary_of(inst, pairs, state.chosen, weight) >= cg.bound
+    _take_columns(state, cg)
     proved = state.proved_coverage = state.covered() >= state.bound_units
     if builder is not None and proved:
         builder.close()
@@ -257,9 +252,24 @@ def columns(state: SearchState) -> None:
         # often the optimum): neighbourhood search from the best plan so far, on the other
         # core from now on, looks for it while the full model is built and proved; it
         # stops at the bound or when told.
-        state.searching = SearchBeside(
-            inst, pairs, state.chosen, state.bound_units, work.end, size=p.lns_size, seed=p.seed
+        state.searching = SearchBeside(inst, pairs, state.chosen, state.bound_units, work.end, p)
+
+
+def _take_columns(state: SearchState, cg: colgen.ColgenResult) -> None:
+    """Take in the columns' plan and bound; where the plan falls short of the bound (and the
+    clock may decide), close the gap (:func:`matcher.proof.close_gap`)."""
+    inst, pairs, weight = state.inst, state.pairs, state.weight
+    if cg.found is not None and cg.primary >= colgen.primary_of(inst, pairs, state.chosen, weight):
+        state.chosen = cg.found
+    if cg.bound is not None:
+        state.bound_units = min(state.bound_units, cg.bound // weight)
+        state.both_levels = colgen.primary_of(inst, pairs, state.chosen, weight) >= cg.bound
+    if not state.params.deterministic and state.covered() < state.bound_units:
+        state.chosen, state.bound_units, state.zero, state.master = proof.close_gap(
+            inst, pairs, cg, state.chosen, state.bound_units, weight, state.search, state.work
         )
+        if cg.bound is not None:
+            state.both_levels = colgen.primary_of(inst, pairs, state.chosen, weight) >= cg.bound
 
 
 def full_model(state: SearchState) -> None:
@@ -294,14 +304,13 @@ def prove(state: SearchState) -> None:
     """Coverage still open, the full model at hand: prove levels 1-2 on it, then levels 2-3.
 
     HiGHS on the exported model (with branch-and-price beside it where the coverage master
-    is kept), or CP-SAT where asked or where the export cannot carry a constraint.  A
-    solver may stop on a plan worse than its own hint: the better one is kept.
+    is kept), or CP-SAT where asked or where the export cannot carry a constraint.
     """
     if state.proved_coverage or (state.lm is None and state.prebuilt is None):
         return
     if state.work.remaining() <= 0.01:
         return
-    inst, pairs, lm = state.inst, state.pairs, state.lm
+    lm = state.lm
     if lm is not None:
         hint(lm, state.chosen)
     if state.prover == "highs" and state.prebuilt is None and lm is not None:
@@ -316,19 +325,29 @@ def prove(state: SearchState) -> None:
         found, proved, branched = _prove_with_highs(state, state.prebuilt)
     elif lm is not None:
         found, proved, state.both_levels = proof.prove_with_cpsat(lm, state.search)
+    _take_proof(state, found, proved, branched)
+    if state.check_proved():
+        state.settle()
+
+
+def _take_proof(
+    state: SearchState, found: greedy.Chosen | None, proved: int | None, branched: BranchResult | None
+) -> None:
+    """Take in what the proof found: the search beside's plan and the solver's where
+    better (a solver may stop on a plan worse than its own hint), the branching's plan and
+    bound, the solver's bound."""
+    inst, pairs = state.inst, state.pairs
     if state.searching is not None:
         state.chosen = proof.take_better(state.searching, inst, pairs, state.weight, state.chosen)
         state.searching = None
-    if found is not None and proof.primary_of(inst, pairs, lm, state.prebuilt, found) >= proof.primary_of(
-        inst, pairs, lm, state.prebuilt, state.chosen
-    ):
-        state.chosen = found
+    if found is not None:
+        value = functools.partial(proof.primary_of, inst, pairs, state.lm, state.prebuilt)
+        if value(found) >= value(state.chosen):
+            state.chosen = found
     if branched is not None:
         state.chosen, state.bound_units = proof.take_branched(inst, branched, state.chosen, state.bound_units)
     if proved is not None:
         state.bound_units = min(state.bound_units, proved)
-    if state.check_proved():
-        state.settle()
 
 
 def _prove_with_highs(
@@ -356,7 +375,7 @@ def _prove_with_highs(
         brancher = None
         if state.master is not None:
             until = Deadline.after(p.branch_s).at
-            brancher = BranchBeside(inst, state.master, incumbent, until, lambda: best.covered)
+            brancher = BranchBeside(inst, state.master, incumbent, until, lambda: best.covered, p)
         head = work.seconds(p.branch_head_share, p.branch_head_s)
         if brancher is not None and brancher.wait(head):
             # settled before HiGHS started (HiGHS cannot be stopped in its presolve)

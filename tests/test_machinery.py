@@ -387,7 +387,7 @@ def test_branching_beside_highs_only_where_it_would_not_repeat_itself(
     calls: list[int] = []
 
     def unsettled(
-        inst: Instance, master: colgen.ColgenResult, incumbent: int, *args: Any
+        inst: Instance, master: colgen.ColgenResult, incumbent: int, *args: Any, **kwargs: Any
     ) -> branch.BranchResult:
         calls.append(incumbent)
         return branch.BranchResult(False, incumbent, None, 0, 0.0)
@@ -418,18 +418,15 @@ def test_deterministic_solve_depends_on_the_problem_only(seed: int) -> None:
 @pytest.mark.parametrize(
     ("max_core_pairs", "price_steps"),
     [
-        (citybound.MAX_CORE_PAIRS, citybound.PRICE_STEPS),
-        (0, citybound.PRICE_STEPS),
-        (citybound.MAX_CORE_PAIRS, 1),
+        (DEFAULTS.city_max_core_pairs, DEFAULTS.city_price_steps),
+        (0, DEFAULTS.city_price_steps),
+        (DEFAULTS.city_max_core_pairs, 1),
     ],
     ids=["whole-core", "split-by-district", "pricing-cut-short"],
 )
-def test_city_bound_is_never_below_the_optimum(
-    max_core_pairs: int, price_steps: int, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_city_bound_is_never_below_the_optimum(max_core_pairs: int, price_steps: int) -> None:
     """The city bound holds from any plan (whole or split core, exact or short pricing), often below reach."""
-    monkeypatch.setattr(citybound, "MAX_CORE_PAIRS", max_core_pairs)
-    monkeypatch.setattr(citybound, "PRICE_STEPS", price_steps)
+    params = SolveParams(city_max_core_pairs=max_core_pairs, city_price_steps=price_steps)
     below = 0
     for seed in range(12):
         problem = small_problem(seed)
@@ -438,7 +435,7 @@ def test_city_bound_is_never_below_the_optimum(
         opt_units = mip_optimum(problem).coverage * inst.scale
         reachable = int(inst.need_value[pairs.by_need.sizes() > 0].sum())
         for plan in ({}, greedy.fill(inst, pairs)):
-            result = citybound.bound(inst, pairs, plan, Deadline.after(20))
+            result = citybound.bound(inst, pairs, plan, Deadline.after(20), params)
             assert opt_units <= result.units <= reachable
             below += result.units < reachable
     assert below > 0
@@ -573,21 +570,25 @@ def test_search_beside_sends_its_plans_and_stops_when_told(seed: int) -> None:
     start = greedy.fill(inst, pairs)
     enough = int(opt.coverage * inst.scale)
     until = time.perf_counter() + 10
-    search = SearchBeside(inst, pairs, start, enough, until, size=8, seed=seed)
+    search = SearchBeside(inst, pairs, start, enough, until, SolveParams(lns_size=8, seed=seed))
     while not search.report(-1) and time.perf_counter() < until:
         time.sleep(0.01)
     plan = search.result()
     assert validate_plan(problem, plan_of(problem, plan)) == []
     assert coverage_units(inst, plan) == search.covered == enough
     # told to stop long before its deadline, with a target out of reach
-    endless = SearchBeside(inst, pairs, start, enough + 10**6, time.perf_counter() + 60, size=8, seed=seed)
+    endless = SearchBeside(
+        inst, pairs, start, enough + 10**6, time.perf_counter() + 60, SolveParams(lns_size=8, seed=seed)
+    )
     time.sleep(0.2)
     told = time.perf_counter()
     plan = endless.result()
     assert time.perf_counter() - told < STOP_WAIT_S  # it said it was done: it was not killed
     assert validate_plan(problem, plan_of(problem, plan)) == []
     # ended before it is asked for its plan (a stop signal then finds no one listening)
-    ended = SearchBeside(inst, pairs, start, enough + 10**6, time.perf_counter(), size=8, seed=seed)
+    ended = SearchBeside(
+        inst, pairs, start, enough + 10**6, time.perf_counter(), SolveParams(lns_size=8, seed=seed)
+    )
     time.sleep(0.2)
     assert ended.result() == start
 
