@@ -21,7 +21,7 @@ from sqlmodel import Session, col, select
 
 from api.models import PlanVersion, utcnow
 from api.problem import store_plan
-from matcher.schema import Plan
+from matcher.format.schema import Plan
 
 Kind = Literal["solve", "resolve"]
 
@@ -42,9 +42,9 @@ class Task:
 def run_task(task: Task) -> dict[str, Any]:
     """Compute a task's plan (format-1 JSON); runs in the job process."""
     from api.problem import changed_needs
-    from matcher.io import parse
+    from matcher.format.io import parse
+    from matcher.format.schema import ChangeSet, Problem
     from matcher.resolve import resolve
-    from matcher.schema import ChangeSet, Problem
     from matcher.solve import solve
 
     problem = parse(Problem, task.problem, "problem")

@@ -21,8 +21,8 @@ from typing import Any
 from sqlalchemy import JSON, Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from matcher import bounds
-from matcher.schema import CERTIFICATION_KINDS
+from matcher.format import bounds
+from matcher.format.schema import CERTIFICATION_KINDS
 
 JOB_STATES = ("queued", "solving", "done", "failed", "cancelled")
 

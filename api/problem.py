@@ -17,10 +17,10 @@ from api.models import (
     PlanVersion,
     Volunteer,
 )
-from matcher.io import parse
-from matcher.reasons import CAPACITY_TAKEN
-from matcher.schema import Assignment, Objective, Plan, Problem, Unmet
-from matcher.validate import continuity_of, coverage_of, validate_plan
+from matcher.format.io import parse
+from matcher.format.reasons import CAPACITY_TAKEN
+from matcher.format.schema import Assignment, Objective, Plan, Problem, Unmet
+from matcher.format.validate import continuity_of, coverage_of, validate_plan
 
 
 def schedulable(v: Volunteer) -> bool:

@@ -39,7 +39,7 @@ from typing import Any
 
 import httpx
 
-from matcher.generate import generate_city
+from matcher.synth.generate import generate_city
 
 WEEK = "2026-12-07"
 READS = ("GET /v1/stations", "GET /v1/plans/{id}")

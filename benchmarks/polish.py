@@ -5,7 +5,7 @@ proves coverage (``optimise(..., refine=False)``), then improves continuity and 
 load from that same plan in two ways, each with the budget :func:`matcher.solve.solve`
 gives them (half the proof's first phase, at least ``MIN_POLISH_S``):
 
-* ``neighbourhoods``: :func:`matcher.lns.polish` with the solve's settings (what ``solve``
+* ``neighbourhoods``: :func:`matcher.search.lns.polish` with the solve's settings (what ``solve``
   runs above ``FULL_POLISH_MAX_PAIRS`` pairs);
 * ``full model``: the CP-SAT continuity phase and travel-and-load phase on the whole
   model, building included (what ``solve`` runs up to that size; it skips the continuity
@@ -22,19 +22,19 @@ import argparse
 import statistics
 import time
 
-from matcher import lns
 from matcher.clock import Budget, Deadline
 from matcher.explain import to_plan, volunteers_of
-from matcher.generate import generate_city
-from matcher.greedy import Chosen, coverage_units
-from matcher.instance import Instance
-from matcher.model import build
+from matcher.format.validate import validate_plan
+from matcher.model.full import build
+from matcher.model.instance import Instance
+from matcher.model.plan import Chosen, coverage_units
 from matcher.params import SolveParams
-from matcher.refine import keep_secondary, polish, polish_budget
-from matcher.stages import Outcome, optimise
-from matcher.trace import Search
-from matcher.transfer import hint, hinted_objective
-from matcher.validate import validate_plan
+from matcher.search import lns
+from matcher.search.refine import keep_secondary, polish, polish_budget
+from matcher.search.stages import Outcome, optimise
+from matcher.search.trace import Search
+from matcher.search.transfer import hint, hinted_objective
+from matcher.synth.generate import generate_city
 
 
 def lower_levels(inst: Instance, out: Outcome, chosen: Chosen) -> tuple[int, int]:

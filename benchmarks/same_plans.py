@@ -14,18 +14,35 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import importlib
 import itertools
 import json
 import sys
 import time
 from collections.abc import Iterator
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 import matcher
-from matcher.generate import generate_changes, generate_city
 from matcher.resolve import resolve
-from matcher.schema import Plan
 from matcher.solve import solve
+
+if TYPE_CHECKING:
+    from matcher.format.schema import Plan
+
+
+def _generator() -> ModuleType:
+    """The city generator, where older code or this code keeps it (run against both).
+
+    The old place first: an editable install may find the new one from another worktree.
+    """
+    try:
+        return importlib.import_module("matcher.generate")  # the code before the sub-packages
+    except ImportError:
+        return importlib.import_module("matcher.synth.generate")
+
+
+generate = _generator()
 
 SIZES = ((60, tuple(range(1, 11))), (150, tuple(range(1, 11))), (300, (1, 2, 3, 4, 5)))
 """Volunteer counts and the generator seeds solved at each."""
@@ -43,7 +60,7 @@ def cases(limit: float) -> Iterator[tuple[str, dict[str, Any]]]:
     """Each problem of the set solved once: its name and its figures."""
     for volunteers, seeds in SIZES:
         for seed, refine in itertools.product(seeds, (True, False)):
-            problem = generate_city(volunteers, volunteers * 3 // 4, seed=seed)
+            problem = generate.generate_city(volunteers, volunteers * 3 // 4, seed=seed)
             t = time.perf_counter()
             # refine=False: a proved plan depends on the problem only, so plans compare too
             r = solve(problem, limit, refine=refine)
@@ -60,7 +77,7 @@ def cases(limit: float) -> Iterator[tuple[str, dict[str, Any]]]:
                 },
             )
     for volunteers, seed in ((60, 1), (150, 2)):
-        problem = generate_city(volunteers, volunteers * 3 // 4, seed=seed)
+        problem = generate.generate_city(volunteers, volunteers * 3 // 4, seed=seed)
         det = solve(problem, limit, deterministic=True)
         yield (
             f"deterministic v{volunteers} s{seed}",
@@ -74,7 +91,7 @@ def cases(limit: float) -> Iterator[tuple[str, dict[str, Any]]]:
                 "proved_s": None,
             },
         )
-        changes = generate_changes(problem, withdraw=0.05, seed=seed + 1)
+        changes = generate.generate_changes(problem, withdraw=0.05, seed=seed + 1)
         for moves in (0, 3):
             t = time.perf_counter()
             rr = resolve(problem, det.plan, changes, limit, allow_moves=moves)

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from matcher import greedy
-from matcher.eligibility import Pairs, static_reasons
-from matcher.instance import Instance
-from matcher.rules.skill_in_reach import Candidates
-from matcher.schema import Assignment, Objective, Plan, Unmet
-
-Assigned = dict[int, tuple[int, tuple[int, ...]]]
-"""need index -> (volunteer index, slot indexes): a plan independent of any pair numbering."""
+from matcher.format.schema import Assignment, Objective, Plan, Unmet
+from matcher.model.eligibility import static_reasons
+from matcher.model.instance import Instance
+from matcher.model.pairs import Pairs
+from matcher.model.plan import Assigned, Chosen
+from matcher.model.rules.skill_in_reach import Candidates
 
 
 def number(q: Fraction) -> int | float:
@@ -19,7 +17,7 @@ def number(q: Fraction) -> int | float:
     return int(q) if q.denominator == 1 else float(q)
 
 
-def volunteers_of(pairs: Pairs, chosen: greedy.Chosen) -> Assigned:
+def volunteers_of(pairs: Pairs, chosen: Chosen) -> Assigned:
     """A plan over ``pairs`` with volunteers instead of pair indexes."""
     return {n: (int(pairs.vol[p]), slots) for n, (p, slots) in chosen.items()}
 

@@ -28,7 +28,7 @@ class SolveParams:
 
     # --- options (the keyword arguments of solve()) ---
     workers: int | None = None
-    """CP-SAT search workers (None: :func:`matcher.trace.default_workers`)."""
+    """CP-SAT search workers (None: :func:`matcher.search.trace.default_workers`)."""
     seed: int = 0
     """CP-SAT random seed (and the neighbourhood searches')."""
     log: bool = False
@@ -60,11 +60,11 @@ class SolveParams:
     lns_max_growth: int = 4
     """Neighbourhoods grow (when the search stalls) to at most this many times their first size."""
     polish_size: int = 12
-    """Volunteers freed per step of :func:`matcher.lns.polish` (steps of ~25 ms at 300
+    """Volunteers freed per step of :func:`matcher.search.lns.polish` (steps of ~25 ms at 300
     volunteers; with 8, 16 or 24, half a second ended within 3% of it on four cities, no
     size ahead on all of them)."""
     polish_step_s: float = 0.1
-    """CP-SAT time limit per step of :func:`matcher.lns.polish`."""
+    """CP-SAT time limit per step of :func:`matcher.search.lns.polish`."""
     city_price_steps: int = 20_000
     """Step limit of each volunteer's pricing search in the city bound's core (a few
     volunteers with many candidates of near-equal value can otherwise take seconds each,
@@ -89,11 +89,11 @@ class SolveParams:
     19,433 pairs); it starts only with that much time."""
     coverage_share: float = 0.2
     """At most this share of the time left goes to the coverage-only bound (see
-    :meth:`matcher.colgen.ColgenResult.coverage_master`)."""
+    :meth:`matcher.search.colgen.ColgenResult.coverage_master`)."""
     pool_share: float = 0.2
     pool_max_s: float = 1.5
     """At most this share of the time left, and this many seconds, go to the MIP over the
-    forced columns (see :meth:`matcher.colgen.PairBounds.plan`).  Where the bound is above
+    forced columns (see :meth:`matcher.search.colgen.PairBounds.plan`).  Where the bound is above
     the optimum it cannot stop early: on a 30 s limit one 300-volunteer city spent 4.9 s in it,
     where branch-and-price or HiGHS find the plan anyway."""
     branch_first_s: float = 2.0

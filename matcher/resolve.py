@@ -4,14 +4,14 @@ Given the problem, the plan in force and a change set:
 
 1. the plan in force is checked against the original problem (an invalid plan is
    refused, never repaired);
-2. the change set is applied (:mod:`matcher.changes`), giving the changed problem;
+2. the change set is applied (:mod:`matcher.format.changes`), giving the changed problem;
 3. every assignment of the plan in force that is still valid in the changed problem is
    *kept*: the change set only takes slots away (and needs out), and a subset of a valid
    plan keeps the aggregate rules 4-6, so an assignment stays valid exactly when its need
    is still there and its volunteer still has every one of its slots;
-4. the kept assignments are fixed (:meth:`matcher.instance.Instance.with_fixed`) and
+4. the kept assignments are fixed (:meth:`matcher.model.instance.Instance.with_fixed`) and
    what is left (freed needs, added needs, needs unmet before) is planned around them by
-   the same engine as a solve (:func:`matcher.stages.optimise`): coverage first, then
+   the same engine as a solve (:func:`matcher.search.stages.optimise`): coverage first, then
    freed needs back with their previous volunteer, then continuity, then travel and load.
 
 With ``allow_moves=K`` the kept assignments are *released* instead of fixed: each has
@@ -29,18 +29,18 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Literal
 
-from matcher.changes import apply_changes
 from matcher.clock import Budget
-from matcher.errors import InputError
-from matcher.explain import Assigned, to_plan, volunteers_of
-from matcher.greedy import coverage_units
-from matcher.instance import Home, Instance
+from matcher.explain import to_plan, volunteers_of
+from matcher.format.changes import apply_changes
+from matcher.format.errors import InputError
+from matcher.format.schema import ChangeSet, Plan, Problem
+from matcher.format.validate import validate_plan
+from matcher.model.instance import Home, Instance
+from matcher.model.plan import Assigned, coverage_units
+from matcher.model.rules.skill_in_reach import Candidates
 from matcher.params import Prover, SolveParams
-from matcher.rules.skill_in_reach import Candidates
-from matcher.schema import ChangeSet, Plan, Problem
-from matcher.stages import optimise
-from matcher.trace import Phase
-from matcher.validate import validate_plan
+from matcher.search.stages import optimise
+from matcher.search.trace import Phase
 
 MoveScope = Literal["none", "all", "candidates"]
 

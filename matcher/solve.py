@@ -1,29 +1,29 @@
 """``solve()``: a problem in, a plan out, always within a time limit.
 
-Phases (see :mod:`matcher.model` for the objective; each is a stage of
-:mod:`matcher.stages`, and the names in code below are fields of
+Phases (see :mod:`matcher.model.full` for the objective; each is a stage of
+:mod:`matcher.search.stages`, and the names in code below are fields of
 :class:`matcher.params.SolveParams`):
 
 0. compile the problem, build the eligible pairs, and a greedy plan (always valid);
 1. station size (at most ``full_model_max_pairs`` pairs): with the HiGHS prover, column
-   generation over per-volunteer plans (:mod:`matcher.colgen`, at most ``colgen_share``
+   generation over per-volunteer plans (:mod:`matcher.search.colgen`, at most ``colgen_share``
    of the time left) first; its Lagrangian bound usually meets its plan, which proves
    levels 1-2 without the full model.  Otherwise the coverage-only master and
-   branch-and-price on it (:mod:`matcher.branch`, odd-cycle cuts at its root) usually
+   branch-and-price on it (:mod:`matcher.search.branch`, odd-cycle cuts at its root) usually
    find and prove the optimal coverage; then a MIP over each pair's best set with the
    pair forced in may find the missing plan; failing that, the full model's levels 1-2
    are solved exactly, hinted with the best plan so far, for the time that remains — by
-   HiGHS on the exported model (:mod:`matcher.mip`, the default; built meanwhile in a
-   process of :mod:`matcher.portfolio`; pairs the Lagrangian bound rules out of any
+   HiGHS on the exported model (:mod:`matcher.search.mip`, the default; built meanwhile in a
+   process of :mod:`matcher.search.portfolio`; pairs the Lagrangian bound rules out of any
    better plan are left out) or by CP-SAT, whose callback stops it once coverage alone is
    proved.  City size: the greedy plan is improved by large-neighbourhood search
-   (:mod:`matcher.lns`) until the limit;
+   (:mod:`matcher.search.lns`) until the limit;
 2. if the plan is not proved, a greedy pass tops it up (it only adds needs, so it never
    lowers coverage or continuity);
 3. once coverage is proved and time remains, continuity (where phase 1 did not settle it)
    and travel and load, never lowering a level above, for at most half the time phase 1
    took (at least ``min_polish_s``): on the full model up to ``full_polish_max_pairs``
-   pairs, else by neighbourhoods (:func:`matcher.lns.polish`).
+   pairs, else by neighbourhoods (:func:`matcher.search.lns.polish`).
 """
 
 from __future__ import annotations
@@ -33,12 +33,12 @@ from fractions import Fraction
 
 from matcher.clock import Budget
 from matcher.explain import to_plan, volunteers_of
-from matcher.greedy import coverage_units
-from matcher.instance import Instance
+from matcher.format.schema import Plan, Problem
+from matcher.model.instance import Instance
+from matcher.model.plan import coverage_units
 from matcher.params import Prover, SolveParams
-from matcher.schema import Plan, Problem
-from matcher.stages import optimise
-from matcher.trace import Phase
+from matcher.search.stages import optimise
+from matcher.search.trace import Phase
 
 
 @dataclass
@@ -92,7 +92,7 @@ def solve(
         Options and tuning (default :class:`matcher.params.SolveParams`); the keyword
         arguments below, where given, replace its fields of the same name.
     workers
-        CP-SAT search workers (default :func:`matcher.trace.default_workers`).
+        CP-SAT search workers (default :func:`matcher.search.trace.default_workers`).
     seed
         CP-SAT random seed (default 0).
     log
@@ -102,7 +102,7 @@ def solve(
         exported model (default, two to three times faster at 300 volunteers) or CP-SAT.
     columns
         (Default true.) With the HiGHS prover, first try to prove levels 1-2 by column generation
-        (:mod:`matcher.colgen`), which usually settles a 300-volunteer station in about a
+        (:mod:`matcher.search.colgen`), which usually settles a 300-volunteer station in about a
         second; the full model is solved only when its bound does not meet its plan.
     refine
         (Default true.) Run level 3 (travel and load) once levels 1-2 are proved.  Its budget is measured

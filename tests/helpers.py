@@ -2,7 +2,7 @@
 
 Everything here is written from the format document (``docs/format.md``) alone: the builders produce
 exchange-format dicts, :func:`solve_and_check` runs the engine and holds every plan to the
-independent checker :func:`matcher.validate.validate_plan`, and the rule helpers
+independent checker :func:`matcher.format.validate.validate_plan`, and the rule helpers
 (:func:`in_reach`, :func:`statically_eligible`, ...) re-state hard rules 2, 3, 7, 8 and 9 for
 the oracles without importing any of the engine's model code.
 """
@@ -18,12 +18,12 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from matcher.io import parse
+from matcher.format.io import parse
+from matcher.format.reasons import REASON_CODES
+from matcher.format.schema import DEFAULT_SLOTS, Need, Problem, Volunteer
+from matcher.format.validate import continuity_of, coverage_of, validate_plan
 from matcher.params import SolveParams
-from matcher.reasons import REASON_CODES
-from matcher.schema import DEFAULT_SLOTS, Need, Problem, Volunteer
 from matcher.solve import SolveResult, solve
-from matcher.validate import continuity_of, coverage_of, validate_plan
 
 Doc = dict[str, Any]
 

@@ -27,25 +27,26 @@ from hypothesis import strategies as st
 from ortools.sat.python import cp_model
 from test_oracle import mip_optimum, small_problem
 
-from matcher import branch, citybound, colgen, greedy, lns, proof, stages
 from matcher.clock import Budget, Deadline
-from matcher.eligibility import Pairs, build_pairs
 from matcher.explain import to_plan, volunteers_of
-from matcher.generate import generate_city
-from matcher.greedy import coverage_units
-from matcher.instance import Instance
-from matcher.mip import solve_input, solve_mip
-from matcher.model import build
+from matcher.format.schema import Assignment, Objective, Plan, Problem, Unmet
+from matcher.format.validate import validate_plan
+from matcher.model.eligibility import build_pairs
+from matcher.model.full import build
+from matcher.model.instance import Instance
+from matcher.model.pairs import Pairs
+from matcher.model.plan import Chosen, coverage_units
+from matcher.model.rules.max_hours import best_fill
+from matcher.model.rules.volunteer_value import best_value
+from matcher.model.slotting import hall_cuts, match_slots
 from matcher.params import SolveParams
-from matcher.portfolio import STOP_WAIT_S, MipBeside, SearchBeside
-from matcher.prebuild import prebuilt_of
-from matcher.rules.max_hours import best_fill
-from matcher.rules.volunteer_value import best_value
-from matcher.schema import Assignment, Objective, Plan, Problem, Unmet
-from matcher.slotting import hall_cuts, match_slots
+from matcher.search import branch, citybound, colgen, greedy, lns, proof, stages
+from matcher.search.mip import solve_input, solve_mip
+from matcher.search.portfolio import STOP_WAIT_S, MipBeside, SearchBeside
+from matcher.search.prebuild import prebuilt_of
+from matcher.search.transfer import extract_indexed, extract_values, hint, hinted_objective
 from matcher.solve import solve
-from matcher.transfer import extract_indexed, extract_values, hint, hinted_objective
-from matcher.validate import validate_plan
+from matcher.synth.generate import generate_city
 
 Demand = tuple[int, tuple[int, ...]]
 
@@ -124,7 +125,7 @@ def compiled(seed: int) -> tuple[Problem, Instance, Pairs]:
     return problem, inst, build_pairs(inst)
 
 
-def plan_of(problem: Problem, chosen: greedy.Chosen) -> Plan:
+def plan_of(problem: Problem, chosen: Chosen) -> Plan:
     """A format-1 plan for a set of assignments, to run the validator on it."""
     inst = Instance.from_problem(problem)
     pairs = build_pairs(inst)
@@ -652,7 +653,7 @@ def test_proof_beside_the_search_matches_the_exact_optimum(monkeypatch: pytest.M
     assert searched and proving
 
 
-def level3(inst: Instance, pairs: Pairs, chosen: greedy.Chosen) -> tuple[int, int]:
+def level3(inst: Instance, pairs: Pairs, chosen: Chosen) -> tuple[int, int]:
     """(secondary value, travel-and-load value) of a plan, read off the full model."""
     lm = build(inst, pairs)
     lm.model.minimize(lm.polish())

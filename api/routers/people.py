@@ -30,7 +30,7 @@ from sqlmodel import Session, col, delete, select
 from api import csvio, tables
 from api.deps import SessionDep, StationDep, not_found
 from api.models import Beneficiary, Certificate, District, Need, Team, Volunteer, VolunteerGroup
-from matcher.bounds import (
+from matcher.format.bounds import (
     CERTIFICATIONS_MAX,
     EXCLUDED_MAX,
     Hours,
@@ -45,8 +45,8 @@ from matcher.bounds import (
     Sessions,
     is_id,
 )
-from matcher.errors import format_error_details
-from matcher.schema import (
+from matcher.format.errors import format_error_details
+from matcher.format.schema import (
     DEFAULT_SLOTS,
     Category,
     Certification,

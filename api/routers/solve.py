@@ -20,8 +20,8 @@ from api.jobs import Task
 from api.models import PlanVersion
 from api.routers.plans import public, runner
 from api.schemas import PlanPublic
-from matcher.io import parse
-from matcher.schema import Problem
+from matcher.format.io import parse
+from matcher.format.schema import Problem
 
 router = APIRouter(prefix="/v1", tags=["solve"])
 
