@@ -3,10 +3,10 @@
 Run ``python -m benchmarks.polish`` (part of ``make bench``).  For each generated city it
 proves coverage (``optimise(..., refine=False)``), then improves continuity and travel and
 load from that same plan in two ways, each with the budget :func:`matcher.solve.solve`
-gives them (half the proof's first phase, at least ``MIN_POLISH_S``):
+gives them (half the proof's first phase, at least ``SolveParams.min_polish_s``):
 
 * ``neighbourhoods``: :func:`matcher.search.lns.polish` with the solve's settings (what ``solve``
-  runs above ``FULL_POLISH_MAX_PAIRS`` pairs);
+  runs above ``SolveParams.full_polish_max_pairs`` pairs);
 * ``full model``: the CP-SAT continuity phase and travel-and-load phase on the whole
   model, building included (what ``solve`` runs up to that size; it skips the continuity
   phase when the proof settled continuity too, so this row can be up to one phase slower).
