@@ -51,7 +51,7 @@ from sqlmodel import Session, col, select
 from api.db import make_engine, write_transaction
 from api.models import PlanVersion, utcnow
 from api.problem import store_plan
-from matcher.schema import Plan
+from matcher.format.schema import Plan
 
 log = logging.getLogger("linli.jobs")
 
@@ -87,9 +87,9 @@ def run_task(
     against ``parent`` itself.
     """
     from api.problem import changed_needs
-    from matcher.io import parse
+    from matcher.format.io import parse
+    from matcher.format.schema import ChangeSet, Problem
     from matcher.resolve import resolve
-    from matcher.schema import ChangeSet, Problem
     from matcher.solve import solve
 
     parsed = parse(Problem, problem, "problem")
@@ -117,7 +117,7 @@ def die_with_parent(name: str | None = None) -> None:
     process it forks when that one's parent ends; ``name`` (15 bytes kept) is shown by ``ps``.
 
     Python's cleanup does not run on ``kill -9``, so without this a job process, and the
-    helpers the engine forks (``matcher.beside``, ``prebuild``, ``citybound``), would run
+    helpers the engine forks (``matcher.search.portfolio``), would run
     on to their time limit.  Linux only; elsewhere nothing happens.
     """
     prctl = _prctl()

@@ -19,8 +19,8 @@ from api.jobs import JobRunner, Worker
 from api.limits import BodyLimit, forbid_unknown_query
 from api.routers import people, plans, records, solve, stations, tokens
 from api.settings import get_settings
-from matcher.errors import InputError, format_error_details
-from matcher.schema import Problem
+from matcher.format.errors import InputError, format_error_details
+from matcher.format.schema import Problem
 
 
 def validation_message(error: dict[str, Any]) -> str:

@@ -10,7 +10,7 @@ Lists (skills, availability, windows …) are JSON columns: they are read and wr
 whole, never queried element by element.
 
 Values reach these tables through the request models, which hold them to
-:mod:`matcher.bounds`; the ``Field`` limits here restate the same constants for the record.
+:mod:`matcher.format.bounds`; the ``Field`` limits here restate the same constants for the record.
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from typing import Any
 from sqlalchemy import JSON, Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from matcher import bounds
-from matcher.schema import CERTIFICATION_KINDS
+from matcher.format import bounds
+from matcher.format.schema import CERTIFICATION_KINDS
 
 JOB_STATES = ("queued", "solving", "done", "failed", "cancelled")
 

@@ -17,10 +17,10 @@ from api.models import (
     PlanVersion,
     Volunteer,
 )
-from matcher.io import parse
-from matcher.reasons import CAPACITY_TAKEN
-from matcher.schema import Assignment, Objective, Plan, Problem, Unmet
-from matcher.validate import continuity_of, coverage_of, validate_plan
+from matcher.format.io import parse
+from matcher.format.reasons import CAPACITY_TAKEN
+from matcher.format.schema import Assignment, Objective, Plan, Problem, Unmet
+from matcher.format.validate import continuity_of, coverage_of, validate_plan
 
 
 def schedulable(v: Volunteer) -> bool:
@@ -38,7 +38,7 @@ def build_problem(session: Session, station_id: str, week_start: dt.date, time_l
 
     Raises
     ------
-    matcher.errors.InputError
+    matcher.format.errors.InputError
         If the stored data do not make a valid problem (the message names the field).
     """
     vols = [

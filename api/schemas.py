@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from matcher.bounds import WeekStart
+from matcher.format.bounds import WeekStart
 
 
 class PlanRequest(BaseModel):

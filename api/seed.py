@@ -17,7 +17,7 @@ from api.models import (
     Volunteer,
     VolunteerGroup,
 )
-from matcher.generate import generate_city
+from matcher.synth.generate import generate_city
 
 TEAMS = ("敬老 elderly care", "爱幼 children", "助残 disabled", "农民工 migrant workers")
 

@@ -40,7 +40,7 @@ from typing import Any
 import httpx
 
 from benchmarks.results import Table, command_line, write_result
-from matcher.generate import generate_city
+from matcher.synth.generate import generate_city
 
 WEEK = "2026-12-07"
 READS = ("GET /v1/stations", "GET /v1/plans/{id}")

@@ -5,7 +5,7 @@ For each size it generates one city, then runs, each in a fresh process (``multi
 with the 'spawn' context, so one size's memory cannot leak into another's figures):
 
 * Linli, :func:`matcher.solve.solve` with the size's time limit (10, 60 and 300 s by default);
-  its plan is checked by :func:`matcher.validate.validate_plan` before anything is reported;
+  its plan is checked by :func:`matcher.format.validate.validate_plan` before anything is reported;
 * the first-fit greedy baseline (:mod:`benchmarks.greedy_baseline`);
 * the LP relaxation of the natural model (:mod:`benchmarks.lp_bound`).
 
@@ -93,7 +93,7 @@ class LpRun:
 def peak_mb() -> float:
     """Peak resident memory of this process plus that of its largest finished child, in MB.
 
-    The child is the city bound's forked process (:class:`matcher.citybound.Beside`); the
+    The child is the city bound's forked process (:class:`matcher.search.citybound.Beside`); the
     sum overstates the peak a little, since a forked child shares its parent's pages.
     (Linux reports KiB.)
     """
@@ -118,7 +118,7 @@ def limit_memory(gb: float) -> None:
 def generate_child(size: Size, seed: int, path: str) -> int:
     """Write the city of ``size`` to ``path``; return its number of needs."""
     # Here and in the other children the heavy imports happen in the child only.
-    from matcher.generate import generate_city
+    from matcher.synth.generate import generate_city
 
     problem = generate_city(size.volunteers, size.beneficiaries, districts=size.districts, seed=seed)
     Path(path).write_text(problem.model_dump_json(exclude_none=True), encoding="utf-8")
@@ -128,9 +128,9 @@ def generate_child(size: Size, seed: int, path: str) -> int:
 def linli_child(path: str, time_limit: float, workers: int | None, seed: int, memory_gb: float) -> Run:
     """Read the problem, solve it with Linli, then validate the plan (not timed)."""
     limit_memory(memory_gb)
-    from matcher.io import load_problem
+    from matcher.format.io import load_problem
+    from matcher.format.validate import validate_plan
     from matcher.solve import solve
-    from matcher.validate import validate_plan
 
     start = time.perf_counter()
     problem = load_problem(path)
@@ -156,8 +156,8 @@ def greedy_child(path: str, memory_gb: float) -> Run:
     """Read the problem and run the greedy baseline."""
     limit_memory(memory_gb)
     from benchmarks.greedy_baseline import greedy_plan
-    from matcher.io import load_problem
-    from matcher.validate import coverage_of
+    from matcher.format.io import load_problem
+    from matcher.format.validate import coverage_of
 
     start = time.perf_counter()
     problem = load_problem(path)
@@ -179,7 +179,7 @@ def lp_child(path: str, time_limit: float, memory_gb: float) -> LpRun:
     os.dup2(2, 1)  # HiGHS prints its banner on stdout: keep stdout for the table
     logging.basicConfig(level=logging.INFO, format="    %(message)s", stream=sys.stderr)
     from benchmarks.lp_bound import lp_bound_report
-    from matcher.io import load_problem
+    from matcher.format.io import load_problem
 
     start = time.perf_counter()
     report = lp_bound_report(load_problem(path), time_limit)

@@ -18,9 +18,9 @@ from typing import Literal
 
 from benchmarks.greedy_baseline import greedy_plan
 from benchmarks.results import Table, command_line, write_result
-from matcher.generate import generate_city
+from matcher.format.validate import coverage_of, validate_plan
 from matcher.solve import solve
-from matcher.validate import coverage_of, validate_plan
+from matcher.synth.generate import generate_city
 
 Method = Literal["linli", "full-model", "cp-sat"]
 """Linli as shipped (column generation, HiGHS fallback); HiGHS on the full model; CP-SAT proving."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from fractions import Fraction
 
-from matcher.schema import Assignment, Problem
+from matcher.format.schema import Assignment, Problem
 
 
 def greedy_plan(problem: Problem) -> list[Assignment]:

@@ -15,7 +15,7 @@ maximising ``sum priority x hours x sessions x[v,n]``.  A pair exists only if it
 static rules (skill, certificates valid on ``week_start`` + 6 days, reach, minors, gender,
 exclusions, at least ``sessions`` usable slots, ``hours x sessions <= max_hours`` and
 ``max_beneficiaries >= 1``); :func:`eligible_pairs` computes them, vectorised per (district,
-service) block, from the arrays of :class:`matcher.instance.Instance` only, so the bound
+service) block, from the arrays of :class:`matcher.model.instance.Instance` only, so the bound
 does not depend on the engine's eligibility code.
 
 **Exact reductions.**  Rows and columns that cannot change the LP optimum are left out: the
@@ -62,8 +62,8 @@ import highspy
 import numpy as np
 import scipy.sparse as sp
 
-from matcher.instance import BoolArray, FloatArray, Instance, IntArray
-from matcher.schema import Problem
+from matcher.format.schema import Problem
+from matcher.model.instance import BoolArray, FloatArray, Instance, IntArray
 
 __all__ = [
     "LpModel",

@@ -3,10 +3,10 @@
 Run ``python -m benchmarks.polish`` (part of ``make bench``).  For each generated city it
 proves coverage (``optimise(..., refine=False)``), then improves continuity and travel and
 load from that same plan in two ways, each with the budget :func:`matcher.solve.solve`
-gives them (half the proof's first phase, at least ``MIN_POLISH_S``):
+gives them (half the proof's first phase, at least ``SolveParams.min_polish_s``):
 
-* ``neighbourhoods``: :func:`matcher.lns.polish` with the solve's settings (what ``solve``
-  runs above ``FULL_POLISH_MAX_PAIRS`` pairs);
+* ``neighbourhoods``: :func:`matcher.search.lns.polish` with the solve's settings (what ``solve``
+  runs above ``SolveParams.full_polish_max_pairs`` pairs);
 * ``full model``: the CP-SAT continuity phase and travel-and-load phase on the whole
   model, building included (what ``solve`` runs up to that size; it skips the continuity
   phase when the proof settled continuity too, so this row can be up to one phase slower).
@@ -23,24 +23,19 @@ import statistics
 import time
 
 from benchmarks.results import Table, command_line, write_result
-from matcher import lns
-from matcher.clock import Deadline
-from matcher.generate import generate_city
-from matcher.greedy import Chosen, coverage_units
-from matcher.instance import Instance
-from matcher.model import build
-from matcher.solve import (
-    Outcome,
-    Search,
-    keep_secondary,
-    optimise,
-    polish,
-    polish_budget,
-    to_plan,
-    volunteers_of,
-)
-from matcher.transfer import hint, hinted_objective
-from matcher.validate import validate_plan
+from matcher.clock import Budget, Deadline
+from matcher.explain import to_plan, volunteers_of
+from matcher.format.validate import validate_plan
+from matcher.model.full import build
+from matcher.model.instance import Instance
+from matcher.model.plan import Chosen, coverage_units
+from matcher.params import SolveParams
+from matcher.search import lns
+from matcher.search.refine import keep_secondary, polish, polish_budget
+from matcher.search.stages import Outcome, optimise
+from matcher.search.trace import Search
+from matcher.search.transfer import hint, hinted_objective
+from matcher.synth.generate import generate_city
 
 
 def lower_levels(inst: Instance, out: Outcome, chosen: Chosen) -> tuple[int, int]:
@@ -78,8 +73,7 @@ def main() -> None:
     for size in (int(s) for s in args.sizes.split(",")):
         for seed in (int(s) for s in args.seeds.split(",")):
             inst = Instance.from_problem(generate_city(size, size * 3 // 4, seed=seed))
-            now = time.perf_counter()
-            out = optimise(inst, now, now + 30, refine=False)
+            out = optimise(inst, Budget.starting_now(30), SolveParams(refine=False))
             if out.proved_seconds is None:
                 print(f"{size:>5} {seed:>4} not proved in 30 s: skipped")
                 skipped.append(f"{size} volunteers, seed {seed}: not proved in 30 s, skipped")
@@ -89,7 +83,7 @@ def main() -> None:
             rows = [("proved plan", 0.0, out.chosen)]
 
             t = time.perf_counter()
-            search = Search(t + 30, None, 0, False, phases=list(out.phases[:1]))
+            search = Search(t + 30, phases=list(out.phases[:1]))
             budget = polish_budget(search)
             found = lns.polish(inst, out.pairs, out.chosen, Deadline(t + budget))
             rows.append(("neighbourhoods", time.perf_counter() - t, found))
@@ -97,7 +91,7 @@ def main() -> None:
             t = time.perf_counter()
             lm = build(inst, out.pairs)
             full = dict(out.chosen)
-            search = Search(t + 30, None, 0, False, phases=list(out.phases[:1]))
+            search = Search(t + 30, phases=list(out.phases[:1]))
             if lm.secondary_max:
                 keep_secondary(lm, full, search)
             polish(lm, full, search)

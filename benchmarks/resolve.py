@@ -24,13 +24,13 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from benchmarks.results import Table, command_line, write_result
-from matcher.changes import apply_changes
-from matcher.generate import generate_changes, generate_city
-from matcher.instance import Instance
+from matcher.format.changes import apply_changes
+from matcher.format.schema import Plan, Problem
+from matcher.format.validate import coverage_of, validate_plan
+from matcher.model.instance import Instance
 from matcher.resolve import resolve, still_valid
-from matcher.schema import Plan, Problem
 from matcher.solve import solve
-from matcher.validate import coverage_of, validate_plan
+from matcher.synth.generate import generate_changes, generate_city
 
 SIZES: dict[str, tuple[int, float]] = {"station": (300, 10.0), "city": (4000, 60.0)}
 """Name -> (volunteers, time limit of the original and the fresh solve)."""

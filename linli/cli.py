@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import NoReturn  # noqa: E402
 
-from matcher.errors import InputError  # noqa: E402
+from matcher.format.errors import InputError  # noqa: E402
 
 
 class _Parser(argparse.ArgumentParser):
@@ -101,8 +101,8 @@ def _process_started() -> float:
 
 def cmd_solve(args: argparse.Namespace) -> int:
     """Solve a problem file and write its plan."""
-    from matcher.io import load_problem
-    from matcher.report import summary
+    from matcher.format.io import load_problem
+    from matcher.format.report import summary
     from matcher.solve import solve
 
     problem = load_problem(args.problem)
@@ -117,8 +117,8 @@ def cmd_solve(args: argparse.Namespace) -> int:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     """Check a plan against a problem: exit 0 when valid, 1 with the violations listed."""
-    from matcher.io import load_plan, load_problem
-    from matcher.validate import validate_plan
+    from matcher.format.io import load_plan, load_problem
+    from matcher.format.validate import validate_plan
 
     problem = load_problem(args.problem)
     plan = load_plan(args.plan)
@@ -137,7 +137,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_resolve(args: argparse.Namespace) -> int:
     """Re-solve after a change set: keep what still holds, refill, list what changed."""
-    from matcher.io import load_changes, load_plan, load_problem
+    from matcher.format.io import load_changes, load_plan, load_problem
     from matcher.resolve import resolve
 
     problem = load_problem(args.problem)
@@ -166,8 +166,8 @@ def cmd_resolve(args: argparse.Namespace) -> int:
 
 def cmd_apply(args: argparse.Namespace) -> int:
     """Write the changed problem: a problem with a change set applied."""
-    from matcher.changes import apply_changes
-    from matcher.io import load_changes, load_problem
+    from matcher.format.changes import apply_changes
+    from matcher.format.io import load_changes, load_problem
 
     changed = apply_changes(load_problem(args.problem), load_changes(args.changes))
     _write(changed.model_dump_json(indent=1, exclude_none=True), args.out)
@@ -176,7 +176,7 @@ def cmd_apply(args: argparse.Namespace) -> int:
 
 def cmd_generate(args: argparse.Namespace) -> int:
     """Write a synthetic city as a problem file."""
-    from matcher.generate import generate_city
+    from matcher.synth.generate import generate_city
 
     problem = generate_city(args.volunteers, args.beneficiaries, args.districts, seed=args.seed)
     _write(problem.model_dump_json(indent=1, exclude_none=True), args.out)

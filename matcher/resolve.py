@@ -4,14 +4,14 @@ Given the problem, the plan in force and a change set:
 
 1. the plan in force is checked against the original problem (an invalid plan is
    refused, never repaired);
-2. the change set is applied (:mod:`matcher.changes`), giving the changed problem;
+2. the change set is applied (:mod:`matcher.format.changes`), giving the changed problem;
 3. every assignment of the plan in force that is still valid in the changed problem is
    *kept*: the change set only takes slots away (and needs out), and a subset of a valid
    plan keeps the aggregate rules 4-6, so an assignment stays valid exactly when its need
    is still there and its volunteer still has every one of its slots;
-4. the kept assignments are fixed (:meth:`matcher.instance.Instance.with_fixed`) and
+4. the kept assignments are fixed (:meth:`matcher.model.instance.Instance.with_fixed`) and
    what is left (freed needs, added needs, needs unmet before) is planned around them by
-   the same engine as a solve (:func:`matcher.solve.optimise`): coverage first, then
+   the same engine as a solve (:func:`matcher.search.stages.optimise`): coverage first, then
    freed needs back with their previous volunteer, then continuity, then travel and load.
 
 With ``allow_moves=K`` the kept assignments are *released* instead of fixed: each has
@@ -25,25 +25,24 @@ that keeps the kept assignments (or moves at most ``K`` of them) covers more, an
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from fractions import Fraction
-from functools import partial
 from typing import Literal
 
-from matcher.changes import apply_changes
-from matcher.errors import InputError
-from matcher.greedy import coverage_units
-from matcher.instance import Home, Instance
-from matcher.rules.skill_in_reach import Candidates
-from matcher.schema import ChangeSet, Plan, Problem
-from matcher.solve import FULL_MODEL_MAX_PAIRS, Assigned, Phase, optimise, to_plan, volunteers_of
-from matcher.validate import validate_plan
+from matcher.clock import Budget
+from matcher.explain import to_plan, volunteers_of
+from matcher.format.changes import apply_changes
+from matcher.format.errors import InputError
+from matcher.format.schema import ChangeSet, Plan, Problem
+from matcher.format.validate import validate_plan
+from matcher.model.instance import Home, Instance
+from matcher.model.plan import Assigned, coverage_units
+from matcher.model.rules.skill_in_reach import Candidates
+from matcher.params import Prover, SolveParams
+from matcher.search.stages import optimise
+from matcher.search.trace import Phase
 
 MoveScope = Literal["none", "all", "candidates"]
-
-FIXED_SHARE = 0.3
-"""With ``allow_moves``, the share of the time limit for the re-solve without moves first."""
 
 
 @dataclass
@@ -79,10 +78,11 @@ def resolve(
     time_limit: float | None = None,
     *,
     allow_moves: int = 0,
+    params: SolveParams | None = None,
     workers: int | None = None,
-    seed: int = 0,
-    log: bool = False,
-    prover: Literal["highs", "cpsat"] = "highs",
+    seed: int | None = None,
+    log: bool | None = None,
+    prover: Prover | None = None,
 ) -> ResolveResult:
     """Re-plan the week after a change set, keeping what still holds.
 
@@ -99,6 +99,10 @@ def resolve(
         ``time_limit_s``.
     allow_moves
         Most kept assignments that may also move when that raises coverage.
+    params
+        Options and tuning, as for :func:`matcher.solve.solve` (``resolve_fixed_share``:
+        with ``allow_moves``, the share of the time limit for the re-solve without moves
+        first).
     workers, seed, log, prover
         As for :func:`matcher.solve.solve`.
 
@@ -114,7 +118,7 @@ def resolve(
         When the plan in force is not valid for the problem, or the change set names
         something the problem does not have.
     """
-    start = time.perf_counter()
+    clock = Budget.starting_now(0.0)  # the limit counts from here, checks included
     if allow_moves < 0:
         raise InputError(f"--allow-moves: must be >= 0, got {allow_moves}")
     violations = validate_plan(problem, plan)
@@ -125,6 +129,8 @@ def resolve(
     limit = changed.time_limit_s if time_limit is None else time_limit
     if not limit > 0:
         raise ValueError("time_limit: must be > 0")
+    budget = clock.with_limit(limit)
+    params = (params or SolveParams()).with_options(workers=workers, seed=seed, log=log, prover=prover)
     inst = Instance.from_problem(changed)
 
     in_force, kept = still_valid(inst, plan)
@@ -134,24 +140,23 @@ def resolve(
     scope: MoveScope = "none"
     released: set[int] = set()
     if allow_moves > 0 and kept:
-        scope, released = _released(inst, kept)
-    run = partial(optimise, workers=workers, seed=seed, log=log, prover=prover)
+        scope, released = _released(inst, kept, params.full_model_max_pairs)
     initial: Assigned = {}
     if released:
         # First the re-solve without moves, on a share of the time: its plan (zero moves)
         # starts the search with moves, which therefore never ends below it.
-        share = start + FIXED_SHARE * limit
-        first = run(inst.with_fixed(kept, homes), start, share)
+        first_budget = budget.until(budget.start + params.resolve_fixed_share * limit)
+        first = optimise(inst.with_fixed(kept, homes), first_budget, params)
         initial = {n: kept[n] for n in released} | volunteers_of(first.pairs, first.chosen)
     fixed = {n: a for n, a in kept.items() if n not in released}
     homes.update({n: (v, slots) for n, (v, slots) in kept.items() if n in released})
     residual = inst.with_fixed(fixed, homes, allow_moves if released else None)
-    out = run(residual, start, start + limit, initial=initial)
+    out = optimise(residual, budget, params, initial=initial)
 
     assigned: Assigned = {**fixed, **volunteers_of(out.pairs, out.chosen)}
     covered = coverage_units(inst, assigned)
     bound = coverage_units(inst, fixed) + out.bound_units
-    new = to_plan(inst, assigned, covered, max(bound, covered), time.perf_counter() - start)
+    new = to_plan(inst, assigned, covered, max(bound, covered), budget.elapsed())
 
     def differs(n: int) -> bool:
         before, after = in_force.get(n), assigned.get(n)
@@ -204,25 +209,25 @@ def still_valid(inst: Instance, plan: Plan) -> tuple[Assigned, Assigned]:
     return in_force, kept
 
 
-def _released(inst: Instance, kept: Assigned) -> tuple[MoveScope, set[int]]:
+def _released(inst: Instance, kept: Assigned, max_pairs: int) -> tuple[MoveScope, set[int]]:
     """Which kept assignments ``allow_moves`` lets the search move.
 
     All of them when the model stays at station size (then the plan uses the fewest
     moves for the best coverage over every plan with at most ``K`` moves); otherwise
     those of volunteers in reach of an open need (a move elsewhere cannot free time for
-    one); none if even that is too large for the exact model.  The size is estimated
+    one); none if even that is too large for the exact model (``max_pairs`` pairs).  The size is estimated
     from skill-and-reach candidates, an upper bound on the pairs.
     """
     candidates = Candidates(inst)
     open_needs = [n for n in range(inst.n_needs) if n not in kept]
     pairs_all = sum(len(candidates(n)) for n in range(inst.n_needs))
-    if pairs_all <= FULL_MODEL_MAX_PAIRS:
+    if pairs_all <= max_pairs:
         return "all", set(kept)
     useful: set[int] = set()
     for n in open_needs:
         useful.update(candidates(n).tolist())
     chosen = {n for n, (v, _) in kept.items() if v in useful}
     pairs_some = sum(len(candidates(n)) for n in (*open_needs, *chosen))
-    if pairs_some <= FULL_MODEL_MAX_PAIRS:
+    if pairs_some <= max_pairs:
         return "candidates", chosen
     return "none", set()

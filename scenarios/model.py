@@ -15,7 +15,7 @@ A scenario is YAML (see ``scenarios/*.yaml``)::
         rate: 0.2
     advice: {recruits: 10, candidates: 4, runs: 3}
 
-A bad file raises :class:`matcher.errors.InputError` with one line naming the field, e.g.
+A bad file raises :class:`matcher.format.errors.InputError` with one line naming the field, e.g.
 ``perturbations[2].rate: Input should be less than or equal to 1``.
 """
 
@@ -28,8 +28,8 @@ from typing import Annotated, Any
 import yaml
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
-from matcher.errors import InputError, format_error_details
-from matcher.schema import Problem
+from matcher.format.errors import InputError, format_error_details
+from matcher.format.schema import Problem
 from scenarios.perturbations import KINDS, Perturbation, district_refs
 from scenarios.perturbations.common import STRICT
 
@@ -214,8 +214,8 @@ def base_problem(scenario: Scenario, root: Path) -> Problem:
     InputError
         If the problem file is bad or a perturbation names a district the base does not have.
     """
-    from matcher.generate import generate_city
-    from matcher.io import load_problem
+    from matcher.format.io import load_problem
+    from matcher.synth.generate import generate_city
 
     if scenario.base.problem is not None:
         file = root / scenario.base.problem

@@ -8,8 +8,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from matcher.errors import InputError
-from matcher.report import CATEGORY_NAMES
+from matcher.format.errors import InputError
+from matcher.format.report import CATEGORY_NAMES
 
 REASON_TEXT: dict[str, str] = {
     "no_volunteer_with_skill_in_reach": "no volunteer with the skill in reach",

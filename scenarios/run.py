@@ -23,9 +23,9 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from matcher.errors import InputError
-from matcher.instance import exact
-from matcher.schema import Problem
+from matcher.format.errors import InputError
+from matcher.format.hours import exact
+from matcher.format.schema import Problem
 from scenarios.perturbations import Perturbation, apply
 
 Key = tuple[str, str]

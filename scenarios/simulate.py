@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from matcher.schema import CATEGORIES, Problem
+from matcher.format.schema import CATEGORIES, Problem
 from scenarios.model import Scenario, base_problem, load_scenario
 from scenarios.perturbations import PROFILES, Closure, Recruitment, neighbours
 from scenarios.perturbations.recruitment import Profile

@@ -10,7 +10,7 @@ import pytest
 from helpers import Doc, load_example_doc, to_problem
 from helpers import make_problem as _make_problem
 
-from matcher.schema import Problem
+from matcher.format.schema import Problem
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 
 Everything here is written from the format document (``docs/format.md``) alone: the builders produce
 exchange-format dicts, :func:`solve_and_check` runs the engine and holds every plan to the
-independent checker :func:`matcher.validate.validate_plan`, and the rule helpers
+independent checker :func:`matcher.format.validate.validate_plan`, and the rule helpers
 (:func:`in_reach`, :func:`statically_eligible`, ...) re-state hard rules 2, 3, 7, 8 and 9 for
 the oracles without importing any of the engine's model code.
 """
@@ -18,11 +18,12 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from matcher.io import parse
-from matcher.reasons import REASON_CODES
-from matcher.schema import DEFAULT_SLOTS, Need, Problem, Volunteer
+from matcher.format.io import parse
+from matcher.format.reasons import REASON_CODES
+from matcher.format.schema import DEFAULT_SLOTS, Need, Problem, Volunteer
+from matcher.format.validate import continuity_of, coverage_of, validate_plan
+from matcher.params import SolveParams
 from matcher.solve import SolveResult, solve
-from matcher.validate import continuity_of, coverage_of, validate_plan
 
 Doc = dict[str, Any]
 
@@ -117,7 +118,11 @@ def load_example_doc() -> Doc:
 
 
 def solve_and_check(
-    problem: Problem | Doc, time_limit: float = 5, *, workers: int | None = None
+    problem: Problem | Doc,
+    time_limit: float = 5,
+    *,
+    workers: int | None = None,
+    params: SolveParams | None = None,
 ) -> SolveResult:
     """Solve, then hold the plan to the independent checker and the plan contract.
 
@@ -127,7 +132,7 @@ def solve_and_check(
     """
     if isinstance(problem, dict):
         problem = to_problem(problem)
-    result = solve(problem, time_limit, workers=workers)
+    result = solve(problem, time_limit, workers=workers, params=params)
     plan = result.plan
     violations = validate_plan(problem, plan)
     assert violations == [], violations

@@ -13,10 +13,10 @@ from api_support import City
 from sqlmodel import Session, select
 
 from api.models import PlanAssignment, Volunteer
-from matcher.generate import generate_city
-from matcher.io import parse
-from matcher.schema import Plan, Problem
-from matcher.validate import validate_plan
+from matcher.format.io import parse
+from matcher.format.schema import Plan, Problem
+from matcher.format.validate import validate_plan
+from matcher.synth.generate import generate_city
 
 WEEK = "2026-12-07"
 

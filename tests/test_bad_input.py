@@ -3,7 +3,7 @@
 Each case sends one request (a JSON body to the people routes, a service record, a plan
 request, a ``/v1/solve`` problem, a CSV import, or a path id) to a seeded city, on SQLite
 and on PostgreSQL, and expects a status and a message fragment that names the field and,
-for a bound, the limit (the limits are :mod:`matcher.bounds`).  No case may change what
+for a bound, the limit (the limits are :mod:`matcher.format.bounds`).  No case may change what
 the station holds.  The faults this corpus was written against: ``max_hours`` 1e308 and a
 need's ``hours`` 1e300 were stored and then made every plan of the station fail with an
 ``OverflowError``; ``max_beneficiaries`` 10**20 and ``week_start`` 0001-01-01 were 500s;
@@ -39,10 +39,10 @@ from sqlmodel import Session, col, func, select
 
 from api.main import create_app
 from api.models import Beneficiary, Certificate, Need, ServiceRecord, Volunteer
-from matcher import bounds
-from matcher.errors import InputError
-from matcher.io import parse
-from matcher.schema import Problem
+from matcher.format import bounds
+from matcher.format.errors import InputError
+from matcher.format.io import parse
+from matcher.format.schema import Problem
 
 WEEK = "2026-12-07"
 BIG = 10**20

@@ -19,9 +19,9 @@ import pytest
 from helpers import Doc, load_example_doc, make_problem, need, to_problem, volunteer
 
 from linli.cli import main
-from matcher.io import load_plan, parse
-from matcher.schema import Plan
-from matcher.validate import validate_plan
+from matcher.format.io import load_plan, parse
+from matcher.format.schema import Plan
+from matcher.format.validate import validate_plan
 
 CLI_TIMEOUT = 120
 
@@ -400,7 +400,7 @@ def test_tiny_bad_problem_from_builder(tmp_path: Path, capsys: pytest.CaptureFix
     assert_one_error(code, out, err, "beneficiaries[0].excluded_volunteers[1]:", "'v2'")
 
 
-# ------------------------------------------------------------------------ bounds (matcher/bounds.py)
+# ------------------------------------------------------------------------ bounds (matcher/format/bounds.py)
 
 
 def _literal(doc: Doc, path: list[Any], literal: str) -> str:
@@ -564,7 +564,7 @@ def test_resolve_out_of_bounds_change_set(
 
 def test_generate_writes_a_problem_that_solves(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """`linli generate` writes a problem that parses, solves and validates through the CLI."""
-    pytest.importorskip("matcher.generate")
+    pytest.importorskip("matcher.synth.generate")
     city = tmp_path / "city.json"
     argv = ["generate", "--volunteers", "40", "--beneficiaries", "30", "--districts", "2", "--seed", "5"]
     code, out, err = run([*argv, "--out", str(city)], capsys)
@@ -584,7 +584,7 @@ def test_generate_writes_a_problem_that_solves(tmp_path: Path, capsys: pytest.Ca
 
 def test_generate_to_stdout_is_deterministic(capsys: pytest.CaptureFixture[str]) -> None:
     """The same seed gives the same problem on stdout; it parses."""
-    pytest.importorskip("matcher.generate")
+    pytest.importorskip("matcher.synth.generate")
     argv = ["generate", "--volunteers", "12", "--beneficiaries", "9", "--seed", "3"]
     code1, out1, _ = run(argv, capsys)
     code2, out2, _ = run(argv, capsys)

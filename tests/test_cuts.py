@@ -9,14 +9,14 @@ import numpy as np
 import pytest
 from test_machinery import brute_price, coverage_master, plan_of, small_volunteers
 
-from matcher import branch, colgen, greedy
 from matcher.clock import Deadline
-from matcher.colgen import Penalties
-from matcher.cuts import Cut, separate
-from matcher.greedy import Chosen
-from matcher.mip import limit_time, quiet_highs
-from matcher.slotting import match_slots
-from matcher.validate import validate_plan
+from matcher.format.validate import validate_plan
+from matcher.model.plan import Chosen
+from matcher.model.slotting import match_slots
+from matcher.search import branch, colgen, greedy
+from matcher.search.colgen import Penalties
+from matcher.search.cuts import Cut, separate
+from matcher.search.mip import limit_time, quiet_highs
 
 GAP_SEEDS = [79, 93, 104, 105, 111, 120, 139, 140, 146, 157, 165, 168]
 """Small oracle problems whose coverage master's bound is above the optimum."""

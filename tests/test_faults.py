@@ -29,10 +29,10 @@ from api.auth import create_token
 from api.db import make_engine
 from api.models import PlanVersion
 from api.seed import seed_demo
-from matcher.generate import generate_city
-from matcher.io import parse
-from matcher.schema import Plan, Problem
-from matcher.validate import validate_plan
+from matcher.format.io import parse
+from matcher.format.schema import Plan, Problem
+from matcher.format.validate import validate_plan
+from matcher.synth.generate import generate_city
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
 

@@ -1,4 +1,4 @@
-"""Tests of the synthetic city generator (matcher.generate)."""
+"""Tests of the synthetic city generator (matcher.synth.generate)."""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from matcher.changes import apply_changes
-from matcher.generate import DISTRICT_NAMES, LIGHT_SERVICES, generate_changes, generate_city
-from matcher.schema import SERVICES_BY_PROGRAMME, Problem
+from matcher.format.changes import apply_changes
+from matcher.format.schema import SERVICES_BY_PROGRAMME, Problem
+from matcher.synth.generate import DISTRICT_NAMES, LIGHT_SERVICES, generate_changes, generate_city
 
 
 @pytest.fixture(scope="module")
@@ -216,7 +216,7 @@ def test_generator_is_fast_and_ortools_free() -> None:
     start = time.perf_counter()
     generate_city(5000, 3750, seed=1)
     assert time.perf_counter() - start < 5.0
-    source = Path(__file__).parents[1].joinpath("matcher", "generate.py").read_text(encoding="utf-8")
+    source = Path(__file__).parents[1].joinpath("matcher", "synth", "generate.py").read_text(encoding="utf-8")
     imported = {
         alias.name
         for node in ast.walk(ast.parse(source))

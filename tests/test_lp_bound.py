@@ -24,8 +24,8 @@ from benchmarks.lp_bound import (
     price,
     solve_lp,
 )
-from matcher.instance import Instance
-from matcher.schema import Problem
+from matcher.format.schema import Problem
+from matcher.model.instance import Instance
 
 SEEDS = range(6)
 

@@ -27,26 +27,30 @@ from hypothesis import strategies as st
 from ortools.sat.python import cp_model
 from test_oracle import mip_optimum, small_problem
 
-from matcher import branch, citybound, colgen, greedy, lns
-from matcher import solve as solve_module
-from matcher.beside import STOP_WAIT_S, SearchBeside
-from matcher.clock import Deadline
-from matcher.eligibility import Pairs, build_pairs
-from matcher.generate import generate_city
-from matcher.greedy import coverage_units
-from matcher.instance import Instance
-from matcher.mip import solve_input, solve_mip
-from matcher.model import build
-from matcher.prebuild import MipBeside, prebuilt_of
-from matcher.rules.max_hours import best_fill
-from matcher.rules.volunteer_value import best_value
-from matcher.schema import Assignment, Objective, Plan, Problem, Unmet
-from matcher.slotting import hall_cuts, match_slots
-from matcher.solve import solve, to_plan, volunteers_of
-from matcher.transfer import extract_indexed, extract_values, hint, hinted_objective
-from matcher.validate import validate_plan
+from matcher.clock import Budget, Deadline
+from matcher.explain import to_plan, volunteers_of
+from matcher.format.schema import Assignment, Objective, Plan, Problem, Unmet
+from matcher.format.validate import validate_plan
+from matcher.model.eligibility import build_pairs
+from matcher.model.full import build
+from matcher.model.instance import Instance
+from matcher.model.pairs import Pairs
+from matcher.model.plan import Chosen, coverage_units
+from matcher.model.rules.max_hours import best_fill
+from matcher.model.rules.volunteer_value import best_value
+from matcher.model.slotting import hall_cuts, match_slots
+from matcher.params import SolveParams
+from matcher.search import branch, citybound, colgen, greedy, lns, proof, stages
+from matcher.search.mip import solve_input, solve_mip
+from matcher.search.portfolio import STOP_WAIT_S, MipBeside, SearchBeside
+from matcher.search.prebuild import prebuilt_of
+from matcher.search.transfer import extract_indexed, extract_values, hint, hinted_objective
+from matcher.solve import solve
+from matcher.synth.generate import generate_city
 
 Demand = tuple[int, tuple[int, ...]]
+
+DEFAULTS = SolveParams()
 
 
 @st.composite
@@ -121,7 +125,7 @@ def compiled(seed: int) -> tuple[Problem, Instance, Pairs]:
     return problem, inst, build_pairs(inst)
 
 
-def plan_of(problem: Problem, chosen: greedy.Chosen) -> Plan:
+def plan_of(problem: Problem, chosen: Chosen) -> Plan:
     """A format-1 plan for a set of assignments, to run the validator on it."""
     inst = Instance.from_problem(problem)
     pairs = build_pairs(inst)
@@ -166,9 +170,8 @@ def test_city_path_is_valid_and_keeps_the_time_limit(monkeypatch: pytest.MonkeyP
     inst = Instance.from_problem(problem)
     pairs = build_pairs(inst)
     greedy_units = sum(int(inst.need_value[n]) for n in greedy.fill(inst, pairs))
-    monkeypatch.setattr(solve_module, "FULL_MODEL_MAX_PAIRS", 100)
     start = time.perf_counter()
-    result = solve_and_check(problem, time_limit=3)
+    result = solve_and_check(problem, time_limit=3, params=SolveParams(full_model_max_pairs=100))
     assert time.perf_counter() - start < 3 + 1.0
     assert result.coverage * inst.scale >= greedy_units
     assert result.coverage <= result.coverage_bound
@@ -333,9 +336,9 @@ def test_branch_and_price_stops_at_its_deadline() -> None:
 @pytest.mark.parametrize(
     ("first", "head"),
     [
-        (solve_module.BRANCH_FIRST_S, solve_module.BRANCH_HEAD_S),
+        (DEFAULTS.branch_first_s, DEFAULTS.branch_head_s),
         (0.0, 0.0),
-        (0.0, solve_module.BRANCH_HEAD_S),
+        (0.0, DEFAULTS.branch_head_s),
     ],
     ids=["first", "beside", "head-start"],
 )
@@ -363,13 +366,11 @@ def test_solve_proves_by_branching_where_the_columns_fall_short(
             time.sleep(0.05)
         return late(*args, **kwargs)
 
-    monkeypatch.setattr(solve_module, "prove_with_highs", idle_highs)
+    monkeypatch.setattr(proof, "prove_with_highs", idle_highs)
     monkeypatch.setattr(branch, "prove_coverage", prove_later)
-    monkeypatch.setattr(solve_module, "BRANCH_FIRST_S", first)
-    monkeypatch.setattr(solve_module, "BRANCH_HEAD_S", head)
     problem = small_problem(93)
     opt = mip_optimum(problem)
-    result = solve(problem, 20)
+    result = solve(problem, 20, params=SolveParams(branch_first_s=first, branch_head_s=head))
     # First, or in its head start, the search settles coverage before HiGHS starts; given
     # neither, HiGHS starts and waits for it.
     assert waited == ([True] if not first and head == 0.0 else [])
@@ -379,7 +380,7 @@ def test_solve_proves_by_branching_where_the_columns_fall_short(
     assert searches == (["OPTIMAL"] if first else ["UNKNOWN", "OPTIMAL"])
 
 
-@pytest.mark.parametrize("first", [solve_module.BRANCH_FIRST_S, 0.0])
+@pytest.mark.parametrize("first", [DEFAULTS.branch_first_s, 0.0])
 def test_branching_beside_highs_only_where_it_would_not_repeat_itself(
     monkeypatch: pytest.MonkeyPatch, first: float
 ) -> None:
@@ -387,19 +388,18 @@ def test_branching_beside_highs_only_where_it_would_not_repeat_itself(
     calls: list[int] = []
 
     def unsettled(
-        inst: Instance, master: colgen.ColgenResult, incumbent: int, *args: Any
+        inst: Instance, master: colgen.ColgenResult, incumbent: int, *args: Any, **kwargs: Any
     ) -> branch.BranchResult:
         calls.append(incumbent)
         return branch.BranchResult(False, incumbent, None, 0, 0.0)
 
     monkeypatch.setattr(branch, "prove_coverage", unsettled)
     monkeypatch.setattr(colgen.PairBounds, "plan", lambda self, inst, start, *args: start)
-    monkeypatch.setattr(solve_module, "prove_with_highs", lambda *args: (None, None, False))
-    monkeypatch.setattr(solve_module, "BRANCH_FIRST_S", first)
+    monkeypatch.setattr(proof, "prove_with_highs", lambda *args: (None, None, False))
     problem = small_problem(93)
-    result = solve(problem, 20)
+    result = solve(problem, 20, params=SolveParams(branch_first_s=first))
     assert validate_plan(problem, result.plan) == []
-    assert len(calls) == (1 if first >= solve_module.BRANCH_S else 2)
+    assert len(calls) == (1 if first >= DEFAULTS.branch_s else 2)
 
 
 @pytest.mark.parametrize("seed", range(4))
@@ -419,18 +419,15 @@ def test_deterministic_solve_depends_on_the_problem_only(seed: int) -> None:
 @pytest.mark.parametrize(
     ("max_core_pairs", "price_steps"),
     [
-        (citybound.MAX_CORE_PAIRS, citybound.PRICE_STEPS),
-        (0, citybound.PRICE_STEPS),
-        (citybound.MAX_CORE_PAIRS, 1),
+        (DEFAULTS.city_max_core_pairs, DEFAULTS.city_price_steps),
+        (0, DEFAULTS.city_price_steps),
+        (DEFAULTS.city_max_core_pairs, 1),
     ],
     ids=["whole-core", "split-by-district", "pricing-cut-short"],
 )
-def test_city_bound_is_never_below_the_optimum(
-    max_core_pairs: int, price_steps: int, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_city_bound_is_never_below_the_optimum(max_core_pairs: int, price_steps: int) -> None:
     """The city bound holds from any plan (whole or split core, exact or short pricing), often below reach."""
-    monkeypatch.setattr(citybound, "MAX_CORE_PAIRS", max_core_pairs)
-    monkeypatch.setattr(citybound, "PRICE_STEPS", price_steps)
+    params = SolveParams(city_max_core_pairs=max_core_pairs, city_price_steps=price_steps)
     below = 0
     for seed in range(12):
         problem = small_problem(seed)
@@ -439,7 +436,7 @@ def test_city_bound_is_never_below_the_optimum(
         opt_units = mip_optimum(problem).coverage * inst.scale
         reachable = int(inst.need_value[pairs.by_need.sizes() > 0].sum())
         for plan in ({}, greedy.fill(inst, pairs)):
-            result = citybound.bound(inst, pairs, plan, Deadline.after(20))
+            result = citybound.bound(inst, pairs, plan, Deadline.after(20), params)
             assert opt_units <= result.units <= reachable
             below += result.units < reachable
     assert below > 0
@@ -506,8 +503,7 @@ def test_city_path_bound_is_never_below_the_optimum(seed: int, monkeypatch: pyte
     """solve() at city size (bound computed beside the search) never reports a bound below the optimum."""
     problem = small_problem(seed)
     opt = mip_optimum(problem)
-    monkeypatch.setattr(solve_module, "FULL_MODEL_MAX_PAIRS", 10)
-    result = solve_and_check(problem, time_limit=3)
+    result = solve_and_check(problem, time_limit=3, params=SolveParams(full_model_max_pairs=10))
     assert result.coverage <= opt.coverage <= result.coverage_bound
 
 
@@ -575,21 +571,25 @@ def test_search_beside_sends_its_plans_and_stops_when_told(seed: int) -> None:
     start = greedy.fill(inst, pairs)
     enough = int(opt.coverage * inst.scale)
     until = time.perf_counter() + 10
-    search = SearchBeside(inst, pairs, start, enough, until, size=8, seed=seed)
+    search = SearchBeside(inst, pairs, start, enough, until, SolveParams(lns_size=8, seed=seed))
     while not search.report(-1) and time.perf_counter() < until:
         time.sleep(0.01)
     plan = search.result()
     assert validate_plan(problem, plan_of(problem, plan)) == []
     assert coverage_units(inst, plan) == search.covered == enough
     # told to stop long before its deadline, with a target out of reach
-    endless = SearchBeside(inst, pairs, start, enough + 10**6, time.perf_counter() + 60, size=8, seed=seed)
+    endless = SearchBeside(
+        inst, pairs, start, enough + 10**6, time.perf_counter() + 60, SolveParams(lns_size=8, seed=seed)
+    )
     time.sleep(0.2)
     told = time.perf_counter()
     plan = endless.result()
     assert time.perf_counter() - told < STOP_WAIT_S  # it said it was done: it was not killed
     assert validate_plan(problem, plan_of(problem, plan)) == []
     # ended before it is asked for its plan (a stop signal then finds no one listening)
-    ended = SearchBeside(inst, pairs, start, enough + 10**6, time.perf_counter(), size=8, seed=seed)
+    ended = SearchBeside(
+        inst, pairs, start, enough + 10**6, time.perf_counter(), SolveParams(lns_size=8, seed=seed)
+    )
     time.sleep(0.2)
     assert ended.result() == start
 
@@ -621,7 +621,7 @@ def test_proof_beside_the_search_matches_the_exact_optimum(monkeypatch: pytest.M
     prove = colgen.prove
     searched: list[int] = []
     proving: list[int] = []
-    prove_with_highs = solve_module.prove_with_highs
+    prove_with_highs = proof.prove_with_highs
 
     def planless(*args: object, **kwargs: object) -> colgen.ColgenResult:
         # keep the multipliers (for pair fixing) but no plan and no bound: HiGHS must prove
@@ -641,8 +641,8 @@ def test_proof_beside_the_search_matches_the_exact_optimum(monkeypatch: pytest.M
     monkeypatch.setattr(colgen, "prove", planless)
     # no coverage master, so no branching beside HiGHS: HiGHS proves
     monkeypatch.setattr(colgen.ColgenResult, "coverage_master", lambda *args: None)
-    monkeypatch.setattr(solve_module, "SearchBeside", Counted)
-    monkeypatch.setattr(solve_module, "prove_with_highs", highs)
+    monkeypatch.setattr(stages, "SearchBeside", Counted)
+    monkeypatch.setattr(proof, "prove_with_highs", highs)
     for seed in range(8):
         problem = small_problem(seed)
         opt = mip_optimum(problem)
@@ -653,7 +653,7 @@ def test_proof_beside_the_search_matches_the_exact_optimum(monkeypatch: pytest.M
     assert searched and proving
 
 
-def level3(inst: Instance, pairs: Pairs, chosen: greedy.Chosen) -> tuple[int, int]:
+def level3(inst: Instance, pairs: Pairs, chosen: Chosen) -> tuple[int, int]:
     """(secondary value, travel-and-load value) of a plan, read off the full model."""
     lm = build(inst, pairs)
     lm.model.minimize(lm.polish())
@@ -666,8 +666,7 @@ def test_neighbourhood_polish_keeps_levels_1_2_and_never_adds_travel(seed: int) 
     """From a proved plan the neighbourhood polish stays valid, keeps levels 1-2 and lowers level 3."""
     problem = generate_city(60, 45, seed=seed)
     inst = Instance.from_problem(problem)
-    now = time.perf_counter()
-    proved = solve_module.optimise(inst, now, now + 20, refine=False)
+    proved = stages.optimise(inst, Budget.starting_now(20), SolveParams(refine=False))
     assert proved.proved_seconds is not None
     pairs, start = proved.pairs, proved.chosen
     stats = lns.LNSStats()
@@ -713,8 +712,9 @@ def test_solve_prefers_the_nearer_volunteer_on_either_polish_path(
     threshold: int, previous_far: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Level 3 by neighbourhoods (threshold 0) or on the full model picks the nearer volunteer."""
-    monkeypatch.setattr(solve_module, "FULL_POLISH_MAX_PAIRS", threshold)
-    result = solve_and_check(two_volunteer_problem(previous_far))
+    result = solve_and_check(
+        two_volunteer_problem(previous_far), params=SolveParams(full_polish_max_pairs=threshold)
+    )
     assert result.status == "optimal"
     assert assigned(result) == {"n1": "far" if previous_far else "near"}
     by_neighbourhoods = any("neighbourhoods" in phase.name for phase in result.phases)

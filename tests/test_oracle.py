@@ -33,8 +33,8 @@ from helpers import (
 from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import coo_matrix
 
-from matcher.schema import Assignment, Objective, Plan, Problem, Unmet
-from matcher.validate import validate_plan
+from matcher.format.schema import Assignment, Objective, Plan, Problem, Unmet
+from matcher.format.validate import validate_plan
 
 BRUTE_FORCE_SEEDS = range(40)
 MIP_SEEDS = range(20)

@@ -25,9 +25,9 @@ from helpers import (
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from matcher import reasons as codes
-from matcher.io import parse
-from matcher.schema import DEFAULT_SLOTS, Need, Plan, Problem, Volunteer
+from matcher.format import reasons as codes
+from matcher.format.io import parse
+from matcher.format.schema import DEFAULT_SLOTS, Need, Plan, Problem, Volunteer
 from matcher.solve import SolveResult
 
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -17,14 +17,14 @@ from hypothesis import strategies as st
 from test_oracle import brute_force, tiny_problem
 from test_properties import SETTINGS, TIME_LIMIT, problems
 
-from matcher.changes import apply_changes
-from matcher.errors import InputError
-from matcher.io import parse
-from matcher.reasons import REASON_CODES
+from matcher.format.changes import apply_changes
+from matcher.format.errors import InputError
+from matcher.format.io import parse
+from matcher.format.reasons import REASON_CODES
+from matcher.format.schema import DEFAULT_SLOTS, Assignment, ChangeSet, Objective, Plan, Problem, Unmet
+from matcher.format.validate import continuity_of, coverage_of, validate_plan
 from matcher.resolve import ResolveResult, resolve
-from matcher.schema import DEFAULT_SLOTS, Assignment, ChangeSet, Objective, Plan, Problem, Unmet
 from matcher.solve import solve
-from matcher.validate import continuity_of, coverage_of, validate_plan
 
 EXAMPLE_CHANGES = SPEC_DIR / "example-changes.json"
 

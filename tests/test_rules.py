@@ -1,7 +1,7 @@
 """Hard rules 1-9 and the objective on tiny hand-made problems.
 
 Each rule gets a case where one pair is allowed (and assigned) and one is refused (and the
-need is unmet with the reason code of :mod:`matcher.reasons`).  Every solve goes through
+need is unmet with the reason code of :mod:`matcher.format.reasons`).  Every solve goes through
 :func:`helpers.solve_and_check`, which validates the plan with ``validate_plan``.
 """
 
@@ -26,10 +26,10 @@ from helpers import (
     volunteer,
 )
 
-from matcher import reasons as codes
-from matcher.schema import Problem
+from matcher.format import reasons as codes
+from matcher.format.schema import Problem
+from matcher.format.validate import validate_plan
 from matcher.solve import solve
-from matcher.validate import validate_plan
 
 # ------------------------------------------------------------------------------ rule 1
 
@@ -678,7 +678,7 @@ def test_tiny_time_limit_still_gives_a_valid_plan() -> None:
 
 def test_time_limit_is_respected_on_a_city() -> None:
     """solve() returns within its wall-clock limit (building included) on a 500-volunteer city."""
-    from matcher.generate import generate_city
+    from matcher.synth.generate import generate_city
 
     problem = generate_city(500, 400, seed=1)
     limit = 0.5

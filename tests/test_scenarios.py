@@ -12,11 +12,11 @@ import pytest
 import yaml
 
 from linli.cli import main
-from matcher.errors import InputError
-from matcher.generate import generate_city
-from matcher.schema import Problem
+from matcher.format.errors import InputError
+from matcher.format.schema import Problem
+from matcher.format.validate import certification_valid, validate_plan
 from matcher.solve import solve
-from matcher.validate import certification_valid, validate_plan
+from matcher.synth.generate import generate_city
 from scenarios.model import Scenario, base_problem, load_scenario, parse_scenario
 from scenarios.perturbations import (
     Attrition,

@@ -1,4 +1,4 @@
-"""Tests for the independent plan checker :mod:`matcher.validate`."""
+"""Tests for the independent plan checker :mod:`matcher.format.validate`."""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from matcher.reasons import REASON_CODES
-from matcher.schema import Assignment, Certification, Plan, Problem, Unmet
-from matcher.validate import (
+from matcher.format.reasons import REASON_CODES
+from matcher.format.schema import Assignment, Certification, Plan, Problem, Unmet
+from matcher.format.validate import (
     certification_valid,
     continuity_of,
     coverage_of,
@@ -505,9 +505,10 @@ def test_infinite_bound(problem_doc: Doc, plan_doc: Doc) -> None:
 
 
 def test_validate_does_not_import_solver_libraries() -> None:
-    """matcher.validate imports neither ortools nor numpy."""
+    """matcher.format.validate imports neither ortools nor numpy."""
     code = (
-        "import sys, matcher.validate; assert 'ortools' not in sys.modules; assert 'numpy' not in sys.modules"
+        "import sys, matcher.format.validate; "
+        "assert 'ortools' not in sys.modules; assert 'numpy' not in sys.modules"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=False

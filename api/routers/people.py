@@ -2,7 +2,7 @@
 
 Values are held to the exchange format's rules (service codes, the week's 21 slots,
 certification kinds, categories, gender ``f``/``m``, strict numbers) and to its bounds
-(:mod:`matcher.bounds`: ``max_hours`` 0-168, ids of the safe alphabet, names of at most 100
+(:mod:`matcher.format.bounds`: ``max_hours`` 0-168, ids of the safe alphabet, names of at most 100
 characters …), so whatever is stored here makes a valid week's problem.  References must resolve within the
 caller's station: the district exists, team and group are the station's, excluded
 volunteers are the station's volunteers, a need's beneficiary is the station's.
@@ -30,7 +30,7 @@ from sqlmodel import Session, col, delete, select
 from api import csvio, tables
 from api.deps import SessionDep, StationDep, not_found
 from api.models import Beneficiary, Certificate, District, Need, Team, Volunteer, VolunteerGroup
-from matcher.bounds import (
+from matcher.format.bounds import (
     CERTIFICATIONS_MAX,
     EXCLUDED_MAX,
     Hours,
@@ -45,8 +45,8 @@ from matcher.bounds import (
     Sessions,
     is_id,
 )
-from matcher.errors import format_error_details
-from matcher.schema import (
+from matcher.format.errors import format_error_details
+from matcher.format.schema import (
     DEFAULT_SLOTS,
     Category,
     Certification,
@@ -265,7 +265,7 @@ def _beneficiary_data(b: Beneficiary) -> dict[str, Any]:
 
 
 # Stored records are shown as stored, not validated again: a row stored before the bounds
-# (matcher.bounds) must stay readable, and exportable as CSV, so that it can be fixed.
+# (matcher.format.bounds) must stay readable, and exportable as CSV, so that it can be fixed.
 
 
 def _volunteer_public(v: Volunteer, certs: list[Certification]) -> VolunteerPublic:

@@ -17,9 +17,9 @@ from api.models import PlanVersion
 from api.problem import build_problem, carried_plan
 from api.schemas import DiffEntry, PlanDiff, PlanPublic, PlanRequest
 from api.settings import get_settings
-from matcher.changes import apply_changes
-from matcher.io import parse
-from matcher.schema import ChangeSet, Plan, Problem
+from matcher.format.changes import apply_changes
+from matcher.format.io import parse
+from matcher.format.schema import ChangeSet, Plan, Problem
 
 router = APIRouter(prefix="/v1", tags=["plans"])
 

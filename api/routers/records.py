@@ -23,7 +23,7 @@ from api.deps import PrincipalDep, SessionDep, StationDep, not_found, plan_in_sc
 from api.models import PlanAssignment, PlanVersion, ServiceRecord, Volunteer
 from api.settings import get_settings
 from api.stars import TOLERANCE, ServiceSummary, recorded_hours, summarize
-from matcher.bounds import Rating, RecordHours, ServiceDay, is_id
+from matcher.format.bounds import Rating, RecordHours, ServiceDay, is_id
 
 router = APIRouter(prefix="/v1", tags=["records"])
 

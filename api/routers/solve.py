@@ -3,7 +3,7 @@
 A city's problem is megabytes of JSON: parsing and validating it takes about half a
 second, which on the event loop would stall every other request.  The body is therefore
 read raw and validated in the thread pool; the OpenAPI schema still documents it as a
-:class:`~matcher.schema.Problem` (see :func:`api.main.create_app`).
+:class:`~matcher.format.schema.Problem` (see :func:`api.main.create_app`).
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ from api.models import PlanVersion
 from api.routers.plans import public, runner
 from api.schemas import PlanPublic
 from api.settings import get_settings
-from matcher.errors import InputError
-from matcher.io import parse
-from matcher.schema import Problem
+from matcher.format.errors import InputError
+from matcher.format.io import parse
+from matcher.format.schema import Problem
 
 router = APIRouter(prefix="/v1", tags=["solve"])
 

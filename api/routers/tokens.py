@@ -17,7 +17,7 @@ from sqlmodel import Session
 from api.auth import Principal, issue_token, list_tokens, revoke_token
 from api.deps import MAX_ID, PrincipalDep, SessionDep, not_found, station_in_scope
 from api.models import Token
-from matcher.bounds import Id
+from matcher.format.bounds import Id
 
 router = APIRouter(prefix="/v1", tags=["tokens"])
 

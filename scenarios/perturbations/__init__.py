@@ -13,7 +13,7 @@ from typing import Annotated
 import numpy as np
 from pydantic import Field
 
-from matcher.schema import Problem
+from matcher.format.schema import Problem
 from scenarios.perturbations.attrition import Attrition, apply_attrition
 from scenarios.perturbations.availability import AvailabilityShrink, apply_availability_shrink
 from scenarios.perturbations.certificates import CertificateExpiry, apply_certificate_expiry

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 import numpy as np
 from pydantic import BaseModel, Field
 
-from matcher.schema import CertificationKind, Problem
+from matcher.format.schema import CertificationKind, Problem
 from scenarios.perturbations.common import STRICT, lapsed_date, replace_volunteers
 
 

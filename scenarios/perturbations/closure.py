@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 import numpy as np
 from pydantic import BaseModel, Field
 
-from matcher.schema import Problem
+from matcher.format.schema import Problem
 from scenarios.perturbations.common import STRICT, replace_volunteers
 
 

@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from matcher.schema import (
+from matcher.format.schema import (
     CERTIFICATION_KINDS,
     DAYS,
     PERIODS,

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 import numpy as np
 from pydantic import BaseModel, Field
 
-from matcher.schema import Category, Need, Problem
+from matcher.format.schema import Category, Need, Problem
 from scenarios.perturbations.common import STRICT
 
 

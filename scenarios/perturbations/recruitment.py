@@ -9,8 +9,8 @@ import numpy as np
 from numpy.typing import NDArray
 from pydantic import BaseModel, Field
 
-from matcher.bounds import Id
-from matcher.schema import (
+from matcher.format.bounds import Id
+from matcher.format.schema import (
     DAYS,
     PERIODS,
     Certification,

@@ -1,0 +1,81 @@
+"""A readable summary of a plan for coordinators: coverage by category and district."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from fractions import Fraction
+
+from matcher.format.hours import exact
+from matcher.format.schema import Plan, Problem
+
+CATEGORY_NAMES = {
+    "elderly": "elderly (敬老)",
+    "child": "children (爱幼)",
+    "disabled": "disabled (助残)",
+    "migrant_worker": "migrant workers (农民工)",
+    "community": "community (社区)",
+}
+
+
+def _pct(part: Fraction, whole: Fraction) -> str:
+    return f"{float(100 * part / whole):5.1f}%" if whole else "    -"
+
+
+def summary(problem: Problem, plan: Plan) -> str:
+    """Render coverage by category and by district, and unmet needs by reason.
+
+    Parameters
+    ----------
+    problem
+        The problem solved.
+    plan
+        Its plan.
+
+    Returns
+    -------
+    str
+        A few plain-text tables.
+    """
+    bens = {b.id: b for b in problem.beneficiaries}
+    covered = {a.need for a in plan.assignments}
+    wanted: dict[str, defaultdict[str, Fraction]] = {
+        "category": defaultdict(Fraction),
+        "district": defaultdict(Fraction),
+    }
+    got: dict[str, defaultdict[str, Fraction]] = {
+        "category": defaultdict(Fraction),
+        "district": defaultdict(Fraction),
+    }
+    for need in problem.needs:
+        ben = bens[need.beneficiary]
+        value = ben.priority * exact(need.hours) * need.sessions
+        for axis, key in (("category", ben.category), ("district", ben.district)):
+            wanted[axis][key] += value
+            if need.id in covered:
+                got[axis][key] += value
+    total_want = sum(wanted["category"].values(), Fraction(0))
+    total_got = sum(got["category"].values(), Fraction(0))
+    previous = len({(p.volunteer, p.beneficiary) for p in problem.previous})
+    lines = [
+        f"status {plan.status}: coverage {float(total_got):g} of {float(total_want):g} "
+        f"priority-weighted hours ({_pct(total_got, total_want).strip()}); "
+        f"bound {plan.objective.coverage_bound}; continuity {plan.objective.continuity}/{previous} "
+        f"previous pairs kept; {len(plan.assignments)} of {len(problem.needs)} needs assigned "
+        f"in {plan.solve_seconds:.2f} s",
+    ]
+    for axis, names in (("category", CATEGORY_NAMES), ("district", {})):
+        lines.append("")
+        lines.append(f"{'coverage by ' + axis:<28} {'covered':>9} {'wanted':>9} {'share':>6}")
+        for key in sorted(wanted[axis], key=lambda k: -wanted[axis][k]):
+            lines.append(
+                f"{names.get(key, key):<28} {float(got[axis][key]):9.1f} {float(wanted[axis][key]):9.1f} "
+                f"{_pct(got[axis][key], wanted[axis][key])}"
+            )
+    reasons = Counter(code for u in plan.unmet for code in u.reasons)
+    lines.append("")
+    lines.append(f"{'unmet needs by reason':<34} {'needs':>6}")
+    for code, count in reasons.most_common():
+        lines.append(f"{code:<34} {count:6d}")
+    if not reasons:
+        lines.append("(every need is met)")
+    return "\n".join(lines)

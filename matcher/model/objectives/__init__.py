@@ -1,0 +1,1 @@
+"""Objective terms, one module each; :mod:`matcher.model.full` says how they are combined."""

@@ -1,0 +1,17 @@
+"""Rule 2 (certificates): every kind in ``requires`` held and valid for the week."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from matcher.format.reasons import NO_CERTIFIED_VOLUNTEER
+from matcher.model.instance import BoolArray, Instance, IntArray
+
+CODE = NO_CERTIFIED_VOLUNTEER
+
+
+def keep(inst: Instance, n: int, cand: IntArray) -> BoolArray:
+    """Candidates holding every required certification, valid through the week's Sunday."""
+    required = inst.need_requires[n]
+    held = inst.vol_cert[np.ix_(cand, required)]
+    return np.asarray(held.all(axis=1), dtype=bool)

@@ -1,1 +1,0 @@
-"""Objective terms, one module each; :mod:`matcher.model` says how they are combined."""

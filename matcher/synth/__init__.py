@@ -1,0 +1,1 @@
+"""Synthetic data: realistic generated cities and change sets (tests, benchmarks, the demo)."""
