@@ -490,8 +490,13 @@ def grid(
     shown, pending = versions_of(db, station.id, monday)
     rows = grid_rows(db, shown, p._, district, category, skill) if shown is not None else []
     _v, _b, districts = _names(db, station.id)
+    by_slot: dict[str, list[tuple[str, Cell]]] = {}  # the phone's list by day
+    for row in rows:
+        for slot, cells in row["cells"].items():
+            by_slot.setdefault(slot, []).extend((row["name"], c) for c in cells)
     return p.render(
         "grid.html",
+        by_slot=by_slot,
         station=station,
         shown=shown,
         pending=pending,
