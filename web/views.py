@@ -228,11 +228,11 @@ Week = Annotated[str | None, Query(description="A date in the week (ISO).")]
 
 
 @router.get("/login")
-def login_form(request: Request, db: SessionDep) -> HTMLResponse:
+def login_form(request: Request, db: SessionDep) -> Response:
     """Paste a token to log in."""
     data = session.load(request)
     if principal_of(db, data) is not None:
-        return RedirectResponse("/", status.HTTP_303_SEE_OTHER)  # type: ignore[return-value]
+        return RedirectResponse("/", status.HTTP_303_SEE_OTHER)
     lang = language(request)
     if "csrf" not in data:
         data = {"csrf": session.new_csrf()}
