@@ -9,7 +9,9 @@ import datetime as dt
 import io
 import os
 import re
+from html.parser import HTMLParser
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -21,12 +23,35 @@ from sqlmodel import Session, select
 from api.models import PlanVersion, Volunteer
 from api.tables import XLSX_MEDIA_TYPE
 from web import i18n, labels, session
-from web.views import next_monday, week_of
+from web.views import env, next_monday, week_of
 
 os.environ.setdefault("LINLI_SECRET_KEY", "test-secret-key-for-the-web-tests-only")
 
 WEEK = dt.date(2026, 3, 2)
 ROOT = Path(__file__).resolve().parent.parent
+
+
+class _Controls(HTMLParser):
+    """Form controls and the ids labels point at."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.controls: list[dict[str, str | None]] = []
+        self.labelled: set[str] = set()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        if tag == "label" and a.get("for"):
+            self.labelled.add(str(a["for"]))
+        elif tag in ("input", "select", "textarea") and a.get("type") != "hidden":
+            self.controls.append(a)
+
+
+def unlabelled(html: str) -> list[dict[str, str | None]]:
+    """Controls with neither a <label for> nor an aria-label (buttons carry their own text)."""
+    parser = _Controls()
+    parser.feed(html)
+    return [c for c in parser.controls if c.get("id") not in parser.labelled and not c.get("aria-label")]
 
 
 def csrf_of(html: str) -> str:
@@ -208,6 +233,9 @@ def test_generate_progress_grid_overview_unmet(city: Any) -> None:
     assert none.status_code == 200 and 'class="session' not in none.text
     unmet = client.get(f"/s/{station}/unmet?week={WEEK}")
     assert unmet.status_code == 200
+    for html in (overview.text, grid.text, unmet.text, page.text, client.get("/login").text):
+        assert unlabelled(html) == []  # every control has a label
+        assert 'class="skip" href="#main"' in html
     with Session(city.engine) as db:
         plan = db.get(PlanVersion, plan_id)
         assert plan is not None and plan.plan is not None
@@ -295,6 +323,20 @@ def test_language_switch_and_accept_language(city: Any) -> None:
 )
 def test_negotiate(cookie: str | None, header: str | None, expected: str) -> None:
     assert i18n.negotiate(cookie, header) == expected
+
+
+def test_progress_panel_polls_while_running_and_stops_after() -> None:
+    panel = env.get_template("panel.html")
+    common: dict[str, Any] = {"_": i18n.translator("zh_CN"), "L": labels, "csrf": "tok"}
+    plan = SimpleNamespace(id=5, state="solving", station_id="st", week_start=WEEK, error=None)
+    html = panel.render(plan=plan, progress={"running": True, "elapsed": 3.2}, **common)
+    assert 'hx-get="/plans/5/panel"' in html and 'hx-trigger="every 1s"' in html
+    assert "计算中" in html and "3 秒" in html
+    assert 'action="/plans/5/cancel"' in html and 'name="csrf_token" value="tok"' in html
+    plan = SimpleNamespace(id=5, state="failed", station_id="st", week_start=WEEK, error="<b>boom</b>")
+    html = panel.render(plan=plan, progress={"running": False, "elapsed": 9}, **common)
+    assert "hx-get" not in html and "失败" in html and "排班未能生成" in html
+    assert "&lt;b&gt;boom&lt;/b&gt;" in html and "/cancel" not in html
 
 
 def test_weeks() -> None:
