@@ -37,7 +37,7 @@ class WebSettings(BaseSettings):
     secret_key: str = Field(
         default="",
         validation_alias="LINLI_SECRET_KEY",
-        description="Signs session cookies; generated into LINLI_SECRET_KEY_FILE on first start if empty.",
+        description="Signs session cookies; generated into LINLI_SECRET_KEY_FILE on first use if empty.",
     )
     secret_key_file: Path = Field(
         default=Path(".linli-secret-key"),
@@ -60,8 +60,15 @@ def secret_key() -> str:
 
 
 def _new_key(path: Path) -> str:
+    """A new key written to ``path`` (readable by its owner only); another process's if it won."""
     key = secrets.token_urlsafe(48)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another server process made it first (or an empty file was left)
+        existing = path.read_text().strip()
+        if existing:
+            return existing
+        fd = os.open(path, os.O_WRONLY | os.O_TRUNC)
     with os.fdopen(fd, "w") as f:
         f.write(key + "\n")
     return key
