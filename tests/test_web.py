@@ -20,6 +20,7 @@ from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from sqlmodel import Session, select
 
+from api.main import create_app
 from api.models import PlanVersion, Volunteer
 from api.tables import XLSX_MEDIA_TYPE
 from web import i18n, labels, session
@@ -252,6 +253,26 @@ def test_generate_progress_grid_overview_unmet(city: Any) -> None:
     r = client.post(f"/plans/{plan_id}/cancel", data={"csrf_token": csrf}, follow_redirects=False)
     assert r.status_code == 303
     assert city.wait(plan_id, station)["state"] == "done"
+
+
+def test_a_queued_job_polls_and_is_cancelled(city: Any) -> None:
+    """Without a worker the job stays queued: its panel polls, the cancel button ends it."""
+    station = city.stations[0]
+    with TestClient(create_app(city.engine, workers=False)) as client:
+        csrf = log_in(client, city.tokens[station])
+        r = client.post(f"/s/{station}/generate", data={"week": WEEK.isoformat(), "csrf_token": csrf})
+        assert r.status_code == 200 and "排队中" in r.text and 'hx-trigger="every 1s"' in r.text
+        plan_id = int(r.url.path.rsplit("/", 1)[1])
+        panel = client.get(f"/plans/{plan_id}/panel", headers={"HX-Request": "true"})
+        assert "HX-Redirect" not in panel.headers and 'id="panel"' in panel.text and "<html" not in panel.text
+        overview = client.get(f"/s/{station}/?week={WEEK}")
+        assert "本周有一个更新的排班正在生成" in overview.text and f'href="/plans/{plan_id}"' in overview.text
+        r = client.post(f"/plans/{plan_id}/cancel", data={"csrf_token": csrf})
+        assert r.status_code == 200 and "已取消" in r.text and "hx-trigger" not in r.text
+        with Session(city.engine) as db:
+            plan = db.get(PlanVersion, plan_id)
+            assert plan is not None and plan.state == "cancelled"
+        assert "本周还没有排班" in client.get(f"/s/{station}/?week={WEEK}").text
 
 
 def test_names_are_escaped_in_pages_and_neutralised_in_excel(city: Any) -> None:
