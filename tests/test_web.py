@@ -230,6 +230,7 @@ def test_generate_progress_grid_overview_unmet(city: Any) -> None:
     # the filters narrow the grid; an unknown value shows nothing, not an error
     some = client.get(f"/s/{station}/grid?week={WEEK}&category=elderly")
     assert some.status_code == 200 and some.text.count('class="session') <= grid.text.count('class="session')
+    assert f'href="?week={WEEK + dt.timedelta(days=7)}&amp;category=elderly"' in some.text  # kept
     none = client.get(f"/s/{station}/grid?week={WEEK}&skill=nothing")
     assert none.status_code == 200 and 'class="session' not in none.text
     unmet = client.get(f"/s/{station}/unmet?week={WEEK}")
