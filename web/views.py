@@ -13,7 +13,7 @@ import contextlib
 import datetime as dt
 import hmac
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -103,7 +103,6 @@ class Page:
     data: dict[str, Any]
     lang: str
     _: Gettext
-    stations: list[Station] = field(default_factory=list)
 
     def context(self, **more: Any) -> dict[str, Any]:
         return {
