@@ -21,7 +21,7 @@ from openpyxl import load_workbook
 from sqlmodel import Session, select
 
 from api.main import create_app
-from api.models import PlanVersion, Volunteer
+from api.models import PlanVersion, Token, Volunteer
 from api.tables import XLSX_MEDIA_TYPE
 from web import i18n, labels, session
 from web.views import env, next_monday, week_of
@@ -127,8 +127,15 @@ def test_login_cookie_flags_logout_and_bad_tokens(city: Any) -> None:
     assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Path=/" in cookie
     assert "Secure" not in cookie  # served over http here
     assert city.tokens[None] not in cookie  # the token's secret never goes into the cookie
+    with Session(city.engine) as db:  # forget the login's use: the pages' use is recorded too
+        for t in db.exec(select(Token)):
+            t.last_used_at = None
+            db.add(t)
+        db.commit()
     # the centre chooses a station
     stations = client.get("/", follow_redirects=True)
+    with Session(city.engine) as db:
+        assert [t.last_used_at is not None for t in db.exec(select(Token)) if t.station_id is None] == [True]
     assert all(f'href="/s/{s}/"' in stations.text for s in city.stations)
     # logging out needs the CSRF token too, and ends the session
     assert client.post("/logout", data={}).status_code == 403

@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session, col, select
 
 from api import tables
-from api.auth import Principal, authenticate
+from api.auth import LAST_USED_RESOLUTION, Principal, authenticate
 from api.deps import MAX_ID, SessionDep, plan_in_scope, station_in_scope
 from api.models import Beneficiary, District, PlanVersion, Station, Token, Volunteer, utcnow
 from api.routers import plans as plan_routes
@@ -144,6 +144,13 @@ def principal_of(db: Session, data: dict[str, Any]) -> Principal | None:
         return None
     if not hmac.compare_digest(token.digest, token_digest):
         return None
+    now, last = utcnow(), token.last_used_at
+    if last is not None and last.tzinfo is None:  # SQLite hands back naive UTC
+        last = last.replace(tzinfo=dt.UTC)
+    if last is None or now - last >= LAST_USED_RESOLUTION:  # `linli token list` shows the session's use
+        token.last_used_at = now
+        db.add(token)
+        db.commit()
     return Principal(token.id, token.station_id)
 
 
