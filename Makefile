@@ -57,6 +57,7 @@ run: $(STAMP)
 	@echo "centre token (Authorization: Bearer ...):"
 	@DATABASE_URL=$(DATABASE_URL) $(BIN)/linli token create --centre --label "make run"
 	@echo "API docs: http://$(HOST):$(PORT)/docs"
+	@echo "coordinators' web app: http://$(HOST):$(PORT)/ (log in with the token above)"
 	DATABASE_URL=$(DATABASE_URL) $(BIN)/linli serve --host $(HOST) --port $(PORT)
 
 # ruff (style, complexity caps) and the import contracts in pyproject.toml's [tool.importlinter].
@@ -64,6 +65,8 @@ lint: $(STAMP)
 	$(BIN)/ruff check matcher linli api scenarios tests benchmarks
 	$(BIN)/ruff format --check matcher linli api scenarios tests benchmarks
 	$(BIN)/lint-imports --no-cache
+	$(BIN)/ruff check web
+	$(BIN)/ruff format --check web
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -75,6 +78,22 @@ test: lint typecheck unit
 
 # Each benchmark writes benchmarks/results/<name>-<date>.json (LINLI_BENCH_RESULTS=DIR for
 # elsewhere); bench-report rebuilds docs/benchmarks.md from the newest file of each.
+# Debian's chromium and CJK fonts: the web app's browser tests and screenshots (apt-get only when missing).
+.PHONY: browser messages screenshots
+browser:
+	@command -v chromium >/dev/null && fc-list :lang=zh | grep -q . || { \
+	  apt-get update -qq && apt-get install -y -qq chromium fonts-noto-cjk; }
+unit test: browser
+
+# The web app's message ids into web/locale/messages.pot, merged into the catalogues (then translate).
+messages: $(STAMP)
+	$(BIN)/pybabel extract -F web/babel.cfg -k N_ --no-location --sort-output -o web/locale/messages.pot .
+	$(BIN)/python -m web.catalogue zh_CN
+
+# Every page of the web app, desktop and phone-sized, into docs/screenshots/ (PNG).
+screenshots: $(STAMP) browser
+	$(BIN)/python tests/screenshots.py docs/screenshots
+
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.engine
 	$(BIN)/python -m benchmarks.city --sizes station,4000

@@ -21,6 +21,7 @@ from api.routers import people, plans, records, solve, stations, tokens
 from api.settings import get_settings
 from matcher.format.errors import InputError, format_error_details
 from matcher.format.schema import Problem
+from web.views import install as install_web
 
 
 def validation_message(error: dict[str, Any]) -> str:
@@ -122,6 +123,7 @@ def create_app(engine: Engine | None = None, workers: bool | None = None) -> Fas
 
     for module in (stations, people, plans, records, solve, tokens):
         app.include_router(module.router)
+    install_web(app)  # the coordinators' web app (web/): pages at /, files at /static
 
     def openapi() -> dict[str, Any]:
         # /v1/solve validates its body off the event loop, so FastAPI does not see the

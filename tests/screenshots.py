@@ -1,0 +1,98 @@
+"""``make screenshots``: every page of the web app, desktop and phone-sized, as PNG files.
+
+Runs a real ``linli serve`` on a seeded demo city (SQLite in a temp dir) and Debian's
+Chromium; writes ``<page>-desktop.png`` and ``<page>-phone.png`` (Chinese), the main pages
+again in English (``-en``), and the grid's print view (``grid-print.png``, A4 landscape).
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import tempfile
+from pathlib import Path
+
+from playwright.sync_api import Browser, Page, ViewportSize, sync_playwright
+
+sys.path.insert(0, str(Path(__file__).parent))
+from web_server import CHROMIUM, Server, serve
+
+SIZES: dict[str, ViewportSize] = {
+    "desktop": {"width": 1366, "height": 900},
+    "phone": {"width": 390, "height": 844},
+}
+ENGLISH = ("overview", "grid", "unmet")
+
+
+def log_in(page: Page, url: str, token: str) -> None:
+    page.goto(url + "/login")
+    field = page.get_by_label(re.compile("令牌|Token"))
+    field.fill(token)
+    field.press("Enter")
+    page.wait_for_load_state()
+
+
+def prepare(browser: Browser, server: Server) -> tuple[str, str]:
+    """Generate next week's plan through the page; returns the week and its progress page's path."""
+    page = browser.new_context(locale="zh-CN").new_page()
+    log_in(page, server.url, server.station_token)
+    page.get_by_role("button", name="生成本周排班").click()
+    page.wait_for_url(re.compile(r"/plans/\d+$"))
+    progress = re.sub(r"^https?://[^/]+", "", page.url)
+    page.wait_for_url(re.compile(r"/grid\?"), timeout=60_000)
+    week = page.url.rsplit("=", 1)[1]
+    page.context.close()
+    return week, progress
+
+
+def shoot(browser: Browser, server: Server, out: Path, week: str, progress: str) -> None:
+    s = f"/s/{server.station}"
+    pages = {
+        "overview": f"{s}/?week={week}",
+        "grid": f"{s}/grid?week={week}",
+        "grid-filtered": f"{s}/grid?week={week}&category=elderly",
+        "unmet": f"{s}/unmet?week={week}",
+        "progress": progress,
+        "empty-week": f"{s}/?week=2027-01-04",
+        "not-found": "/s/no-such-station/",
+    }
+    for size, viewport in SIZES.items():
+        for lang in ("zh-CN", "en-US"):
+            suffix = size if lang == "zh-CN" else f"{size}-en"
+            context = browser.new_context(locale=lang, viewport=viewport)
+            page = context.new_page()
+            page.goto(server.url + "/login")
+            page.screenshot(path=out / f"login-{suffix}.png", full_page=True)
+            if lang == "zh-CN":  # the centre's choice of station
+                log_in(page, server.url, server.centre_token)
+                page.screenshot(path=out / f"stations-{suffix}.png", full_page=True)
+                page.context.clear_cookies()
+            log_in(page, server.url, server.station_token)
+            for name, path in pages.items():
+                if lang == "zh-CN" or name in ENGLISH:
+                    page.goto(server.url + path)
+                    page.screenshot(path=out / f"{name}-{suffix}.png", full_page=True)
+            if size == "desktop" and lang == "zh-CN":
+                page.set_viewport_size({"width": 1123, "height": 794})  # A4 landscape at 96 dpi
+                page.goto(server.url + pages["grid"])
+                page.emulate_media(media="print")
+                page.screenshot(path=out / "grid-print.png", full_page=True)
+            context.close()
+
+
+def main(out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        serve(Path(tmp), 250, 190, 4) as server,
+        sync_playwright() as p,
+    ):
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True)
+        week, progress = prepare(browser, server)
+        shoot(browser, server, out, week, progress)
+        browser.close()
+    print(f"screenshots in {out}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1] if len(sys.argv) > 1 else "docs/screenshots"))
