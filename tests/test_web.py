@@ -391,8 +391,8 @@ def test_every_message_has_a_chinese_translation() -> None:
     missing = sorted(m for m in used if m not in chinese)
     assert not missing, f"untranslated (run `make messages` and translate): {missing}"
     # every code of the format has a name
-    from matcher.reasons import REASON_CODES
-    from matcher.schema import CATEGORIES, DAYS, PERIODS, SERVICE_CODES
+    from matcher.format.reasons import REASON_CODES
+    from matcher.format.schema import CATEGORIES, DAYS, PERIODS, SERVICE_CODES
 
     assert set(labels.REASONS) == set(REASON_CODES)
     assert set(labels.SERVICES) == SERVICE_CODES
