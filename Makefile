@@ -92,7 +92,7 @@ messages: $(STAMP)
 
 # Every page of the web app, desktop and phone-sized, into docs/screenshots/ (PNG).
 screenshots: $(STAMP) browser
-	$(BIN)/python tests/screenshots.py docs/screenshots
+	$(BIN)/python tests/web/screenshots.py docs/screenshots
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.engine

@@ -216,7 +216,7 @@ def test_generator_is_fast_and_ortools_free() -> None:
     start = time.perf_counter()
     generate_city(5000, 3750, seed=1)
     assert time.perf_counter() - start < 5.0
-    source = Path(__file__).parents[1].joinpath("matcher", "synth", "generate.py").read_text(encoding="utf-8")
+    source = Path(__file__).parents[3].joinpath("matcher", "synth", "generate.py").read_text(encoding="utf-8")
     imported = {
         alias.name
         for node in ast.walk(ast.parse(source))

@@ -29,7 +29,7 @@ from web.views import env, next_monday, week_of
 os.environ.setdefault("LINLI_SECRET_KEY", "test-secret-key-for-the-web-tests-only")
 
 WEEK = dt.date(2026, 3, 2)
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 class _Controls(HTMLParser):

@@ -31,7 +31,7 @@ from scenarios.perturbations import (
 )
 from scenarios.simulate import Simulation, simulate
 
-SCENARIO_DIR = Path(__file__).resolve().parents[1] / "scenarios"
+SCENARIO_DIR = Path(__file__).resolve().parents[2] / "scenarios"
 SMALL: dict[str, Any] = {"volunteers": 40, "beneficiaries": 30, "districts": 2, "seed": 3}
 """A tiny city whose runs prove optimal (every phase) in a fraction of a second."""
 

@@ -7,7 +7,7 @@ import itertools
 import highspy
 import numpy as np
 import pytest
-from test_machinery import brute_price, coverage_master, plan_of, small_volunteers
+from engine_support import brute_price, coverage_master, plan_of, small_volunteers
 
 from matcher.clock import Deadline
 from matcher.format.validate import validate_plan

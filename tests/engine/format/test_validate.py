@@ -23,7 +23,7 @@ from matcher.format.validate import (
     validate_plan,
 )
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[3]
 EXAMPLE = REPO / "examples" / "example-problem.json"
 
 Doc = dict[str, Any]

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 # `benchmarks` is not an installed package: make the repository root importable.
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from benchmarks import report
 from benchmarks.results import DEFAULT_DIR, ROOT, Result, Table, text_table, write_result

@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 from helpers import make_problem, random_problem, statically_eligible, to_problem, volunteer
-from test_oracle import mip_optimum
+from oracles import mip_optimum
 
 # `benchmarks` is not an installed package: make the repository root importable.
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from benchmarks.lp_bound import (
     Multipliers,

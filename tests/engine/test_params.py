@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
-from test_oracle import small_problem
+from oracles import small_problem
 
 from matcher.clock import Budget
 from matcher.params import DEFAULTS, SolveParams

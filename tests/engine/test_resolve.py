@@ -14,8 +14,8 @@ import pytest
 from helpers import SPEC_DIR, Doc, beneficiary, need, random_problem, to_problem, value_of, volunteer
 from hypothesis import given
 from hypothesis import strategies as st
-from test_oracle import brute_force, tiny_problem
-from test_properties import SETTINGS, TIME_LIMIT, problems
+from oracles import brute_force, tiny_problem
+from strategies import SETTINGS, TIME_LIMIT, problems
 
 from matcher.format.changes import apply_changes
 from matcher.format.errors import InputError

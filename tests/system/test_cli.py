@@ -603,7 +603,7 @@ def test_generate_bad_argument(capsys: pytest.CaptureFixture[str]) -> None:
 
 # ------------------------------------------------------------------------ resolve, apply
 
-EXAMPLE_CHANGES = Path(__file__).resolve().parents[1] / "examples" / "example-changes.json"
+EXAMPLE_CHANGES = Path(__file__).resolve().parents[2] / "examples" / "example-changes.json"
 
 
 def _resolve_inputs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[Path, Path]:
