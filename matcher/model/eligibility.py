@@ -2,41 +2,37 @@
 
 Rules that depend on one volunteer and one need only (2, 3, 7, 8, 9, and the static
 parts of 1, 5 and 6) are applied here as vectorised filters over each need's
-candidates, so the model only ever sees pairs that could be part of a valid plan.
+candidates, so the model only ever sees pairs that could be part of a valid plan.  The
+filters are the ``keep`` of the rules in :data:`matcher.model.rules.RULES`.
 """
 
 from __future__ import annotations
-
-from collections.abc import Callable
 
 import numpy as np
 
 from matcher.format.reasons import CAPACITY_TAKEN, REASON_CODES
 from matcher.model.instance import BoolArray, Instance, IntArray
 from matcher.model.pairs import Pairs
-from matcher.model.rules import (
-    availability,
-    certification,
-    exclusions,
-    gender,
-    max_beneficiaries,
-    max_hours,
-    minors,
-    skill_in_reach,
-)
+from matcher.model.rules import RULES, Rule, availability, skill_in_reach
+from matcher.model.rules.base import Filter
 
-Filter = Callable[[Instance, int, IntArray], BoolArray]
 
-#: Static filters after the skill-in-reach candidate lookup, with the reason each gives.
-FILTERS: tuple[tuple[str, Filter], ...] = (
-    (certification.CODE, certification.keep),  # rule 2
-    (minors.CODE, minors.keep),  # rule 8
-    (gender.CODE, gender.keep),  # rule 9
-    (exclusions.CODE, exclusions.keep),  # rule 9
-    (availability.CODE, availability.keep),  # rules 1 and 3
-    (max_hours.CODE, max_hours.keep),  # rule 5
-    (max_beneficiaries.CODE, max_beneficiaries.keep),  # rule 6
-)
+def filters(rules: tuple[Rule, ...] = RULES) -> tuple[tuple[str, Filter], ...]:
+    """The rules' static filters with the reason each gives, in reason-code order.
+
+    The order matters: a candidate refused by several rules is explained by the first
+    (:data:`~matcher.format.reasons.REASON_CODES` lists the codes in that order).
+    """
+    found: list[tuple[str, Filter]] = []
+    for rule in rules:
+        if rule.keep is not None and rule.code is not None:
+            found.append((rule.code, rule.keep))
+    found.sort(key=lambda entry: REASON_CODES.index(entry[0]))
+    return tuple(found)
+
+
+#: Static filters after the skill-in-reach candidate lookup (rules 2 and 7), with the reason each gives.
+FILTERS = filters()
 
 
 def build_pairs(inst: Instance) -> Pairs:

@@ -34,14 +34,7 @@ from matcher.model.instance import Instance
 from matcher.model.objectives import continuity, coverage, home, load, travel
 from matcher.model.pairs import Pairs
 from matcher.model.plan import Chosen, coverage_units
-from matcher.model.rules import (
-    max_beneficiaries,
-    max_hours,
-    move_budget,
-    one_session_per_slot,
-    one_volunteer,
-    volunteer_value,
-)
+from matcher.model.rules import RULES
 from matcher.model.variables import Vars
 
 #: Level-3 weight: one hour above half of a volunteer's max_hours costs as much as 2 km of travel.
@@ -116,13 +109,11 @@ def build(inst: Instance, pairs: Pairs, deadline: Deadline | None = None) -> Lin
     model = cp_model.CpModel()
     v = Vars(model, inst, pairs, deadline)
 
-    # hard
-    one_volunteer.add(v)  # rule 1
-    one_session_per_slot.add(v)  # rule 4 (rule 3 holds by construction of the slot literals)
-    max_hours.add(v)  # rule 5
-    max_beneficiaries.add(v)  # rule 6
-    move_budget.add(v)  # re-solve with --allow-moves K: at most K released assignments move
-    volunteer_value.add(v)  # redundant: rules 3-5 per volunteer, to tighten the LP bound
+    # hard: rules 1, 4, 5, 6, the move budget, then the redundant cut (the others are filters;
+    # rule 3 holds by construction of the slot literals)
+    for rule in RULES:
+        if rule.add is not None:
+            rule.add(v)
 
     # objective
     cov = coverage.expr(v)  # level 1

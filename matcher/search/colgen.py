@@ -1,7 +1,8 @@
 """Levels 1-2 proved by column generation: a Lagrangian bound over per-volunteer plans.
 
 Every hard rule but rule 1's "at most one volunteer per need" concerns one volunteer at
-a time (hours, slots, beneficiaries), and so does the primary objective
+a time (hours, slots, beneficiaries: :func:`applies` checks it on the rule list), and so
+does the primary objective
 ``(K + 1) x coverage + continuity`` (a kept pair is one volunteer's).  Relaxing "at most
 one volunteer per need" with multipliers ``lam >= 0`` therefore splits the problem into
 one small problem per volunteer, and for *any* ``lam >= 0``
@@ -35,6 +36,7 @@ from matcher.clock import Deadline, OutOfTimeError
 from matcher.model.instance import Instance
 from matcher.model.pairs import Pairs
 from matcher.model.plan import Chosen, coverage_units
+from matcher.model.rules import RULES, Additive, Distinct, Rule, Scope, limits, one_volunteer
 from matcher.model.slotting import match_slots
 from matcher.params import DEFAULTS, SolveParams
 from matcher.search.mip import limit_time, quiet_highs
@@ -45,6 +47,32 @@ BANNED = 1e9
 """Multiplier that keeps a need out of a volunteer's pricing (see :func:`price_all`)."""
 PRICED_KEPT = 64
 """Pricing answers each volunteer remembers (see :meth:`Volunteer.price`)."""
+MASTER_RULE = one_volunteer.RULE
+"""The rule the master's rows hold (each need at most once); pricing holds the others."""
+
+
+def _priced(rule: Rule, inst: Instance) -> bool:
+    """Whether the per-volunteer pricing problem (or the master) encodes ``rule`` on ``inst``."""
+    if rule is MASTER_RULE or rule.scope is Scope.PAIR or rule.redundant or not rule.binds(inst):
+        return True
+    if rule.scope is Scope.GLOBAL or rule.limit is None:
+        return False
+    # Pricing starts every volunteer with no keys used: fixed assignments' keys (re-solve) are not seeded.
+    return not (isinstance(rule.limit, Distinct) and rule.limit.held(inst))
+
+
+def applies(inst: Instance, rules: tuple[Rule, ...] = RULES) -> bool:
+    """Whether column generation solves ``inst``'s problem: every rule that binds is priced.
+
+    That is: pair rules (in the pairs), rule 1's one volunteer per need (the master), and
+    volunteer limits pricing checks: any number of additive budgets (the first, hours,
+    also bounds the search), at most one distinct-keys limit, and the slots.  A rule
+    across volunteers (a re-solve's move budget) is not; nor is a re-solve's home
+    objective, which pricing does not value.
+    """
+    if len(limits(Distinct, rules)) > 1 or not limits(Additive, rules):
+        return False
+    return all(_priced(rule, inst) for rule in rules) and not inst.need_home
 
 
 @dataclass
@@ -207,15 +235,22 @@ class Volunteer:
         self.vol = vol
         self.pairs = ps
         self.need = [int(pairs.need[p]) for p in ps]
-        self.load = [int(inst.need_load[n]) for n in self.need]
+        hours, *extra = limits(Additive)
+        (distinct,) = limits(Distinct)
+        amount = hours.amount(inst)
+        self.load = [int(amount[n]) for n in self.need]
+        """Per item, its use of the first additive limit (hours): the one the search's bounds use."""
+        self.extra = [([int(x) for x in a.amount(inst)[self.need]], int(a.budget(inst)[vol])) for a in extra]
+        """Further additive limits: per item amounts, and the budget (checked, not used in bounds)."""
         self.sessions = [int(inst.need_sessions[n]) for n in self.need]
-        self.ben = [int(inst.need_ben[n]) for n in self.need]
+        key = distinct.key(inst)
+        self.ben = [int(key[n]) for n in self.need]
         self.slots = [tuple(int(s) for s in pairs.slots[p]) for p in ps]
         self.mask = [sum(1 << s for s in sl) for sl in self.slots]
         self.coverage = [int(inst.need_value[n]) for n in self.need]
         self.value = [weight * c for c in self.coverage]
-        self.cap = int(inst.vol_cap[vol])
-        self.max_ben = int(inst.vol_max_ben[vol])
+        self.cap = int(hours.budget(inst)[vol])
+        self.max_ben = int(distinct.most(inst)[vol])
         self.previous = previous
         """Beneficiaries this volunteer served last week (each kept one is worth 1)."""
         self._fits: dict[int, bool] = {}
@@ -240,6 +275,10 @@ class Volunteer:
         plain.previous = set()
         plain._priced = {}
         return plain
+
+    def _extra_fit(self, used: list[int], i: int) -> bool:
+        """Whether item ``i`` fits the further additive limits beside ``used``."""
+        return all(used[j] + amounts[i] <= budget for j, (amounts, budget) in enumerate(self.extra))
 
     def worth(self, items: list[int]) -> int:
         """Primary value of a set of this volunteer's items."""
@@ -320,6 +359,8 @@ class Volunteer:
         chosen: list[int] = []
         cap, max_ben, previous = self.cap, self.max_ben, self.previous
         fits = self._fits
+        extra = self.extra
+        extra_used = [0] * len(extra)
         steps = 0
 
         def fractional(
@@ -357,7 +398,7 @@ class Volunteer:
                 raise _TooLongError
             i = items[k]
             load2 = load + self.load[i]
-            if load2 <= cap:
+            if load2 <= cap and (not extra or self._extra_fit(extra_used, i)):
                 b = self.ben[i]
                 new_ben = b not in bens
                 if not new_ben or len(bens) < max_ben:
@@ -374,6 +415,8 @@ class Volunteer:
                             fits[key2] = ok
                         if ok:
                             chosen.append(i)
+                            for j, (amounts, _) in enumerate(extra):
+                                extra_used[j] += amounts[i]
                             bonus = 1 if new_ben and b in previous else 0
                             # Penalties only lower a set's value as items join it, so the
                             # bounds above, which leave them out, stay upper bounds.
@@ -389,6 +432,8 @@ class Volunteer:
                             )
                             if cuts_of[i]:
                                 unpenalise(i)
+                            for j, (amounts, _) in enumerate(extra):
+                                extra_used[j] -= amounts[i]
                             chosen.pop()
             if k + 1 < n_items:
                 dfs(k + 1, cur, load, bens, union, sess, key)
@@ -397,6 +442,8 @@ class Volunteer:
             f = forced
             best_val, best_set = red[f] + (1 if self.ben[f] in previous else 0) - penalty(f), [f]
             chosen.append(f)
+            for j, (amounts, _) in enumerate(extra):
+                extra_used[j] += amounts[f]
             if items:
                 dfs(
                     0,

@@ -1,7 +1,8 @@
 """A fast constructive plan, used as CP-SAT's starting hint and to top up cut-short plans.
 
 It never breaks a hard rule: every pair it considers is eligible (see
-:mod:`matcher.model.eligibility`) and :class:`Occupancy` tracks the dynamic rules 4, 5 and 6.
+:mod:`matcher.model.eligibility`) and :class:`Occupancy` checks the volunteer limits the
+rules declare (:data:`matcher.model.rules.RULES`: hours, beneficiaries, slots).
 """
 
 from __future__ import annotations
@@ -9,27 +10,49 @@ from __future__ import annotations
 import numpy as np
 
 from matcher.clock import Deadline
-from matcher.model.instance import Instance
+from matcher.model.instance import Instance, IntArray
 from matcher.model.pairs import Pairs
 from matcher.model.plan import Chosen
+from matcher.model.rules import RULES, Additive, Distinct, Rule, Scope, limits
 from matcher.model.slotting import match_slots
 
 
+def applies(rules: tuple[Rule, ...] = RULES) -> bool:
+    """Whether :class:`Occupancy` checks every volunteer rule: each declares a limit (or is redundant).
+
+    Rules of the other scopes need nothing here: pair rules are in the pairs, and the one
+    global rule that binds a plain solve, one volunteer per need, holds because needs are
+    taken one by one.
+    """
+    return all(r.limit is not None or r.redundant for r in rules if r.scope is Scope.VOLUNTEER)
+
+
 class Occupancy:
-    """What each volunteer has already taken on: needs, hours and beneficiaries.
+    """What each volunteer has already taken on: needs, and their use of each limit.
 
     Sessions are not pinned to slots when a need is taken: a new need fits if all the
     volunteer's sessions can be re-placed together (:func:`matcher.model.slotting.match_slots`),
     which packs far better than first-fit slots.
     """
 
-    def __init__(self, inst: Instance, pairs: Pairs) -> None:
+    def __init__(self, inst: Instance, pairs: Pairs, rules: tuple[Rule, ...] = RULES) -> None:
+        if not applies(rules):
+            raise ValueError("a volunteer rule declares no limit the greedy fill can check")
         self.inst = inst
         self.pairs = pairs
-        self.hours = np.zeros(inst.n_volunteers, dtype=np.int64)
-        self.bens: list[dict[int, int]] = [{} for _ in range(inst.n_volunteers)]
-        for v, held in inst.vol_held.items():  # re-solve: beneficiaries of fixed assignments
-            self.bens[v] = dict.fromkeys(held, 1)
+        n_vols = inst.n_volunteers
+        self.additive = [
+            (np.zeros(n_vols, dtype=np.int64), a.amount(inst), a.budget(inst))
+            for a in limits(Additive, rules)
+        ]
+        """Per additive limit (hours): used so far per volunteer, amount per need, budget per volunteer."""
+        self.distinct: list[tuple[IntArray, IntArray, list[dict[int, int]]]] = []
+        """Per distinct limit (beneficiaries): key per need, most per volunteer, keys used per volunteer."""
+        for d in limits(Distinct, rules):
+            used: list[dict[int, int]] = [{} for _ in range(n_vols)]
+            for v, held in d.held(inst).items():  # re-solve: keys of fixed assignments
+                used[v] = dict.fromkeys(held, 1)
+            self.distinct.append((d.key(inst), d.most(inst), used))
         self.pinned = inst.pinned
         """Volunteers whose current sessions must keep their slots (no re-matching)."""
         self.placed: list[dict[int, tuple[int, ...]]] = [{} for _ in range(inst.n_volunteers)]
@@ -39,14 +62,16 @@ class Occupancy:
         return int(self.inst.need_sessions[self.pairs.need[p]]), self.pairs.slots[p]
 
     def placement(self, p: int) -> dict[int, tuple[int, ...]] | None:
-        """The volunteer's placement with pair ``p`` added, or None if rules 4-6 forbid it."""
-        inst, pairs = self.inst, self.pairs
+        """The volunteer's placement with pair ``p`` added, or None if a limit forbids it."""
+        pairs = self.pairs
         v, n = int(pairs.vol[p]), int(pairs.need[p])
-        if self.hours[v] + inst.need_load[n] > inst.vol_cap[v]:
-            return None
-        ben = int(inst.need_ben[n])
-        if ben not in self.bens[v] and len(self.bens[v]) >= inst.vol_max_ben[v]:
-            return None
+        for spent, amount, budget in self.additive:
+            if spent[v] + amount[n] > budget[v]:
+                return None
+        for key, most, keys in self.distinct:
+            k = int(key[n])
+            if k not in keys[v] and len(keys[v]) >= most[v]:
+                return None
         placed = self.placed[v]
         used = {s for slots in placed.values() for s in slots}
         sessions, usable = self._demand(p)
@@ -70,9 +95,11 @@ class Occupancy:
         if placement is None:
             raise ValueError(f"pair {p} does not fit volunteer {v}")
         self.placed[v] = placement
-        self.hours[v] += self.inst.need_load[n]
-        ben = int(self.inst.need_ben[n])
-        self.bens[v][ben] = self.bens[v].get(ben, 0) + 1
+        for spent, amount, _ in self.additive:
+            spent[v] += amount[n]
+        for key, _, keys in self.distinct:
+            k = int(key[n])
+            keys[v][k] = keys[v].get(k, 0) + 1
 
     def chosen(self) -> Chosen:
         """The plan so far: need -> (pair, slots)."""

@@ -199,8 +199,8 @@ def city_search(state: SearchState) -> None:
 def columns(state: SearchState) -> None:
     """Station size: column generation, then the gap closers where its plan falls short.
 
-    Column generation prices one volunteer at a time: only for a plain solve, whose
-    objective and rules are all per volunteer (a re-solve's move budget is not).  It gets
+    Column generation prices one volunteer at a time: only where its objective and every
+    rule that binds are per volunteer (:func:`colgen.applies`: not for a re-solve).  It gets
     ``colgen_share`` of the time left (deterministic: all of it, as a safety net;
     convergence, not the clock, ends it), and starts only with time for its set-up and
     first round, which are not interruptible.
@@ -209,7 +209,7 @@ def columns(state: SearchState) -> None:
     share = 1.0 if p.deterministic else p.colgen_share
     colgen_time = work.seconds(share)
     colgen_fits = colgen_time >= p.colgen_s_per_pair * len(pairs)
-    wanted = state.station and state.prover == "highs" and p.columns and not (inst.need_home or inst.vol_held)
+    wanted = state.station and state.prover == "highs" and p.columns and colgen.applies(inst)
     state.complete = p.deterministic and state.budget.remaining() > 0 and (colgen_fits or not wanted)
     if not (wanted and colgen_fits):
         return

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from matcher.format.reasons import NO_AVAILABLE_SLOT
 from matcher.model.instance import BoolArray, Instance, IntArray
+from matcher.model.rules.base import Rule, Scope
 
 CODE = NO_AVAILABLE_SLOT
 
@@ -22,3 +23,6 @@ def keep(inst: Instance, n: int, cand: IntArray) -> BoolArray:
     """Candidates free in at least ``sessions`` of the need's windows."""
     enough: BoolArray = usable(inst, n, cand).sum(axis=1) >= inst.need_sessions[n]
     return enough
+
+
+RULE = Rule("availability", (1, 3), Scope.PAIR, code=CODE, keep=keep)

@@ -6,6 +6,7 @@ import numpy as np
 
 from matcher.format.reasons import NO_CERTIFIED_VOLUNTEER
 from matcher.model.instance import BoolArray, Instance, IntArray
+from matcher.model.rules.base import Rule, Scope
 
 CODE = NO_CERTIFIED_VOLUNTEER
 
@@ -15,3 +16,6 @@ def keep(inst: Instance, n: int, cand: IntArray) -> BoolArray:
     required = inst.need_requires[n]
     held = inst.vol_cert[np.ix_(cand, required)]
     return np.asarray(held.all(axis=1), dtype=bool)
+
+
+RULE = Rule("certification", (2,), Scope.PAIR, code=CODE, keep=keep)

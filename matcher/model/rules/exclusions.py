@@ -6,6 +6,7 @@ import numpy as np
 
 from matcher.format.reasons import VOLUNTEER_EXCLUDED
 from matcher.model.instance import BoolArray, Instance, IntArray
+from matcher.model.rules.base import Rule, Scope
 
 CODE = VOLUNTEER_EXCLUDED
 
@@ -17,3 +18,6 @@ def keep(inst: Instance, n: int, cand: IntArray) -> BoolArray:
         return np.ones(len(cand), dtype=bool)
     allowed: BoolArray = ~np.isin(cand, np.fromiter(excluded, dtype=np.int64))
     return allowed
+
+
+RULE = Rule("exclusions", (9,), Scope.PAIR, code=CODE, keep=keep)

@@ -10,6 +10,7 @@ import numpy as np
 
 from matcher.format.reasons import GENDER_MISMATCH
 from matcher.model.instance import BoolArray, Instance, IntArray
+from matcher.model.rules.base import Rule, Scope
 
 CODE = GENDER_MISMATCH
 
@@ -21,3 +22,6 @@ def keep(inst: Instance, n: int, cand: IntArray) -> BoolArray:
         return np.ones(len(cand), dtype=bool)
     same: BoolArray = inst.vol_gender[cand] == wanted
     return same
+
+
+RULE = Rule("gender", (9,), Scope.PAIR, code=CODE, keep=keep)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from matcher.format.reasons import NO_BENEFICIARY_CAPACITY
 from matcher.model.instance import BoolArray, Instance, IntArray
+from matcher.model.rules.base import Distinct, Rule, Scope
 
 if TYPE_CHECKING:
     from matcher.model.variables import Vars
@@ -46,3 +48,27 @@ def add(v: Vars) -> None:
             for p in v.pairs.by_vol_ben[(vol, ben)]:
                 v.model.add_implication(v.x[p], lit)
         v.model.add(sum(v.serves(vol, ben) for ben in bens) <= room)
+
+
+def _beneficiary(inst: Instance) -> IntArray:
+    return inst.need_ben
+
+
+def _most(inst: Instance) -> IntArray:
+    return inst.vol_max_ben
+
+
+def _held(inst: Instance) -> Mapping[int, frozenset[int]]:
+    return inst.vol_held
+
+
+RULE = Rule(
+    "max_beneficiaries",
+    (6,),
+    Scope.VOLUNTEER,
+    code=CODE,
+    keep=keep,
+    add=add,
+    limit=Distinct(key=_beneficiary, most=_most, held=_held),
+)
+"""Beneficiaries are distinct keys: at most ``max_beneficiaries`` of them per volunteer."""

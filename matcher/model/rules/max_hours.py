@@ -8,6 +8,7 @@ from ortools.sat.python import cp_model
 
 from matcher.format.reasons import EXCEEDS_MAX_HOURS
 from matcher.model.instance import BoolArray, Instance, IntArray
+from matcher.model.rules.base import Additive, Rule, Scope
 
 if TYPE_CHECKING:
     from matcher.model.variables import Vars
@@ -47,3 +48,23 @@ def add(v: Vars) -> None:
         if sum(loads) <= cap:
             continue  # cannot bind: leave it out of the model
         v.model.add(cp_model.LinearExpr.weighted_sum([v.x[p] for p in pairs], loads) <= best_fill(loads, cap))
+
+
+def _load(inst: Instance) -> IntArray:
+    return inst.need_load
+
+
+def _cap(inst: Instance) -> IntArray:
+    return inst.vol_cap
+
+
+RULE = Rule(
+    "max_hours",
+    (5,),
+    Scope.VOLUNTEER,
+    code=CODE,
+    keep=keep,
+    add=add,
+    limit=Additive(amount=_load, budget=_cap),
+)
+"""Hours are a budget: scaled ``hours x sessions`` per need within the scaled ``max_hours``."""

@@ -6,6 +6,7 @@ import numpy as np
 
 from matcher.format.reasons import MINOR_NOT_ALLOWED
 from matcher.model.instance import BoolArray, Instance, IntArray
+from matcher.model.rules.base import Rule, Scope
 
 CODE = MINOR_NOT_ALLOWED
 
@@ -16,3 +17,6 @@ def keep(inst: Instance, n: int, cand: IntArray) -> BoolArray:
         return np.ones(len(cand), dtype=bool)
     adult: BoolArray = ~inst.vol_minor[cand]
     return adult
+
+
+RULE = Rule("minors", (8,), Scope.PAIR, code=CODE, keep=keep)

@@ -11,6 +11,9 @@ from typing import TYPE_CHECKING
 
 from ortools.sat.python import cp_model
 
+from matcher.model.instance import Instance
+from matcher.model.rules.base import Rule, Scope
+
 if TYPE_CHECKING:
     from matcher.model.variables import Vars
 
@@ -26,3 +29,11 @@ def add(v: Vars) -> None:
         # Released assignments are valid where they are, so each can stay.
         raise ValueError(f"move budget {budget}: {len(released) - len(lits)} released needs cannot stay")
     v.model.add(cp_model.LinearExpr.sum(lits) >= len(released) - budget)
+
+
+def binds(inst: Instance) -> bool:
+    """A budget is set and some released assignment has slots to keep (else ``add`` posts nothing)."""
+    return inst.move_budget is not None and bool(inst.pinned)
+
+
+RULE = Rule("move_budget", (), Scope.GLOBAL, add=add, binds=binds)

@@ -18,6 +18,7 @@ import numpy as np
 from ortools.sat.python import cp_model
 
 from matcher.model.instance import IntArray
+from matcher.model.rules.base import Rule, Scope, Slots
 from matcher.model.slotting import MAX_HALL_SLOTS, hall_cuts
 
 if TYPE_CHECKING:
@@ -72,3 +73,6 @@ def add_explicit(v: Vars, pairs: list[int]) -> None:
     for lits in by_slot.values():
         if len(lits) > 1:
             v.model.add_at_most_one(lits)
+
+
+RULE = Rule("one_session_per_slot", (1, 4), Scope.VOLUNTEER, add=add, limit=Slots())

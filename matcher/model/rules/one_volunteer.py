@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from matcher.model.rules.base import Rule, Scope
+
 if TYPE_CHECKING:
     from matcher.model.variables import Vars
 
@@ -18,3 +20,7 @@ def add(v: Vars) -> None:
     for pairs in v.pairs.by_need:
         if len(pairs) > 1:
             v.model.add_at_most_one(v.x[p] for p in pairs)
+
+
+RULE = Rule("one_volunteer", (1,), Scope.GLOBAL, add=add)
+"""Across the volunteers of a need: the one rule column generation keeps in its master."""

@@ -6,6 +6,7 @@ import numpy as np
 
 from matcher.format.reasons import NO_VOLUNTEER_WITH_SKILL_IN_REACH
 from matcher.model.instance import Instance, IntArray
+from matcher.model.rules.base import Rule, Scope
 
 CODE = NO_VOLUNTEER_WITH_SKILL_IN_REACH
 
@@ -35,3 +36,7 @@ class Candidates:
                 found = np.flatnonzero(skilled & in_reach).astype(np.int64)
             self._cache[key] = found
         return found
+
+
+RULE = Rule("skill_in_reach", (2, 7), Scope.PAIR, code=CODE)
+"""No ``keep``: :class:`Candidates` gives each need's candidates, which the filters then narrow."""

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 from ortools.sat.python import cp_model
 
+from matcher.model.rules.base import Rule, Scope
+
 if TYPE_CHECKING:
     from matcher.model.variables import Vars
 
@@ -54,3 +56,6 @@ def add(v: Vars) -> None:
         best = best_value(values, loads, sessions, cap, slots)
         if best < sum(values):
             v.model.add(cp_model.LinearExpr.weighted_sum([v.x[p] for p in pairs], values) <= best)
+
+
+RULE = Rule("volunteer_value", (), Scope.VOLUNTEER, add=add, redundant=True)
