@@ -13,14 +13,15 @@ which are floats, are compared with an absolute tolerance of ``1e-6``.
 
 :func:`validate_plan` returns human-readable violations, each starting with its location,
 e.g. ``assignments[2] (need 'n1', volunteer 'v3'): slot 'tue-am' is not in the
-volunteer's availability (rule 3)``; an empty list means the plan is valid.
+volunteer's availability (rule 3)``; an empty list means the plan is valid.  Each hard
+rule has one check function, listed in :data:`RULE_CHECKS` by the rule's number.
 """
 
 from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -37,6 +38,7 @@ from matcher.format.schema import (
 
 __all__ = [
     "OBJECTIVE_TOLERANCE",
+    "RULE_CHECKS",
     "certification_valid",
     "continuity_of",
     "coverage_of",
@@ -173,12 +175,12 @@ def validate_plan(problem: Problem, plan: Plan) -> list[str]:
     index = _Index.build(problem)
     out: list[str] = []
     _check_header(plan, out)
-    for i, assignment in enumerate(plan.assignments):
-        _check_assignment(i, assignment, index, out)
+    resolved = _rows(plan, index, out)
+    for check in RULE_CHECKS.values():
+        check(resolved, out)
     _check_each_need_once(plan, index, out)
     for i, unmet in enumerate(plan.unmet):
         _check_reasons(i, unmet.need, unmet.reasons, out)
-    _check_volunteer_totals(plan, index, out)
     _check_objective(plan, index, out)
     return out
 
@@ -238,87 +240,221 @@ def _check_header(plan: Plan, out: list[str]) -> None:
         out.append(f"status: expected 'optimal' or 'feasible', got {plan.status!r}")
 
 
-def _check_assignment(i: int, a: Assignment, index: _Index, out: list[str]) -> None:
-    """References and the per-assignment rules 1, 2, 3, 7, 8, 9."""
-    where = _where(i, a)
-    need = index.needs.get(a.need)
-    volunteer = index.volunteers.get(a.volunteer)
-    if need is None:
-        out.append(f"{where}: unknown need {a.need!r}")
-    if volunteer is None:
-        out.append(f"{where}: unknown volunteer {a.volunteer!r}")
+@dataclass(frozen=True)
+class _Row:
+    """One assignment with what it names (None where the id is unknown)."""
 
-    # Rule 1: known slots, distinct, in the need's windows, exactly `sessions` of them.
-    seen: set[str] = set()
-    for slot in a.slots:
-        if slot in seen:
-            out.append(f"{where}: slot {slot!r} is listed more than once (rule 1)")
-            continue
-        seen.add(slot)
-        if slot not in index.slots:
-            out.append(f"{where}: unknown slot {slot!r} (rule 1)")
-            continue
-        if need is not None and slot not in need.windows:
-            out.append(f"{where}: slot {slot!r} is not in the need's windows (rule 1)")
-        if volunteer is not None and slot not in volunteer.availability:
-            out.append(f"{where}: slot {slot!r} is not in the volunteer's availability (rule 3)")
-    if need is not None and len(seen) != need.sessions:
-        out.append(f"{where}: {len(seen)} distinct slots for a need of {need.sessions} sessions (rule 1)")
-
-    if need is None or volunteer is None:
-        return
-    beneficiary = index.beneficiaries[need.beneficiary]
-    _check_qualification(where, need, volunteer, index.problem, out)
-    _check_reach(where, volunteer, beneficiary, index, out)
-    if volunteer.minor and not need.minor_ok:
-        out.append(f"{where}: the volunteer is a minor and the need is not minor_ok (rule 8)")
-    wanted = beneficiary.volunteer_gender
-    if wanted is not None and volunteer.gender != wanted:
-        got = "no gender" if volunteer.gender is None else f"gender {volunteer.gender!r}"
-        out.append(
-            f"{where}: beneficiary {beneficiary.id!r} asks for volunteer_gender {wanted!r}, "
-            f"the volunteer has {got} (rule 9)"
-        )
-    if volunteer.id in beneficiary.excluded_volunteers:
-        out.append(f"{where}: beneficiary {beneficiary.id!r} excluded this volunteer (rule 9)")
+    i: int
+    a: Assignment
+    where: str
+    need: Need | None
+    volunteer: Volunteer | None
 
 
-def _check_qualification(
-    where: str, need: Need, volunteer: Volunteer, problem: Problem, out: list[str]
-) -> None:
-    """Rule 2: skill and certifications valid for the week."""
-    if need.service not in volunteer.skills:
-        out.append(f"{where}: the volunteer lacks skill {need.service!r} (rule 2)")
-    deadline = problem.certification_deadline
-    for kind in dict.fromkeys(need.requires):
-        held = [c for c in volunteer.certifications if c.kind == kind]
-        if not held:
-            out.append(f"{where}: the volunteer lacks required certification {kind!r} (rule 2)")
-        elif not any(certification_valid(c, problem) for c in held):
-            latest = max(c.expires for c in held)
+@dataclass(frozen=True)
+class _Pair:
+    """One assignment whose need and volunteer both exist."""
+
+    i: int
+    a: Assignment
+    where: str
+    need: Need
+    volunteer: Volunteer
+    beneficiary: Beneficiary
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """A plan's assignments, resolved against the problem once for every rule check."""
+
+    rows: list[_Row]
+    pairs: list[_Pair]
+    index: _Index
+
+
+def _rows(plan: Plan, index: _Index, out: list[str]) -> _Plan:
+    """Resolve every assignment's need and volunteer, reporting unknown ones."""
+    rows: list[_Row] = []
+    pairs: list[_Pair] = []
+    for i, a in enumerate(plan.assignments):
+        where = _where(i, a)
+        need = index.needs.get(a.need)
+        volunteer = index.volunteers.get(a.volunteer)
+        if need is None:
+            out.append(f"{where}: unknown need {a.need!r}")
+        if volunteer is None:
+            out.append(f"{where}: unknown volunteer {a.volunteer!r}")
+        rows.append(_Row(i, a, where, need, volunteer))
+        if need is not None and volunteer is not None:
+            pairs.append(_Pair(i, a, where, need, volunteer, index.beneficiaries[need.beneficiary]))
+    return _Plan(rows, pairs, index)
+
+
+def _known_slots(row: _Row, index: _Index) -> Iterator[str]:
+    """The assignment's slots, each once, that exist in the problem."""
+    for slot in dict.fromkeys(row.a.slots):
+        if slot in index.slots:
+            yield slot
+
+
+def _rule1_sessions_in_windows(plan: _Plan, out: list[str]) -> None:
+    """Rule 1 (per assignment): known slots, distinct, in the need's windows, ``sessions`` of them.
+
+    Its first half, a need at most once, is checked with the plan's structure
+    (:func:`_check_each_need_once`).
+    """
+    for row in plan.rows:
+        seen: set[str] = set()
+        for slot in row.a.slots:
+            if slot in seen:
+                out.append(f"{row.where}: slot {slot!r} is listed more than once (rule 1)")
+                continue
+            seen.add(slot)
+            if slot not in plan.index.slots:
+                out.append(f"{row.where}: unknown slot {slot!r} (rule 1)")
+            elif row.need is not None and slot not in row.need.windows:
+                out.append(f"{row.where}: slot {slot!r} is not in the need's windows (rule 1)")
+        if row.need is not None and len(seen) != row.need.sessions:
             out.append(
-                f"{where}: certification {kind!r} expires {latest.isoformat()}, before "
-                f"{deadline.isoformat()} (week_start + 6 days) (rule 2)"
+                f"{row.where}: {len(seen)} distinct slots for a need of {row.need.sessions} sessions (rule 1)"
             )
 
 
-def _check_reach(
-    where: str, volunteer: Volunteer, beneficiary: Beneficiary, index: _Index, out: list[str]
-) -> None:
+def _rule2_qualification(plan: _Plan, out: list[str]) -> None:
+    """Rule 2: skill and certifications valid for the week."""
+    problem = plan.index.problem
+    deadline = problem.certification_deadline
+    for p in plan.pairs:
+        if p.need.service not in p.volunteer.skills:
+            out.append(f"{p.where}: the volunteer lacks skill {p.need.service!r} (rule 2)")
+        for kind in dict.fromkeys(p.need.requires):
+            held = [c for c in p.volunteer.certifications if c.kind == kind]
+            if not held:
+                out.append(f"{p.where}: the volunteer lacks required certification {kind!r} (rule 2)")
+            elif not any(certification_valid(c, problem) for c in held):
+                latest = max(c.expires for c in held)
+                out.append(
+                    f"{p.where}: certification {kind!r} expires {latest.isoformat()}, before "
+                    f"{deadline.isoformat()} (week_start + 6 days) (rule 2)"
+                )
+
+
+def _rule3_availability(plan: _Plan, out: list[str]) -> None:
+    """Rule 3: every (known) slot of an assignment is in the volunteer's availability."""
+    for row in plan.rows:
+        if row.volunteer is None:
+            continue
+        for slot in _known_slots(row, plan.index):
+            if slot not in row.volunteer.availability:
+                out.append(f"{row.where}: slot {slot!r} is not in the volunteer's availability (rule 3)")
+
+
+def _rule4_one_session_per_slot(plan: _Plan, out: list[str]) -> None:
+    """Rule 4: a volunteer serves at most one session in any one slot."""
+    taken: dict[tuple[str, str], _Row] = {}  # (volunteer, slot) -> first assignment
+    for row in plan.rows:
+        if row.volunteer is None:
+            continue
+        for slot in dict.fromkeys(row.a.slots):
+            first = taken.setdefault((row.a.volunteer, slot), row)
+            if first is not row:
+                out.append(
+                    f"{row.where}: slot {slot!r} is already taken by assignments[{first.i}] "
+                    f"(need {first.a.need!r}) of the same volunteer (rule 4)"
+                )
+
+
+def _by_volunteer(plan: _Plan) -> dict[str, list[_Row]]:
+    """Assignments of known volunteers and needs, by volunteer id in order of first assignment."""
+    out: dict[str, list[_Row]] = {}
+    for row in plan.rows:
+        if row.volunteer is not None and row.need is not None:
+            out.setdefault(row.a.volunteer, []).append(row)
+    return out
+
+
+def _volunteer_where(volunteer_id: str, index: _Index) -> str:
+    return f"volunteers[{index.volunteer_position[volunteer_id]}] ({volunteer_id!r})"
+
+
+def _rule5_max_hours(plan: _Plan, out: list[str]) -> None:
+    """Rule 5: the sum of ``hours x sessions`` of a volunteer's needs within ``max_hours``."""
+    for volunteer_id, rows in _by_volunteer(plan).items():
+        total = sum((hours_fraction(r.need.hours) * r.need.sessions for r in rows if r.need), Fraction(0))
+        limit = hours_fraction(plan.index.volunteers[volunteer_id].max_hours)
+        if total > limit:
+            where = _volunteer_where(volunteer_id, plan.index)
+            out.append(f"{where}: {_show(total)} hours assigned, more than max_hours {_show(limit)} (rule 5)")
+
+
+def _rule6_max_beneficiaries(plan: _Plan, out: list[str]) -> None:
+    """Rule 6: at most ``max_beneficiaries`` distinct beneficiaries per volunteer."""
+    for volunteer_id, rows in _by_volunteer(plan).items():
+        beneficiaries = list(dict.fromkeys(r.need.beneficiary for r in rows if r.need))
+        most = plan.index.volunteers[volunteer_id].max_beneficiaries
+        if len(beneficiaries) > most:
+            names = ", ".join(repr(b) for b in beneficiaries)
+            out.append(
+                f"{_volunteer_where(volunteer_id, plan.index)}: serves {len(beneficiaries)} distinct "
+                f"beneficiaries ({names}), more than max_beneficiaries {most} (rule 6)"
+            )
+
+
+def _rule7_reach(plan: _Plan, out: list[str]) -> None:
     """Rule 7: same district, or a neighbour with reach 'adjacent'."""
-    mine, theirs = volunteer.district, beneficiary.district
-    if mine == theirs:
-        return
-    if index.problem.reach == "same":
-        out.append(
-            f"{where}: volunteer district {mine!r} is not the beneficiary's district {theirs!r} "
-            "and reach is 'same' (rule 7)"
-        )
-    elif mine not in index.neighbours.get(theirs, set()):
-        out.append(
-            f"{where}: volunteer district {mine!r} is neither the beneficiary's district {theirs!r} "
-            "nor a neighbour of it (rule 7)"
-        )
+    index = plan.index
+    for p in plan.pairs:
+        mine, theirs = p.volunteer.district, p.beneficiary.district
+        if mine == theirs:
+            continue
+        if index.problem.reach == "same":
+            out.append(
+                f"{p.where}: volunteer district {mine!r} is not the beneficiary's district {theirs!r} "
+                "and reach is 'same' (rule 7)"
+            )
+        elif mine not in index.neighbours.get(theirs, set()):
+            out.append(
+                f"{p.where}: volunteer district {mine!r} is neither the beneficiary's district "
+                f"{theirs!r} nor a neighbour of it (rule 7)"
+            )
+
+
+def _rule8_minors(plan: _Plan, out: list[str]) -> None:
+    """Rule 8: a minor takes only ``minor_ok`` needs."""
+    for p in plan.pairs:
+        if p.volunteer.minor and not p.need.minor_ok:
+            out.append(f"{p.where}: the volunteer is a minor and the need is not minor_ok (rule 8)")
+
+
+def _rule9_gender_and_exclusions(plan: _Plan, out: list[str]) -> None:
+    """Rule 9: ``volunteer_gender`` and ``excluded_volunteers`` respected."""
+    for p in plan.pairs:
+        beneficiary, volunteer = p.beneficiary, p.volunteer
+        wanted = beneficiary.volunteer_gender
+        if wanted is not None and volunteer.gender != wanted:
+            got = "no gender" if volunteer.gender is None else f"gender {volunteer.gender!r}"
+            out.append(
+                f"{p.where}: beneficiary {beneficiary.id!r} asks for volunteer_gender {wanted!r}, "
+                f"the volunteer has {got} (rule 9)"
+            )
+        if volunteer.id in beneficiary.excluded_volunteers:
+            out.append(f"{p.where}: beneficiary {beneficiary.id!r} excluded this volunteer (rule 9)")
+
+
+RuleCheck = Callable[[_Plan, list[str]], None]
+
+RULE_CHECKS: dict[int, RuleCheck] = {
+    1: _rule1_sessions_in_windows,
+    2: _rule2_qualification,
+    3: _rule3_availability,
+    4: _rule4_one_session_per_slot,
+    5: _rule5_max_hours,
+    6: _rule6_max_beneficiaries,
+    7: _rule7_reach,
+    8: _rule8_minors,
+    9: _rule9_gender_and_exclusions,
+}
+"""One check per hard rule of ``docs/format.md``, by its number; each appends its violations."""
 
 
 def _check_each_need_once(plan: Plan, index: _Index, out: list[str]) -> None:
@@ -354,44 +490,6 @@ def _check_reasons(i: int, need_id: str, reasons: list[str], out: list[str]) -> 
         if code in seen:
             out.append(f"{where}: reasons[{j}] {code!r} is listed more than once")
         seen.add(code)
-
-
-def _check_volunteer_totals(plan: Plan, index: _Index, out: list[str]) -> None:
-    """Rules 4, 5 and 6, which look at all of a volunteer's assignments together."""
-    taken: dict[tuple[str, str], int] = {}  # (volunteer, slot) -> first assignment index
-    hours: dict[str, Fraction] = {}
-    served: dict[str, dict[str, None]] = {}
-    for i, a in enumerate(plan.assignments):
-        if a.volunteer not in index.volunteers:
-            continue
-        for slot in dict.fromkeys(a.slots):
-            key = (a.volunteer, slot)
-            if key in taken:
-                other = plan.assignments[taken[key]]
-                out.append(
-                    f"{_where(i, a)}: slot {slot!r} is already taken by assignments[{taken[key]}] "
-                    f"(need {other.need!r}) of the same volunteer (rule 4)"
-                )
-            else:
-                taken[key] = i
-        need = index.needs.get(a.need)
-        if need is None:
-            continue
-        hours[a.volunteer] = hours.get(a.volunteer, Fraction(0)) + hours_fraction(need.hours) * need.sessions
-        served.setdefault(a.volunteer, {})[need.beneficiary] = None
-    for volunteer_id, total in hours.items():
-        volunteer = index.volunteers[volunteer_id]
-        where = f"volunteers[{index.volunteer_position[volunteer_id]}] ({volunteer_id!r})"
-        limit = hours_fraction(volunteer.max_hours)
-        if total > limit:
-            out.append(f"{where}: {_show(total)} hours assigned, more than max_hours {_show(limit)} (rule 5)")
-        beneficiaries = list(served[volunteer_id])
-        if len(beneficiaries) > volunteer.max_beneficiaries:
-            names = ", ".join(repr(b) for b in beneficiaries)
-            out.append(
-                f"{where}: serves {len(beneficiaries)} distinct beneficiaries ({names}), "
-                f"more than max_beneficiaries {volunteer.max_beneficiaries} (rule 6)"
-            )
 
 
 def _exact(value: float, path: str, out: list[str]) -> Fraction | None:
