@@ -1,4 +1,5 @@
-"""Builders shared by the engine's tests: compiled oracle problems, plans to validate, brute-force pricing."""
+"""Builders shared by the engine's tests: compiled oracle problems, plans to validate, brute-force pricing,
+and each hard rule alone (its filter, its model constraint, its greedy and pricing limits)."""
 
 from __future__ import annotations
 
@@ -7,12 +8,14 @@ from collections.abc import Iterator
 
 import numpy as np
 from helpers import (
+    Doc,
     beneficiary,
     make_problem,
     to_problem,
     volunteer,
 )
 from oracles import mip_optimum, small_problem
+from ortools.sat.python import cp_model
 
 from matcher.clock import Deadline
 from matcher.explain import to_plan, volunteers_of
@@ -22,7 +25,10 @@ from matcher.model.full import build
 from matcher.model.instance import Instance
 from matcher.model.pairs import Pairs
 from matcher.model.plan import Chosen
+from matcher.model.rules import Rule
+from matcher.model.rules.skill_in_reach import Candidates
 from matcher.model.slotting import match_slots
+from matcher.model.variables import Vars
 from matcher.params import SolveParams
 from matcher.search import colgen, greedy
 from matcher.search.transfer import hint, hinted_objective
@@ -103,3 +109,76 @@ def two_volunteer_problem(previous_far: bool) -> Problem:
         previous=[{"volunteer": "far", "beneficiary": "b1"}] if previous_far else [],
     )
     return to_problem(doc)
+
+
+# ------------------------------------------------------------------------ one rule alone
+
+Take = list[tuple[str, str]]
+"""Assignments by ids: (volunteer, need)."""
+
+
+def compile_doc(doc: Doc) -> tuple[Instance, Pairs]:
+    """A problem dict compiled, with its eligible pairs (every filter applied)."""
+    inst = Instance.from_problem(to_problem(doc))
+    return inst, build_pairs(inst)
+
+
+def _pair_indexes(inst: Instance, pairs: Pairs, take: Take) -> list[int]:
+    vols = {v.id: i for i, v in enumerate(inst.problem.volunteers)}
+    needs = {n.id: i for i, n in enumerate(inst.problem.needs)}
+    return [pairs.index[(vols[v], needs[n])] for v, n in take]
+
+
+def kept(rule: Rule, doc: Doc, need_id: str = "n1") -> dict[str, bool]:
+    """The rule's filter alone on a need's candidates (volunteers in reach with its skill): id -> kept."""
+    assert rule.keep is not None
+    inst = Instance.from_problem(to_problem(doc))
+    n = [x.id for x in inst.problem.needs].index(need_id)
+    cand = Candidates(inst)(n)
+    mask = rule.keep(inst, n, cand)
+    return {
+        inst.problem.volunteers[v].id: bool(ok) for v, ok in zip(cand.tolist(), mask.tolist(), strict=True)
+    }
+
+
+def model_allows(rule: Rule, doc: Doc, take: Take) -> bool:
+    """Whether the rule's constraint alone admits exactly the assignments ``take``.
+
+    A tiny CP-SAT model over the eligible pairs with only this rule posted and every pair
+    literal fixed (chosen for ``take``, not chosen otherwise): feasible or infeasible.
+    """
+    assert rule.add is not None
+    inst, pairs = compile_doc(doc)
+    model = cp_model.CpModel()
+    v = Vars(model, inst, pairs)
+    rule.add(v)
+    on = set(_pair_indexes(inst, pairs, take))
+    for p, x in enumerate(v.x):
+        model.add(x == int(p in on))
+    status = cp_model.CpSolver().solve(model)
+    return status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+
+
+def greedy_allows(rule: Rule, doc: Doc, take: Take) -> bool:
+    """Whether the greedy fill's occupancy, with only this rule's limit (and slots), takes ``take``."""
+    inst, pairs = compile_doc(doc)
+    occ = greedy.Occupancy(inst, pairs, rules=(rule,))
+    for p in _pair_indexes(inst, pairs, take):
+        placement = occ.placement(p)
+        if placement is None:
+            return False
+        occ.take(p, placement)
+    return True
+
+
+def priced(doc: Doc, volunteer_id: str = "v1") -> set[str]:
+    """The needs of the best set column generation's pricing finds for a volunteer, with no multipliers.
+
+    Every item is worth its coverage, so the best set is the most coverage the volunteer's
+    limits let them take.
+    """
+    inst, pairs = compile_doc(doc)
+    v = [x.id for x in inst.problem.volunteers].index(volunteer_id)
+    vol = colgen.Volunteer(inst, pairs, v, 1, set())
+    _, best = vol.price(np.zeros(inst.n_needs), Deadline.never())
+    return {inst.problem.needs[vol.need[i]].id for i in best}
