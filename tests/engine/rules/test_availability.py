@@ -6,6 +6,8 @@ one), then whole solves of tiny problems (:func:`helpers.solve_and_check` valida
 
 from __future__ import annotations
 
+import numpy as np
+from engine_support import kept
 from helpers import (
     assigned,
     make_problem,
@@ -13,10 +15,13 @@ from helpers import (
     reasons,
     slots_of,
     solve_and_check,
+    to_problem,
     volunteer,
 )
 
 from matcher.format import reasons as codes
+from matcher.model.instance import Instance
+from matcher.model.rules.availability import RULE, usable
 
 
 def test_rule1_exactly_sessions_distinct_slots_in_windows() -> None:
@@ -67,3 +72,29 @@ def test_rule3_free_in_too_few_windows_is_refused() -> None:
         needs=[need(sessions=2, windows=["mon-am", "mon-pm"])],
     )
     assert reasons(solve_and_check(doc)) == {"n1": [codes.NO_AVAILABLE_SLOT]}
+
+
+# ------------------------------------------------------------------------ the rule alone
+
+
+def test_filter_needs_sessions_many_free_windows() -> None:
+    """A 2-session need keeps the candidate free in two of its windows, not the one free in one."""
+    doc = make_problem(
+        volunteers=[
+            volunteer("v1", availability=["mon-am"]),
+            volunteer("v2", availability=["mon-am", "wed-am"]),
+        ],
+        needs=[need(sessions=2, windows=["mon-am", "tue-am", "wed-am"])],
+    )
+    assert kept(RULE, doc) == {"v1": False, "v2": True}
+
+
+def test_usable_slots_are_windows_and_availability() -> None:
+    """A pair's usable slots are the need's windows the volunteer is free in."""
+    doc = make_problem(
+        volunteers=[volunteer(availability=["mon-am", "tue-am", "wed-am"])],
+        needs=[need(windows=["tue-am", "wed-am", "thu-am"])],
+    )
+    inst = Instance.from_problem(to_problem(doc))
+    (row,) = usable(inst, 0, np.array([0], dtype=np.int64))
+    assert [inst.slots[s] for s in np.flatnonzero(row)] == ["tue-am", "wed-am"]

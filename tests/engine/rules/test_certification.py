@@ -7,6 +7,7 @@ one), then whole solves of tiny problems (:func:`helpers.solve_and_check` valida
 from __future__ import annotations
 
 import pytest
+from engine_support import kept
 from helpers import (
     Doc,
     assigned,
@@ -20,6 +21,7 @@ from helpers import (
 )
 
 from matcher.format import reasons as codes
+from matcher.model.rules.certification import RULE
 
 
 def _cert_problem(certifications: list[Doc]) -> Doc:
@@ -96,3 +98,19 @@ def test_rule2_all_required_certifications_needed() -> None:
         needs=[need("n1", requires=["first_aid", "health_care"])],
     )
     assert reasons(solve_and_check(doc)) == {"n1": [codes.NO_CERTIFIED_VOLUNTEER]}
+
+
+# ------------------------------------------------------------------------ the rule alone
+
+
+def test_filter_keeps_valid_certificates_only() -> None:
+    """Valid for the week is kept; expired, or missing, is refused."""
+    doc = make_problem(
+        volunteers=[
+            volunteer("v1", certifications=[{"kind": "first_aid", "expires": "2030-01-01"}]),
+            volunteer("v2", certifications=[{"kind": "first_aid", "expires": "2020-01-01"}]),
+            volunteer("v3"),
+        ],
+        needs=[need(requires=["first_aid"])],
+    )
+    assert kept(RULE, doc) == {"v1": True, "v2": False, "v3": False}

@@ -6,6 +6,7 @@ one), then whole solves of tiny problems (:func:`helpers.solve_and_check` valida
 
 from __future__ import annotations
 
+from engine_support import kept
 from helpers import (
     assigned,
     beneficiary,
@@ -17,6 +18,7 @@ from helpers import (
 )
 
 from matcher.format import reasons as codes
+from matcher.model.rules.exclusions import RULE
 
 
 def test_rule9_exclusion() -> None:
@@ -38,3 +40,15 @@ def test_rule9_exclusion_picks_the_other_volunteer() -> None:
         beneficiaries=[beneficiary(excluded_volunteers=["v1"])],
     )
     assert assigned(solve_and_check(doc)) == {"n1": "v2"}
+
+
+# ------------------------------------------------------------------------ the rule alone
+
+
+def test_filter_refuses_excluded_volunteers() -> None:
+    """An excluded volunteer is refused, the others kept."""
+    doc = make_problem(
+        volunteers=[volunteer("v1"), volunteer("v2")],
+        beneficiaries=[beneficiary(excluded_volunteers=["v2"])],
+    )
+    assert kept(RULE, doc) == {"v1": True, "v2": False}

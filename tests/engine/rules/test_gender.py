@@ -7,6 +7,7 @@ one), then whole solves of tiny problems (:func:`helpers.solve_and_check` valida
 from __future__ import annotations
 
 import pytest
+from engine_support import kept
 from helpers import (
     assigned,
     beneficiary,
@@ -18,6 +19,7 @@ from helpers import (
 )
 
 from matcher.format import reasons as codes
+from matcher.model.rules.gender import RULE
 
 
 @pytest.mark.parametrize(("gender", "ok"), [("f", True), ("m", False), (None, False)])
@@ -40,3 +42,19 @@ def test_rule9_gender_request_picks_the_matching_volunteer() -> None:
         needs=[need("n1"), need("n2", beneficiary="b2")],
     )
     assert assigned(solve_and_check(doc)) == {"n1": "v-f", "n2": "v-m"}
+
+
+# ------------------------------------------------------------------------ the rule alone
+
+
+def test_filter_keeps_the_requested_gender_only() -> None:
+    """A stated volunteer_gender keeps that gender; another, or none given, is refused."""
+    doc = make_problem(
+        volunteers=[volunteer("v1", gender="f"), volunteer("v2", gender="m"), volunteer("v3")],
+        beneficiaries=[beneficiary(volunteer_gender="f")],
+    )
+    assert kept(RULE, doc) == {"v1": True, "v2": False, "v3": False}
+    assert kept(RULE, make_problem(volunteers=[volunteer("v1", gender="m"), volunteer("v2")])) == {
+        "v1": True,
+        "v2": True,
+    }

@@ -6,6 +6,8 @@ one), then whole solves of tiny problems (:func:`helpers.solve_and_check` valida
 
 from __future__ import annotations
 
+import pytest
+from engine_support import kept
 from helpers import (
     assigned,
     make_problem,
@@ -16,6 +18,7 @@ from helpers import (
 )
 
 from matcher.format import reasons as codes
+from matcher.model.rules.minors import RULE
 
 
 def test_rule8_minor_takes_only_minor_ok_needs() -> None:
@@ -40,3 +43,15 @@ def test_rule8_adult_takes_minor_ok_need() -> None:
     """minor_ok does not keep adults away."""
     doc = make_problem(needs=[need(minor_ok=True)])
     assert assigned(solve_and_check(doc)) == {"n1": "v1"}
+
+
+# ------------------------------------------------------------------------ the rule alone
+
+
+@pytest.mark.parametrize(("minor_ok", "minor_kept"), [(False, False), (True, True)])
+def test_filter_keeps_minors_for_minor_ok_needs(minor_ok: bool, minor_kept: bool) -> None:
+    """Adults are always kept; minors only for minor_ok needs."""
+    doc = make_problem(
+        volunteers=[volunteer("v1", minor=True), volunteer("v2")], needs=[need(minor_ok=minor_ok)]
+    )
+    assert kept(RULE, doc) == {"v1": minor_kept, "v2": True}

@@ -6,7 +6,9 @@ one), then whole solves of tiny problems (:func:`helpers.solve_and_check` valida
 
 from __future__ import annotations
 
+from engine_support import greedy_allows, model_allows, priced
 from helpers import (
+    Doc,
     beneficiary,
     make_problem,
     need,
@@ -16,6 +18,7 @@ from helpers import (
 )
 
 from matcher.format import reasons as codes
+from matcher.model.rules.one_session_per_slot import RULE
 
 
 def test_rule4_two_needs_compete_for_the_only_slot() -> None:
@@ -38,3 +41,34 @@ def test_rule4_needs_share_a_volunteer_in_different_slots() -> None:
     )
     result = solve_and_check(doc)
     assert slots_of(result) == {"n1": ["mon-pm"], "n2": ["mon-am"]}
+
+
+# ------------------------------------------------------------------------ the rule alone
+
+
+def _two_needs(windows: list[str]) -> Doc:
+    """One volunteer free mon-am and mon-pm; n1 in ``windows``, n2 in mon-am only."""
+    return make_problem(
+        volunteers=[volunteer(availability=["mon-am", "mon-pm"])],
+        needs=[need("n1", windows=windows), need("n2", windows=["mon-am"])],
+    )
+
+
+def test_model_allows_one_session_per_slot() -> None:
+    """Two needs whose only slot is the same cannot both be taken; with another slot they can."""
+    same = _two_needs(["mon-am"])
+    assert model_allows(RULE, same, [("v1", "n1")])
+    assert not model_allows(RULE, same, [("v1", "n1"), ("v1", "n2")])
+    assert model_allows(RULE, _two_needs(["mon-am", "mon-pm"]), [("v1", "n1"), ("v1", "n2")])
+
+
+def test_greedy_places_sessions_in_distinct_slots() -> None:
+    """The greedy occupancy re-places sessions to fit both needs, and refuses a clash."""
+    assert not greedy_allows(RULE, _two_needs(["mon-am"]), [("v1", "n1"), ("v1", "n2")])
+    assert greedy_allows(RULE, _two_needs(["mon-am", "mon-pm"]), [("v1", "n1"), ("v1", "n2")])
+
+
+def test_pricing_places_sessions_in_distinct_slots() -> None:
+    """Pricing's best set holds one of two needs for the same slot, both when they can move."""
+    assert len(priced(_two_needs(["mon-am"]))) == 1
+    assert priced(_two_needs(["mon-am", "mon-pm"])) == {"n1", "n2"}

@@ -16,10 +16,13 @@ from helpers import (
     need,
     reasons,
     solve_and_check,
+    to_problem,
     volunteer,
 )
 
 from matcher.format import reasons as codes
+from matcher.model.instance import Instance
+from matcher.model.rules.skill_in_reach import RULE, Candidates
 
 
 def test_rule2_skill_allowed_and_refused() -> None:
@@ -93,3 +96,23 @@ def test_rule7_neighbours_are_not_transitive() -> None:
         beneficiaries=[beneficiary(district="c")],
     )
     assert reasons(solve_and_check(doc)) == {"n1": [codes.NO_VOLUNTEER_WITH_SKILL_IN_REACH]}
+
+
+# ------------------------------------------------------------------------ the rule alone
+
+
+def test_candidates_have_the_skill_and_are_in_reach() -> None:
+    """Candidates: the service in skills and a district in reach (rule 2's skill, rule 7)."""
+    doc = make_problem(
+        districts=[district("d1", ["d2"]), district("d2"), district("d3")],
+        volunteers=[
+            volunteer("v1"),
+            volunteer("v2", skills=["tutoring"]),
+            volunteer("v3", district="d2"),
+            volunteer("v4", district="d3"),
+        ],
+        reach="adjacent",
+    )
+    inst = Instance.from_problem(to_problem(doc))
+    assert Candidates(inst)(0).tolist() == [0, 2]
+    assert RULE.keep is None and RULE.code == codes.NO_VOLUNTEER_WITH_SKILL_IN_REACH
