@@ -121,3 +121,17 @@ def test_greedy_counts_a_beneficiary_once() -> None:
 def test_pricing_takes_what_max_beneficiaries_allows(most: int, taken: int) -> None:
     """Pricing's best set serves as many beneficiaries as max_beneficiaries allows."""
     assert len(priced(_three_beneficiaries(most))) == taken
+
+
+def test_pricing_counts_a_beneficiary_once() -> None:
+    """With max_beneficiaries 1, pricing's best set is both needs of b1, never b2's in between."""
+    doc = make_problem(
+        volunteers=[volunteer(availability=WEEK, max_beneficiaries=1)],
+        beneficiaries=[beneficiary("b1"), beneficiary("b2")],
+        needs=[
+            need("n1", windows=["mon-am"]),
+            need("n2", beneficiary="b2", windows=["tue-am"]),
+            need("n3", windows=["wed-am"]),
+        ],
+    )
+    assert priced(doc) == {"n1", "n3"}

@@ -72,3 +72,17 @@ def test_pricing_places_sessions_in_distinct_slots() -> None:
     """Pricing's best set holds one of two needs for the same slot, both when they can move."""
     assert len(priced(_two_needs(["mon-am"]))) == 1
     assert priced(_two_needs(["mon-am", "mon-pm"])) == {"n1", "n2"}
+
+
+def test_pricing_matches_sessions_to_slots() -> None:
+    """Three needs with three slots between them, but n2 and n3 need the same one: two are taken."""
+    doc = make_problem(
+        volunteers=[volunteer(availability=["mon-am", "tue-am", "wed-am"])],
+        needs=[
+            need("n1", windows=["mon-am", "tue-am"]),
+            need("n2", windows=["wed-am"]),
+            need("n3", windows=["wed-am"]),
+        ],
+    )
+    best = priced(doc)
+    assert len(best) == 2 and "n1" in best
