@@ -13,18 +13,19 @@ from matcher.clock import Deadline
 from matcher.model.instance import Instance, IntArray
 from matcher.model.pairs import Pairs
 from matcher.model.plan import Chosen
-from matcher.model.rules import RULES, Additive, Distinct, Rule, Scope, limits
+from matcher.model.rules import RULES, Additive, Distinct, Rule, Scope, Slots, limits
 from matcher.model.slotting import match_slots
 
 
 def applies(rules: tuple[Rule, ...] = RULES) -> bool:
-    """Whether :class:`Occupancy` checks every volunteer rule: each declares a limit (or is redundant).
+    """Whether :class:`Occupancy` checks every volunteer rule: each has a limit it knows, or is redundant.
 
     Rules of the other scopes need nothing here: pair rules are in the pairs, and the one
     global rule that binds a plain solve, one volunteer per need, holds because needs are
     taken one by one.
     """
-    return all(r.limit is not None or r.redundant for r in rules if r.scope is Scope.VOLUNTEER)
+    known = (Additive, Distinct, Slots)
+    return all(isinstance(r.limit, known) or r.redundant for r in rules if r.scope is Scope.VOLUNTEER)
 
 
 class Occupancy:
