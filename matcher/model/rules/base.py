@@ -104,3 +104,9 @@ class Rule:
     """Whether the rule can bind on an instance at all (a re-solve's move budget, when set)."""
     redundant: bool = False
     """Implied by the other rules: a cut that tightens the bound, no plan is removed."""
+
+    def __post_init__(self) -> None:
+        # Pricing's single-pair columns and the greedy fill take any one eligible pair as
+        # fitting a volunteer on its own: a budget or a count needs its filter for that.
+        if isinstance(self.limit, Additive | Distinct) and self.keep is None:
+            raise ValueError(f"rule {self.name}: a limit needs a filter keeping the pairs that fit it alone")

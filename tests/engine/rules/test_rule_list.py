@@ -80,7 +80,14 @@ def _no(inst: Instance) -> np.ndarray:
     [
         Rule("across", (), Scope.GLOBAL, add=lambda v: None),
         Rule("unpriced", (), Scope.VOLUNTEER, add=lambda v: None),
-        Rule("second_distinct", (), Scope.VOLUNTEER, limit=Distinct(key=_no, most=_no, held=lambda i: {})),
+        Rule(
+            "second_distinct",
+            (),
+            Scope.VOLUNTEER,
+            code="toy",
+            keep=lambda inst, n, cand: np.ones(len(cand), dtype=bool),
+            limit=Distinct(key=_no, most=_no, held=lambda i: {}),
+        ),
     ],
     ids=lambda r: r.name,
 )
@@ -89,3 +96,9 @@ def test_a_rule_a_stage_cannot_hold_turns_it_off(extra: Rule) -> None:
     assert not colgen.applies(_plain(), (*RULES, extra))
     if extra.limit is None and extra.scope is Scope.VOLUNTEER:
         assert not greedy.applies((*RULES, extra))
+
+
+def test_a_limit_needs_its_filter() -> None:
+    """A budget without a filter would let a pair that cannot fit alone into pricing's columns."""
+    with pytest.raises(ValueError, match="needs a filter"):
+        Rule("toy", (), Scope.VOLUNTEER, limit=Distinct(key=_no, most=_no, held=lambda i: {}))
