@@ -24,11 +24,12 @@ import time
 
 from benchmarks.results import Table, command_line, write_result
 from matcher.clock import Budget, Deadline
-from matcher.explain import to_plan, volunteers_of
+from matcher.explain import to_format
 from matcher.format.validate import validate_plan
+from matcher.model.evaluate import coverage_units
 from matcher.model.full import build
 from matcher.model.instance import Instance
-from matcher.model.plan import Chosen, coverage_units
+from matcher.model.plan import Chosen, IndexedPlan
 from matcher.params import SolveParams
 from matcher.search import lns
 from matcher.search.refine import keep_secondary, polish, polish_budget
@@ -48,11 +49,11 @@ def lower_levels(inst: Instance, out: Outcome, chosen: Chosen) -> tuple[int, int
 
 def check(inst: Instance, out: Outcome, chosen: Chosen) -> None:
     """Fail loudly unless the plan is valid and keeps the proved coverage."""
-    plan = to_plan(inst, volunteers_of(out.pairs, chosen), coverage_units(inst, chosen), out.bound_units, 0.0)
+    plan = to_format(inst, IndexedPlan.from_chosen(inst, out.pairs, chosen), out.bound_units, 0.0)
     problems = validate_plan(inst.problem, plan)
     if problems:
         raise SystemExit(f"invalid plan: {problems[:3]}")
-    if coverage_units(inst, chosen) != coverage_units(inst, out.chosen):
+    if coverage_units(inst, chosen) != coverage_units(inst, out.plan):
         raise SystemExit("coverage changed")
 
 
@@ -79,18 +80,18 @@ def main() -> None:
                 skipped.append(f"{size} volunteers, seed {seed}: not proved in 30 s, skipped")
                 continue
             pairs.setdefault(size, []).append(len(out.pairs))
-            proved = lower_levels(inst, out, out.chosen)
-            rows = [("proved plan", 0.0, out.chosen)]
+            proved = lower_levels(inst, out, out.plan.to_chosen())
+            rows = [("proved plan", 0.0, out.plan.to_chosen())]
 
             t = time.perf_counter()
             search = Search(t + 30, phases=list(out.phases[:1]))
             budget = polish_budget(search)
-            found = lns.polish(inst, out.pairs, out.chosen, Deadline(t + budget))
+            found = lns.polish(inst, out.pairs, out.plan.to_chosen(), Deadline(t + budget))
             rows.append(("neighbourhoods", time.perf_counter() - t, found))
 
             t = time.perf_counter()
             lm = build(inst, out.pairs)
-            full = dict(out.chosen)
+            full = out.plan.to_chosen()
             search = Search(t + 30, phases=list(out.phases[:1]))
             if lm.secondary_max:
                 keep_secondary(lm, full, search)

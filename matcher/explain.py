@@ -5,10 +5,10 @@ from __future__ import annotations
 from fractions import Fraction
 
 from matcher.format.schema import Assignment, Objective, Plan, Unmet
+from matcher.model import evaluate
 from matcher.model.eligibility import static_reasons
 from matcher.model.instance import Instance
-from matcher.model.pairs import Pairs
-from matcher.model.plan import Assigned, Chosen
+from matcher.model.plan import IndexedPlan
 from matcher.model.rules.skill_in_reach import Candidates
 
 
@@ -17,25 +17,9 @@ def number(q: Fraction) -> int | float:
     return int(q) if q.denominator == 1 else float(q)
 
 
-def volunteers_of(pairs: Pairs, chosen: Chosen) -> Assigned:
-    """A plan over ``pairs`` with volunteers instead of pair indexes."""
-    return {n: (int(pairs.vol[p]), slots) for n, (p, slots) in chosen.items()}
-
-
-def continuity_units(inst: Instance, assigned: Assigned) -> int:
-    """Previous pairs served again by a set of assignments."""
-    served = {(vol, int(inst.need_ben[n])) for n, (vol, _) in assigned.items()}
-    return len(set(inst.previous) & served)
-
-
-def to_plan(
-    inst: Instance,
-    assigned: Assigned,
-    coverage_units: int,
-    bound_units: int,
-    seconds: float,
-) -> Plan:
-    """Write the format-1 plan: assignments and unmet needs in problem order.
+def to_format(inst: Instance, plan: IndexedPlan, bound_units: int, seconds: float) -> Plan:
+    """Write the format-1 plan: assignments and unmet needs in problem order, and the
+    plan's objective (its status ``optimal`` when its coverage meets ``bound_units``).
 
     Unmet needs are explained on ``inst`` as given: pass the instance without fixed
     assignments, so that time a fixed assignment holds reads as ``capacity_taken``.
@@ -45,16 +29,14 @@ def to_plan(
     unmet: list[Unmet] = []
     candidates = Candidates(inst)
     for n, need in enumerate(problem.needs):
-        got = assigned.get(n)
-        if got is None:
+        if n not in plan:
             unmet.append(Unmet(need=need.id, reasons=static_reasons(inst, n, candidates)))
             continue
-        v, slots = got
-        vol = problem.volunteers[v].id
-        assignments.append(
-            Assignment(need=need.id, volunteer=vol, slots=[inst.slots[s] for s in sorted(slots)])
-        )
-    continuity = continuity_units(inst, assigned)
+        vol = problem.volunteers[int(plan.vol[n])].id
+        slots = sorted(plan.slots_of(n))
+        assignments.append(Assignment(need=need.id, volunteer=vol, slots=[inst.slots[s] for s in slots]))
+    coverage_units = evaluate.coverage_units(inst, plan)
+    continuity = evaluate.continuity(inst, plan)
     return Plan(
         format=1,
         status="optimal" if coverage_units == bound_units else "feasible",

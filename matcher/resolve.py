@@ -30,13 +30,14 @@ from fractions import Fraction
 from typing import Literal
 
 from matcher.clock import Budget
-from matcher.explain import to_plan, volunteers_of
+from matcher.explain import to_format
 from matcher.format.changes import apply_changes
 from matcher.format.errors import InputError
 from matcher.format.schema import ChangeSet, Plan, Problem
 from matcher.format.validate import validate_plan
+from matcher.model.evaluate import coverage_units
 from matcher.model.instance import Home, Instance
-from matcher.model.plan import Assigned, coverage_units
+from matcher.model.plan import Assigned, IndexedPlan
 from matcher.model.rules.skill_in_reach import Candidates
 from matcher.params import Prover, SolveParams
 from matcher.search.stages import optimise
@@ -141,26 +142,27 @@ def resolve(
     released: set[int] = set()
     if allow_moves > 0 and kept:
         scope, released = _released(inst, kept, params.full_model_max_pairs)
-    initial: Assigned = {}
+    initial: IndexedPlan | None = None
     if released:
         # First the re-solve without moves, on a share of the time: its plan (zero moves)
         # starts the search with moves, which therefore never ends below it.
         first_budget = budget.until(budget.start + params.resolve_fixed_share * limit)
         first = optimise(inst.with_fixed(kept, homes), first_budget, params)
-        initial = {n: kept[n] for n in released} | volunteers_of(first.pairs, first.chosen)
+        initial = IndexedPlan.from_assigned(inst, {n: kept[n] for n in released}).merged(first.plan)
     fixed = {n: a for n, a in kept.items() if n not in released}
     homes.update({n: (v, slots) for n, (v, slots) in kept.items() if n in released})
     residual = inst.with_fixed(fixed, homes, allow_moves if released else None)
     out = optimise(residual, budget, params, initial=initial)
 
-    assigned: Assigned = {**fixed, **volunteers_of(out.pairs, out.chosen)}
+    # The fixed assignments have no pair in the residual's numbering: the plan carries none.
+    assigned = IndexedPlan.from_assigned(inst, fixed).merged(out.plan)
     covered = coverage_units(inst, assigned)
     bound = coverage_units(inst, fixed) + out.bound_units
-    new = to_plan(inst, assigned, covered, max(bound, covered), budget.elapsed())
+    new = to_format(inst, assigned, max(bound, covered), budget.elapsed())
 
     def differs(n: int) -> bool:
-        before, after = in_force.get(n), assigned.get(n)
-        return before != (None if after is None else (after[0], tuple(sorted(after[1]))))
+        after = (int(assigned.vol[n]), tuple(sorted(assigned.slots_of(n)))) if n in assigned else None
+        return in_force.get(n) != after
 
     ids = [need.id for need in changed.needs]
     new = new.model_copy(update={"changed": [ids[n] for n in range(inst.n_needs) if differs(n)]})

@@ -32,10 +32,10 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 from matcher.clock import Budget
-from matcher.explain import to_plan, volunteers_of
+from matcher.explain import to_format
 from matcher.format.schema import Plan, Problem
+from matcher.model.evaluate import coverage_units
 from matcher.model.instance import Instance
-from matcher.model.plan import coverage_units
 from matcher.params import Prover, SolveParams
 from matcher.search.stages import optimise
 from matcher.search.trace import Phase
@@ -135,8 +135,8 @@ def solve(
     )
     inst = Instance.from_problem(problem)
     out = optimise(inst, budget, params)
-    covered = coverage_units(inst, out.chosen)
-    plan = to_plan(inst, volunteers_of(out.pairs, out.chosen), covered, out.bound_units, budget.elapsed())
+    covered = coverage_units(inst, out.plan)
+    plan = to_format(inst, out.plan, out.bound_units, budget.elapsed())
     return SolveResult(
         plan=plan,
         status=plan.status,

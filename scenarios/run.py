@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import importlib
 import multiprocessing
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
@@ -24,24 +24,12 @@ from typing import Any, Protocol
 import numpy as np
 
 from matcher.format.errors import InputError
-from matcher.format.hours import exact
+from matcher.format.evaluate import Cell, CoverageBreakdown
 from matcher.format.schema import Problem
 from scenarios.perturbations import Perturbation, apply
 
 Key = tuple[str, str]
 """(service code, beneficiary district)."""
-
-
-@dataclass
-class Cell:
-    """Demand and coverage of one category or district in one run (exact)."""
-
-    covered: Fraction = Fraction(0)
-    """Priority-weighted hours covered."""
-    demand: Fraction = Fraction(0)
-    """Priority-weighted hours needed."""
-    unmet_hours: Fraction = Fraction(0)
-    """Hours (``hours x sessions``, not weighted) of needs left unmet."""
 
 
 @dataclass
@@ -133,43 +121,29 @@ def measure(problem: Problem, run: int, result: Any) -> RunResult:
     RunResult
         Coverage by category and district, unmet reasons and gaps.
     """
-    bens = {b.id: b for b in problem.beneficiaries}
-    covered = {a.need for a in result.plan.assignments}
-    by_category: defaultdict[str, Cell] = defaultdict(Cell)
-    by_district: defaultdict[str, Cell] = defaultdict(Cell)
-    for d in problem.districts:
-        by_district[d.id] = Cell()
+    b = CoverageBreakdown.of(problem, result.plan, every_district=True)
+    bens = {ben.id: ben for ben in problem.beneficiaries}
     gaps: defaultdict[Key, Gap] = defaultdict(Gap)
-    total = Fraction(0)
     for need in problem.needs:
-        ben = bens[need.beneficiary]
-        hours = exact(need.hours) * need.sessions
-        value = ben.priority * hours
-        total += value
-        for cell in (by_category[ben.category], by_district[ben.district]):
-            cell.demand += value
-            if need.id in covered:
-                cell.covered += value
-            else:
-                cell.unmet_hours += hours
-        if need.id not in covered:
-            gap = gaps[need.service, ben.district]
-            gap.weighted += value
-            for w in need.windows:
-                gap.windows[w] = gap.windows.get(w, 0.0) + float(value)
-            for k in need.requires:
-                gap.requires[k] = gap.requires.get(k, 0.0) + float(value)
-    reasons = Counter(code for u in result.plan.unmet for code in u.reasons)
+        if need.id in b.met:
+            continue
+        value = b.value[need.id]
+        gap = gaps[need.service, bens[need.beneficiary].district]
+        gap.weighted += value
+        for w in need.windows:
+            gap.windows[w] = gap.windows.get(w, 0.0) + float(value)
+        for k in need.requires:
+            gap.requires[k] = gap.requires.get(k, 0.0) + float(value)
     settled = result.deterministic
     return RunResult(
         run=run,
         status=result.status,
         settled=settled,
         coverage=Fraction(result.coverage),
-        demand=total,
-        by_category=dict(by_category),
-        by_district=dict(by_district),
-        reasons=dict(sorted(reasons.items())),
+        demand=b.demand,
+        by_category=b.by_category,
+        by_district=b.by_district,
+        reasons=dict(sorted(b.reasons.items())),
         gaps=dict(gaps),
         volunteers=sum(1 for v in problem.volunteers if v.availability and v.max_hours > 0),
         seconds=result.solve_seconds,

@@ -19,11 +19,12 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from matcher.format.evaluate import Cell
 from matcher.format.schema import CATEGORIES, Problem
 from scenarios.model import Scenario, base_problem, load_scenario
 from scenarios.perturbations import PROFILES, Closure, Recruitment, neighbours
 from scenarios.perturbations.recruitment import Profile
-from scenarios.run import Cell, Gap, Key, RunResult, Task, executor, run_all
+from scenarios.run import Gap, Key, RunResult, Task, executor, run_all
 
 REPORT_FORMAT = 1
 ADVICE_PROFILES: tuple[Profile, ...] = ("worker", "retiree", "student")

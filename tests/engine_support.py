@@ -18,13 +18,14 @@ from oracles import mip_optimum, small_problem
 from ortools.sat.python import cp_model
 
 from matcher.clock import Deadline
-from matcher.explain import to_plan, volunteers_of
+from matcher.explain import to_format
 from matcher.format.schema import Plan, Problem
 from matcher.model.eligibility import build_pairs
+from matcher.model.evaluate import LexObjective
 from matcher.model.full import build
 from matcher.model.instance import Instance
 from matcher.model.pairs import Pairs
-from matcher.model.plan import Chosen
+from matcher.model.plan import Chosen, IndexedPlan
 from matcher.model.rules import Rule
 from matcher.model.rules.skill_in_reach import Candidates
 from matcher.model.slotting import match_slots
@@ -52,13 +53,13 @@ def plan_of(problem: Problem, chosen: Chosen) -> Plan:
     pairs = build_pairs(inst)
     units = sum(int(inst.need_value[n]) for n in chosen)
     total = sum(int(v) for v in inst.need_value)
-    return to_plan(inst, volunteers_of(pairs, chosen), units, max(units, total), 0.0)
+    return to_format(inst, IndexedPlan.from_chosen(inst, pairs, chosen), max(units, total), 0.0)
 
 
 def coverage_master(seed: int) -> tuple[Problem, Instance, Pairs, colgen.ColgenResult, int]:
     """A small oracle problem, its converged coverage-only master and its optimal coverage units."""
     problem, inst, pairs = compiled(seed)
-    weight = colgen.continuity_max(inst, pairs) + 1
+    weight = LexObjective.of_columns(inst, pairs).weight
     cg = colgen.prove(inst, pairs, greedy.fill(inst, pairs), weight, Deadline.after(20))
     master = cg.coverage_master(inst, pairs, -1, 10**9, Deadline.after(20))
     assert master is not None and master.bound is not None

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
 from fractions import Fraction
 
-from matcher.format.hours import exact
+from matcher.format.evaluate import CoverageBreakdown
 from matcher.format.schema import Plan, Problem
 
 CATEGORY_NAMES = {
@@ -36,25 +35,8 @@ def summary(problem: Problem, plan: Plan) -> str:
     str
         A few plain-text tables.
     """
-    bens = {b.id: b for b in problem.beneficiaries}
-    covered = {a.need for a in plan.assignments}
-    wanted: dict[str, defaultdict[str, Fraction]] = {
-        "category": defaultdict(Fraction),
-        "district": defaultdict(Fraction),
-    }
-    got: dict[str, defaultdict[str, Fraction]] = {
-        "category": defaultdict(Fraction),
-        "district": defaultdict(Fraction),
-    }
-    for need in problem.needs:
-        ben = bens[need.beneficiary]
-        value = ben.priority * exact(need.hours) * need.sessions
-        for axis, key in (("category", ben.category), ("district", ben.district)):
-            wanted[axis][key] += value
-            if need.id in covered:
-                got[axis][key] += value
-    total_want = sum(wanted["category"].values(), Fraction(0))
-    total_got = sum(got["category"].values(), Fraction(0))
+    b = CoverageBreakdown.of(problem, plan)
+    total_want, total_got = b.demand, b.covered
     previous = len({(p.volunteer, p.beneficiary) for p in problem.previous})
     lines = [
         f"status {plan.status}: coverage {float(total_got):g} of {float(total_want):g} "
@@ -63,17 +45,18 @@ def summary(problem: Problem, plan: Plan) -> str:
         f"previous pairs kept; {len(plan.assignments)} of {len(problem.needs)} needs assigned "
         f"in {plan.solve_seconds:.2f} s",
     ]
-    for axis, names in (("category", CATEGORY_NAMES), ("district", {})):
+    for axis, cells, names in (("category", b.by_category, CATEGORY_NAMES), ("district", b.by_district, {})):
         lines.append("")
         lines.append(f"{'coverage by ' + axis:<28} {'covered':>9} {'wanted':>9} {'share':>6}")
-        for key in sorted(wanted[axis], key=lambda k: -wanted[axis][k]):
+        for key in sorted(cells, key=lambda k: -cells[k].demand):
+            cell = cells[key]
             lines.append(
-                f"{names.get(key, key):<28} {float(got[axis][key]):9.1f} {float(wanted[axis][key]):9.1f} "
-                f"{_pct(got[axis][key], wanted[axis][key])}"
+                f"{names.get(key, key):<28} {float(cell.covered):9.1f} {float(cell.demand):9.1f} "
+                f"{_pct(cell.covered, cell.demand)}"
             )
-    reasons = Counter(code for u in plan.unmet for code in u.reasons)
     lines.append("")
     lines.append(f"{'unmet needs by reason':<34} {'needs':>6}")
+    reasons = b.reasons
     for code, count in reasons.most_common():
         lines.append(f"{code:<34} {count:6d}")
     if not reasons:

@@ -3,8 +3,9 @@
 This module re-checks a :class:`~matcher.format.schema.Plan` against its
 :class:`~matcher.format.schema.Problem` from the written contract alone.  It deliberately
 shares no code with the solver: it imports only the standard library, pydantic (through
-:mod:`matcher.format.schema`) and :mod:`matcher.format.reasons`, never ortools, numpy or another
-matcher module, so that a bug in the engine cannot hide itself here.
+:mod:`matcher.format.schema`), :mod:`matcher.format.reasons` and the format's own evaluator
+:mod:`matcher.format.evaluate` (coverage and continuity from the written contract), never
+ortools, numpy or another matcher module, so that a bug in the engine cannot hide itself here.
 
 All arithmetic on hours and coverage is exact: every JSON number is read as the
 :class:`fractions.Fraction` of its shortest decimal representation (``1.5`` is ``3/2``,
@@ -19,12 +20,11 @@ rule has one check function, listed in :data:`RULE_CHECKS` by the rule's number.
 
 from __future__ import annotations
 
-import functools
-import math
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 
+from matcher.format.evaluate import continuity_of, coverage_of, hours_fraction
 from matcher.format.reasons import REASON_CODES
 from matcher.format.schema import (
     Assignment,
@@ -50,86 +50,6 @@ __all__ = [
 OBJECTIVE_TOLERANCE: Fraction = Fraction(1, 10**6)
 
 _STATUSES: tuple[str, ...] = ("optimal", "feasible")
-
-
-@functools.lru_cache(maxsize=4096, typed=True)  # a week has few distinct hour values
-def hours_fraction(x: float) -> Fraction:
-    """Return the exact value of a JSON number.
-
-    Parameters
-    ----------
-    x
-        A finite int or float as parsed from JSON (hours, ``max_hours``, coverage ...).
-
-    Returns
-    -------
-    fractions.Fraction
-        ``Fraction(repr(x))``: the decimal the number was written as, e.g. ``1.5 -> 3/2``,
-        ``0.1 -> 1/10`` (not the binary float ``0.1000000000000000055...``).
-
-    Raises
-    ------
-    ValueError
-        If ``x`` is a bool, infinite or NaN.
-    """
-    if isinstance(x, bool) or not math.isfinite(x):
-        raise ValueError(f"not a finite JSON number: {x!r}")
-    return Fraction(repr(x))
-
-
-def coverage_of(problem: Problem, need_ids: Iterable[str]) -> Fraction:
-    """Return the exact priority-weighted hours of some needs.
-
-    Parameters
-    ----------
-    problem
-        The problem the needs belong to.
-    need_ids
-        Ids of the needs; a repeated id counts once (a need is covered or not).
-
-    Returns
-    -------
-    fractions.Fraction
-        The sum over the needs of ``priority x hours x sessions``.
-
-    Raises
-    ------
-    KeyError
-        If an id is not a need of ``problem``.
-    """
-    needs = {n.id: n for n in problem.needs}
-    priority = {b.id: b.priority for b in problem.beneficiaries}
-    # Integer weights grouped by hours value: exact, with one Fraction product per value.
-    weight: dict[float, int] = {}
-    for need_id in dict.fromkeys(need_ids):
-        if need_id not in needs:
-            raise KeyError(f"unknown need {need_id!r}")
-        need = needs[need_id]
-        weight[need.hours] = weight.get(need.hours, 0) + priority[need.beneficiary] * need.sessions
-    return sum((hours_fraction(h) * w for h, w in weight.items()), Fraction(0))
-
-
-def continuity_of(problem: Problem, assignments: Iterable[Assignment]) -> int:
-    """Count the ``previous`` pairs that serve at least one need together again.
-
-    Parameters
-    ----------
-    problem
-        The problem, with its ``previous`` pairs.
-    assignments
-        The plan's assignments; those naming an unknown need are ignored.
-
-    Returns
-    -------
-    int
-        The number of distinct (volunteer, beneficiary) pairs of ``problem.previous``
-        such that the volunteer takes at least one need of the beneficiary.  A pair
-        listed twice in ``previous`` counts once.
-    """
-    beneficiary_of = {n.id: n.beneficiary for n in problem.needs}
-    served = {(a.volunteer, beneficiary_of[a.need]) for a in assignments if a.need in beneficiary_of}
-    previous = {(p.volunteer, p.beneficiary) for p in problem.previous}
-    return len(previous & served)
 
 
 def certification_valid(cert: Certification, problem: Problem) -> bool:

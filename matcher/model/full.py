@@ -30,15 +30,14 @@ from dataclasses import dataclass
 from ortools.sat.python import cp_model
 
 from matcher.clock import Deadline
+from matcher.model import evaluate
+from matcher.model.evaluate import LOAD_WEIGHT, LexObjective
 from matcher.model.instance import Instance
 from matcher.model.objectives import continuity, coverage, home, load, travel
 from matcher.model.pairs import Pairs
-from matcher.model.plan import Chosen, coverage_units
+from matcher.model.plan import Chosen, IndexedPlan
 from matcher.model.rules import RULES
 from matcher.model.variables import Vars
-
-#: Level-3 weight: one hour above half of a volunteer's max_hours costs as much as 2 km of travel.
-LOAD_WEIGHT = 20
 
 
 @dataclass
@@ -51,38 +50,25 @@ class LinliModel:
     """Level 1, in scaled units (``Instance.scale`` per priority-weighted hour)."""
     continuity: cp_model.LinearExpr
     """Level 2."""
-    continuity_max: int
-    """Previous pairs that could be kept at all (``K``)."""
     secondary: cp_model.LinearExpr
     """Everything below coverage and above travel, nested: re-solve stays and backs, continuity."""
-    secondary_max: int
-    """Largest value ``secondary`` can take (``S``)."""
-    weights: tuple[int, int]
-    """Weights of (stays, backs) inside ``secondary``; continuity has weight 1."""
+    lex: LexObjective
+    """How levels 1-2 are weighted into ``primary`` (``K``, ``S`` and the weights)."""
     primary: cp_model.LinearExpr
     """``(S + 1) x coverage + secondary``: levels 1 and 2 as one exact objective."""
 
+    @property
+    def secondary_max(self) -> int:
+        """Largest value ``secondary`` can take (``S``)."""
+        return self.lex.secondary_max
+
+    def plan_of(self, chosen: Chosen) -> IndexedPlan:
+        """A working view over this model's pairs as a plan."""
+        return IndexedPlan.from_chosen(self.vars.inst, self.vars.pairs, chosen)
+
     def secondary_of(self, chosen: Chosen) -> int:
         """The ``secondary`` value of a plan (need -> (pair, slots)) of this model's pairs."""
-        inst, pairs = self.vars.inst, self.vars.pairs
-        where = {n: (int(pairs.vol[p]), set(slots)) for n, (p, slots) in chosen.items()}
-        stays = backs = 0
-        for n, (vol, slots) in inst.need_home.items():
-            got = where.get(n)
-            if got is None or got[0] != vol:
-                continue
-            if slots is None:
-                backs += 1
-            elif got[1] == set(slots):
-                stays += 1
-        served = {(vol, int(inst.need_ben[n])) for n, (vol, _) in where.items()}
-        kept = len(set(inst.previous) & served)
-        return self.weights[0] * stays + self.weights[1] * backs + kept
-
-    def primary_of(self, chosen: Chosen) -> int:
-        """The objective value of a plan: ``(S + 1) x coverage + secondary``."""
-        covered = coverage_units(self.vars.inst, chosen)
-        return (self.secondary_max + 1) * covered + self.secondary_of(chosen)
+        return evaluate.secondary(self.vars.inst, self.plan_of(chosen), self.lex)
 
     def polish(self) -> cp_model.LinearExpr:
         """Level 3, built on demand (its terms are dead weight for levels 1-2)."""
@@ -120,11 +106,9 @@ def build(inst: Instance, pairs: Pairs, deadline: Deadline | None = None) -> Lin
     stays, n_stays = home.stays(v)  # level 2a (re-solve): fewest moves
     backs, n_backs = home.backs(v)  # level 2b (re-solve): freed needs back with their volunteer
     cont, k = continuity.expr(v)  # level 2c
-    w_backs = k + 1
-    w_stays = (n_backs + 1) * w_backs
-    secondary = w_stays * stays + w_backs * backs + cont
-    s_max = w_stays * n_stays + w_backs * n_backs + k
-    primary = (s_max + 1) * cov + secondary
+    lex = LexObjective(k, n_stays, n_backs)
+    secondary = lex.secondary(stays, backs, cont)
+    primary = lex.primary(cov, secondary)
     # level 3: LinliModel.polish(), added only once levels 1-2 are settled
     model.maximize(primary)
-    return LinliModel(model, v, cov, cont, k, secondary, s_max, (w_stays, w_backs), primary)
+    return LinliModel(model, v, cov, cont, secondary, lex, primary)

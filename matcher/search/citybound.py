@@ -33,9 +33,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from matcher.clock import Deadline, OutOfTimeError
+from matcher.model.evaluate import coverage_units
 from matcher.model.instance import Instance
 from matcher.model.pairs import Pairs
-from matcher.model.plan import Chosen, coverage_units
+from matcher.model.plan import Chosen
 from matcher.params import DEFAULTS, SolveParams
 from matcher.search import colgen
 

@@ -35,7 +35,7 @@ import numpy as np
 from matcher.clock import Deadline, OutOfTimeError
 from matcher.model.instance import Instance
 from matcher.model.pairs import Pairs
-from matcher.model.plan import Chosen, coverage_units
+from matcher.model.plan import Chosen
 from matcher.model.rules import RULES, Additive, Distinct, Rule, Scope, limits, one_volunteer
 from matcher.model.slotting import match_slots
 from matcher.params import DEFAULTS, SolveParams
@@ -864,17 +864,3 @@ def plan_of(vols: list[Volunteer], picked: list[tuple[int, tuple[int, ...]]]) ->
         for i, sl in zip(items, slots, strict=True):
             found[vol.need[i]] = (vol.pairs[i], sl)
     return found
-
-
-def continuity_max(inst: Instance, pairs: Pairs) -> int:
-    """``K``: previous pairs that could be kept at all (as
-    :mod:`matcher.model.objectives.continuity` counts)."""
-    by_vol_ben = pairs.by_vol_ben
-    return sum(1 for vol, ben in inst.previous if by_vol_ben.get((vol, ben)))
-
-
-def primary_of(inst: Instance, pairs: Pairs, chosen: Chosen, weight: int) -> int:
-    """``weight x coverage + continuity`` of a plan."""
-    coverage = coverage_units(inst, chosen)
-    served = {(int(pairs.vol[p]), int(inst.need_ben[n])) for n, (p, _) in chosen.items()}
-    return weight * coverage + len(served & set(inst.previous))

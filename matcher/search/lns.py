@@ -19,10 +19,11 @@ import numpy as np
 from ortools.sat.python import cp_model
 
 from matcher.clock import Deadline, OutOfTimeError
+from matcher.model.evaluate import coverage_units, primary_of
 from matcher.model.full import LinliModel, build
 from matcher.model.instance import Instance
 from matcher.model.pairs import Pairs
-from matcher.model.plan import Chosen, coverage_units
+from matcher.model.plan import Chosen
 from matcher.params import DEFAULTS
 from matcher.search.transfer import extract, hint, hinted_objective
 
@@ -229,7 +230,7 @@ def improve(
         if step is None:
             continue
         lm, keep, current = step
-        before = lm.primary_of(current)
+        before = primary_of(inst, lm.plan_of(current), lm.lex)
         hint(lm, current)
         solver = step_solver(step_seconds, deadline, rng)
         if on_step is not None:
@@ -238,7 +239,7 @@ def improve(
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             continue
         found = extract(lm, solver)
-        after = lm.primary_of(found)
+        after = primary_of(inst, lm.plan_of(found), lm.lex)
         if after < before:
             continue
         if after > before:

@@ -41,10 +41,11 @@ from multiprocessing.connection import Connection
 from ortools.sat.python import cp_model
 
 from matcher.clock import Deadline, OutOfTimeError
+from matcher.model.evaluate import coverage_units
 from matcher.model.full import build
 from matcher.model.instance import Instance
 from matcher.model.pairs import Pairs
-from matcher.model.plan import Chosen, coverage_units
+from matcher.model.plan import Chosen
 from matcher.params import DEFAULTS, SolveParams
 from matcher.search import branch, citybound, lns
 from matcher.search.branch import BranchResult

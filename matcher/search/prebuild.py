@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from matcher.model.evaluate import LexObjective
 from matcher.model.full import LinliModel
 from matcher.search.mip import Exported, MipInput, mip_input
 from matcher.search.transfer import Literals, literals_of
@@ -18,15 +19,15 @@ from matcher.search.transfer import Literals, literals_of
 
 @dataclass
 class Prebuilt:
-    """What the process sends back: the MIP, its literal map and the model's ``S``."""
+    """What the process sends back: the MIP, its literal map and the model's levels-1-2 weights."""
 
     mip: MipInput
     literals: Literals
-    secondary_max: int
+    lex: LexObjective
 
 
 def prebuilt_of(lm: LinliModel, zero: list[int], exported: Exported | None = None) -> Prebuilt:
     """HiGHS's input for a built model, started from its hint, with the ``zero`` pairs fixed
     to 0 (see :func:`matcher.search.mip.mip_input`); ``exported``: the model's export if at hand."""
     mip = mip_input(lm.model, [lm.vars.x[p].index for p in zero], exported)
-    return Prebuilt(mip, literals_of(lm), lm.secondary_max)
+    return Prebuilt(mip, literals_of(lm), lm.lex)

@@ -17,10 +17,11 @@ from collections.abc import Callable
 from ortools.sat.python import cp_model
 
 from matcher.clock import Budget, Deadline, OutOfTimeError
+from matcher.model.evaluate import LexObjective, coverage_units, primary_of
 from matcher.model.full import LinliModel
 from matcher.model.instance import Instance
 from matcher.model.pairs import Pairs
-from matcher.model.plan import Chosen, coverage_units
+from matcher.model.plan import Chosen, IndexedPlan
 from matcher.search import branch, colgen
 from matcher.search.mip import solve_input
 from matcher.search.portfolio import Progress, SearchBeside
@@ -132,17 +133,17 @@ class CoverageProof(cp_model.CpSolverSolutionCallback):
     :func:`matcher.search.refine.keep_secondary` does on a smaller budget.
     """
 
-    def __init__(self, solver: cp_model.CpSolver, weight: int) -> None:
+    def __init__(self, solver: cp_model.CpSolver, lex: LexObjective) -> None:
         super().__init__()
         self._solver = solver
-        self._weight = weight
+        self._lex = lex
         self._best: float = -math.inf
         self._bound: float = math.inf
         solver.best_bound_callback = self._on_bound
 
     def coverage_of(self, objective: float) -> int:
         """Coverage units of a primary objective value."""
-        return round(objective) // self._weight
+        return self._lex.coverage_of(objective)
 
     def coverage_bound(self, status: cp_model.CpSolverStatus) -> int | None:
         """Proved bound on coverage units, or None when the run proved none.
@@ -156,7 +157,7 @@ class CoverageProof(cp_model.CpSolverSolutionCallback):
             bound = min(bound, self._solver.best_objective_bound)
         if math.isinf(bound):
             return None
-        return math.floor(bound + 1e-6) // self._weight
+        return self._lex.coverage_bound(bound)
 
     def on_solution_callback(self) -> None:
         """Record the new best plan and stop if its coverage meets the bound."""
@@ -169,17 +170,14 @@ class CoverageProof(cp_model.CpSolverSolutionCallback):
         self._check()
 
     def _check(self) -> None:
-        if (
-            self._best > -math.inf
-            and self.coverage_of(self._best) >= math.floor(self._bound + 1e-6) // self._weight
-        ):
+        if self._best > -math.inf and self.coverage_of(self._best) >= self._lex.coverage_bound(self._bound):
             self._solver.stop_search()
 
 
 def prove_with_cpsat(lm: LinliModel, search: Search) -> tuple[Chosen | None, int | None, bool]:
     """Levels 1-2 with CP-SAT: (plan found, proved coverage bound, both levels proved)."""
     solver = search.solver(Deadline(search.deadline).remaining())
-    watch = CoverageProof(solver, lm.secondary_max + 1)
+    watch = CoverageProof(solver, lm.lex)
     t = time.perf_counter()
     status = solver.solve(lm.model, watch)
     search.phases.append(phase("coverage+continuity", solver, status, time.perf_counter() - t))
@@ -187,24 +185,14 @@ def prove_with_cpsat(lm: LinliModel, search: Search) -> tuple[Chosen | None, int
     return found, watch.coverage_bound(status), status == cp_model.OPTIMAL
 
 
-def take_better(searching: SearchBeside, inst: Instance, pairs: Pairs, weight: int, chosen: Chosen) -> Chosen:
-    """Stop the search beside the proof; its plan if better than ``chosen`` on levels 1-2."""
-    searched = searching.result()
-    if colgen.primary_of(inst, pairs, searched, weight) > colgen.primary_of(inst, pairs, chosen, weight):
+def take_better(
+    searching: SearchBeside, inst: Instance, pairs: Pairs, lex: LexObjective, plan: IndexedPlan
+) -> IndexedPlan:
+    """Stop the search beside the proof; its plan if better than ``plan`` on levels 1-2."""
+    searched = IndexedPlan.from_chosen(inst, pairs, searching.result())
+    if primary_of(inst, searched, lex) > primary_of(inst, plan, lex):
         return searched
-    return chosen
-
-
-def primary_of(
-    inst: Instance, pairs: Pairs, lm: LinliModel | None, prebuilt: Prebuilt | None, chosen: Chosen
-) -> int:
-    """A plan's levels-1-2 value: on the model when built here (it knows a re-solve's
-    stays and backs), else as the columns count it (a plain solve's are the same)."""
-    if lm is not None:
-        return lm.primary_of(chosen)
-    if prebuilt is None:
-        raise ValueError("primary_of: needs the model or what was built beside")
-    return colgen.primary_of(inst, pairs, chosen, prebuilt.secondary_max + 1)
+    return plan
 
 
 def prove_with_highs(
@@ -228,16 +216,16 @@ def prove_with_highs(
     # HiGHS checks its clock between presolve passes and cut rounds, and was seen to
     # overrun by ~0.7 s on a 9 s limit: it gets a tenth less than the time left.
     seconds = search.params.highs_time_share * Deadline(search.deadline).remaining()
-    weight = prebuilt.secondary_max + 1
+    lex = prebuilt.lex
 
     def coverage_settled(value: float, bound: float) -> bool:
         # Coverage is proved once the bound leaves no room for one more unit of it
         # beyond the best plan's, HiGHS's or one found beside it (HiGHS may not be able
         # to take those with zero pairs); continuity is then settled by the lower levels.
-        covered = math.floor(value + 1e-6) // weight if math.isfinite(value) else -1
+        covered = lex.coverage_bound(value) if math.isfinite(value) else -1
         if settled is not None and settled():
             return True
-        return best.report(covered) or math.floor(bound + 1e-6) // weight <= best.covered
+        return best.report(covered) or lex.coverage_bound(bound) <= best.covered
 
     result = solve_input(prebuilt.mip, seconds, stop=coverage_settled)
     search.phases.append(
@@ -253,5 +241,5 @@ def prove_with_highs(
     proved = None
     if result.bound is not None:
         # floor() may only loosen the bound; the primary objective is integral.
-        proved = math.floor(result.bound + 1e-6) // weight
+        proved = lex.coverage_bound(result.bound)
     return found, proved, result.optimal

@@ -15,10 +15,11 @@ import time
 from ortools.sat.python import cp_model
 
 from matcher.clock import Deadline, OutOfTimeError
+from matcher.model.evaluate import coverage_units
 from matcher.model.full import LinliModel, build
 from matcher.model.instance import Instance
 from matcher.model.pairs import Pairs
-from matcher.model.plan import Chosen, coverage_units
+from matcher.model.plan import Chosen, IndexedPlan
 from matcher.params import SolveParams
 from matcher.search import lns
 from matcher.search.trace import Phase, Search, phase
@@ -44,27 +45,29 @@ def settle_lower_levels(
     inst: Instance,
     pairs: Pairs,
     lm: LinliModel | None,
-    chosen: Chosen,
+    plan: IndexedPlan,
     search: Search,
     both_levels: bool,
-) -> None:
+) -> IndexedPlan:
     """Once coverage is proved: level 2 if not proved with it, then level 3 if
     ``search.params.refine``.
 
-    Updates ``chosen`` in place.  On the full model (see :func:`full_model_settles`) each
+    Returns the plan, improved or as it was.  On the full model (see :func:`full_model_settles`) each
     level is one CP-SAT phase with the levels before it fixed; otherwise one neighbourhood
     search does both (at 300 volunteers the full model's phases found nothing in their
     half second each, its presolve alone taking longer).  Either way for at most half the
     time the proof took, at least ``min_polish_s``.
     """
     refine = search.params.refine
+    # The phases below work on a view of the plan and update it in place.
+    chosen = plan.to_chosen()
     if not full_model_settles(inst, pairs, both_levels, search.params):
         if not refine:
-            return
+            return plan
         t = time.perf_counter()
         budget = polish_budget(search)
         if budget <= 0.01:
-            return
+            return plan
         stats = lns.LNSStats()
         p = search.params
         found = lns.polish(
@@ -88,16 +91,17 @@ def settle_lower_levels(
                 bound=math.nan,
             )
         )
-        return
+        return IndexedPlan.from_chosen(inst, pairs, chosen)
     if lm is None:
         try:
             lm = build(inst, pairs, Deadline(search.deadline))
         except OutOfTimeError:
-            return  # out of time: the proved plan stands
+            return plan  # out of time: the proved plan stands
     if not both_levels and lm.secondary_max:
         keep_secondary(lm, chosen, search)
     if refine:
         polish(lm, chosen, search)
+    return IndexedPlan.from_chosen(inst, pairs, chosen)
 
 
 def keep_secondary(lm: LinliModel, chosen: Chosen, search: Search) -> None:

@@ -31,10 +31,11 @@ from dataclasses import dataclass, field
 
 from matcher.clock import Budget, Deadline, OutOfTimeError
 from matcher.model.eligibility import build_pairs
+from matcher.model.evaluate import LexObjective, coverage_units, primary_of
 from matcher.model.full import LinliModel, build
 from matcher.model.instance import Instance
 from matcher.model.pairs import Pairs
-from matcher.model.plan import Assigned, Chosen, coverage_units
+from matcher.model.plan import Chosen, IndexedPlan
 from matcher.params import Prover, SolveParams
 from matcher.search import colgen, greedy, lns, proof
 from matcher.search.branch import BranchResult
@@ -50,7 +51,7 @@ class Outcome:
     """What :func:`optimise` found: a plan over ``pairs`` and its proved bound."""
 
     pairs: Pairs
-    chosen: Chosen
+    plan: IndexedPlan
     bound_units: int
     """Proved upper bound on coverage units (at least the plan's own coverage)."""
     build_seconds: float
@@ -71,8 +72,8 @@ class SearchState:
     work: Budget
     """The search's time: it ends early enough to explain the unmet needs and write the plan."""
     pairs: Pairs
-    chosen: Chosen
-    """The incumbent: the best valid plan so far (need -> pair, slots)."""
+    plan: IndexedPlan
+    """The incumbent: the best valid plan so far, numbered over ``pairs``."""
     bound_units: int
     """Proved upper bound on coverage units."""
     build_seconds: float
@@ -87,8 +88,8 @@ class SearchState:
     """Levels 1-2 (coverage and continuity) both proved."""
     complete: bool = False
     """Deterministic, and nothing was cut short so far."""
-    weight: int = 0
-    """Weight of coverage over continuity in the columns' primary value (once they ran)."""
+    lex: LexObjective | None = None
+    """The columns' levels-1-2 objective (once they ran)."""
     zero: list[int] = field(default_factory=list)
     """Pairs in no plan better than the incumbent: HiGHS may fix them to zero."""
     master: colgen.ColgenResult | None = None
@@ -104,7 +105,7 @@ class SearchState:
 
     def covered(self) -> int:
         """Coverage units of the incumbent."""
-        return coverage_units(self.inst, self.chosen)
+        return coverage_units(self.inst, self.plan)
 
     def check_proved(self) -> bool:
         """Whether the incumbent meets the bound; records when coverage was first proved."""
@@ -114,8 +115,14 @@ class SearchState:
         return self.proved_coverage
 
     def settle(self) -> None:
-        """Levels 2-3 on the proved incumbent (in place)."""
-        settle_lower_levels(self.inst, self.pairs, self.lm, self.chosen, self.search, self.both_levels)
+        """Levels 2-3 on the proved incumbent."""
+        self.plan = settle_lower_levels(
+            self.inst, self.pairs, self.lm, self.plan, self.search, self.both_levels
+        )
+
+    def take(self, chosen: Chosen) -> None:
+        """A stage's working view (over ``pairs``) becomes the incumbent."""
+        self.plan = IndexedPlan.from_chosen(self.inst, self.pairs, chosen)
 
     def outcome(self) -> Outcome:
         """The result: the incumbent, its bound (never below it), the record."""
@@ -123,7 +130,7 @@ class SearchState:
         complete = self.complete and self.budget.remaining() > 0
         return Outcome(
             self.pairs,
-            self.chosen,
+            self.plan,
             bound_units,
             self.build_seconds,
             self.proved_seconds,
@@ -140,13 +147,13 @@ def start(
     inst: Instance,
     budget: Budget,
     params: SolveParams,
-    initial: Assigned | None = None,
+    initial: IndexedPlan | None = None,
     lns_stall: int | None = 0,
 ) -> SearchState:
     """The first stage: eligible pairs and a greedy plan (always valid), the reachable bound."""
     # The eligibility pass always completes: without it no plan can be explained.
     pairs = build_pairs(inst)
-    start_plan = {n: (pairs.index[(v, n)], slots) for n, (v, slots) in (initial or {}).items()}
+    start_plan = initial.numbered(pairs).to_chosen() if initial is not None else None
     chosen = greedy.fill(inst, pairs, start_plan, deadline=budget.deadline)
     build_seconds = budget.elapsed()
     # Searching stops early enough to explain the unmet needs and write the plan in time.
@@ -159,7 +166,7 @@ def start(
         budget=budget,
         work=work,
         pairs=pairs,
-        chosen=chosen,
+        plan=IndexedPlan.from_chosen(inst, pairs, chosen),
         bound_units=reachable,
         build_seconds=build_seconds,
         search=Search(work.end, params),
@@ -188,9 +195,9 @@ def city_search(state: SearchState) -> None:
         max_growth=p.lns_max_growth,
         max_stall=state.lns_stall,
     )
-    chosen = search(inst, pairs, state.chosen, first, seed=p.seed)
+    chosen = search(inst, pairs, state.plan.to_chosen(), first, seed=p.seed)
     beside = CityBoundBeside(inst, pairs, chosen, work.end - p.city_bound_margin_s, p)
-    state.chosen = search(inst, pairs, chosen, work.deadline, seed=p.seed + 1)
+    state.take(search(inst, pairs, chosen, work.deadline, seed=p.seed + 1))
     units = beside.result(max(0.1, work.remaining()))
     if units is not None:
         state.bound_units = min(state.bound_units, units)
@@ -213,7 +220,7 @@ def columns(state: SearchState) -> None:
     state.complete = p.deterministic and state.budget.remaining() > 0 and (colgen_fits or not wanted)
     if not (wanted and colgen_fits):
         return
-    weight = state.weight = colgen.continuity_max(inst, pairs) + 1
+    lex = state.lex = LexObjective.of_columns(inst, pairs)
     builder: MipBeside | None = None
     if not p.deterministic and MipBeside.available():
         # The full model, in case the columns do not settle coverage, built on the core
@@ -223,8 +230,8 @@ def columns(state: SearchState) -> None:
     cg = colgen.prove(
         inst,
         pairs,
-        state.chosen,
-        weight,
+        state.plan.to_chosen(),
+        lex.weight,
         Deadline.after(colgen_time),
         mip_nodes=p.deterministic_mip_nodes if p.deterministic else None,
         params=p,
@@ -244,7 +251,7 @@ def columns(state: SearchState) -> None:
     if builder is not None and proved:
         builder.close()
     elif builder is not None:
-        state.prebuilt = builder.request(state.chosen, state.zero, work.end)
+        state.prebuilt = builder.request(state.plan.to_chosen(), state.zero, work.end)
     if proved:
         state.proved_seconds = state.budget.elapsed()
     elif not p.deterministic:
@@ -252,24 +259,26 @@ def columns(state: SearchState) -> None:
         # often the optimum): neighbourhood search from the best plan so far, on the other
         # core from now on, looks for it while the full model is built and proved; it
         # stops at the bound or when told.
-        state.searching = SearchBeside(inst, pairs, state.chosen, state.bound_units, work.end, p)
+        state.searching = SearchBeside(inst, pairs, state.plan.to_chosen(), state.bound_units, work.end, p)
 
 
 def _take_columns(state: SearchState, cg: colgen.ColgenResult) -> None:
     """Take in the columns' plan and bound; where the plan falls short of the bound (and the
     clock may decide), close the gap (:func:`matcher.search.proof.close_gap`)."""
-    inst, pairs, weight = state.inst, state.pairs, state.weight
-    if cg.found is not None and cg.primary >= colgen.primary_of(inst, pairs, state.chosen, weight):
-        state.chosen = cg.found
+    inst, pairs, lex = state.inst, state.pairs, state.lex
+    assert lex is not None  # set by the columns stage
+    if cg.found is not None and cg.primary >= primary_of(inst, state.plan, lex):
+        state.take(cg.found)
     if cg.bound is not None:
-        state.bound_units = min(state.bound_units, cg.bound // weight)
-        state.both_levels = colgen.primary_of(inst, pairs, state.chosen, weight) >= cg.bound
+        state.bound_units = min(state.bound_units, cg.bound // lex.weight)
+        state.both_levels = primary_of(inst, state.plan, lex) >= cg.bound
     if not state.params.deterministic and state.covered() < state.bound_units:
-        state.chosen, state.bound_units, state.zero, state.master = proof.close_gap(
-            inst, pairs, cg, state.chosen, state.bound_units, weight, state.search, state.work
+        chosen, state.bound_units, state.zero, state.master = proof.close_gap(
+            inst, pairs, cg, state.plan.to_chosen(), state.bound_units, lex.weight, state.search, state.work
         )
+        state.take(chosen)
         if cg.bound is not None:
-            state.both_levels = colgen.primary_of(inst, pairs, state.chosen, weight) >= cg.bound
+            state.both_levels = primary_of(inst, state.plan, lex) >= cg.bound
 
 
 def full_model(state: SearchState) -> None:
@@ -312,7 +321,7 @@ def prove(state: SearchState) -> None:
         return
     lm = state.lm
     if lm is not None:
-        hint(lm, state.chosen)
+        hint(lm, state.plan.to_chosen())
     if state.prover == "highs" and state.prebuilt is None and lm is not None:
         try:
             state.prebuilt = prebuilt_of(lm, state.zero)
@@ -338,14 +347,29 @@ def _take_proof(
     bound, the solver's bound."""
     inst, pairs = state.inst, state.pairs
     if state.searching is not None:
-        state.chosen = proof.take_better(state.searching, inst, pairs, state.weight, state.chosen)
+        assert state.lex is not None  # the search beside starts with the columns
+        state.plan = proof.take_better(state.searching, inst, pairs, state.lex, state.plan)
         state.searching = None
     if found is not None:
-        value = functools.partial(proof.primary_of, inst, pairs, state.lm, state.prebuilt)
-        if value(found) >= value(state.chosen):
-            state.chosen = found
+        # On the model when built here (its objective knows a re-solve's stays and backs),
+        # else as built beside (a plain solve's).
+        lex = (
+            state.lm.lex
+            if state.lm is not None
+            else state.prebuilt.lex
+            if state.prebuilt is not None
+            else None
+        )
+        if lex is None:
+            raise ValueError("_take_proof: needs the model or what was built beside")
+        plan = IndexedPlan.from_chosen(inst, pairs, found)
+        if primary_of(inst, plan, lex) >= primary_of(inst, state.plan, lex):
+            state.plan = plan
     if branched is not None:
-        state.chosen, state.bound_units = proof.take_branched(inst, branched, state.chosen, state.bound_units)
+        chosen, state.bound_units = proof.take_branched(
+            inst, branched, state.plan.to_chosen(), state.bound_units
+        )
+        state.take(chosen)
     if proved is not None:
         state.bound_units = min(state.bound_units, proved)
 
@@ -403,7 +427,8 @@ def collect_search(state: SearchState) -> None:
     better plan."""
     if state.searching is None:
         return
-    state.chosen = proof.take_better(state.searching, state.inst, state.pairs, state.weight, state.chosen)
+    assert state.lex is not None  # the search beside starts with the columns
+    state.plan = proof.take_better(state.searching, state.inst, state.pairs, state.lex, state.plan)
     state.searching = None
     state.proved_coverage = state.proved_coverage or state.covered() >= state.bound_units
 
@@ -412,7 +437,9 @@ def top_up(state: SearchState) -> None:
     """Coverage not proved: a greedy pass adds what it can (it only adds needs, so it never
     lowers coverage or continuity)."""
     if not state.proved_coverage:
-        state.chosen = greedy.fill(state.inst, state.pairs, state.chosen, deadline=state.budget.deadline)
+        state.take(
+            greedy.fill(state.inst, state.pairs, state.plan.to_chosen(), deadline=state.budget.deadline)
+        )
 
 
 PIPELINE: tuple[Stage, ...] = (city_search, columns, full_model, settle, prove, collect_search, top_up)
@@ -424,7 +451,7 @@ def optimise(
     budget: Budget,
     params: SolveParams | None = None,
     *,
-    initial: Assigned | None = None,
+    initial: IndexedPlan | None = None,
     lns_stall: int | None = 0,
 ) -> Outcome:
     """The stages of :func:`matcher.solve.solve` on a compiled instance (also what a re-solve runs).
@@ -438,8 +465,8 @@ def optimise(
     params
         Options and tuning (default :class:`matcher.params.SolveParams`).
     initial
-        A valid partial plan to start from (need -> (volunteer, slots)); the greedy
-        plan only adds to it.
+        A valid partial plan to start from (its pair numbering, if any, is ignored); the
+        greedy plan only adds to it.
     lns_stall
         City size: stop the neighbourhood search after this many steps without a gain
         (0: run to the deadline; None: the search's own default).

@@ -16,8 +16,8 @@ from oracles import mip_optimum, small_problem
 
 from matcher.clock import Deadline
 from matcher.format.validate import validate_plan
+from matcher.model.evaluate import coverage_units
 from matcher.model.instance import Instance
-from matcher.model.plan import coverage_units
 from matcher.params import SolveParams
 from matcher.search import branch, colgen, proof
 from matcher.solve import solve

@@ -16,6 +16,8 @@ from oracles import mip_optimum
 
 from matcher.clock import Deadline
 from matcher.format.validate import validate_plan
+from matcher.model.evaluate import LexObjective, primary_of
+from matcher.model.plan import IndexedPlan
 from matcher.search import colgen, greedy
 from matcher.solve import solve
 
@@ -25,12 +27,13 @@ def test_column_bound_is_never_below_the_optimum(seed: int) -> None:
     """The Lagrangian bound of column generation holds, and its plan is valid."""
     problem, inst, pairs = compiled(seed)
     opt = mip_optimum(problem)
-    weight = colgen.continuity_max(inst, pairs) + 1
+    weight = LexObjective.of_columns(inst, pairs).weight
     result = colgen.prove(inst, pairs, greedy.fill(inst, pairs), weight, Deadline.after(20))
     assert result.bound is not None and result.found is not None
     assert result.bound >= weight * opt.coverage * inst.scale + opt.continuity
     assert validate_plan(problem, plan_of(problem, result.found)) == []
-    assert result.primary == colgen.primary_of(inst, pairs, result.found, weight)
+    found = IndexedPlan.from_chosen(inst, pairs, result.found)
+    assert result.primary == primary_of(inst, found, LexObjective.of_columns(inst, pairs))
 
 
 @pytest.mark.parametrize("seed", [93, 139, 168, 196, *range(4)])
@@ -38,7 +41,7 @@ def test_coverage_bound_holds_and_equals_the_coverage_only_master(seed: int) -> 
     """From the primary columns and basis, the coverage bound holds and equals a fresh coverage-only run's."""
     problem, inst, pairs = compiled(seed)
     opt = mip_optimum(problem)
-    weight = colgen.continuity_max(inst, pairs) + 1
+    weight = LexObjective.of_columns(inst, pairs).weight
     start = greedy.fill(inst, pairs)
     cg = colgen.prove(inst, pairs, start, weight, Deadline.after(20))
     assert cg.bound is not None
@@ -54,7 +57,7 @@ def test_coverage_bound_proves_what_the_primary_bound_cannot() -> None:
     """On a problem whose primary bound carries a unit of continuity, the columns alone prove coverage."""
     problem, inst, pairs = compiled(196)
     opt = mip_optimum(problem)
-    weight = colgen.continuity_max(inst, pairs) + 1
+    weight = LexObjective.of_columns(inst, pairs).weight
     cg = colgen.prove(inst, pairs, greedy.fill(inst, pairs), weight, Deadline.after(20))
     assert cg.bound is not None and cg.bound // weight == opt.coverage * inst.scale + 1
     master = cg.coverage_master(inst, pairs, -1, 10**9, Deadline.after(20))

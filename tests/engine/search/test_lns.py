@@ -19,11 +19,10 @@ from oracles import mip_optimum
 from ortools.sat.python import cp_model
 
 from matcher.clock import Budget, Deadline
-from matcher.explain import volunteers_of
 from matcher.format.validate import validate_plan
 from matcher.model.eligibility import build_pairs
+from matcher.model.evaluate import coverage_units
 from matcher.model.instance import Instance
-from matcher.model.plan import coverage_units
 from matcher.params import SolveParams
 from matcher.search import greedy, lns, stages
 from matcher.synth.generate import generate_city
@@ -85,7 +84,7 @@ def test_neighbourhood_polish_keeps_levels_1_2_and_never_adds_travel(seed: int) 
     inst = Instance.from_problem(problem)
     proved = stages.optimise(inst, Budget.starting_now(20), SolveParams(refine=False))
     assert proved.proved_seconds is not None
-    pairs, start = proved.pairs, proved.chosen
+    pairs, start = proved.pairs, proved.plan.to_chosen()
     stats = lns.LNSStats()
     found = lns.polish(inst, pairs, start, Deadline.after(10), size=8, seed=seed, stats=stats)
     assert validate_plan(problem, plan_of(problem, found)) == []
@@ -104,10 +103,10 @@ def test_neighbourhood_polish_moves_a_need_to_the_nearer_volunteer(previous_far:
     inst = Instance.from_problem(problem)
     pairs = build_pairs(inst)
     start = greedy.fill(inst, pairs)
-    assert volunteers_of(pairs, start)[0][0] == 0  # the far volunteer
+    assert int(pairs.vol[start[0][0]]) == 0  # the far volunteer
     found = lns.polish(inst, pairs, start, Deadline.after(5), size=2)
     assert validate_plan(problem, plan_of(problem, found)) == []
-    assert volunteers_of(pairs, found)[0][0] == (0 if previous_far else 1)
+    assert int(pairs.vol[found[0][0]]) == (0 if previous_far else 1)
 
 
 @pytest.mark.parametrize("threshold", [0, 10_000])

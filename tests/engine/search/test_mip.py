@@ -60,7 +60,7 @@ def test_highs_stopped_at_its_first_bound_keeps_a_true_bound(seed: int) -> None:
         return True
 
     result = solve_mip(lm.model, 20, stop=stop)
-    weight = lm.secondary_max + 1
+    weight = lm.lex.weight
     assert result.bound is not None
     assert result.bound >= weight * opt.coverage * inst.scale + opt.continuity
     assert all(bound >= value for value, bound in calls)
@@ -84,7 +84,7 @@ def test_mip_built_beside_is_the_mip_built_here(seed: int) -> None:
     for name in ("row_lo", "row_hi", "col_lo", "col_hi", "cost", "start"):
         assert np.array_equal(getattr(got.mip, name), getattr(here.mip, name)), name
     assert (got.mip.scale, got.mip.offset) == (here.mip.scale, here.mip.offset)
-    assert got.literals == here.literals and got.secondary_max == here.secondary_max
+    assert got.literals == here.literals and got.lex == here.lex
     values = solve_input(got.mip, 20).values
     assert values is not None
     found = extract_indexed(inst, pairs, got.literals, values)

@@ -17,8 +17,9 @@ from oracles import mip_optimum, small_problem
 
 from matcher.clock import Deadline
 from matcher.format.validate import validate_plan
+from matcher.model.evaluate import coverage_units, primary_of
 from matcher.model.full import build
-from matcher.model.plan import coverage_units
+from matcher.model.plan import Chosen, IndexedPlan
 from matcher.params import SolveParams
 from matcher.search import colgen, greedy, proof, stages
 from matcher.search.mip import solve_mip
@@ -80,7 +81,7 @@ def test_pair_bounds_keep_the_optimum_and_the_pool_plan_is_valid(seed: int) -> N
     best = solve_mip(lm.model, 20)
     assert best.optimal and best.values is not None
     optimum = round(best.objective)
-    weight = lm.secondary_max + 1
+    weight = lm.lex.weight
     start = greedy.fill(inst, pairs)
     cg = colgen.prove(inst, pairs, start, weight, Deadline.after(10))
     bounds = cg.pair_bounds(optimum, Deadline.after(10))
@@ -88,10 +89,14 @@ def test_pair_bounds_keep_the_optimum_and_the_pool_plan_is_valid(seed: int) -> N
     fixed = solve_mip(lm.model, 20, zero=[lm.vars.x[p].index for p in zero])
     assert fixed.optimal and round(fixed.objective) == optimum
     assert all(bounds.bound[p] >= optimum for p, _ in extract_values(lm, best.values).values())
-    floor = colgen.primary_of(inst, pairs, start, weight) + 1
+
+    def value(chosen: Chosen) -> int:
+        return primary_of(inst, IndexedPlan.from_chosen(inst, pairs, chosen), lm.lex)
+
+    floor = value(start) + 1
     pooled = cg.pair_bounds(floor, Deadline.after(10)).plan(inst, start, floor, optimum, Deadline.after(10))
     assert validate_plan(problem, plan_of(problem, pooled)) == []
-    assert colgen.primary_of(inst, pairs, pooled, weight) >= colgen.primary_of(inst, pairs, start, weight)
+    assert value(pooled) >= value(start)
 
 
 def test_proof_beside_the_search_matches_the_exact_optimum(monkeypatch: pytest.MonkeyPatch) -> None:
