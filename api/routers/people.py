@@ -18,45 +18,39 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any, Self, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.responses import JSONResponse, Response
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
-from pydantic_core import PydanticCustomError
+from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete, select
 
 from api import csvio, tables
 from api.deps import SessionDep, StationDep, not_found
-from api.models import Beneficiary, Certificate, District, Need, Team, Volunteer, VolunteerGroup
+from api.models import (
+    Beneficiary,
+    BeneficiaryCreate,
+    BeneficiaryPublic,
+    Certificate,
+    District,
+    ImportErrors,
+    ImportResult,
+    Need,
+    NeedCreate,
+    NeedPublic,
+    Team,
+    Volunteer,
+    VolunteerCreate,
+    VolunteerGroup,
+    VolunteerPublic,
+)
 from matcher.format.bounds import (
-    CERTIFICATIONS_MAX,
-    EXCLUDED_MAX,
-    Hours,
-    HoursBefore,
-    Id,
-    Latitude,
-    Longitude,
-    MaxBeneficiaries,
-    Name,
-    Priority,
-    SessionHours,
-    Sessions,
     is_id,
 )
 from matcher.format.errors import format_error_details
 from matcher.format.schema import (
-    DEFAULT_SLOTS,
-    Category,
     Certification,
-    CertificationKinds,
-    Gender,
-    IdList,
-    ServiceCode,
-    ServiceCodes,
-    distinct_ids,
-    reference_error,
 )
 
 router = APIRouter(prefix="/v1", tags=["people"])
@@ -66,141 +60,8 @@ M = TypeVar("M", bound=BaseModel)
 
 # ------------------------------------------------------------------------ value types
 
-_SLOTS = frozenset(DEFAULT_SLOTS)
-
-
-def _slot(value: str) -> str:
-    if value not in _SLOTS:
-        raise PydanticCustomError("unknown_slot", "unknown slot '{slot}'", {"slot": value})
-    return value
-
-
-Slot = Annotated[str, Field(strict=True), AfterValidator(_slot)]
-"""One of the week's 21 slots, ``mon-am`` … ``sun-eve``."""
-Slots = Annotated[list[Slot], Field(max_length=len(DEFAULT_SLOTS)), AfterValidator(distinct_ids)]
-Key = Id
-"""A new record's id: the exchange format's id alphabet, 1-64 characters (the tables' keys
-hold 64)."""
-Flag = Annotated[bool, Field(strict=True)]
-
-_FORBID = ConfigDict(extra="forbid")
-
-
-def _both_or_neither(latitude: float | None, longitude: float | None) -> None:
-    if latitude is not None and longitude is None:
-        raise reference_error("longitude", "required when latitude is given")
-    if longitude is not None and latitude is None:
-        raise reference_error("latitude", "required when longitude is given")
-
 
 # ------------------------------------------------------------------------ shapes
-
-
-class VolunteerCreate(BaseModel):
-    """A volunteer as a coordinator registers them (also one row of ``volunteers.csv``)."""
-
-    model_config = _FORBID
-
-    id: Key = Field(description="Volunteer id, unique in the city.")
-    name: Name = Field(default="", description="Name (personal data: never logged).")
-    district: Id = Field(description="District the volunteer serves in.")
-    team_id: Id | None = Field(default=None, description="The station's team, if any.")
-    group_id: Id | None = Field(default=None, description="A group of that team, if any.")
-    skills: ServiceCodes = Field(description="Service codes the volunteer can deliver.")
-    availability: Slots = Field(description="Slots of a usual week, e.g. 'mon-am'.")
-    certificates: Annotated[list[Certification], Field(max_length=CERTIFICATIONS_MAX)] = Field(
-        default_factory=list, description="Certificates held, with expiry dates."
-    )
-    max_hours: Hours = Field(description="Most hours a week.")
-    max_beneficiaries: MaxBeneficiaries = Field(default=3, description="Most distinct beneficiaries a week.")
-    minor: Flag = Field(default=False, description="An under-18 'little volunteer'.")
-    guardian_consent: Flag = Field(
-        default=False, description="A minor's guardian consented; a minor without it is never scheduled."
-    )
-    gender: Gender | None = Field(default=None, description="'f', 'm' or absent.")
-    latitude: Latitude | None = Field(default=None, description="Latitude (with longitude), or absent.")
-    longitude: Longitude | None = Field(default=None, description="Longitude (with latitude), or absent.")
-    hours_before: HoursBefore = Field(default=0.0, description="Hours served before Linli kept records.")
-
-    @model_validator(mode="after")
-    def _location(self) -> Self:
-        _both_or_neither(self.latitude, self.longitude)
-        return self
-
-
-class VolunteerPublic(VolunteerCreate):
-    """A volunteer of a station, with certificates."""
-
-    station_id: str = Field(description="The volunteer's station.")
-
-
-class NeedCreate(BaseModel):
-    """A beneficiary's standing weekly need."""
-
-    model_config = _FORBID
-
-    id: Key = Field(description="Need id, unique in the city.")
-    service: ServiceCode = Field(description="Service code; the volunteer must have it in skills.")
-    hours: SessionHours = Field(description="Hours per session (may be fractional).")
-    sessions: Sessions = Field(description="Sessions a week, in distinct slots.")
-    windows: Slots = Field(description="Slots in which a session may take place.")
-    requires: CertificationKinds = Field(
-        default_factory=list, description="Certification kinds the volunteer must hold, valid for the week."
-    )
-    minor_ok: Flag = Field(default=False, description="Whether a minor volunteer may take it.")
-    active: Flag = Field(default=True, description="False once the need ended; kept for history.")
-
-
-class NeedPublic(NeedCreate):
-    """A need with its beneficiary (also one row of ``needs.csv``)."""
-
-    beneficiary_id: Id = Field(description="The beneficiary served.")
-
-
-class BeneficiaryCreate(BaseModel):
-    """A person the station serves (also one row of ``beneficiaries.csv``)."""
-
-    model_config = _FORBID
-
-    id: Key = Field(description="Beneficiary id, unique in the city.")
-    name: Name = Field(default="", description="Name (personal data: never logged).")
-    category: Category = Field(description="elderly, disabled, child, migrant_worker or community.")
-    district: Id = Field(description="District the beneficiary lives in.")
-    priority: Priority = Field(description="1-5; 5 is the most vulnerable.")
-    volunteer_gender: Gender | None = Field(
-        default=None, description="If set, only volunteers of that gender may serve."
-    )
-    excluded_volunteers: Annotated[IdList, Field(max_length=EXCLUDED_MAX)] = Field(
-        default_factory=list, description="The station's volunteers never to be paired with this beneficiary."
-    )
-    latitude: Latitude | None = Field(default=None, description="Latitude (with longitude), or absent.")
-    longitude: Longitude | None = Field(default=None, description="Longitude (with latitude), or absent.")
-
-    @model_validator(mode="after")
-    def _location(self) -> Self:
-        _both_or_neither(self.latitude, self.longitude)
-        return self
-
-
-class BeneficiaryPublic(BeneficiaryCreate):
-    """A beneficiary of a station, with needs (ended ones too, ``active`` false)."""
-
-    station_id: str = Field(description="The beneficiary's station.")
-    needs: list[NeedPublic] = Field(default_factory=list, description="Standing needs, by id.")
-
-
-class ImportResult(BaseModel):
-    """What a CSV import did."""
-
-    created: int = Field(description="Rows whose id was new.")
-    updated: int = Field(description="Rows whose id existed (changed or not).")
-
-
-class ImportErrors(BaseModel):
-    """Why a CSV import was refused (nothing was written)."""
-
-    detail: str = Field(description="The first error.")
-    errors: list[str] = Field(description="Every error, 'row N: column: message'; the header is row 1.")
 
 
 # ------------------------------------------------------------------------ loading
