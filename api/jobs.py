@@ -50,7 +50,7 @@ from sqlmodel import Session, col, select
 
 from api.db import make_engine, write_transaction
 from api.models import PlanVersion, utcnow
-from api.problem import store_plan
+from api.services.planning import store_plan
 from matcher.format.schema import Plan
 
 log = logging.getLogger("linli.jobs")
@@ -78,15 +78,15 @@ def run_task(
     plan: dict[str, Any] | None = None,
     changes: dict[str, Any] | None = None,
     parent: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    """Compute a plan (format-1 JSON): a solve of ``problem``, or with ``plan`` and
+) -> Plan:
+    """Compute a plan: a solve of ``problem``, or with ``plan`` and
     ``changes``, a re-solve of the plan in force for ``problem``.
 
     A station's re-solve runs on the station's current data: ``plan`` is then the part of
     its ``parent`` version's plan that still holds there, and ``changed`` is reported
     against ``parent`` itself.
     """
-    from api.problem import changed_needs
+    from api.services.planning import changed_needs
     from matcher.format.io import parse
     from matcher.format.schema import ChangeSet, Problem
     from matcher.resolve import resolve
@@ -101,7 +101,8 @@ def run_task(
         if parent is not None:
             before = parse(Plan, parent, "parent")
             result = result.model_copy(update={"changed": changed_needs(outcome.problem, before, result)})
-    return result.model_dump(mode="json", exclude_none=True)
+    # Returned as the object, not JSON: the outcome is stored from it (one dump, no re-validation).
+    return result
 
 
 def _prctl() -> Any:
@@ -205,16 +206,14 @@ def _inputs(engine: Engine, plan_id: int) -> Inputs:
         return parent.problem, parent.plan, version.changes, None
 
 
-def _close(
-    session: Session, version: PlanVersion, state: str, plan: dict[str, Any] | None, error: str | None
-) -> None:
+def _close(session: Session, version: PlanVersion, state: str, plan: Plan | None, error: str | None) -> None:
     """Write a job's outcome on its row (the caller commits)."""
     version.state = state
     version.error = error
     version.finished_at = utcnow()
     version.lease_until = None
     if plan is not None:
-        store_plan(session, version, Plan.model_validate(plan))
+        store_plan(session, version, plan)
     else:
         version.successor_of = None  # the version it came from is open again
     session.add(version)
@@ -226,7 +225,7 @@ def _record(
     claim: str,
     attempt: int,
     state: str,
-    plan: dict[str, Any] | None = None,
+    plan: Plan | None = None,
     error: str | None = None,
 ) -> bool:
     """Write an outcome if the claim (worker and attempt) still holds; a requested cancel wins.
@@ -255,19 +254,24 @@ def _record(
         return True
 
 
+def run_job(engine: Engine, plan_id: int, claim: str, attempt: int) -> None:
+    """Run a claimed job here: read its inputs by its id, compute, write the outcome if the claim holds."""
+    try:
+        plan = run_task(*_inputs(engine, plan_id))
+    except Exception as exc:  # reported to the client as the job's error
+        _record(engine, plan_id, claim, attempt, "failed", error=f"{type(exc).__name__}: {exc}")
+    else:
+        _record(engine, plan_id, claim, attempt, "done", plan=plan)
+
+
 def job_main(url: str, plan_id: int, claim: str, attempt: int, worker_pid: int) -> None:
-    """A job process: read the job's inputs, compute, write the outcome (runs forked from the fork server)."""
+    """A job process: :func:`run_job` (runs forked from the fork server)."""
     forget_fork_server()
     die_with_parent(job_name(plan_id))
     die_with(worker_pid)
     engine = make_engine(url)
     try:
-        try:
-            plan = run_task(*_inputs(engine, plan_id))
-        except Exception as exc:  # reported to the client as the job's error
-            _record(engine, plan_id, claim, attempt, "failed", error=f"{type(exc).__name__}: {exc}")
-        else:
-            _record(engine, plan_id, claim, attempt, "done", plan=plan)
+        run_job(engine, plan_id, claim, attempt)
     finally:
         engine.dispose()
 

@@ -27,9 +27,8 @@ from sqlmodel import Session, col, select
 from api import tables
 from api.auth import LAST_USED_RESOLUTION, Principal, authenticate
 from api.deps import MAX_ID, SessionDep, plan_in_scope, station_in_scope
-from api.models import Beneficiary, District, PlanVersion, Station, Token, Volunteer, utcnow
+from api.models import Beneficiary, District, PlanRequest, PlanVersion, Station, Token, Volunteer, utcnow
 from api.routers import plans as plan_routes
-from api.schemas import PlanRequest
 from matcher.format.errors import InputError
 from matcher.format.schema import DAYS, DEFAULT_SLOTS, PERIODS, SERVICE_CODES
 from web import labels, session

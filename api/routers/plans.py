@@ -13,9 +13,8 @@ from sqlmodel import Session, col, func, select
 from api import tables
 from api.deps import MAX_ID, PlanDep, PrincipalDep, SessionDep, StationDep, plan_in_scope
 from api.jobs import JobRunner
-from api.models import PlanVersion
-from api.problem import build_problem, carried_plan
-from api.schemas import DiffEntry, PlanDiff, PlanPublic, PlanRequest
+from api.models import DiffEntry, PlanDiff, PlanPublic, PlanRequest, PlanVersion
+from api.services.planning import build_problem, carried_plan
 from api.settings import get_settings
 from matcher.format.changes import apply_changes
 from matcher.format.io import parse

@@ -14,21 +14,17 @@ import math
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, status
-from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session, col, select
 
 from api.auth import Principal
 from api.db import write_transaction
-from api.deps import PrincipalDep, SessionDep, StationDep, not_found, plan_in_scope
-from api.models import PlanAssignment, PlanVersion, ServiceRecord, Volunteer
+from api.deps import MAX_ID, PrincipalDep, SessionDep, StationDep, not_found, plan_in_scope
+from api.models import PlanAssignment, PlanVersion, RecordCreate, RecordPublic, ServiceRecord, Volunteer
 from api.settings import get_settings
 from api.stars import TOLERANCE, ServiceSummary, recorded_hours, summarize
-from matcher.format.bounds import Rating, RecordHours, ServiceDay, is_id
+from matcher.format.bounds import is_id
 
 router = APIRouter(prefix="/v1", tags=["records"])
-
-MAX_ID = 2**31 - 1
-"""The largest row id (an INTEGER column): larger ids are refused with 422, not looked up."""
 
 
 def star_thresholds() -> tuple[float, ...]:
@@ -37,33 +33,6 @@ def star_thresholds() -> tuple[float, ...]:
 
 
 ThresholdsDep = Annotated[tuple[float, ...], Depends(star_thresholds)]
-
-
-class RecordCreate(BaseModel):
-    """Hours served on one day for an assignment (an unknown field is an error, not ignored)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    assignment_id: int = Field(
-        ge=1, le=MAX_ID, description="The assignment (row id of a finished plan version)."
-    )
-    served_on: ServiceDay = Field(description="The day served: within the plan's week.")
-    hours: RecordHours = Field(description="Hours actually served.")
-    rating: Rating | None = Field(default=None, description="The beneficiary's rating, if given.")
-
-
-class RecordPublic(BaseModel):
-    """A service record as clients see it."""
-
-    id: int
-    assignment_id: int
-    plan_id: int
-    need_id: str
-    volunteer_id: str
-    served_on: dt.date
-    hours: float
-    rating: int | None
-    created_at: dt.datetime
 
 
 def _public(record: ServiceRecord, assignment: PlanAssignment) -> RecordPublic:

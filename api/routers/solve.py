@@ -16,9 +16,8 @@ from sqlmodel import Session
 
 from api.auth import Principal
 from api.deps import PrincipalDep, SessionDep
-from api.models import PlanVersion
+from api.models import PlanPublic, PlanVersion
 from api.routers.plans import public, runner
-from api.schemas import PlanPublic
 from api.settings import get_settings
 from matcher.format.errors import InputError
 from matcher.format.io import parse

@@ -3,38 +3,12 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from pydantic import BaseModel
 from sqlmodel import Session, col, select
 
 from api.deps import PrincipalDep, SessionDep, StationDep
-from api.models import Station, Team, VolunteerGroup
+from api.models import GroupPublic, Station, StationPublic, Team, TeamPublic, VolunteerGroup
 
 router = APIRouter(prefix="/v1", tags=["stations"])
-
-
-class GroupPublic(BaseModel):
-    """A group of a team."""
-
-    id: str
-    name: str
-
-
-class TeamPublic(BaseModel):
-    """A team of a station, with its groups."""
-
-    id: str
-    name: str
-    groups: list[GroupPublic]
-
-
-class StationPublic(BaseModel):
-    """A station, with its teams."""
-
-    id: str
-    centre_id: str
-    name: str
-    district: str
-    teams: list[TeamPublic]
 
 
 def _teams(session: Session, station_ids: list[str]) -> dict[str, list[TeamPublic]]:

@@ -7,47 +7,16 @@ and no response ever carries the digest.  The centre sees every token; a station
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, status
-from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session
 
 from api.auth import Principal, issue_token, list_tokens, revoke_token
 from api.deps import MAX_ID, PrincipalDep, SessionDep, not_found, station_in_scope
-from api.models import Token
-from matcher.format.bounds import Id
+from api.models import Token, TokenCreate, TokenCreated, TokenPublic
 
 router = APIRouter(prefix="/v1", tags=["tokens"])
-
-
-class TokenPublic(BaseModel):
-    """A token as clients see it (never its secret or digest)."""
-
-    id: int
-    station_id: str | None = Field(description="The station it sees, or null for the centre.")
-    label: str
-    created_at: dt.datetime
-    last_used_at: dt.datetime | None = Field(description="Last request it authenticated (to the minute).")
-    revoked_at: dt.datetime | None = Field(description="When it was revoked; a revoked token gets 401.")
-
-
-class TokenCreate(BaseModel):
-    """A new token for one station, or (``station_id`` null) for the centre."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    station_id: Id | None = Field(default=None, description="The station it will see; null: the centre.")
-    label: Annotated[str, Field(strict=True, max_length=100)] = Field(
-        default="", description="Who holds it, e.g. 'Xiongguan station coordinator'."
-    )
-
-
-class TokenCreated(TokenPublic):
-    """A created token, with its secret (shown this once)."""
-
-    secret: str = Field(description="Send as 'Authorization: Bearer <secret>'; it is not stored.")
 
 
 def _public(token: Token) -> TokenPublic:

@@ -1,7 +1,7 @@
 """The bounds of every value Linli accepts, declared once.
 
 The exchange-format models (:mod:`matcher.format.schema`), the service's request models
-(:mod:`api.routers.people`, :mod:`api.routers.records`, :mod:`api.schemas`), the CSV
+(:mod:`api.models`), the CSV
 imports (they validate rows through those request models) and the CLI (it parses through
 :func:`matcher.format.io.parse`) all take their limits from here, so an absurd value is refused
 where it enters, with a message naming the field and the limit, and never reaches the

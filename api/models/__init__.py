@@ -1,0 +1,82 @@
+"""The service's data, one model family per entity (the FastAPI full-stack template's shape).
+
+Each module holds one entity's family: the table (``X``, SQLModel ``table=True``), what a
+request may send (``XCreate``) and what a response shows (``XPublic``).  Bounds are not
+restated: fields name :mod:`matcher.format.bounds`, so whatever is stored makes a valid week's
+problem.  Importing this package registers every table (alembic's ``env.py`` relies on it).
+
+The hierarchy follows the service plan: volunteer centre > service stations > teams > groups.
+Volunteers, beneficiaries and needs carry the exchange-format fields plus what a station keeps
+about them (names, team and group, a minor's guardian consent).  Weekly plans are versions:
+version 1 is generated, each change set makes the next one by re-solve.
+"""
+
+from __future__ import annotations
+
+from api.models.beneficiary import Beneficiary, BeneficiaryCreate, BeneficiaryPublic
+from api.models.common import utcnow
+from api.models.hierarchy import (
+    Centre,
+    District,
+    GroupPublic,
+    Station,
+    StationPublic,
+    Team,
+    TeamPublic,
+    VolunteerGroup,
+)
+from api.models.need import Need, NeedCreate, NeedPublic
+from api.models.plan import (
+    JOB_STATES,
+    DiffEntry,
+    PlanAssignment,
+    PlanDiff,
+    PlanPublic,
+    PlanRequest,
+    PlanUnmet,
+    PlanVersion,
+)
+from api.models.record import RecordCreate, RecordPublic, ServiceRecord
+from api.models.spreadsheet import ImportErrors, ImportResult
+from api.models.token import Token, TokenCreate, TokenCreated, TokenPublic
+from api.models.volunteer import Certificate, Volunteer, VolunteerBase, VolunteerCreate, VolunteerPublic
+
+__all__ = [
+    "JOB_STATES",
+    "Beneficiary",
+    "BeneficiaryCreate",
+    "BeneficiaryPublic",
+    "Centre",
+    "Certificate",
+    "DiffEntry",
+    "District",
+    "GroupPublic",
+    "ImportErrors",
+    "ImportResult",
+    "Need",
+    "NeedCreate",
+    "NeedPublic",
+    "PlanAssignment",
+    "PlanDiff",
+    "PlanPublic",
+    "PlanRequest",
+    "PlanUnmet",
+    "PlanVersion",
+    "RecordCreate",
+    "RecordPublic",
+    "ServiceRecord",
+    "Station",
+    "StationPublic",
+    "Team",
+    "TeamPublic",
+    "Token",
+    "TokenCreate",
+    "TokenCreated",
+    "TokenPublic",
+    "Volunteer",
+    "VolunteerBase",
+    "VolunteerCreate",
+    "VolunteerGroup",
+    "VolunteerPublic",
+    "utcnow",
+]

@@ -1,0 +1,127 @@
+"""The plan family: ``PlanVersion`` (a week's plan version, or an integrator's job) with its
+``PlanAssignment`` and ``PlanUnmet`` rows, ``PlanRequest``, ``PlanPublic`` and the diff shapes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import JSON, Column, Text, UniqueConstraint
+from sqlmodel import Field as TableField
+from sqlmodel import SQLModel
+
+from api.models.common import json_list, utcnow
+from matcher.format.bounds import WeekStart
+
+JOB_STATES = ("queued", "solving", "done", "failed", "cancelled")
+
+
+class PlanVersion(SQLModel, table=True):
+    """One version of a week's plan, or an integrator's solve job (``station_id`` empty).
+
+    ``successor_of`` is the version a re-solve started from; it is unique, so of two
+    concurrent change sets on one version only one can create the next version (the
+    other gets 409).  It is cleared when the job fails or is cancelled, which leaves the
+    version it started from open to another change set.
+    """
+
+    __table_args__ = (UniqueConstraint("successor_of", name="uq_plan_successor"),)
+
+    id: int | None = TableField(default=None, primary_key=True)
+    station_id: str | None = TableField(default=None, foreign_key="station.id", index=True)
+    token_id: int | None = TableField(
+        default=None, foreign_key="token.id", description="Who asked (for /v1/solve)."
+    )
+    week_start: dt.date
+    version: int = TableField(default=1, ge=1)
+    parent_id: int | None = TableField(default=None, foreign_key="planversion.id")
+    successor_of: int | None = TableField(default=None, foreign_key="planversion.id")
+    state: str = TableField(default="queued", index=True, description=" / ".join(JOB_STATES))
+    problem: dict[str, Any] = TableField(sa_column=Column(JSON, nullable=False))
+    changes: dict[str, Any] | None = TableField(default=None, sa_column=Column(JSON, nullable=True))
+    plan: dict[str, Any] | None = TableField(default=None, sa_column=Column(JSON, nullable=True))
+    base: dict[str, Any] | None = TableField(
+        default=None,
+        sa_column=Column(JSON, nullable=True),
+        description="A station re-solve's inputs: the station's problem when the change set came "
+        "(its current people) and the part of the plan in force that still holds for it.",
+    )
+    error: str | None = TableField(default=None, sa_column=Column(Text, nullable=True))
+    created_at: dt.datetime = TableField(default_factory=utcnow)
+    finished_at: dt.datetime | None = None
+    # The job queue (api.jobs): a queued row is claimed by one worker at a time.
+    claimed_by: str | None = TableField(
+        default=None, max_length=200, description="The worker that runs (or last ran) the job."
+    )
+    lease_until: dt.datetime | None = TableField(
+        default=None, description="The claim holds until then unless its worker renews it."
+    )
+    attempts: int = TableField(default=0, ge=0, description="Times a worker claimed the job.")
+    started_at: dt.datetime | None = TableField(default=None, description="When its latest run started.")
+    cancel_requested: bool = TableField(default=False, description="DELETE asked the running job to stop.")
+
+
+class PlanAssignment(SQLModel, table=True):
+    """An assignment of a finished plan version (kept as rows so service records can point at it)."""
+
+    id: int | None = TableField(default=None, primary_key=True)
+    plan_id: int = TableField(foreign_key="planversion.id", index=True, ondelete="CASCADE")
+    need_id: str
+    volunteer_id: str = TableField(index=True)
+    slots: list[str] = json_list()
+
+
+class PlanUnmet(SQLModel, table=True):
+    """An unmet need of a finished plan version, with its reason codes."""
+
+    id: int | None = TableField(default=None, primary_key=True)
+    plan_id: int = TableField(foreign_key="planversion.id", index=True, ondelete="CASCADE")
+    need_id: str
+    reasons: list[str] = json_list()
+
+
+class PlanRequest(BaseModel):
+    """Ask for a station's plan of a week (generating a week again supersedes its earlier versions)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    week_start: WeekStart = Field(description="The Monday of the week to plan (2000-01-03 .. 2099-12-28).")
+
+
+class PlanPublic(BaseModel):
+    """A plan version (or a /v1/solve job) as clients see it."""
+
+    id: int
+    station_id: str | None
+    week_start: dt.date
+    version: int
+    parent_id: int | None = Field(description="The version this one was re-solved from.")
+    state: str = Field(description="queued, solving, done, failed or cancelled.")
+    error: str | None = None
+    created_at: dt.datetime
+    finished_at: dt.datetime | None = None
+    plan: dict[str, Any] | None = Field(default=None, description="The format-1 plan, once done.")
+    current: bool = Field(
+        default=False,
+        description="Whether this is the week's current version (the newest not failed or cancelled); "
+        "only the current version takes a change set.",
+    )
+
+
+class DiffEntry(BaseModel):
+    """One need whose volunteer or slots differ between two versions."""
+
+    need: str
+    before: dict[str, Any] | None = Field(
+        description="{volunteer, slots} in `against`, or null if unmet/absent."
+    )
+    after: dict[str, Any] | None = Field(description="{volunteer, slots} in this version, or null.")
+
+
+class PlanDiff(BaseModel):
+    """What moved between two plan versions."""
+
+    plan: int
+    against: int
+    changed: list[DiffEntry]

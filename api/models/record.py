@@ -1,0 +1,61 @@
+"""The service-record family: the ``ServiceRecord`` table (hours actually served), ``RecordCreate`` and
+``RecordPublic``."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlmodel import Field as TableField
+from sqlmodel import SQLModel
+
+from api.models.common import utcnow
+from matcher.format import bounds
+from matcher.format.bounds import Rating, RecordHours, ServiceDay
+
+MAX_ID = 2**31 - 1
+"""The largest row id (an INTEGER column): larger ids are refused with 422, not looked up."""
+
+
+class ServiceRecord(SQLModel, table=True):
+    """Hours actually served for an assignment (服务记录)."""
+
+    id: int | None = TableField(default=None, primary_key=True)
+    assignment_id: int = TableField(foreign_key="planassignment.id", index=True)
+    volunteer_id: str = TableField(foreign_key="volunteer.id", index=True)
+    served_on: dt.date
+    hours: float = TableField(gt=0, le=bounds.RECORD_HOURS_MAX)
+    rating: int | None = TableField(
+        default=None,
+        ge=bounds.RATING_MIN,
+        le=bounds.RATING_MAX,
+        description="The beneficiary's rating, if given.",
+    )
+    created_at: dt.datetime = TableField(default_factory=utcnow)
+
+
+class RecordCreate(BaseModel):
+    """Hours served on one day for an assignment (an unknown field is an error, not ignored)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    assignment_id: int = Field(
+        ge=1, le=MAX_ID, description="The assignment (row id of a finished plan version)."
+    )
+    served_on: ServiceDay = Field(description="The day served: within the plan's week.")
+    hours: RecordHours = Field(description="Hours actually served.")
+    rating: Rating | None = Field(default=None, description="The beneficiary's rating, if given.")
+
+
+class RecordPublic(BaseModel):
+    """A service record as clients see it."""
+
+    id: int
+    assignment_id: int
+    plan_id: int
+    need_id: str
+    volunteer_id: str
+    served_on: dt.date
+    hours: float
+    rating: int | None
+    created_at: dt.datetime

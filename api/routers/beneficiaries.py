@@ -1,0 +1,91 @@
+"""A station's beneficiaries: register, read and list (JSON, with needs), import and export (CSV, XLSX)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, status
+from fastapi.responses import JSONResponse, Response
+from sqlmodel import Session
+
+from api import csvio
+from api.crud.beneficiaries import beneficiary_data, read_beneficiaries
+from api.deps import SessionDep, StationDep, not_found
+from api.models import BeneficiaryCreate, BeneficiaryPublic, ImportResult
+from api.services import people
+from api.services.spreadsheets import CSV_BODY, CSV_OK, IMPORT_RESPONSES, XLSX_OK, CsvBody, export, rejected
+
+router = APIRouter(prefix="/v1", tags=["people"])
+
+
+@router.get("/stations/{station_id}/beneficiaries", response_model=list[BeneficiaryPublic])
+def list_beneficiaries(station: StationDep, session: SessionDep) -> list[BeneficiaryPublic]:
+    """The station's beneficiaries by id, each with needs."""
+    found = read_beneficiaries(session, station.id).values()
+    return [people.beneficiary_public(b, needs) for b, needs in found]
+
+
+@router.post(
+    "/stations/{station_id}/beneficiaries",
+    status_code=status.HTTP_201_CREATED,
+    response_model=BeneficiaryPublic,
+    responses={409: {"description": "The id is taken."}},
+)
+def create_beneficiary(
+    body: BeneficiaryCreate, station: StationDep, session: SessionDep
+) -> BeneficiaryPublic:
+    """Register a beneficiary of the station (409 if the id is taken); add needs with POST …/needs."""
+    people.register_beneficiary(session, station.id, body)
+    return get_beneficiary(station, session, body.id)
+
+
+@router.get("/stations/{station_id}/beneficiaries/{beneficiary_id}", response_model=BeneficiaryPublic)
+def get_beneficiary(station: StationDep, session: SessionDep, beneficiary_id: str) -> BeneficiaryPublic:
+    """One beneficiary of the station, with needs."""
+    found = read_beneficiaries(session, station.id, beneficiary_id).get(beneficiary_id)
+    if found is None:
+        raise not_found("beneficiary", beneficiary_id)
+    return people.beneficiary_public(*found)
+
+
+def _rows(session: Session, station_id: str) -> list[dict[str, Any]]:
+    return [beneficiary_data(b) for b, _ in read_beneficiaries(session, station_id).values()]
+
+
+@router.get(
+    "/stations/{station_id}/beneficiaries.csv",
+    response_class=Response,
+    responses=CSV_OK,
+    description="The station's beneficiaries as CSV, by id (needs: needs.csv).\n\n"
+    + csvio.describe(csvio.BENEFICIARY_COLUMNS),
+)
+def export_beneficiaries(station: StationDep, session: SessionDep) -> Response:
+    """The station's beneficiaries as CSV (the columns :func:`import_beneficiaries` reads)."""
+    return export("csv", csvio.BENEFICIARY_COLUMNS, _rows(session, station.id), "beneficiaries", station.id)
+
+
+@router.get(
+    "/stations/{station_id}/beneficiaries.xlsx",
+    response_class=Response,
+    responses=XLSX_OK,
+    description="The station's beneficiaries as an Excel workbook, by id: the columns of beneficiaries.csv.",
+)
+def export_beneficiaries_xlsx(station: StationDep, session: SessionDep) -> Response:
+    """The station's beneficiaries as XLSX (the columns of :func:`export_beneficiaries`)."""
+    return export("xlsx", csvio.BENEFICIARY_COLUMNS, _rows(session, station.id), "beneficiaries", station.id)
+
+
+@router.put(
+    "/stations/{station_id}/beneficiaries.csv",
+    response_model=ImportResult,
+    responses=IMPORT_RESPONSES,
+    openapi_extra=CSV_BODY,
+    description="Create or update the station's beneficiaries by id, all or nothing.\n\n"
+    + csvio.describe(csvio.BENEFICIARY_COLUMNS),
+)
+def import_beneficiaries(
+    station: StationDep, session: SessionDep, body: CsvBody
+) -> ImportResult | JSONResponse:
+    """Upsert beneficiaries from CSV; any bad row: 422 listing every bad row, nothing written."""
+    result = people.import_beneficiaries(session, station.id, body)
+    return rejected(result) if isinstance(result, list) else result

@@ -1,0 +1,1 @@
+"""The service layer the routers call: people (register, import) and planning (problem, jobs, versions)."""

@@ -1,0 +1,258 @@
+"""Volunteers, beneficiaries and their standing needs: JSON and CSV, station by station.
+
+Values are held to the exchange format's rules (service codes, the week's 21 slots,
+certification kinds, categories, gender ``f``/``m``, strict numbers) and to its bounds
+(:mod:`matcher.format.bounds`: ``max_hours`` 0-168, ids of the safe alphabet, names of at most 100
+characters …), so whatever is stored here makes a valid week's problem.  References must resolve within the
+caller's station: the district exists, team and group are the station's, excluded
+volunteers are the station's volunteers, a need's beneficiary is the station's.
+
+CSV import (``PUT …/volunteers.csv`` …) is an upsert by id, all or nothing: every row is
+checked first, and one bad row means 422 listing every bad row, with nothing written.
+
+Beneficiaries' personal data (names, locations) are never logged: the log gets counts.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import HTTPException, status
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from api import csvio
+from api.crud.beneficiaries import beneficiary_data, read_beneficiaries, store_beneficiaries
+from api.crud.common import taken_ids, taken_message
+from api.crud.needs import store_needs
+from api.crud.volunteers import read_volunteers, store_volunteers, volunteer_data
+from api.deps import not_found
+from api.models import (
+    Beneficiary,
+    BeneficiaryCreate,
+    BeneficiaryPublic,
+    District,
+    ImportResult,
+    Need,
+    NeedCreate,
+    NeedPublic,
+    Team,
+    Volunteer,
+    VolunteerCreate,
+    VolunteerGroup,
+    VolunteerPublic,
+)
+from api.services.spreadsheets import CsvUpload, read_rows
+from matcher.format.schema import Certification
+
+logger = logging.getLogger(__name__)
+
+
+def volunteer_public(v: Volunteer, certs: list[Certification]) -> VolunteerPublic:
+    return VolunteerPublic.model_construct(**volunteer_data(v, certs), station_id=v.station_id)
+
+
+def need_public(n: Need) -> NeedPublic:
+    return NeedPublic.model_construct(**n.model_dump())
+
+
+def beneficiary_public(b: Beneficiary, needs: list[Need]) -> BeneficiaryPublic:
+    return BeneficiaryPublic.model_construct(
+        **beneficiary_data(b), station_id=b.station_id, needs=[need_public(n) for n in needs]
+    )
+
+
+@dataclass(frozen=True)
+class References:
+    """What a station's records may refer to."""
+
+    districts: frozenset[str]
+    teams: frozenset[str]
+    group_team: Mapping[str, str]
+    volunteers: frozenset[str]
+    beneficiaries: frozenset[str]
+
+    @classmethod
+    def load(cls, session: Session, station_id: str) -> References:
+        teams = frozenset(session.exec(select(Team.id).where(Team.station_id == station_id)))
+        groups = session.exec(
+            select(VolunteerGroup)
+            .join(Team, col(VolunteerGroup.team_id) == col(Team.id))
+            .where(Team.station_id == station_id)
+        )
+        return cls(
+            districts=frozenset(session.exec(select(District.id))),
+            teams=teams,
+            group_team={g.id: g.team_id for g in groups},
+            volunteers=frozenset(
+                session.exec(select(Volunteer.id).where(Volunteer.station_id == station_id))
+            ),
+            beneficiaries=frozenset(
+                session.exec(select(Beneficiary.id).where(Beneficiary.station_id == station_id))
+            ),
+        )
+
+
+def volunteer_problems(v: VolunteerCreate, refs: References, _before: Mapping[str, Any] | None) -> list[str]:
+    """``field: message`` for each reference of ``v`` that does not resolve in the station."""
+    problems = []
+    if v.district not in refs.districts:
+        problems.append(f"district: unknown district '{v.district}'")
+    if v.team_id is not None and v.team_id not in refs.teams:
+        problems.append(f"team_id: unknown team '{v.team_id}'")
+    if v.group_id is not None:
+        team = refs.group_team.get(v.group_id)
+        if team is None:
+            problems.append(f"group_id: unknown group '{v.group_id}'")
+        elif v.team_id is None:
+            problems.append(f"team_id: required with group_id (group '{v.group_id}' is in team '{team}')")
+        elif v.team_id != team:
+            problems.append(f"group_id: group '{v.group_id}' is in team '{team}', not in '{v.team_id}'")
+    return problems
+
+
+def beneficiary_problems(
+    b: BeneficiaryCreate, refs: References, before: Mapping[str, Any] | None
+) -> list[str]:
+    """``field: message`` for each reference of ``b`` that does not resolve in the station.
+
+    An exclusion already stored stays valid even if the volunteer is no longer the
+    station's (it is moot then: the week's problem drops it).
+    """
+    problems = []
+    if b.district not in refs.districts:
+        problems.append(f"district: unknown district '{b.district}'")
+    kept = set(before["excluded_volunteers"]) if before is not None else set()
+    for i, v in enumerate(b.excluded_volunteers):
+        if v not in refs.volunteers and v not in kept:
+            problems.append(f"excluded_volunteers[{i}]: unknown volunteer '{v}'")
+    return problems
+
+
+def need_problems(n: NeedPublic, refs: References, _before: Mapping[str, Any] | None) -> list[str]:
+    """``field: message`` if the need's beneficiary is not the station's."""
+    if n.beneficiary_id not in refs.beneficiaries:
+        return [f"beneficiary_id: unknown beneficiary '{n.beneficiary_id}'"]
+    return []
+
+
+def unprocessable(problems: list[str]) -> None:
+    """422 naming the first field, if there are problems."""
+    if problems:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=problems[0])
+
+
+def commit(session: Session, conflict: str) -> None:
+    """Commit, or 409 with ``conflict`` if a key was taken meanwhile."""
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise HTTPException(status.HTTP_409_CONFLICT, detail=conflict) from None
+
+
+# ------------------------------------------------------------------------ registering one record
+
+
+def register_volunteer(session: Session, station_id: str, body: VolunteerCreate) -> None:
+    """Store a new volunteer of the station: 422 for a reference out of the station, 409 for an id in use."""
+    unprocessable(volunteer_problems(body, References.load(session, station_id), None))
+    conflict = taken_message("volunteer", body.id)
+    if session.get(Volunteer, body.id) is not None:
+        raise HTTPException(status.HTTP_409_CONFLICT, detail=conflict)
+    store_volunteers(session, station_id, [body], {})
+    commit(session, conflict)
+    logger.info("station %s: volunteer %s registered", station_id, body.id)
+
+
+def register_beneficiary(session: Session, station_id: str, body: BeneficiaryCreate) -> None:
+    """Store a new beneficiary of the station: 422 for a reference out of it, 409 for an id in use."""
+    unprocessable(beneficiary_problems(body, References.load(session, station_id), None))
+    conflict = taken_message("beneficiary", body.id)
+    if session.get(Beneficiary, body.id) is not None:
+        raise HTTPException(status.HTTP_409_CONFLICT, detail=conflict)
+    store_beneficiaries(session, station_id, [body], {})
+    commit(session, conflict)
+    logger.info("station %s: beneficiary %s registered", station_id, body.id)
+
+
+def add_need(session: Session, station_id: str, beneficiary_id: str, body: NeedCreate) -> NeedPublic:
+    """Store a new need of a beneficiary of the station: 404 if not the station's, 409 for an id in use."""
+    if not read_beneficiaries(session, station_id, beneficiary_id):
+        raise not_found("beneficiary", beneficiary_id)
+    conflict = taken_message("need", body.id)
+    if session.get(Need, body.id) is not None:
+        raise HTTPException(status.HTTP_409_CONFLICT, detail=conflict)
+    need = NeedPublic(**body.model_dump(), beneficiary_id=beneficiary_id)
+    store_needs(session, [need], {})
+    commit(session, conflict)
+    logger.info("station %s: need %s added", station_id, body.id)
+    return need
+
+
+# ------------------------------------------------------------------------ CSV imports (all or nothing)
+
+
+def import_volunteers(session: Session, station_id: str, body: CsvUpload) -> ImportResult | list[str]:
+    """Upsert the station's volunteers from CSV: the counts, or every bad row (nothing written)."""
+    current = read_volunteers(session, station_id)
+    refs = References.load(session, station_id)
+    records, errors = read_rows(
+        body,
+        csvio.VOLUNTEER_COLUMNS,
+        VolunteerCreate,
+        {i: volunteer_data(v, certs) for i, (v, certs) in current.items()},
+        lambda ids: taken_ids(session, Volunteer, ids),
+        lambda rec, before: volunteer_problems(rec, refs, before),
+    )
+    if errors:
+        return errors
+    created, updated = store_volunteers(session, station_id, records, current)
+    commit(session, "the station's volunteers changed during the import: nothing was written, try again")
+    logger.info("station %s: volunteers.csv imported, %d created, %d updated", station_id, created, updated)
+    return ImportResult(created=created, updated=updated)
+
+
+def import_beneficiaries(session: Session, station_id: str, body: CsvUpload) -> ImportResult | list[str]:
+    """Upsert the station's beneficiaries from CSV: the counts, or every bad row (nothing written)."""
+    current = read_beneficiaries(session, station_id)
+    refs = References.load(session, station_id)
+    records, errors = read_rows(
+        body,
+        csvio.BENEFICIARY_COLUMNS,
+        BeneficiaryCreate,
+        {i: beneficiary_data(b) for i, (b, _) in current.items()},
+        lambda ids: taken_ids(session, Beneficiary, ids),
+        lambda rec, before: beneficiary_problems(rec, refs, before),
+    )
+    if errors:
+        return errors
+    created, updated = store_beneficiaries(session, station_id, records, current)
+    commit(session, "the station's beneficiaries changed during the import: nothing was written, try again")
+    logger.info(
+        "station %s: beneficiaries.csv imported, %d created, %d updated", station_id, created, updated
+    )
+    return ImportResult(created=created, updated=updated)
+
+
+def import_needs(session: Session, station_id: str, body: CsvUpload) -> ImportResult | list[str]:
+    """Upsert needs of the station's beneficiaries from CSV: the counts, or every bad row (none written)."""
+    current = {n.id: n for _, ns in read_beneficiaries(session, station_id).values() for n in ns}
+    refs = References.load(session, station_id)
+    records, errors = read_rows(
+        body,
+        csvio.NEED_COLUMNS,
+        NeedPublic,
+        {i: n.model_dump() for i, n in current.items()},
+        lambda ids: taken_ids(session, Need, ids),
+        lambda rec, before: need_problems(rec, refs, before),
+    )
+    if errors:
+        return errors
+    created, updated = store_needs(session, records, current)
+    commit(session, "the station's needs changed during the import: nothing was written, try again")
+    logger.info("station %s: needs.csv imported, %d created, %d updated", station_id, created, updated)
+    return ImportResult(created=created, updated=updated)
