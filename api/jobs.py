@@ -296,13 +296,25 @@ def job_context() -> mp.context.ForkServerContext | mp.context.SpawnContext:
     return ctx
 
 
+def _ready() -> None:
+    """A job process that does nothing: its start says the fork server has loaded the engine."""
+
+
 def warm_up() -> None:
-    """Start the fork server now (it imports the engine: seconds on a busy machine), not at the first job."""
+    """Start the fork server now and wait until it has imported the engine (seconds on a busy
+    machine), not at the first job.
+
+    ``forkserver.ensure_running`` returns as soon as the server process exists; its preload runs
+    after, and the first ``Process.start`` waits for it.  Waiting there, inside the worker loop,
+    held up the renewal of the first job's lease: on a loaded machine the lease ran out and
+    another worker claimed the job a second time.  So one empty process is started here, before
+    the loop claims anything.
+    """
     ctx = job_context()
     if isinstance(ctx, mp.context.ForkServerContext):
-        from multiprocessing import forkserver
-
-        forkserver.ensure_running()
+        proc = ctx.Process(target=_ready, name="linli-warm-up")
+        proc.start()
+        proc.join()
 
 
 # ------------------------------------------------------------------ the worker loop
