@@ -40,6 +40,7 @@ from matcher.model.instance import Home, Instance
 from matcher.model.plan import Assigned, IndexedPlan
 from matcher.model.rules.skill_in_reach import Candidates
 from matcher.params import Prover, SolveParams
+from matcher.progress import ProgressCallback, reporter_of
 from matcher.search.stages import optimise
 from matcher.search.trace import Phase
 
@@ -84,6 +85,7 @@ def resolve(
     seed: int | None = None,
     log: bool | None = None,
     prover: Prover | None = None,
+    on_progress: ProgressCallback | None = None,
 ) -> ResolveResult:
     """Re-plan the week after a change set, keeping what still holds.
 
@@ -104,8 +106,10 @@ def resolve(
         Options and tuning, as for :func:`matcher.solve.solve` (``resolve_fixed_share``:
         with ``allow_moves``, the share of the time limit for the re-solve without moves
         first).
-    workers, seed, log, prover
-        As for :func:`matcher.solve.solve`.
+    workers, seed, log, prover, on_progress
+        As for :func:`matcher.solve.solve`.  Progress is that of the whole re-solve: the
+        kept assignments count in its coverage and bound; with ``allow_moves``, the pass
+        without moves reports no bound (it bounds only the plans without moves).
 
     Returns
     -------
@@ -133,6 +137,7 @@ def resolve(
     budget = clock.with_limit(limit)
     params = (params or SolveParams()).with_options(workers=workers, seed=seed, log=log, prover=prover)
     inst = Instance.from_problem(changed)
+    progress = reporter_of(on_progress, inst.coverage, int(inst.need_value.sum()), budget.start)
 
     in_force, kept = still_valid(inst, plan)
     # A freed need would rather go back to its volunteer, at the slots they still have.
@@ -147,18 +152,24 @@ def resolve(
         # First the re-solve without moves, on a share of the time: its plan (zero moves)
         # starts the search with moves, which therefore never ends below it.
         first_budget = budget.until(budget.start + params.resolve_fixed_share * limit)
-        first = optimise(inst.with_fixed(kept, homes), first_budget, params)
+        if progress is not None:
+            progress.offset_units, progress.bounded = coverage_units(inst, kept), False
+        first = optimise(inst.with_fixed(kept, homes), first_budget, params, progress=progress)
         initial = IndexedPlan.from_assigned(inst, {n: kept[n] for n in released}).merged(first.plan)
     fixed = {n: a for n, a in kept.items() if n not in released}
     homes.update({n: (v, slots) for n, (v, slots) in kept.items() if n in released})
     residual = inst.with_fixed(fixed, homes, allow_moves if released else None)
-    out = optimise(residual, budget, params, initial=initial)
+    if progress is not None:
+        progress.offset_units, progress.bounded = coverage_units(inst, fixed), True
+    out = optimise(residual, budget, params, initial=initial, progress=progress)
 
     # The fixed assignments have no pair in the residual's numbering: the plan carries none.
     assigned = IndexedPlan.from_assigned(inst, fixed).merged(out.plan)
     covered = coverage_units(inst, assigned)
     bound = coverage_units(inst, fixed) + out.bound_units
     new = to_format(inst, assigned, max(bound, covered), budget.elapsed())
+    if progress is not None:
+        progress.report("done", covered, max(bound, covered), force=True)
 
     def differs(n: int) -> bool:
         after = (int(assigned.vol[n]), tuple(sorted(assigned.slots_of(n)))) if n in assigned else None

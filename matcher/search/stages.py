@@ -37,6 +37,7 @@ from matcher.model.instance import Instance
 from matcher.model.pairs import Pairs
 from matcher.model.plan import Chosen, IndexedPlan
 from matcher.params import Prover, SolveParams
+from matcher.progress import Reporter
 from matcher.search import colgen, greedy, lns, proof
 from matcher.search.branch import BranchResult
 from matcher.search.portfolio import BranchBeside, CityBoundBeside, MipBeside, Progress, SearchBeside
@@ -97,6 +98,8 @@ class SearchState:
     lm: LinliModel | None = None
     prebuilt: Prebuilt | None = None
     searching: SearchBeside | None = None
+    progress: Reporter | None = None
+    """Reports the incumbent and the bound to the caller's ``on_progress`` (None: nobody asked)."""
 
     @property
     def station(self) -> bool:
@@ -113,6 +116,26 @@ class SearchState:
         if self.proved_coverage:
             self.proved_seconds = self.budget.elapsed()
         return self.proved_coverage
+
+    def report(self, stage: str, *, force: bool = False) -> None:
+        """Tell the caller where the search stands (see :mod:`matcher.progress`); nothing
+        is computed when nobody asked."""
+        if self.progress is not None and self.progress.active:
+            self.progress.update(stage, self.covered(), self.bound_units, force=force)
+
+    def watcher(self, stage: str) -> Callable[[int], bool] | None:
+        """For a search in this process that reports its plan's coverage units as it goes
+        (:func:`matcher.search.lns.improve`'s ``stop``): reports them, never stops it; None
+        when nobody asked, so the search runs exactly as without."""
+        progress = self.progress
+        if progress is None or not progress.active:
+            return None
+
+        def watch(covered: int) -> bool:
+            progress.update(stage, covered, self.bound_units)
+            return False
+
+        return watch
 
     def settle(self) -> None:
         """Levels 2-3 on the proved incumbent."""
@@ -149,6 +172,7 @@ def start(
     params: SolveParams,
     initial: IndexedPlan | None = None,
     lns_stall: int | None = 0,
+    progress: Reporter | None = None,
 ) -> SearchState:
     """The first stage: eligible pairs and a greedy plan (always valid), the reachable bound."""
     # The eligibility pass always completes: without it no plan can be explained.
@@ -172,6 +196,7 @@ def start(
         search=Search(work.end, params),
         lns_stall=lns_stall,
         prover=params.prover,
+        progress=progress,
     )
 
 
@@ -194,6 +219,7 @@ def city_search(state: SearchState) -> None:
         step_seconds=p.lns_step_s,
         max_growth=p.lns_max_growth,
         max_stall=state.lns_stall,
+        stop=state.watcher("city_search"),
     )
     chosen = search(inst, pairs, state.plan.to_chosen(), first, seed=p.seed)
     beside = CityBoundBeside(inst, pairs, chosen, work.end - p.city_bound_margin_s, p)
@@ -453,6 +479,7 @@ def optimise(
     *,
     initial: IndexedPlan | None = None,
     lns_stall: int | None = 0,
+    progress: Reporter | None = None,
 ) -> Outcome:
     """The stages of :func:`matcher.solve.solve` on a compiled instance (also what a re-solve runs).
 
@@ -470,13 +497,19 @@ def optimise(
     lns_stall
         City size: stop the neighbourhood search after this many steps without a gain
         (0: run to the deadline; None: the search's own default).
+    progress
+        Where to report the incumbent and the bound: after the greedy start, after each
+        stage, and as the city search goes (see :mod:`matcher.progress`; the caller reports
+        the end, with the figures it returns).
 
     Returns
     -------
     Outcome
         The plan over the instance's eligible pairs, with its bound and timings.
     """
-    state = start(inst, budget, params or SolveParams(), initial, lns_stall)
+    state = start(inst, budget, params or SolveParams(), initial, lns_stall, progress)
+    state.report("start", force=True)
     for stage in PIPELINE:
         stage(state)
+        state.report(stage.__name__)
     return state.outcome()
