@@ -101,14 +101,19 @@ def _process_started() -> float:
 
 def cmd_solve(args: argparse.Namespace) -> int:
     """Solve a problem file and write its plan."""
+    from linli.progress import shown
     from matcher.format.io import load_problem
     from matcher.format.report import summary
     from matcher.solve import solve
 
     problem = load_problem(args.problem)
-    result = solve(
-        problem, _remaining(args.started, args.time_limit, problem.time_limit_s), workers=args.workers
-    )
+    with shown(args.progress) as on_progress:
+        result = solve(
+            problem,
+            _remaining(args.started, args.time_limit, problem.time_limit_s),
+            workers=args.workers,
+            on_progress=on_progress,
+        )
     _write(result.plan.to_json(), args.out)
     if args.summary:
         print(summary(problem, result.plan), file=sys.stdout if args.out else sys.stderr)
@@ -137,20 +142,23 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_resolve(args: argparse.Namespace) -> int:
     """Re-solve after a change set: keep what still holds, refill, list what changed."""
+    from linli.progress import shown
     from matcher.format.io import load_changes, load_plan, load_problem
     from matcher.resolve import resolve
 
     problem = load_problem(args.problem)
     plan = load_plan(args.plan)
     changes = load_changes(args.changes)
-    result = resolve(
-        problem,
-        plan,
-        changes,
-        _remaining(args.started, args.time_limit, problem.time_limit_s),
-        allow_moves=args.allow_moves,
-        workers=args.workers,
-    )
+    with shown(args.progress) as on_progress:
+        result = resolve(
+            problem,
+            plan,
+            changes,
+            _remaining(args.started, args.time_limit, problem.time_limit_s),
+            allow_moves=args.allow_moves,
+            workers=args.workers,
+            on_progress=on_progress,
+        )
     _write(result.plan.to_json(), args.out)
     if args.summary:
         changed = result.plan.changed or []
@@ -352,6 +360,9 @@ def cmd_seed(args: argparse.Namespace) -> int:
     return 0
 
 
+PROGRESS_HELP = "show the search's progress on stderr: elapsed, stage, coverage, bound and gap"
+
+
 def parser() -> argparse.ArgumentParser:
     """The ``linli`` argument parser with all subcommands."""
     top = _Parser(prog="linli", description="Linli (邻里): volunteer-to-beneficiary matching.")
@@ -365,6 +376,7 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--workers", type=_count(1), help="CP-SAT search workers")
     p.add_argument("--summary", action="store_true", help="print coverage by category and district")
+    p.add_argument("--progress", action="store_true", help=PROGRESS_HELP)
     p.set_defaults(run=cmd_solve)
 
     p = sub.add_parser(
@@ -386,6 +398,7 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--workers", type=_count(1), help="CP-SAT search workers")
     p.add_argument("--summary", action="store_true", help="print kept, freed, moved and changed counts")
+    p.add_argument("--progress", action="store_true", help=PROGRESS_HELP)
     p.set_defaults(run=cmd_resolve)
 
     p = sub.add_parser("apply", help="write the changed problem: a problem with a change set applied")

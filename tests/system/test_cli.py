@@ -713,3 +713,114 @@ def test_time_left_keeps_a_margin_for_writing_and_exit() -> None:
     # 60 s: the whole margin; 10 s: its share of the limit
     assert min(EXIT_MARGIN_S, EXIT_MARGIN_SHARE * 60) == EXIT_MARGIN_S > EXIT_MARGIN_SHARE * 10
     assert _remaining(time.perf_counter() - 5.0, 1.0, 99.0) == 0.05
+
+
+# ------------------------------------------------------------------------------ --progress
+
+
+def _without_seconds(text: str) -> Doc:
+    """A plan written by the CLI, without its wall-clock seconds (the only field that varies)."""
+    doc: Doc = json.loads(text)
+    doc.pop("solve_seconds")
+    return doc
+
+
+def _progress_lines(err: str) -> list[str]:
+    """The ``progress:`` lines of stderr, checked: start first, done last, coverage and bound."""
+    lines = [line for line in err.splitlines() if line.startswith("progress:")]
+    assert len(lines) >= 2, err
+    assert " start " in lines[0] and " done " in lines[-1], lines
+    for line in lines:
+        assert "coverage " in line and "%" in line, line
+    return lines
+
+
+def test_solve_progress_on_stderr_plan_unchanged(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`--progress` writes coverage lines on stderr; the plan on stdout is the one without it."""
+    problem_file = write(tmp_path / "problem.json", load_example_doc())
+    argv = ["solve", str(problem_file), "--time-limit", "5"]
+    code, plain, err = run(argv, capsys)
+    assert code == 0, err
+    assert "progress:" not in err
+    code, out, err = run([*argv, "--progress"], capsys)
+    assert code == 0, err
+    lines = _progress_lines(err)
+    # the example: 43 of 46 priority-weighted hours, proved
+    assert "coverage 43 (93.5%)  bound 43 (93.5%)  gap 0.00%  proved" in lines[-1]
+    assert _without_seconds(out) == _without_seconds(plain)
+    assert "progress" not in out
+
+
+def test_resolve_progress_on_stderr_plan_unchanged(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`linli resolve --progress`: progress on stderr, the same plan in the --out file."""
+    problem, plan = _resolve_inputs(tmp_path, capsys)
+    argv = ["resolve", str(problem), "--plan", str(plan), "--changes", str(EXAMPLE_CHANGES)]
+    code, out, err = run([*argv, "--out", str(tmp_path / "plain.json")], capsys)
+    assert code == 0, err
+    code, out, err = run([*argv, "--progress", "--out", str(tmp_path / "watched.json")], capsys)
+    assert code == 0, err
+    assert out == ""
+    _progress_lines(err)
+    plain = _without_seconds((tmp_path / "plain.json").read_text(encoding="utf-8"))
+    assert _without_seconds((tmp_path / "watched.json").read_text(encoding="utf-8")) == plain
+
+
+def test_progress_bad_input_still_one_error_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """With `--progress`, bad input is still exit 2 and exactly one `error:` line."""
+    code, out, err = run(["solve", str(tmp_path / "nope.json"), "--progress"], capsys)
+    assert_one_error(code, out, err, "nope.json")
+
+
+def test_progress_in_a_real_process(tmp_path: Path) -> None:
+    """The console script with `--progress` and stderr a pipe: plain lines there, the plan on stdout."""
+    problem_file = write(tmp_path / "problem.json", load_example_doc())
+    proc = subprocess.run(
+        [sys.executable, "-m", "linli.cli", "solve", str(problem_file), "--time-limit", "5", "--progress"],
+        capture_output=True,
+        text=True,
+        timeout=CLI_TIMEOUT,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    _progress_lines(proc.stderr)
+    assert parse(Plan, proc.stdout, "stdout").objective.coverage == 43
+
+
+def test_progress_line_shapes() -> None:
+    """The line: elapsed, stage, coverage with its share, bound with its share and the gap;
+    a bound not known yet reads `bound -`."""
+    from fractions import Fraction
+
+    from linli.progress import line
+    from matcher.progress import Progress
+
+    open_gap = Progress(1.5, "columns", Fraction(81, 2), Fraction(50), False, Fraction(100))
+    assert line(open_gap) == (
+        "   1.50 s  columns        coverage 40.50 (40.5%)  bound 50 (50.0%)  gap 19.00%"
+    )
+    unknown = Progress(0.25, "start", Fraction(10), None, False, Fraction(40))
+    assert line(unknown) == "   0.25 s  start          coverage 10 (25.0%)  bound -"
+
+
+def test_progress_live_line_on_a_terminal() -> None:
+    """On a terminal the reports update one live line, left showing the last report; without
+    `--progress` there is no callback at all."""
+    import io
+    from fractions import Fraction
+
+    from rich.console import Console
+
+    from linli.progress import shown
+    from matcher.progress import Progress
+
+    with shown(False) as none:
+        assert none is None
+    screen = io.StringIO()
+    console = Console(file=screen, force_terminal=True, width=120)
+    with shown(True, console) as on_progress:
+        assert on_progress is not None
+        on_progress(Progress(0.1, "start", Fraction(10), Fraction(20), False, Fraction(40)))
+        on_progress(Progress(0.4, "done", Fraction(20), Fraction(20), True, Fraction(40)))
+    assert "done           coverage 20 (50.0%)  bound 20 (50.0%)  gap 0.00%  proved" in screen.getvalue()
