@@ -1,15 +1,14 @@
 """``linli solve --progress`` / ``linli resolve --progress``: the engine's progress on stderr.
 
-On a terminal, one live line (rich) that keeps its elapsed time running between reports;
-elsewhere (a pipe, a log file, a test) one plain line per report.  The engine reports after
-its greedy start, whenever the incumbent or the bound improves (otherwise at most every
-0.2 s) and once at the end (see :mod:`matcher.progress`).  Nothing goes to stdout, so the
-plan written there is the same with and without ``--progress``.
+On a terminal, one live line (rich), redrawn at each report; elsewhere (a pipe, a log file,
+a test) one plain line per report.  The engine reports after its greedy start, whenever the
+incumbent or the bound improves (otherwise at most every 0.2 s) and once at the end (see
+:mod:`matcher.progress`).  Nothing goes to stdout, so the plan written there is the same with
+and without ``--progress``.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -20,14 +19,10 @@ from rich.text import Text
 from matcher.progress import Progress, ProgressCallback
 
 
-def line(progress: Progress, elapsed_s: float | None = None) -> str:
-    """One report as a line: elapsed, stage, coverage (and its share of demand), bound, gap.
-
-    ``elapsed_s`` replaces the report's own (a live line keeps counting between reports).
-    """
-    seconds = progress.elapsed_s if elapsed_s is None else elapsed_s
+def line(progress: Progress) -> str:
+    """One report as a line: elapsed, stage, coverage (and its share of demand), bound, gap."""
     text = (
-        f"{seconds:7.2f} s  {progress.stage:<14} coverage {_amount(progress.coverage)} "
+        f"{progress.elapsed_s:7.2f} s  {progress.stage:<14} coverage {_amount(progress.coverage)} "
         f"({progress.coverage_share:.1%})"
     )
     if progress.bound is None or progress.bound_share is None or progress.gap is None:
@@ -42,29 +37,16 @@ def _amount(value: object) -> str:
     return f"{number:.0f}" if number.is_integer() else f"{number:.2f}"
 
 
-class _LiveLine:
-    """The live line's content, re-rendered by rich a few times a second."""
-
-    def __init__(self) -> None:
-        self.progress: Progress | None = None
-        self.at = time.perf_counter()
-
-    def update(self, progress: Progress) -> None:
-        self.progress = progress
-        self.at = time.perf_counter()
-
-    def __rich__(self) -> Text:
-        if self.progress is None:
-            return Text("solving …")
-        # The report's elapsed time, plus the time since it came, while the search goes on.
-        running = 0.0 if self.progress.stage == "done" else time.perf_counter() - self.at
-        return Text(line(self.progress, self.progress.elapsed_s + running))
-
-
 @contextmanager
 def shown(enabled: bool, console: Console | None = None) -> Iterator[ProgressCallback | None]:
     """The ``on_progress`` to pass to the engine (None when ``enabled`` is false), showing each
-    report on ``console`` (default stderr) until the block ends."""
+    report on ``console`` (default stderr) until the block ends.
+
+    The live line is redrawn by the callback itself, on the engine's thread, never by a
+    refresh thread of rich's: the engine forks its helper processes from that thread, and a
+    fork while another thread holds stderr's lock would leave the child unable to flush it.
+    Nor does it redirect stdout and stderr (the plan is written after the block).
+    """
     if not enabled:
         yield None
         return
@@ -76,6 +58,17 @@ def shown(enabled: bool, console: Console | None = None) -> Iterator[ProgressCal
 
         yield plain
         return
-    content = _LiveLine()
-    with Live(content, console=console, refresh_per_second=5, transient=False):
-        yield content.update
+    with Live(
+        Text("solving …"),
+        console=console,
+        auto_refresh=False,
+        transient=False,
+        redirect_stdout=False,
+        redirect_stderr=False,
+    ) as live:
+
+        def update(progress: Progress) -> None:
+            # one line however narrow the terminal: cut at its width rather than wrapped
+            live.update(Text(line(progress), no_wrap=True, overflow="ellipsis"), refresh=True)
+
+        yield update
