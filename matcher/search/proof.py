@@ -202,6 +202,7 @@ def prove_with_highs(
     search: Search,
     best: Progress,
     settled: Callable[[], bool] | None = None,
+    tick: Callable[[], None] | None = None,
 ) -> tuple[Chosen | None, int | None, bool]:
     """Levels 1-2 with HiGHS on the exported model (see :mod:`matcher.search.mip`).
 
@@ -209,6 +210,10 @@ def prove_with_highs(
     goes; HiGHS stops once its bound proves that coverage optimal, or once it is enough.
 
     ``settled``: whether coverage was settled elsewhere meanwhile (HiGHS then stops).
+
+    ``tick``: called from HiGHS's callback on this thread, to say the proof is still going
+    (the caller's progress heartbeat; HiGHS's own figures are not passed on, since they
+    count only once checked against the values it returns).
 
     With pairs fixed to zero in ``prebuilt`` (see :meth:`matcher.search.colgen.PairBounds.zero`)
     the bound returned holds only for the plans without them.
@@ -223,6 +228,8 @@ def prove_with_highs(
         # beyond the best plan's, HiGHS's or one found beside it (HiGHS may not be able
         # to take those with zero pairs); continuity is then settled by the lower levels.
         covered = lex.coverage_bound(value) if math.isfinite(value) else -1
+        if tick is not None:
+            tick()
         if settled is not None and settled():
             return True
         return best.report(covered) or lex.coverage_bound(bound) <= best.covered

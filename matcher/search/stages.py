@@ -137,6 +137,14 @@ class SearchState:
 
         return watch
 
+    def ticker(self, stage: str) -> Callable[[], None] | None:
+        """For a solver that runs long in this thread and calls back as it goes (HiGHS): a
+        heartbeat that reports the state as it stands (at most every 0.2 s while nothing
+        changes); None when nobody asked."""
+        if self.progress is None or not self.progress.active:
+            return None
+        return functools.partial(self.report, stage)
+
     def settle(self) -> None:
         """Levels 2-3 on the proved incumbent."""
         self.plan = settle_lower_levels(
@@ -298,6 +306,7 @@ def _take_columns(state: SearchState, cg: colgen.ColgenResult) -> None:
     if cg.bound is not None:
         state.bound_units = min(state.bound_units, cg.bound // lex.weight)
         state.both_levels = primary_of(inst, state.plan, lex) >= cg.bound
+    state.report("columns")  # the columns' plan and bound, before the gap closers
     if not state.params.deterministic and state.covered() < state.bound_units:
         chosen, state.bound_units, state.zero, state.master = proof.close_gap(
             inst, pairs, cg, state.plan.to_chosen(), state.bound_units, lex.weight, state.search, state.work
@@ -433,7 +442,7 @@ def _prove_with_highs(
         else:
             settled = brancher.settled if brancher is not None else None
             found, proved, state.both_levels = proof.prove_with_highs(
-                inst, state.pairs, prebuilt, state.search, best, settled
+                inst, state.pairs, prebuilt, state.search, best, settled, state.ticker("prove")
             )
         if brancher is not None:
             branched = brancher.result()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import logging
 from fractions import Fraction
+from typing import Any
 
 import pytest
 from helpers import SPEC_DIR, Doc, load_example_doc, to_problem
@@ -21,6 +22,7 @@ from matcher.format.schema import Plan, Problem
 from matcher.params import SolveParams
 from matcher.progress import Progress, Reporter
 from matcher.resolve import resolve
+from matcher.search import colgen, proof
 from matcher.solve import solve
 from matcher.synth.generate import generate_changes, generate_city
 
@@ -136,6 +138,40 @@ def test_a_raising_callback_is_dropped_and_the_plan_stands(caplog: pytest.LogCap
     )
     assert "on_progress raised" in caplog.text
     assert "the display fell over" in caplog.text
+
+
+@pytest.mark.parametrize("columns", [True, False])
+def test_highs_proof_is_given_a_heartbeat(monkeypatch: pytest.MonkeyPatch, columns: bool) -> None:
+    """HiGHS proving (here without columns, or with the columns' plan and bound taken away)
+    gets the heartbeat with a callback, none without; its reports keep the contract."""
+    ticks: list[object] = []
+    prove_with_highs = proof.prove_with_highs
+
+    def spied(*args: Any) -> object:
+        tick = args[6] if len(args) > 6 else None
+        ticks.append(tick)
+        if callable(tick):
+            tick()  # harmless at any time
+        return prove_with_highs(*args)
+
+    def planless(*args: Any, **kwargs: Any) -> colgen.ColgenResult:
+        result = prove(*args, **kwargs)
+        result.found, result.primary, result.bound = None, -1, None
+        return result
+
+    prove = colgen.prove
+    monkeypatch.setattr(proof, "prove_with_highs", spied)
+    monkeypatch.setattr(colgen, "prove", planless)
+    monkeypatch.setattr(colgen.ColgenResult, "coverage_master", lambda *args: None)
+    problem = generate_city(60, 45, seed=4)
+    params = SolveParams(columns=columns)
+    plain = solve(problem, 10, params=params)
+    assert ticks == [None]
+    calls: list[Progress] = []
+    result = solve(problem, 10, params=params, on_progress=calls.append)
+    assert len(ticks) == 2 and callable(ticks[1])
+    check_reports(calls, result.coverage, result.coverage_bound, result.status)
+    assert result.coverage == plain.coverage and result.status == plain.status == "optimal"
 
 
 @pytest.mark.parametrize("moves", [0, 2])
