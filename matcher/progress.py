@@ -134,6 +134,11 @@ class Reporter:
         """Whether the callback is still called (False once it raised)."""
         return self._callback is not None
 
+    def due(self) -> bool:
+        """Whether a report of unchanged figures would be called back now (a heartbeat checks
+        this first, and so computes nothing between its calls)."""
+        return self._callback is not None and time.perf_counter() - self._last_at >= self._interval_s
+
     def update(self, stage: str, covered: int, bound: int | None, *, force: bool = False) -> None:
         """The search's incumbent covers ``covered`` units and ``bound`` units are proved the
         most any plan covers (both before ``offset_units``); call back if something changed,

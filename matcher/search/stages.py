@@ -139,11 +139,18 @@ class SearchState:
 
     def ticker(self, stage: str) -> Callable[[], None] | None:
         """For a solver that runs long in this thread and calls back as it goes (HiGHS): a
-        heartbeat that reports the state as it stands (at most every 0.2 s while nothing
-        changes); None when nobody asked."""
-        if self.progress is None or not self.progress.active:
+        heartbeat that reports the state as it stands, at most every 0.2 s (the state does
+        not change while the solver runs, so nothing is computed in between); None when
+        nobody asked."""
+        progress = self.progress
+        if progress is None or not progress.active:
             return None
-        return functools.partial(self.report, stage)
+
+        def tick() -> None:
+            if progress.due():
+                self.report(stage)
+
+        return tick
 
     def settle(self) -> None:
         """Levels 2-3 on the proved incumbent."""

@@ -248,9 +248,14 @@ def test_reporter_after_the_interval_reports_again() -> None:
     """With a zero interval, every check-in is reported."""
     calls: list[Progress] = []
     r = reporter(calls, interval_s=0.0)
+    assert r.due()
     r.update("city_search", 10, 80)
     r.update("city_search", 10, 80)
     assert len(calls) == 2
+    assert reporter(calls).due()  # never called yet
+    slow = reporter(calls)
+    slow.update("start", 1, 2, force=True)
+    assert not slow.due()
 
 
 def test_reporter_is_monotone_and_proves() -> None:
