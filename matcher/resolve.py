@@ -127,8 +127,9 @@ def resolve(
     _check_moves(allow_moves)
     check_plan_in_force(problem, plan)
     changed = apply_changes(problem, changes)
+    limit = _limit(changed, time_limit)
     options = (params or SolveParams()).with_options(workers=workers, seed=seed, log=log, prover=prover)
-    return _resolve(clock, changed, plan, time_limit, allow_moves, options)
+    return _resolve(clock, changed, plan, limit, allow_moves, options)
 
 
 def resolve_changed(
@@ -180,8 +181,9 @@ def resolve_changed(
         unknown = next((s for s in a.slots if s not in slots), None)
         if unknown is not None:
             raise InputError(f"plan: assignments[{i}].slots: {unknown!r} is not a slot of the week")
+    limit = _limit(changed, time_limit)
     options = (params or SolveParams()).with_options(workers=workers, seed=seed, log=log, prover=prover)
-    return _resolve(clock, changed, plan, time_limit, allow_moves, options)
+    return _resolve(clock, changed, plan, limit, allow_moves, options)
 
 
 def check_plan_in_force(problem: Problem, plan: Plan) -> None:
@@ -203,18 +205,23 @@ def _check_moves(allow_moves: int) -> None:
         raise InputError(f"--allow-moves: must be >= 0, got {allow_moves}")
 
 
+def _limit(changed: Problem, time_limit: float | None) -> float:
+    """The call's time limit: ``time_limit``, default the changed problem's ``time_limit_s``."""
+    limit = changed.time_limit_s if time_limit is None else time_limit
+    if not limit > 0:
+        raise ValueError("time_limit: must be > 0")
+    return limit
+
+
 def _resolve(
     clock: Budget,
     changed: Problem,
     plan: Plan,
-    time_limit: float | None,
+    limit: float,
     allow_moves: int,
     params: SolveParams,
 ) -> ResolveResult:
-    """Steps 3 and 4 on the changed problem, within ``time_limit`` seconds of ``clock``'s start."""
-    limit = changed.time_limit_s if time_limit is None else time_limit
-    if not limit > 0:
-        raise ValueError("time_limit: must be > 0")
+    """Steps 3 and 4 on the changed problem, within ``limit`` seconds of ``clock``'s start."""
     budget = clock.with_limit(limit)
     inst = Instance.from_problem(changed)
 
