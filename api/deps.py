@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Path, status
+from fastapi import Depends, HTTPException, Path, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 
 from api.auth import Principal, authenticate
 from api.db import get_session
+from api.jobs import JobRunner
 from api.models import PlanVersion, Station
 
 SessionDep = Annotated[Session, Depends(get_session)]
@@ -90,3 +91,12 @@ def scoped_plan(session: SessionDep, principal: PrincipalDep, plan_id: PlanId) -
 
 StationDep = Annotated[Station, Depends(scoped_station)]
 PlanDep = Annotated[PlanVersion, Depends(scoped_plan)]
+
+
+def job_runner(request: Request) -> JobRunner:
+    """The app's job runner (made in :func:`api.main.create_app`'s lifespan): queue and cancel jobs."""
+    jobs: JobRunner = request.app.state.jobs
+    return jobs
+
+
+JobsDep = Annotated[JobRunner, Depends(job_runner)]

@@ -5,8 +5,8 @@ A job is a :class:`~api.models.PlanVersion` row in state ``queued``.  Worker loo
 ``linli worker`` command) claim rows with a conditional ``UPDATE … WHERE state='queued'``
 (whose row count says who won, on SQLite and PostgreSQL alike), run each in its own
 process and keep a lease on it while it runs.  Jobs carry ids, not documents: the job
-process reads the stored problem (for a re-solve, the parent version's problem and plan
-and the stored change set) and writes the outcome itself, only while its claim holds.
+process reads the stored problem (for a re-solve, the changed problem and the plan in
+force) and writes the outcome itself, only while its claim holds.
 
 * A worker that dies (crash, ``kill -9``, restart) stops renewing its leases; another
   worker, or the same one restarted, claims the job again once the lease ran out (at
@@ -76,27 +76,30 @@ _PR_SET_NAME = 15
 def run_task(
     problem: dict[str, Any],
     plan: dict[str, Any] | None = None,
-    changes: dict[str, Any] | None = None,
     parent: dict[str, Any] | None = None,
 ) -> Plan:
-    """Compute a plan: a solve of ``problem``, or with ``plan`` and
-    ``changes``, a re-solve of the plan in force for ``problem``.
+    """Compute a plan: a solve of ``problem``, or with ``plan``, a re-solve.
 
-    A station's re-solve runs on the station's current data: ``plan`` is then the part of
-    its ``parent`` version's plan that still holds there, and ``changed`` is reported
-    against ``parent`` itself.
+    For a re-solve ``problem`` is the changed problem (the change set was applied, once,
+    when the version was made: see :func:`api.services.versions.apply_change_set`) and
+    ``plan`` the plan in force, already checked against the problem before the changes.
+    A station's re-solve runs on the station's data when the change set came: ``plan`` is
+    then the part of its ``parent`` version's plan that still holds there, and
+    ``changed`` is reported against ``parent`` itself.
     """
     from api.services.planning import changed_needs
     from matcher.format.io import parse
-    from matcher.format.schema import ChangeSet, Problem
-    from matcher.resolve import resolve
+    from matcher.format.schema import Problem
+    from matcher.resolve import resolve_changed
     from matcher.solve import solve
 
+    # Stored documents are parsed like input (a row stored before a bound was added fails
+    # the job naming its field); each is parsed once here.
     parsed = parse(Problem, problem, "problem")
-    if plan is None or changes is None:
+    if plan is None:
         result = solve(parsed).plan
     else:
-        outcome = resolve(parsed, parse(Plan, plan, "plan"), parse(ChangeSet, changes, "changes"))
+        outcome = resolve_changed(parsed, parse(Plan, plan, "plan"))
         result = outcome.plan
         if parent is not None:
             before = parse(Plan, parent, "parent")
@@ -184,26 +187,27 @@ def job_name(plan_id: int) -> str:
     return f"linli-job-{plan_id}"[:15]
 
 
-Inputs = tuple[dict[str, Any], dict[str, Any] | None, dict[str, Any] | None, dict[str, Any] | None]
-"""A job's inputs, as :func:`run_task` takes them: problem, plan in force, change set, parent plan."""
+Inputs = tuple[dict[str, Any], dict[str, Any] | None, dict[str, Any] | None]
+"""A job's inputs, as :func:`run_task` takes them: problem, plan in force, parent plan."""
 
 
 def _inputs(engine: Engine, plan_id: int) -> Inputs:
-    """A job's stored inputs: the problem to solve; for a re-solve, the problem and plan in
-    force (a station's: its data when the change set came, with what still held of the
-    parent's plan; an integrator's: the parent's own), the change set and the parent's plan."""
+    """A job's stored inputs: the version's problem (for a re-solve, the changed problem);
+    for a re-solve, the plan in force (a station's: what still held of the parent's plan
+    for its data when the change set came; an integrator's: the parent's own) and, for a
+    station's, the parent's plan."""
     with Session(engine) as session:
         version = session.get(PlanVersion, plan_id)
         if version is None:
             raise LookupError(f"plan version {plan_id} is gone")
         if version.changes is None or version.parent_id is None:
-            return version.problem, None, None, None
+            return version.problem, None, None
         parent = session.get(PlanVersion, version.parent_id)
         if parent is None or parent.plan is None:
             raise LookupError(f"the version {plan_id} started from has no plan")
         if version.base is not None:
-            return version.base["problem"], version.base["plan"], version.changes, parent.plan
-        return parent.problem, parent.plan, version.changes, None
+            return version.problem, version.base["plan"], parent.plan
+        return version.problem, parent.plan, None
 
 
 def _close(session: Session, version: PlanVersion, state: str, plan: Plan | None, error: str | None) -> None:

@@ -18,6 +18,7 @@ from api.db import get_engine
 from api.jobs import JobRunner, Worker
 from api.limits import BodyLimit, forbid_unknown_query
 from api.routers import beneficiaries, needs, plans, records, solve, stations, tokens, volunteers
+from api.services.errors import ConflictError
 from api.settings import get_settings
 from matcher.format.errors import InputError, format_error_details
 from matcher.format.schema import Problem
@@ -90,6 +91,11 @@ def create_app(engine: Engine | None = None, workers: bool | None = None) -> Fas
         return JSONResponse(
             status_code=status.HTTP_422_UNPROCESSABLE_CONTENT, content={"detail": exc.message}
         )
+
+    @app.exception_handler(ConflictError)
+    async def _conflict(_request: Request, exc: ConflictError) -> JSONResponse:
+        # A service's "not in this state" (a superseded version, a race lost): the shape of an HTTPException.
+        return JSONResponse(status_code=status.HTTP_409_CONFLICT, content={"detail": exc.message})
 
     @app.exception_handler(DataError)
     async def _unstorable(_request: Request, exc: DataError) -> JSONResponse:

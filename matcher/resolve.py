@@ -1,6 +1,6 @@
 """Re-solve after cancellations (FORMAT.md, "Change set").
 
-Given the problem, the plan in force and a change set:
+Given the problem, the plan in force and a change set (:func:`resolve`):
 
 1. the plan in force is checked against the original problem (an invalid plan is
    refused, never repaired);
@@ -21,6 +21,10 @@ coverage, so the plan uses the fewest moves for the best coverage reachable with
 Status and bound are those of the re-solve's own question: ``optimal`` means no plan
 that keeps the kept assignments (or moves at most ``K`` of them) covers more, and
 ``coverage_bound`` bounds the coverage of such plans.
+
+:func:`resolve_changed` does steps 3 and 4 for a caller that did 1 and 2 itself (the
+service checks and applies a change set in the request, stores the changed problem, and
+its job re-solves from that: the change set is applied once).
 """
 
 from __future__ import annotations
@@ -124,18 +128,105 @@ def resolve(
         something the problem does not have.
     """
     clock = Budget.starting_now(0.0)  # the limit counts from here, checks included
-    if allow_moves < 0:
-        raise InputError(f"--allow-moves: must be >= 0, got {allow_moves}")
+    _check_moves(allow_moves)
+    check_plan_in_force(problem, plan)
+    changed = apply_changes(problem, changes)
+    limit = _limit(changed, time_limit)
+    options = (params or SolveParams()).with_options(workers=workers, seed=seed, log=log, prover=prover)
+    return _resolve(clock, changed, plan, limit, allow_moves, options)
+
+
+def resolve_changed(
+    changed: Problem,
+    plan: Plan,
+    time_limit: float | None = None,
+    *,
+    allow_moves: int = 0,
+    params: SolveParams | None = None,
+    workers: int | None = None,
+    seed: int | None = None,
+    log: bool | None = None,
+    prover: Prover | None = None,
+) -> ResolveResult:
+    """:func:`resolve` for a change set already applied: keep what still holds of ``plan`` in
+    ``changed`` and plan the rest.
+
+    The caller has checked the plan in force against the problem before the changes
+    (:func:`check_plan_in_force`) and applied the change set to that problem
+    (:func:`matcher.format.changes.apply_changes`); this function cannot check the
+    former, since it does not see that problem.
+
+    Parameters
+    ----------
+    changed
+        The changed problem.
+    plan
+        The plan in force, valid for the problem before the changes.
+    time_limit, allow_moves, params, workers, seed, log, prover
+        As for :func:`resolve`; the limit counts from the start of this call.
+
+    Returns
+    -------
+    ResolveResult
+        As :func:`resolve` (``problem`` is ``changed`` itself).
+
+    Raises
+    ------
+    InputError
+        When an assignment of ``plan`` names a volunteer ``changed`` does not have (a
+        change set never removes one) or a slot not in its week.
+    """
+    clock = Budget.starting_now(0.0)  # the limit counts from here, checks included
+    _check_moves(allow_moves)
+    volunteers, slots = {v.id for v in changed.volunteers}, set(changed.slot_ids)
+    for i, a in enumerate(plan.assignments):
+        if a.volunteer not in volunteers:
+            raise InputError(f"plan: assignments[{i}].volunteer: {a.volunteer!r} is not in the problem")
+        unknown = next((s for s in a.slots if s not in slots), None)
+        if unknown is not None:
+            raise InputError(f"plan: assignments[{i}].slots: {unknown!r} is not a slot of the week")
+    limit = _limit(changed, time_limit)
+    options = (params or SolveParams()).with_options(workers=workers, seed=seed, log=log, prover=prover)
+    return _resolve(clock, changed, plan, limit, allow_moves, options)
+
+
+def check_plan_in_force(problem: Problem, plan: Plan) -> None:
+    """Refuse a plan in force that is not valid for its problem (it is never repaired).
+
+    Raises
+    ------
+    InputError
+        ``plan: not valid for the problem: <the first violation> (and N more)``.
+    """
     violations = validate_plan(problem, plan)
     if violations:
         more = f" (and {len(violations) - 1} more)" if len(violations) > 1 else ""
         raise InputError(f"plan: not valid for the problem: {violations[0]}{more}")
-    changed = apply_changes(problem, changes)
+
+
+def _check_moves(allow_moves: int) -> None:
+    if allow_moves < 0:
+        raise InputError(f"--allow-moves: must be >= 0, got {allow_moves}")
+
+
+def _limit(changed: Problem, time_limit: float | None) -> float:
+    """The call's time limit: ``time_limit``, default the changed problem's ``time_limit_s``."""
     limit = changed.time_limit_s if time_limit is None else time_limit
     if not limit > 0:
         raise ValueError("time_limit: must be > 0")
+    return limit
+
+
+def _resolve(
+    clock: Budget,
+    changed: Problem,
+    plan: Plan,
+    limit: float,
+    allow_moves: int,
+    params: SolveParams,
+) -> ResolveResult:
+    """Steps 3 and 4 on the changed problem, within ``limit`` seconds of ``clock``'s start."""
     budget = clock.with_limit(limit)
-    params = (params or SolveParams()).with_options(workers=workers, seed=seed, log=log, prover=prover)
     inst = Instance.from_problem(changed)
     progress = reporter_of(on_progress, inst.coverage, int(inst.need_value.sum()), budget.start)
 

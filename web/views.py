@@ -3,8 +3,9 @@
 Every page is behind login (:func:`page`): without a session it redirects to ``/login``.
 A station's session sees its station only; anything of another station is 404, as in
 the API.  Every form post carries the session's CSRF token (:func:`check_csrf`) or is
-refused 403.  Plans are generated and cancelled by calling the API's route functions
-(:mod:`api.routers.plans`), not over HTTP.
+refused 403.  Data come from the service layer (:mod:`api.services.versions`), the same
+functions the API's routes call (plans are generated and cancelled there, not over HTTP),
+with every station and plan id resolved in the caller's scope first (:mod:`api.deps`).
 """
 
 from __future__ import annotations
@@ -22,13 +23,14 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from pydantic import BaseModel, ConfigDict, Field
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from api import tables
 from api.auth import LAST_USED_RESOLUTION, Principal, authenticate
-from api.deps import MAX_ID, SessionDep, plan_in_scope, station_in_scope
-from api.models import Beneficiary, District, PlanRequest, PlanVersion, Station, Token, Volunteer, utcnow
-from api.routers import plans as plan_routes
+from api.deps import MAX_ID, SessionDep, job_runner, plan_in_scope, station_in_scope
+from api.models import PlanRequest, PlanVersion, Station, Token, utcnow
+from api.services import versions
+from api.services.errors import ConflictError
 from matcher.format.errors import InputError
 from matcher.format.schema import DAYS, DEFAULT_SLOTS, PERIODS, SERVICE_CODES
 from web import labels, session
@@ -210,22 +212,6 @@ def week_of(text: str | None) -> dt.date:
     return day - dt.timedelta(days=day.weekday())
 
 
-def versions_of(db: Session, station_id: str, week: dt.date) -> tuple[PlanVersion | None, PlanVersion | None]:
-    """The week's newest finished version (shown), and a newer one still queued or solving."""
-    shown = db.exec(
-        select(PlanVersion)
-        .where(
-            PlanVersion.station_id == station_id,
-            PlanVersion.week_start == week,
-            PlanVersion.state == "done",
-        )
-        .order_by(col(PlanVersion.version).desc())
-    ).first()
-    current = plan_routes.current_version(db, station_id, week)
-    pending = current if current is not None and current.state in ("queued", "solving") else None
-    return shown, pending
-
-
 Week = Annotated[str | None, Query(description="A date in the week (ISO).")]
 
 
@@ -312,20 +298,8 @@ def stations(request: Request, db: SessionDep) -> Response:
     p = page(request, db)
     if p.principal.station_id is not None:
         return RedirectResponse(f"/s/{p.principal.station_id}/", status.HTTP_303_SEE_OTHER)
-    rows = list(db.exec(select(Station).order_by(col(Station.id))))
+    rows = versions.visible_stations(db, p.principal)
     return p.render("stations.html", stations=rows)
-
-
-def _names(db: Session, station_id: str) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
-    """Volunteers', beneficiaries' and districts' names (ids stand in for empty names)."""
-    vols = {
-        v.id: v.name or v.id for v in db.exec(select(Volunteer).where(Volunteer.station_id == station_id))
-    }
-    bens = {
-        b.id: b.name or b.id for b in db.exec(select(Beneficiary).where(Beneficiary.station_id == station_id))
-    }
-    districts = {d.id: d.name or d.id for d in db.exec(select(District))}
-    return vols, bens, districts
 
 
 def _week_links(week: dt.date) -> dict[str, Any]:
@@ -392,8 +366,8 @@ def overview(request: Request, db: SessionDep, station_id: str, week: Week = Non
     p = page(request, db)
     station = p.station(station_id)
     monday = week_of(week)
-    shown, pending = versions_of(db, station.id, monday)
-    _vols, _bens, districts = _names(db, station.id)
+    shown, pending = versions.week_versions(db, station, monday)
+    districts = versions.people_names(db, station).districts
     return p.render(
         "overview.html",
         station=station,
@@ -418,16 +392,16 @@ class Cell:
 
 
 def grid_rows(
-    db: Session,
+    names: versions.Names,
     version: PlanVersion,
     _: Gettext,
     district: str = "",
     category: str = "",
     skill: str = "",
 ) -> list[dict[str, Any]]:
-    """One row per volunteer with sessions: their cells by slot, filtered."""
+    """One row per volunteer with sessions: their cells by slot, filtered (``names``: the station's)."""
     assert version.plan is not None and version.station_id is not None
-    vol_names, ben_names, district_names = _names(db, version.station_id)
+    vol_names, ben_names, district_names = names
     problem = version.problem
     bens = {b["id"]: b for b in problem["beneficiaries"]}
     needs = {n["id"]: n for n in problem["needs"]}
@@ -492,9 +466,10 @@ def grid(
     p = page(request, db)
     station = p.station(station_id)
     monday = week_of(week)
-    shown, pending = versions_of(db, station.id, monday)
-    rows = grid_rows(db, shown, p._, district, category, skill) if shown is not None else []
-    _v, _b, districts = _names(db, station.id)
+    shown, pending = versions.week_versions(db, station, monday)
+    names = versions.people_names(db, station)
+    rows = grid_rows(names, shown, p._, district, category, skill) if shown is not None else []
+    districts = names.districts
     by_slot: dict[str, list[tuple[str, Cell]]] = {}  # the phone's list by day
     for row in rows:
         for slot, cells in row["cells"].items():
@@ -529,13 +504,13 @@ def grid_xlsx(
     p = page(request, db)
     station = p.station(station_id)
     monday = week_of(week)
-    shown, _pending = versions_of(db, station.id, monday)
+    shown, _pending = versions.week_versions(db, station, monday)
     if shown is None:
         raise PageError(404, N_("No finished plan for this week yet."))
     _ = p._
     header = [_("Volunteer"), _("District")] + [labels.slot_label(s, _) for s in DEFAULT_SLOTS]
     cells: list[list[tables.Cell]] = []
-    for row in grid_rows(db, shown, _, district, category, skill):
+    for row in grid_rows(versions.people_names(db, station), shown, _, district, category, skill):
         line: list[tables.Cell] = [row["name"], row["district"]]
         for slot in DEFAULT_SLOTS:
             line.append(
@@ -563,14 +538,14 @@ def generate(
     station = p.station(station_id)
     monday = week_of(form.week)
     try:
-        made = plan_routes.generate(PlanRequest(week_start=monday), station, db, request)
-    except (HTTPException, InputError) as exc:
-        detail = exc.detail if isinstance(exc, HTTPException) else exc.message
+        body = PlanRequest(week_start=monday)
+        made = versions.generate(db, job_runner(request), station, body.week_start)
+    except (ConflictError, InputError) as exc:
         return p.render(
             "error.html",
             status_code=409,
             message=N_("The plan could not be generated."),
-            detail=str(detail),
+            detail=exc.message,
         )
     return RedirectResponse(f"/plans/{made.id}", status.HTTP_303_SEE_OTHER)
 
@@ -630,8 +605,8 @@ def cancel(request: Request, db: SessionDep, plan_id: int, form: Annotated[CsrfF
     p = page(request, db)
     check_csrf(request, p.data, form.csrf_token)
     plan = p.plan(_plan_id(plan_id))
-    with contextlib.suppress(HTTPException):  # it finished meanwhile: the progress page shows how
-        plan_routes.cancel(plan, db, request)
+    with contextlib.suppress(ConflictError):  # it finished meanwhile: the progress page shows how
+        versions.cancel(db, job_runner(request), plan)
     return RedirectResponse(f"/plans/{plan_id}", status.HTTP_303_SEE_OTHER)
 
 
@@ -644,11 +619,11 @@ def unmet(request: Request, db: SessionDep, station_id: str, week: Week = None) 
     p = page(request, db)
     station = p.station(station_id)
     monday = week_of(week)
-    shown, pending = versions_of(db, station.id, monday)
+    shown, pending = versions.week_versions(db, station, monday)
     rows: list[dict[str, Any]] = []
     reason_counts: Counter[str] = Counter()
     if shown is not None and shown.plan is not None:
-        _v, ben_names, district_names = _names(db, station.id)
+        _v, ben_names, district_names = versions.people_names(db, station)
         needs = {n["id"]: n for n in shown.problem["needs"]}
         bens = {b["id"]: b for b in shown.problem["beneficiaries"]}
         for u in shown.plan["unmet"]:

@@ -44,8 +44,9 @@ class PlanVersion(SQLModel, table=True):
     base: dict[str, Any] | None = TableField(
         default=None,
         sa_column=Column(JSON, nullable=True),
-        description="A station re-solve's inputs: the station's problem when the change set came "
-        "(its current people) and the part of the plan in force that still holds for it.",
+        description="A station re-solve's plan in force: the part of the parent's plan that still holds "
+        "for the station's data when the change set came (``plan``); the changed problem is ``problem``. "
+        "Rows stored before issue 16 also hold that problem before the changes (``problem``), unread.",
     )
     error: str | None = TableField(default=None, sa_column=Column(Text, nullable=True))
     created_at: dt.datetime = TableField(default_factory=utcnow)

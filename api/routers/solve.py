@@ -12,16 +12,10 @@ from typing import Any
 
 from fastapi import APIRouter, Request, status
 from fastapi.concurrency import run_in_threadpool
-from sqlmodel import Session
 
-from api.auth import Principal
-from api.deps import PrincipalDep, SessionDep
-from api.models import PlanPublic, PlanVersion
-from api.routers.plans import public, runner
-from api.settings import get_settings
-from matcher.format.errors import InputError
-from matcher.format.io import parse
-from matcher.format.schema import Problem
+from api.deps import JobsDep, PrincipalDep, SessionDep
+from api.models import PlanPublic
+from api.services import versions
 
 router = APIRouter(prefix="/v1", tags=["solve"])
 
@@ -31,39 +25,20 @@ PROBLEM_BODY: dict[str, Any] = {
 }
 
 
-def _queue(body: bytes, principal: Principal, session: Session) -> PlanVersion:
-    """Validate the problem and store the job (runs in the thread pool)."""
-    problem = parse(Problem, body, "body")
-    limit = get_settings().max_time_limit
-    if problem.time_limit_s > limit:
-        # One long job would hold a solve process for as long as it asks.
-        raise InputError(
-            f"time_limit_s: {problem.time_limit_s:g} s exceeds the service's maximum of {limit:g} s"
-        )
-    version = PlanVersion(
-        token_id=principal.token_id,
-        week_start=problem.week_start,
-        problem=problem.model_dump(mode="json", exclude_none=True),
-    )
-    session.add(version)
-    session.commit()
-    session.refresh(version)
-    return version
-
-
 @router.post(
     "/solve",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=PlanPublic,
     openapi_extra={"requestBody": PROBLEM_BODY},
 )
-async def solve_problem(request: Request, principal: PrincipalDep, session: SessionDep) -> PlanPublic:
+async def solve_problem(
+    request: Request, principal: PrincipalDep, session: SessionDep, jobs: JobsDep
+) -> PlanPublic:
     """Queue a solve of an integrator's own problem; poll ``GET /v1/plans/{id}`` for the plan.
 
     The job belongs to the token that asked (and the centre); change sets apply to it
     like to a station's plan.
     """
-    version = await run_in_threadpool(_queue, await request.body(), principal, session)
-    assert version.id is not None
-    runner(request).submit(version.id)
-    return public(version)
+    # Validated and stored in the thread pool: a city's problem takes about half a second.
+    version = await run_in_threadpool(versions.queue_problem, session, jobs, await request.body(), principal)
+    return versions.public(version)

@@ -23,7 +23,7 @@ from matcher.format.io import parse
 from matcher.format.reasons import REASON_CODES
 from matcher.format.schema import DEFAULT_SLOTS, Assignment, ChangeSet, Objective, Plan, Problem, Unmet
 from matcher.format.validate import continuity_of, coverage_of, validate_plan
-from matcher.resolve import ResolveResult, resolve
+from matcher.resolve import ResolveResult, check_plan_in_force, resolve, resolve_changed
 from matcher.solve import solve
 
 EXAMPLE_CHANGES = SPEC_DIR / "example-changes.json"
@@ -397,6 +397,68 @@ def test_negative_move_budget_is_refused(example_problem: Problem) -> None:
     plan = solve(example_problem, 5).plan
     with pytest.raises(InputError, match="allow-moves"):
         resolve(example_problem, plan, _changes(), 5, allow_moves=-1)
+
+
+# ------------------------------------------------------------------------ an applied change set
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_resolve_changed_is_resolve_without_the_first_two_steps(seed: int) -> None:
+    """resolve_changed on the changed problem answers as resolve on the problem and change set
+    (the service applies a change set once, in the request, and its job calls this)."""
+    rng = random.Random(seed)
+    problem = random_problem(rng, volunteers=12, needs=16)
+    plan = solve(problem, 5).plan
+    changes = random_changes(problem, rng)
+    whole = resolve(problem, plan, changes, 5)
+    changed = apply_changes(problem, changes)
+    check_plan_in_force(problem, plan)  # what resolve checks first, done by the caller here
+    part = resolve_changed(changed, plan, 5)
+    check_resolved(problem, plan, changes, part)
+    assert part.problem is changed
+    # The same question answered: both proved (a small week), so the same coverage; the
+    # kept and freed assignments follow from the plan in force and the changes alone.
+    assert part.status == whole.status == "optimal"
+    assert (part.coverage, part.coverage_bound) == (whole.coverage, whole.coverage_bound)
+    assert (part.kept, part.freed, part.released) == (whole.kept, whole.freed, whole.released)
+
+
+def test_resolve_changed_refuses_a_plan_of_another_problem(example_problem: Problem) -> None:
+    """A plan naming a volunteer or slot the changed problem lacks is an InputError naming the
+    assignment, not a KeyError deep in the engine."""
+    plan = solve(example_problem, 5).plan
+    changed = apply_changes(example_problem, _changes())
+    first = plan.assignments[0]
+    stranger = plan.model_copy(update={"assignments": [first.model_copy(update={"volunteer": "v-nobody"})]})
+    with pytest.raises(
+        InputError, match=r"^plan: assignments\[0\]\.volunteer: 'v-nobody' is not in the problem$"
+    ):
+        resolve_changed(changed, stranger, 5)
+    odd_slot = plan.model_copy(update={"assignments": [first.model_copy(update={"slots": ["mon-night"]})]})
+    with pytest.raises(
+        InputError, match=r"^plan: assignments\[0\]\.slots: 'mon-night' is not a slot of the week$"
+    ):
+        resolve_changed(changed, odd_slot, 5)
+    with pytest.raises(InputError, match="allow-moves"):
+        resolve_changed(changed, plan, 5, allow_moves=-1)
+
+
+def test_check_plan_in_force_is_resolve_s_first_step(example_problem: Problem) -> None:
+    """check_plan_in_force passes a valid plan and refuses an invalid one with resolve's message."""
+    plan = solve(example_problem, 5).plan
+    check_plan_in_force(example_problem, plan)
+    first = plan.assignments[0]
+    bad = plan.model_copy(
+        update={
+            "assignments": [
+                first.model_copy(update={"slots": ["sun-eve"] * len(first.slots)}),
+                *plan.assignments[1:],
+            ]
+        }
+    )
+    with pytest.raises(InputError) as caught:
+        check_plan_in_force(example_problem, bad)
+    assert str(caught.value).startswith("plan: not valid for the problem: assignments[0]"), caught.value
 
 
 # ------------------------------------------------------------------------------- larger

@@ -2,9 +2,10 @@
 
 Each conversion costs time on a city's problem (megabytes of JSON): building a
 :class:`~matcher.format.schema.Problem` or :class:`~matcher.format.schema.Plan` validates
-it, dumping it walks it again, and :func:`~matcher.format.changes.apply_changes` copies
-the problem.  The counts below are the service's budget (issue 16, point 5); the engine's
-own work inside ``solve``/``resolve`` is counted too, and does not change with the service.
+it, dumping it walks it again, :func:`~matcher.format.changes.apply_changes` copies
+the problem and :func:`~matcher.format.validate.validate_plan` re-checks a whole plan.
+The counts below are the service's budget (issue 16, point 5); the engine's own work
+inside ``solve``/``resolve`` is counted too, and does not change with the service.
 
 The job runs in this process (no worker), so the counters see both sides of the queue.
 """
@@ -23,6 +24,7 @@ from sqlmodel import col
 
 from api.models import PlanVersion
 from matcher.format import changes as changes_module
+from matcher.format import validate as validate_module
 from matcher.format.schema import ChangeSet, Plan, Problem
 
 WEEK = "2026-12-07"
@@ -53,7 +55,8 @@ def _counting(counts: Counter[str], key: str, fn: Callable[..., Any]) -> Callabl
 
 @pytest.fixture
 def counts(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
-    """Counters of document conversions: ``Problem built``, ``Plan dumped``, ``apply_changes`` …"""
+    """Counters of document conversions: ``Problem built``, ``Plan dumped``, ``apply_changes``,
+    ``validate_plan`` …"""
     import matcher.resolve
     import matcher.solve  # noqa: F401  (imported before patching: the job process has them preloaded)
 
@@ -68,11 +71,15 @@ def counts(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
         monkeypatch.setattr(model, "__init__", _counting(found, f"{name} built", init))
         for method in ("model_dump", "model_dump_json"):
             monkeypatch.setattr(model, method, _counting(found, f"{name} dumped", getattr(model, method)))
-    original_apply = changes_module.apply_changes
-    counted_apply = _counting(found, "apply_changes", original_apply)
-    for module in list(sys.modules.values()):  # every module that imported it by name
-        if getattr(module, "apply_changes", None) is original_apply:
-            monkeypatch.setattr(module, "apply_changes", counted_apply)
+    for module_of, name in ((changes_module, "apply_changes"), (validate_module, "validate_plan")):
+        original = getattr(module_of, name)
+        counted = _counting(found, name, original)
+        patched = 0
+        for module in list(sys.modules.values()):  # every module that imported it by name
+            if getattr(module, name, None) is original:
+                monkeypatch.setattr(module, name, counted)
+                patched += 1
+        assert patched >= 2, f"{name}: only its own module has it, the counts would miss every call"
     return found
 
 
@@ -131,14 +138,20 @@ def test_a_change_set_converts_each_document_once(city: City, counts: Counter[st
     _run_job(city, r.json()["id"])
     found = _service_only(counts)
     assert city.wait(r.json()["id"], station)["state"] == "done"
-    # Main before issue 16: Plan built 6, dumped 3.  apply_changes still runs twice (the
-    # request's check that the ids are the station's, and resolve's own).
+    # Main before issue 16: Plan built 6, dumped 3.  Before the service layer (issue 16,
+    # point 5): ChangeSet built 1 (the job parsed the stored change set again), Problem
+    # dumped 2 (the station's problem before the changes was stored beside the changed
+    # one), apply_changes 2 and validate_plan 2 (the request applied the change set and
+    # checked the carried plan, then the job's resolve did both again).  Now the request
+    # applies it once and stores the changed problem, which the job re-solves as it is.
+    # The problem is still built twice, once on each side of the queue: the request
+    # validates it (a 422 naming the field) and the job parses the row like input.
     assert found == {
-        "ChangeSet built": 1,
         "ChangeSet dumped": 1,
         "Plan built": 5,
         "Plan dumped": 2,
         "Problem built": 2,
-        "Problem dumped": 2,
-        "apply_changes": 2,
+        "Problem dumped": 1,
+        "apply_changes": 1,
+        "validate_plan": 1,
     }

@@ -1,0 +1,433 @@
+"""Plan versions: generate a week, queue an integrator's problem, re-solve after a change set,
+cancel, compare and export; and the look-ups the coordinators' pages show.
+
+The routes of :mod:`api.routers.plans` and :mod:`api.routers.solve`, and the pages of
+:mod:`web.views`, call these.  Every station, plan version or principal handed in has been
+resolved in the caller's scope already (:func:`api.deps.station_in_scope`,
+:func:`api.deps.plan_in_scope`); nothing here looks an id up on a caller's behalf.  Errors
+are domain errors: :class:`~api.services.errors.ConflictError` (409) and
+:class:`~matcher.format.errors.InputError` (422), mapped to HTTP by :mod:`api.main`.
+
+Each document is converted once on the way to the stored version: a change set is applied
+here, once, and the changed problem stored in the new version is what its job re-solves
+(:func:`matcher.resolve.resolve_changed`); ``tests/service/services/test_conversions.py``
+counts the conversions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any, NamedTuple
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, func, select
+
+from api.auth import Principal
+from api.jobs import JobRunner
+from api.models import (
+    Beneficiary,
+    DiffEntry,
+    District,
+    PlanDiff,
+    PlanPublic,
+    PlanVersion,
+    Station,
+    Volunteer,
+)
+from api.services.errors import ConflictError
+from api.services.planning import build_problem, carried_plan
+from api.settings import get_settings
+from matcher.format.changes import apply_changes
+from matcher.format.errors import InputError
+from matcher.format.io import parse
+from matcher.format.schema import ChangeSet, Plan, Problem
+from matcher.resolve import check_plan_in_force
+
+LIVE = ("queued", "solving", "done")
+"""States of a version that can be (or become) the week's plan; failed and cancelled cannot."""
+
+RUNNING = ("queued", "solving")
+"""States of a version whose job has not finished."""
+
+
+# ------------------------------------------------------------------------ reading versions
+
+
+def current_version(session: Session, station_id: str, week_start: dt.date) -> PlanVersion | None:
+    """The station's current plan version of a week: the newest one not failed or cancelled.
+
+    Each week has one current version.  Generating the week again supersedes the whole
+    chain before it; a change set makes the next version of the chain.  Only the current
+    version takes a change set (a superseded one answers 409).
+    """
+    return session.exec(
+        select(PlanVersion)
+        .where(
+            PlanVersion.station_id == station_id,
+            PlanVersion.week_start == week_start,
+            col(PlanVersion.state).in_(LIVE),
+        )
+        .order_by(col(PlanVersion.version).desc())
+    ).first()
+
+
+def is_current(session: Session, version: PlanVersion) -> bool:
+    """Whether ``version`` is its week's current version (an integrator's job: not superseded)."""
+    if version.station_id is None:
+        return version.state in LIVE
+    current = current_version(session, version.station_id, version.week_start)
+    return current is not None and current.id == version.id
+
+
+def public(version: PlanVersion, with_plan: bool = True, current: bool = False) -> PlanPublic:
+    """The client's view of a version."""
+    assert version.id is not None
+    return PlanPublic(
+        current=current,
+        id=version.id,
+        station_id=version.station_id,
+        week_start=version.week_start,
+        version=version.version,
+        parent_id=version.parent_id,
+        state=version.state,
+        error=version.error,
+        created_at=version.created_at,
+        finished_at=version.finished_at,
+        plan=version.plan if with_plan else None,
+    )
+
+
+def describe(session: Session, version: PlanVersion) -> PlanPublic:
+    """The client's view of a version, with the plan and whether it is current now."""
+    return public(version, current=is_current(session, version))
+
+
+def station_versions(
+    session: Session, station: Station, week_start: dt.date | None = None
+) -> list[PlanPublic]:
+    """The station's plan versions (of one week, or all), newest first, without the plan bodies."""
+    query = select(PlanVersion).where(PlanVersion.station_id == station.id)
+    if week_start is not None:
+        query = query.where(col(PlanVersion.week_start) == week_start)
+    versions = session.exec(
+        query.order_by(col(PlanVersion.week_start).desc(), col(PlanVersion.version).desc())
+    )
+    out, weeks = [], set()
+    for v in versions:  # newest first: the first live version of each week is its current one
+        current = v.state in LIVE and v.week_start not in weeks
+        if current:
+            weeks.add(v.week_start)
+        out.append(public(v, with_plan=False, current=current))
+    return out
+
+
+def week_versions(
+    session: Session, station: Station, week_start: dt.date
+) -> tuple[PlanVersion | None, PlanVersion | None]:
+    """The week's newest finished version (the one shown), and a newer one still queued or solving."""
+    shown = session.exec(
+        select(PlanVersion)
+        .where(
+            PlanVersion.station_id == station.id,
+            PlanVersion.week_start == week_start,
+            PlanVersion.state == "done",
+        )
+        .order_by(col(PlanVersion.version).desc())
+    ).first()
+    current = current_version(session, station.id, week_start)
+    pending = current if current is not None and current.state in RUNNING else None
+    return shown, pending
+
+
+def _next_version(session: Session, station_id: str, week_start: dt.date) -> int:
+    """The number the week's next version takes (1 for the first)."""
+    latest = session.exec(
+        select(func.max(PlanVersion.version)).where(
+            PlanVersion.station_id == station_id, PlanVersion.week_start == week_start
+        )
+    ).one()
+    return (latest or 0) + 1
+
+
+def _store(
+    session: Session, jobs: JobRunner, version: PlanVersion, conflict: str | None = None
+) -> PlanVersion:
+    """Commit a new queued version and wake a worker.
+
+    ``conflict`` is the 409's message when a concurrent request took the version's number
+    (or its parent's successor slot) first; without it (an integrator's job: no number to
+    race for) a failed commit is not expected and propagates.
+    """
+    session.add(version)
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        if conflict is None:
+            raise
+        raise ConflictError(conflict) from None
+    session.refresh(version)
+    assert version.id is not None
+    jobs.submit(version.id)  # the worker reads the job's inputs from the row, by this id
+    return version
+
+
+# ------------------------------------------------------------------------ new versions
+
+
+def generate(session: Session, jobs: JobRunner, station: Station, week_start: dt.date) -> PlanVersion:
+    """Queue a solve of the station's week, built from its data as they are now.
+
+    Raises
+    ------
+    InputError
+        When the stored data do not make a valid problem (the message names the field).
+    ConflictError
+        When another generation of the week took the version number first.
+    """
+    problem = build_problem(session, station.id, week_start, get_settings().solve_time_limit)
+    version = PlanVersion(
+        station_id=station.id,
+        week_start=week_start,
+        version=_next_version(session, station.id, week_start),
+        problem=problem.model_dump(mode="json", exclude_none=True),
+    )
+    return _store(session, jobs, version, "another plan of this week was just created")
+
+
+def queue_problem(session: Session, jobs: JobRunner, body: bytes, principal: Principal) -> PlanVersion:
+    """Validate an integrator's format-1 problem (JSON) and queue its solve, owned by ``principal``'s token.
+
+    Raises
+    ------
+    InputError
+        When the body is not a valid problem, or asks for more time than the service's
+        maximum (``LINLI_MAX_TIME_LIMIT``).
+    """
+    problem = parse(Problem, body, "body")
+    limit = get_settings().max_time_limit
+    if problem.time_limit_s > limit:
+        # One long job would hold a solve process for as long as it asks.
+        raise InputError(
+            f"time_limit_s: {problem.time_limit_s:g} s exceeds the service's maximum of {limit:g} s"
+        )
+    version = PlanVersion(
+        token_id=principal.token_id,
+        week_start=problem.week_start,
+        problem=problem.model_dump(mode="json", exclude_none=True),
+    )
+    return _store(session, jobs, version)
+
+
+class _InForce(NamedTuple):
+    """What a change set applies to: the problem, the next version's number and what the job keeps."""
+
+    problem: Problem
+    version: int
+    base: dict[str, Any] | None
+
+
+def _station_in_force(session: Session, version: PlanVersion, parent: Plan, changes: ChangeSet) -> _InForce:
+    """A station's plan in force: the station's people as they are now, and what still holds of
+    ``parent`` (the version's plan) for them."""
+    assert version.station_id is not None
+    current = current_version(session, version.station_id, version.week_start)
+    if current is None or current.id != version.id:
+        newer = "" if current is None else f" by version {current.version} (plan {current.id})"
+        raise ConflictError(
+            f"plan {version.id} is superseded{newer}: apply the change set to the current version"
+        )
+    if changes.volunteers_added:
+        raise InputError(
+            "volunteers_added[0]: a station's plan uses its registered volunteers: "
+            "register the volunteer with the station first, then apply the change set"
+        )
+    problem = build_problem(session, version.station_id, version.week_start, get_settings().solve_time_limit)
+    # Valid for ``problem`` by construction (carried_plan keeps only what passes the
+    # validator), so neither this request nor the job checks it again.
+    carried = carried_plan(problem, parent)
+    return _InForce(
+        problem,
+        _next_version(session, version.station_id, version.week_start),
+        {"plan": carried.model_dump(mode="json", exclude_none=True)},
+    )
+
+
+def apply_change_set(
+    session: Session, jobs: JobRunner, version: PlanVersion, changes: ChangeSet
+) -> PlanVersion:
+    """Queue the re-solve of the week's current version after a change set: the next version.
+
+    For a station's plan the change set is applied to the station's people as they are
+    now (volunteers registered since the plan was made can take freed needs; people who
+    left are gone), keeping what still holds of the plan in force; every id it names must
+    be one of the station's.  An integrator's job is its own world: the change set is
+    applied to its problem, and its plan must still be valid for it.
+
+    The change set is applied here, once: the new version stores the changed problem
+    (``problem``), the change set (``changes``) and, for a station, the plan in force
+    (``base``); its job re-solves from those without applying anything again.
+
+    Raises
+    ------
+    ConflictError
+        When the version is not done, is superseded, or already has a successor.
+    InputError
+        When the change set names something the problem does not have, adds volunteers to
+        a station's plan, or a stored document is not valid (the message names the field).
+    """
+    if version.state != "done" or version.plan is None:
+        raise ConflictError(f"plan {version.id} is {version.state}, not done")
+    # Stored documents are parsed like any input: one stored before a bound was added is
+    # a 422 naming its field, never a 500.
+    parent = parse(Plan, version.plan, "plan")
+    if version.station_id is None:  # an integrator's job: its own problem is the whole world
+        in_force = _InForce(parse(Problem, version.problem, "problem"), version.version + 1, None)
+    else:
+        in_force = _station_in_force(session, version, parent, changes)
+    changed = apply_changes(in_force.problem, changes)  # 422 naming the field for an id not in the problem
+    if version.station_id is None:
+        # Checked here, where the problem before the changes is at hand: the job only sees
+        # the changed one (a station's carried plan is valid by construction).
+        check_plan_in_force(in_force.problem, parent)
+    new = PlanVersion(
+        station_id=version.station_id,
+        token_id=version.token_id,
+        week_start=version.week_start,
+        version=in_force.version,
+        parent_id=version.id,
+        successor_of=version.id,
+        problem=changed.model_dump(mode="json", exclude_none=True),
+        changes=changes.model_dump(mode="json", exclude_none=True),
+        base=in_force.base,
+    )
+    return _store(
+        session,
+        jobs,
+        new,
+        f"plan {version.id} already has a newer version: apply the change set to that one",
+    )
+
+
+def cancel(session: Session, jobs: JobRunner, version: PlanVersion) -> PlanVersion:
+    """Cancel a queued or running solve; the version it started from stays as it was.
+
+    Returns the version as it is afterwards.
+
+    Raises
+    ------
+    ConflictError
+        When the job is neither queued nor running (it finished meanwhile, or never ran).
+    """
+    assert version.id is not None
+    if version.state not in RUNNING or not jobs.cancel(version.id):
+        raise ConflictError(f"plan {version.id} is {version.state}: nothing to cancel")
+    session.refresh(version)
+    return version
+
+
+# ------------------------------------------------------------------------ comparing, exporting
+
+
+def _done(version: PlanVersion) -> dict[str, Any]:
+    """The version's plan document; 409 (:class:`ConflictError`) while it has none."""
+    if version.plan is None:
+        raise ConflictError(f"plan {version.id} is {version.state}, not done")
+    return version.plan
+
+
+def _where(plan: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Each assigned need's volunteer and (sorted) slots."""
+    return {
+        a["need"]: {"volunteer": a["volunteer"], "slots": sorted(a["slots"])} for a in plan["assignments"]
+    }
+
+
+def diff(version: PlanVersion, other: PlanVersion) -> PlanDiff:
+    """Needs whose volunteer or slots differ between ``version`` and ``other`` (both finished).
+
+    Needs are listed in ``version``'s problem order, then those only ``other`` has.
+    """
+    after, before = _where(_done(version)), _where(_done(other))
+    needs = [n["id"] for n in version.problem["needs"]]
+    needs += [n["id"] for n in other.problem["needs"] if n["id"] not in set(needs)]
+    assert version.id is not None and other.id is not None
+    return PlanDiff(
+        plan=version.id,
+        against=other.id,
+        changed=[
+            DiffEntry(need=n, before=before.get(n), after=after.get(n))
+            for n in needs
+            if before.get(n) != after.get(n)
+        ],
+    )
+
+
+PLAN_HEADER = ("need", "beneficiary", "service", "hours", "sessions", "volunteer", "slots", "reasons")
+"""The columns of a plan's export."""
+
+Row = Sequence[str | float | int]
+
+
+class PlanTable(NamedTuple):
+    """A finished plan as a table: one row per need (assigned, then unmet), and a file name."""
+
+    header: tuple[str, ...]
+    rows: list[Row]
+    name: str
+
+
+def plan_table(version: PlanVersion) -> PlanTable:
+    """The week's plan, one row per need (assigned, then unmet), in :data:`PLAN_HEADER`'s columns.
+
+    Raises
+    ------
+    ConflictError
+        When the version has no plan (yet).
+    """
+    plan = _done(version)
+    needs = {n["id"]: n for n in version.problem["needs"]}
+    rows = [(a["need"], a["volunteer"], ";".join(a["slots"]), "") for a in plan["assignments"]]
+    rows += [(u["need"], "", "", ";".join(u["reasons"])) for u in plan["unmet"]]
+    cells: list[Row] = []
+    for need_id, volunteer, slots, reasons in rows:
+        n = needs[need_id]
+        cells.append(
+            [need_id, n["beneficiary"], n["service"], n["hours"], n["sessions"], volunteer, slots, reasons]
+        )
+    name = f"plan-{version.station_id or 'job'}-{version.week_start}-v{version.version}"
+    return PlanTable(PLAN_HEADER, cells, name)
+
+
+# ------------------------------------------------------------------------ the pages' look-ups
+
+
+class Names(NamedTuple):
+    """Display names by id (the id stands in for an empty name)."""
+
+    volunteers: dict[str, str]
+    beneficiaries: dict[str, str]
+    districts: dict[str, str]
+
+
+def people_names(session: Session, station: Station) -> Names:
+    """The station's volunteers' and beneficiaries' names, and every district's."""
+    vols = {
+        v.id: v.name or v.id
+        for v in session.exec(select(Volunteer).where(Volunteer.station_id == station.id))
+    }
+    bens = {
+        b.id: b.name or b.id
+        for b in session.exec(select(Beneficiary).where(Beneficiary.station_id == station.id))
+    }
+    districts = {d.id: d.name or d.id for d in session.exec(select(District))}
+    return Names(vols, bens, districts)
+
+
+def visible_stations(session: Session, principal: Principal) -> list[Station]:
+    """The stations ``principal`` may see, by id: every one for the centre, its own for a station."""
+    query = select(Station).order_by(col(Station.id))
+    if not principal.is_centre:
+        query = query.where(Station.id == principal.station_id)
+    return list(session.exec(query))
