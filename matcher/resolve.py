@@ -133,7 +133,7 @@ def resolve(
     changed = apply_changes(problem, changes)
     limit = _limit(changed, time_limit)
     options = (params or SolveParams()).with_options(workers=workers, seed=seed, log=log, prover=prover)
-    return _resolve(clock, changed, plan, limit, allow_moves, options)
+    return _resolve(clock, changed, plan, limit, allow_moves, options, on_progress)
 
 
 def resolve_changed(
@@ -147,6 +147,7 @@ def resolve_changed(
     seed: int | None = None,
     log: bool | None = None,
     prover: Prover | None = None,
+    on_progress: ProgressCallback | None = None,
 ) -> ResolveResult:
     """:func:`resolve` for a change set already applied: keep what still holds of ``plan`` in
     ``changed`` and plan the rest.
@@ -162,7 +163,7 @@ def resolve_changed(
         The changed problem.
     plan
         The plan in force, valid for the problem before the changes.
-    time_limit, allow_moves, params, workers, seed, log, prover
+    time_limit, allow_moves, params, workers, seed, log, prover, on_progress
         As for :func:`resolve`; the limit counts from the start of this call.
 
     Returns
@@ -187,7 +188,7 @@ def resolve_changed(
             raise InputError(f"plan: assignments[{i}].slots: {unknown!r} is not a slot of the week")
     limit = _limit(changed, time_limit)
     options = (params or SolveParams()).with_options(workers=workers, seed=seed, log=log, prover=prover)
-    return _resolve(clock, changed, plan, limit, allow_moves, options)
+    return _resolve(clock, changed, plan, limit, allow_moves, options, on_progress)
 
 
 def check_plan_in_force(problem: Problem, plan: Plan) -> None:
@@ -224,6 +225,7 @@ def _resolve(
     limit: float,
     allow_moves: int,
     params: SolveParams,
+    on_progress: ProgressCallback | None,
 ) -> ResolveResult:
     """Steps 3 and 4 on the changed problem, within ``limit`` seconds of ``clock``'s start."""
     budget = clock.with_limit(limit)
