@@ -13,6 +13,9 @@ from sqlmodel import Session, create_engine
 
 from api.settings import get_settings
 
+SQLITE_BUSY_MS = 30_000
+"""How long a SQLite connection waits for another writer's lock before it gives up."""
+
 
 def make_engine(url: str) -> Engine:
     """An engine for ``url``; SQLite gets WAL and a busy timeout so a solve's writes never block reads.
@@ -21,7 +24,9 @@ def make_engine(url: str) -> Engine:
     """
     if url.startswith("sqlite"):
         engine = create_engine(
-            url, connect_args={"check_same_thread": False, "timeout": 30}, hide_parameters=True
+            url,
+            connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_MS / 1000},
+            hide_parameters=True,
         )
 
         @event.listens_for(engine, "connect")

@@ -32,6 +32,7 @@ import contextlib
 import ctypes
 import datetime as dt
 import logging
+import math
 import multiprocessing as mp
 import multiprocessing.connection
 import os
@@ -46,12 +47,14 @@ from typing import Any
 from sqlalchemy import and_, update
 from sqlalchemy import select as select_columns
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
 
-from api.db import make_engine, write_transaction
+from api.db import SQLITE_BUSY_MS, make_engine, write_transaction
 from api.models import PlanVersion, utcnow
 from api.services.planning import store_plan
 from matcher.format.schema import Plan
+from matcher.progress import Progress, ProgressCallback
 
 log = logging.getLogger("linli.jobs")
 
@@ -77,6 +80,7 @@ def run_task(
     problem: dict[str, Any],
     plan: dict[str, Any] | None = None,
     parent: dict[str, Any] | None = None,
+    on_progress: ProgressCallback | None = None,
 ) -> Plan:
     """Compute a plan: a solve of ``problem``, or with ``plan``, a re-solve.
 
@@ -85,7 +89,8 @@ def run_task(
     ``plan`` the plan in force, already checked against the problem before the changes.
     A station's re-solve runs on the station's data when the change set came: ``plan`` is
     then the part of its ``parent`` version's plan that still holds there, and
-    ``changed`` is reported against ``parent`` itself.
+    ``changed`` is reported against ``parent`` itself.  ``on_progress`` is the engine's
+    (:mod:`matcher.progress`), called in this process.
     """
     from api.services.planning import changed_needs
     from matcher.format.io import parse
@@ -97,9 +102,9 @@ def run_task(
     # the job naming its field); each is parsed once here.
     parsed = parse(Problem, problem, "problem")
     if plan is None:
-        result = solve(parsed).plan
+        result = solve(parsed, on_progress=on_progress).plan
     else:
-        outcome = resolve_changed(parsed, parse(Plan, plan, "plan"))
+        outcome = resolve_changed(parsed, parse(Plan, plan, "plan"), on_progress=on_progress)
         result = outcome.plan
         if parent is not None:
             before = parse(Plan, parent, "parent")
@@ -258,10 +263,83 @@ def _record(
         return True
 
 
+PROGRESS_EVERY_S = 1.0
+"""Least time between two progress writes of a job (the first report and the last are written
+at once): a page polling every second or two sees it move, the database gets one small
+write a second per running job."""
+
+PROGRESS_BUSY_MS = 1000
+"""How long a progress write waits for SQLite's write lock before it is skipped: the solve
+must not stall behind the database for a figure the next report renews."""
+
+
+def progress_fields(report: Progress) -> dict[str, Any]:
+    """A progress report as stored on the row (:class:`api.models.JobProgress`: shares of
+    demand, for clients that do not know the problem's priority weights)."""
+    bound, gap = report.bound_share, report.gap
+    return {
+        "elapsed_s": round(report.elapsed_s, 3),
+        "stage": report.stage,
+        "coverage": report.coverage_share,
+        "bound": bound,
+        "gap": gap,
+        "proved": report.proved,
+    }
+
+
+class ProgressStore:
+    """The job process's ``on_progress``: writes the engine's reports on the job's row.
+
+    At most one write every ``every_s`` seconds (the first report and the last, ``done``,
+    always), and only while this claim holds (the same condition as the outcome's write, so
+    a job claimed again elsewhere is not overwritten by a stale run).  A write that fails
+    (the database busy or gone) is logged and skipped, never raised into the solve.
+    """
+
+    def __init__(
+        self, engine: Engine, plan_id: int, claim: str, attempt: int, every_s: float = PROGRESS_EVERY_S
+    ) -> None:
+        self.engine, self.plan_id, self.claim, self.attempt = engine, plan_id, claim, attempt
+        self.every_s = every_s
+        self.written = 0
+        self._last = -math.inf
+
+    def __call__(self, report: Progress) -> None:
+        now = time.monotonic()
+        if self.written and report.stage != "done" and now - self._last < self.every_s:
+            return
+        self._last = now
+        query = (
+            update(PlanVersion)
+            .where(
+                col(PlanVersion.id) == self.plan_id,
+                col(PlanVersion.claimed_by) == self.claim,
+                col(PlanVersion.attempts) == self.attempt,
+                col(PlanVersion.state) == "solving",
+            )
+            .values(progress=progress_fields(report))
+        )
+        try:
+            with self.engine.begin() as conn:
+                sqlite = conn.dialect.name == "sqlite"
+                if sqlite:
+                    conn.exec_driver_sql(f"PRAGMA busy_timeout = {PROGRESS_BUSY_MS}")
+                try:
+                    conn.execute(query)
+                finally:
+                    if sqlite:  # the outcome's write, on a pooled connection, waits as long as ever
+                        conn.exec_driver_sql(f"PRAGMA busy_timeout = {SQLITE_BUSY_MS}")
+        except SQLAlchemyError as exc:
+            log.warning("plan %s: progress not stored (%s)", self.plan_id, type(exc).__name__)
+            return
+        self.written += 1
+
+
 def run_job(engine: Engine, plan_id: int, claim: str, attempt: int) -> None:
-    """Run a claimed job here: read its inputs by its id, compute, write the outcome if the claim holds."""
+    """Run a claimed job here: read its inputs by its id, compute (storing its progress on the
+    row as it goes), write the outcome if the claim holds."""
     try:
-        plan = run_task(*_inputs(engine, plan_id))
+        plan = run_task(*_inputs(engine, plan_id), on_progress=ProgressStore(engine, plan_id, claim, attempt))
     except Exception as exc:  # reported to the client as the job's error
         _record(engine, plan_id, claim, attempt, "failed", error=f"{type(exc).__name__}: {exc}")
     else:

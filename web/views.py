@@ -558,11 +558,13 @@ def _progress(plan: PlanVersion) -> dict[str, Any]:
     if end.tzinfo is None:
         end = end.replace(tzinfo=dt.UTC)
     objective = (plan.plan or {}).get("objective", {})
+    report = versions.progress_of(plan)  # the engine's latest report, written by the job about once a second
     return {
         "elapsed": max(0.0, (end - start).total_seconds()),
         "running": plan.state in ("queued", "solving"),
         "coverage": objective.get("coverage"),
         "bound": objective.get("coverage_bound"),
+        "report": report,
     }
 
 

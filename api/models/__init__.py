@@ -29,6 +29,7 @@ from api.models.need import Need, NeedCreate, NeedPublic
 from api.models.plan import (
     JOB_STATES,
     DiffEntry,
+    JobProgress,
     PlanAssignment,
     PlanDiff,
     PlanPublic,
@@ -53,6 +54,7 @@ __all__ = [
     "GroupPublic",
     "ImportErrors",
     "ImportResult",
+    "JobProgress",
     "Need",
     "NeedCreate",
     "NeedPublic",

@@ -49,6 +49,11 @@ class PlanVersion(SQLModel, table=True):
         "Rows stored before issue 16 also hold that problem before the changes (``problem``), unread.",
     )
     error: str | None = TableField(default=None, sa_column=Column(Text, nullable=True))
+    progress: dict[str, Any] | None = TableField(
+        default=None,
+        sa_column=Column(JSON, nullable=True),
+        description="The running solve's latest progress report (a JobProgress), kept once it ends.",
+    )
     created_at: dt.datetime = TableField(default_factory=utcnow)
     finished_at: dt.datetime | None = None
     # The job queue (api.jobs): a queued row is claimed by one worker at a time.
@@ -90,6 +95,17 @@ class PlanRequest(BaseModel):
     week_start: WeekStart = Field(description="The Monday of the week to plan (2000-01-03 .. 2099-12-28).")
 
 
+class JobProgress(BaseModel):
+    """Where a solve stands (the engine's :class:`matcher.progress.Progress`, as shares of demand)."""
+
+    elapsed_s: float = Field(description="Seconds since the solve started.")
+    stage: str = Field(description="The engine's stage (start, columns, prove …; done at the end).")
+    coverage: float = Field(description="Share of demand (0-1) the best plan so far meets.")
+    bound: float | None = Field(description="Proved upper bound on that share, or null while there is none.")
+    gap: float | None = Field(description="(bound - coverage) / bound: 0 when proved, null without a bound.")
+    proved: bool = Field(description="The coverage is proved optimal.")
+
+
 class PlanPublic(BaseModel):
     """A plan version (or a /v1/solve job) as clients see it."""
 
@@ -103,6 +119,11 @@ class PlanPublic(BaseModel):
     created_at: dt.datetime
     finished_at: dt.datetime | None = None
     plan: dict[str, Any] | None = Field(default=None, description="The format-1 plan, once done.")
+    progress: JobProgress | None = Field(
+        default=None,
+        description="The solve's latest progress (incumbent and bound over time): updated about once a "
+        "second while solving, the last report kept once it ends; null before it starts.",
+    )
     current: bool = Field(
         default=False,
         description="Whether this is the week's current version (the newest not failed or cancelled); "

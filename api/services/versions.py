@@ -20,6 +20,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
+from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
@@ -29,6 +30,7 @@ from api.models import (
     Beneficiary,
     DiffEntry,
     District,
+    JobProgress,
     PlanDiff,
     PlanPublic,
     PlanVersion,
@@ -95,7 +97,19 @@ def public(version: PlanVersion, with_plan: bool = True, current: bool = False) 
         created_at=version.created_at,
         finished_at=version.finished_at,
         plan=version.plan if with_plan else None,
+        progress=progress_of(version),
     )
+
+
+def progress_of(version: PlanVersion) -> JobProgress | None:
+    """The version's latest progress report; None when there is none or it is not one (a row
+    written by another release is shown without progress rather than failing the request)."""
+    if version.progress is None:
+        return None
+    try:
+        return JobProgress.model_validate(version.progress)
+    except ValidationError:
+        return None
 
 
 def describe(session: Session, version: PlanVersion) -> PlanPublic:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+import pytest
 from api_support import City
 from sqlmodel import Session, select
 
@@ -32,6 +33,19 @@ def _generate(city: City, station: str, week: str = WEEK) -> dict[str, Any]:
     return done
 
 
+def _final_progress_matches(body: dict[str, Any]) -> None:
+    """The job's last progress report is the plan it stored: done, the same proof, and
+    coverage over bound as the plan's own figures."""
+    progress, objective = body["progress"], body["plan"]["objective"]
+    assert progress is not None and progress["stage"] == "done"
+    assert progress["proved"] == (body["plan"]["status"] == "optimal")
+    assert 0 <= progress["coverage"] <= progress["bound"] <= 1
+    if objective["coverage_bound"]:
+        expected = objective["coverage"] / objective["coverage_bound"]
+        assert progress["coverage"] / progress["bound"] == pytest.approx(expected)
+    assert progress["gap"] == pytest.approx(1 - progress["coverage"] / progress["bound"], abs=1e-9)
+
+
 def _checked(city: City, body: dict[str, Any], station: str | None) -> tuple[Problem, Plan]:
     """The version's problem and plan, with the plan validated against the problem."""
     doc = city.client.get(f"/v1/plans/{body['id']}/problem", headers=city.headers(station)).json()
@@ -48,6 +62,7 @@ def test_generate_a_week(city: City) -> None:
     problem, plan = _checked(city, body, station)
     assert body["version"] == 1 and body["station_id"] == station
     assert plan.assignments, "the demo station should cover something"
+    _final_progress_matches(body)
     with Session(city.engine) as session:
         rows = session.exec(select(PlanAssignment).where(PlanAssignment.plan_id == body["id"])).all()
         assert sorted(r.need_id for r in rows) == sorted(a.need for a in plan.assignments)
@@ -102,6 +117,7 @@ def test_change_set_makes_the_next_version(city: City) -> None:
     second = city.wait(r.json()["id"], station)
     assert second["state"] == "done" and second["version"] == 2 and second["parent_id"] == first["id"]
     problem2, plan2 = _checked(city, second, station)
+    _final_progress_matches(second)  # the re-solve's progress counts the kept assignments too
     assert next(v for v in problem2.volunteers if v.id == gone).availability == []
     before = {a.need: (a.volunteer, sorted(a.slots)) for a in plan1.assignments}
     after = {a.need: (a.volunteer, sorted(a.slots)) for a in plan2.assignments}

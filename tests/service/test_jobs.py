@@ -11,6 +11,7 @@ import datetime as dt
 import threading
 import time
 from collections.abc import Iterator
+from fractions import Fraction
 from typing import Any
 
 import pytest
@@ -22,11 +23,13 @@ from sqlmodel import Session
 
 from api.auth import create_token
 from api.db import make_engine
-from api.jobs import Worker, claimer_is_dead, worker_name
+from api.jobs import ProgressStore, Worker, claimer_is_dead, worker_name
 from api.main import create_app
 from api.models import PlanVersion, utcnow
 from api.seed import seed_demo
+from api.services.versions import progress_of
 from api.settings import Settings
+from matcher.progress import Progress
 
 WEEK = dt.date(2026, 12, 7)
 
@@ -197,3 +200,52 @@ def test_station_time_limit_may_not_exceed_the_maximum() -> None:
     with pytest.raises(ValidationError, match="exceeds LINLI_MAX_TIME_LIMIT"):
         Settings(LINLI_SOLVE_TIME_LIMIT=400, LINLI_MAX_TIME_LIMIT=300)
     assert Settings(LINLI_SOLVE_TIME_LIMIT=20).max_time_limit == 300
+
+
+def _report(stage: str, coverage: int, bound: int | None, demand: int = 10) -> Progress:
+    return Progress(
+        elapsed_s=0.5,
+        stage=stage,
+        coverage=Fraction(coverage),
+        bound=None if bound is None else Fraction(bound),
+        proved=bound == coverage,
+        demand=Fraction(demand),
+    )
+
+
+def test_progress_is_stored_while_the_claim_holds_and_throttled(stations: tuple[Engine, list[str]]) -> None:
+    """The job process's progress writes: the first at once, then at most one per interval
+    (the last, ``done``, always), only on a row this claim still runs."""
+    engine, ids = stations
+    plan_id = add(engine, ids[0], state="solving", claimed_by="w1", attempts=1)
+    store = ProgressStore(engine, plan_id, "w1", 1, every_s=3600)
+    store(_report("start", 2, None))
+    assert get(engine, plan_id).progress == {
+        "elapsed_s": 0.5,
+        "stage": "start",
+        "coverage": 0.2,
+        "bound": None,
+        "gap": None,
+        "proved": False,
+    }
+    store(_report("columns", 5, 8))  # within the interval: skipped
+    assert (get(engine, plan_id).progress or {}).get("stage") == "start"
+    store(_report("done", 6, 8))
+    stored = progress_of(get(engine, plan_id))
+    assert stored is not None and (stored.stage, stored.coverage, stored.bound) == ("done", 0.6, 0.8)
+    assert stored.gap == pytest.approx(0.25)
+    assert store.written == 2
+
+    stale = ProgressStore(engine, plan_id, "w1", 2)  # an earlier attempt's run, claimed again since
+    other = ProgressStore(engine, plan_id, "w2", 1)  # another worker's
+    for s in (stale, other):
+        s(_report("start", 1, None))
+    assert (get(engine, plan_id).progress or {}).get("stage") == "done"
+
+
+def test_progress_of_a_row_that_holds_no_report_is_none(stations: tuple[Engine, list[str]]) -> None:
+    """A row whose progress is not a report (written by another release) shows none, not a 500."""
+    engine, ids = stations
+    plan_id = add(engine, ids[0], progress={"stage": "start", "coverage": "most"})
+    assert progress_of(get(engine, plan_id)) is None
+    assert progress_of(get(engine, add(engine, ids[0]))) is None

@@ -21,7 +21,7 @@ from openpyxl import load_workbook
 from sqlmodel import Session, select
 
 from api.main import create_app
-from api.models import PlanVersion, Token, Volunteer
+from api.models import JobProgress, PlanVersion, Token, Volunteer
 from api.tables import XLSX_MEDIA_TYPE
 from web import i18n, labels, session
 from web.views import env, next_monday, week_of
@@ -366,6 +366,24 @@ def test_progress_panel_polls_while_running_and_stops_after() -> None:
     html = panel.render(plan=plan, progress={"running": False, "elapsed": 9}, **common)
     assert "hx-get" not in html and "失败" in html and "排班未能生成" in html
     assert "&lt;b&gt;boom&lt;/b&gt;" in html and "/cancel" not in html
+
+
+def test_progress_panel_shows_the_engine_s_latest_report() -> None:
+    """While solving, the panel shows the job's stored report: coverage so far, bound, gap."""
+    panel = env.get_template("panel.html")
+    common: dict[str, Any] = {"_": i18n.translator("zh_CN"), "L": labels, "csrf": "tok"}
+    plan = SimpleNamespace(id=5, state="solving", station_id="st", week_start=WEEK, error=None)
+    report = JobProgress(elapsed_s=2.0, stage="columns", coverage=0.8125, bound=0.9, gap=0.0972, proved=False)
+    html = panel.render(plan=plan, progress={"running": True, "elapsed": 2, "report": report}, **common)
+    assert "目前已覆盖的需求" in html and "81.2%" in html and "90.0%" in html and "9.7%" in html
+    assert 'value="0.8125"' in html
+    first = JobProgress(elapsed_s=0.1, stage="start", coverage=0.5, bound=None, gap=None, proved=False)
+    html = panel.render(plan=plan, progress={"running": True, "elapsed": 0, "report": first}, **common)
+    assert "尚未得出" in html and "50.0%" in html
+    proved = JobProgress(elapsed_s=3.0, stage="prove", coverage=0.9, bound=0.9, gap=0.0, proved=True)
+    english = {**common, "_": i18n.translator("en")}
+    html = panel.render(plan=plan, progress={"running": True, "elapsed": 3, "report": proved}, **english)
+    assert "proved optimal" in html and "Demand covered so far" in html
 
 
 def test_weeks() -> None:
