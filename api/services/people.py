@@ -223,6 +223,7 @@ def deactivate(session: Session, row: Volunteer | Beneficiary | Need) -> None:
     row.active = False
     session.add(row)
     commit(session, "the record changed meanwhile: try again")
+    session.refresh(row)
 
 
 def update_volunteer(session: Session, station_id: str, volunteer_id: str, patch: BaseModel) -> None:
@@ -274,6 +275,7 @@ def update_need(
     unprocessable(need_problems(record, References.load(session, station_id), before))
     store_needs(session, [record], {need_id: need})
     commit(session, "the need changed meanwhile: nothing was written, try again")
+    session.refresh(need)
     logger.info("station %s: need %s changed", station_id, need_id)
     return need_public(need)
 
