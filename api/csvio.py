@@ -136,7 +136,8 @@ def columns_of(
     tuple[Column, ...]
         The columns.
     """
-    unknown = (set(help) | set(after or {})) - set(model.model_fields)
+    after = after or {}
+    unknown = (set(help) | set(after) | set(after.values())) - set(model.model_fields)
     if unknown:
         raise ValueError(f"{model.__name__}: no field {sorted(unknown)} (CSV overrides of a removed field?)")
     columns = [
@@ -148,7 +149,7 @@ def columns_of(
         )
         for name, info in model.model_fields.items()
     ]
-    for name, anchor in (after or {}).items():
+    for name, anchor in after.items():
         moved = next(c for c in columns if c.name == name)
         columns.remove(moved)
         columns.insert(next(i for i, c in enumerate(columns) if c.name == anchor) + 1, moved)
