@@ -6,24 +6,15 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, status
-from fastapi.responses import JSONResponse, Response
 from sqlmodel import Session
 
 from api import csvio
 from api.crud.beneficiaries import beneficiary_data, read_beneficiaries
 from api.deps import SessionDep, StationDep, not_found
-from api.models import BeneficiaryCreate, BeneficiaryPublic, BeneficiaryUpdate, ImportResult
+from api.models import BeneficiaryCreate, BeneficiaryPublic, BeneficiaryUpdate
+from api.routers.spreadsheets import add_spreadsheet_routes
 from api.services import people
-from api.services.spreadsheets import (
-    CSV_BODY,
-    CSV_OK,
-    IMPORT_RESPONSES,
-    XLSX_OK,
-    CsvBody,
-    IncludeInactive,
-    export,
-    rejected,
-)
+from api.services.spreadsheets import IncludeInactive
 
 router = APIRouter(prefix="/v1", tags=["people"])
 
@@ -86,47 +77,12 @@ def _rows(session: Session, station_id: str, include_inactive: bool) -> list[dic
     return [beneficiary_data(b) for b, _ in found]
 
 
-@router.get(
-    "/stations/{station_id}/beneficiaries.csv",
-    response_class=Response,
-    responses=CSV_OK,
-    description="The station's active beneficiaries as CSV, by id (`include_inactive=true`: all; needs:"
-    " needs.csv).\n\n" + csvio.describe(csvio.BENEFICIARY_COLUMNS),
+add_spreadsheet_routes(
+    router,
+    "beneficiaries",
+    csvio.BENEFICIARY_COLUMNS,
+    _rows,
+    people.import_beneficiaries,
+    records="the station's beneficiaries",
+    what="The station's active beneficiaries as CSV, by id (`include_inactive=true`: all; needs: needs.csv).",
 )
-def export_beneficiaries(
-    station: StationDep, session: SessionDep, include_inactive: IncludeInactive = False
-) -> Response:
-    """The station's beneficiaries as CSV (the columns :func:`import_beneficiaries` reads)."""
-    rows = _rows(session, station.id, include_inactive)
-    return export("csv", csvio.BENEFICIARY_COLUMNS, rows, "beneficiaries", station.id)
-
-
-@router.get(
-    "/stations/{station_id}/beneficiaries.xlsx",
-    response_class=Response,
-    responses=XLSX_OK,
-    description="The station's beneficiaries as an Excel workbook: the rows and columns of"
-    " beneficiaries.csv.",
-)
-def export_beneficiaries_xlsx(
-    station: StationDep, session: SessionDep, include_inactive: IncludeInactive = False
-) -> Response:
-    """The station's beneficiaries as XLSX (the columns of :func:`export_beneficiaries`)."""
-    rows = _rows(session, station.id, include_inactive)
-    return export("xlsx", csvio.BENEFICIARY_COLUMNS, rows, "beneficiaries", station.id)
-
-
-@router.put(
-    "/stations/{station_id}/beneficiaries.csv",
-    response_model=ImportResult,
-    responses=IMPORT_RESPONSES,
-    openapi_extra=CSV_BODY,
-    description="Create or update the station's beneficiaries by id, all or nothing.\n\n"
-    + csvio.describe(csvio.BENEFICIARY_COLUMNS),
-)
-def import_beneficiaries(
-    station: StationDep, session: SessionDep, body: CsvBody
-) -> ImportResult | JSONResponse:
-    """Upsert beneficiaries from CSV; any bad row: 422 listing every bad row, nothing written."""
-    result = people.import_beneficiaries(session, station.id, body)
-    return rejected(result) if isinstance(result, list) else result

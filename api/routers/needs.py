@@ -5,24 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, status
-from fastapi.responses import JSONResponse, Response
 from sqlmodel import Session
 
 from api import csvio
 from api.crud.beneficiaries import read_beneficiaries
 from api.deps import SessionDep, StationDep
-from api.models import ImportResult, NeedCreate, NeedPublic, NeedUpdate
+from api.models import NeedCreate, NeedPublic, NeedUpdate
+from api.routers.spreadsheets import add_spreadsheet_routes
 from api.services import people
-from api.services.spreadsheets import (
-    CSV_BODY,
-    CSV_OK,
-    IMPORT_RESPONSES,
-    XLSX_OK,
-    CsvBody,
-    IncludeInactive,
-    export,
-    rejected,
-)
 
 router = APIRouter(prefix="/v1", tags=["people"])
 
@@ -68,48 +58,13 @@ def _rows(session: Session, station_id: str, include_inactive: bool) -> list[dic
     return [n.model_dump() for n in sorted(needs, key=lambda n: n.id)]
 
 
-@router.get(
-    "/stations/{station_id}/needs.csv",
-    response_class=Response,
-    responses=CSV_OK,
-    description="The needs (ended ones too, `active` false) of the beneficiaries beneficiaries.csv lists"
-    " (`include_inactive=true`: of deactivated beneficiaries too), as CSV, by id.\n\n"
-    + csvio.describe(csvio.NEED_COLUMNS),
+add_spreadsheet_routes(
+    router,
+    "needs",
+    csvio.NEED_COLUMNS,
+    _rows,
+    people.import_needs,
+    records="needs of the station's beneficiaries",
+    what="The needs (ended ones too, `active` false) of the beneficiaries beneficiaries.csv lists"
+    " (`include_inactive=true`: of deactivated beneficiaries too), as CSV, by id.",
 )
-def export_needs(
-    station: StationDep, session: SessionDep, include_inactive: IncludeInactive = False
-) -> Response:
-    """The needs of the station's beneficiaries as CSV (the columns :func:`import_needs` reads)."""
-    return export(
-        "csv", csvio.NEED_COLUMNS, _rows(session, station.id, include_inactive), "needs", station.id
-    )
-
-
-@router.get(
-    "/stations/{station_id}/needs.xlsx",
-    response_class=Response,
-    responses=XLSX_OK,
-    description="The needs of the station's beneficiaries as an Excel workbook, by id: the columns of"
-    " needs.csv.",
-)
-def export_needs_xlsx(
-    station: StationDep, session: SessionDep, include_inactive: IncludeInactive = False
-) -> Response:
-    """The needs of the station's beneficiaries as XLSX (the columns of :func:`export_needs`)."""
-    return export(
-        "xlsx", csvio.NEED_COLUMNS, _rows(session, station.id, include_inactive), "needs", station.id
-    )
-
-
-@router.put(
-    "/stations/{station_id}/needs.csv",
-    response_model=ImportResult,
-    responses=IMPORT_RESPONSES,
-    openapi_extra=CSV_BODY,
-    description="Create or update needs of the station's beneficiaries by id, all or nothing.\n\n"
-    + csvio.describe(csvio.NEED_COLUMNS),
-)
-def import_needs(station: StationDep, session: SessionDep, body: CsvBody) -> ImportResult | JSONResponse:
-    """Upsert needs from CSV; any bad row: 422 listing every bad row, nothing written."""
-    result = people.import_needs(session, station.id, body)
-    return rejected(result) if isinstance(result, list) else result

@@ -6,24 +6,15 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, status
-from fastapi.responses import JSONResponse, Response
 from sqlmodel import Session
 
 from api import csvio
 from api.crud.volunteers import read_volunteers, volunteer_data
 from api.deps import SessionDep, StationDep, not_found
-from api.models import ImportResult, VolunteerCreate, VolunteerPublic, VolunteerUpdate
+from api.models import VolunteerCreate, VolunteerPublic, VolunteerUpdate
+from api.routers.spreadsheets import add_spreadsheet_routes
 from api.services import people
-from api.services.spreadsheets import (
-    CSV_BODY,
-    CSV_OK,
-    IMPORT_RESPONSES,
-    XLSX_OK,
-    CsvBody,
-    IncludeInactive,
-    export,
-    rejected,
-)
+from api.services.spreadsheets import IncludeInactive
 
 router = APIRouter(prefix="/v1", tags=["people"])
 
@@ -84,44 +75,12 @@ def _rows(session: Session, station_id: str, include_inactive: bool) -> list[dic
     return [volunteer_data(v, certs) for v, certs in found]
 
 
-@router.get(
-    "/stations/{station_id}/volunteers.csv",
-    response_class=Response,
-    responses=CSV_OK,
-    description="The station's active volunteers as CSV, by id (`include_inactive=true`: all).\n\n"
-    + csvio.describe(csvio.VOLUNTEER_COLUMNS),
+add_spreadsheet_routes(
+    router,
+    "volunteers",
+    csvio.VOLUNTEER_COLUMNS,
+    _rows,
+    people.import_volunteers,
+    records="the station's volunteers",
+    what="The station's active volunteers as CSV, by id (`include_inactive=true`: all).",
 )
-def export_volunteers(
-    station: StationDep, session: SessionDep, include_inactive: IncludeInactive = False
-) -> Response:
-    """The station's volunteers as CSV (the columns :func:`import_volunteers` reads)."""
-    rows = _rows(session, station.id, include_inactive)
-    return export("csv", csvio.VOLUNTEER_COLUMNS, rows, "volunteers", station.id)
-
-
-@router.get(
-    "/stations/{station_id}/volunteers.xlsx",
-    response_class=Response,
-    responses=XLSX_OK,
-    description="The station's volunteers as an Excel workbook: the rows and columns of volunteers.csv.",
-)
-def export_volunteers_xlsx(
-    station: StationDep, session: SessionDep, include_inactive: IncludeInactive = False
-) -> Response:
-    """The station's volunteers as XLSX (the columns of :func:`export_volunteers`)."""
-    rows = _rows(session, station.id, include_inactive)
-    return export("xlsx", csvio.VOLUNTEER_COLUMNS, rows, "volunteers", station.id)
-
-
-@router.put(
-    "/stations/{station_id}/volunteers.csv",
-    response_model=ImportResult,
-    responses=IMPORT_RESPONSES,
-    openapi_extra=CSV_BODY,
-    description="Create or update the station's volunteers by id, all or nothing.\n\n"
-    + csvio.describe(csvio.VOLUNTEER_COLUMNS),
-)
-def import_volunteers(station: StationDep, session: SessionDep, body: CsvBody) -> ImportResult | JSONResponse:
-    """Upsert volunteers from CSV; any bad row: 422 listing every bad row, nothing written."""
-    result = people.import_volunteers(session, station.id, body)
-    return rejected(result) if isinstance(result, list) else result
