@@ -60,8 +60,9 @@ hold 64)."""
 Flag = Annotated[bool, Field(strict=True)]
 
 FORBID = SQLModelConfig(extra="forbid")
-"""An unknown field is an error, not ignored (the request models; a SQLModel config, as they extend
-the tables' bases)."""
+"""An unknown field is an error, not ignored (the request models).  A ``SQLModelConfig`` (from
+``sqlmodel._compat``: sqlmodel does not re-export it), as the request models extend the tables'
+``SQLModel`` bases, whose ``model_config`` has that type."""
 
 
 def both_or_neither(latitude: float | None, longitude: float | None) -> None:
