@@ -88,6 +88,9 @@ class Column:
     help: str = ""
 
 
+_SCALAR_KINDS: tuple[tuple[type, Kind], ...] = ((bool, "flag"), (int, "integer"), (float, "number"))
+
+
 def kind_of(annotation: Any) -> Kind:
     """The column kind of a field's type: ``flag`` (bool), ``integer``, ``number`` (float), ``list``,
     ``certificates`` (a list of :class:`~matcher.format.schema.Certification`) or ``text``.
@@ -106,9 +109,9 @@ def kind_of(annotation: Any) -> Kind:
         return "certificates" if item == "certificates" else "list"
     if annotation is Certification:
         return "certificates"  # an item; its list is the column
-    for python, kind in ((bool, "flag"), (int, "integer"), (float, "number")):
+    for python, kind in _SCALAR_KINDS:
         if annotation is python:
-            return kind  # type: ignore[return-value]
+            return kind
     return "text"
 
 
