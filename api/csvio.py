@@ -5,6 +5,9 @@ typed cell values and typed values back into cells for the export writer
 (:mod:`api.tables`, which writes CSV and XLSX); validation (the exchange format's
 rules, references to districts, teams …) is the router's, on the values read here.
 
+A file's columns are its model's fields (:func:`columns_of`): names, which are required and
+each cell's kind come from the model; only help lines and the header's order are the CSV's.
+
 Cells by column kind:
 
 ``text``
@@ -45,9 +48,14 @@ import io
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from types import UnionType
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
+
+from pydantic import BaseModel
 
 from api import tables
+from api.models import BeneficiaryCreate, NeedPublic, VolunteerCreate
+from matcher.format.schema import Certification
 
 Kind = Literal["text", "number", "integer", "flag", "list", "certificates"]
 
@@ -80,49 +88,130 @@ class Column:
     help: str = ""
 
 
-VOLUNTEER_COLUMNS: tuple[Column, ...] = (
-    Column("id", "text", True, "Volunteer id (upsert key)."),
-    Column("name", "text", help="Name."),
-    Column("district", "text", True, "District id."),
-    Column("team_id", "text", help="Team of the station, or empty."),
-    Column("group_id", "text", help="Group of that team, or empty."),
-    Column("skills", "list", True, "Service codes, e.g. `life_care;companionship`."),
-    Column("availability", "list", True, "Slots of a usual week, e.g. `mon-am;sat-pm`."),
-    Column("certificates", "certificates", help="e.g. `first_aid:2027-05-01;legal:2026-12-31`."),
-    Column("max_hours", "number", True, "Most hours a week."),
-    Column("max_beneficiaries", "integer", help="Most distinct beneficiaries a week (default 3)."),
-    Column("minor", "flag", help="An under-18 volunteer (true/false, default false)."),
-    Column("guardian_consent", "flag", help="A minor's guardian consented (default false)."),
-    Column("gender", "text", help="`f`, `m` or empty."),
-    Column("latitude", "number", help="Latitude, or empty (with longitude)."),
-    Column("longitude", "number", help="Longitude, or empty (with latitude)."),
-    Column("hours_before", "number", help="Hours served before Linli kept records (default 0)."),
+_SCALAR_KINDS: tuple[tuple[type, Kind], ...] = ((bool, "flag"), (int, "integer"), (float, "number"))
+
+
+def kind_of(annotation: Any) -> Kind:
+    """The column kind of a field's type: ``flag`` (bool), ``integer``, ``number`` (float), ``list``,
+    ``certificates`` (a list of :class:`~matcher.format.schema.Certification`) or ``text``.
+
+    ``Annotated`` metadata and ``| None`` are looked through (``Latitude | None`` is a number).
+    """
+    while True:
+        if get_origin(annotation) is Annotated:
+            annotation = get_args(annotation)[0]
+        elif get_origin(annotation) in (Union, UnionType):
+            annotation = next(a for a in get_args(annotation) if a is not type(None))
+        else:
+            break
+    if get_origin(annotation) is list:
+        item = kind_of(get_args(annotation)[0]) if get_args(annotation) else "text"
+        return "certificates" if item == "certificates" else "list"
+    if annotation is Certification:
+        return "certificates"  # an item; its list is the column
+    for python, kind in _SCALAR_KINDS:
+        if annotation is python:
+            return kind
+    return "text"
+
+
+def columns_of(
+    model: type[BaseModel], help: Mapping[str, str], after: Mapping[str, str] | None = None
+) -> tuple[Column, ...]:
+    """A CSV file's columns: one per field of ``model``, in the model's order.
+
+    The name, whether the header must name it (a required field) and the kind (from the field's
+    type, :func:`kind_of`) come from the model; only the CSV's own facts are given here.
+
+    Parameters
+    ----------
+    model
+        The model one row is validated as.
+    help
+        A help line for the documentation, where the field's description does not say what a
+        spreadsheet user needs (the cell's syntax with an example, what an empty cell means).
+    after
+        Columns placed right after another one (``{"certificates": "availability"}``), where the
+        header coordinators know differs from the model's order.
+
+    Returns
+    -------
+    tuple[Column, ...]
+        The columns.
+    """
+    after = after or {}
+    unknown = (set(help) | set(after) | set(after.values())) - set(model.model_fields)
+    if unknown:
+        raise ValueError(f"{model.__name__}: no field {sorted(unknown)} (CSV overrides of a removed field?)")
+    columns = [
+        Column(
+            name,
+            kind_of(info.rebuild_annotation()),
+            info.is_required(),
+            help.get(name, info.description or ""),
+        )
+        for name, info in model.model_fields.items()
+    ]
+    for name, anchor in after.items():
+        moved = next(c for c in columns if c.name == name)
+        columns.remove(moved)
+        columns.insert(next(i for i, c in enumerate(columns) if c.name == anchor) + 1, moved)
+    return tuple(columns)
+
+
+_LOCATION = {
+    "latitude": "Latitude, or empty (with longitude).",
+    "longitude": "Longitude, or empty (with latitude).",
+}
+
+VOLUNTEER_COLUMNS = columns_of(
+    VolunteerCreate,
+    {
+        "id": "Volunteer id (upsert key).",
+        "district": "District id.",
+        "team_id": "Team of the station, or empty.",
+        "group_id": "Group of that team, or empty.",
+        "skills": "Service codes, e.g. `life_care;companionship`.",
+        "availability": "Slots of a usual week, e.g. `mon-am;sat-pm`.",
+        "certificates": "e.g. `first_aid:2027-05-01;legal:2026-12-31`.",
+        "max_beneficiaries": "Most distinct beneficiaries a week (default 3).",
+        "minor": "An under-18 volunteer (true/false, default false).",
+        "guardian_consent": "A minor's guardian consented (default false).",
+        "gender": "`f`, `m` or empty.",
+        **_LOCATION,
+        "hours_before": "Hours served before Linli kept records (default 0).",
+        "active": "false once deactivated (default true; left out on update: unchanged).",
+    },
+    after={"certificates": "availability"},
 )
 """Columns of ``volunteers.csv``."""
 
-BENEFICIARY_COLUMNS: tuple[Column, ...] = (
-    Column("id", "text", True, "Beneficiary id (upsert key)."),
-    Column("name", "text", help="Name."),
-    Column("category", "text", True, "elderly, disabled, child, migrant_worker or community."),
-    Column("district", "text", True, "District id."),
-    Column("priority", "integer", True, "1-5; 5 is the most vulnerable."),
-    Column("volunteer_gender", "text", help="`f` or `m` if only such volunteers may serve, else empty."),
-    Column("excluded_volunteers", "list", help="Volunteer ids never to be paired, e.g. `v0012;v0040`."),
-    Column("latitude", "number", help="Latitude, or empty (with longitude)."),
-    Column("longitude", "number", help="Longitude, or empty (with latitude)."),
+BENEFICIARY_COLUMNS = columns_of(
+    BeneficiaryCreate,
+    {
+        "id": "Beneficiary id (upsert key).",
+        "district": "District id.",
+        "volunteer_gender": "`f` or `m` if only such volunteers may serve, else empty.",
+        "excluded_volunteers": "Volunteer ids never to be paired, e.g. `v0012;v0040`.",
+        **_LOCATION,
+        "active": "false once deactivated (default true; left out on update: unchanged).",
+    },
 )
 """Columns of ``beneficiaries.csv``."""
 
-NEED_COLUMNS: tuple[Column, ...] = (
-    Column("id", "text", True, "Need id (upsert key)."),
-    Column("beneficiary_id", "text", True, "The beneficiary (of this station)."),
-    Column("service", "text", True, "Service code."),
-    Column("hours", "number", True, "Hours per session (> 0)."),
-    Column("sessions", "integer", True, "Sessions a week (1-7)."),
-    Column("windows", "list", True, "Slots a session may take, e.g. `mon-am;wed-am`."),
-    Column("requires", "list", help="Certification kinds the volunteer must hold."),
-    Column("minor_ok", "flag", help="A minor may take it (default false)."),
-    Column("active", "flag", help="false once the need ended (default true)."),
+# needs.csv rows are needs with their beneficiary: the public shape, not the create one.
+NEED_COLUMNS = columns_of(
+    NeedPublic,
+    {
+        "id": "Need id (upsert key).",
+        "beneficiary_id": "The beneficiary (of this station).",
+        "hours": "Hours per session (> 0).",
+        "sessions": "Sessions a week (1-7).",
+        "windows": "Slots a session may take, e.g. `mon-am;wed-am`.",
+        "minor_ok": "A minor may take it (default false).",
+        "active": "false once the need ended (default true).",
+    },
+    after={"beneficiary_id": "id"},
 )
 """Columns of ``needs.csv``."""
 

@@ -17,8 +17,11 @@ from matcher.format.bounds import is_id
 Beneficiaries = dict[str, tuple[Beneficiary, list[Need]]]
 
 
-def read_beneficiaries(session: Session, station_id: str, ident: str | None = None) -> Beneficiaries:
-    """The station's beneficiaries (or just ``ident``) by id, each with needs."""
+def read_beneficiaries(
+    session: Session, station_id: str, ident: str | None = None, *, active_only: bool = False
+) -> Beneficiaries:
+    """The station's beneficiaries (or just ``ident``; ``active_only``: not deactivated ones) by id, each
+    with needs (ended ones too)."""
     if ident is not None and not is_id(ident):  # names nothing (NUL would fail PostgreSQL's query)
         return {}
     query = select(Beneficiary).where(Beneficiary.station_id == station_id)
@@ -30,6 +33,9 @@ def read_beneficiaries(session: Session, station_id: str, ident: str | None = No
     if ident is not None:
         query = query.where(Beneficiary.id == ident)
         needs = needs.where(Need.beneficiary_id == ident)
+    if active_only:
+        query = query.where(col(Beneficiary.active).is_(True))
+        needs = needs.where(col(Beneficiary.active).is_(True))
     out: Beneficiaries = {b.id: (b, []) for b in session.exec(query.order_by(col(Beneficiary.id)))}
     for n in session.exec(needs.order_by(col(Need.id))):
         out[n.beneficiary_id][1].append(n)

@@ -19,8 +19,11 @@ from matcher.format.schema import Certification
 Volunteers = dict[str, tuple[Volunteer, list[Certification]]]
 
 
-def read_volunteers(session: Session, station_id: str, ident: str | None = None) -> Volunteers:
-    """The station's volunteers (or just ``ident``) by id, each with certificates."""
+def read_volunteers(
+    session: Session, station_id: str, ident: str | None = None, *, active_only: bool = False
+) -> Volunteers:
+    """The station's volunteers (or just ``ident``; ``active_only``: not deactivated ones) by id, each
+    with certificates."""
     if ident is not None and not is_id(ident):  # names nothing (NUL would fail PostgreSQL's query)
         return {}
     query = select(Volunteer).where(Volunteer.station_id == station_id)
@@ -32,6 +35,9 @@ def read_volunteers(session: Session, station_id: str, ident: str | None = None)
     if ident is not None:
         query = query.where(Volunteer.id == ident)
         certs = certs.where(Certificate.volunteer_id == ident)
+    if active_only:
+        query = query.where(col(Volunteer.active).is_(True))
+        certs = certs.where(col(Volunteer.active).is_(True))
     out: Volunteers = {v.id: (v, []) for v in session.exec(query.order_by(col(Volunteer.id)))}
     for c in session.exec(certs.order_by(col(Certificate.id))):
         # Built, not validated: a certificate stored before the bounds must not make reads fail.

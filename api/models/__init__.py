@@ -1,9 +1,10 @@
 """The service's data, one model family per entity (the FastAPI full-stack template's shape).
 
 Each module holds one entity's family: the table (``X``, SQLModel ``table=True``), what a
-request may send (``XCreate``) and what a response shows (``XPublic``).  Bounds are not
-restated: fields name :mod:`matcher.format.bounds`, so whatever is stored makes a valid week's
-problem.  Importing this package registers every table (alembic's ``env.py`` relies on it).
+request may send (``XCreate``, ``XUpdate`` for a PATCH) and what a response shows (``XPublic``).
+The fields are declared once, in ``XBase``, which both the table and ``XCreate`` extend; their
+types name :mod:`matcher.format.bounds`, so whatever is stored makes a valid week's problem.
+Importing this package registers every table (alembic's ``env.py`` relies on it).
 
 The hierarchy follows the service plan: volunteer centre > service stations > teams > groups.
 Volunteers, beneficiaries and needs carry the exchange-format fields plus what a station keeps
@@ -13,7 +14,13 @@ version 1 is generated, each change set makes the next one by re-solve.
 
 from __future__ import annotations
 
-from api.models.beneficiary import Beneficiary, BeneficiaryCreate, BeneficiaryPublic
+from api.models.beneficiary import (
+    Beneficiary,
+    BeneficiaryBase,
+    BeneficiaryCreate,
+    BeneficiaryPublic,
+    BeneficiaryUpdate,
+)
 from api.models.common import utcnow
 from api.models.hierarchy import (
     Centre,
@@ -25,7 +32,7 @@ from api.models.hierarchy import (
     TeamPublic,
     VolunteerGroup,
 )
-from api.models.need import Need, NeedCreate, NeedPublic
+from api.models.need import Need, NeedBase, NeedCreate, NeedPublic, NeedUpdate
 from api.models.plan import (
     JOB_STATES,
     DiffEntry,
@@ -40,13 +47,22 @@ from api.models.plan import (
 from api.models.record import RecordCreate, RecordPublic, ServiceRecord
 from api.models.spreadsheet import ImportErrors, ImportResult
 from api.models.token import Token, TokenCreate, TokenCreated, TokenPublic
-from api.models.volunteer import Certificate, Volunteer, VolunteerBase, VolunteerCreate, VolunteerPublic
+from api.models.volunteer import (
+    Certificate,
+    Volunteer,
+    VolunteerBase,
+    VolunteerCreate,
+    VolunteerPublic,
+    VolunteerUpdate,
+)
 
 __all__ = [
     "JOB_STATES",
     "Beneficiary",
+    "BeneficiaryBase",
     "BeneficiaryCreate",
     "BeneficiaryPublic",
+    "BeneficiaryUpdate",
     "Centre",
     "Certificate",
     "DiffEntry",
@@ -56,8 +72,10 @@ __all__ = [
     "ImportResult",
     "JobProgress",
     "Need",
+    "NeedBase",
     "NeedCreate",
     "NeedPublic",
+    "NeedUpdate",
     "PlanAssignment",
     "PlanDiff",
     "PlanPublic",
@@ -80,5 +98,6 @@ __all__ = [
     "VolunteerCreate",
     "VolunteerGroup",
     "VolunteerPublic",
+    "VolunteerUpdate",
     "utcnow",
 ]

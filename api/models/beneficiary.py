@@ -1,59 +1,68 @@
-"""The beneficiary family: the ``Beneficiary`` table, ``BeneficiaryCreate`` (also one row of
-``beneficiaries.csv``) and ``BeneficiaryPublic`` (with needs)."""
+"""The beneficiary family: ``BeneficiaryBase`` (every field, declared once), the ``Beneficiary`` table,
+``BeneficiaryCreate`` (also one row of ``beneficiaries.csv``), ``BeneficiaryUpdate`` (a PATCH) and
+``BeneficiaryPublic`` (with needs)."""
 
 from __future__ import annotations
 
 from typing import Annotated, Self
 
-from pydantic import BaseModel, Field, model_validator
-from sqlmodel import Field as TableField
-from sqlmodel import SQLModel
+from pydantic import model_validator
+from sqlalchemy import JSON
+from sqlmodel import Field, SQLModel
 
-from api.models.common import FORBID, Key, both_or_neither, json_list
+from api.models.common import FORBID, KEY_TEXT, PLAIN_TEXT, Flag, Key, both_or_neither, partial
 from api.models.need import NeedPublic
-from matcher.format import bounds
 from matcher.format.bounds import EXCLUDED_MAX, Id, Latitude, Longitude, Name, Priority
 from matcher.format.schema import Category, Gender, IdList
 
 
-class Beneficiary(SQLModel, table=True):
-    """A person the station serves (personal data: never logged)."""
+class BeneficiaryBase(SQLModel):
+    """A person the station serves: the table's columns and the request's fields."""
 
-    id: str = TableField(primary_key=True, max_length=bounds.ID_MAX_LENGTH)
-    station_id: str = TableField(foreign_key="station.id", index=True)
-    name: str = ""
-    category: str
-    district: str = TableField(foreign_key="district.id")
-    priority: int = TableField(ge=bounds.PRIORITY_MIN, le=bounds.PRIORITY_MAX)
-    volunteer_gender: str | None = None
-    excluded_volunteers: list[str] = json_list()
-    latitude: float | None = TableField(default=None, ge=-bounds.LATITUDE_MAX, le=bounds.LATITUDE_MAX)
-    longitude: float | None = TableField(default=None, ge=-bounds.LONGITUDE_MAX, le=bounds.LONGITUDE_MAX)
-
-
-class BeneficiaryCreate(BaseModel):
-    """A person the station serves (also one row of ``beneficiaries.csv``)."""
-
-    model_config = FORBID
-
-    id: Key = Field(description="Beneficiary id, unique in the city.")
-    name: Name = Field(default="", description="Name (personal data: never logged).")
+    id: Key = Field(primary_key=True, sa_type=KEY_TEXT, description="Beneficiary id, unique in the city.")
+    name: Name = Field(default="", sa_type=PLAIN_TEXT, description="Name (personal data: never logged).")
     category: Category = Field(description="elderly, disabled, child, migrant_worker or community.")
-    district: Id = Field(description="District the beneficiary lives in.")
+    district: Id = Field(
+        foreign_key="district.id", sa_type=PLAIN_TEXT, description="District the beneficiary lives in."
+    )
     priority: Priority = Field(description="1-5; 5 is the most vulnerable.")
     volunteer_gender: Gender | None = Field(
-        default=None, description="If set, only volunteers of that gender may serve."
+        default=None, sa_type=PLAIN_TEXT, description="If set, only volunteers of that gender may serve."
     )
     excluded_volunteers: Annotated[IdList, Field(max_length=EXCLUDED_MAX)] = Field(
-        default_factory=list, description="The station's volunteers never to be paired with this beneficiary."
+        default_factory=list,
+        sa_type=JSON,
+        description="The station's volunteers never to be paired with this beneficiary.",
     )
     latitude: Latitude | None = Field(default=None, description="Latitude (with longitude), or absent.")
     longitude: Longitude | None = Field(default=None, description="Longitude (with latitude), or absent.")
+    active: Flag = Field(
+        default=True,
+        description="False once deactivated (DELETE): left out of lists and plans (needs too), kept for"
+        " history.",
+    )
+
+
+class Beneficiary(BeneficiaryBase, table=True):
+    """A person the station serves (personal data: never logged)."""
+
+    station_id: str = Field(foreign_key="station.id", index=True)
+
+
+class BeneficiaryCreate(BeneficiaryBase):
+    """A person the station serves (also one row of ``beneficiaries.csv``)."""
+
+    model_config = FORBID
 
     @model_validator(mode="after")
     def _location(self) -> Self:
         both_or_neither(self.latitude, self.longitude)
         return self
+
+
+class BeneficiaryUpdate(partial(BeneficiaryCreate)):  # type: ignore[misc]  # fields made from BeneficiaryCreate's
+    """A change to a beneficiary: only the fields sent change (the id cannot; needs: their own routes).
+    The beneficiary it makes is checked whole, as a registration is."""
 
 
 class BeneficiaryPublic(BeneficiaryCreate):

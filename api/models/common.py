@@ -7,14 +7,17 @@ rules on top (the week's slots, strict flags, a location given whole).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, Field, create_model
 from pydantic_core import PydanticCustomError
 from sqlalchemy import JSON, Column
+from sqlmodel import AutoString
 from sqlmodel import Field as TableField
+from sqlmodel._compat import SQLModelConfig
 
-from matcher.format.bounds import Id
+from matcher.format.bounds import ID_MAX_LENGTH, Id
 from matcher.format.schema import DEFAULT_SLOTS, distinct_ids, reference_error
 
 
@@ -27,6 +30,14 @@ def json_list(**kw: Any) -> Any:
     """A list column, stored as JSON (read and written whole, never queried element by element)."""
     return TableField(default_factory=list, sa_column=Column(JSON, nullable=False), **kw)
 
+
+PLAIN_TEXT = AutoString()
+"""The column type of a text field whose request type is bounded (``Name``, ``Id``) but whose
+column has always been unbounded ``VARCHAR``: ``sa_type=PLAIN_TEXT`` keeps the schema as it is."""
+
+KEY_TEXT = AutoString(length=ID_MAX_LENGTH)
+"""The column type of a record's own id: ``VARCHAR(64)`` (SQLModel does not read the length out of
+the ``Id`` type's constraints, so it is given)."""
 
 _SLOTS = frozenset(DEFAULT_SLOTS)
 
@@ -48,7 +59,10 @@ hold 64)."""
 
 Flag = Annotated[bool, Field(strict=True)]
 
-FORBID = ConfigDict(extra="forbid")
+FORBID = SQLModelConfig(extra="forbid")
+"""An unknown field is an error, not ignored (the request models).  A ``SQLModelConfig`` (from
+``sqlmodel._compat``: sqlmodel does not re-export it), as the request models extend the tables'
+``SQLModel`` bases, whose ``model_config`` has that type."""
 
 
 def both_or_neither(latitude: float | None, longitude: float | None) -> None:
@@ -57,3 +71,40 @@ def both_or_neither(latitude: float | None, longitude: float | None) -> None:
         raise reference_error("longitude", "required when latitude is given")
     if longitude is not None and latitude is None:
         raise reference_error("latitude", "required when longitude is given")
+
+
+def partial(model: type[BaseModel], exclude: Collection[str] = ("id",)) -> type[BaseModel]:
+    """The fields of ``model`` (but ``exclude``), each optional: the body of a PATCH.
+
+    Each field keeps its type with every bound and validator (strict flags, ids, slots …) and
+    its description, and may be left out (the default None is never validated); ``null`` is
+    only taken where the field itself takes it (``team_id``, ``latitude`` …), so a required
+    field cannot be cleared.  An unknown field is refused (``extra="forbid"``).
+    Model validators (a location given whole) are not copied: they hold for the record the
+    patch makes, which the caller validates whole with ``model`` after merging.
+
+    Parameters
+    ----------
+    model
+        The create model whose fields are patched.
+    exclude
+        Fields that cannot be changed (the id).
+
+    Returns
+    -------
+    type[BaseModel]
+        A model named ``{model}Patch``, to subclass (``class XUpdate(partial(XCreate))``).
+    """
+    fields: dict[str, Any] = {}
+    for name, info in model.model_fields.items():
+        if name in exclude:
+            continue
+        annotation: Any = info.annotation
+        if info.metadata:
+            annotation = Annotated[(annotation, *info.metadata)]
+        fields[name] = (
+            annotation,
+            Field(default=None, description=info.description, json_schema_extra=info.json_schema_extra),
+        )
+    created: type[BaseModel] = create_model(f"{model.__name__}Patch", __config__=FORBID, **fields)
+    return created

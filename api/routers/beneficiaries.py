@@ -1,27 +1,30 @@
-"""A station's beneficiaries: register, read and list (JSON, with needs), import and export (CSV, XLSX)."""
+"""A station's beneficiaries: register, read, list (JSON, with needs), change and deactivate, import and
+export (CSV, XLSX)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from fastapi import APIRouter, status
-from fastapi.responses import JSONResponse, Response
 from sqlmodel import Session
 
 from api import csvio
 from api.crud.beneficiaries import beneficiary_data, read_beneficiaries
 from api.deps import SessionDep, StationDep, not_found
-from api.models import BeneficiaryCreate, BeneficiaryPublic, ImportResult
+from api.models import BeneficiaryCreate, BeneficiaryPublic, BeneficiaryUpdate
+from api.routers.spreadsheets import add_spreadsheet_routes
 from api.services import people
-from api.services.spreadsheets import CSV_BODY, CSV_OK, IMPORT_RESPONSES, XLSX_OK, CsvBody, export, rejected
+from api.services.spreadsheets import IncludeInactive
 
 router = APIRouter(prefix="/v1", tags=["people"])
 
 
 @router.get("/stations/{station_id}/beneficiaries", response_model=list[BeneficiaryPublic])
-def list_beneficiaries(station: StationDep, session: SessionDep) -> list[BeneficiaryPublic]:
-    """The station's beneficiaries by id, each with needs."""
-    found = read_beneficiaries(session, station.id).values()
+def list_beneficiaries(
+    station: StationDep, session: SessionDep, include_inactive: IncludeInactive = False
+) -> list[BeneficiaryPublic]:
+    """The station's active beneficiaries by id, each with needs (deactivated ones too if asked)."""
+    found = read_beneficiaries(session, station.id, active_only=not include_inactive).values()
     return [people.beneficiary_public(b, needs) for b, needs in found]
 
 
@@ -41,51 +44,45 @@ def create_beneficiary(
 
 @router.get("/stations/{station_id}/beneficiaries/{beneficiary_id}", response_model=BeneficiaryPublic)
 def get_beneficiary(station: StationDep, session: SessionDep, beneficiary_id: str) -> BeneficiaryPublic:
-    """One beneficiary of the station, with needs."""
+    """One beneficiary of the station, with needs (a deactivated one too: ``active`` false)."""
     found = read_beneficiaries(session, station.id, beneficiary_id).get(beneficiary_id)
     if found is None:
         raise not_found("beneficiary", beneficiary_id)
     return people.beneficiary_public(*found)
 
 
-def _rows(session: Session, station_id: str) -> list[dict[str, Any]]:
-    return [beneficiary_data(b) for b, _ in read_beneficiaries(session, station_id).values()]
+@router.patch("/stations/{station_id}/beneficiaries/{beneficiary_id}", response_model=BeneficiaryPublic)
+def update_beneficiary(
+    body: BeneficiaryUpdate, station: StationDep, session: SessionDep, beneficiary_id: str
+) -> BeneficiaryPublic:
+    """Change the fields sent; the beneficiary is checked whole, as a registration is (422 naming the
+    field).  ``{"active": true}`` restores a deactivated one.  Needs: their own routes."""
+    people.update_beneficiary(session, station.id, beneficiary_id, body)
+    return get_beneficiary(station, session, beneficiary_id)
 
 
-@router.get(
-    "/stations/{station_id}/beneficiaries.csv",
-    response_class=Response,
-    responses=CSV_OK,
-    description="The station's beneficiaries as CSV, by id (needs: needs.csv).\n\n"
-    + csvio.describe(csvio.BENEFICIARY_COLUMNS),
+@router.delete("/stations/{station_id}/beneficiaries/{beneficiary_id}", response_model=BeneficiaryPublic)
+def delete_beneficiary(station: StationDep, session: SessionDep, beneficiary_id: str) -> BeneficiaryPublic:
+    """Deactivate a beneficiary (soft delete, 200 with the beneficiary, ``active`` false): left out of
+    lists, exports and new plans with their needs; plans and service records keep referring to them."""
+    found = read_beneficiaries(session, station.id, beneficiary_id).get(beneficiary_id)
+    if found is None:
+        raise not_found("beneficiary", beneficiary_id)
+    people.deactivate(session, found[0])
+    return get_beneficiary(station, session, beneficiary_id)
+
+
+def _rows(session: Session, station_id: str, include_inactive: bool) -> list[dict[str, Any]]:
+    found = read_beneficiaries(session, station_id, active_only=not include_inactive).values()
+    return [beneficiary_data(b) for b, _ in found]
+
+
+add_spreadsheet_routes(
+    router,
+    "beneficiaries",
+    csvio.BENEFICIARY_COLUMNS,
+    _rows,
+    people.import_beneficiaries,
+    records="the station's beneficiaries",
+    what="The station's active beneficiaries as CSV, by id (`include_inactive=true`: all; needs: needs.csv).",
 )
-def export_beneficiaries(station: StationDep, session: SessionDep) -> Response:
-    """The station's beneficiaries as CSV (the columns :func:`import_beneficiaries` reads)."""
-    return export("csv", csvio.BENEFICIARY_COLUMNS, _rows(session, station.id), "beneficiaries", station.id)
-
-
-@router.get(
-    "/stations/{station_id}/beneficiaries.xlsx",
-    response_class=Response,
-    responses=XLSX_OK,
-    description="The station's beneficiaries as an Excel workbook, by id: the columns of beneficiaries.csv.",
-)
-def export_beneficiaries_xlsx(station: StationDep, session: SessionDep) -> Response:
-    """The station's beneficiaries as XLSX (the columns of :func:`export_beneficiaries`)."""
-    return export("xlsx", csvio.BENEFICIARY_COLUMNS, _rows(session, station.id), "beneficiaries", station.id)
-
-
-@router.put(
-    "/stations/{station_id}/beneficiaries.csv",
-    response_model=ImportResult,
-    responses=IMPORT_RESPONSES,
-    openapi_extra=CSV_BODY,
-    description="Create or update the station's beneficiaries by id, all or nothing.\n\n"
-    + csvio.describe(csvio.BENEFICIARY_COLUMNS),
-)
-def import_beneficiaries(
-    station: StationDep, session: SessionDep, body: CsvBody
-) -> ImportResult | JSONResponse:
-    """Upsert beneficiaries from CSV; any bad row: 422 listing every bad row, nothing written."""
-    result = people.import_beneficiaries(session, station.id, body)
-    return rejected(result) if isinstance(result, list) else result

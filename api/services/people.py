@@ -10,6 +10,11 @@ volunteers are the station's volunteers, a need's beneficiary is the station's.
 CSV import (``PUT …/volunteers.csv`` …) is an upsert by id, all or nothing: every row is
 checked first, and one bad row means 422 listing every bad row, with nothing written.
 
+A PATCH changes only the fields it sends; the record it makes is then checked whole, exactly
+as a new one (the create model, the references in the station).  DELETE is soft: it sets
+``active`` false, so plans, service records and the ledger keep referring to the record; a
+PATCH ``{"active": true}`` restores it.
+
 Beneficiaries' personal data (names, locations) are never logged: the log gets counts.
 """
 
@@ -18,9 +23,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import HTTPException, status
+from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -46,9 +52,12 @@ from api.models import (
     VolunteerPublic,
 )
 from api.services.spreadsheets import CsvUpload, read_rows
+from matcher.format.errors import format_error_details
 from matcher.format.schema import Certification
 
 logger = logging.getLogger(__name__)
+
+M = TypeVar("M", bound=BaseModel)
 
 
 def volunteer_public(v: Volunteer, certs: list[Certification]) -> VolunteerPublic:
@@ -191,6 +200,84 @@ def add_need(session: Session, station_id: str, beneficiary_id: str, body: NeedC
     commit(session, conflict)
     logger.info("station %s: need %s added", station_id, body.id)
     return need
+
+
+# ------------------------------------------------------------------------ changing one record (PATCH, DELETE)
+
+
+def patched(model: type[M], before: Mapping[str, Any], patch: BaseModel) -> M:
+    """The stored record ``before`` with the fields ``patch`` sends, validated whole as ``model``.
+
+    422 naming the field if the result is not a valid record (a latitude without longitude …).
+    """
+    try:
+        return model.model_validate({**before, **patch.model_dump(exclude_unset=True)})
+    except ValidationError as exc:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT, detail=format_error_details(dict(exc.errors()[0]))
+        ) from None
+
+
+def deactivate(session: Session, row: Volunteer | Beneficiary | Need) -> None:
+    """Soft delete: ``active`` false (plans, service records and the ledger keep referring to it)."""
+    row.active = False
+    session.add(row)
+    commit(session, "the record changed meanwhile: try again")
+    session.refresh(row)
+
+
+def update_volunteer(session: Session, station_id: str, volunteer_id: str, patch: BaseModel) -> None:
+    """Change a volunteer of the station: 404 if not the station's, 422 naming the field."""
+    current = read_volunteers(session, station_id, volunteer_id)
+    if volunteer_id not in current:
+        raise not_found("volunteer", volunteer_id)
+    before = volunteer_data(*current[volunteer_id])
+    record = patched(VolunteerCreate, before, patch)
+    unprocessable(volunteer_problems(record, References.load(session, station_id), before))
+    store_volunteers(session, station_id, [record], current)
+    commit(session, "the volunteer changed meanwhile: nothing was written, try again")
+    logger.info("station %s: volunteer %s changed", station_id, volunteer_id)
+
+
+def update_beneficiary(session: Session, station_id: str, beneficiary_id: str, patch: BaseModel) -> None:
+    """Change a beneficiary of the station: 404 if not the station's, 422 naming the field."""
+    current = read_beneficiaries(session, station_id, beneficiary_id)
+    if beneficiary_id not in current:
+        raise not_found("beneficiary", beneficiary_id)
+    before = beneficiary_data(current[beneficiary_id][0])
+    record = patched(BeneficiaryCreate, before, patch)
+    unprocessable(beneficiary_problems(record, References.load(session, station_id), before))
+    store_beneficiaries(session, station_id, [record], current)
+    commit(session, "the beneficiary changed meanwhile: nothing was written, try again")
+    logger.info("station %s: beneficiary %s changed", station_id, beneficiary_id)
+
+
+def find_need(session: Session, station_id: str, beneficiary_id: str, need_id: str) -> Need:
+    """A need of a beneficiary of the station: 404 if the beneficiary is not the station's or the need
+    not the beneficiary's."""
+    found = read_beneficiaries(session, station_id, beneficiary_id).get(beneficiary_id)
+    if found is None:
+        raise not_found("beneficiary", beneficiary_id)
+    need = next((n for n in found[1] if n.id == need_id), None)
+    if need is None:
+        raise not_found("need", need_id)
+    return need
+
+
+def update_need(
+    session: Session, station_id: str, beneficiary_id: str, need_id: str, patch: BaseModel
+) -> NeedPublic:
+    """Change a need of a beneficiary of the station (``beneficiary_id`` moves it to another of the
+    station's beneficiaries): 404 if not the station's, 422 naming the field."""
+    need = find_need(session, station_id, beneficiary_id, need_id)
+    before = need.model_dump()
+    record = patched(NeedPublic, before, patch)
+    unprocessable(need_problems(record, References.load(session, station_id), before))
+    store_needs(session, [record], {need_id: need})
+    commit(session, "the need changed meanwhile: nothing was written, try again")
+    session.refresh(need)
+    logger.info("station %s: need %s changed", station_id, need_id)
+    return need_public(need)
 
 
 # ------------------------------------------------------------------------ CSV imports (all or nothing)

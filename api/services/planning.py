@@ -41,15 +41,17 @@ def build_problem(session: Session, station_id: str, week_start: dt.date, time_l
     matcher.format.errors.InputError
         If the stored data do not make a valid problem (the message names the field).
     """
-    vols = [
-        v for v in session.exec(select(Volunteer).where(Volunteer.station_id == station_id)) if schedulable(v)
-    ]
+    active_vols = select(Volunteer).where(Volunteer.station_id == station_id, col(Volunteer.active).is_(True))
+    vols = [v for v in session.exec(active_vols) if schedulable(v)]
     vol_ids = {v.id for v in vols}
     certs: dict[str, list[dict[str, str]]] = {}
     if vol_ids:
         for c in session.exec(select(Certificate).where(col(Certificate.volunteer_id).in_(vol_ids))):
             certs.setdefault(c.volunteer_id, []).append({"kind": c.kind, "expires": c.expires.isoformat()})
-    bens = list(session.exec(select(Beneficiary).where(Beneficiary.station_id == station_id)))
+    active_bens = select(Beneficiary).where(
+        Beneficiary.station_id == station_id, col(Beneficiary.active).is_(True)
+    )
+    bens = list(session.exec(active_bens))
     ben_ids = {b.id for b in bens}
     needs = (
         list(

@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import Depends, HTTPException, Query, Request, status
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ValidationError
 
@@ -76,6 +76,11 @@ async def csv_body(request: Request) -> CsvUpload:
 
 
 CsvBody = Annotated[CsvUpload, Depends(csv_body)]
+
+IncludeInactive = Annotated[
+    bool, Query(description="Also list deactivated records (soft-deleted with DELETE; `active` false).")
+]
+"""The ``?include_inactive=true`` of the people lists and exports (without it, active records only)."""
 
 
 def export(

@@ -92,6 +92,17 @@ def _post(path: str, body: Callable[[Ids, Any], Any]) -> Send:
     return send
 
 
+def _patch(path: str, body: Callable[[Ids, Any], Any]) -> Send:
+    """A PATCH of the station's own record (``{v}``, ``{b}``, ``{n}``: its volunteer, beneficiary, need)."""
+
+    def send(city: City, station: str, mine: Ids, x: Any) -> httpx.Response:
+        url = path.format(s=station, v=mine.volunteer, b=mine.beneficiary, n=mine.need)
+        response: httpx.Response = city.client.patch(url, json=body(mine, x), headers=city.headers(station))
+        return response
+
+    return send
+
+
 def _csv(name: str, row: Callable[[Ids, Any], str]) -> Send:
     def send(city: City, station: str, mine: Ids, x: Any) -> httpx.Response:
         response: httpx.Response = city.client.put(
@@ -202,6 +213,34 @@ CASES: tuple[Case, ...] = (
         _post("/v1/stations/{s}/beneficiaries", lambda m, x: _beneficiary(m, excluded_volunteers=[x])),
     ),
     Case(
+        "patch",
+        "/v1/stations/{station_id}/volunteers/{volunteer_id}",
+        "team_id",
+        "team",
+        _patch("/v1/stations/{s}/volunteers/{v}", lambda m, x: {"team_id": x, "group_id": None}),
+    ),
+    Case(
+        "patch",
+        "/v1/stations/{station_id}/volunteers/{volunteer_id}",
+        "group_id",
+        "group",
+        _patch("/v1/stations/{s}/volunteers/{v}", lambda m, x: {"team_id": m.team, "group_id": x}),
+    ),
+    Case(
+        "patch",
+        "/v1/stations/{station_id}/beneficiaries/{beneficiary_id}",
+        "excluded_volunteers",
+        "volunteer",
+        _patch("/v1/stations/{s}/beneficiaries/{b}", lambda m, x: {"excluded_volunteers": [x]}),
+    ),
+    Case(
+        "patch",
+        "/v1/stations/{station_id}/beneficiaries/{beneficiary_id}/needs/{need_id}",
+        "beneficiary_id",
+        "beneficiary",
+        _patch("/v1/stations/{s}/beneficiaries/{b}/needs/{n}", lambda m, x: {"beneficiary_id": x}),
+    ),
+    Case(
         "put",
         "/v1/stations/{station_id}/volunteers.csv",
         "team_id",
@@ -259,6 +298,12 @@ NO_BODY_IDS: dict[tuple[str, str], str] = {
     ): "the beneficiary is in the path",
     ("post", "/v1/tokens"): "the centre only (a station gets 403 whatever it sends)",
     ("delete", "/v1/plans/{plan_id}"): "path only",
+    ("delete", "/v1/stations/{station_id}/volunteers/{volunteer_id}"): "path only (soft delete)",
+    ("delete", "/v1/stations/{station_id}/beneficiaries/{beneficiary_id}"): "path only (soft delete)",
+    (
+        "delete",
+        "/v1/stations/{station_id}/beneficiaries/{beneficiary_id}/needs/{need_id}",
+    ): "path only (soft delete)",
     ("delete", "/v1/tokens/{token_id}"): "path only",
 }
 """Write routes whose bodies carry no id of a stored person (their path ids: test_api_scoping)."""

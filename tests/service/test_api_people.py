@@ -88,7 +88,14 @@ def test_create_get_list_volunteer(city: City) -> None:
     sent = _volunteer(city, station)
     r = c.post(f"/v1/stations/{station}/volunteers", json=sent, headers=h)
     assert r.status_code == 201, r.text
-    expected = {**sent, "max_hours": 6.0, "max_beneficiaries": 3, "hours_before": 0.0, "station_id": station}
+    expected = {
+        **sent,
+        "max_hours": 6.0,
+        "max_beneficiaries": 3,
+        "hours_before": 0.0,
+        "active": True,
+        "station_id": station,
+    }
     assert r.json() == expected
     assert c.get(f"/v1/stations/{station}/volunteers/v-new", headers=h).json() == expected
     assert c.get(f"/v1/stations/{station}/volunteers/v-new", headers=city.headers()).json() == expected
@@ -120,7 +127,14 @@ def test_create_get_list_beneficiary_and_need(city: City) -> None:
     sent = _beneficiary(city, station, excluded_volunteers=[volunteer])
     r = c.post(f"/v1/stations/{station}/beneficiaries", json=sent, headers=h)
     assert r.status_code == 201, r.text
-    expected = {**sent, "latitude": None, "longitude": None, "station_id": station, "needs": []}
+    expected = {
+        **sent,
+        "latitude": None,
+        "longitude": None,
+        "active": True,
+        "station_id": station,
+        "needs": [],
+    }
     assert r.json() == expected
     r = c.post(f"/v1/stations/{station}/beneficiaries/b-new/needs", json=NEED, headers=h)
     assert r.status_code == 201, r.text
@@ -395,6 +409,7 @@ def test_csv_upsert_keeps_left_out_columns(city: City) -> None:
         "longitude": None,
         "max_beneficiaries": 3,
         "hours_before": 0.0,
+        "active": True,
         "station_id": station,
     }
 
