@@ -101,6 +101,7 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.scenarios
 	$(BIN)/python -m benchmarks.polish
 	$(BIN)/python -m benchmarks.api_latency
+	$(BIN)/python -m benchmarks.web_pages
 	$(BIN)/python -m benchmarks.fairness
 	$(MAKE) bench-report
 

@@ -324,7 +324,8 @@ def _finished(body: dict[str, Any]) -> bool:
     return body["state"] not in ("queued", "solving")
 
 
-def _up(client: httpx.Client, server: subprocess.Popen[bytes], timeout: float) -> None:
+def wait_for_server(client: httpx.Client, server: subprocess.Popen[bytes], timeout: float) -> None:
+    """Wait until the server answers ``GET /v1/stations`` (raises if it exited or took too long)."""
     end = time.monotonic() + timeout
     while True:
         if server.poll() is not None:
@@ -354,7 +355,7 @@ def _measure_with_server(
         notes.append(line)
         print(f"# {line}", flush=True)
 
-    _up(client, server, 60)
+    wait_for_server(client, server, 60)
     stations = client.get("/v1/stations").json()
     station = stations[0]["id"]
     r = client.post(f"/v1/stations/{station}/plans", json={"week_start": WEEK})

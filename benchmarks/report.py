@@ -76,6 +76,15 @@ ABOUT: dict[str, tuple[str, str]] = {
         "`POST /v1/solve` (`submit`), and while it solves in its job process (`solving`). "
         "`p50 x` and `p99 x` are ratios to the baseline of the same run.",
     ),
+    "web_pages": (
+        "Web app: page server time, and 生成排班 to the grid",
+        "`linli serve` on a seeded SQLite database: one station of 300 volunteers, and a centre "
+        "of 4,000 volunteers in 20 stations. Pages are read with a session cookie after logging "
+        "in through the login page; `p50 x` is the page's median over the API's cheapest read "
+        "(`GET /v1/stations`) in the same run. 生成排班 to the grid is the time from posting the "
+        "generate form to the grid page, polling the progress panel every second as the page "
+        "does, idle and while an integrator's 4,000-volunteer city solve runs on the service.",
+    ),
     "fairness": (
         "Service: job fairness and durability",
         "On a real `linli serve` with the default settings: how long a station plan takes from "
