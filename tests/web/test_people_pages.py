@@ -10,12 +10,12 @@ from typing import Any
 from fastapi.testclient import TestClient
 from openpyxl import Workbook, load_workbook
 from sqlmodel import Session, select
-from test_web import csrf_of, log_in, unlabelled
+from test_web import log_in, unlabelled
 
 from api.models import Need, Volunteer
 from api.tables import XLSX_MEDIA_TYPE
-from web.people_pages import reason
 from web.i18n import translator
+from web.people_pages import reason
 
 os.environ.setdefault("LINLI_SECRET_KEY", "test-secret-key-for-the-web-tests-only")
 
@@ -154,15 +154,11 @@ def test_add_edit_errors_deactivate_reactivate(city: Any) -> None:
         assert v is not None and v.name == "王大明" and v.max_hours == 8.0 and v.skills == ["tutoring"]
     # deactivate (hidden from the list), then reactivate
     assert 'data-confirm="' in page.text
-    r = client.post(
-        f"/s/{station}/people/volunteers/vweb1/active", data={"active": "0", "csrf_token": csrf}
-    )
+    r = client.post(f"/s/{station}/people/volunteers/vweb1/active", data={"active": "0", "csrf_token": csrf})
     assert r.status_code == 200 and "已停用" in r.text and "重新启用" in r.text
     assert ">vweb1</a>" not in client.get(f"/s/{station}/people", params={"q": "vweb1"}).text
     assert ">vweb1</a>" in client.get(f"/s/{station}/people", params={"q": "vweb1", "inactive": "1"}).text
-    r = client.post(
-        f"/s/{station}/people/volunteers/vweb1/active", data={"active": "1", "csrf_token": csrf}
-    )
+    r = client.post(f"/s/{station}/people/volunteers/vweb1/active", data={"active": "1", "csrf_token": csrf})
     assert r.status_code == 200 and "停用" in r.text
     with Session(city.engine) as db:
         v = db.get(Volunteer, "vweb1")
@@ -186,10 +182,11 @@ def test_beneficiary_edit(city: Any) -> None:
     station = city.stations[0]
     client, csrf = _session(city, station)
     listing = client.get(f"/s/{station}/people", params={"kind": "beneficiaries"})
-    ident = re.findall(r'/people/beneficiaries/([^"?]+)"', listing.text)[0]
+    ident = re.findall(r'/people/beneficiaries/([^"?]+)">([^<]+)</a></td>', listing.text)[0][0]
     form = client.get(f"/s/{station}/people/beneficiaries/{ident}")
     assert form.status_code == 200 and unlabelled(form.text) == []
-    values = dict(re.findall(r'name="(name|priority|latitude|longitude)" type="text"[^>]*value="([^"]*)"', form.text))
+    text_field = r'name="(name|priority|latitude|longitude)" type="text"[^>]*value="([^"]*)"'
+    values = dict(re.findall(text_field, form.text))
     category = re.search(r'name="category".*?<option value="(\w+)" selected', form.text, re.S)
     district = re.search(r'name="district".*?<option value="([^"]+)" selected', form.text, re.S)
     assert category and district
@@ -231,7 +228,8 @@ def test_import_all_or_nothing_csv_and_xlsx(city: Any) -> None:
         files={"file": ("people.csv", bad, "text/csv")},
     )
     assert r.status_code == 422
-    rows = re.findall(r'<tr><td class="num">(\d+)</td><td><code>(\w+)</code>[^<]*</td><td>([^<]*)</td>', r.text)
+    cells = r'<tr><td class="num">(\d+)</td><td><code>(\w+)</code>[^<]*</td><td>([^<]*)</td>'
+    rows = re.findall(cells, r.text)
     assert ("3", "skills", "未知的服务“flying”") in rows
     assert any(row[0] == "4" and row[1] == "max_hours" and "不是数字" in row[2] for row in rows)
     assert any(row[0] == "4" and row[1] == "availability" and "未知的时段" in row[2] for row in rows)
