@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Coroutine, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
@@ -222,7 +222,6 @@ class Kind:
     columns: Sequence[csvio.Column]
     importer: Callable[[Session, str, spreadsheets.CsvUpload], ImportResult | list[str]]
     controls: Callable[[Session, str, Gettext], list[Control]]
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def _choices(names: Mapping[str, str], _: Gettext) -> list[tuple[str, str]]:
