@@ -115,6 +115,7 @@ REASONS: list[tuple[re.Pattern[str], str]] = [
         (r"^must have at most (?P<n>\d+) characters$", N_("at most %(n)s characters")),
         (r"^must have at most (?P<n>\d+) items$", N_("at most %(n)s items")),
         (r"^Input should be 'f' or 'm'$", N_("choose female or male, or leave it empty")),
+        (r"Input should be a valid date", N_("not a date (write YYYY-MM-DD)")),
         (r"^Input should be ", N_("not one of the values allowed here")),
         (r"^unknown slot '(?P<v>.*)'$", N_("unknown time slot “%(v)s” (write e.g. mon-am)")),
         (r"^unknown service code '(?P<v>.*)'$", N_("unknown service “%(v)s”")),
@@ -139,7 +140,6 @@ REASONS: list[tuple[re.Pattern[str], str]] = [
         (r"^not a readable \.xlsx workbook$", N_("not a readable Excel (.xlsx) file")),
         (r"^(neither UTF-8|not .* text)", N_("not CSV text: save it as “CSV UTF-8” or as .xlsx")),
         (r"^malformed CSV", N_("malformed CSV (check the quotes)")),
-        (r"Input should be a valid date", N_("not a date (write YYYY-MM-DD)")),
     )
 ]
 
@@ -150,7 +150,7 @@ def reason(message: str, _: Gettext) -> str:
         found = pattern.search(message)
         if found:
             return _(text) % {"v": "", "n": "", **found.groupdict()}
-    return message
+    return _(message)  # the page's own messages (N_), or the service's English as it is
 
 
 @dataclass
@@ -323,10 +323,16 @@ def records(db: Session, station: str, kind: str) -> list[dict[str, Any]]:
 
 def record(db: Session, station: str, kind: str, ident: str) -> dict[str, Any]:
     """One record of the station, or the 404 page."""
-    for r in records(db, station, kind):
-        if r["id"] == ident:
-            return r
-    raise PageError(404, N_("This page does not exist, or belongs to another station."))
+    found: list[dict[str, Any]]
+    if kind == "volunteers":
+        found = [volunteer_data(v, c) for v, c in read_volunteers(db, station, ident).values()]
+    elif kind == "beneficiaries":
+        found = [beneficiary_data(b) for b, _n in read_beneficiaries(db, station, ident).values()]
+    else:
+        found = [r for r in records(db, station, kind) if r["id"] == ident]
+    if not found:
+        raise PageError(404, N_("This page does not exist, or belongs to another station."))
+    return found[0]
 
 
 def haystack(r: Mapping[str, Any], districts: Mapping[str, str], _: Gettext) -> str:
@@ -509,10 +515,11 @@ def shown_values(controls: Sequence[Control], data: Mapping[str, Any], k: Kind) 
             out[c.name] = list(value or [])
         elif c.widget == "flag":
             out[c.name] = bool(value)
-        elif isinstance(value, str) and c.widget != "select":
+        elif isinstance(value, str):  # as typed
             out[c.name] = value
         else:
-            out[c.name] = "" if value is None else csvio.write_cell(value, kinds[c.name]).strip('"')
+            cell = None if value is None else csvio.cell_value(value, kinds[c.name])
+            out[c.name] = "" if cell is None else str(cell)
     return out
 
 

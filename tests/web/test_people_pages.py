@@ -203,6 +203,31 @@ def test_beneficiary_edit(city: Any) -> None:
         f"/s/{station}/people/beneficiaries/{ident}", data={**data, "priority": "2"}, follow_redirects=False
     )
     assert r.status_code == 303, r.text
+    # a need of that beneficiary, added with the form (windows: the slot grid)
+    need = {
+        "id": "nweb1",
+        "beneficiary_id": ident,
+        "service": "companionship",
+        "hours": "1.5",
+        "sessions": "9",
+        "windows": ["tue-am", "thu-pm"],
+        "csrf_token": csrf,
+    }
+    assert client.get(f"/s/{station}/people/needs/new").status_code == 200
+    r = client.post(f"/s/{station}/people/needs/new", data=need)
+    assert r.status_code == 422 and "不能大于 7" in r.text
+    r = client.post(f"/s/{station}/people/needs/new", data={**need, "sessions": "2"}, follow_redirects=False)
+    assert r.status_code == 303, r.text
+    with Session(city.engine) as db:
+        stored = db.get(Need, "nweb1")
+        assert stored is not None and stored.beneficiary_id == ident
+        assert stored.windows == ["tue-am", "thu-pm"]
+    r = client.post(
+        f"/s/{station}/people/needs/nweb1", data={**need, "sessions": "3"}, follow_redirects=False
+    )
+    assert r.status_code == 303
+    listing = client.get(f"/s/{station}/people", params={"kind": "needs", "q": "nweb1"})
+    assert "陪伴关爱" in listing.text and "周二上午" in listing.text and "3 次 × 1.5 小时" in listing.text
 
 
 def _csv(*rows: str) -> bytes:
@@ -275,6 +300,12 @@ def test_import_all_or_nothing_csv_and_xlsx(city: Any) -> None:
         files={"file": ("x.csv", _csv("id,colour", "a,red"), "text/csv")},
     )
     assert r.status_code == 422 and "未知的列“colour”" in r.text
+    r = client.post(
+        f"/s/{station}/people/import",
+        data={"kind": "volunteers", "csrf_token": csrf},
+        files={"file": ("big.csv", b"x" * (2 * 2**20 + 1), "text/csv")},
+    )
+    assert r.status_code == 422 and "文件太大" in r.text
     # CSRF
     r = client.post(
         f"/s/{station}/people/import",
@@ -384,3 +415,4 @@ def test_reasons_are_translated() -> None:
     assert reason("must be at most 50 (distinct people a volunteer serves in a week)", zh) == "不能大于 50"
     assert "编号已被使用" in reason("volunteer 'v1' is already in use (ids are unique in the city)", zh)
     assert reason("something new", zh) == "something new"
+    assert reason("Input should be a valid date or datetime, input is too short", zh).startswith("不是日期")
