@@ -45,7 +45,7 @@ from api.models import Need as NeedRow
 from api.models import Volunteer as VolunteerRow
 from api.services import people, spreadsheets
 from matcher.format.errors import format_error_details
-from matcher.format.schema import CATEGORIES, CERTIFICATION_KINDS, DAYS, PERIODS
+from matcher.format.schema import CATEGORIES, DAYS, PERIODS
 from web import labels
 from web.i18n import N_, Gettext
 from web.views import Page, PageError, check_csrf, page
@@ -94,7 +94,15 @@ FIELDS: dict[str, str] = {
 """Labels of the form's fields and of the import's columns (the CSV names stay the file's)."""
 
 GENDERS: dict[str, str] = {"f": N_("Female"), "m": N_("Male")}
-CERTIFICATES: dict[str, str] = {k: k for k in CERTIFICATION_KINDS}
+CERTIFICATES: dict[str, str] = {
+    "first_aid": N_("First aid"),
+    "health_care": N_("Medical care"),
+    "legal": N_("Law"),
+    "fire_safety": N_("Fire safety"),
+    "traffic": N_("Traffic safety"),
+    "child_safeguarding": N_("Child safeguarding"),
+}
+"""Certification kinds by name (the format's :data:`CERTIFICATION_KINDS`)."""
 
 # The services' and the format's English messages, as message ids with their parameters.
 REASONS: list[tuple[re.Pattern[str], str]] = [
@@ -241,7 +249,12 @@ def volunteer_controls(db: Session, _station: str, _: Gettext) -> list[Control]:
         Control("availability", "slots"),
         Control("max_hours", "number", required=True),
         Control("max_beneficiaries", "number", hint="3"),
-        Control("certificates", "text", hint=N_("e.g. first_aid:2027-05-01;legal:2026-12-31")),
+        Control(
+            "certificates",
+            "text",
+            _choices(CERTIFICATES, _),
+            hint=N_("e.g. first_aid:2027-05-01;legal:2026-12-31"),
+        ),
         Control("minor", "flag"),
         Control("guardian_consent", "flag"),
         Control("gender", "select", _choices(GENDERS, _)),
@@ -276,7 +289,7 @@ def need_controls(db: Session, station: str, _: Gettext) -> list[Control]:
         Control("hours", "number", required=True),
         Control("sessions", "number", required=True, hint="1-7"),
         Control("windows", "slots"),
-        Control("requires", "checkboxes", list(CERTIFICATES.items())),
+        Control("requires", "checkboxes", _choices(CERTIFICATES, _)),
         Control("minor_ok", "flag"),
     ]
 

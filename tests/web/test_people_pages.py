@@ -410,6 +410,10 @@ def test_english(city: Any) -> None:
 
 
 def test_reasons_are_translated() -> None:
+    from matcher.format.schema import CERTIFICATION_KINDS
+    from web.people_pages import CERTIFICATES
+
+    assert set(CERTIFICATES) == set(CERTIFICATION_KINDS)
     zh = translator("zh_CN")
     assert reason("required field is missing", zh) == "必填"
     assert reason("must be at most 50 (distinct people a volunteer serves in a week)", zh) == "不能大于 50"
