@@ -58,7 +58,10 @@ class PageError(Exception):
 
 def install(app: FastAPI) -> None:
     """Serve the web app on ``app``: its pages at ``/`` and its files at ``/static``."""
+    from web import people_pages  # imports this module: here, not at the top
+
     app.include_router(router)
+    app.include_router(people_pages.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="web-static")
 
     @app.exception_handler(PageError)

@@ -6,12 +6,16 @@ means 422 listing every bad row, with nothing written.
 
 from __future__ import annotations
 
+import csv
+import datetime as dt
+import io
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, HTTPException, Query, Request, status
 from fastapi.responses import JSONResponse, Response
+from openpyxl import load_workbook
 from pydantic import BaseModel, ValidationError
 
 from api import csvio, tables
@@ -169,3 +173,45 @@ def read_rows(
             records.append(record)
         errors += [f"row {row.number}: {p}" for p in problems]
     return records, errors
+
+
+XLSX_MAGIC = b"PK\x03\x04"
+"""The first bytes of an ``.xlsx`` file (a ZIP archive)."""
+
+
+def _xlsx_cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return str(value)
+
+
+def xlsx_upload(data: bytes) -> CsvUpload:
+    """An ``.xlsx`` workbook's first sheet as the CSV upload the import services read.
+
+    The header row holds the CSV column names; each cell becomes its text (a whole number
+    without ``.0``, a date as ``YYYY-MM-DD``), so a sheet exported by :func:`export` imports
+    back unchanged.  Raises :class:`api.csvio.CsvError` if ``data`` is not a readable workbook.
+    """
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception:  # openpyxl raises many kinds for a damaged or foreign file
+        raise csvio.CsvError("file: not a readable .xlsx workbook") from None
+    try:
+        sheet = book.worksheets[0] if book.worksheets else None
+        if sheet is None:
+            raise csvio.CsvError("row 1: the file is empty (a header row is required)")
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        for row in sheet.iter_rows(values_only=True):
+            writer.writerow([_xlsx_cell(v) for v in row])
+    finally:
+        book.close()
+    return CsvUpload(out.getvalue().encode("utf-8"), "utf-8")

@@ -90,10 +90,27 @@ PAGES = (
     "/s/{s}/grid",
     "/s/{s}/grid.xlsx",
     "/s/{s}/unmet",
+    "/s/{s}/people",
+    "/s/{s}/people.xlsx",
+    "/s/{s}/people/import",
+    "/s/{s}/people/volunteers/new",
     "/plans/1",
     "/plans/1/panel",
 )
-POSTS = ("/s/{s}/generate", "/plans/1/cancel")
+POSTS = (
+    "/s/{s}/generate",
+    "/plans/1/cancel",
+    "/s/{s}/people/import",
+    "/s/{s}/people/volunteers/new",
+    "/s/{s}/people/volunteers/v1/active",
+)
+PEOPLE_PAGES = (
+    "/s/{s}/people",
+    "/s/{s}/people.xlsx",
+    "/s/{s}/people/import",
+    "/s/{s}/people/volunteers/new",
+    "/s/{s}/people?kind=needs",
+)
 
 
 def test_every_page_redirects_to_login_without_a_session(city: Any) -> None:
@@ -205,6 +222,12 @@ def test_a_station_sees_only_its_own_pages_and_plans(city: Any) -> None:
         assert r.status_code == 404, page
         assert "此页面不存在" in r.text
         assert client.get(page.format(s="no-such-station")).status_code == 404
+    for page in PEOPLE_PAGES:  # 人员 (its own tests: tests/web/test_people_pages.py)
+        r = client.get(page.format(s=theirs))
+        assert r.status_code == 404 and "此页面不存在" in r.text, page
+        assert client.get(page.format(s="no-such-station")).status_code == 404
+    r = client.post(f"/s/{theirs}/people/volunteers/new", data={"id": "x", "csrf_token": csrf})
+    assert r.status_code == 404
     for page in ("/plans/{p}", "/plans/{p}/panel"):
         assert client.get(page.format(p=their_plan)).status_code == 404
     assert client.get("/plans/99999999999").status_code == 404
