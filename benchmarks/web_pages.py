@@ -9,7 +9,8 @@ sends sequential requests, over keep-alive connections:
 
 * ``GET /v1/stations`` (the API's cheapest authenticated read: the baseline of the run);
 * the pages a coordinator reads: 本周概览 ``/s/{id}/``, 排班表 ``/s/{id}/grid``, 未满足需求
-  ``/s/{id}/unmet``, and the centre's station list ``/stations``; each row gives p50/p95/max
+  ``/s/{id}/unmet``, 人员 (the volunteers' list, first page and a search), and the centre's
+  station list ``/stations``; each row gives p50/p95/max
   and its p50 as a multiple of the baseline's.
 
 生成排班 to the grid is timed as a browser does it: ``POST /s/{id}/generate`` (the form),
@@ -169,6 +170,8 @@ def run_size(size: str, n: int, with_city: bool) -> tuple[list[list[Any]], list[
                     ("本周概览 /s/{id}/", f"/s/{station}/?week={WEEK}"),
                     ("排班表 /s/{id}/grid", f"/s/{station}/grid?week={WEEK}"),
                     ("未满足需求 /s/{id}/unmet", f"/s/{station}/unmet?week={WEEK}"),
+                    ("人员 /s/{id}/people", f"/s/{station}/people?kind=volunteers"),
+                    ("人员 search", f"/s/{station}/people?kind=volunteers&q=v01"),
                     ("站点 /stations", "/stations"),
                 ):
                     rows.append(Row(size, label, timed(pages, path, n)))
