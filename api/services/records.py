@@ -42,7 +42,7 @@ def public(record: ServiceRecord, assignment: PlanAssignment) -> RecordPublic:
         served_on=record.served_on,
         hours=record.hours,
         rating=record.rating,
-        outcome=record.outcome,  # type: ignore[arg-type]  # stored as text, one of OUTCOMES
+        outcome=record.outcome,  # stored as text, one of OUTCOMES
         created_at=record.created_at,
     )
 
