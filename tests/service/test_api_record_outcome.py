@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
+from alembic import command
 from api_support import City
 from sqlmodel import Session, select
 
+from api.migrate import config, upgrade
 from api.models import PlanAssignment
 
 WEEK = dt.date(2026, 12, 7)
@@ -85,3 +89,26 @@ def test_outcome_is_scoped_like_any_record(city: City) -> None:
     body = {"assignment_id": assignment, "served_on": WEEK.isoformat(), "outcome": "no_show"}
     assert _post(city, mine, body).status_code == 404
     assert _post(city, theirs, body).status_code == 201
+
+
+def test_migration_0006_makes_existing_records_served(tmp_path: Path) -> None:
+    """A 0005 database's records are served after the upgrade; the downgrade drops the others' rows."""
+    url = f"sqlite:///{tmp_path / 'old.sqlite'}"
+    upgrade(url, "0005")
+    engine = sa.create_engine(url)  # SQLite leaves foreign keys unchecked unless asked: rows alone do
+    insert = (
+        "INSERT INTO servicerecord (id, assignment_id, volunteer_id, served_on, hours, created_at) "
+        "VALUES (:id, 1, 'v', '2026-12-07', :hours, '2026-12-07 10:00:00')"
+    )
+    with engine.begin() as conn:
+        conn.execute(sa.text(insert), {"id": 1, "hours": 1.5})
+    upgrade(url)
+    with engine.begin() as conn:
+        assert conn.execute(sa.text("SELECT outcome FROM servicerecord")).scalars().all() == ["served"]
+        no_show = insert.replace("created_at)", "created_at, outcome)").replace("00')", "00', 'no_show')")
+        conn.execute(sa.text(no_show), {"id": 2, "hours": 0.0})
+    command.downgrade(config(url), "0005")
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT id FROM servicerecord")).scalars().all() == [1]
+        assert "outcome" not in {c["name"] for c in sa.inspect(conn).get_columns("servicerecord")}
+    engine.dispose()
