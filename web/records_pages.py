@@ -228,7 +228,9 @@ def volunteer_page(request: Request, db: SessionDep, station_id: str, volunteer_
     done = records.list_records(db, p.principal, volunteer_id=volunteer.id)
     plans = {
         v.id: v
-        for v in db.exec(select(PlanVersion).where(col(PlanVersion.id).in_({r.plan_id for r in done})))
+        for v in db.exec(
+            select(PlanVersion).where(col(PlanVersion.id).in_(sorted({r.plan_id for r in done})))
+        )
     }
     names = versions.people_names(db, station)
     rows = []
