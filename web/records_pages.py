@@ -26,7 +26,7 @@ from pydantic import Field, ValidationError
 from sqlmodel import col, select
 
 from api.deps import MAX_ID, SessionDep
-from api.models import PlanAssignment, PlanVersion, RecordCreate, RecordPublic, Station
+from api.models import PlanAssignment, PlanVersion, RecordCreate, RecordPublic, ServiceRecord, Station
 from api.services import records, versions
 from api.settings import get_settings
 from api.stars import recorded_hours, summarize
@@ -170,6 +170,27 @@ def _body(assignment_id: int, form: RecordForm) -> RecordCreate:
     )
 
 
+def _unrecordable(p: Page, assignment: PlanAssignment, served_on: str) -> str | None:
+    """Why the page will not record this day of the assignment (no session then, or every
+    session of the day recorded already: a second click, or another coordinator was first),
+    or None.  A day that is not a date is left to the service's checks (422 naming it)."""
+    try:
+        day = dt.date.fromisoformat(served_on)
+    except ValueError:
+        return None
+    sessions = sum(1 for slot in assignment.slots if slot.partition("-")[0] == DAYS[day.weekday()])
+    if sessions == 0:
+        return N_("This volunteer has no session of this need on that day.")
+    done = p.db.exec(
+        select(ServiceRecord.id).where(
+            ServiceRecord.assignment_id == assignment.id, ServiceRecord.served_on == day
+        )
+    ).all()
+    if len(done) >= sessions:
+        return N_("This session is recorded already. Reload the page to see its record.")
+    return None
+
+
 @router.post("/s/{station_id}/records")
 def record_session(
     request: Request, db: SessionDep, station_id: str, form: Annotated[RecordForm, Form()]
@@ -183,6 +204,10 @@ def record_session(
     plan = db.get(PlanVersion, assignment.plan_id) if assignment is not None else None
     if plan is None or plan.station_id != station.id:
         raise _not_here()
+    assert assignment is not None
+    unrecordable = _unrecordable(p, assignment, form.served_on)
+    if unrecordable is not None:
+        return p.render("error.html", status_code=409, station=station, message=unrecordable)
     try:
         done = records.create_record(db, p.principal, _body(assignment_id, form))
     except (HTTPException, ValidationError) as exc:

@@ -125,13 +125,42 @@ def test_bad_records_answer_an_error_page(city: Any) -> None:
     csrf = csrf_of(city.client.get(f"/s/{station}/records?week={WEEK}").text)
     over = _post(city, station, csrf, session, outcome="served", hours="25")
     assert over.status_code == 422 and "这次服务未能记录" in over.text and "hours" in over.text
-    late = {**session, "served_on": (WEEK + dt.timedelta(days=7)).isoformat()}
+    late = {**session, "served_on": str(dt.date.fromisoformat(session["served_on"]) + dt.timedelta(days=7))}
     r = _post(city, station, csrf, late, outcome="no_show")
     assert r.status_code == 422 and "served_on" in r.text
+    other_day = next(
+        (WEEK + dt.timedelta(days=d)).isoformat()
+        for d in range(7)
+        if (WEEK + dt.timedelta(days=d)).isoformat()
+        not in {
+            s["served_on"] for s in _sessions(city, plan_id) if s["assignment_id"] == session["assignment_id"]
+        }
+    )
+    r = _post(city, station, csrf, {**session, "served_on": other_day}, outcome="no_show")
+    assert r.status_code == 409 and "在那天没有" in r.text
     assert _post(city, station, csrf, {**session, "assignment_id": "x"}).status_code == 404
     assert _post(city, station, csrf, {**session, "assignment_id": "999999"}).status_code == 404
     with Session(city.engine) as db:
         assert db.exec(select(ServiceRecord)).first() is None
+
+
+def test_a_session_is_recorded_once(city: Any) -> None:
+    """A second post of a recorded session (a double click, another coordinator) is refused."""
+    station = city.stations[0]
+    plan_id = generate(city, station)
+    sessions = _sessions(city, plan_id)
+    per_day: dict[tuple[int, str], int] = {}
+    for s in sessions:
+        per_day[(s["assignment_id"], s["served_on"])] = (
+            per_day.get((s["assignment_id"], s["served_on"]), 0) + 1
+        )
+    session = next(s for s in sessions if per_day[(s["assignment_id"], s["served_on"])] == 1)
+    csrf = csrf_of(city.client.get(f"/s/{station}/records?week={WEEK}").text)
+    assert _post(city, station, csrf, session, outcome="no_show").status_code == 303
+    again = _post(city, station, csrf, session, outcome="no_show")
+    assert again.status_code == 409 and "已记录" in again.text
+    with Session(city.engine) as db:
+        assert len(db.exec(select(ServiceRecord)).all()) == 1
 
 
 def test_csrf_is_refused(city: Any) -> None:
