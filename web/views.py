@@ -1,4 +1,5 @@
-"""The coordinators' pages: login, week overview, week grid (print, Excel), generate, unmet needs.
+"""The coordinators' pages: login, week overview, week grid (print, Excel), generate, unmet needs
+(服务记录 and the volunteer's page are :mod:`web.records_pages`, included by :func:`install`).
 
 Every page is behind login (:func:`page`): without a session it redirects to ``/login``.
 A station's session sees its station only; anything of another station is 404, as in
@@ -112,7 +113,7 @@ def install(app: FastAPI) -> None:
         )
 
 
-API_PATHS = ("/v1", "/docs", "/redoc", "/openapi.json", "/static")
+API_PATHS = ("/v1", "/docs", "/redoc", "/openapi.json", "/static", "/static-offline-docs")
 """Paths that answer as the API does (JSON errors), not with the error page."""
 
 NOT_FOUND = N_("This page does not exist, or belongs to another station.")
