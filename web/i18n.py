@@ -18,6 +18,8 @@ LOCALE_DIR = Path(__file__).parent / "locale"
 DEFAULT = "zh_CN"
 LANGUAGES: dict[str, str] = {"zh_CN": "zh-CN", "en": "en"}
 """The app's languages and their HTML ``lang`` tags; the first is the default."""
+LANGUAGE_NAMES: dict[str, str] = {"zh_CN": "中文", "en": "English"}
+"""Each language's name in itself, as the switch shows it on every page, whatever the page's language."""
 
 Gettext = Callable[[str], str]
 

@@ -1,4 +1,5 @@
-"""The coordinators' pages: login, week overview, week grid (print, Excel), generate, unmet needs.
+"""The coordinators' pages: login, week overview, week grid (print, Excel), generate, unmet needs
+(服务记录 and the volunteer's page are :mod:`web.records_pages`, included by :func:`install`).
 
 Every page is behind login (:func:`page`): without a session it redirects to ``/login``.
 A station's session sees its station only; anything of another station is 404, as in
@@ -13,12 +14,14 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import hmac
+import inspect
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, FastAPI, Form, HTTPException, Query, Request, status
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -34,7 +37,7 @@ from api.services.errors import ConflictError
 from matcher.format.errors import InputError
 from matcher.format.schema import DAYS, DEFAULT_SLOTS, PERIODS, SERVICE_CODES
 from web import labels, session
-from web.i18n import LANGUAGES, N_, Gettext, negotiate, translator
+from web.i18n import LANGUAGE_NAMES, LANGUAGES, N_, Gettext, negotiate, translator
 
 HERE = Path(__file__).parent
 router = APIRouter(include_in_schema=False)
@@ -57,11 +60,18 @@ class PageError(Exception):
 
 
 def install(app: FastAPI) -> None:
-    """Serve the web app on ``app``: its pages at ``/`` and its files at ``/static``."""
-    from web import people_pages  # imports this module: here, not at the top
+    """Serve the web app on ``app``: its pages at ``/`` and its files at ``/static``.
+
+    A request a page's parameters refuse (an unknown query parameter, a value of the wrong
+    type) gets the error page in the user's language; under :data:`API_PATHS` it keeps the
+    API's JSON answer (the handler ``app`` had).
+    """
+    # The page modules import this one: imported here, not at the top, to avoid a cycle.
+    from web import people_pages, records_pages
 
     app.include_router(router)
     app.include_router(people_pages.router)
+    app.include_router(records_pages.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="web-static")
 
     @app.exception_handler(PageError)
@@ -78,6 +88,43 @@ def install(app: FastAPI) -> None:
             exc.status_code,
         )
 
+    api_invalid = app.exception_handlers.get(RequestValidationError)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        if is_api_path(request.url.path) and api_invalid is not None:
+            answer = api_invalid(request, exc)
+            return await answer if inspect.isawaitable(answer) else answer
+        errors = list(exc.errors())
+        if any(e.get("loc", ("",))[0] == "path" for e in errors):  # /plans/abc names no page
+            return await _page_error(request, PageError(404, NOT_FOUND))
+        first = errors[0] if errors else {}
+        loc = [str(x) for x in first.get("loc", ())[1:]]
+        lang = language(request)
+        return render(
+            request,
+            "error.html",
+            {
+                "_": translator(lang),
+                "lang": lang,
+                "message": N_("This address asks for something this page does not take. Check the link."),
+                "detail": f"{'.'.join(loc)}: {first.get('msg', '')}" if loc else "",
+                "user": None,
+            },
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+        )
+
+
+API_PATHS = ("/v1", "/docs", "/redoc", "/openapi.json", "/static", "/static-offline-docs")
+"""Paths that answer as the API does (JSON errors), not with the error page."""
+
+NOT_FOUND = N_("This page does not exist, or belongs to another station.")
+
+
+def is_api_path(path: str) -> bool:
+    """Whether ``path`` is the API's (or its docs' or files'), not a page."""
+    return any(path == p or path.startswith(p + "/") for p in API_PATHS)
+
 
 def language(request: Request) -> str:
     """The page language (switch cookie, ``Accept-Language``, else Chinese)."""
@@ -87,10 +134,13 @@ def language(request: Request) -> str:
 def render(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:
     """A template rendered with the page's context."""
     lang = context["lang"]
+    other = next(code for code in LANGUAGES if code != lang)
     html = env.get_template(name).render(
         request=request,
         html_lang=LANGUAGES[lang],
-        other_lang="en" if lang != "en" else "zh_CN",
+        other_lang=other,
+        other_lang_tag=LANGUAGES[other],
+        other_lang_name=LANGUAGE_NAMES[other],
         path=request.url.path + (f"?{request.url.query}" if request.url.query else ""),
         **context,
     )

@@ -44,7 +44,7 @@ from api.models.plan import (
     PlanUnmet,
     PlanVersion,
 )
-from api.models.record import RecordCreate, RecordPublic, ServiceRecord
+from api.models.record import OUTCOMES, Outcome, RecordCreate, RecordPublic, ServiceRecord
 from api.models.spreadsheet import ImportErrors, ImportResult
 from api.models.token import Token, TokenCreate, TokenCreated, TokenPublic
 from api.models.volunteer import (
@@ -58,6 +58,7 @@ from api.models.volunteer import (
 
 __all__ = [
     "JOB_STATES",
+    "OUTCOMES",
     "Beneficiary",
     "BeneficiaryBase",
     "BeneficiaryCreate",
@@ -76,6 +77,7 @@ __all__ = [
     "NeedCreate",
     "NeedPublic",
     "NeedUpdate",
+    "Outcome",
     "PlanAssignment",
     "PlanDiff",
     "PlanPublic",

@@ -21,7 +21,7 @@ SIZES: dict[str, ViewportSize] = {
     "desktop": {"width": 1366, "height": 900},
     "phone": {"width": 390, "height": 844},
 }
-ENGLISH = ("overview", "grid", "unmet")
+ENGLISH = ("overview", "grid", "unmet", "records")
 
 
 def log_in(page: Page, url: str, token: str) -> None:
@@ -52,6 +52,7 @@ def shoot(browser: Browser, server: Server, out: Path, week: str, progress: str)
         "grid": f"{s}/grid?week={week}",
         "grid-filtered": f"{s}/grid?week={week}&category=elderly",
         "unmet": f"{s}/unmet?week={week}",
+        "records": f"{s}/records?week={week}",
         "progress": progress,
         "empty-week": f"{s}/?week=2027-01-04",
         "not-found": "/s/no-such-station/",

@@ -94,6 +94,8 @@ PAGES = (
     "/s/{s}/people.xlsx",
     "/s/{s}/people/import",
     "/s/{s}/people/volunteers/new",
+    "/s/{s}/records",
+    "/s/{s}/volunteers/v1",
     "/plans/1",
     "/plans/1/panel",
 )
@@ -103,6 +105,7 @@ POSTS = (
     "/s/{s}/people/import",
     "/s/{s}/people/volunteers/new",
     "/s/{s}/people/volunteers/v1/active",
+    "/s/{s}/records",
 )
 PEOPLE_PAGES = (
     "/s/{s}/people",
@@ -217,7 +220,7 @@ def test_a_station_sees_only_its_own_pages_and_plans(city: Any) -> None:
     their_plan = generate(city, theirs)
     csrf = log_in(city.client, city.tokens[mine])
     client = city.client
-    for page in ("/s/{s}/", "/s/{s}/grid", "/s/{s}/grid.xlsx", "/s/{s}/unmet"):
+    for page in ("/s/{s}/", "/s/{s}/grid", "/s/{s}/grid.xlsx", "/s/{s}/unmet", "/s/{s}/records"):
         r = client.get(page.format(s=theirs) + f"?week={WEEK}")
         assert r.status_code == 404, page
         assert "此页面不存在" in r.text
@@ -232,6 +235,8 @@ def test_a_station_sees_only_its_own_pages_and_plans(city: Any) -> None:
         assert client.get(page.format(p=their_plan)).status_code == 404
     assert client.get("/plans/99999999999").status_code == 404
     r = client.post(f"/s/{theirs}/generate", data={"week": WEEK.isoformat(), "csrf_token": csrf})
+    assert r.status_code == 404
+    r = client.post(f"/s/{theirs}/records", data={"assignment_id": "1", "csrf_token": csrf})
     assert r.status_code == 404
     assert client.post(f"/plans/{their_plan}/cancel", data={"csrf_token": csrf}).status_code == 404
     # the station's token goes to its own station, never the list of stations
@@ -336,6 +341,45 @@ def test_names_are_escaped_in_pages_and_neutralised_in_excel(city: Any) -> None:
             assert cell.data_type != "f"  # no formula anywhere
     header = [c.value for c in sheet[1]]
     assert header[:3] == ["志愿者", "区域", "周一上午"]
+
+
+def test_a_bad_query_on_any_page_is_the_error_page(city: Any) -> None:
+    """An unknown query parameter, or a value of the wrong type, answers the page's error page in
+    the user's language (the API under /v1 keeps its JSON 422)."""
+    station = city.stations[0]
+    log_in(city.client, city.tokens[station])
+    client = city.client
+    for page in PAGES:
+        path = page.format(s=station)
+        for lang, text in (("zh-CN", "此链接包含本页面无法识别的参数"), ("en", "does not take")):
+            r = client.get(f"{path}?week=2026-12-07&foo=1", headers={"Accept-Language": lang})
+            assert r.status_code == 422, (path, r.status_code)
+            assert r.headers["content-type"].startswith("text/html"), path
+            assert text in r.text and "foo" in r.text, path
+    for path in ("/plans/abc", "/plans/1.5/panel"):  # not an integer: no such page
+        r = client.get(path)
+        assert r.status_code == 404 and r.headers["content-type"].startswith("text/html")
+        assert "此页面不存在" in r.text
+    r = client.post("/plans/abc/cancel", data={"csrf_token": "x"})
+    assert r.status_code == 404 and "此页面不存在" in r.text
+    api = client.get("/v1/stations?foo=1", headers=city.headers(station))
+    assert api.status_code == 422 and api.headers["content-type"] == "application/json"
+    assert api.json()["detail"] == "query.foo: unknown query parameter"
+
+
+def test_language_names_come_from_the_catalogue(city: Any) -> None:
+    """The switch names the other language in itself, from web.i18n, on pages of either language."""
+    assert set(i18n.LANGUAGE_NAMES) == set(i18n.LANGUAGES)
+    station = city.stations[0]
+    log_in(city.client, city.tokens[station])
+    chinese = city.client.get(f"/s/{station}/grid").text
+    assert f'hreflang="en">{i18n.LANGUAGE_NAMES["en"]}</a>' in chinese and ">English</a>" in chinese
+    english = city.client.get(f"/s/{station}/grid", headers={"Accept-Language": "en"}).text
+    assert 'hreflang="zh-CN">中文</a>' in english
+    templates = ROOT / "web" / "templates"
+    for path in templates.glob("*.html"):
+        text = path.read_text(encoding="utf-8")
+        assert '"English"' not in text and '"中文"' not in text, path
 
 
 def test_language_switch_and_accept_language(city: Any) -> None:
