@@ -59,6 +59,9 @@ class PageError(Exception):
 def install(app: FastAPI) -> None:
     """Serve the web app on ``app``: its pages at ``/`` and its files at ``/static``."""
     app.include_router(router)
+    from web import changes_pages  # here: it imports this module
+
+    app.include_router(changes_pages.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="web-static")
 
     @app.exception_handler(PageError)
