@@ -32,9 +32,11 @@ from api.models import (
     DiffEntry,
     District,
     JobProgress,
+    PlanAssignment,
     PlanDiff,
     PlanPublic,
     PlanVersion,
+    ServiceRecord,
     Station,
     Volunteer,
 )
@@ -353,7 +355,8 @@ def revert(session: Session, version: PlanVersion) -> PlanVersion:
     ------
     ConflictError
         When the version is not done, has no parent (a week's first version: generate
-        the week again instead), or is not the week's current version.
+        the week again instead), is not the week's current version, or has service
+        records (hours served against its assignments).
     """
     assert version.id is not None
     if version.state != "done":
@@ -363,6 +366,13 @@ def revert(session: Session, version: PlanVersion) -> PlanVersion:
         raise ConflictError(f"plan {version.id} has no finished version to go back to")
     if not is_current(session, version):
         raise ConflictError(f"plan {version.id} is not the week's current version: only that one is undone")
+    recorded = session.exec(
+        select(ServiceRecord.id)
+        .join(PlanAssignment, col(PlanAssignment.id) == col(ServiceRecord.assignment_id))
+        .where(PlanAssignment.plan_id == version.id)
+    ).first()
+    if recorded is not None:  # hours served count in the volunteers' ledger: not undone behind its back
+        raise ConflictError(f"plan {version.id} has service records: apply a change set instead")
     # One conditional UPDATE: of two reverts (or a revert and anything else settling the
     # row) at once, one wins and the other is 409.
     result = session.execute(

@@ -9,9 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from api_support import City
-from sqlmodel import Session
+from sqlmodel import Session, select
 
-from api.models import PlanVersion
+from api.models import PlanAssignment, PlanVersion
 
 WEEK = "2026-12-07"
 
@@ -105,3 +105,19 @@ def test_revert_of_another_station_s_plan_is_404(city: City) -> None:
     # the centre may
     r = city.client.post(f"/v1/plans/{second['id']}/revert", headers=city.headers(None))
     assert r.status_code == 200 and r.json()["id"] == first["id"]
+
+
+def test_revert_of_a_version_with_service_records_is_409(city: City) -> None:
+    station = city.stations[0]
+    first = _generate(city, station)
+    second = _withdraw(city, station, first)
+    with Session(city.engine) as db:
+        row = db.exec(select(PlanAssignment).where(PlanAssignment.plan_id == second["id"])).first()
+        assert row is not None
+        assignment = row.id
+    body = {"assignment_id": assignment, "served_on": WEEK, "hours": 1}
+    r = city.client.post("/v1/records", json=body, headers=city.headers(station))
+    assert r.status_code in (200, 201), r.text
+    r = city.client.post(f"/v1/plans/{second['id']}/revert", headers=city.headers(station))
+    assert r.status_code == 409 and "service records" in r.json()["detail"]
+    assert _current(city, station) == [second["id"]]

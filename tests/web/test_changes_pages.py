@@ -11,7 +11,7 @@ from typing import Any
 from sqlmodel import Session, select
 from test_web import WEEK, csrf_of, generate, log_in, unlabelled
 
-from api.models import PlanVersion, Volunteer
+from api.models import JOB_STATES, PlanVersion, Volunteer
 from web import i18n, labels
 
 zh = i18n.translator("zh_CN")
@@ -237,3 +237,8 @@ def test_a_station_cannot_reach_another_station_s_changes(city: Any) -> None:
     r = client.post(f"/s/{theirs}/changes", data={"plan": their_second, "csrf_token": csrf})
     assert r.status_code == 404
     assert city.wait(their_second, theirs)["state"] == "done"  # untouched
+
+
+def test_every_job_state_has_a_name() -> None:
+    assert set(labels.STATES) == set(JOB_STATES)
+    assert zh(labels.STATES["reverted"]) == "已撤销"
