@@ -14,6 +14,7 @@ station's ids are 404), every post with the session's CSRF token.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
@@ -22,7 +23,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import Field
 
 from api.deps import SessionDep, job_runner
-from api.models import PlanVersion
+from api.models import PlanVersion, Station
 from api.services import versions
 from api.services.errors import ConflictError
 from matcher.format.errors import InputError
@@ -58,6 +59,14 @@ class ChangeForm(CsrfForm):
     scope: Literal["week", "slots"] = "week"
     slots: list[Annotated[str, Field(max_length=16)]] = Field(default_factory=list, max_length=21)
     needs: list[Annotated[str, Field(max_length=64)]] = Field(default_factory=list, max_length=2000)
+
+
+class FormError(Exception):
+    """A changes form that asks for nothing, or for something not in the plan (shown on the form, 422)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
 
 
 # ------------------------------------------------------------------------ the form
@@ -102,13 +111,11 @@ def _form_context(p: Page, current: PlanVersion) -> dict[str, Any]:
     return {"volunteers": volunteers, "needs": needs}
 
 
-@router.get("/s/{station_id}/changes")
-def changes_form(request: Request, db: SessionDep, station_id: str, week: Week = None) -> HTMLResponse:
-    """临时变动: withdraw a volunteer (the whole week or some slots) and cancel needs of the current plan."""
-    p = page(request, db)
-    station = p.station(station_id)
-    monday = week_of(week)
-    current = versions.current_version(db, station.id, monday)
+def _form_page(
+    p: Page, station: Station, monday: dt.date, chosen: ChangeForm | None = None, error: str = ""
+) -> HTMLResponse:
+    """The form on the week's current version (``chosen``: a refused post's choices, kept)."""
+    current = versions.current_version(p.db, station.id, monday)
     pending = current if current is not None and current.state in versions.RUNNING else None
     ready = current is not None and current.state == "done"
     return p.render(
@@ -118,30 +125,40 @@ def changes_form(request: Request, db: SessionDep, station_id: str, week: Week =
         pending=pending,
         days=_slots(p._),
         tab="changes",
+        chosen=chosen or ChangeForm(),
+        error=error,
+        status_code=422 if error else 200,
         **(_form_context(p, current) if ready and current is not None else {}),
         **_week_links(monday),
     )
 
 
+@router.get("/s/{station_id}/changes")
+def changes_form(request: Request, db: SessionDep, station_id: str, week: Week = None) -> HTMLResponse:
+    """临时变动: withdraw a volunteer (the whole week or some slots) and cancel needs of the current plan."""
+    p = page(request, db)
+    return _form_page(p, p.station(station_id), week_of(week))
+
+
 def _change_set(form: ChangeForm, current: PlanVersion) -> ChangeSet:
-    """The format-1 change set the form asks for; a PageError (422) naming what is missing or wrong."""
+    """The format-1 change set the form asks for; :class:`FormError` naming what is missing or wrong."""
     volunteers = {v["id"] for v in current.problem["volunteers"]}
     needs = {n["id"] for n in current.problem["needs"]}
     withdrawn: list[Withdrawal] = []
     if form.volunteer:
         if form.volunteer not in volunteers:
-            raise PageError(422, N_("Choose a volunteer of this week's plan."))
+            raise FormError(N_("Choose a volunteer of this week's plan."))
         slots = None
         if form.scope == "slots":
             slots = [s for s in DEFAULT_SLOTS if s in set(form.slots)]
             if not slots or len(slots) != len(set(form.slots)):
-                raise PageError(422, N_("Choose the times the volunteer cannot come."))
+                raise FormError(N_("Choose the times the volunteer cannot come."))
         withdrawn.append(Withdrawal(volunteer=form.volunteer, slots=slots))
     cancelled = list(dict.fromkeys(form.needs))
     if any(n not in needs for n in cancelled):
-        raise PageError(422, N_("Choose needs of this week's plan."))
+        raise FormError(N_("Choose needs of this week's plan."))
     if not withdrawn and not cancelled:
-        raise PageError(422, N_("Choose a volunteer who withdraws, or needs to cancel."))
+        raise FormError(N_("Choose a volunteer who withdraws, or needs to cancel."))
     return ChangeSet(format=1, volunteers_withdrawn=withdrawn, needs_cancelled=cancelled)
 
 
@@ -156,7 +173,10 @@ def apply_changes(
     current = p.plan(_plan_id(form.plan)) if form.plan else None
     if current is None or current.station_id != station.id:
         raise PageError(404, NOT_FOUND)
-    changes = _change_set(form, current)
+    try:
+        changes = _change_set(form, current)
+    except FormError as exc:
+        return _form_page(p, station, current.week_start, form, exc.message)
     try:
         made = versions.apply_change_set(db, job_runner(request), current, changes)
     except (ConflictError, InputError) as exc:

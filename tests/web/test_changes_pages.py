@@ -111,6 +111,14 @@ def test_nothing_chosen_or_no_times_is_refused(city: Any) -> None:
         r = city.client.post(f"/s/{station}/changes", data={"plan": plan_id, "csrf_token": csrf, **data})
         assert r.status_code == 422 and message in r.text, data
         assert "<script>x" not in r.text
+        assert 'role="alert"' in r.text and 'name="csrf_token"' in r.text  # back on the form
+    # the choices are kept on the form
+    r = city.client.post(
+        f"/s/{station}/changes",
+        data={"plan": plan_id, "csrf_token": csrf, "volunteer": volunteer, "scope": "slots"},
+    )
+    assert f'<option value="{volunteer}" selected>' in r.text
+    assert 'value="slots" checked' in r.text
     with Session(city.engine) as db:
         assert len(db.exec(select(PlanVersion)).all()) == 1
 
@@ -206,6 +214,9 @@ def test_withdrawal_review_matches_the_api_diff_then_undo(city: Any) -> None:
     assert client.post(f"/plans/{third}/undo", data={"csrf_token": csrf}).status_code == 409
     assert client.post(f"/plans/{first}/undo", data={"csrf_token": csrf}).status_code == 409
     assert client.get(f"/plans/{first}/review").status_code == 404
+    # a form made on a superseded version is refused
+    r = client.post(f"/s/{station}/changes", data={"plan": first, "volunteer": gone, "csrf_token": csrf})
+    assert r.status_code == 409 and "superseded" in r.text
     # the form now works on version 2 again
     assert f'name="plan" value="{second}"' in client.get(f"/s/{station}/changes?week={WEEK}").text
 
