@@ -67,6 +67,7 @@ STATES: dict[str, str] = {
     "done": N_("Done"),
     "failed": N_("Failed"),
     "cancelled": N_("Cancelled"),
+    "reverted": N_("Undone"),
 }
 
 

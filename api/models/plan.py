@@ -14,7 +14,9 @@ from sqlmodel import SQLModel
 from api.models.common import json_list, utcnow
 from matcher.format.bounds import WeekStart
 
-JOB_STATES = ("queued", "solving", "done", "failed", "cancelled")
+JOB_STATES = ("queued", "solving", "done", "failed", "cancelled", "reverted")
+"""A job's states; ``reverted``: a finished re-solve undone (``POST /v1/plans/{id}/revert``),
+its parent current again."""
 
 
 class PlanVersion(SQLModel, table=True):
@@ -22,8 +24,8 @@ class PlanVersion(SQLModel, table=True):
 
     ``successor_of`` is the version a re-solve started from; it is unique, so of two
     concurrent change sets on one version only one can create the next version (the
-    other gets 409).  It is cleared when the job fails or is cancelled, which leaves the
-    version it started from open to another change set.
+    other gets 409).  It is cleared when the job fails or is cancelled, or the version is
+    reverted, which leaves the version it started from open to another change set.
     """
 
     __table_args__ = (UniqueConstraint("successor_of", name="uq_plan_successor"),)
@@ -114,7 +116,7 @@ class PlanPublic(BaseModel):
     week_start: dt.date
     version: int
     parent_id: int | None = Field(description="The version this one was re-solved from.")
-    state: str = Field(description="queued, solving, done, failed or cancelled.")
+    state: str = Field(description="queued, solving, done, failed, cancelled or reverted (undone).")
     error: str | None = None
     created_at: dt.datetime
     finished_at: dt.datetime | None = None
@@ -126,8 +128,8 @@ class PlanPublic(BaseModel):
     )
     current: bool = Field(
         default=False,
-        description="Whether this is the week's current version (the newest not failed or cancelled); "
-        "only the current version takes a change set.",
+        description="Whether this is the week's current version (the newest not failed, cancelled or "
+        "reverted); only the current version takes a change set.",
     )
 
 

@@ -1,4 +1,4 @@
-"""Weekly plans: generate, poll, cancel, re-solve after a change set, diff, CSV and XLSX export.
+"""Weekly plans: generate, poll, cancel, re-solve after a change set, revert, diff, CSV and XLSX export.
 
 Thin routes over :mod:`api.services.versions`: each parses the request (the station and
 plan versions resolved in the caller's scope by :mod:`api.deps`), calls one service
@@ -75,6 +75,21 @@ def change(changes: ChangeSet, plan: PlanDep, session: SessionDep, jobs: JobsDep
     """
     version = versions.apply_change_set(session, jobs, plan, changes)
     return versions.public(version, current=True)
+
+
+@router.post(
+    "/plans/{plan_id}/revert",
+    response_model=PlanPublic,
+    responses={
+        409: {"description": "The version is not done, has no parent, or is not the week's current version."}
+    },
+)
+def revert(plan: PlanDep, session: SessionDep) -> PlanPublic:
+    """Undo a re-solve: the version is marked ``reverted`` and the one it came from is current again.
+
+    Answers the parent version, now current (it takes a change set again).
+    """
+    return versions.describe(session, versions.revert(session, plan))
 
 
 @router.get("/plans/{plan_id}/diff", response_model=PlanDiff)

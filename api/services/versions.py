@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 from pydantic import ValidationError
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
@@ -31,9 +32,11 @@ from api.models import (
     DiffEntry,
     District,
     JobProgress,
+    PlanAssignment,
     PlanDiff,
     PlanPublic,
     PlanVersion,
+    ServiceRecord,
     Station,
     Volunteer,
 )
@@ -47,7 +50,7 @@ from matcher.format.schema import ChangeSet, Plan, Problem
 from matcher.resolve import check_plan_in_force
 
 LIVE = ("queued", "solving", "done")
-"""States of a version that can be (or become) the week's plan; failed and cancelled cannot."""
+"""States of a version that can be (or become) the week's plan; failed, cancelled and reverted cannot."""
 
 RUNNING = ("queued", "solving")
 """States of a version whose job has not finished."""
@@ -57,7 +60,7 @@ RUNNING = ("queued", "solving")
 
 
 def current_version(session: Session, station_id: str, week_start: dt.date) -> PlanVersion | None:
-    """The station's current plan version of a week: the newest one not failed or cancelled.
+    """The station's current plan version of a week: the newest one not failed, cancelled or reverted.
 
     Each week has one current version.  Generating the week again supersedes the whole
     chain before it; a change set makes the next version of the chain.  Only the current
@@ -339,6 +342,51 @@ def cancel(session: Session, jobs: JobRunner, version: PlanVersion) -> PlanVersi
         raise ConflictError(f"plan {version.id} is {version.state}: nothing to cancel")
     session.refresh(version)
     return version
+
+
+def revert(session: Session, version: PlanVersion) -> PlanVersion:
+    """Undo a re-solve: withdraw the week's current version so the version it came from is current again.
+
+    The version is marked ``reverted`` (not live: it can never be the week's plan again) and
+    its ``successor_of`` is cleared, as for a failed or cancelled job, so the parent takes
+    another change set.  Returns the parent, current now.
+
+    Raises
+    ------
+    ConflictError
+        When the version is not done, has no parent (a week's first version: generate
+        the week again instead), is not the week's current version, or has service
+        records (hours served against its assignments).
+    """
+    assert version.id is not None
+    if version.state != "done":
+        raise ConflictError(f"plan {version.id} is {version.state}, not done")
+    parent = session.get(PlanVersion, version.parent_id) if version.parent_id is not None else None
+    if parent is None or parent.state != "done":
+        raise ConflictError(f"plan {version.id} has no finished version to go back to")
+    if not is_current(session, version):
+        raise ConflictError(f"plan {version.id} is not the week's current version: only that one is undone")
+    recorded = session.exec(
+        select(ServiceRecord.id)
+        .join(PlanAssignment, col(PlanAssignment.id) == col(ServiceRecord.assignment_id))
+        .where(PlanAssignment.plan_id == version.id)
+    ).first()
+    if recorded is not None:  # hours served count in the volunteers' ledger: not undone behind its back
+        raise ConflictError(f"plan {version.id} has service records: apply a change set instead")
+    # One conditional UPDATE: of two reverts (or a revert and anything else settling the
+    # row) at once, one wins and the other is 409.
+    result = session.execute(
+        update(PlanVersion)
+        .where(col(PlanVersion.id) == version.id, col(PlanVersion.state) == "done")
+        .values(state="reverted", successor_of=None)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        session.rollback()
+        raise ConflictError(f"plan {version.id} changed meanwhile: reload it")
+    session.commit()
+    session.refresh(version)
+    session.refresh(parent)
+    return parent
 
 
 # ------------------------------------------------------------------------ comparing, exporting

@@ -21,7 +21,7 @@ SIZES: dict[str, ViewportSize] = {
     "desktop": {"width": 1366, "height": 900},
     "phone": {"width": 390, "height": 844},
 }
-ENGLISH = ("overview", "grid", "unmet", "records")
+ENGLISH = ("overview", "grid", "unmet", "records", "review")
 
 
 def log_in(page: Page, url: str, token: str) -> None:
@@ -32,8 +32,9 @@ def log_in(page: Page, url: str, token: str) -> None:
     page.wait_for_load_state()
 
 
-def prepare(browser: Browser, server: Server) -> tuple[str, str]:
-    """Generate next week's plan through the page; returns the week and its progress page's path."""
+def prepare(browser: Browser, server: Server) -> tuple[str, str, str]:
+    """Generate next week's plan through the page, then withdraw a volunteer (临时变动); returns the
+    week, the generate job's progress page's path and the change's review page's path."""
     page = browser.new_context(locale="zh-CN").new_page()
     log_in(page, server.url, server.station_token)
     page.get_by_role("button", name="生成本周排班").click()
@@ -41,11 +42,16 @@ def prepare(browser: Browser, server: Server) -> tuple[str, str]:
     progress = re.sub(r"^https?://[^/]+", "", page.url)
     page.wait_for_url(re.compile(r"/grid\?"), timeout=60_000)
     week = page.url.rsplit("=", 1)[1]
+    page.get_by_role("link", name="临时变动").click()
+    page.get_by_label("志愿者", exact=True).select_option(index=1)
+    page.get_by_role("button", name="按这些变动重新排班").click()
+    page.wait_for_url(re.compile(r"/plans/\d+/review$"), timeout=60_000)
+    review = re.sub(r"^https?://[^/]+", "", page.url)
     page.context.close()
-    return week, progress
+    return week, progress, review
 
 
-def shoot(browser: Browser, server: Server, out: Path, week: str, progress: str) -> None:
+def shoot(browser: Browser, server: Server, out: Path, week: str, progress: str, review: str) -> None:
     s = f"/s/{server.station}"
     pages = {
         "overview": f"{s}/?week={week}",
@@ -54,6 +60,8 @@ def shoot(browser: Browser, server: Server, out: Path, week: str, progress: str)
         "unmet": f"{s}/unmet?week={week}",
         "records": f"{s}/records?week={week}",
         "progress": progress,
+        "changes": f"{s}/changes?week={week}",
+        "review": review,
         "empty-week": f"{s}/?week=2027-01-04",
         "not-found": "/s/no-such-station/",
     }
@@ -89,8 +97,8 @@ def main(out: Path) -> None:
         sync_playwright() as p,
     ):
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True)
-        week, progress = prepare(browser, server)
-        shoot(browser, server, out, week, progress)
+        week, progress, review = prepare(browser, server)
+        shoot(browser, server, out, week, progress, review)
         browser.close()
     print(f"screenshots in {out}", file=sys.stderr)
 

@@ -98,6 +98,10 @@ PAGES = (
     "/s/{s}/volunteers/v1",
     "/plans/1",
     "/plans/1/panel",
+    "/s/{s}/changes",
+    "/plans/1/change",
+    "/plans/1/change/panel",
+    "/plans/1/review",
 )
 POSTS = (
     "/s/{s}/generate",
@@ -106,6 +110,9 @@ POSTS = (
     "/s/{s}/people/volunteers/new",
     "/s/{s}/people/volunteers/v1/active",
     "/s/{s}/records",
+    "/s/{s}/changes",
+    "/plans/1/accept",
+    "/plans/1/undo",
 )
 PEOPLE_PAGES = (
     "/s/{s}/people",
@@ -220,7 +227,14 @@ def test_a_station_sees_only_its_own_pages_and_plans(city: Any) -> None:
     their_plan = generate(city, theirs)
     csrf = log_in(city.client, city.tokens[mine])
     client = city.client
-    for page in ("/s/{s}/", "/s/{s}/grid", "/s/{s}/grid.xlsx", "/s/{s}/unmet", "/s/{s}/records"):
+    for page in (
+        "/s/{s}/",
+        "/s/{s}/grid",
+        "/s/{s}/grid.xlsx",
+        "/s/{s}/unmet",
+        "/s/{s}/records",
+        "/s/{s}/changes",
+    ):
         r = client.get(page.format(s=theirs) + f"?week={WEEK}")
         assert r.status_code == 404, page
         assert "此页面不存在" in r.text
@@ -231,8 +245,10 @@ def test_a_station_sees_only_its_own_pages_and_plans(city: Any) -> None:
         assert client.get(page.format(s="no-such-station")).status_code == 404
     r = client.post(f"/s/{theirs}/people/volunteers/new", data={"id": "x", "csrf_token": csrf})
     assert r.status_code == 404
-    for page in ("/plans/{p}", "/plans/{p}/panel"):
+    for page in ("/plans/{p}", "/plans/{p}/panel", "/plans/{p}/change", "/plans/{p}/change/panel"):
         assert client.get(page.format(p=their_plan)).status_code == 404
+    for action in ("accept", "undo"):
+        assert client.post(f"/plans/{their_plan}/{action}", data={"csrf_token": csrf}).status_code == 404
     assert client.get("/plans/99999999999").status_code == 404
     r = client.post(f"/s/{theirs}/generate", data={"week": WEEK.isoformat(), "csrf_token": csrf})
     assert r.status_code == 404

@@ -1,0 +1,94 @@
+"""临时变动 in a browser: Debian's Chromium (headless, via Playwright) against a real ``linli serve``.
+
+Log in, generate the week, withdraw a volunteer, read the review, accept; then withdraw
+another for some times only and undo; in zh-CN, and the review once in English.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+from web_server import CHROMIUM, Server, serve
+
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="make browser installs chromium")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    with serve(tmp_path_factory.mktemp("web-changes")) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True)
+        yield b
+        b.close()
+
+
+def log_in(page: Page, server: Server, label: str) -> None:
+    page.goto(server.url + "/")
+    expect(page).to_have_url(re.compile(r"/login$"))
+    page.get_by_label(label).fill(server.station_token)
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(rf"/s/{server.station}/$"))
+
+
+def withdraw(page: Page, option: int, slots: int = 0) -> None:
+    """On the 临时变动 tab: withdraw the ``option``-th volunteer (all week, or the first ``slots`` times)."""
+    page.get_by_role("link", name="临时变动").click()
+    expect(page.get_by_role("heading", name="临时变动")).to_be_visible()
+    page.get_by_label("志愿者", exact=True).select_option(index=option)
+    if slots:
+        page.get_by_label("只在以下时段请假：").check()
+        for box in page.locator('input[name="slots"]').all()[:slots]:
+            box.check()
+    page.get_by_role("button", name="按这些变动重新排班").click()
+    # the re-solve's progress page polls (HTMX) and opens the review when it is done
+    page.wait_for_url(re.compile(r"/plans/\d+/review$"))
+    expect(page.get_by_role("heading", name="查看变动")).to_be_visible()
+
+
+def test_withdraw_review_accept_then_undo(server: Server, browser: Browser) -> None:
+    context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    log_in(page, server, "令牌")
+    page.get_by_role("button", name="生成本周排班").click()
+    page.wait_for_url(re.compile(r"/grid\?week=\d{4}-\d\d-\d\d$"))
+    # a volunteer with sessions withdraws for the week
+    withdraw(page, 1)
+    expect(page.get_by_text("本周全部请假")).to_be_visible()
+    expect(page.get_by_role("heading", name=re.compile("谁有调整"))).to_be_visible()
+    expect(page.get_by_role("heading", name=re.compile("新出现的未满足需求"))).to_be_visible()
+    expect(page.get_by_role("heading", name=re.compile("新满足的需求"))).to_be_visible()
+    expect(page.get_by_text("需求覆盖率")).to_be_visible()
+    moved = page.locator("section.card").filter(has=page.get_by_role("heading", name=re.compile("谁有调整")))
+    unmet = page.locator("section.card").filter(
+        has=page.get_by_role("heading", name=re.compile("新出现的未满足需求"))
+    )
+    assert moved.locator("tbody tr").count() + unmet.locator("tbody tr").count() > 0
+    page.get_by_role("button", name="确认").click()
+    expect(page).to_have_url(re.compile(r"/grid\?week="))
+    expect(page.get_by_text("排班第 2 版")).to_be_visible()
+    # another volunteer, some times only; then undo
+    withdraw(page, 2, slots=3)
+    expect(page.get_by_text(re.compile("以下时段不能来"))).to_be_visible()
+    page.get_by_role("button", name="撤销").click()
+    expect(page.get_by_role("status")).to_contain_text("这次变动已撤销：第 2 版重新成为本周排班")
+    expect(page.get_by_role("button", name="撤销")).to_have_count(0)
+    page.get_by_role("link", name="打开排班表").click()
+    expect(page.get_by_text("排班第 2 版")).to_be_visible()
+    # the review in English, by the switch
+    page.go_back()
+    page.get_by_role("link", name="English").click()
+    expect(page.get_by_role("heading", name="Review the changes")).to_be_visible()
+    expect(page.get_by_role("heading", name=re.compile("Who moves"))).to_be_visible()
+    expect(page.get_by_role("status")).to_contain_text("This change was undone")
+    assert "谁有调整" not in page.content()
+    context.close()

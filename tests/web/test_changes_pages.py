@@ -1,0 +1,255 @@
+"""临时变动 (web/changes_pages.py): the form, the re-solve, the review against the API's diff, undo.
+
+Browser tests of the same flow are in ``test_browser_changes.py``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sqlmodel import Session, select
+from test_web import WEEK, csrf_of, generate, log_in, unlabelled
+
+from api.models import JOB_STATES, PlanVersion, Volunteer
+from web import i18n, labels
+
+zh = i18n.translator("zh_CN")
+
+
+def _busiest(city: Any, plan_id: int) -> str:
+    """The volunteer with the most sessions in the plan."""
+    with Session(city.engine) as db:
+        plan = db.get(PlanVersion, plan_id)
+        assert plan is not None and plan.plan is not None
+        sessions: dict[str, int] = {}
+        for a in plan.plan["assignments"]:
+            sessions[a["volunteer"]] = sessions.get(a["volunteer"], 0) + len(a["slots"])
+    return max(sorted(sessions), key=lambda v: sessions[v])
+
+
+def _change(city: Any, station: str, data: dict[str, Any]) -> int:
+    """Post the changes form; wait for the re-solve; returns its id."""
+    r = city.client.post(f"/s/{station}/changes", data=data, follow_redirects=False)
+    assert r.status_code == 303, r.text
+    match = re.fullmatch(r"/plans/(\d+)/change", r.headers["location"])
+    assert match is not None, r.headers["location"]
+    plan_id = int(match.group(1))
+    assert city.wait(plan_id, station)["state"] == "done"
+    return plan_id
+
+
+def _count(html: str, heading: str) -> int:
+    match = re.search(rf"<h2>{re.escape(heading)} <span class=\"meta\">\((\d+)\)</span></h2>", html)
+    assert match is not None, heading
+    return int(match.group(1))
+
+
+def _section(html: str, heading: str) -> str:
+    start = html.index(f"<h2>{heading} ")
+    end = html.find("</section>", start)
+    return html[start:end]
+
+
+def test_the_form_lists_the_station_s_volunteers_and_needs(city: Any) -> None:
+    mine, theirs = city.stations
+    client = city.client
+    log_in(client, city.tokens[mine])
+    empty = client.get(f"/s/{mine}/changes?week={WEEK}")
+    assert empty.status_code == 200 and "本周还没有排班" in empty.text and "生成本周排班" in empty.text
+    plan_id = generate(city, mine)
+    form = client.get(f"/s/{mine}/changes?week={WEEK}")
+    assert form.status_code == 200
+    html = form.text
+    assert 'aria-current="page">临时变动</a>' in html
+    assert f'name="plan" value="{plan_id}"' in html and 'name="csrf_token"' in html
+    with Session(city.engine) as db:
+        plan = db.get(PlanVersion, plan_id)
+        assert plan is not None
+        in_plan = {v["id"] for v in plan.problem["volunteers"]}
+        ours = {v.id: v.name for v in db.exec(select(Volunteer).where(Volunteer.station_id == mine))}
+        others = {v.id: v.name for v in db.exec(select(Volunteer).where(Volunteer.station_id == theirs))}
+        needs = [n["id"] for n in plan.problem["needs"]]
+    for vid in in_plan:
+        assert f'<option value="{vid}">{ours[vid]} · ' in html  # by name
+    assert not any(f'<option value="{vid}">' in html for vid in others)
+    assert html.count('name="slots"') == 21
+    assert all(f'value="{n}"' in html for n in needs)
+    assert "周一" in html and "上午" in html
+    assert any(zh(name) in html for name in labels.SERVICES.values())
+    assert unlabelled(html) == []
+
+
+def test_posts_without_the_csrf_token_are_refused(city: Any) -> None:
+    station = city.stations[0]
+    plan_id = generate(city, station)
+    volunteer = _busiest(city, plan_id)
+    client = city.client
+    for data in (
+        {"plan": plan_id, "volunteer": volunteer},
+        {"plan": plan_id, "volunteer": volunteer, "csrf_token": "wrong"},
+    ):
+        r = client.post(f"/s/{station}/changes", data=data, follow_redirects=False)
+        assert r.status_code == 403 and "表单已过期" in r.text
+    for action in ("accept", "undo"):
+        assert client.post(f"/plans/{plan_id}/{action}", data={}).status_code == 403
+    with Session(city.engine) as db:
+        assert len(db.exec(select(PlanVersion)).all()) == 1  # nothing was made
+
+
+def test_nothing_chosen_or_no_times_is_refused(city: Any) -> None:
+    station = city.stations[0]
+    plan_id = generate(city, station)
+    csrf = csrf_of(city.client.get(f"/s/{station}/changes?week={WEEK}").text)
+    volunteer = _busiest(city, plan_id)
+    for data, message in (
+        ({}, "请选择请假的志愿者，或要取消的需求"),
+        ({"volunteer": volunteer, "scope": "slots"}, "请选择志愿者不能来的时段"),
+        ({"volunteer": "<script>x</script>"}, "请选择本周排班中的志愿者"),
+        ({"needs": "no-such-need"}, "请选择本周排班中的需求"),
+    ):
+        r = city.client.post(f"/s/{station}/changes", data={"plan": plan_id, "csrf_token": csrf, **data})
+        assert r.status_code == 422 and message in r.text, data
+        assert "<script>x" not in r.text
+        assert 'role="alert"' in r.text and 'name="csrf_token"' in r.text  # back on the form
+    # the choices are kept on the form
+    r = city.client.post(
+        f"/s/{station}/changes",
+        data={"plan": plan_id, "csrf_token": csrf, "volunteer": volunteer, "scope": "slots"},
+    )
+    assert f'<option value="{volunteer}" selected>' in r.text
+    assert 'value="slots" checked' in r.text
+    with Session(city.engine) as db:
+        assert len(db.exec(select(PlanVersion)).all()) == 1
+
+
+def _review_matches_the_diff(city: Any, station: str, first: int, second: int, gone: str) -> str:
+    """The review page's moves, newly unmet (with reasons) and newly served are the API's diff; its HTML."""
+    client = city.client
+    with Session(city.engine) as db:
+        new = db.get(PlanVersion, second)
+        assert new is not None and new.plan is not None
+        now = {n["id"] for n in new.problem["needs"]}
+        reasons = {u["need"]: u["reasons"] for u in new.plan["unmet"]}
+    diff = client.get(
+        f"/v1/plans/{second}/diff", params={"against": first}, headers=city.headers(station)
+    ).json()["changed"]
+    moved = [e for e in diff if e["need"] in now and e["before"] and e["after"]]
+    unmet = [e for e in diff if e["need"] in now and e["before"] and not e["after"]]
+    served = [e for e in diff if e["need"] in now and not e["before"] and e["after"]]
+    assert moved or unmet, "the busiest volunteer's needs move or go unmet"
+    assert all(e["before"]["volunteer"] == gone for e in moved + unmet)
+    review = client.get(f"/plans/{second}/review")
+    assert review.status_code == 200
+    html: str = review.text
+    assert _count(html, "谁有调整") == len(moved)
+    assert _count(html, "新出现的未满足需求") == len(unmet)
+    assert _count(html, "新满足的需求") == len(served)
+    assert _count(html, "已取消的需求") == 1
+    assert "本周全部请假" in html and "取消了 1 项需求" in html and "需求覆盖率" in html
+    unmet_html = _section(html, "新出现的未满足需求")
+    for e in unmet:  # each newly unmet need with its reasons in plain Chinese, never the code
+        for code in reasons[e["need"]]:
+            assert zh(labels.REASONS[code]) in unmet_html
+            assert code not in unmet_html
+    return html
+
+
+def test_withdrawal_review_matches_the_api_diff_then_undo(city: Any) -> None:
+    station = city.stations[0]
+    first = generate(city, station)
+    client = city.client
+    csrf = csrf_of(client.get(f"/s/{station}/changes?week={WEEK}").text)
+    gone = _busiest(city, first)
+    with Session(city.engine) as db:
+        row = db.get(PlanVersion, first)
+        assert row is not None and row.plan is not None
+        cancel = next(a["need"] for a in row.plan["assignments"] if a["volunteer"] != gone)
+    data = {"plan": first, "volunteer": gone, "scope": "week", "needs": cancel, "csrf_token": csrf}
+    second = _change(city, station, data)
+    # the progress page polls its own panel, which opens the review (not the grid) when done
+    progress = client.get(f"/plans/{second}/change")
+    assert progress.status_code == 200 and f"/plans/{second}/review" in progress.text
+    panel = client.get(f"/plans/{second}/change/panel", headers={"HX-Request": "true"})
+    assert panel.headers["HX-Redirect"] == f"/plans/{second}/review"
+    # the generate flow is unchanged: its panel opens the grid
+    assert client.get(f"/plans/{first}/panel").headers["HX-Redirect"].startswith(f"/s/{station}/grid")
+    with Session(city.engine) as db:
+        new = db.get(PlanVersion, second)
+        assert new is not None and new.plan is not None and new.parent_id == first
+        assert new.changes == {
+            "format": 1,
+            "volunteers_withdrawn": [{"volunteer": gone}],
+            "needs_cancelled": [cancel],
+            "needs_added": [],
+            "volunteers_added": [],
+        }
+    html = _review_matches_the_diff(city, station, first, second, gone)
+    assert "确认" in html and "撤销" in html and unlabelled(html) == []
+    # 确认 keeps it and opens the grid
+    r = client.post(f"/plans/{second}/accept", data={"csrf_token": csrf}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == f"/s/{station}/grid?week={WEEK}"
+    assert city.wait(second, station)["current"] is True
+    # another change, some slots only, then 撤销: the version before is current again
+    slots = sorted({s for a in new.plan["assignments"] for s in a["slots"] if a["volunteer"] != gone})
+    other = next(a["volunteer"] for a in new.plan["assignments"] if a["volunteer"] != gone)
+    third = _change(
+        city,
+        station,
+        {"plan": second, "volunteer": other, "scope": "slots", "slots": slots[:2], "csrf_token": csrf},
+    )
+    with Session(city.engine) as db:
+        row = db.get(PlanVersion, third)
+        assert row is not None and row.changes is not None
+        assert row.changes["volunteers_withdrawn"] == [{"volunteer": other, "slots": slots[:2]}]
+    assert "以下时段不能来" in client.get(f"/plans/{third}/review").text
+    r = client.post(f"/plans/{third}/undo", data={"csrf_token": csrf}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == f"/plans/{third}/review"
+    after = client.get(f"/plans/{third}/review").text
+    assert "这次变动已撤销" in after and 'action="/plans/' not in after.split("<main", 1)[1]
+    assert city.wait(third, station)["state"] == "reverted"
+    assert city.wait(second, station)["current"] is True
+    assert "第 2 版" in client.get(f"/s/{station}/grid?week={WEEK}").text
+    # undoing twice, or a version not made by a change, is refused
+    assert client.post(f"/plans/{third}/undo", data={"csrf_token": csrf}).status_code == 409
+    assert client.post(f"/plans/{first}/undo", data={"csrf_token": csrf}).status_code == 409
+    assert client.get(f"/plans/{first}/review").status_code == 404
+    # a form made on a superseded version is refused
+    r = client.post(f"/s/{station}/changes", data={"plan": first, "volunteer": gone, "csrf_token": csrf})
+    assert r.status_code == 409 and "superseded" in r.text
+    # the form now works on version 2 again
+    assert f'name="plan" value="{second}"' in client.get(f"/s/{station}/changes?week={WEEK}").text
+
+
+def test_a_station_cannot_reach_another_station_s_changes(city: Any) -> None:
+    mine, theirs = city.stations
+    their_first = generate(city, theirs)
+    csrf = csrf_of(city.client.get(f"/s/{theirs}/changes?week={WEEK}").text)
+    their_second = _change(
+        city,
+        theirs,
+        {"plan": their_first, "volunteer": _busiest(city, their_first), "csrf_token": csrf},
+    )
+    client = city.client
+    csrf = log_in(client, city.tokens[mine])
+    r = client.get(f"/s/{theirs}/changes?week={WEEK}")
+    assert r.status_code == 404 and "此页面不存在" in r.text
+    for page in ("/plans/{p}/change", "/plans/{p}/change/panel", "/plans/{p}/review"):
+        assert client.get(page.format(p=their_second)).status_code == 404, page
+    for action in ("accept", "undo"):
+        r = client.post(f"/plans/{their_second}/{action}", data={"csrf_token": csrf})
+        assert r.status_code == 404, action
+    # their plan id through my station's form
+    r = client.post(
+        f"/s/{mine}/changes",
+        data={"plan": their_second, "volunteer": "x", "csrf_token": csrf},
+    )
+    assert r.status_code == 404
+    r = client.post(f"/s/{theirs}/changes", data={"plan": their_second, "csrf_token": csrf})
+    assert r.status_code == 404
+    assert city.wait(their_second, theirs)["state"] == "done"  # untouched
+
+
+def test_every_job_state_has_a_name() -> None:
+    assert set(labels.STATES) == set(JOB_STATES)
+    assert zh(labels.STATES["reverted"]) == "已撤销"

@@ -1,0 +1,347 @@
+"""临时变动: changes during the week (a volunteer withdraws, needs are cancelled): re-solve, review, undo.
+
+The form (``/s/<station>/changes``) builds a format-1 change set on the week's current
+version and hands it to :func:`api.services.versions.apply_change_set`, the service the
+API's ``POST /v1/plans/{id}/changes`` calls; the re-solve's progress page opens the review
+(``/plans/<id>/review``) when it is done: against the version it came from, who moves, who
+is newly unmet (and why), who is newly served, and the coverage before and after.  The new
+version is current from the start: 确认 keeps it, 撤销 goes back to the version before
+(:func:`api.services.versions.revert`, as ``POST /v1/plans/{id}/revert``).
+
+The same rules as every page (:mod:`web.views`): behind login, station-scoped (another
+station's ids are 404), every post with the session's CSRF token.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Form, Request, status
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import Field
+
+from api.deps import SessionDep, job_runner
+from api.models import PlanVersion, Station
+from api.services import versions
+from api.services.errors import ConflictError
+from matcher.format.errors import InputError
+from matcher.format.schema import DEFAULT_SLOTS, ChangeSet, Withdrawal
+from web import labels
+from web.i18n import N_, Gettext
+from web.views import (
+    CsrfForm,
+    Page,
+    PageError,
+    Week,
+    _plan_id,
+    _progress,
+    _slots,
+    _week_links,
+    check_csrf,
+    page,
+    summary,
+    week_of,
+)
+
+router = APIRouter(include_in_schema=False)
+
+NOT_FOUND = N_("This page does not exist, or belongs to another station.")
+
+
+class ChangeForm(CsrfForm):
+    """临时变动: the version the choices were made on, a volunteer withdrawn (all week or some
+    slots) and needs cancelled."""
+
+    plan: int = Field(default=0, ge=0)
+    volunteer: str = Field(default="", max_length=64)
+    scope: Literal["week", "slots"] = "week"
+    slots: list[Annotated[str, Field(max_length=16)]] = Field(default_factory=list, max_length=21)
+    needs: list[Annotated[str, Field(max_length=64)]] = Field(default_factory=list, max_length=2000)
+
+
+class FormError(Exception):
+    """A changes form that asks for nothing, or for something not in the plan (shown on the form, 422)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+# ------------------------------------------------------------------------ the form
+
+
+def _form_context(p: Page, current: PlanVersion) -> dict[str, Any]:
+    """The current version's volunteers (with their sessions) and needs, named, for the form."""
+    assert current.plan is not None and current.station_id is not None
+    station = p.station(current.station_id)
+    vol_names, ben_names, _districts = versions.people_names(p.db, station)
+    assigned: dict[str, set[str]] = {}
+    for a in current.plan["assignments"]:
+        assigned.setdefault(a["volunteer"], set()).update(a["slots"])
+    volunteers = sorted(
+        (
+            {
+                "id": v["id"],
+                "name": vol_names.get(v["id"], v["id"]),
+                "slots": [labels.slot_label(s, p._) for s in DEFAULT_SLOTS if s in assigned.get(v["id"], ())],
+            }
+            for v in current.problem["volunteers"]
+        ),
+        key=lambda v: (not v["slots"], v["name"], v["id"]),
+    )
+    bens = {b["id"]: b for b in current.problem["beneficiaries"]}
+    met = {a["need"]: a["volunteer"] for a in current.plan["assignments"]}
+    needs = sorted(
+        (
+            {
+                "id": n["id"],
+                "beneficiary": ben_names.get(n["beneficiary"], n["beneficiary"]),
+                "category": bens[n["beneficiary"]]["category"],
+                "service": n["service"],
+                "sessions": n["sessions"],
+                "hours": n["hours"],
+                "volunteer": vol_names.get(met[n["id"]], met[n["id"]]) if n["id"] in met else None,
+            }
+            for n in current.problem["needs"]
+        ),
+        key=lambda n: (n["beneficiary"], n["id"]),
+    )
+    return {"volunteers": volunteers, "needs": needs}
+
+
+def _form_page(
+    p: Page, station: Station, monday: dt.date, chosen: ChangeForm | None = None, error: str = ""
+) -> HTMLResponse:
+    """The form on the week's current version (``chosen``: a refused post's choices, kept)."""
+    current = versions.current_version(p.db, station.id, monday)
+    pending = current if current is not None and current.state in versions.RUNNING else None
+    ready = current is not None and current.state == "done"
+    return p.render(
+        "changes.html",
+        station=station,
+        current=current if ready else None,
+        pending=pending,
+        days=_slots(p._),
+        tab="changes",
+        chosen=chosen or ChangeForm(),
+        error=error,
+        status_code=422 if error else 200,
+        **(_form_context(p, current) if ready and current is not None else {}),
+        **_week_links(monday),
+    )
+
+
+@router.get("/s/{station_id}/changes")
+def changes_form(request: Request, db: SessionDep, station_id: str, week: Week = None) -> HTMLResponse:
+    """临时变动: withdraw a volunteer (the whole week or some slots) and cancel needs of the current plan."""
+    p = page(request, db)
+    return _form_page(p, p.station(station_id), week_of(week))
+
+
+def _change_set(form: ChangeForm, current: PlanVersion) -> ChangeSet:
+    """The format-1 change set the form asks for; :class:`FormError` naming what is missing or wrong."""
+    volunteers = {v["id"] for v in current.problem["volunteers"]}
+    needs = {n["id"] for n in current.problem["needs"]}
+    withdrawn: list[Withdrawal] = []
+    if form.volunteer:
+        if form.volunteer not in volunteers:
+            raise FormError(N_("Choose a volunteer of this week's plan."))
+        slots = None
+        if form.scope == "slots":
+            slots = [s for s in DEFAULT_SLOTS if s in set(form.slots)]
+            if not slots or len(slots) != len(set(form.slots)):
+                raise FormError(N_("Choose the times the volunteer cannot come."))
+        withdrawn.append(Withdrawal(volunteer=form.volunteer, slots=slots))
+    cancelled = list(dict.fromkeys(form.needs))
+    if any(n not in needs for n in cancelled):
+        raise FormError(N_("Choose needs of this week's plan."))
+    if not withdrawn and not cancelled:
+        raise FormError(N_("Choose a volunteer who withdraws, or needs to cancel."))
+    return ChangeSet(format=1, volunteers_withdrawn=withdrawn, needs_cancelled=cancelled)
+
+
+@router.post("/s/{station_id}/changes")
+def apply_changes(
+    request: Request, db: SessionDep, station_id: str, form: Annotated[ChangeForm, Form()]
+) -> Response:
+    """Re-solve the week's current version after the changes, then show the job's progress."""
+    p = page(request, db)
+    check_csrf(request, p.data, form.csrf_token)
+    station = p.station(station_id)
+    current = p.plan(_plan_id(form.plan)) if form.plan else None
+    if current is None or current.station_id != station.id:
+        raise PageError(404, NOT_FOUND)
+    try:
+        changes = _change_set(form, current)
+    except FormError as exc:
+        return _form_page(p, station, current.week_start, form, exc.message)
+    try:
+        made = versions.apply_change_set(db, job_runner(request), current, changes)
+    except (ConflictError, InputError) as exc:
+        return p.render(
+            "error.html",
+            status_code=409,
+            message=N_("The changes could not be applied."),
+            detail=exc.message,
+        )
+    return RedirectResponse(f"/plans/{made.id}/change", status.HTTP_303_SEE_OTHER)
+
+
+# ------------------------------------------------------------------------ the re-solve's progress
+
+
+@router.get("/plans/{plan_id}/change")
+def change_progress(request: Request, db: SessionDep, plan_id: int) -> HTMLResponse:
+    """The re-solve's progress (the generate flow's page and panel); it opens the review when done."""
+    p = page(request, db)
+    plan = p.plan(_plan_id(plan_id))
+    station = p.station(plan.station_id or "")
+    return p.render(
+        "progress.html",
+        station=station,
+        plan=plan,
+        progress=_progress(plan),
+        tab="changes",
+        week=plan.week_start,
+        panel_url=f"/plans/{plan.id}/change/panel",
+        done_url=f"/plans/{plan.id}/review",
+    )
+
+
+@router.get("/plans/{plan_id}/change/panel")
+def change_panel(request: Request, db: SessionDep, plan_id: int) -> Response:
+    """The re-solve's progress panel (HTMX); a finished re-solve opens its review."""
+    p = page(request, db)
+    plan = p.plan(_plan_id(plan_id))
+    if plan.state == "done":
+        return Response(status_code=200, headers={"HX-Redirect": f"/plans/{plan.id}/review"})
+    return p.render(
+        "panel.html",
+        plan=plan,
+        progress=_progress(plan),
+        panel_url=f"/plans/{plan.id}/change/panel",
+        done_url=f"/plans/{plan.id}/review",
+    )
+
+
+# ------------------------------------------------------------------------ the review
+
+
+@dataclass
+class Line:
+    """One need of the review: whom, what, and who serves it when, before and after."""
+
+    need: str
+    beneficiary: str
+    service: str
+    before: str
+    after: str
+    reasons: list[str]
+
+
+def _serving(where: dict[str, Any] | None, vol_names: dict[str, str], _: Gettext) -> str:
+    """``{volunteer, slots}`` as 张三 · 周一上午, 周三下午 (empty when unmet)."""
+    if where is None:
+        return ""
+    slots = _(", ").join(labels.slot_label(s, _) for s in where["slots"])
+    return f"{vol_names.get(where['volunteer'], where['volunteer'])} · {slots}"
+
+
+def review_lines(
+    names: versions.Names, version: PlanVersion, parent: PlanVersion, _: Gettext
+) -> dict[str, list[Line]]:
+    """The API's diff of ``version`` against ``parent``, sorted into moves, newly unmet (with
+    their reasons), newly served and needs gone from the week (cancelled)."""
+    assert version.plan is not None
+    vol_names, ben_names, _districts = names
+    needs = {n["id"]: n for n in parent.problem["needs"]} | {n["id"]: n for n in version.problem["needs"]}
+    now = {n["id"] for n in version.problem["needs"]}
+    reasons = {u["need"]: u["reasons"] for u in version.plan["unmet"]}
+    out: dict[str, list[Line]] = {"moved": [], "unmet": [], "served": [], "cancelled": []}
+    for entry in versions.diff(version, parent).changed:
+        n = needs[entry.need]
+        line = Line(
+            entry.need,
+            ben_names.get(n["beneficiary"], n["beneficiary"]),
+            labels.label(labels.SERVICES, n["service"], _),
+            _serving(entry.before, vol_names, _),
+            _serving(entry.after, vol_names, _),
+            [labels.label(labels.REASONS, r, _) for r in reasons.get(entry.need, [])],
+        )
+        if entry.need not in now:
+            out["cancelled"].append(line)
+        elif entry.before is None:
+            out["served"].append(line)
+        elif entry.after is None:
+            out["unmet"].append(line)
+        else:
+            out["moved"].append(line)
+    return out
+
+
+def _parent_of(p: Page, plan: PlanVersion) -> PlanVersion:
+    if plan.parent_id is None:
+        raise PageError(404, N_("This plan version was not made by a change: there is nothing to compare."))
+    return p.plan(plan.parent_id)
+
+
+@router.get("/plans/{plan_id}/review")
+def review(request: Request, db: SessionDep, plan_id: int) -> Response:
+    """The re-solve against its parent: moves, newly unmet, newly served, coverage; 确认 or 撤销."""
+    p = page(request, db)
+    plan = p.plan(_plan_id(plan_id))
+    station = p.station(plan.station_id or "")
+    parent = _parent_of(p, plan)
+    if plan.plan is None or parent.plan is None:  # still solving, failed or cancelled: its progress page
+        return RedirectResponse(f"/plans/{plan.id}/change", status.HTTP_303_SEE_OTHER)
+    names = versions.people_names(db, station)
+    current = versions.current_version(db, station.id, plan.week_start)
+    return p.render(
+        "changes_review.html",
+        station=station,
+        plan=plan,
+        parent=parent,
+        current=current,
+        is_current=current is not None and current.id == plan.id,
+        lines=review_lines(names, plan, parent, p._),
+        before=summary(parent, names.districts, p._),
+        after=summary(plan, names.districts, p._),
+        withdrawn=[
+            {
+                "name": names.volunteers.get(w["volunteer"], w["volunteer"]),
+                "slots": [labels.slot_label(s, p._) for s in w.get("slots") or []],
+            }
+            for w in (plan.changes or {}).get("volunteers_withdrawn", [])
+        ],
+        cancelled=len((plan.changes or {}).get("needs_cancelled", [])),
+        tab="changes",
+        week=plan.week_start,
+    )
+
+
+@router.post("/plans/{plan_id}/accept")
+def accept(request: Request, db: SessionDep, plan_id: int, form: Annotated[CsrfForm, Form()]) -> Response:
+    """确认: the re-solve is current already; back to the week grid."""
+    p = page(request, db)
+    check_csrf(request, p.data, form.csrf_token)
+    plan = p.plan(_plan_id(plan_id))
+    return RedirectResponse(
+        f"/s/{plan.station_id}/grid?week={plan.week_start.isoformat()}", status.HTTP_303_SEE_OTHER
+    )
+
+
+@router.post("/plans/{plan_id}/undo")
+def undo(request: Request, db: SessionDep, plan_id: int, form: Annotated[CsrfForm, Form()]) -> Response:
+    """撤销: the re-solve is withdrawn and the version it came from is current again."""
+    p = page(request, db)
+    check_csrf(request, p.data, form.csrf_token)
+    plan = p.plan(_plan_id(plan_id))
+    try:
+        versions.revert(db, plan)
+    except ConflictError as exc:
+        return p.render(
+            "error.html", status_code=409, message=N_("This change could not be undone."), detail=exc.message
+        )
+    return RedirectResponse(f"/plans/{plan.id}/review", status.HTTP_303_SEE_OTHER)
