@@ -11,16 +11,14 @@ page, never the API's JSON 422 (:class:`HtmlRoute`).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Coroutine, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi.concurrency import run_in_threadpool
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from fastapi.routing import APIRoute
 from pydantic import BaseModel, ValidationError
 from sqlmodel import Session, select
 from starlette.datastructures import FormData, UploadFile
@@ -188,22 +186,8 @@ def problem_of(line: str) -> Problem:
     return Problem(row, "", line)
 
 
-class HtmlRoute(APIRoute):
-    """A route whose bad query (an unknown parameter, a value too long) is the HTML error page."""
-
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
-
-        async def handle(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except RequestValidationError:
-                raise PageError(400, N_("This address holds a value the page does not know.")) from None
-
-        return handle
-
-
-router = APIRouter(include_in_schema=False, route_class=HtmlRoute)
+# A bad query (an unknown parameter, a value too long) is the HTML error page: web.views.install.
+router = APIRouter(include_in_schema=False)
 Text = Annotated[str, Query(max_length=100)]
 
 
@@ -315,7 +299,7 @@ KIND: dict[str, Kind] = {
 
 def kind_of(name: str) -> Kind:
     if name not in KIND:
-        raise PageError(400, N_("This address holds a value the page does not know."))
+        raise PageError(422, N_("This address holds a value the page does not know."))
     return KIND[name]
 
 
@@ -397,7 +381,7 @@ class ListQuery:
 def parse_query(kind: str, q: str, page_: str, inactive: str) -> ListQuery:
     kind_of(kind)
     if not re.fullmatch(r"[1-9]\d{0,5}", page_) or inactive not in ("", "0", "1"):
-        raise PageError(400, N_("This address holds a value the page does not know."))
+        raise PageError(422, N_("This address holds a value the page does not know."))
     return ListQuery(kind, q.strip(), int(page_), inactive == "1")
 
 
