@@ -21,7 +21,7 @@ SIZES: dict[str, ViewportSize] = {
     "desktop": {"width": 1366, "height": 900},
     "phone": {"width": 390, "height": 844},
 }
-ENGLISH = ("overview", "grid", "unmet", "records", "review")
+ENGLISH = ("overview", "grid", "unmet", "records", "review", "people")
 
 
 def log_in(page: Page, url: str, token: str) -> None:
@@ -59,6 +59,8 @@ def shoot(browser: Browser, server: Server, out: Path, week: str, progress: str,
         "grid-filtered": f"{s}/grid?week={week}&category=elderly",
         "unmet": f"{s}/unmet?week={week}",
         "records": f"{s}/records?week={week}",
+        "people": f"{s}/people?kind=volunteers",
+        "people-form": f"{s}/people/volunteers/new",
         "progress": progress,
         "changes": f"{s}/changes?week={week}",
         "review": review,
