@@ -15,6 +15,7 @@ station's ids are 404), every post with the session's CSRF token.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
@@ -23,13 +24,23 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import Field
 
 from api.deps import SessionDep, job_runner
+from api.models import Need as NeedRow
 from api.models import PlanVersion, Station
 from api.services import versions
 from api.services.errors import ConflictError
+from matcher.format.bounds import ID_MAX_LENGTH, SESSION_HOURS_MAX, SESSIONS_MAX
 from matcher.format.errors import InputError
-from matcher.format.schema import DEFAULT_SLOTS, ChangeSet, Withdrawal
+from matcher.format.schema import (
+    CERTIFICATION_KINDS,
+    DEFAULT_SLOTS,
+    SERVICE_CODES,
+    ChangeSet,
+    Need,
+    Withdrawal,
+)
 from web import labels
 from web.i18n import N_, Gettext
+from web.people_pages import CERTIFICATES
 from web.views import (
     CsrfForm,
     Page,
@@ -59,6 +70,14 @@ class ChangeForm(CsrfForm):
     scope: Literal["week", "slots"] = "week"
     slots: list[Annotated[str, Field(max_length=16)]] = Field(default_factory=list, max_length=21)
     needs: list[Annotated[str, Field(max_length=64)]] = Field(default_factory=list, max_length=2000)
+    # 新增临时需求: one urgent need added (when a beneficiary is chosen)
+    beneficiary: str = Field(default="", max_length=64)
+    service: str = Field(default="", max_length=64)
+    hours: str = Field(default="1", max_length=16)
+    sessions: str = Field(default="1", max_length=4)
+    windows: list[Annotated[str, Field(max_length=16)]] = Field(default_factory=list, max_length=21)
+    requires: list[Annotated[str, Field(max_length=32)]] = Field(default_factory=list, max_length=6)
+    minor_ok: bool = False
 
 
 class FormError(Exception):
@@ -108,7 +127,18 @@ def _form_context(p: Page, current: PlanVersion) -> dict[str, Any]:
         ),
         key=lambda n: (n["beneficiary"], n["id"]),
     )
-    return {"volunteers": volunteers, "needs": needs}
+    beneficiaries = sorted(
+        ({"id": b["id"], "name": ben_names.get(b["id"], b["id"])} for b in current.problem["beneficiaries"]),
+        key=lambda b: (b["name"], b["id"]),
+    )
+    return {
+        "volunteers": volunteers,
+        "needs": needs,
+        "beneficiaries": beneficiaries,
+        "services": [(code, labels.label(labels.SERVICES, code, p._)) for code in labels.SERVICES],
+        "certificates": [(code, p._(name)) for code, name in CERTIFICATES.items()],
+        "sessions_max": SESSIONS_MAX,
+    }
 
 
 def _form_page(
@@ -140,7 +170,59 @@ def changes_form(request: Request, db: SessionDep, station_id: str, week: Week =
     return _form_page(p, p.station(station_id), week_of(week))
 
 
-def _change_set(form: ChangeForm, current: PlanVersion) -> ChangeSet:
+def _need_id(db: SessionDep, current: PlanVersion, beneficiary: str) -> str:
+    """A need id for an urgent need of ``beneficiary``: ``urgent-<beneficiary>-<n>``, in neither the
+    week's problem nor the city's needs (ids of the format: at most 64 characters)."""
+    taken = {n["id"] for n in current.problem["needs"]}
+    n = 1
+    while True:
+        suffix = f"-{n}"
+        candidate = "urgent-" + beneficiary[: ID_MAX_LENGTH - len("urgent-") - len(suffix)] + suffix
+        if candidate not in taken and db.get(NeedRow, candidate) is None:
+            return candidate
+        n += 1
+
+
+def _added_need(db: SessionDep, form: ChangeForm, current: PlanVersion) -> Need | None:
+    """新增临时需求: the urgent need the form adds (``None`` when no beneficiary is chosen)."""
+    if not form.beneficiary:
+        if form.windows or form.requires:
+            raise FormError(N_("Choose the beneficiary of the new need."))
+        return None
+    if form.beneficiary not in {b["id"] for b in current.problem["beneficiaries"]}:
+        raise FormError(N_("Choose a beneficiary of this week's plan."))
+    if form.service not in SERVICE_CODES:
+        raise FormError(N_("Choose the service of the new need."))
+    try:
+        hours = float(form.hours.strip())
+    except ValueError:
+        hours = math.nan
+    if not (math.isfinite(hours) and 0 < hours <= SESSION_HOURS_MAX):
+        raise FormError(N_("The hours per session must be more than 0 and at most 12."))
+    sessions = int(form.sessions) if form.sessions.strip().isdigit() else 0
+    if not 1 <= sessions <= SESSIONS_MAX:
+        raise FormError(N_("The sessions a week must be from 1 to 7."))
+    slots = current.problem.get("slots") or DEFAULT_SLOTS
+    windows = [s for s in slots if s in set(form.windows)]
+    if not windows or len(windows) != len(set(form.windows)):
+        raise FormError(N_("Choose the times the new need may take."))
+    if len(windows) < sessions:
+        raise FormError(N_("Choose at least as many times as the new need has sessions."))
+    if any(r not in CERTIFICATION_KINDS for r in form.requires):
+        raise FormError(N_("Choose certificates from the list."))
+    return Need(
+        id=_need_id(db, current, form.beneficiary),
+        beneficiary=form.beneficiary,
+        service=form.service,
+        hours=hours,
+        sessions=sessions,
+        windows=windows,
+        requires=[r for r in CERTIFICATION_KINDS if r in set(form.requires)],
+        minor_ok=form.minor_ok,
+    )
+
+
+def _change_set(db: SessionDep, form: ChangeForm, current: PlanVersion) -> ChangeSet:
     """The format-1 change set the form asks for; :class:`FormError` naming what is missing or wrong."""
     volunteers = {v["id"] for v in current.problem["volunteers"]}
     needs = {n["id"] for n in current.problem["needs"]}
@@ -157,9 +239,15 @@ def _change_set(form: ChangeForm, current: PlanVersion) -> ChangeSet:
     cancelled = list(dict.fromkeys(form.needs))
     if any(n not in needs for n in cancelled):
         raise FormError(N_("Choose needs of this week's plan."))
-    if not withdrawn and not cancelled:
-        raise FormError(N_("Choose a volunteer who withdraws, or needs to cancel."))
-    return ChangeSet(format=1, volunteers_withdrawn=withdrawn, needs_cancelled=cancelled)
+    added = _added_need(db, form, current)
+    if not withdrawn and not cancelled and added is None:
+        raise FormError(N_("Choose a volunteer who withdraws, needs to cancel, or a need to add."))
+    return ChangeSet(
+        format=1,
+        volunteers_withdrawn=withdrawn,
+        needs_cancelled=cancelled,
+        needs_added=[added] if added is not None else [],
+    )
 
 
 @router.post("/s/{station_id}/changes")
@@ -174,7 +262,7 @@ def apply_changes(
     if current is None or current.station_id != station.id:
         raise PageError(404, NOT_FOUND)
     try:
-        changes = _change_set(form, current)
+        changes = _change_set(db, form, current)
     except FormError as exc:
         return _form_page(p, station, current.week_start, form, exc.message)
     try:
@@ -278,6 +366,22 @@ def review_lines(
             out["unmet"].append(line)
         else:
             out["moved"].append(line)
+    # A need added by the change and left unmet is unmet before and after: the diff does not
+    # list it, but it is newly unmet all the same.
+    before = {n["id"] for n in parent.problem["needs"]}
+    for u in version.plan["unmet"]:
+        if u["need"] not in before:
+            n = needs[u["need"]]
+            out["unmet"].append(
+                Line(
+                    u["need"],
+                    ben_names.get(n["beneficiary"], n["beneficiary"]),
+                    labels.label(labels.SERVICES, n["service"], _),
+                    "",
+                    "",
+                    [labels.label(labels.REASONS, r, _) for r in u["reasons"]],
+                )
+            )
     return out
 
 
@@ -316,6 +420,15 @@ def review(request: Request, db: SessionDep, plan_id: int) -> Response:
             for w in (plan.changes or {}).get("volunteers_withdrawn", [])
         ],
         cancelled=len((plan.changes or {}).get("needs_cancelled", [])),
+        added=[
+            {
+                "beneficiary": names.beneficiaries.get(n["beneficiary"], n["beneficiary"]),
+                "service": labels.label(labels.SERVICES, n["service"], p._),
+                "sessions": n["sessions"],
+                "hours": n["hours"],
+            }
+            for n in (plan.changes or {}).get("needs_added", [])
+        ],
         tab="changes",
         week=plan.week_start,
     )

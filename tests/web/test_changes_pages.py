@@ -103,7 +103,7 @@ def test_nothing_chosen_or_no_times_is_refused(city: Any) -> None:
     csrf = csrf_of(city.client.get(f"/s/{station}/changes?week={WEEK}").text)
     volunteer = _busiest(city, plan_id)
     for data, message in (
-        ({}, "请选择请假的志愿者，或要取消的需求"),
+        ({}, "请选择请假的志愿者、要取消的需求，或要新增的需求"),
         ({"volunteer": volunteer, "scope": "slots"}, "请选择志愿者不能来的时段"),
         ({"volunteer": "<script>x</script>"}, "请选择本周排班中的志愿者"),
         ({"needs": "no-such-need"}, "请选择本周排班中的需求"),
