@@ -11,7 +11,7 @@ from typing import Any
 from sqlmodel import Session, select
 from test_web import WEEK, csrf_of, generate, log_in, unlabelled
 
-from api.models import JOB_STATES, PlanVersion, Volunteer
+from api.models import JOB_STATES, Beneficiary, PlanVersion, Volunteer
 from web import i18n, labels
 
 zh = i18n.translator("zh_CN")
@@ -219,6 +219,123 @@ def test_withdrawal_review_matches_the_api_diff_then_undo(city: Any) -> None:
     assert r.status_code == 409 and "superseded" in r.text
     # the form now works on version 2 again
     assert f'name="plan" value="{second}"' in client.get(f"/s/{station}/changes?week={WEEK}").text
+
+
+ALL_TIMES = [
+    f"{d}-{t}" for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun") for t in ("am", "pm", "eve")
+]
+
+
+def _urgent(city: Any, plan_id: int) -> dict[str, Any]:
+    """The 新增临时需求 fields: a beneficiary of the plan, a service a volunteer of the plan gives."""
+    with Session(city.engine) as db:
+        plan = db.get(PlanVersion, plan_id)
+        assert plan is not None and plan.plan is not None
+        needs = {n["id"]: n for n in plan.problem["needs"]}
+        served = needs[plan.plan["assignments"][0]["need"]]
+    return {
+        "beneficiary": served["beneficiary"],
+        "service": served["service"],
+        "hours": "1.5",
+        "sessions": "2",
+        "windows": ALL_TIMES,
+        "requires": [],
+    }
+
+
+def test_adding_an_urgent_need_makes_a_version_whose_problem_has_it(city: Any) -> None:
+    station = city.stations[0]
+    first = generate(city, station)
+    client = city.client
+    form = client.get(f"/s/{station}/changes?week={WEEK}").text
+    csrf = csrf_of(form)
+    assert "新增临时需求" in form and form.count('name="windows"') == 21 and unlabelled(form) == []
+    assert zh(labels.SERVICES["life_care"]) in form and "急救" in form  # services and certificates by name
+    urgent = _urgent(city, first)
+    with Session(city.engine) as db:
+        row = db.get(PlanVersion, first)
+        assert row is not None and row.plan is not None
+        cancel = next(a["need"] for a in row.plan["assignments"] if a["need"] != urgent["beneficiary"])
+        name = db.exec(select(Beneficiary).where(Beneficiary.id == urgent["beneficiary"])).one().name
+    assert f'<option value="{urgent["beneficiary"]}">{name}</option>' in form  # by name
+    # a need added and another cancelled, in one change set
+    second = _change(
+        city, station, {"plan": first, "csrf_token": csrf, "needs": cancel, "minor_ok": "true", **urgent}
+    )
+    problem = client.get(f"/v1/plans/{second}/problem", headers=city.headers(station)).json()
+    added = [n for n in problem["needs"] if n["id"].startswith("urgent-")]
+    assert added == [
+        {
+            "id": f"urgent-{urgent['beneficiary']}-1",
+            "beneficiary": urgent["beneficiary"],
+            "service": urgent["service"],
+            "hours": 1.5,
+            "sessions": 2,
+            "windows": ALL_TIMES,
+            "requires": [],
+            "minor_ok": True,
+        }
+    ]
+    assert cancel not in {n["id"] for n in problem["needs"]}
+    with Session(city.engine) as db:
+        new = db.get(PlanVersion, second)
+        assert new is not None and new.plan is not None and new.changes is not None
+        assert new.changes["needs_added"] == added and new.changes["needs_cancelled"] == [cancel]
+        met = {a["need"] for a in new.plan["assignments"]}
+    # the review lists it: newly served, or newly unmet with its reasons
+    html = client.get(f"/plans/{second}/review").text
+    assert "新增临时需求：" in html and unlabelled(html) == []
+    where = "新满足的需求" if added[0]["id"] in met else "新出现的未满足需求"
+    assert name in _section(html, where) and zh(labels.SERVICES[urgent["service"]]) in _section(html, where)
+    # another urgent need for the same beneficiary, on version 2, gets the next id
+    third = _change(city, station, {"plan": second, "csrf_token": csrf, **urgent, "sessions": "1"})
+    problem = client.get(f"/v1/plans/{third}/problem", headers=city.headers(station)).json()
+    ids = sorted(n["id"] for n in problem["needs"] if n["id"].startswith("urgent-"))
+    assert f"urgent-{urgent['beneficiary']}-2" in ids  # never the id of a need of the version it changes
+
+
+def test_a_bad_urgent_need_is_refused_on_the_form(city: Any) -> None:
+    station = city.stations[0]
+    plan_id = generate(city, station)
+    csrf = csrf_of(city.client.get(f"/s/{station}/changes?week={WEEK}").text)
+    urgent = _urgent(city, plan_id)
+    for data, message in (
+        ({"hours": "0"}, "每次时长须大于 0 小时"),
+        ({"hours": "13"}, "每次时长须大于 0 小时"),
+        ({"hours": "nan"}, "每次时长须大于 0 小时"),
+        ({"hours": "两"}, "每次时长须大于 0 小时"),
+        ({"windows": []}, "请选择新增需求可以安排的时段"),
+        ({"windows": ["mon-am", "noon"]}, "请选择新增需求可以安排的时段"),
+        ({"windows": ["mon-am"]}, "可选时段不能少于每周次数"),
+        ({"sessions": "8"}, "每周次数须为 1 至 7 次"),
+        ({"service": "<script>x</script>"}, "请选择新增需求的服务项目"),
+        ({"beneficiary": "no-such-person"}, "请选择本周排班中的服务对象"),
+        ({"beneficiary": ""}, "请选择新增需求的服务对象"),
+        ({"requires": ["flying"]}, "请从列表中选择证书"),
+    ):
+        r = city.client.post(
+            f"/s/{station}/changes", data={"plan": plan_id, "csrf_token": csrf, **urgent, **data}
+        )
+        assert r.status_code == 422 and message in r.text, data
+        assert "<script>x" not in r.text
+        assert 'role="alert"' in r.text and 'name="csrf_token"' in r.text  # back on the form
+    # the choices are kept on the form
+    r = city.client.post(
+        f"/s/{station}/changes",
+        data={"plan": plan_id, "csrf_token": csrf, **urgent, "hours": "13", "requires": ["first_aid"]},
+    )
+    assert r.status_code == 422
+    assert f'<option value="{urgent["beneficiary"]}" selected>' in r.text
+    assert f'<option value="{urgent["service"]}" selected>' in r.text
+    assert 'name="hours" min="0.5" max="12" step="0.5" value="13"' in r.text
+    assert '<option value="2" selected>' in r.text
+    assert r.text.count('name="windows" value="') == 21 and 'value="sun-eve" checked' in r.text
+    assert 'value="first_aid" checked' in r.text
+    # without the CSRF token, nothing is made
+    r = city.client.post(f"/s/{station}/changes", data={"plan": plan_id, **urgent}, follow_redirects=False)
+    assert r.status_code == 403 and "表单已过期" in r.text
+    with Session(city.engine) as db:
+        assert len(db.exec(select(PlanVersion)).all()) == 1
 
 
 def test_a_station_cannot_reach_another_station_s_changes(city: Any) -> None:
