@@ -292,6 +292,19 @@ def test_adding_an_urgent_need_makes_a_version_whose_problem_has_it(city: Any) -
     problem = client.get(f"/v1/plans/{third}/problem", headers=city.headers(station)).json()
     ids = sorted(n["id"] for n in problem["needs"] if n["id"].startswith("urgent-"))
     assert f"urgent-{urgent['beneficiary']}-2" in ids  # never the id of a need of the version it changes
+    # an urgent need nobody can take is newly unmet, with its reasons (the diff does not list it:
+    # it is unmet before, where it does not exist, and after)
+    skills = {s for v in problem["volunteers"] for s in v["skills"]}
+    rare = sorted(set(labels.SERVICES) - skills)
+    data = {"service": rare[0]} if rare else {"requires": ["first_aid", "legal", "traffic", "fire_safety"]}
+    fourth = _change(city, station, {"plan": third, "csrf_token": csrf, **urgent, **data})
+    with Session(city.engine) as db:
+        row = db.get(PlanVersion, fourth)
+        assert row is not None and row.plan is not None and row.changes is not None
+        need = row.changes["needs_added"][0]["id"]
+        reasons = next(u["reasons"] for u in row.plan["unmet"] if u["need"] == need)
+    unmet = _section(client.get(f"/plans/{fourth}/review").text, "新出现的未满足需求")
+    assert name in unmet and all(zh(labels.REASONS[r]) in unmet for r in reasons)
 
 
 def test_a_bad_urgent_need_is_refused_on_the_form(city: Any) -> None:
