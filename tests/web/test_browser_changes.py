@@ -92,3 +92,26 @@ def test_withdraw_review_accept_then_undo(server: Server, browser: Browser) -> N
     expect(page.get_by_role("status")).to_contain_text("This change was undone")
     assert "谁有调整" not in page.content()
     context.close()
+
+
+def test_add_an_urgent_need(server: Server, browser: Browser) -> None:
+    """新增临时需求 (after the test above: the week has a plan): the review names the added need."""
+    context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    log_in(page, server, "令牌")
+    page.get_by_role("link", name="临时变动").click()
+    expect(page.get_by_role("group", name="新增临时需求")).to_be_visible()
+    page.get_by_label("服务对象", exact=True).select_option(index=1)
+    name = page.locator("#c-beneficiary option:checked").inner_text()
+    page.get_by_label("每周次数").select_option("2")
+    for box in page.locator('input[name="windows"]').all()[:6]:
+        box.check()
+    page.get_by_role("button", name="按这些变动重新排班").click()
+    page.wait_for_url(re.compile(r"/plans/\d+/review$"))
+    expect(page.get_by_text(re.compile(f"新增临时需求：{re.escape(name)}"))).to_be_visible()
+    rows = page.locator("section.card").filter(
+        has=page.get_by_role("heading", name=re.compile("新满足的需求|新出现的未满足需求"))
+    )
+    expect(rows.locator("td", has_text=name).first).to_be_visible()
+    context.close()
