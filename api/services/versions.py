@@ -43,7 +43,7 @@ from api.models import (
 from api.services.errors import ConflictError
 from api.services.planning import build_problem, carried_plan
 from api.settings import get_settings
-from matcher.format.changes import apply_changes
+from matcher.format.changes import apply_changes, still_applicable
 from matcher.format.errors import InputError
 from matcher.format.io import parse
 from matcher.format.schema import ChangeSet, Plan, Problem
@@ -245,6 +245,20 @@ class _InForce(NamedTuple):
     base: dict[str, Any] | None
 
 
+def chain_changes(session: Session, version: PlanVersion) -> list[ChangeSet]:
+    """The change sets that made ``version`` from its week's generated version, oldest first
+    (stored documents are parsed like input: one that no longer parses is a 422 naming it)."""
+    chain: list[ChangeSet] = []
+    seen: set[int] = set()
+    current: PlanVersion | None = version
+    while current is not None and current.changes is not None and current.id not in seen:
+        assert current.id is not None
+        seen.add(current.id)
+        chain.append(parse(ChangeSet, current.changes, f"plan {current.id}: changes"))
+        current = session.get(PlanVersion, current.parent_id) if current.parent_id is not None else None
+    return chain[::-1]
+
+
 def _station_in_force(session: Session, version: PlanVersion, parent: Plan, changes: ChangeSet) -> _InForce:
     """A station's plan in force: the station's people as they are now, and what still holds of
     ``parent`` (the version's plan) for them."""
@@ -261,6 +275,10 @@ def _station_in_force(session: Session, version: PlanVersion, parent: Plan, chan
             "register the volunteer with the station first, then apply the change set"
         )
     problem = build_problem(session, version.station_id, version.week_start, get_settings().solve_time_limit)
+    # The week's earlier change sets still hold: a volunteer withdrawn in version 2 must not
+    # come back in version 3 because version 3's change set only cancels a need.
+    for earlier in chain_changes(session, version):
+        problem = apply_changes(problem, still_applicable(problem, earlier))
     # Valid for ``problem`` by construction (carried_plan keeps only what passes the
     # validator), so neither this request nor the job checks it again.
     carried = carried_plan(problem, parent)
@@ -278,9 +296,11 @@ def apply_change_set(
 
     For a station's plan the change set is applied to the station's people as they are
     now (volunteers registered since the plan was made can take freed needs; people who
-    left are gone), keeping what still holds of the plan in force; every id it names must
-    be one of the station's.  An integrator's job is its own world: the change set is
-    applied to its problem, and its plan must still be valid for it.
+    left are gone) with the week's earlier change sets carried onto them
+    (:func:`chain_changes`, :func:`matcher.format.changes.still_applicable`), keeping what
+    still holds of the plan in force; every id it names must be one of the station's.  An
+    integrator's job is its own world: the change set is applied to its problem, and its
+    plan must still be valid for it.
 
     The change set is applied here, once: the new version stores the changed problem
     (``problem``), the change set (``changes``) and, for a station, the plan in force

@@ -119,3 +119,28 @@ def apply_changes(problem: Problem, changes: ChangeSet) -> Problem:
     # No second validation pass: the problem and the change set are each valid and every
     # cross-reference was checked above (the tests re-validate changed problems).
     return problem.model_copy(update={"volunteers": volunteers, "needs": needs})
+
+
+def still_applicable(problem: Problem, changes: ChangeSet) -> ChangeSet:
+    """The part of an earlier change set that still names what ``problem`` has.
+
+    A station's week is re-planned on its people as they are now; the change sets of the
+    versions before are carried onto them (a volunteer who withdrew stays withdrawn, a
+    cancelled need stays cancelled, an urgent need stays added).  What no longer exists is
+    dropped: a withdrawal of a volunteer who left, a cancellation of a need that ended, an
+    added need whose beneficiary left or whose id is now a registered need's.  Volunteers
+    added by a change set are dropped too (a station's plan uses its registered volunteers).
+    """
+    volunteers = {v.id for v in problem.volunteers}
+    needs = {n.id for n in problem.needs}
+    beneficiaries = {b.id for b in problem.beneficiaries}
+    return changes.model_copy(
+        update={
+            "volunteers_added": [],
+            "volunteers_withdrawn": [w for w in changes.volunteers_withdrawn if w.volunteer in volunteers],
+            "needs_cancelled": [n for n in changes.needs_cancelled if n in needs],
+            "needs_added": [
+                n for n in changes.needs_added if n.beneficiary in beneficiaries and n.id not in needs
+            ],
+        }
+    )

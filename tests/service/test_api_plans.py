@@ -260,3 +260,47 @@ def test_station_token_sees_only_its_station(city: City) -> None:
         [a, b]
     )
     assert city.client.get(f"/v1/stations/{b}", headers=city.headers(a)).status_code == 404
+
+
+def test_a_week_s_earlier_change_sets_still_hold_after_the_next(city: City) -> None:
+    """Version 3 is made from the station's people as they are now with version 2's change
+    set carried: the volunteer withdrawn stays withdrawn, the cancelled need stays cancelled,
+    the urgent need stays added (before, version 3 brought them all back)."""
+    station = city.stations[0]
+    c, h = city.client, city.headers(station)
+    first = _generate(city, station)
+    problem1, plan1 = _checked(city, first, station)
+    gone = plan1.assignments[0].volunteer
+    cancelled = next(a.need for a in plan1.assignments if a.volunteer != gone)
+    ben = problem1.beneficiaries[0].id
+    urgent = {
+        "id": "urgent-1",
+        "beneficiary": ben,
+        "service": problem1.needs[0].service,
+        "hours": 1,
+        "sessions": 1,
+        "windows": ["mon-am", "tue-am"],
+    }
+    r = c.post(
+        f"/v1/plans/{first['id']}/changes",
+        json={
+            "format": 1,
+            "volunteers_withdrawn": [{"volunteer": gone}],
+            "needs_cancelled": [cancelled],
+            "needs_added": [urgent],
+        },
+        headers=h,
+    )
+    assert r.status_code == 202, r.text
+    second = city.wait(r.json()["id"], station)
+    assert second["state"] == "done", second
+    other = next(n.id for n in problem1.needs if n.id != cancelled)
+    r = c.post(f"/v1/plans/{second['id']}/changes", json={"format": 1, "needs_cancelled": [other]}, headers=h)
+    assert r.status_code == 202, r.text
+    third = city.wait(r.json()["id"], station)
+    assert third["state"] == "done", third
+    problem3, plan3 = _checked(city, third, station)
+    assert next(v for v in problem3.volunteers if v.id == gone).availability == []
+    needs3 = {n.id for n in problem3.needs}
+    assert cancelled not in needs3 and other not in needs3 and "urgent-1" in needs3
+    assert all(a.volunteer != gone for a in plan3.assignments)
