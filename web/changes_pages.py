@@ -47,11 +47,12 @@ from web.views import (
     PageError,
     Week,
     _plan_id,
-    _progress,
     _slots,
     _week_links,
     check_csrf,
     page,
+    progress_page,
+    progress_panel,
     summary,
     week_of,
 )
@@ -283,35 +284,18 @@ def apply_changes(
 @router.get("/plans/{plan_id}/change")
 def change_progress(request: Request, db: SessionDep, plan_id: int) -> HTMLResponse:
     """The re-solve's progress (the generate flow's page and panel); it opens the review when done."""
-    p = page(request, db)
-    plan = p.plan(_plan_id(plan_id))
-    station = p.station(plan.station_id or "")
-    return p.render(
-        "progress.html",
-        station=station,
-        plan=plan,
-        progress=_progress(plan),
-        tab="changes",
-        week=plan.week_start,
-        panel_url=f"/plans/{plan.id}/change/panel",
-        done_url=f"/plans/{plan.id}/review",
-    )
+    return progress_page(page(request, db), plan_id, "changes", *_flow(plan_id))
 
 
 @router.get("/plans/{plan_id}/change/panel")
 def change_panel(request: Request, db: SessionDep, plan_id: int) -> Response:
     """The re-solve's progress panel (HTMX); a finished re-solve opens its review."""
-    p = page(request, db)
-    plan = p.plan(_plan_id(plan_id))
-    if plan.state == "done":
-        return Response(status_code=200, headers={"HX-Redirect": f"/plans/{plan.id}/review"})
-    return p.render(
-        "panel.html",
-        plan=plan,
-        progress=_progress(plan),
-        panel_url=f"/plans/{plan.id}/change/panel",
-        done_url=f"/plans/{plan.id}/review",
-    )
+    return progress_panel(page(request, db), plan_id, *_flow(plan_id))
+
+
+def _flow(plan_id: int) -> tuple[str, str]:
+    """A re-solve's panel and where it goes once done: its review."""
+    return f"/plans/{plan_id}/change/panel", f"/plans/{plan_id}/review"
 
 
 # ------------------------------------------------------------------------ the review

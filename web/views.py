@@ -628,10 +628,11 @@ def _plan_id(plan_id: int) -> int:
     return plan_id
 
 
-@router.get("/plans/{plan_id}")
-def progress(request: Request, db: SessionDep, plan_id: int) -> HTMLResponse:
-    """The job's progress page: its panel polls every second until the plan opens in the grid."""
-    p = page(request, db)
+def progress_page(
+    p: Page, plan_id: int, tab: str, panel_url: str | None = None, done_url: str | None = None
+) -> HTMLResponse:
+    """A job's progress page under ``tab``; its panel polls ``panel_url`` (default
+    ``/plans/<id>/panel``) and, once done, links to ``done_url`` (default the week's grid)."""
     plan = p.plan(_plan_id(plan_id))
     station = p.station(plan.station_id or "")
     return p.render(
@@ -639,20 +640,35 @@ def progress(request: Request, db: SessionDep, plan_id: int) -> HTMLResponse:
         station=station,
         plan=plan,
         progress=_progress(plan),
-        tab="generate",
+        tab=tab,
         week=plan.week_start,
+        panel_url=panel_url,
+        done_url=done_url,
     )
+
+
+def progress_panel(
+    p: Page, plan_id: int, panel_url: str | None = None, done_url: str | None = None
+) -> Response:
+    """A job's progress panel (HTMX): the panel again while it runs; once done, a redirect to
+    ``done_url`` (default the week's grid)."""
+    plan = p.plan(_plan_id(plan_id))
+    if plan.state == "done":
+        target = done_url or f"/s/{plan.station_id}/grid?week={plan.week_start.isoformat()}"
+        return Response(status_code=200, headers={"HX-Redirect": target})
+    return p.render("panel.html", plan=plan, progress=_progress(plan), panel_url=panel_url, done_url=done_url)
+
+
+@router.get("/plans/{plan_id}")
+def progress(request: Request, db: SessionDep, plan_id: int) -> HTMLResponse:
+    """The job's progress page: its panel polls every second until the plan opens in the grid."""
+    return progress_page(page(request, db), plan_id, "generate")
 
 
 @router.get("/plans/{plan_id}/panel")
 def panel(request: Request, db: SessionDep, plan_id: int) -> Response:
     """The progress panel (HTMX); a finished plan opens in the grid."""
-    p = page(request, db)
-    plan = p.plan(_plan_id(plan_id))
-    if plan.state == "done":
-        target = f"/s/{plan.station_id}/grid?week={plan.week_start.isoformat()}"
-        return Response(status_code=200, headers={"HX-Redirect": target})
-    return p.render("panel.html", plan=plan, progress=_progress(plan))
+    return progress_panel(page(request, db), plan_id)
 
 
 @router.post("/plans/{plan_id}/cancel")
