@@ -1,4 +1,5 @@
-"""Fixtures shared by the solver tests (builders themselves live in ``helpers.py``)."""
+"""Fixtures shared by the tests (builders live in ``helpers.py``, ``api_support.py`` and
+``web/web_server.py``)."""
 
 from __future__ import annotations
 
@@ -52,3 +53,19 @@ def city(db_url: str) -> Iterator[Any]:
     from api_support import seeded_city
 
     yield from seeded_city(db_url)
+
+
+# ------------------------------------------------------------------------ web pages in a browser (web/)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Debian's Chromium driven by Playwright, headless, one per test module (nothing is
+    downloaded: ``make browser`` installs it; the browser test modules skip without it)."""
+    from playwright.sync_api import sync_playwright
+    from web_server import CHROMIUM
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True)
+        yield b
+        b.close()

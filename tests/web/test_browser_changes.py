@@ -11,8 +11,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
-from web_server import CHROMIUM, Server, serve
+from playwright.sync_api import Browser, Page, expect
+from web_server import CHROMIUM, Server, serve, station_log_in
 
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="make browser installs chromium")
 
@@ -21,22 +21,6 @@ pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="make browse
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     with serve(tmp_path_factory.mktemp("web-changes")) as running:
         yield running
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True)
-        yield b
-        b.close()
-
-
-def log_in(page: Page, server: Server, label: str) -> None:
-    page.goto(server.url + "/")
-    expect(page).to_have_url(re.compile(r"/login$"))
-    page.get_by_label(label).fill(server.station_token)
-    page.keyboard.press("Enter")
-    expect(page).to_have_url(re.compile(rf"/s/{server.station}/$"))
 
 
 def withdraw(page: Page, option: int, slots: int = 0) -> None:
@@ -58,7 +42,7 @@ def test_withdraw_review_accept_then_undo(server: Server, browser: Browser) -> N
     context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.set_default_timeout(60_000)
-    log_in(page, server, "令牌")
+    station_log_in(page, server, "令牌")
     page.get_by_role("button", name="生成本周排班").click()
     page.wait_for_url(re.compile(r"/grid\?week=\d{4}-\d\d-\d\d$"))
     # a volunteer with sessions withdraws for the week
@@ -99,7 +83,7 @@ def test_add_an_urgent_need(server: Server, browser: Browser) -> None:
     context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.set_default_timeout(60_000)
-    log_in(page, server, "令牌")
+    station_log_in(page, server, "令牌")
     page.get_by_role("link", name="临时变动").click()
     expect(page.get_by_role("group", name="新增临时需求")).to_be_visible()
     page.get_by_label("服务对象", exact=True).select_option(index=1)

@@ -11,8 +11,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
-from web_server import CHROMIUM, Server, serve
+from playwright.sync_api import Browser, Page, expect
+from web_server import CHROMIUM, Server, serve, station_log_in
 
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="make browser installs chromium")
 
@@ -29,21 +29,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         yield running
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True)
-        yield b
-        b.close()
-
-
-def log_in(page: Page, server: Server) -> None:
-    page.goto(server.url + "/login")
-    page.locator("input[type=password]").fill(server.station_token)
-    page.keyboard.press("Enter")
-    expect(page).to_have_url(re.compile(rf"/s/{server.station}/$"))
-
-
 def upload(page: Page, name: str, data: bytes) -> None:
     page.locator("input[type=file]").set_input_files({"name": name, "mimeType": "text/csv", "buffer": data})
 
@@ -52,7 +37,7 @@ def test_people_add_edit_import_in_chinese(server: Server, browser: Browser) -> 
     context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.set_default_timeout(30_000)
-    log_in(page, server)
+    station_log_in(page, server)
     page.get_by_role("link", name="人员").click()
     expect(page.get_by_role("heading", name=re.compile("人员"))).to_be_visible()
     expect(page.get_by_role("columnheader", name="技能")).to_be_visible()
@@ -98,7 +83,7 @@ def test_import_error_in_english(server: Server, browser: Browser) -> None:
     context = browser.new_context(locale="en-US", viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.set_default_timeout(30_000)
-    log_in(page, server)
+    station_log_in(page, server)
     page.get_by_role("link", name="People").click()
     page.get_by_role("link", name="Import CSV or Excel").click()
     upload(page, "people.csv", BAD_FILE)

@@ -11,8 +11,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
-from web_server import CHROMIUM, Server, serve
+from playwright.sync_api import Browser, Page, expect
+from web_server import CHROMIUM, Server, serve, station_log_in
 
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="make browser installs chromium")
 
@@ -25,22 +25,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         yield running
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True)
-        yield b
-        b.close()
-
-
-def log_in(page: Page, server: Server) -> None:
-    page.goto(server.url + "/")
-    expect(page).to_have_url(re.compile(r"/login$"))
-    page.get_by_label("令牌").fill(server.station_token)
-    page.keyboard.press("Enter")
-    expect(page).to_have_url(re.compile(rf"/s/{server.station}/$"))
-
-
 def cumulative_hours(page: Page) -> float:
     return float(page.locator(".stat .value").first.inner_text())
 
@@ -49,7 +33,7 @@ def test_record_served_and_no_show_then_hours_and_stars(server: Server, browser:
     context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.set_default_timeout(30_000)
-    log_in(page, server)
+    station_log_in(page, server, "令牌")
     page.get_by_role("button", name="生成本周排班").click()
     page.wait_for_url(re.compile(r"/grid\?week=\d{4}-\d\d-\d\d$"))
     week = page.url.rsplit("=", 1)[1]

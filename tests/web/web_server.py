@@ -7,6 +7,7 @@ Playwright for Python; nothing is downloaded at run time (never ``playwright ins
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -16,6 +17,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+from playwright.sync_api import Page, expect
 
 CHROMIUM = "/usr/bin/chromium"
 BIN = Path(sys.executable).parent
@@ -104,3 +107,14 @@ def serve(
             process.kill()
             process.wait()
         log.close()
+
+
+def station_log_in(page: Page, server: Server, label: str | None = None) -> None:
+    """Log in with the station's token from ``/`` (which sends to ``/login``): into the field
+    labelled ``label``, or the token field whatever the page's language; the station's overview opens."""
+    page.goto(server.url + "/")
+    expect(page).to_have_url(re.compile(r"/login$"))
+    field = page.get_by_label(label) if label is not None else page.locator("input[type=password]")
+    field.fill(server.station_token)
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(rf"/s/{server.station}/$"))
