@@ -1,8 +1,9 @@
 """Star levels (星级) from cumulative service hours.
 
 A volunteer's cumulative hours are the hours served before Linli kept records
-(``Volunteer.hours_before``) plus every served :class:`~api.models.ServiceRecord` of theirs
-(no-show and cancelled records hold 0 hours and are not counted).  The
+(``Volunteer.hours_before``) plus every current served :class:`~api.models.ServiceRecord` of
+theirs (no-show and cancelled records hold 0 hours and are not counted; a record superseded by a
+correction is not counted, its correction is).  The
 star level is the number of thresholds reached (1★ … 5★; the service plan's default
 thresholds are 100, 300, 600, 1000 and 1500 hours, and cities may configure their own with
 ``LINLI_STAR_HOURS``).
@@ -96,7 +97,7 @@ def next_star_at(hours: float, thresholds: Sequence[float]) -> float | None:
 
 
 def recorded_hours(session: Session, volunteer_ids: Iterable[str]) -> dict[str, float]:
-    """The sum of each volunteer's served service records (no-shows and cancellations count nothing).
+    """The sum of each volunteer's current served records (no-shows, cancellations, superseded rows: nothing).
 
     Parameters
     ----------
@@ -117,6 +118,7 @@ def recorded_hours(session: Session, volunteer_ids: Iterable[str]) -> dict[str, 
             select(ServiceRecord.volunteer_id, ServiceRecord.hours).where(
                 col(ServiceRecord.volunteer_id).in_(ids[start : start + _CHUNK]),
                 ServiceRecord.outcome == "served",
+                col(ServiceRecord.superseded_by).is_(None),  # a corrected record counts once: its correction
             )
         )
         for volunteer_id, h in rows:

@@ -1,15 +1,19 @@
-"""服务记录: record how last week's sessions went, and each volunteer's hours and star level.
+"""服务记录 (the 台账): record how last week's sessions went, correct a record, and each volunteer's
+hours, star level and reliability.
 
 ``/s/<station>/records?week=`` lists every session of the week's newest finished plan (one
 row per slot of an assignment: day, period, volunteer, beneficiary, service, planned hours)
-with a form per row: served with its hours (the planned hours by default), 未到 (no-show)
-or 已取消 (cancelled).  A post records it through :func:`api.services.records.create_record`,
-the function the API's ``POST /v1/records`` calls (the same checks: the plan's week, the
-week's hours cap, the station's volunteers).  A recorded session shows its record; records
-cannot be changed (the API has no correction either).
+with a form per row: 已服务 with its hours (the planned hours by default), a rating and a
+note; 未到 (no-show); 志愿者取消 or 服务对象取消.  A post records it through
+:func:`api.services.records.create_record`, the function the API's ``POST /v1/records``
+calls (the same checks: the plan's week, the session, the day's hours, the station's
+volunteers).  A recorded session shows its record (recorded against any version of the
+week: a session is recorded once) and a 更正 form: the same fields and a reason, posted as
+a correction, which keeps the old record, superseded.
 
 ``/s/<station>/volunteers/<id>`` shows a volunteer's cumulative hours (hours before Linli
-plus served records), star level (一星 … 五星, and ★) and recorded sessions.
+plus current served records), star level (一星 … 五星, and ★), reliability over the last
+weeks (:func:`api.services.records.reliability`) and recorded sessions.
 
 Both are behind login and scoped to the station like every page of :mod:`web.views`.
 """
@@ -17,7 +21,6 @@ Both are behind login and scoped to the station like every page of :mod:`web.vie
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, HTTPException, Request, status
@@ -26,10 +29,12 @@ from pydantic import Field, ValidationError
 from sqlmodel import col, select
 
 from api.deps import MAX_ID, SessionDep
-from api.models import PlanAssignment, PlanVersion, RecordCreate, RecordPublic, ServiceRecord, Station
+from api.models import PlanAssignment, PlanVersion, RecordCreate, RecordPublic, Station
 from api.services import records, versions
+from api.services.records import RecordFilter
 from api.settings import get_settings
 from api.stars import recorded_hours, summarize
+from matcher.format.bounds import RATING_MAX, RATING_MIN
 from matcher.format.schema import DAYS, PERIODS
 from web import labels
 from web.i18n import N_, Gettext
@@ -42,9 +47,13 @@ NOT_HERE = N_("This page does not exist, or belongs to another station.")
 OUTCOMES: dict[str, str] = {
     "served": N_("Served"),
     "no_show": N_("No-show"),
-    "cancelled": N_("Cancelled"),
+    "cancelled_by_volunteer": N_("Cancelled by the volunteer"),
+    "cancelled_by_beneficiary": N_("Cancelled by the beneficiary"),
 }
-"""The outcomes of a session (服务 / 未到 / 已取消)."""
+"""The outcomes of a session (已服务 / 未到 / 志愿者取消 / 服务对象取消)."""
+
+RELIABILITY_WEEKS = 4
+"""Weeks of history the volunteer's page shows."""
 
 STARS: tuple[str, ...] = (
     N_("No star yet"),
@@ -69,16 +78,23 @@ def records_week(text: str | None) -> dt.date:
 
 
 class RecordForm(CsrfForm):
-    """One session's outcome: served with hours, no-show or cancelled.
+    """One session's outcome (served with hours, rating and note; no-show; cancelled by either
+    side), or its correction (``correct`` set, with a reason).
 
     Every field is text with a default, read once the session and its CSRF token are
-    checked: a post without a session goes to the login page, whatever it holds.
+    checked: a post without a session goes to the login page, whatever it holds.  The
+    lengths are generous; :class:`~api.models.RecordCreate` holds the real bounds.
     """
 
     assignment_id: str = Field(default="", max_length=20)
     served_on: str = Field(default="", max_length=20)
-    outcome: str = Field(default="served", max_length=20)
+    slot: str = Field(default="", max_length=80)
+    outcome: str = Field(default="served", max_length=40)
     hours: str = Field(default="", max_length=20)
+    rating: str = Field(default="", max_length=20)
+    note: str = Field(default="", max_length=2000)
+    correct: str = Field(default="", max_length=10)
+    reason: str = Field(default="", max_length=2000)
     week: str = Field(default="", max_length=20)
 
 
@@ -89,38 +105,34 @@ def _not_here() -> PageError:
 def _sessions(
     p: Page, station: Station, version: PlanVersion, done: list[RecordPublic]
 ) -> list[dict[str, Any]]:
-    """One row per session (slot) of the version's assignments, by day and period, with its record."""
+    """One row per session (slot) of the version's assignments, by day and period, with its
+    current record (made against any version of the week: the session is the volunteer's slot
+    of the need on that day)."""
     names = versions.people_names(p.db, station)
     needs = {n["id"]: n for n in version.problem["needs"]}
-    assignments = p.db.exec(select(PlanAssignment).where(PlanAssignment.plan_id == version.id)).all()
-    by_key: dict[tuple[int, dt.date], list[RecordPublic]] = defaultdict(list)
-    for r in done:
-        by_key[(r.assignment_id, r.served_on)].append(r)
+    by_session = {(r.need_id, r.volunteer_id, r.served_on, r.slot): r for r in done}
     rows = []
-    for a in assignments:
+    for a in versions.assignment_rows(p.db, version):
         n = needs[a.need_id]
-        for slot in a.slots:
-            day, _sep, period = slot.partition("-")
+        for day, slot in records.sessions_of(version.week_start, a.slots):
+            period = slot.partition("-")[2]
             rows.append(
                 {
                     "assignment_id": a.id,
-                    "key": (DAYS.index(day), PERIODS.index(period)),
-                    "date": version.week_start + dt.timedelta(days=DAYS.index(day)),
-                    "day": labels.label(labels.DAYS, day, p._),
+                    "key": (day, PERIODS.index(period) if period in PERIODS else len(PERIODS)),
+                    "date": day,
+                    "slot": slot,
+                    "day": labels.label(labels.DAYS, DAYS[day.weekday()], p._),
                     "period": labels.label(labels.PERIODS, period, p._),
                     "volunteer_id": a.volunteer_id,
                     "volunteer": names.volunteers.get(a.volunteer_id, a.volunteer_id),
                     "beneficiary": names.beneficiaries.get(n["beneficiary"], n["beneficiary"]),
                     "service": labels.label(labels.SERVICES, n["service"], p._),
                     "hours": float(n["hours"]),
-                    "record": None,
+                    "record": by_session.get((a.need_id, a.volunteer_id, day, slot)),
                 }
             )
     rows.sort(key=lambda r: (r["key"], r["volunteer"], r["assignment_id"]))
-    for row in rows:  # a day's records go to that day's sessions of the assignment, in order
-        taken = by_key.get((row["assignment_id"], row["date"]))
-        if taken:
-            row["record"] = taken.pop(0)
     return rows
 
 
@@ -133,7 +145,8 @@ def records_page(request: Request, db: SessionDep, station_id: str, week: Week =
     shown, pending = versions.week_versions(db, station, monday)
     rows: list[dict[str, Any]] = []
     if shown is not None and shown.id is not None:
-        rows = _sessions(p, station, shown, records.list_records(db, p.principal, plan_ids=[shown.id]))
+        week_records = RecordFilter(station_id=station.id, start=monday, end=monday + dt.timedelta(days=6))
+        rows = _sessions(p, station, shown, records.list_records(db, p.principal, week_records).items)
     return p.render(
         "records.html",
         station=station,
@@ -141,6 +154,7 @@ def records_page(request: Request, db: SessionDep, station_id: str, week: Week =
         pending=pending,
         rows=rows,
         outcomes=OUTCOMES,
+        ratings=range(RATING_MIN, RATING_MAX + 1),
         recorded=sum(1 for r in rows if r["record"] is not None),
         tab="records",
         **_week_links(monday),
@@ -157,45 +171,59 @@ def _assignment_id(form: RecordForm) -> int:
     return value
 
 
-def _body(assignment_id: int, form: RecordForm) -> RecordCreate:
-    """The API's request from the form (pydantic's ValidationError names a bad field)."""
-    hours: float | None = None
-    if form.outcome == "served":
-        try:
-            hours = float(form.hours)
-        except ValueError:
-            hours = -1.0  # refused by RecordCreate's bounds, naming hours
-    return RecordCreate.model_validate(
-        {"assignment_id": assignment_id, "served_on": form.served_on, "hours": hours, "outcome": form.outcome}
-    )
-
-
-def _unrecordable(p: Page, assignment: PlanAssignment, served_on: str) -> str | None:
-    """Why the page will not record this day of the assignment (no session then, or every
-    session of the day recorded already: a second click, or another coordinator was first),
-    or None.  A day that is not a date is left to the service's checks (422 naming it)."""
-    try:
-        day = dt.date.fromisoformat(served_on)
-    except ValueError:
+def _number(text: str, bad: float) -> float | None:
+    """A form's number, None when empty, ``bad`` (refused by the model's bounds) when not a number."""
+    if not text.strip():
         return None
-    sessions = sum(1 for slot in assignment.slots if slot.partition("-")[0] == DAYS[day.weekday()])
-    if sessions == 0:
-        return N_("This volunteer has no session of this need on that day.")
-    done = p.db.exec(
-        select(ServiceRecord.id).where(
-            ServiceRecord.assignment_id == assignment.id, ServiceRecord.served_on == day
-        )
-    ).all()
-    if len(done) >= sessions:
-        return N_("This session is recorded already. Reload the page to see its record.")
-    return None
+    try:
+        return float(text)
+    except ValueError:
+        return bad
+
+
+def _body(assignment_id: int, form: RecordForm) -> RecordCreate:
+    """The API's request from the form (pydantic's ValidationError names a bad field).
+
+    A served session's hours are required (empty is refused, naming hours); the other
+    outcomes' hours and rating fields are not read (the form keeps them while hidden).
+    """
+    served = form.outcome == "served"
+    hours = _number(form.hours, -1.0) if served else None
+    if served and hours is None:
+        hours = -1.0
+    rating = _number(form.rating, -1.0) if served else None
+    data: dict[str, Any] = {
+        "assignment_id": assignment_id,
+        "served_on": form.served_on,
+        "slot": form.slot or None,
+        "outcome": form.outcome,
+        "hours": hours,
+        "rating": int(rating) if rating is not None and rating.is_integer() else rating,
+        "note": form.note.strip() or None,
+    }
+    if form.correct:
+        data["correction"] = {"reason": form.reason}
+    return RecordCreate.model_validate(data)
+
+
+def _recorded_already(p: Page, assignment: PlanAssignment, plan: PlanVersion, form: RecordForm) -> bool:
+    """Whether the session the form names has a record already (a second click, or another
+    coordinator was first); a form that names no session is left to the service's checks."""
+    try:
+        day = dt.date.fromisoformat(form.served_on)
+    except ValueError:
+        return False
+    if form.slot not in assignment.slots:
+        return False
+    return records.session_record(p.db, assignment, plan, day, form.slot) is not None
 
 
 @router.post("/s/{station_id}/records")
 def record_session(
     request: Request, db: SessionDep, station_id: str, form: Annotated[RecordForm, Form()]
 ) -> Response:
-    """Record one session's outcome (through the API's service), then back to the table."""
+    """Record one session's outcome, or correct its record (through the API's service), then back
+    to the table."""
     p = page(request, db)
     check_csrf(request, p.data, form.csrf_token)
     station = p.station(station_id)
@@ -205,9 +233,9 @@ def record_session(
     if plan is None or plan.station_id != station.id:
         raise _not_here()
     assert assignment is not None
-    unrecordable = _unrecordable(p, assignment, form.served_on)
-    if unrecordable is not None:
-        return p.render("error.html", status_code=409, station=station, message=unrecordable)
+    if not form.correct and _recorded_already(p, assignment, plan, form):
+        message = N_("This session is recorded already. Reload the page to see its record, or correct it.")
+        return p.render("error.html", status_code=409, station=station, message=message)
     try:
         done = records.create_record(db, p.principal, _body(assignment_id, form))
     except (HTTPException, ValidationError) as exc:
@@ -222,12 +250,14 @@ def record_session(
             "error.html",
             status_code=code,
             station=station,
-            message=N_("The session could not be recorded."),
+            message=N_("The record could not be corrected.")
+            if form.correct
+            else N_("The session could not be recorded."),
             detail=detail,
         )
     week = plan.week_start.isoformat()
     return RedirectResponse(
-        f"/s/{station.id}/records?week={week}#a{assignment_id}-{done.served_on.isoformat()}",
+        f"/s/{station.id}/records?week={week}#a{assignment_id}-{done.served_on.isoformat()}-{done.slot}",
         status.HTTP_303_SEE_OTHER,
     )
 
@@ -239,7 +269,7 @@ def star_name(stars: int, _: Gettext) -> str:
 
 @router.get("/s/{station_id}/volunteers/{volunteer_id}")
 def volunteer_page(request: Request, db: SessionDep, station_id: str, volunteer_id: str) -> HTMLResponse:
-    """A volunteer's cumulative hours, star level and recorded sessions."""
+    """A volunteer's cumulative hours, star level, reliability and recorded sessions."""
     p = page(request, db)
     station = p.station(station_id)
     try:
@@ -250,7 +280,8 @@ def volunteer_page(request: Request, db: SessionDep, station_id: str, volunteer_
         raise _not_here()
     thresholds = get_settings().star_hours
     summary = summarize(volunteer, recorded_hours(db, [volunteer.id])[volunteer.id], thresholds)
-    done = records.list_records(db, p.principal, volunteer_id=volunteer.id)
+    done = records.list_records(db, p.principal, RecordFilter(volunteer_id=volunteer.id)).items
+    history = records.reliability(db, [volunteer], dt.date.today(), RELIABILITY_WEEKS)[volunteer.id]
     plans = {
         v.id: v
         for v in db.exec(
@@ -280,6 +311,7 @@ def volunteer_page(request: Request, db: SessionDep, station_id: str, volunteer_
         max_stars=len(thresholds),
         rows=rows,
         outcomes=OUTCOMES,
+        history=history,
         tab="records",
         week=None,
     )

@@ -35,6 +35,7 @@ from api.models.hierarchy import (
 from api.models.need import Need, NeedBase, NeedCreate, NeedPublic, NeedUpdate
 from api.models.plan import (
     JOB_STATES,
+    AssignmentPublic,
     DiffEntry,
     JobProgress,
     PlanAssignment,
@@ -43,8 +44,17 @@ from api.models.plan import (
     PlanRequest,
     PlanUnmet,
     PlanVersion,
+    SessionPublic,
 )
-from api.models.record import OUTCOMES, Outcome, RecordCreate, RecordPublic, ServiceRecord
+from api.models.record import (
+    OUTCOMES,
+    Correction,
+    Outcome,
+    RecordCreate,
+    RecordPublic,
+    Reliability,
+    ServiceRecord,
+)
 from api.models.spreadsheet import ImportErrors, ImportResult
 from api.models.token import Token, TokenCreate, TokenCreated, TokenPublic
 from api.models.volunteer import (
@@ -59,6 +69,7 @@ from api.models.volunteer import (
 __all__ = [
     "JOB_STATES",
     "OUTCOMES",
+    "AssignmentPublic",
     "Beneficiary",
     "BeneficiaryBase",
     "BeneficiaryCreate",
@@ -66,6 +77,7 @@ __all__ = [
     "BeneficiaryUpdate",
     "Centre",
     "Certificate",
+    "Correction",
     "DiffEntry",
     "District",
     "GroupPublic",
@@ -86,7 +98,9 @@ __all__ = [
     "PlanVersion",
     "RecordCreate",
     "RecordPublic",
+    "Reliability",
     "ServiceRecord",
+    "SessionPublic",
     "Station",
     "StationPublic",
     "Team",

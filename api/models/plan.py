@@ -1,5 +1,6 @@
 """The plan family: ``PlanVersion`` (a week's plan version, or an integrator's job) with its
-``PlanAssignment`` and ``PlanUnmet`` rows, ``PlanRequest``, ``PlanPublic`` and the diff shapes."""
+``PlanAssignment`` and ``PlanUnmet`` rows, ``PlanRequest``, ``PlanPublic`` (with each assignment's
+stable id and sessions, ``AssignmentPublic``) and the diff shapes."""
 
 from __future__ import annotations
 
@@ -108,6 +109,23 @@ class JobProgress(BaseModel):
     proved: bool = Field(description="The coverage is proved optimal.")
 
 
+class SessionPublic(BaseModel):
+    """One session of an assignment: a day of the plan's week and a slot."""
+
+    date: dt.date
+    slot: str
+
+
+class AssignmentPublic(BaseModel):
+    """An assignment of a finished station plan, with its stable id (what ``POST /v1/records`` names)."""
+
+    id: int = Field(description="The assignment's id: stable for the life of the plan version.")
+    need: str
+    volunteer: str
+    slots: list[str]
+    sessions: list[SessionPublic] = Field(description="Its sessions, by day and slot, to record.")
+
+
 class PlanPublic(BaseModel):
     """A plan version (or a /v1/solve job) as clients see it."""
 
@@ -125,6 +143,11 @@ class PlanPublic(BaseModel):
         default=None,
         description="The solve's latest progress (incumbent and bound over time): updated about once a "
         "second while solving, the last report kept once it ends; null before it starts.",
+    )
+    assignments: list[AssignmentPublic] | None = Field(
+        default=None,
+        description="A finished station plan's assignments with their stable ids and sessions (what "
+        "`POST /v1/records` names); null while not done, for an integrator's job and in lists.",
     )
     current: bool = Field(
         default=False,

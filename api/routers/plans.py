@@ -42,7 +42,8 @@ def list_plans(
 
 @router.get("/plans/{plan_id}", response_model=PlanPublic)
 def get_plan(plan: PlanDep, session: SessionDep) -> PlanPublic:
-    """Poll a plan version: its state, and the format-1 plan once done."""
+    """Poll a plan version: its state, and once done the format-1 plan and (a station's plan) its
+    assignments with their stable ids and sessions, which service records name."""
     return versions.describe(session, plan)
 
 
@@ -104,9 +105,9 @@ def diff(
     return versions.diff(plan, other)
 
 
-def _plan_export(plan: PlanVersion, fmt: tables.Format) -> Response:
+def _plan_export(session: SessionDep, plan: PlanVersion, fmt: tables.Format) -> Response:
     """The week's plan, one row per need (assigned, then unmet), as ``fmt``."""
-    table = versions.plan_table(plan)
+    table = versions.plan_table(session, plan)
     return tables.export(fmt, table.header, table.rows, table.name, "plan")
 
 
@@ -115,9 +116,10 @@ def _plan_export(plan: PlanVersion, fmt: tables.Format) -> Response:
     response_class=Response,
     responses={200: {"content": {"text/csv": {}}, "description": "One row per need: assigned or unmet."}},
 )
-def export_csv(plan: PlanDep) -> Response:
-    """The week's plan as CSV: need, beneficiary, service, hours, sessions, volunteer, slots, reasons."""
-    return _plan_export(plan, "csv")
+def export_csv(plan: PlanDep, session: SessionDep) -> Response:
+    """The week's plan as CSV: need, beneficiary, service, hours, sessions, volunteer, slots, reasons,
+    assignment_id (what ``POST /v1/records`` names; empty for an unmet need)."""
+    return _plan_export(session, plan, "csv")
 
 
 @router.get(
@@ -130,6 +132,6 @@ def export_csv(plan: PlanDep) -> Response:
         }
     },
 )
-def export_xlsx(plan: PlanDep) -> Response:
+def export_xlsx(plan: PlanDep, session: SessionDep) -> Response:
     """The week's plan as XLSX: the columns of :func:`export_csv`."""
-    return _plan_export(plan, "xlsx")
+    return _plan_export(session, plan, "xlsx")

@@ -28,6 +28,7 @@ from sqlmodel import Session, col, func, select
 from api.auth import Principal
 from api.jobs import JobRunner
 from api.models import (
+    AssignmentPublic,
     Beneficiary,
     DiffEntry,
     District,
@@ -37,11 +38,13 @@ from api.models import (
     PlanPublic,
     PlanVersion,
     ServiceRecord,
+    SessionPublic,
     Station,
     Volunteer,
 )
 from api.services.errors import ConflictError
 from api.services.planning import build_problem, carried_plan
+from api.services.records import sessions_of
 from api.settings import get_settings
 from matcher.format.changes import apply_changes, still_applicable
 from matcher.format.errors import InputError
@@ -85,8 +88,13 @@ def is_current(session: Session, version: PlanVersion) -> bool:
     return current is not None and current.id == version.id
 
 
-def public(version: PlanVersion, with_plan: bool = True, current: bool = False) -> PlanPublic:
-    """The client's view of a version."""
+def public(
+    version: PlanVersion,
+    with_plan: bool = True,
+    current: bool = False,
+    assignments: list[AssignmentPublic] | None = None,
+) -> PlanPublic:
+    """The client's view of a version (``assignments``: :func:`assignments_of`, for a finished one)."""
     assert version.id is not None
     return PlanPublic(
         current=current,
@@ -100,6 +108,7 @@ def public(version: PlanVersion, with_plan: bool = True, current: bool = False) 
         created_at=version.created_at,
         finished_at=version.finished_at,
         plan=version.plan if with_plan else None,
+        assignments=assignments if with_plan else None,
         progress=progress_of(version),
     )
 
@@ -115,9 +124,39 @@ def progress_of(version: PlanVersion) -> JobProgress | None:
         return None
 
 
+def assignment_rows(session: Session, version: PlanVersion) -> list[PlanAssignment]:
+    """The version's assignment rows, in the order the plan lists them (by row id)."""
+    return list(
+        session.exec(
+            select(PlanAssignment)
+            .where(PlanAssignment.plan_id == version.id)
+            .order_by(col(PlanAssignment.id))
+        )
+    )
+
+
+def assignments_of(session: Session, version: PlanVersion) -> list[AssignmentPublic] | None:
+    """A finished station plan's assignments with their stable ids and sessions (what service
+    records name); None for a version not done, or an integrator's job (nothing is recorded
+    against those).  The ids belong to the service, not to the format-1 plan document."""
+    if version.station_id is None or version.state != "done" or version.plan is None:
+        return None
+    return [
+        AssignmentPublic(
+            id=a.id,
+            need=a.need_id,
+            volunteer=a.volunteer_id,
+            slots=list(a.slots),
+            sessions=[SessionPublic(date=d, slot=s) for d, s in sessions_of(version.week_start, a.slots)],
+        )
+        for a in assignment_rows(session, version)
+        if a.id is not None
+    ]
+
+
 def describe(session: Session, version: PlanVersion) -> PlanPublic:
-    """The client's view of a version, with the plan and whether it is current now."""
-    return public(version, current=is_current(session, version))
+    """The client's view of a version: the plan, its assignments' ids, whether it is current now."""
+    return public(version, current=is_current(session, version), assignments=assignments_of(session, version))
 
 
 def station_versions(
@@ -446,8 +485,19 @@ def diff(version: PlanVersion, other: PlanVersion) -> PlanDiff:
     )
 
 
-PLAN_HEADER = ("need", "beneficiary", "service", "hours", "sessions", "volunteer", "slots", "reasons")
-"""The columns of a plan's export."""
+PLAN_HEADER = (
+    "need",
+    "beneficiary",
+    "service",
+    "hours",
+    "sessions",
+    "volunteer",
+    "slots",
+    "reasons",
+    "assignment_id",
+)
+"""The columns of a plan's export (``assignment_id``: what a service record names; empty for an
+unmet need; added last so the columns before it keep their places)."""
 
 Row = Sequence[str | float | int]
 
@@ -460,7 +510,7 @@ class PlanTable(NamedTuple):
     name: str
 
 
-def plan_table(version: PlanVersion) -> PlanTable:
+def plan_table(session: Session, version: PlanVersion) -> PlanTable:
     """The week's plan, one row per need (assigned, then unmet), in :data:`PLAN_HEADER`'s columns.
 
     Raises
@@ -470,13 +520,28 @@ def plan_table(version: PlanVersion) -> PlanTable:
     """
     plan = _done(version)
     needs = {n["id"]: n for n in version.problem["needs"]}
+    # A need has at most one assignment in a plan: its row's id, by need.
+    ids: dict[str, str | int] = {
+        a.need_id: a.id for a in assignment_rows(session, version) if a.id is not None
+    }
     rows = [(a["need"], a["volunteer"], ";".join(a["slots"]), "") for a in plan["assignments"]]
     rows += [(u["need"], "", "", ";".join(u["reasons"])) for u in plan["unmet"]]
     cells: list[Row] = []
     for need_id, volunteer, slots, reasons in rows:
         n = needs[need_id]
+        assignment: str | int = ids.get(need_id, "") if volunteer else ""
         cells.append(
-            [need_id, n["beneficiary"], n["service"], n["hours"], n["sessions"], volunteer, slots, reasons]
+            [
+                need_id,
+                n["beneficiary"],
+                n["service"],
+                n["hours"],
+                n["sessions"],
+                volunteer,
+                slots,
+                reasons,
+                assignment,
+            ]
         )
     name = f"plan-{version.station_id or 'job'}-{version.week_start}-v{version.version}"
     return PlanTable(PLAN_HEADER, cells, name)

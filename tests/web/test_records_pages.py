@@ -27,6 +27,7 @@ def _sessions(city: Any, plan_id: int) -> list[dict[str, Any]]:
                 "assignment_id": a.id,
                 "volunteer": a.volunteer_id,
                 "served_on": (WEEK + dt.timedelta(days=DAY[slot.split("-")[0]])).isoformat(),
+                "slot": slot,
                 "hours": float(needs[a.need_id]["hours"]),
             }
             for a in rows
@@ -39,6 +40,7 @@ def _post(city: Any, station: str, csrf: str, session: dict[str, Any], **form: A
         "csrf_token": csrf,
         "assignment_id": str(session["assignment_id"]),
         "served_on": session["served_on"],
+        "slot": session.get("slot", ""),
         "week": WEEK.isoformat(),
         **form,
     }
@@ -83,17 +85,20 @@ def test_table_lists_the_weeks_sessions_and_records_each_outcome(city: Any) -> N
     assert r.status_code == 303, r.text
     assert r.headers["location"].startswith(f"/s/{station}/records?week={WEEK}#a{served['assignment_id']}-")
     assert _post(city, station, csrf, no_show, outcome="no_show", hours="2").status_code == 303
-    assert _post(city, station, csrf, cancelled, outcome="cancelled").status_code == 303
+    assert _post(city, station, csrf, cancelled, outcome="cancelled_by_volunteer").status_code == 303
     with Session(city.engine) as db:
         stored = {(r.assignment_id, r.outcome, r.hours) for r in db.exec(select(ServiceRecord))}
     assert stored == {
         (served["assignment_id"], "served", served["hours"]),
         (no_show["assignment_id"], "no_show", 0.0),
-        (cancelled["assignment_id"], "cancelled", 0.0),
+        (cancelled["assignment_id"], "cancelled_by_volunteer", 0.0),
     }
     page = client.get(f"/s/{station}/records?week={WEEK}")
     assert page.text.count('class="inline record-form"') == len(sessions) - 3  # recorded: read-only
-    assert "已服务" in page.text and "未到" in page.text and "已取消" in page.text
+    assert "已服务" in page.text and "未到" in page.text and "志愿者取消" in page.text
+    assert "服务对象取消" in page.text  # an option of the forms left
+    assert page.text.count('class="correct-form"') == 3  # each recorded session can be corrected
+    assert unlabelled(page.text) == []
     assert f"3 / {len(sessions)}" in page.text
     # the served volunteer: 100 hours, 一星 and one ★ of five
     mine = client.get(f"/s/{station}/volunteers/{served['volunteer']}")
@@ -136,8 +141,13 @@ def test_bad_records_answer_an_error_page(city: Any) -> None:
             s["served_on"] for s in _sessions(city, plan_id) if s["assignment_id"] == session["assignment_id"]
         }
     )
-    r = _post(city, station, csrf, {**session, "served_on": other_day}, outcome="no_show")
-    assert r.status_code == 409 and "在那天没有" in r.text
+    r = _post(city, station, csrf, {**session, "served_on": other_day, "slot": ""}, outcome="no_show")
+    assert r.status_code == 422 and "served_on" in r.text and "has no session" in r.text
+    wrong_slot = "sun-eve" if session["slot"] != "sun-eve" else "mon-am"
+    r = _post(city, station, csrf, {**session, "slot": wrong_slot}, outcome="no_show")
+    assert r.status_code == 422 and "slot" in r.text
+    r = _post(city, station, csrf, session, outcome="served", hours="1", rating="9")
+    assert r.status_code == 422 and "rating" in r.text
     assert _post(city, station, csrf, {**session, "assignment_id": "x"}).status_code == 404
     assert _post(city, station, csrf, {**session, "assignment_id": "999999"}).status_code == 404
     with Session(city.engine) as db:
@@ -225,3 +235,56 @@ def test_bad_query_answers_the_html_error_page(city: Any) -> None:
     api = client.get("/v1/records?foo=1", headers=city.headers(station))
     assert api.status_code == 422 and api.headers["content-type"] == "application/json"
     assert re.search("foo", api.json()["detail"])
+
+
+def test_a_no_show_then_its_correction_through_the_page(city: Any) -> None:
+    """未到 recorded, then corrected to 已服务 with a reason: the old record is kept, superseded,
+    and only the correction counts towards the volunteer's hours."""
+    station = city.stations[0]
+    plan_id = generate(city, station)
+    session = max(_sessions(city, plan_id), key=lambda s: (s["hours"], -s["assignment_id"]))
+    page = city.client.get(f"/s/{station}/records?week={WEEK}")
+    csrf = csrf_of(page.text)
+    r = _post(city, station, csrf, session, outcome="no_show", note="没有来，电话未接")
+    assert r.status_code == 303, r.text
+    page = city.client.get(f"/s/{station}/records?week={WEEK}")
+    assert "未到" in page.text and "没有来，电话未接" in page.text and 'class="correct-form"' in page.text
+    assert "更正" in page.text and "更正原因" in page.text
+    # a correction without a reason is refused, naming it; nothing changes
+    r = _post(city, station, csrf, session, outcome="served", hours=f"{session['hours']:g}", correct="1")
+    assert r.status_code == 422 and "这条记录未能更正" in r.text and "correction.reason" in r.text
+    # a second record without correcting is refused
+    r = _post(city, station, csrf, session, outcome="served", hours="1")
+    assert r.status_code == 409 and "已记录" in r.text
+    # the correction: served, with a rating, over the planned hours (a correction may)
+    hours = session["hours"] + 0.5
+    r = _post(
+        city,
+        station,
+        csrf,
+        session,
+        outcome="served",
+        hours=f"{hours:g}",
+        rating="5",
+        correct="1",
+        reason="签到表补登：志愿者实际到场",
+    )
+    assert r.status_code == 303, r.text
+    with Session(city.engine) as db:
+        rows = db.exec(select(ServiceRecord).order_by(ServiceRecord.id)).all()  # type: ignore[arg-type]
+        assert [(x.outcome, x.hours, x.superseded_by) for x in rows] == [
+            ("no_show", 0.0, rows[1].id),
+            ("served", hours, None),
+        ]
+        assert rows[1].correction_reason == "签到表补登：志愿者实际到场" and rows[1].rating == 5
+        before = db.get(Volunteer, session["volunteer"])
+        assert before is not None
+        hours_before = before.hours_before
+    page = city.client.get(f"/s/{station}/records?week={WEEK}")
+    assert "已更正：签到表补登：志愿者实际到场" in page.text and "★★★★★" in page.text
+    mine = city.client.get(f"/s/{station}/volunteers/{session['volunteer']}")
+    assert f">{hours_before + hours:g}<" in mine.text  # the correction's hours, once
+    assert "履约情况" in mine.text and "已更正：签到表补登" in mine.text
+    # CSRF is checked on a correction too
+    r = _post(city, station, "wrong", session, outcome="no_show", correct="1", reason="x")
+    assert r.status_code == 403

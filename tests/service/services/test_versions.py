@@ -287,7 +287,7 @@ def test_diff_and_table_need_finished_plans(world: World) -> None:
     done = w.done_week()
     assert done.plan is not None
     assert versions.diff(done, done).changed == []
-    table = versions.plan_table(done)
+    table = versions.plan_table(w.session, done)
     assert table.header == versions.PLAN_HEADER
     assert len(table.rows) == len(done.problem["needs"])
     assert table.name == f"plan-{w.station.id}-{WEEK}-v1"
@@ -298,7 +298,7 @@ def test_diff_and_table_need_finished_plans(world: World) -> None:
     with pytest.raises(ConflictError, match=rf"^plan {queued.id} is queued, not done$"):
         versions.diff(done, queued)
     with pytest.raises(ConflictError, match=rf"^plan {queued.id} is queued, not done$"):
-        versions.plan_table(queued)
+        versions.plan_table(w.session, queued)
 
 
 # ------------------------------------------------------------------------ the pages' look-ups
