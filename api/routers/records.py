@@ -90,7 +90,7 @@ def record_filter(
 ) -> RecordFilter:
     """Dependency: `GET /v1/records`' filters (ids not resolved yet); `from` after `to` is 422."""
     if start is not None and end is not None and start > end:
-        raise records.unprocessable(f"from: {start} is after to ({end})")
+        raise records.unprocessable(f"query.from: {start} is after to ({end})")
     return RecordFilter(
         station_id=station_id,
         volunteer_id=volunteer_id,

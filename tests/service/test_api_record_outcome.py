@@ -1,4 +1,5 @@
-"""The outcome of a service record: served (hours), no_show or cancelled (0 hours, not counted)."""
+"""The outcome of a service record: served (hours), no_show, cancelled_by_volunteer or
+cancelled_by_beneficiary (0 hours, not counted)."""
 
 from __future__ import annotations
 
@@ -17,19 +18,23 @@ from api.models import PlanAssignment
 WEEK = dt.date(2026, 12, 7)
 
 
-def _assignment(city: City, station: str) -> tuple[int, str]:
+def _assignment(city: City, station: str) -> tuple[int, str, list[dict[str, str]]]:
+    """An assignment of a fresh plan with at least three sessions on days of their own, or the first."""
     r = city.client.post(
         f"/v1/stations/{station}/plans", json={"week_start": WEEK.isoformat()}, headers=city.headers(station)
     )
     assert r.status_code == 202, r.text
     plan = city.wait(r.json()["id"], station)
     assert plan["state"] == "done"
+    assignments = plan["assignments"]
+    assert assignments
     with Session(city.engine) as session:
-        row = session.exec(
-            select(PlanAssignment).where(PlanAssignment.plan_id == plan["id"]).order_by(PlanAssignment.id)  # type: ignore[arg-type]
-        ).first()
-    assert row is not None and row.id is not None
-    return row.id, row.volunteer_id
+        rows = {
+            a.id for a in session.exec(select(PlanAssignment).where(PlanAssignment.plan_id == plan["id"]))
+        }
+    assert {a["id"] for a in assignments} == rows  # the response's ids are the rows records name
+    best = max(assignments, key=lambda a: (len(a["sessions"]), -a["id"]))
+    return best["id"], best["volunteer"], best["sessions"]
 
 
 def _post(city: City, station: str, body: dict[str, Any]) -> Any:
@@ -43,40 +48,49 @@ def _service(city: City, station: str, volunteer: str) -> dict[str, Any]:
     return body
 
 
-def test_outcome_defaults_to_served_and_no_show_cancelled_count_nothing(city: City) -> None:
+def test_outcome_defaults_to_served_and_the_others_count_nothing(city: City) -> None:
     station = city.stations[0]
-    assignment, volunteer = _assignment(city, station)
-    day = WEEK.isoformat()
-    served = _post(city, station, {"assignment_id": assignment, "served_on": day, "hours": 1.0})
-    assert served.status_code == 201, served.text
-    assert served.json()["outcome"] == "served" and served.json()["hours"] == 1.0
-    for outcome in ("no_show", "cancelled"):
-        r = _post(city, station, {"assignment_id": assignment, "served_on": day, "outcome": outcome})
+    assignment, volunteer, sessions = _assignment(city, station)
+    outcomes = ("served", "no_show", "cancelled_by_volunteer", "cancelled_by_beneficiary")
+    for outcome, session in zip(outcomes, sessions, strict=False):
+        body: dict[str, Any] = {
+            "assignment_id": assignment,
+            "served_on": session["date"],
+            "slot": session["slot"],
+        }
+        body |= {"hours": 1.0} if outcome == "served" else {"outcome": outcome, "note": "电话已通知"}
+        r = _post(city, station, body)
         assert r.status_code == 201, r.text
-        assert r.json()["outcome"] == outcome and r.json()["hours"] == 0.0
+        assert r.json()["outcome"] == outcome and r.json()["hours"] == (1.0 if outcome == "served" else 0.0)
     summary = _service(city, station, volunteer)
     assert summary["hours_recorded"] == 1.0
     listed = city.client.get(
         "/v1/records", params={"volunteer_id": volunteer}, headers=city.headers(station)
     ).json()
-    assert [x["outcome"] for x in listed] == ["served", "no_show", "cancelled"]
-    assert [x["hours"] for x in listed] == [1.0, 0.0, 0.0]
+    recorded = outcomes[: len(sessions)]
+    assert [x["outcome"] for x in listed] == list(recorded)
+    assert [x["hours"] for x in listed] == [1.0] + [0.0] * (len(recorded) - 1)
 
 
 def test_outcome_hours_rules_name_the_field(city: City) -> None:
     station = city.stations[0]
-    assignment, _volunteer = _assignment(city, station)
-    day = WEEK.isoformat()
+    assignment, _volunteer, sessions = _assignment(city, station)
+    day, slot = sessions[0]["date"], sessions[0]["slot"]
     cases: list[tuple[dict[str, Any], str]] = [
         ({"outcome": "served"}, "hours: "),  # served needs hours
         ({"outcome": "no_show", "hours": 1.0}, "hours: "),  # a no-show has none
-        ({"outcome": "cancelled", "hours": 0.5}, "hours: "),
-        ({"outcome": "cancelled", "hours": 0}, "hours: "),
+        ({"outcome": "cancelled_by_volunteer", "hours": 0.5}, "hours: "),
+        ({"outcome": "cancelled_by_beneficiary", "hours": 0}, "hours: "),
+        ({"outcome": "no_show", "rating": 3}, "rating: "),  # only a served session is rated
+        ({"outcome": "cancelled", "hours": 1.0}, "outcome: "),  # split in two: who cancelled?
         ({"outcome": "absent", "hours": 1.0}, "outcome: "),  # not an outcome
         ({"outcome": "no_show", "served_on": "2026-12-14"}, "served_on: "),
+        ({"outcome": "no_show", "note": "x" * 501}, "note: "),
+        ({"outcome": "no_show", "note": "两行\n备注"}, "note: "),
+        ({"outcome": "no_show", "by": "me"}, "by: "),  # an unknown field
     ]
     for extra, prefix in cases:
-        body = {"assignment_id": assignment, "served_on": day} | extra
+        body = {"assignment_id": assignment, "served_on": day, "slot": slot} | extra
         r = _post(city, station, body)
         assert r.status_code == 422, (extra, r.text)
         assert r.json()["detail"].startswith(prefix), (extra, r.json())
@@ -85,8 +99,13 @@ def test_outcome_hours_rules_name_the_field(city: City) -> None:
 
 def test_outcome_is_scoped_like_any_record(city: City) -> None:
     mine, theirs = city.stations[0], city.stations[1]
-    assignment, _volunteer = _assignment(city, theirs)
-    body = {"assignment_id": assignment, "served_on": WEEK.isoformat(), "outcome": "no_show"}
+    assignment, _volunteer, sessions = _assignment(city, theirs)
+    body = {
+        "assignment_id": assignment,
+        "served_on": sessions[0]["date"],
+        "slot": sessions[0]["slot"],
+        "outcome": "no_show",
+    }
     assert _post(city, mine, body).status_code == 404
     assert _post(city, theirs, body).status_code == 201
 

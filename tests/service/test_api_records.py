@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -12,7 +13,7 @@ import pytest
 from api_support import City
 from sqlmodel import Session, select
 
-from api.models import PlanAssignment, Volunteer
+from api.models import Volunteer
 from api.routers.records import star_thresholds
 from api.settings import DEFAULT_STARS, get_settings
 from api.stars import next_star_at, star_level
@@ -22,13 +23,15 @@ WEEK = dt.date(2026, 12, 7)
 
 @dataclass(frozen=True)
 class Slot:
-    """An assignment of a finished plan, with what the plan asked of it."""
+    """One session of an assignment of a finished plan (its day and slot), with its need's hours."""
 
     id: int
     plan_id: int
     need: str
     volunteer: str
-    planned: float
+    day: dt.date
+    slot: str
+    hours: float
 
 
 def _generate(city: City, station: str, week: dt.date = WEEK) -> dict[str, Any]:
@@ -42,31 +45,31 @@ def _generate(city: City, station: str, week: dt.date = WEEK) -> dict[str, Any]:
 
 
 def _slots(city: City, plan: dict[str, Any]) -> list[Slot]:
-    """The plan's assignment rows, most planned hours first."""
+    """The plan's sessions, from its response's assignments (ids and sessions), most hours first."""
     needs = {
         n["id"]: n
         for n in city.client.get(f"/v1/plans/{plan['id']}/problem", headers=city.headers()).json()["needs"]
     }
-    with Session(city.engine) as session:
-        rows = session.exec(select(PlanAssignment).where(PlanAssignment.plan_id == plan["id"])).all()
     slots = [
         Slot(
-            r.id,
-            r.plan_id,
-            r.need_id,
-            r.volunteer_id,
-            needs[r.need_id]["hours"] * needs[r.need_id]["sessions"],
+            a["id"],
+            plan["id"],
+            a["need"],
+            a["volunteer"],
+            dt.date.fromisoformat(s["date"]),
+            s["slot"],
+            float(needs[a["need"]]["hours"]),
         )
-        for r in rows
-        if r.id is not None
+        for a in plan["assignments"]
+        for s in a["sessions"]
     ]
     assert slots, "the demo station should cover something"
-    return sorted(slots, key=lambda s: (-s.planned, s.id))
+    return sorted(slots, key=lambda s: (-s.hours, s.id, s.day, s.slot))
 
 
 def _slot(city: City, station: str, at_least: float = 2.0) -> Slot:
     slot = _slots(city, _generate(city, station))[0]
-    assert slot.planned >= at_least, slot
+    assert slot.hours >= at_least, slot
     return slot
 
 
@@ -80,13 +83,21 @@ def _set_hours_before(city: City, volunteer: str, hours: float) -> None:
 
 
 def _record(
-    city: City, slot: Slot, hours: float, day: int = 0, station: str | None = None, **extra: Any
+    city: City,
+    slot: Slot,
+    hours: float | None,
+    station: str | None = None,
+    day: int | None = None,
+    **extra: Any,
 ) -> Any:
-    body = {
+    """Record the session (``day``: another day of the week instead of the session's)."""
+    body: dict[str, Any] = {
         "assignment_id": slot.id,
-        "served_on": (WEEK + dt.timedelta(days=day)).isoformat(),
-        "hours": hours,
+        "served_on": (slot.day if day is None else WEEK + dt.timedelta(days=day)).isoformat(),
+        "slot": slot.slot,
     }
+    if hours is not None:
+        body["hours"] = hours
     return city.client.post("/v1/records", json=body | extra, headers=city.headers(station))
 
 
@@ -181,12 +192,12 @@ def test_recording_hours_raises_total_and_stars(city: City) -> None:
         "stars": 0,
         "next_star_at": 100.0,
     }
-    r = _record(city, slot, 1.5, day=2, station=station, rating=5)
+    r = _record(city, slot, 1.5, station=station, rating=5)
     assert r.status_code == 201, r.text
     rec = r.json()
     assert rec["assignment_id"] == slot.id and rec["plan_id"] == slot.plan_id and rec["need_id"] == slot.need
     assert rec["volunteer_id"] == slot.volunteer and rec["hours"] == 1.5 and rec["rating"] == 5
-    assert rec["served_on"] == (WEEK + dt.timedelta(days=2)).isoformat()
+    assert rec["served_on"] == slot.day.isoformat() and rec["slot"] == slot.slot
     after = _service(city, slot.volunteer, station)
     assert (after["hours_recorded"], after["hours_total"], after["stars"], after["next_star_at"]) == (
         1.5,
@@ -258,82 +269,84 @@ def test_other_station_gets_404_on_every_route(city: City) -> None:
 
 
 def test_bad_record_is_422_naming_the_field(city: City) -> None:
-    """A day outside the week names served_on; hours over the plan (in total) or out of range name hours."""
+    """A day outside the week names served_on; hours over the day's plan or out of range name hours."""
     station = city.stations[0]
-    slot = _slot(city, station)
+    slots = _slots(city, _generate(city, station))
+    slot = slots[0]
     for day in (-1, 7):
         r = _record(city, slot, 1.0, day=day, station=station)
         assert r.status_code == 422
         assert r.json()["detail"].startswith("served_on: "), r.json()
-    r = _record(city, slot, slot.planned + 0.5, station=station)
+    planned = sum(s.hours for s in slots if (s.volunteer, s.day) == (slot.volunteer, slot.day))
+    r = _record(city, slot, planned + 0.5, station=station)
     assert r.status_code == 422 and r.json()["detail"].startswith("hours: "), r.json()
-    assert _record(city, slot, slot.planned - 1, day=0, station=station).status_code == 201
-    r = _record(city, slot, 1.5, day=1, station=station)
-    assert r.status_code == 422 and r.json()["detail"].startswith("hours: "), r.json()
-    assert _record(city, slot, 1.0, day=6, station=station).status_code == 201  # exactly the plan
+    assert "over the" in r.json()["detail"] and slot.day.isoformat() in r.json()["detail"]
     for hours in (0, -1, 25):
         r = _record(city, slot, hours, station=station)
         assert r.status_code == 422 and r.json()["detail"].startswith("hours: "), r.json()
     r = _record(city, slot, 0.5, station=station, rating=6)
     assert r.status_code == 422 and r.json()["detail"].startswith("rating: "), r.json()
-    total = _service(city, slot.volunteer, station)["hours_recorded"]
-    assert total == slot.planned
+    assert _record(city, slot, slot.hours, station=station).status_code == 201  # exactly the session's
+    assert _service(city, slot.volunteer, station)["hours_recorded"] == slot.hours
 
 
-def test_a_resolve_does_not_double_the_weeks_hours(city: City) -> None:
-    """Hours recorded on version 1 count against the same volunteer and need in version 2."""
+def test_a_resolve_does_not_record_a_session_twice(city: City) -> None:
+    """A session recorded on version 1 is the same session in version 2: recording it there is 409."""
     station = city.stations[0]
     plan = _generate(city, station)
     slot = _slots(city, plan)[0]
-    assert _record(city, slot, slot.planned, station=station).status_code == 201
+    assert _record(city, slot, slot.hours, station=station).status_code == 201
     r = city.client.post(f"/v1/plans/{plan['id']}/changes", json={"format": 1}, headers=city.headers(station))
     assert r.status_code == 202, r.text
     second = city.wait(r.json()["id"], station)
     assert second["state"] == "done"
-    again = next(s for s in _slots(city, second) if (s.need, s.volunteer) == (slot.need, slot.volunteer))
+    again = next(
+        s
+        for s in _slots(city, second)
+        if (s.need, s.volunteer, s.day, s.slot) == (slot.need, slot.volunteer, slot.day, slot.slot)
+    )
+    assert again.id != slot.id  # another version's assignment row
     r = _record(city, again, 0.5, station=station)
-    assert r.status_code == 422 and r.json()["detail"].startswith("hours: "), r.json()
+    assert r.status_code == 409 and "recorded already" in r.json()["detail"], r.json()
 
 
 def test_totals_survive_the_database(city: City) -> None:
     """Many fractional records (1.5, 0.25, tenths) sum back exactly on SQLite and PostgreSQL alike."""
     station = city.stations[0]
-    slots = [s for s in _slots(city, _generate(city, station)) if s.planned >= 2][:3]
-    assert len(slots) == 3
-    volunteers = {s.volunteer for s in slots}
-    for v in volunteers:
-        _set_hours_before(city, v, 99.0)
-    expected: dict[str, float] = dict.fromkeys(volunteers, 0.0)
+    slots = [s for s in _slots(city, _generate(city, station)) if s.hours >= 1.5]
+    assert len(slots) >= 6
+    sent: dict[str, list[float]] = {}
     for i, slot in enumerate(slots):
-        hours = [1.5, 0.25] if i < 2 else [0.1] * 10
-        for day, h in enumerate(hours):
-            assert _record(city, slot, h, day=day % 7, station=station).status_code == 201
-        expected[slot.volunteer] += {0: 1.75, 1: 1.75, 2: 1.0}[i]
-    for v, recorded in expected.items():
+        hours = (1.5, 0.25, 0.1)[i % 3]
+        assert _record(city, slot, hours, station=station).status_code == 201
+        sent.setdefault(slot.volunteer, []).append(hours)
+    for v in sent:
+        _set_hours_before(city, v, 99.0)
+    for v, hours in sent.items():
         got = _service(city, v, station)
-        assert got["hours_recorded"] == recorded
-        assert got["hours_total"] == 99.0 + recorded
-        assert got["stars"] == 1
+        assert got["hours_recorded"] == math.fsum(hours)
+        assert got["hours_total"] == 99.0 + math.fsum(hours)
     listed = city.client.get("/v1/records", headers=city.headers(station)).json()
-    assert len(listed) == 2 + 2 + 10
+    assert len(listed) == len(slots)
     assert sorted({x["hours"] for x in listed}) == [0.1, 0.25, 1.5]
 
 
 def test_concurrent_records_never_pass_the_cap(city: City) -> None:
-    """Eight records posted at once for one assignment: only as many as the planned hours allow land."""
-    slot = _slot(city, city.stations[0], at_least=1.0)
-    step = slot.planned / 2
+    """Eight records of one session posted at once: one lands, the others are 409."""
+    station = city.stations[0]
+    slots = _slots(city, _generate(city, station))
+    slot = slots[0]
     barrier = threading.Barrier(8)
     codes: list[int] = []
 
-    def post() -> None:
+    def post(target: Slot, hours: float) -> None:
         barrier.wait()
-        codes.append(_record(city, slot, step).status_code)
+        codes.append(_record(city, target, hours).status_code)
 
-    threads = [threading.Thread(target=post) for _ in range(8)]
+    threads = [threading.Thread(target=post, args=(slot, slot.hours / 2)) for _ in range(8)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert sorted(codes) == [201, 201] + [422] * 6, codes
-    assert _service(city, slot.volunteer)["hours_recorded"] == pytest.approx(slot.planned)
+    assert sorted(codes) == [201] + [409] * 7, codes
+    assert _service(city, slot.volunteer)["hours_recorded"] == pytest.approx(slot.hours / 2)

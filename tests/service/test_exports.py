@@ -349,7 +349,17 @@ def test_plan_exports_neutralise_ids(city: City) -> None:
     name = f"plan-{station}-{WEEK}-v{done['version']}"
     assert r.headers["content-disposition"] == f'attachment; filename="{name}.csv"'
     rows = _csv_rows(r.content)
-    assert rows[0] == ["need", "beneficiary", "service", "hours", "sessions", "volunteer", "slots", "reasons"]
+    assert rows[0] == [
+        "need",
+        "beneficiary",
+        "service",
+        "hours",
+        "sessions",
+        "volunteer",
+        "slots",
+        "reasons",
+        "assignment_id",
+    ]
     assert len(rows) - 1 == len(plan["assignments"]) + len(plan["unmet"])
     row = next(row for row in rows if row[0] == "'+n1")
     assert row[:4] == ["'+n1", "'@b1", "'-1+2", "1.5"]
