@@ -100,8 +100,8 @@ def test_the_plans_response_and_exports_carry_the_assignment_ids(city: City) -> 
     csv_text = _get(city, station, f"/v1/plans/{plan['id']}/assignments.csv").content.decode("utf-8-sig")
     table = list(csv.DictReader(io.StringIO(csv_text)))
     by_need = {a["need"]: a["id"] for a in got}
-    for row in table:
-        assert row["assignment_id"] == (str(by_need[row["need"]]) if row["volunteer"] else "")
+    for line in table:
+        assert line["assignment_id"] == (str(by_need[line["need"]]) if line["volunteer"] else "")
     xlsx = _get(city, station, f"/v1/plans/{plan['id']}/assignments.xlsx")
     assert xlsx.status_code == 200
 
@@ -262,7 +262,7 @@ def test_record_queries_filter_and_page(city: City) -> None:
     assert pages == [x["id"] for x in everything.json()]
     assert _get(city, a, "/v1/records", offset=len(made)).json() == []
     # bad parameters: 422 naming them
-    for params, prefix in [
+    bad: list[tuple[dict[str, Any], str]] = [
         ({"status": "served"}, "query.status: unknown query parameter"),
         ({"since": "2026-12-07"}, "query.since: "),
         ({"from": "2026-12-09", "to": "2026-12-08"}, "query.from: "),
@@ -271,7 +271,8 @@ def test_record_queries_filter_and_page(city: City) -> None:
         ({"limit": 0}, "query.limit: "),
         ({"limit": 1001}, "query.limit: "),
         ({"offset": -1}, "query.offset: "),
-    ]:
+    ]
+    for params, prefix in bad:
         r = _get(city, a, "/v1/records", **params)
         assert r.status_code == 422 and _detail(r).startswith(prefix), (params, r.text)
     # another station's ids: 404; its records never show
@@ -352,12 +353,13 @@ def test_reliability_counts_the_plans_sessions_and_how_they_went(city: City) -> 
     before_week = _get(city, station, path, weeks=4, before=WEEK.isoformat()).json()
     assert (before_week["planned"], before_week["recorded"]) == (0, 0)
     # bad parameters
-    for params, prefix in [
+    refused: list[tuple[dict[str, Any], str]] = [
         ({"weeks": 0}, "query.weeks: "),
         ({"weeks": 53}, "query.weeks: "),
         ({"n": 4}, "query.n: "),
         ({"before": "soon"}, "query.before: "),
-    ]:
+    ]
+    for params, prefix in refused:
         r = _get(city, station, path, **params)
         assert r.status_code == 422 and _detail(r).startswith(prefix), (params, r.text)
     assert _get(city, station, "/v1/volunteers/nobody/reliability").status_code == 404

@@ -322,10 +322,10 @@ def test_totals_survive_the_database(city: City) -> None:
         sent.setdefault(slot.volunteer, []).append(hours)
     for v in sent:
         _set_hours_before(city, v, 99.0)
-    for v, hours in sent.items():
+    for v, each in sent.items():
         got = _service(city, v, station)
-        assert got["hours_recorded"] == math.fsum(hours)
-        assert got["hours_total"] == 99.0 + math.fsum(hours)
+        assert got["hours_recorded"] == math.fsum(each)
+        assert got["hours_total"] == 99.0 + math.fsum(each)
     listed = city.client.get("/v1/records", headers=city.headers(station)).json()
     assert len(listed) == len(slots)
     assert sorted({x["hours"] for x in listed}) == [0.1, 0.25, 1.5]
