@@ -72,7 +72,9 @@ class PlanVersion(SQLModel, table=True):
 
 
 class PlanAssignment(SQLModel, table=True):
-    """An assignment of a finished plan version (kept as rows so service records can point at it)."""
+    """An assignment of a finished plan version, kept as a row so service records can point at it: its
+    ``id`` is the assignment's stable id, shown in the plan's responses and exports (never in the
+    format-1 plan document, which belongs to the exchange format)."""
 
     id: int | None = TableField(default=None, primary_key=True)
     plan_id: int = TableField(foreign_key="planversion.id", index=True, ondelete="CASCADE")

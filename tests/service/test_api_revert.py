@@ -115,7 +115,14 @@ def test_revert_of_a_version_with_service_records_is_409(city: City) -> None:
         row = db.exec(select(PlanAssignment).where(PlanAssignment.plan_id == second["id"])).first()
         assert row is not None
         assignment = row.id
-    body = {"assignment_id": assignment, "served_on": WEEK, "hours": 1}
+    listed = city.client.get(f"/v1/plans/{second['id']}", headers=city.headers(station)).json()
+    session = next(a for a in listed["assignments"] if a["id"] == assignment)["sessions"][0]
+    body = {
+        "assignment_id": assignment,
+        "served_on": session["date"],
+        "slot": session["slot"],
+        "outcome": "no_show",  # any record, even of 0 hours, is in the ledger
+    }
     r = city.client.post("/v1/records", json=body, headers=city.headers(station))
     assert r.status_code in (200, 201), r.text
     r = city.client.post(f"/v1/plans/{second['id']}/revert", headers=city.headers(station))
