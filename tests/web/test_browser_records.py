@@ -77,6 +77,19 @@ def test_record_served_and_no_show_then_hours_and_stars(server: Server, browser:
     stars = page.locator(".stars").inner_text()
     assert len(stars) == 5 and set(stars) <= {"★", "☆"}
     expect(page.get_by_role("table").get_by_text("已服务").first).to_be_visible()
+    expect(page.get_by_text("履约情况", exact=True)).to_be_visible()
+    # 更正: the no-show was the beneficiary's cancellation; the reason is required
+    page.goto(f"{server.url}/s/{server.station}/records?week={week}")
+    row = page.locator("tbody tr").filter(has=page.locator(".outcome-no_show")).first
+    row.get_by_text("更正", exact=True).click()
+    fix = row.locator("form.correct-form")
+    fix.locator("select[name=outcome]").select_option("cancelled_by_beneficiary")
+    fix.locator("input[name=reason]").fill("服务对象当天住院，提前电话告知")
+    fix.get_by_role("button", name="保存更正").click()
+    expect(page.get_by_text("已更正：服务对象当天住院，提前电话告知")).to_be_visible()
+    expect(page.locator(".outcome-cancelled_by_beneficiary").first).to_have_text("服务对象取消")
+    expect(page.locator("form.record-form")).to_have_count(total - 2)
+    page.goto(server.url + href)
     # in English
     page.get_by_role("link", name="English").click()
     expect(page.get_by_text("Cumulative hours")).to_be_visible()
