@@ -54,7 +54,19 @@ def test_every_station_scoped_route_refuses_another_station(city: City) -> None:
     paths: dict[str, dict[str, Any]] = city.client.get("/openapi.json").json()["paths"]
     for template, operations in paths.items():
         params = re.findall(r"{(\w+)}", template)
-        if not template.startswith("/v1/") or not params:
+        if not template.startswith("/v1/"):
+            continue
+        if not params:
+            # A list route filtered by ids in its query (GET /v1/records?station_id=…): those
+            # ids are resolved in the caller's scope too.
+            get = operations.get("get", {})
+            declared = {p["name"] for p in get.get("parameters", []) if p["in"] == "query"}
+            for name in sorted(declared & set(theirs)):
+                r = city.client.get(template, params={name: theirs[name]}, headers=city.headers(a))
+                assert r.status_code == 404, (
+                    f"GET {template}?{name}= another station's: {r.status_code} {r.text}"
+                )
+                checked.append(f"get {template}?{name}")
             continue
         missing = [p for p in params if p not in theirs]
         assert not missing, f"{template}: the scoping test cannot fill {missing}"
@@ -74,6 +86,14 @@ def test_every_station_scoped_route_refuses_another_station(city: City) -> None:
                 own = city.client.get(path, params=query, headers=city.headers(b))
                 assert own.status_code != 404, f"GET {template} with the station's own token: {own.text}"
     assert len(checked) >= 8, checked
+    # the 台账's routes (issue 18) are among them
+    for route in (
+        "get /v1/volunteers/{volunteer_id}/reliability",
+        "get /v1/records?station_id",
+        "get /v1/records?volunteer_id",
+        "get /v1/records?plan_id",
+    ):
+        assert route in checked, (route, checked)
 
 
 def test_station_token_cannot_reach_another_station_through_plan_ids(city: City) -> None:
