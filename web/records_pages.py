@@ -30,7 +30,7 @@ from sqlmodel import col, select
 
 from api.deps import MAX_ID, SessionDep
 from api.models import PlanAssignment, PlanVersion, RecordCreate, RecordPublic, Station
-from api.services import records, versions
+from api.services import planning, records, versions
 from api.services.records import RecordFilter
 from api.settings import get_settings
 from api.stars import recorded_hours, summarize
@@ -114,7 +114,7 @@ def _sessions(
     rows = []
     for a in versions.assignment_rows(p.db, version):
         n = needs[a.need_id]
-        for day, slot in records.sessions_of(version.week_start, a.slots):
+        for day, slot in planning.sessions_of(version.week_start, a.slots):
             period = slot.partition("-")[2]
             rows.append(
                 {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 
 from sqlmodel import Session, col, delete, select
@@ -19,7 +20,7 @@ from api.models import (
 )
 from matcher.format.io import parse
 from matcher.format.reasons import CAPACITY_TAKEN
-from matcher.format.schema import Assignment, Objective, Plan, Problem, Unmet
+from matcher.format.schema import DAYS, Assignment, Objective, Plan, Problem, Unmet
 from matcher.format.validate import continuity_of, coverage_of, validate_plan
 
 
@@ -144,6 +145,22 @@ def _need(n: Need) -> dict[str, Any]:
         "requires": list(n.requires),
         "minor_ok": n.minor_ok,
     }
+
+
+def slot_day(slot: str) -> int | None:
+    """The weekday (0 Monday … 6 Sunday) of a slot such as ``mon-am``; None for a slot without one."""
+    day = slot.partition("-")[0]
+    return DAYS.index(day) if day in DAYS else None
+
+
+def sessions_of(week_start: dt.date, slots: Iterable[str]) -> list[tuple[dt.date, str]]:
+    """An assignment's sessions: (day, slot) for each slot of its plan's week, by day then slot order."""
+    out = []
+    for slot in slots:
+        day = slot_day(slot)
+        if day is not None:
+            out.append((week_start + dt.timedelta(days=day), slot))
+    return sorted(out, key=lambda s: s[0])
 
 
 def store_plan(session: Session, version: PlanVersion, plan: Plan) -> None:

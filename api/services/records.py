@@ -27,7 +27,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from fastapi import HTTPException, status
@@ -45,6 +45,7 @@ from api.models import (
     ServiceRecord,
     Volunteer,
 )
+from api.services.planning import sessions_of
 from api.stars import TOLERANCE
 from matcher.format.bounds import is_id
 from matcher.format.schema import DAYS
@@ -63,25 +64,6 @@ def _conflict(detail: str) -> HTTPException:
 
 def _hours(value: float) -> str:
     return f"{value:g}"
-
-
-# ------------------------------------------------------------------------ sessions
-
-
-def slot_day(slot: str) -> int | None:
-    """The weekday (0 Monday … 6 Sunday) of a slot such as ``mon-am``; None for a slot without one."""
-    day = slot.partition("-")[0]
-    return DAYS.index(day) if day in DAYS else None
-
-
-def sessions_of(week_start: dt.date, slots: Iterable[str]) -> list[tuple[dt.date, str]]:
-    """An assignment's sessions: (day, slot) for each slot of its plan's week, by day then slot order."""
-    out = []
-    for slot in slots:
-        day = slot_day(slot)
-        if day is not None:
-            out.append((week_start + dt.timedelta(days=day), slot))
-    return sorted(out, key=lambda s: s[0])
 
 
 def public(record: ServiceRecord, assignment: PlanAssignment, corrects: int | None = None) -> RecordPublic:

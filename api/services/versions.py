@@ -43,8 +43,7 @@ from api.models import (
     Volunteer,
 )
 from api.services.errors import ConflictError
-from api.services.planning import build_problem, carried_plan
-from api.services.records import sessions_of
+from api.services.planning import build_problem, carried_plan, sessions_of
 from api.settings import get_settings
 from matcher.format.changes import apply_changes, still_applicable
 from matcher.format.errors import InputError
