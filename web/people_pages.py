@@ -24,6 +24,7 @@ from sqlmodel import Session, select
 from starlette.datastructures import FormData, UploadFile
 
 from api import csvio
+from api.crud import lists
 from api.crud.beneficiaries import beneficiary_data, read_beneficiaries
 from api.crud.volunteers import read_volunteers, volunteer_data
 from api.deps import SessionDep
@@ -42,8 +43,9 @@ from api.models import (
 from api.models import Need as NeedRow
 from api.models import Volunteer as VolunteerRow
 from api.services import people, spreadsheets
+from matcher.format.bounds import is_id
 from matcher.format.errors import format_error_details
-from matcher.format.schema import CATEGORIES, DAYS, PERIODS
+from matcher.format.schema import CATEGORIES, DAYS, PERIODS, SERVICE_CODES
 from web import labels
 from web.i18n import N_, Gettext
 from web.views import Page, PageError, check_csrf, page
@@ -306,18 +308,6 @@ def kind_of(name: str) -> Kind:
 # ------------------------------------------------------------------------ records
 
 
-def records(db: Session, station: str, kind: str) -> list[dict[str, Any]]:
-    """The station's records of a kind as model fields (inactive ones too), by id."""
-    if kind == "volunteers":
-        return [volunteer_data(v, c) for v, c in read_volunteers(db, station).values()]
-    bens = read_beneficiaries(db, station)
-    if kind == "beneficiaries":
-        return [beneficiary_data(b) for b, _n in bens.values()]
-    return [
-        {**n.model_dump(), "beneficiary_name": b.name or b.id} for b, needs in bens.values() for n in needs
-    ]
-
-
 def record(db: Session, station: str, kind: str, ident: str) -> dict[str, Any]:
     """One record of the station, or the 404 page."""
     found: list[dict[str, Any]]
@@ -325,38 +315,65 @@ def record(db: Session, station: str, kind: str, ident: str) -> dict[str, Any]:
         found = [volunteer_data(v, c) for v, c in read_volunteers(db, station, ident).values()]
     elif kind == "beneficiaries":
         found = [beneficiary_data(b) for b, _n in read_beneficiaries(db, station, ident).values()]
-    else:
-        found = [r for r in records(db, station, kind) if r["id"] == ident]
+    else:  # an unsafe id names nothing (NUL would fail PostgreSQL's query)
+        found = (
+            lists.search_needs(db, station, [], active_only=False, ident=ident).rows if is_id(ident) else []
+        )
     if not found:
         raise PageError(404, N_("This page does not exist, or belongs to another station."))
     return found[0]
 
 
-def haystack(r: Mapping[str, Any], districts: Mapping[str, str], _: Gettext) -> str:
-    """The text a search looks in: id, name, district, skills or service (codes and names)."""
-    parts = [r["id"], r.get("name", ""), r.get("beneficiary_name", ""), r.get("beneficiary_id", "")]
-    if "district" in r:
-        parts += [r["district"], districts.get(r["district"], "")]
-    for code in [*r.get("skills", []), r.get("service", "")]:
-        parts += [code, labels.label(labels.SERVICES, code, _)] if code else []
-    if "category" in r:
-        parts.append(labels.label(labels.CATEGORIES, r["category"], _))
-    return " ".join(str(p) for p in parts).lower()
+def search_terms(db: Session, q: str, _: Gettext) -> list[lists.Term]:
+    """The search's words, each with the districts, services and categories whose names (in the
+    page's language) or codes hold it: the database knows codes, the coordinator types names."""
+    districts = _districts(db)
+    terms = []
+    for word in q.lower().split():
+        terms.append(
+            lists.Term(
+                word,
+                districts=frozenset(i for i, name in districts if word in name.lower()),
+                services=frozenset(
+                    c
+                    for c in SERVICE_CODES
+                    if word in c or word in labels.label(labels.SERVICES, c, _).lower()
+                ),
+                categories=frozenset(
+                    c for c in CATEGORIES if word in labels.label(labels.CATEGORIES, c, _).lower()
+                ),
+            )
+        )
+    return terms
 
 
 def matching(
-    db: Session, station: str, kind: str, q: str, inactive: bool, _: Gettext
-) -> list[dict[str, Any]]:
-    districts = dict(_districts(db))
-    words = q.lower().split()
-    out = []
-    for r in records(db, station, kind):
-        if not inactive and not r.get("active", True):
-            continue
-        text = haystack(r, districts, _)
-        if all(w in text for w in words):
-            out.append(r)
-    return out
+    db: Session, station: str, query: ListQuery, _: Gettext, limit: int | None = None
+) -> lists.Found:
+    """The station's records the query finds (inactive ones on request): their count and, with
+    ``limit``, the query's page of them (a page past the last is the last), else all of them.
+
+    A word matches a record when its id, name, district (id or name), skills or service (code
+    or name), category (name) or, for a need, beneficiary (id or name) holds it; every word must.
+    """
+    search = {
+        "volunteers": lists.search_volunteers,
+        "beneficiaries": lists.search_beneficiaries,
+        "needs": lists.search_needs,
+    }[query.kind]
+    terms = search_terms(db, query.q, _)
+    if limit is None:
+        return search(db, station, terms, active_only=not query.inactive)
+    found = search(
+        db, station, terms, active_only=not query.inactive, offset=(query.page - 1) * limit, limit=limit
+    )
+    last = max(1, -(-found.total // limit))
+    if query.page > last:  # past the end (a stale link): the last page
+        query.page = last
+        if found.total:
+            offset = (last - 1) * limit
+            found = search(db, station, terms, active_only=not query.inactive, offset=offset, limit=limit)
+    return found
 
 
 @dataclass
@@ -402,19 +419,16 @@ def people_list(
     p = _page(request, db)
     station = p.station(station_id)
     query = parse_query(kind, q, page, inactive)
-    found = matching(db, station.id, kind, query.q, query.inactive, p._)
-    pages = max(1, -(-len(found) // PER_PAGE))
-    number = min(query.page, pages)
-    shown = found[(number - 1) * PER_PAGE : number * PER_PAGE]
+    found = matching(db, station.id, query, p._, limit=PER_PAGE)
     return p.render(
         "people.html",
         station=station,
         tab="people",
         query=query,
-        rows=shown,
-        total=len(found),
-        number=number,
-        pages=pages,
+        rows=found.rows,
+        total=found.total,
+        number=query.page,
+        pages=max(1, -(-found.total // PER_PAGE)),
         kinds=KINDS,
         districts=dict(_districts(db)),
         genders=GENDERS,
@@ -438,9 +452,9 @@ def people_xlsx(
     p = _page(request, db)
     station = p.station(station_id)
     query = parse_query(kind, q, "1", inactive)
-    found = matching(db, station.id, kind, query.q, query.inactive, p._)
+    found = matching(db, station.id, query, p._)
     k = KIND[kind]
-    return spreadsheets.export("xlsx", k.columns, found, kind, station.id)
+    return spreadsheets.export("xlsx", k.columns, found.rows, kind, station.id)
 
 
 # ------------------------------------------------------------------------ add, edit
