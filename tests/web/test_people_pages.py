@@ -38,7 +38,10 @@ def _volunteer(district: str, **more: Any) -> dict[str, Any]:
         "availability": ["mon-am", "sat-pm"],
         "max_hours": "6",
         "max_beneficiaries": "2",
-        "certificates": "first_aid:2030-05-01",
+        "certificates-0-kind": "first_aid",
+        "certificates-0-expires": "2030-05-01",
+        "certificates-1-kind": "",
+        "certificates-1-expires": "",
         **more,
     }
 
@@ -137,7 +140,9 @@ def test_add_edit_errors_deactivate_reactivate(city: Any) -> None:
     assert r.status_code == 422 and "编号已被使用" in r.text
     # edit
     page = client.get(f"/s/{station}/people/volunteers/vweb1?saved=1")
-    assert "已保存" in page.text and 'value="first_aid:2030-05-01"' in page.text
+    assert "已保存" in page.text
+    assert '<option value="first_aid" selected>急救</option>' in page.text
+    assert 'name="certificates-0-expires" value="2030-05-01"' in page.text
     r = client.post(
         f"/s/{station}/people/volunteers/vweb1",
         data={**_volunteer(district, name="王大明", max_hours="8", skills=["tutoring"]), "csrf_token": csrf},
@@ -601,3 +606,96 @@ def test_a_list_page_loads_a_page_of_rows_in_a_bounded_number_of_statements(city
         assert _found(search[2], "volunteers")[0] == 150 * (batch + 1)
         counts.append((first[0], third[0], search[0]))
     assert counts[0] == counts[1]  # 150 more volunteers, not one more statement
+
+
+def test_certificates_are_rows_of_a_kind_and_a_date(city: Any) -> None:
+    """The volunteer form's certificates: a kind (by its Chinese name) and an expiry date a row, one
+    empty row more, 再添加一个证书 without JavaScript, 删除; errors name the row; stored as the CSV
+    cell ``first_aid:2030-05-01;…`` would store them, and exported in that format."""
+    from api.models import Certificate
+    from web.people_pages import CERTIFICATES
+
+    station = city.stations[0]
+    client, csrf = _session(city, station)
+    district = _district(city)
+    blank = client.get(f"/s/{station}/people/volunteers/new").text
+    assert blank.count('name="certificates-0-kind"') == 1 and 'name="certificates-1-kind"' not in blank
+    for code, name in CERTIFICATES.items():  # the kinds by their Chinese names
+        assert f'<option value="{code}">{translator("zh_CN")(name)}</option>' in blank
+    assert 'type="date" id="f-certificates-0-expires"' in blank and "再添加一个证书" in blank
+    assert unlabelled(blank) == []
+    base = {k: v for k, v in _volunteer(district, id="vcert").items() if not k.startswith("certificates")}
+    rows = {
+        "certificates-0-kind": "first_aid",
+        "certificates-0-expires": "2030-05-01",
+        "certificates-1-kind": "legal",
+        "certificates-1-expires": "",
+        "certificates-2-kind": "",
+        "certificates-2-expires": "2031-01-01",
+        "certificates-3-kind": "",  # an empty row: not a certificate
+        "certificates-3-expires": "",
+        "certificates-4-kind": "health_care",
+        "certificates-4-expires": "2301-01-01",
+    }
+    r = client.post(f"/s/{station}/people/volunteers/new", data={**base, **rows, "csrf_token": csrf})
+    assert r.status_code == 422
+    errors = re.findall(r'<p class="error" id="e-certificates-(\d)">([^<]*)</p>', r.text)
+    assert errors == [
+        ("2", "第 2 个证书：有效期：必填"),
+        ("3", "第 3 个证书：证书种类：必填"),
+        ("4", "第 4 个证书：有效期：不能大于 2200-12-31"),
+    ]
+    assert "未保存：请修改下面标出的字段" in r.text
+    # the rows as typed, the empty one dropped, one empty row below them
+    assert '<option value="legal" selected>' in r.text
+    assert 'name="certificates-2-expires" value="2031-01-01"' in r.text
+    assert 'name="certificates-3-kind"' in r.text and 'name="certificates-4-kind"' in r.text
+    assert 'name="certificates-5-kind"' not in r.text
+    assert 'value="王小明"' in r.text  # the other fields kept
+    # 再添加一个证书: the form again with one more empty row, nothing saved (no JavaScript needed)
+    more = {**base, "certificates-0-kind": "first_aid", "certificates-0-expires": "2030-05-01"}
+    more |= {"certificates-1-kind": "", "certificates-1-expires": "", "add_certificate": "1"}
+    r = client.post(f"/s/{station}/people/volunteers/new", data={**more, "csrf_token": csrf})
+    assert r.status_code == 200 and "未保存" not in r.text and 'class="error"' not in r.text
+    assert 'name="certificates-2-kind"' in r.text and 'name="certificates-3-kind"' not in r.text
+    assert 'name="certificates-0-expires" value="2030-05-01"' in r.text
+    with Session(city.engine) as db:
+        assert db.get(Volunteer, "vcert") is None
+    # saved: the same certificates the CSV cell would give
+    good = {**base, "certificates-0-kind": "first_aid", "certificates-0-expires": "2030-05-01"}
+    good |= {"certificates-1-kind": "legal", "certificates-1-expires": "2031-01-01"}
+    good |= {"certificates-2-kind": "", "certificates-2-expires": ""}
+    r = client.post(
+        f"/s/{station}/people/volunteers/new", data={**good, "csrf_token": csrf}, follow_redirects=False
+    )
+    assert r.status_code == 303, r.text
+
+    def stored() -> list[tuple[str, str]]:
+        with Session(city.engine) as db:
+            certs = db.exec(select(Certificate).where(Certificate.volunteer_id == "vcert"))
+            return sorted((c.kind, c.expires.isoformat()) for c in certs)
+
+    assert stored() == [("first_aid", "2030-05-01"), ("legal", "2031-01-01")]
+    page = client.get(f"/s/{station}/people/volunteers/vcert").text
+    assert 'name="certificates-1-expires" value="2031-01-01"' in page
+    assert 'name="certificates-2-kind"' in page and 'name="certificates-3-kind"' not in page
+    # the export keeps the CSV format
+    xlsx = client.get(f"/s/{station}/people.xlsx", params={"q": "vcert"})
+    sheet = load_workbook(io.BytesIO(xlsx.content)).active
+    assert sheet is not None
+    header = [c.value for c in sheet[1]]
+    row = next(sheet.iter_rows(min_row=2, values_only=True))
+    assert row[header.index("certificates")] == "first_aid:2030-05-01;legal:2031-01-01"
+    # 删除: the ticked row goes when saved
+    edit = {**good, "certificates-0-remove": "1", "csrf_token": csrf}
+    r = client.post(f"/s/{station}/people/volunteers/vcert", data=edit, follow_redirects=False)
+    assert r.status_code == 303, r.text
+    assert stored() == [("legal", "2031-01-01")]
+    # in English too
+    r = client.post(
+        f"/s/{station}/people/volunteers/vcert",
+        data={**base, "certificates-0-kind": "legal", "csrf_token": csrf},
+        headers={"Accept-Language": "en"},
+    )
+    assert r.status_code == 422 and "Certificate 1: Expiry date: required" in r.text
+    assert stored() == [("legal", "2031-01-01")]
