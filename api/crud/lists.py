@@ -46,7 +46,11 @@ class Found:
 
 
 def _holds(column: Any, text: str) -> ColumnElement[bool]:
-    """``column`` holds ``text``, case-insensitively (``%``, ``_`` and ``\\`` in it are literal)."""
+    """``column`` holds ``text``, case-insensitively (``%``, ``_`` and ``\\`` in it are literal).
+
+    PostgreSQL's ``ILIKE`` folds every letter; SQLite's ``lower()`` folds ASCII ones only (ids and
+    codes are ASCII, and Chinese has no case), so ``É`` and ``é`` differ there.
+    """
     return col(column).icontains(text, autoescape=True)
 
 
