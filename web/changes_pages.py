@@ -19,7 +19,7 @@ import math
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Form, Request, status
+from fastapi import APIRouter, Form, Query, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import Field
 
@@ -40,7 +40,6 @@ from matcher.format.schema import (
 )
 from web import labels
 from web.i18n import N_, Gettext
-from web.people_pages import CERTIFICATES
 from web.views import (
     CsrfForm,
     Page,
@@ -79,6 +78,8 @@ class ChangeForm(CsrfForm):
     windows: list[Annotated[str, Field(max_length=16)]] = Field(default_factory=list, max_length=21)
     requires: list[Annotated[str, Field(max_length=32)]] = Field(default_factory=list, max_length=6)
     minor_ok: bool = False
+    # 选择 (without JavaScript): the form again for the chosen volunteer, their sessions marked
+    choose: bool = False
 
 
 class FormError(Exception):
@@ -92,14 +93,34 @@ class FormError(Exception):
 # ------------------------------------------------------------------------ the form
 
 
+def assigned_slots(current: PlanVersion) -> dict[str, set[str]]:
+    """Each volunteer's times (``mon-am`` …) in the version's plan."""
+    assert current.plan is not None
+    assigned: dict[str, set[str]] = {}
+    for a in current.plan["assignments"]:
+        assigned.setdefault(a["volunteer"], set()).update(a["slots"])
+    return assigned
+
+
+def withdraw_grid(p: Page, current: PlanVersion, volunteer: str, ticked: list[str]) -> dict[str, Any]:
+    """The withdrawal's time grid for ``volunteer`` (a volunteer of the version, else nobody): the
+    times ticked, and the volunteer's times in the plan, marked so the right ones are ticked."""
+    in_plan = {v["id"] for v in current.problem["volunteers"]}
+    chosen = volunteer if volunteer in in_plan else ""
+    names = versions.people_names(p.db, p.station(current.station_id or "")).volunteers if chosen else {}
+    return {
+        "ticked": ticked,
+        "marked": sorted(assigned_slots(current).get(chosen, set())),
+        "marked_name": names.get(chosen, chosen),
+    }
+
+
 def _form_context(p: Page, current: PlanVersion) -> dict[str, Any]:
     """The current version's volunteers (with their sessions) and needs, named, for the form."""
     assert current.plan is not None and current.station_id is not None
     station = p.station(current.station_id)
     vol_names, ben_names, _districts = versions.people_names(p.db, station)
-    assigned: dict[str, set[str]] = {}
-    for a in current.plan["assignments"]:
-        assigned.setdefault(a["volunteer"], set()).update(a["slots"])
+    assigned = assigned_slots(current)
     volunteers = sorted(
         (
             {
@@ -137,7 +158,7 @@ def _form_context(p: Page, current: PlanVersion) -> dict[str, Any]:
         "needs": needs,
         "beneficiaries": beneficiaries,
         "services": [(code, labels.label(labels.SERVICES, code, p._)) for code in labels.SERVICES],
-        "certificates": [(code, p._(name)) for code, name in CERTIFICATES.items()],
+        "certificates": [(code, p._(name)) for code, name in labels.CERTIFICATES.items()],
         "sessions_max": SESSIONS_MAX,
     }
 
@@ -149,6 +170,8 @@ def _form_page(
     current = versions.current_version(p.db, station.id, monday)
     pending = current if current is not None and current.state in versions.RUNNING else None
     ready = current is not None and current.state == "done"
+    chosen = chosen or ChangeForm()
+    grid = withdraw_grid(p, current, chosen.volunteer, chosen.slots) if ready and current else {}
     return p.render(
         "changes.html",
         station=station,
@@ -156,7 +179,8 @@ def _form_page(
         pending=pending,
         days=_slots(p._),
         tab="changes",
-        chosen=chosen or ChangeForm(),
+        chosen=chosen,
+        grid=grid,
         error=error,
         status_code=422 if error else 200,
         **(_form_context(p, current) if ready and current is not None else {}),
@@ -262,6 +286,8 @@ def apply_changes(
     current = p.plan(_plan_id(form.plan)) if form.plan else None
     if current is None or current.station_id != station.id:
         raise PageError(404, NOT_FOUND)
+    if form.choose:  # 选择: nothing applied, the form again with the volunteer's times marked
+        return _form_page(p, station, current.week_start, form)
     try:
         changes = _change_set(db, form, current)
     except FormError as exc:
@@ -276,6 +302,30 @@ def apply_changes(
             detail=exc.message,
         )
     return RedirectResponse(f"/plans/{made.id}/change", status.HTTP_303_SEE_OTHER)
+
+
+@router.get("/s/{station_id}/changes/slots")
+def withdraw_slots(
+    request: Request,
+    db: SessionDep,
+    station_id: str,
+    plan: Annotated[int, Query(ge=1)],
+    volunteer: Annotated[str, Query(max_length=64)] = "",
+    slots: Annotated[list[Annotated[str, Field(max_length=16)]], Query(max_length=21)] = [],  # noqa: B006
+) -> HTMLResponse:
+    """The withdrawal's time grid for a volunteer of the plan (HTMX swaps it in when the volunteer is
+    chosen): their times in the plan marked, ``slots`` kept ticked."""
+    p = page(request, db)
+    station = p.station(station_id)
+    current = p.plan(_plan_id(plan))
+    if current.station_id != station.id or current.plan is None:
+        raise PageError(404, NOT_FOUND)
+    return p.render(
+        "changes_slots.html",
+        station=station,
+        days=_slots(p._),
+        grid=withdraw_grid(p, current, volunteer, slots),
+    )
 
 
 # ------------------------------------------------------------------------ the re-solve's progress

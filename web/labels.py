@@ -49,6 +49,16 @@ REASONS: dict[str, str] = {
     "capacity_taken": N_("Suitable volunteers exist, but their time went to other needs"),
 }
 
+CERTIFICATES: dict[str, str] = {
+    "first_aid": N_("First aid"),
+    "health_care": N_("Medical care"),
+    "legal": N_("Law"),
+    "fire_safety": N_("Fire safety"),
+    "traffic": N_("Traffic safety"),
+    "child_safeguarding": N_("Child safeguarding"),
+}
+"""Certification kinds (the format's :data:`~matcher.format.schema.CERTIFICATION_KINDS`)."""
+
 DAYS: dict[str, str] = {
     "mon": N_("Mon"),
     "tue": N_("Tue"),

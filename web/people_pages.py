@@ -24,6 +24,7 @@ from sqlmodel import Session, select
 from starlette.datastructures import FormData, UploadFile
 
 from api import csvio
+from api.crud import lists
 from api.crud.beneficiaries import beneficiary_data, read_beneficiaries
 from api.crud.volunteers import read_volunteers, volunteer_data
 from api.deps import SessionDep
@@ -42,8 +43,9 @@ from api.models import (
 from api.models import Need as NeedRow
 from api.models import Volunteer as VolunteerRow
 from api.services import people, spreadsheets
+from matcher.format.bounds import EXPIRES_MAX, EXPIRES_MIN, is_id
 from matcher.format.errors import format_error_details
-from matcher.format.schema import CATEGORIES, DAYS, PERIODS
+from matcher.format.schema import CATEGORIES, DAYS, PERIODS, SERVICE_CODES
 from web import labels
 from web.i18n import N_, Gettext
 from web.views import Page, PageError, check_csrf, page
@@ -92,15 +94,8 @@ FIELDS: dict[str, str] = {
 """Labels of the form's fields and of the import's columns (the CSV names stay the file's)."""
 
 GENDERS: dict[str, str] = {"f": N_("Female"), "m": N_("Male")}
-CERTIFICATES: dict[str, str] = {
-    "first_aid": N_("First aid"),
-    "health_care": N_("Medical care"),
-    "legal": N_("Law"),
-    "fire_safety": N_("Fire safety"),
-    "traffic": N_("Traffic safety"),
-    "child_safeguarding": N_("Child safeguarding"),
-}
-"""Certification kinds by name (the format's :data:`CERTIFICATION_KINDS`)."""
+CERTIFICATES = labels.CERTIFICATES
+"""Certification kinds by name (kept here too: 临时变动 and the tests import it from this page)."""
 
 # The services' and the format's English messages, as message ids with their parameters.
 REASONS: list[tuple[re.Pattern[str], str]] = [
@@ -186,6 +181,19 @@ def problem_of(line: str) -> Problem:
     return Problem(row, "", line)
 
 
+_CERTIFICATE = re.compile(r"^certificates\[(\d+)\](?:\.(\w+))?: (.*)$", re.S)
+
+
+def form_problem(line: str) -> Problem:
+    """A form's message as its problem: ``certificates[1].expires: …`` is the form's certificate 2
+    (its ``row``), with the part named (``expires: …``); anything else as :func:`problem_of`."""
+    found = _CERTIFICATE.match(line)
+    if found is None:
+        return problem_of(line)
+    part = f"{found.group(2)}: " if found.group(2) else ""
+    return Problem(int(found.group(1)) + 1, "certificates", part + found.group(3))
+
+
 # A bad query (an unknown parameter, a value too long) is the HTML error page: web.views.install.
 router = APIRouter(include_in_schema=False)
 Text = Annotated[str, Query(max_length=100)]
@@ -199,7 +207,7 @@ class Control:
     """One form control: a field, how it is entered, and its choices."""
 
     name: str
-    widget: str  # text, number, select, checkboxes, slots, flag
+    widget: str  # text, number, select, checkboxes, slots, flag, certificates (rows of kind and expiry)
     choices: Sequence[tuple[str, str]] = ()
     required: bool = False
     hint: str = ""
@@ -233,12 +241,7 @@ def volunteer_controls(db: Session, _station: str, _: Gettext) -> list[Control]:
         Control("availability", "slots"),
         Control("max_hours", "number", required=True),
         Control("max_beneficiaries", "number", hint="3"),
-        Control(
-            "certificates",
-            "text",
-            _choices(CERTIFICATES, _),
-            hint=N_("e.g. first_aid:2027-05-01;legal:2026-12-31"),
-        ),
+        Control("certificates", "certificates", _choices(CERTIFICATES, _)),
         Control("minor", "flag"),
         Control("guardian_consent", "flag"),
         Control("gender", "select", _choices(GENDERS, _)),
@@ -306,18 +309,6 @@ def kind_of(name: str) -> Kind:
 # ------------------------------------------------------------------------ records
 
 
-def records(db: Session, station: str, kind: str) -> list[dict[str, Any]]:
-    """The station's records of a kind as model fields (inactive ones too), by id."""
-    if kind == "volunteers":
-        return [volunteer_data(v, c) for v, c in read_volunteers(db, station).values()]
-    bens = read_beneficiaries(db, station)
-    if kind == "beneficiaries":
-        return [beneficiary_data(b) for b, _n in bens.values()]
-    return [
-        {**n.model_dump(), "beneficiary_name": b.name or b.id} for b, needs in bens.values() for n in needs
-    ]
-
-
 def record(db: Session, station: str, kind: str, ident: str) -> dict[str, Any]:
     """One record of the station, or the 404 page."""
     found: list[dict[str, Any]]
@@ -325,38 +316,65 @@ def record(db: Session, station: str, kind: str, ident: str) -> dict[str, Any]:
         found = [volunteer_data(v, c) for v, c in read_volunteers(db, station, ident).values()]
     elif kind == "beneficiaries":
         found = [beneficiary_data(b) for b, _n in read_beneficiaries(db, station, ident).values()]
-    else:
-        found = [r for r in records(db, station, kind) if r["id"] == ident]
+    else:  # an unsafe id names nothing (NUL would fail PostgreSQL's query)
+        found = (
+            lists.search_needs(db, station, [], active_only=False, ident=ident).rows if is_id(ident) else []
+        )
     if not found:
         raise PageError(404, N_("This page does not exist, or belongs to another station."))
     return found[0]
 
 
-def haystack(r: Mapping[str, Any], districts: Mapping[str, str], _: Gettext) -> str:
-    """The text a search looks in: id, name, district, skills or service (codes and names)."""
-    parts = [r["id"], r.get("name", ""), r.get("beneficiary_name", ""), r.get("beneficiary_id", "")]
-    if "district" in r:
-        parts += [r["district"], districts.get(r["district"], "")]
-    for code in [*r.get("skills", []), r.get("service", "")]:
-        parts += [code, labels.label(labels.SERVICES, code, _)] if code else []
-    if "category" in r:
-        parts.append(labels.label(labels.CATEGORIES, r["category"], _))
-    return " ".join(str(p) for p in parts).lower()
+def search_terms(db: Session, q: str, _: Gettext) -> list[lists.Term]:
+    """The search's words, each with the districts, services and categories whose names (in the
+    page's language) or codes hold it: the database knows codes, the coordinator types names."""
+    districts = _districts(db)
+    terms = []
+    for word in q.lower().split():
+        terms.append(
+            lists.Term(
+                word,
+                districts=frozenset(i for i, name in districts if word in name.lower()),
+                services=frozenset(
+                    c
+                    for c in SERVICE_CODES
+                    if word in c or word in labels.label(labels.SERVICES, c, _).lower()
+                ),
+                categories=frozenset(
+                    c for c in CATEGORIES if word in labels.label(labels.CATEGORIES, c, _).lower()
+                ),
+            )
+        )
+    return terms
 
 
 def matching(
-    db: Session, station: str, kind: str, q: str, inactive: bool, _: Gettext
-) -> list[dict[str, Any]]:
-    districts = dict(_districts(db))
-    words = q.lower().split()
-    out = []
-    for r in records(db, station, kind):
-        if not inactive and not r.get("active", True):
-            continue
-        text = haystack(r, districts, _)
-        if all(w in text for w in words):
-            out.append(r)
-    return out
+    db: Session, station: str, query: ListQuery, _: Gettext, limit: int | None = None
+) -> lists.Found:
+    """The station's records the query finds (inactive ones on request): their count and, with
+    ``limit``, the query's page of them (a page past the last is the last), else all of them.
+
+    A word matches a record when its id, name, district (id or name), skills or service (code
+    or name), category (name) or, for a need, beneficiary (id or name) holds it; every word must.
+    """
+    search = {
+        "volunteers": lists.search_volunteers,
+        "beneficiaries": lists.search_beneficiaries,
+        "needs": lists.search_needs,
+    }[query.kind]
+    terms = search_terms(db, query.q, _)
+    if limit is None:
+        return search(db, station, terms, active_only=not query.inactive)
+    found = search(
+        db, station, terms, active_only=not query.inactive, offset=(query.page - 1) * limit, limit=limit
+    )
+    last = max(1, -(-found.total // limit))
+    if query.page > last:  # past the end (a stale link): the last page
+        query.page = last
+        if found.total:
+            offset = (last - 1) * limit
+            found = search(db, station, terms, active_only=not query.inactive, offset=offset, limit=limit)
+    return found
 
 
 @dataclass
@@ -402,19 +420,16 @@ def people_list(
     p = _page(request, db)
     station = p.station(station_id)
     query = parse_query(kind, q, page, inactive)
-    found = matching(db, station.id, kind, query.q, query.inactive, p._)
-    pages = max(1, -(-len(found) // PER_PAGE))
-    number = min(query.page, pages)
-    shown = found[(number - 1) * PER_PAGE : number * PER_PAGE]
+    found = matching(db, station.id, query, p._, limit=PER_PAGE)
     return p.render(
         "people.html",
         station=station,
         tab="people",
         query=query,
-        rows=shown,
-        total=len(found),
-        number=number,
-        pages=pages,
+        rows=found.rows,
+        total=found.total,
+        number=query.page,
+        pages=max(1, -(-found.total // PER_PAGE)),
         kinds=KINDS,
         districts=dict(_districts(db)),
         genders=GENDERS,
@@ -438,20 +453,49 @@ def people_xlsx(
     p = _page(request, db)
     station = p.station(station_id)
     query = parse_query(kind, q, "1", inactive)
-    found = matching(db, station.id, kind, query.q, query.inactive, p._)
+    found = matching(db, station.id, query, p._)
     k = KIND[kind]
-    return spreadsheets.export("xlsx", k.columns, found, kind, station.id)
+    return spreadsheets.export("xlsx", k.columns, found.rows, kind, station.id)
 
 
 # ------------------------------------------------------------------------ add, edit
 
 
+_CERTIFICATE_FIELD = re.compile(r"^certificates-(\d{1,2})-(kind|expires|remove)$")
+BLANK_CERTIFICATES = 1
+"""Empty certificate rows the form shows below the volunteer's (再添加一个证书 adds one more)."""
+
+
+def certificate_rows(form: FormData) -> tuple[list[dict[str, str]], int]:
+    """The form's certificate rows (``certificates-<i>-kind``, ``-expires``, ``-remove``), in order:
+    those kept (neither removed nor left empty) as ``{kind, expires}`` (what is filled in), and the
+    number of rows left empty."""
+    rows: dict[int, dict[str, str]] = {}
+    for name, value in form.multi_items():
+        found = _CERTIFICATE_FIELD.match(name)
+        if found and isinstance(value, str):
+            rows.setdefault(int(found.group(1)), {})[found.group(2)] = value.strip()
+    kept = []
+    for _i, row in sorted(rows.items()):
+        if row.get("remove") or not (row.get("kind") or row.get("expires")):
+            continue
+        kept.append({part: row[part] for part in ("kind", "expires") if row.get(part)})
+    return kept, len(rows) - len(kept)
+
+
 def form_values(k: Kind, form: FormData, controls: Sequence[Control]) -> tuple[dict[str, Any], list[Problem]]:
-    """The form's fields read as the CSV import reads cells (same kinds), and the cells it could not read."""
+    """The form's fields read as the CSV import reads cells (same kinds), and the cells it could not read.
+
+    Certificates are rows of a kind and a date, assembled into the value the CSV cell
+    ``first_aid:2027-05-01;…`` reads as (a part left empty is missing: the model names it).
+    """
     kinds = {c.name: c.kind for c in k.columns}
     data: dict[str, Any] = {}
     problems: list[Problem] = []
     for c in controls:
+        if c.widget == "certificates":
+            data[c.name] = certificate_rows(form)[0]
+            continue
         if c.widget in ("checkboxes", "slots"):
             data[c.name] = [str(v) for v in form.getlist(c.name)]
             continue
@@ -474,7 +518,7 @@ def validate(k: Kind, data: dict[str, Any]) -> list[Problem]:
     try:
         k.model.model_validate(data)
     except ValidationError as exc:
-        return [problem_of(format_error_details(dict(e))) for e in exc.errors(include_url=False)]
+        return [form_problem(format_error_details(dict(e))) for e in exc.errors(include_url=False)]
     return []
 
 
@@ -502,13 +546,22 @@ def store(db: Session, station: str, k: Kind, data: dict[str, Any], ident: str |
             people.update_need(db, station, before["beneficiary_id"], ident, need)
 
 
-def shown_values(controls: Sequence[Control], data: Mapping[str, Any], k: Kind) -> dict[str, Any]:
-    """What each control shows: text for text fields (certificates in the CSV syntax), lists for boxes."""
+def shown_values(
+    controls: Sequence[Control], data: Mapping[str, Any], k: Kind, blank: int = BLANK_CERTIFICATES
+) -> dict[str, Any]:
+    """What each control shows: text for text fields, lists for boxes, and for certificates the
+    rows ``{kind, expires}`` (stored or as typed) and ``blank`` empty ones."""
     kinds = {c.name: c.kind for c in k.columns}
     out: dict[str, Any] = {}
     for c in controls:
         value = data.get(c.name)
-        if c.widget in ("checkboxes", "slots"):
+        if c.widget == "certificates":
+            rows = [
+                {"kind": str(_part(cert, "kind")), "expires": str(_part(cert, "expires"))}
+                for cert in value or []
+            ]
+            out[c.name] = rows + [{"kind": "", "expires": ""}] * blank
+        elif c.widget in ("checkboxes", "slots"):
             out[c.name] = list(value or [])
         elif c.widget == "flag":
             out[c.name] = bool(value)
@@ -518,6 +571,15 @@ def shown_values(controls: Sequence[Control], data: Mapping[str, Any], k: Kind) 
             cell = None if value is None else csvio.cell_value(value, kinds[c.name])
             out[c.name] = "" if cell is None else str(cell)
     return out
+
+
+def _part(cert: Any, name: str) -> Any:
+    """A certificate's kind or expiry, stored (a Certification) or as typed (a dict); "" if none."""
+    value = cert.get(name, "") if isinstance(cert, Mapping) else getattr(cert, name, "")
+    return "" if value is None else value
+
+
+CERTIFICATE_PARTS: dict[str, str] = {"kind": N_("Certificate kind"), "expires": N_("Expiry date")}
 
 
 def render_form(
@@ -532,9 +594,16 @@ def render_form(
     controls = k.controls(p.db, station.id, p._)
     errors: dict[str, list[str]] = {}
     general: list[str] = []
+    rows: dict[int, list[str]] = {}  # certificate row (from 1) -> its problems
     names = {c.name for c in controls}
     for pr in problems:
         text = reason(pr.message, p._)
+        if pr.column == "certificates" and pr.row is not None:
+            part, sep, rest = pr.message.partition(": ")
+            if sep and part in CERTIFICATE_PARTS:
+                text = p._(CERTIFICATE_PARTS[part]) + p._(": ") + reason(rest, p._)
+            rows.setdefault(pr.row, []).append(text)  # shown by its row
+            continue
         if pr.column in names:
             errors.setdefault(pr.column, []).append(text)
         else:
@@ -554,6 +623,10 @@ def render_form(
         saved=more.get("saved", False),
         errors=errors,
         general=general,
+        certificate_errors=rows,
+        certificate_kinds=[(code, p._(name)) for code, name in CERTIFICATES.items()],
+        expires_min=EXPIRES_MIN.isoformat(),
+        expires_max=EXPIRES_MAX.isoformat(),
         days=[(d, labels.label(labels.DAYS, d, p._)) for d in DAYS],
         periods=[(x, labels.label(labels.PERIODS, x, p._)) for x in PERIODS],
     )
@@ -683,6 +756,10 @@ def _save(p: Page, station_id: str, kind: str, ident: str | None, form: FormData
     data, problems = form_values(k, form, controls)
     if ident is not None:
         data["id"] = ident
+    if form.get("add_certificate"):  # 再添加一个证书: the form again, one empty row more, nothing saved
+        blank = certificate_rows(form)[1] + 1
+        shown = shown_values(controls, {**data, **_raw_text(form, controls)}, k, blank=blank)
+        return render_form(p, station, k, shown, ident, active=active)
     problems += [pr for pr in validate(k, data) if pr.column not in {x.column for x in problems}]
     if not problems:
         try:
@@ -691,7 +768,7 @@ def _save(p: Page, station_id: str, kind: str, ident: str | None, form: FormData
             if exc.status_code == status.HTTP_404_NOT_FOUND and ident is not None:
                 raise PageError(404, N_("This page does not exist, or belongs to another station.")) from None
             p.db.rollback()
-            problems = [problem_of(str(exc.detail))]
+            problems = [form_problem(str(exc.detail))]
             if exc.status_code == status.HTTP_409_CONFLICT and not problems[0].column:
                 problems[0].column = "id"
         else:

@@ -82,6 +82,9 @@ def shoot(browser: Browser, server: Server, out: Path, week: str, progress: str,
             for name, path in pages.items():
                 if lang == "zh-CN" or name in ENGLISH:
                     page.goto(server.url + path)
+                    if name == "changes":  # a volunteer chosen: their times marked ● (HTMX swaps the grid)
+                        page.locator("#c-volunteer").select_option(index=1)
+                        page.locator("#withdraw-legend").wait_for()
                     page.screenshot(path=out / f"{name}-{suffix}.png", full_page=True)
             if size == "desktop" and lang == "zh-CN":
                 page.set_viewport_size({"width": 1123, "height": 794})  # A4 landscape at 96 dpi

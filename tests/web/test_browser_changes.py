@@ -24,13 +24,18 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 
 def withdraw(page: Page, option: int, slots: int = 0) -> None:
-    """On the 临时变动 tab: withdraw the ``option``-th volunteer (all week, or the first ``slots`` times)."""
+    """On the 临时变动 tab: withdraw the ``option``-th volunteer (all week, or the first ``slots`` of
+    the times the grid marks as theirs in the plan)."""
     page.get_by_role("link", name="临时变动").click()
     expect(page.get_by_role("heading", name="临时变动")).to_be_visible()
     page.get_by_label("志愿者", exact=True).select_option(index=option)
     if slots:
+        # HTMX swaps in the grid with the volunteer's sessions marked ●
+        expect(page.locator("#withdraw-legend")).to_contain_text("已排班")
         page.get_by_label("只在以下时段请假：").check()
-        for box in page.locator('input[name="slots"]').all()[:slots]:
+        marked = page.locator('td.assigned input[name="slots"]').all()
+        assert marked
+        for box in marked[:slots]:
             box.check()
     page.get_by_role("button", name="按这些变动重新排班").click()
     # the re-solve's progress page polls (HTMX) and opens the review when it is done
@@ -75,6 +80,17 @@ def test_withdraw_review_accept_then_undo(server: Server, browser: Browser) -> N
     expect(page.get_by_role("heading", name=re.compile("Who moves"))).to_be_visible()
     expect(page.get_by_role("status")).to_contain_text("This change was undone")
     assert "谁有调整" not in page.content()
+    context.close()
+    # without JavaScript: 选择 shows the form again with the volunteer's sessions marked
+    context = browser.new_context(locale="zh-CN", java_script_enabled=False)
+    page = context.new_page()
+    station_log_in(page, server, "令牌")
+    page.get_by_role("link", name="临时变动").click()
+    page.get_by_label("志愿者", exact=True).select_option(index=1)
+    expect(page.locator("td.assigned")).to_have_count(0)
+    page.get_by_role("button", name="选择", exact=True).click()
+    expect(page.locator("#withdraw-legend")).to_contain_text("已排班")
+    assert page.locator("td.assigned").count() > 0
     context.close()
 
 

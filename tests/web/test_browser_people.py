@@ -1,7 +1,7 @@
 """人员 in a browser: Debian's Chromium (headless, via Playwright) against a real ``linli serve``.
 
-Log in, open 人员, add a volunteer, edit them, import a file with a bad row and read its error
-(zh-CN); then the import's error in English.
+Log in, open 人员, add a volunteer, edit them (certificates too), import a file with a bad row and
+read its error (zh-CN); then the import's error in English.
 """
 
 from __future__ import annotations
@@ -57,11 +57,22 @@ def test_people_add_edit_import_in_chinese(server: Server, browser: Browser) -> 
     page.get_by_label("每周最多小时数").fill("6")
     page.get_by_role("button", name="保存").click()
     expect(page.get_by_text("已保存")).to_be_visible()
-    # edit
+    # edit: certificates, a row at a time (再添加一个证书 needs no JavaScript), an error by its row
     page.get_by_label("姓名").fill("浏览器测试改")
     page.get_by_label("陪伴").check()
+    page.get_by_label("第 1 个证书：证书种类").select_option(label="急救")
+    page.get_by_label("第 1 个证书：有效期").fill("2030-05-01")
+    expect(page.get_by_label("第 2 个证书：证书种类")).to_have_count(0)
+    page.get_by_role("button", name="再添加一个证书").click()
+    expect(page.get_by_label("第 1 个证书：有效期")).to_have_value("2030-05-01")  # kept, not saved yet
+    page.get_by_label("第 2 个证书：证书种类").select_option(label="法律")
     page.get_by_role("button", name="保存").click()
+    expect(page.get_by_text("第 2 个证书：有效期：必填")).to_be_visible()
+    page.get_by_label("第 2 个证书：有效期").fill("2031-01-01")
+    page.get_by_label("姓名").press("Enter")  # Enter saves (the form's default button is 保存)
     expect(page.get_by_text("已保存")).to_be_visible()
+    expect(page.get_by_label("第 2 个证书：有效期")).to_have_value("2031-01-01")
+    expect(page.get_by_label("第 3 个证书：证书种类")).to_have_value("")  # one empty row more
     page.get_by_role("link", name="返回列表").click()
     page.get_by_label("按编号、姓名、区域或技能搜索").fill("browser1")
     page.get_by_role("button", name="搜索").click()

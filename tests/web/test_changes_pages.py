@@ -383,3 +383,65 @@ def test_a_station_cannot_reach_another_station_s_changes(city: Any) -> None:
 def test_every_job_state_has_a_name() -> None:
     assert set(labels.STATES) == set(JOB_STATES)
     assert zh(labels.STATES["reverted"]) == "已撤销"
+
+
+def _marked(html: str) -> set[str]:
+    """The withdrawal grid's times marked as the volunteer's sessions (by class and by label)."""
+    cells = re.findall(r'<td class="assigned"><input type="checkbox" name="slots" value="([^"]+)"', html)
+    labelled = re.findall(r'name="slots" value="([^"]+)"[^>]*aria-label="[^"]*（已排班）"', html)
+    assert sorted(cells) == sorted(labelled)  # marked in colour and in words alike
+    return set(cells)
+
+
+def test_the_withdrawal_grid_marks_the_chosen_volunteer_s_sessions(city: Any) -> None:
+    """选择 (a post, no JavaScript) and the HTMX grid mark exactly the volunteer's times in the plan."""
+    station, theirs = city.stations
+    plan_id = generate(city, station)
+    volunteer = _busiest(city, plan_id)
+    with Session(city.engine) as db:
+        plan = db.get(PlanVersion, plan_id)
+        assert plan is not None and plan.plan is not None
+        assigned = {s for a in plan.plan["assignments"] if a["volunteer"] == volunteer for s in a["slots"]}
+        busy = {a["volunteer"] for a in plan.plan["assignments"]}
+        idle = sorted(v["id"] for v in plan.problem["volunteers"] if v["id"] not in busy)
+        name = db.get(Volunteer, volunteer).name  # type: ignore[union-attr]
+    assert 1 <= len(assigned) < 21
+    client = city.client
+    form = client.get(f"/s/{station}/changes?week={WEEK}")
+    assert _marked(form.text) == set() and 'id="withdraw-legend"' not in form.text  # nobody chosen yet
+    assert 'hx-get="/s/' in form.text and "<noscript><button" in form.text
+    csrf = csrf_of(form.text)
+    other = next(s for s in ("mon-am", "sun-eve", "wed-pm") if s not in assigned)
+    chosen = {"plan": plan_id, "csrf_token": csrf, "volunteer": volunteer, "scope": "slots", "slots": [other]}
+    r = client.post(f"/s/{station}/changes", data={**chosen, "choose": "true"})
+    assert r.status_code == 200 and 'role="alert"' not in r.text
+    assert _marked(r.text) == assigned
+    assert f'value="{other}" checked' in r.text and f'<option value="{volunteer}" selected>' in r.text
+    assert f"已排班：{name} 在当前排班中的时段（{len(assigned)} 个）" in r.text
+    assert r.text.count('name="slots"') == 21 and unlabelled(r.text) == []
+    with Session(city.engine) as db:
+        assert len(db.exec(select(PlanVersion)).all()) == 1  # 选择 applies nothing
+    # HTMX: the grid alone, for the volunteer chosen, the ticks kept
+    r = client.get(
+        f"/s/{station}/changes/slots",
+        params={"plan": plan_id, "volunteer": volunteer, "slots": [other]},
+        headers={"HX-Request": "true"},
+    )
+    assert r.status_code == 200 and r.text.lstrip().startswith('<div id="withdraw-slots">')
+    assert _marked(r.text) == assigned and f'value="{other}" checked' in r.text
+    assert r.text.count('name="slots"') == 21 and "<html" not in r.text
+    if idle:  # a volunteer without sessions: nothing marked, and it says so
+        r = client.get(f"/s/{station}/changes/slots", params={"plan": plan_id, "volunteer": idle[0]})
+        assert _marked(r.text) == set() and "在当前排班中没有服务" in r.text
+    for nobody in ("", "no-such-volunteer", "<script>"):
+        r = client.get(f"/s/{station}/changes/slots", params={"plan": plan_id, "volunteer": nobody})
+        assert r.status_code == 200 and _marked(r.text) == set() and "withdraw-legend" not in r.text
+    # bad values: the error page; another station's plan or station: 404
+    bad: list[dict[str, Any]] = [{"plan": "x"}, {}, {"plan": plan_id, "nope": "1"}]
+    for params in [*bad, {"plan": plan_id, "volunteer": "v" * 65}]:
+        assert client.get(f"/s/{station}/changes/slots", params=params).status_code == 422, params
+    their_plan = generate(city, theirs)
+    log_in(client, city.tokens[station])
+    assert client.get(f"/s/{station}/changes/slots", params={"plan": their_plan}).status_code == 404
+    assert client.get(f"/s/{theirs}/changes/slots", params={"plan": their_plan}).status_code == 404
+    assert client.get(f"/s/{theirs}/changes/slots", params={"plan": plan_id}).status_code == 404

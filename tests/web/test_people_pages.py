@@ -38,7 +38,10 @@ def _volunteer(district: str, **more: Any) -> dict[str, Any]:
         "availability": ["mon-am", "sat-pm"],
         "max_hours": "6",
         "max_beneficiaries": "2",
-        "certificates": "first_aid:2030-05-01",
+        "certificates-0-kind": "first_aid",
+        "certificates-0-expires": "2030-05-01",
+        "certificates-1-kind": "",
+        "certificates-1-expires": "",
         **more,
     }
 
@@ -137,7 +140,9 @@ def test_add_edit_errors_deactivate_reactivate(city: Any) -> None:
     assert r.status_code == 422 and "编号已被使用" in r.text
     # edit
     page = client.get(f"/s/{station}/people/volunteers/vweb1?saved=1")
-    assert "已保存" in page.text and 'value="first_aid:2030-05-01"' in page.text
+    assert "已保存" in page.text
+    assert '<option value="first_aid" selected>急救</option>' in page.text
+    assert 'name="certificates-0-expires" value="2030-05-01"' in page.text
     r = client.post(
         f"/s/{station}/people/volunteers/vweb1",
         data={**_volunteer(district, name="王大明", max_hours="8", skills=["tutoring"]), "csrf_token": csrf},
@@ -420,3 +425,277 @@ def test_reasons_are_translated() -> None:
     assert "编号已被使用" in reason("volunteer 'v1' is already in use (ids are unique in the city)", zh)
     assert reason("something new", zh) == "something new"
     assert reason("Input should be a valid date or datetime, input is too short", zh).startswith("不是日期")
+
+
+# ------------------------------------------------------------------------ the lists in SQL
+
+
+def _found(html: str, kind: str) -> tuple[int, list[str]]:
+    """A list page's count (共 n 条) and the ids it shows, in order."""
+    total = re.search(r"共 (\d+) 条", html)
+    assert total is not None
+    return int(total.group(1)), re.findall(rf'/people/{kind}/([^"?]+)">[^<]*</a></td>', html)
+
+
+def _searched_in_python(city: Any, station: str, kind: str, q: str, inactive: bool) -> list[str]:
+    """What the search found when it loaded every record and looked in its text (the page before
+    the search went into SQL): ids in the list's order."""
+    from api.crud.beneficiaries import beneficiary_data, read_beneficiaries
+    from api.crud.volunteers import read_volunteers, volunteer_data
+    from api.models import District
+    from web import labels
+
+    zh = translator("zh_CN")
+    with Session(city.engine) as db:
+        districts = {d.id: d.name or d.id for d in db.exec(select(District))}
+        bens = read_beneficiaries(db, station)
+        if kind == "volunteers":
+            rows = [volunteer_data(v, c) for v, c in read_volunteers(db, station).values()]
+        elif kind == "beneficiaries":
+            rows = [beneficiary_data(b) for b, _n in bens.values()]
+        else:
+            rows = [
+                {**n.model_dump(), "beneficiary_name": b.name or b.id} for b, ns in bens.values() for n in ns
+            ]
+    out = []
+    for r in rows:
+        parts = [r["id"], r.get("name", ""), r.get("beneficiary_name", ""), r.get("beneficiary_id", "")]
+        if "district" in r:
+            parts += [r["district"], districts.get(r["district"], "")]
+        for code in [*r.get("skills", []), r.get("service", "")]:
+            parts += [code, labels.label(labels.SERVICES, code, zh)] if code else []
+        if "category" in r:
+            parts.append(labels.label(labels.CATEGORIES, r["category"], zh))
+        text = " ".join(str(p) for p in parts).lower()
+        if (inactive or r.get("active", True)) and all(w in text for w in q.lower().split()):
+            out.append(r["id"])
+    return out
+
+
+def test_the_search_in_sql_finds_what_the_search_in_python_found(city: Any) -> None:
+    """Every kind, on SQLite and PostgreSQL: ids, names, districts (id and name), skills and services
+    (codes and Chinese names), categories; any case; several words; ``%`` and ``_`` are literal."""
+    station = city.stations[0]
+    client, csrf = _session(city, station)
+    from api.models import Beneficiary, District
+
+    with Session(city.engine) as db:
+        vol = db.exec(select(Volunteer).where(Volunteer.station_id == station).order_by(Volunteer.id)).first()
+        ben = db.exec(select(Beneficiary).where(Beneficiary.station_id == station)).first()
+        district = db.exec(select(District)).first()
+        assert vol is not None and ben is not None and district is not None
+        vol.name = "Zhang_Li 100%"  # a name holding LIKE's wildcards and capitals
+        vol.active = False
+        db.add(vol)
+        for i in range(70):  # more than a page
+            skills = ["companionship"] if i % 2 else ["life_care", "tutoring"]
+            db.add(
+                Volunteer(
+                    id=f"bulk{i:02d}",
+                    name=f"批量{i}",
+                    district=district.id,
+                    skills=skills,
+                    availability=["mon-am"],
+                    max_hours=2.0,
+                    station_id=station,
+                )
+            )
+        db.commit()
+        vol_id, ben_name, district_name = vol.id, ben.name, district.name
+    queries = [
+        "",
+        vol_id,
+        vol_id.upper(),
+        vol_id[:2],
+        ben_name[:1],
+        ben_name,
+        district_name,
+        district.id.upper(),
+        "陪伴",
+        "生活照料",
+        "care",
+        "CARE life",
+        "敬老",
+        "100%",
+        "%",
+        "_li",
+        "zhang_",
+        "z_ang",
+        "nobody-at-all",
+        f"{district_name} 陪伴",
+    ]
+    for kind in ("volunteers", "beneficiaries", "needs"):
+        for q in queries:
+            for inactive in (False, True):
+                params = {"kind": kind, "q": q, **({"inactive": "1"} if inactive else {})}
+                expected = _searched_in_python(city, station, kind, q, inactive)
+                r = client.get(f"/s/{station}/people", params=params)
+                assert r.status_code == 200
+                if not expected:
+                    assert "没有符合条件的人员" in r.text, (kind, q)
+                    continue
+                assert _found(r.text, kind) == (len(expected), expected[:50]), (kind, q, inactive)
+                last = -(-len(expected) // 50)
+                if last > 1:  # the last page, and a page past it (shown as the last)
+                    for page in (last, last + 3):
+                        r = client.get(f"/s/{station}/people", params={**params, "page": str(page)})
+                        assert _found(r.text, kind) == (len(expected), expected[(last - 1) * 50 :])
+                        assert f"第 {last} 页，共 {last} 页" in r.text
+    assert _searched_in_python(city, station, "volunteers", "100%", True) == [vol_id]  # the test can fail
+    # the export holds every match, not a page
+    xlsx = client.get(f"/s/{station}/people.xlsx", params={"kind": "needs", "q": "陪伴"})
+    sheet = load_workbook(io.BytesIO(xlsx.content)).active
+    assert sheet is not None
+    ids = [row[0] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    assert ids == _searched_in_python(city, station, "needs", "陪伴", False) and ids
+    assert csrf
+
+
+def test_a_list_page_loads_a_page_of_rows_in_a_bounded_number_of_statements(city: Any) -> None:
+    """However many volunteers the station has, the list's page runs the same few statements and
+    loads at most a page (50) of volunteers (counted by SQLAlchemy's events), on both databases."""
+    from sqlalchemy import event
+
+    station = city.stations[0]
+    client, _csrf = _session(city, station)
+    district = _district(city)
+    statements: list[str] = []
+    loaded: list[str] = []
+
+    def on_statement(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    def on_load(target: Any, _context: Any) -> None:
+        loaded.append(type(target).__name__)
+
+    def measured(path: str, **params: str) -> tuple[int, int, str]:
+        statements.clear()
+        loaded.clear()
+        r = client.get(path, params=params)
+        assert r.status_code == 200
+        return len(statements), loaded.count("Volunteer"), r.text
+
+    counts = []
+    for batch in (0, 1):
+        with Session(city.engine) as db:
+            for i in range(150):
+                db.add(
+                    Volunteer(
+                        id=f"many{batch}{i:03d}",
+                        name=f"多{i}",
+                        district=district,
+                        skills=["life_care"],
+                        availability=["mon-am"],
+                        max_hours=2.0,
+                        station_id=station,
+                    )
+                )
+            db.commit()
+        event.listen(city.engine, "before_cursor_execute", on_statement)
+        event.listen(Volunteer, "load", on_load)
+        try:
+            first = measured(f"/s/{station}/people")
+            third = measured(f"/s/{station}/people", page="3")
+            search = measured(f"/s/{station}/people", q="many 照料")
+        finally:
+            event.remove(city.engine, "before_cursor_execute", on_statement)
+            event.remove(Volunteer, "load", on_load)
+        for n_statements, n_volunteers, html in (first, third, search):
+            assert n_volunteers <= 50 and len(_found(html, "volunteers")[1]) == 50
+            assert n_statements <= 12, statements
+        assert _found(search[2], "volunteers")[0] == 150 * (batch + 1)
+        counts.append((first[0], third[0], search[0]))
+    assert counts[0] == counts[1]  # 150 more volunteers, not one more statement
+
+
+def test_certificates_are_rows_of_a_kind_and_a_date(city: Any) -> None:
+    """The volunteer form's certificates: a kind (by its Chinese name) and an expiry date a row, one
+    empty row more, 再添加一个证书 without JavaScript, 删除; errors name the row; stored as the CSV
+    cell ``first_aid:2030-05-01;…`` would store them, and exported in that format."""
+    from api.models import Certificate
+    from web.people_pages import CERTIFICATES
+
+    station = city.stations[0]
+    client, csrf = _session(city, station)
+    district = _district(city)
+    blank = client.get(f"/s/{station}/people/volunteers/new").text
+    assert blank.count('name="certificates-0-kind"') == 1 and 'name="certificates-1-kind"' not in blank
+    for code, name in CERTIFICATES.items():  # the kinds by their Chinese names
+        assert f'<option value="{code}">{translator("zh_CN")(name)}</option>' in blank
+    assert 'type="date" id="f-certificates-0-expires"' in blank and "再添加一个证书" in blank
+    assert unlabelled(blank) == []
+    base = {k: v for k, v in _volunteer(district, id="vcert").items() if not k.startswith("certificates")}
+    rows = {
+        "certificates-0-kind": "first_aid",
+        "certificates-0-expires": "2030-05-01",
+        "certificates-1-kind": "legal",
+        "certificates-1-expires": "",
+        "certificates-2-kind": "",
+        "certificates-2-expires": "2031-01-01",
+        "certificates-3-kind": "",  # an empty row: not a certificate
+        "certificates-3-expires": "",
+        "certificates-4-kind": "health_care",
+        "certificates-4-expires": "2301-01-01",
+    }
+    r = client.post(f"/s/{station}/people/volunteers/new", data={**base, **rows, "csrf_token": csrf})
+    assert r.status_code == 422
+    errors = re.findall(r'<p class="error" id="e-certificates-(\d)">([^<]*)</p>', r.text)
+    assert errors == [
+        ("2", "第 2 个证书：有效期：必填"),
+        ("3", "第 3 个证书：证书种类：必填"),
+        ("4", "第 4 个证书：有效期：不能大于 2200-12-31"),
+    ]
+    assert "未保存：请修改下面标出的字段" in r.text
+    # the rows as typed, the empty one dropped, one empty row below them
+    assert '<option value="legal" selected>' in r.text
+    assert 'name="certificates-2-expires" value="2031-01-01"' in r.text
+    assert 'name="certificates-3-kind"' in r.text and 'name="certificates-4-kind"' in r.text
+    assert 'name="certificates-5-kind"' not in r.text
+    assert 'value="王小明"' in r.text  # the other fields kept
+    # 再添加一个证书: the form again with one more empty row, nothing saved (no JavaScript needed)
+    more = {**base, "certificates-0-kind": "first_aid", "certificates-0-expires": "2030-05-01"}
+    more |= {"certificates-1-kind": "", "certificates-1-expires": "", "add_certificate": "1"}
+    r = client.post(f"/s/{station}/people/volunteers/new", data={**more, "csrf_token": csrf})
+    assert r.status_code == 200 and "未保存" not in r.text and 'class="error"' not in r.text
+    assert 'name="certificates-2-kind"' in r.text and 'name="certificates-3-kind"' not in r.text
+    assert 'name="certificates-0-expires" value="2030-05-01"' in r.text
+    with Session(city.engine) as db:
+        assert db.get(Volunteer, "vcert") is None
+    # saved: the same certificates the CSV cell would give
+    good = {**base, "certificates-0-kind": "first_aid", "certificates-0-expires": "2030-05-01"}
+    good |= {"certificates-1-kind": "legal", "certificates-1-expires": "2031-01-01"}
+    good |= {"certificates-2-kind": "", "certificates-2-expires": ""}
+    r = client.post(
+        f"/s/{station}/people/volunteers/new", data={**good, "csrf_token": csrf}, follow_redirects=False
+    )
+    assert r.status_code == 303, r.text
+
+    def stored() -> list[tuple[str, str]]:
+        with Session(city.engine) as db:
+            certs = db.exec(select(Certificate).where(Certificate.volunteer_id == "vcert"))
+            return sorted((c.kind, c.expires.isoformat()) for c in certs)
+
+    assert stored() == [("first_aid", "2030-05-01"), ("legal", "2031-01-01")]
+    page = client.get(f"/s/{station}/people/volunteers/vcert").text
+    assert 'name="certificates-1-expires" value="2031-01-01"' in page
+    assert 'name="certificates-2-kind"' in page and 'name="certificates-3-kind"' not in page
+    # the export keeps the CSV format
+    xlsx = client.get(f"/s/{station}/people.xlsx", params={"q": "vcert"})
+    sheet = load_workbook(io.BytesIO(xlsx.content)).active
+    assert sheet is not None
+    header = [c.value for c in sheet[1]]
+    row = next(sheet.iter_rows(min_row=2, values_only=True))
+    assert row[header.index("certificates")] == "first_aid:2030-05-01;legal:2031-01-01"
+    # 删除: the ticked row goes when saved
+    edit = {**good, "certificates-0-remove": "1", "csrf_token": csrf}
+    r = client.post(f"/s/{station}/people/volunteers/vcert", data=edit, follow_redirects=False)
+    assert r.status_code == 303, r.text
+    assert stored() == [("legal", "2031-01-01")]
+    # in English too
+    r = client.post(
+        f"/s/{station}/people/volunteers/vcert",
+        data={**base, "certificates-0-kind": "legal", "csrf_token": csrf},
+        headers={"Accept-Language": "en"},
+    )
+    assert r.status_code == 422 and "Certificate 1: Expiry date: required" in r.text
+    assert stored() == [("legal", "2031-01-01")]

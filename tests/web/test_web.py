@@ -99,6 +99,7 @@ PAGES = (
     "/plans/1",
     "/plans/1/panel",
     "/s/{s}/changes",
+    "/s/{s}/changes/slots?plan=1",
     "/plans/1/change",
     "/plans/1/change/panel",
     "/plans/1/review",
@@ -247,6 +248,8 @@ def test_a_station_sees_only_its_own_pages_and_plans(city: Any) -> None:
     assert r.status_code == 404
     for page in ("/plans/{p}", "/plans/{p}/panel", "/plans/{p}/change", "/plans/{p}/change/panel"):
         assert client.get(page.format(p=their_plan)).status_code == 404
+    for s in (mine, theirs):  # 临时变动's time grid (HTMX) of their plan
+        assert client.get(f"/s/{s}/changes/slots", params={"plan": their_plan}).status_code == 404
     for action in ("accept", "undo"):
         assert client.post(f"/plans/{their_plan}/{action}", data={"csrf_token": csrf}).status_code == 404
     assert client.get("/plans/99999999999").status_code == 404
