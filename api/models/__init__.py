@@ -43,8 +43,18 @@ from api.models.plan import (
     PlanRequest,
     PlanUnmet,
     PlanVersion,
+    QueuedJob,
 )
 from api.models.record import OUTCOMES, Outcome, RecordCreate, RecordPublic, ServiceRecord
+from api.models.simulation import (
+    MAX_RUNS,
+    SIMULATION_STATES,
+    ScenarioPublic,
+    Simulation,
+    SimulationProgress,
+    SimulationPublic,
+    SimulationRequest,
+)
 from api.models.spreadsheet import ImportErrors, ImportResult
 from api.models.token import Token, TokenCreate, TokenCreated, TokenPublic
 from api.models.volunteer import (
@@ -58,7 +68,9 @@ from api.models.volunteer import (
 
 __all__ = [
     "JOB_STATES",
+    "MAX_RUNS",
     "OUTCOMES",
+    "SIMULATION_STATES",
     "Beneficiary",
     "BeneficiaryBase",
     "BeneficiaryCreate",
@@ -84,9 +96,15 @@ __all__ = [
     "PlanRequest",
     "PlanUnmet",
     "PlanVersion",
+    "QueuedJob",
     "RecordCreate",
     "RecordPublic",
+    "ScenarioPublic",
     "ServiceRecord",
+    "Simulation",
+    "SimulationProgress",
+    "SimulationPublic",
+    "SimulationRequest",
     "Station",
     "StationPublic",
     "Team",
