@@ -460,8 +460,10 @@ def job_main(url: str, plan_id: int, claim: str, attempt: int, worker_pid: int, 
         engine.dispose()
 
 
-PRELOAD = ["api.jobs", "matcher.solve", "matcher.resolve", "api.simulation_job"]
-"""Modules the fork server imports once, so a job starts in milliseconds, not seconds."""
+PRELOAD = ["api.jobs", "matcher.solve", "matcher.resolve"]
+"""Modules the fork server imports once, so a job starts in milliseconds, not seconds.  (Not the
+simulations' module: a simulation imports the scenarios when it starts, a fraction of a second
+of its many solves, and the worker's start, which every plan job may wait for, stays as it was.)"""
 
 
 def job_context() -> mp.context.ForkServerContext | mp.context.SpawnContext:

@@ -168,6 +168,7 @@ def test_csrf_scoping_and_escaping(city: Any) -> None:
 def test_a_queued_simulation_polls_and_is_cancelled(city: Any) -> None:
     """Without a worker the simulation stays queued: its panel polls, the cancel button ends it."""
     station = city.stations[0]
+    city.client.app.state.jobs.shutdown()  # the city's own worker would claim it (it polls the table)
     with TestClient(create_app(city.engine, workers=False)) as client:
         csrf = log_in(client, city.tokens[station])
         r = start(client, station, csrf, shipped()["baseline"])
