@@ -160,7 +160,8 @@ def test_another_station_s_simulations_are_404(city: City) -> None:
 def test_a_queued_simulation_is_cancelled_at_once(city: City) -> None:
     """Without a worker the simulation stays queued; DELETE cancels it, a second DELETE is 409."""
     station = city.stations[0]
-    city.client.app.state.jobs.shutdown()  # the city's own worker would claim it (it polls the table)
+    app: Any = city.client.app
+    app.state.jobs.shutdown()  # the city's own worker would claim it (it polls the table)
     with TestClient(create_app(city.engine, workers=False)) as client:
         headers = city.headers(station)
         r = client.post(
