@@ -15,7 +15,8 @@ from sqlmodel import Session
 from api.auth import Principal, authenticate
 from api.db import get_session
 from api.jobs import JobRunner
-from api.models import PlanVersion, Station
+from api.models import PlanVersion, Simulation, Station
+from api.services import simulations
 
 SessionDep = Annotated[Session, Depends(get_session)]
 
@@ -89,8 +90,22 @@ def scoped_plan(session: SessionDep, principal: PrincipalDep, plan_id: PlanId) -
     return plan_in_scope(session, principal, plan_id)
 
 
+SimulationId = Annotated[int, Path(ge=1, le=MAX_ID, description="A simulation's id.")]
+
+
+def scoped_simulation(
+    session: SessionDep, principal: PrincipalDep, simulation_id: SimulationId
+) -> Simulation:
+    """Path dependency: ``{simulation_id}`` in the caller's scope (another station's is 404)."""
+    row = simulations.in_scope(session, principal, simulation_id)
+    if row is None:
+        raise not_found("simulation", simulation_id)
+    return row
+
+
 StationDep = Annotated[Station, Depends(scoped_station)]
 PlanDep = Annotated[PlanVersion, Depends(scoped_plan)]
+SimulationDep = Annotated[Simulation, Depends(scoped_simulation)]
 
 
 def job_runner(request: Request) -> JobRunner:

@@ -1,6 +1,10 @@
 """Solve jobs, claimed from the database: any number of service and worker processes share them.
 
-A job is a :class:`~api.models.PlanVersion` row in state ``queued``.  Worker loops
+A job is a row in state ``queued`` of one of the job tables (:data:`KINDS`): a
+:class:`~api.models.PlanVersion` (a week's plan, a re-solve, an integrator's solve) or a
+:class:`~api.models.Simulation` (情景模拟: a scenario's Monte Carlo runs on a station's week,
+run by :mod:`api.simulation_job`).  Both carry the queue's columns
+(:class:`~api.models.QueuedJob`); one worker claims and runs both kinds.  Worker loops
 (:class:`Worker`: one in each ``linli serve`` process unless ``LINLI_WORKERS=0``, and the
 ``linli worker`` command) claim rows with a conditional ``UPDATE … WHERE state='queued'``
 (whose row count says who won, on SQLite and PostgreSQL alike), run each in its own
@@ -20,10 +24,10 @@ force) and writes the outcome itself, only while its claim holds.
   kernel for ``SIGKILL`` when its parent (the fork server, which itself exits when the
   worker's process does) ends, and arranges the same for every process it forks (the
   engine's helpers).
-* Fairness: a worker prefers the oldest job of an owner (a station; for ``/v1/solve``,
-  the token) with nothing running, and keeps one of its slots for station plans, whose
-  time limit is the service's own (``LINLI_SOLVE_TIME_LIMIT``): a station's weekly plan
-  never waits behind an integrator's long job.
+* Fairness: a worker prefers the oldest job (of either kind) of an owner (a station; for
+  ``/v1/solve``, the token) with nothing running, and keeps one of its slots for station
+  plans, whose time limit is the service's own (``LINLI_SOLVE_TIME_LIMIT``): a station's
+  weekly plan never waits behind an integrator's long job or a simulation.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import datetime as dt
+import importlib
 import logging
 import math
 import multiprocessing as mp
@@ -41,8 +46,9 @@ import socket
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import and_, update
 from sqlalchemy import select as select_columns
@@ -51,7 +57,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
 
 from api.db import SQLITE_BUSY_MS, make_engine, write_transaction
-from api.models import PlanVersion, utcnow
+from api.models import PlanVersion, QueuedJob, Simulation, utcnow
 from api.services.planning import store_plan
 from matcher.format.schema import Plan
 from matcher.progress import Progress, ProgressCallback
@@ -187,9 +193,9 @@ def die_with(pid: int) -> None:
     threading.Thread(target=watch, name="linli-worker-watch", daemon=True).start()
 
 
-def job_name(plan_id: int) -> str:
+def job_name(plan_id: int, kind: str = "plan") -> str:
     """The process name (``/proc/PID/comm``) of a job's process and its helpers."""
-    return f"linli-job-{plan_id}"[:15]
+    return (f"linli-job-{plan_id}" if kind == "plan" else f"linli-sim-{plan_id}")[:15]
 
 
 Inputs = tuple[dict[str, Any], dict[str, Any] | None, dict[str, Any] | None]
@@ -228,13 +234,88 @@ def _close(session: Session, version: PlanVersion, state: str, plan: Plan | None
     session.add(version)
 
 
-def _record(
+def _close_simulation(
+    session: Session, simulation: Simulation, state: str, report: dict[str, Any] | None, error: str | None
+) -> None:
+    """Write a simulation's outcome on its row (the caller commits)."""
+    simulation.state = state
+    simulation.error = error
+    simulation.finished_at = utcnow()
+    simulation.lease_until = None
+    if report is not None:
+        simulation.report = report
+    session.add(simulation)
+
+
+@dataclass(frozen=True)
+class JobKind:
+    """A kind of job the queue runs: its table, what its process runs, how its row is closed."""
+
+    name: str
+    table: type[QueuedJob]
+    target: str
+    """``module:function`` the job process calls with (engine, id, claim, attempt); imported there
+    (so this module need not import the kinds' code)."""
+    close: Callable[[Session, Any, str, Any, str | None], None]
+    """Writes a final state, the outcome (or None) and the error on a row (the caller commits)."""
+    cancelled_before_start: dict[str, Any]
+    """Columns a queued job cancelled before it started gets besides its state."""
+
+    def background(self, station_id: str | None) -> bool:
+        """Whether a job of this kind may not take the slot kept for station plans: an integrator's
+        solve (its own time limit) or a simulation (many solves)."""
+        return self.name != "plan" or station_id is None
+
+    def column(self, name: str) -> Any:
+        """One of the table's columns, for queries that serve every kind."""
+        return col(getattr(self.table, name))
+
+
+PLAN, SIMULATION = "plan", "simulation"
+KINDS: dict[str, JobKind] = {
+    PLAN: JobKind(
+        PLAN,
+        PlanVersion,
+        "api.jobs:run_job",
+        _close,
+        {"error": "cancelled before it started", "successor_of": None},
+    ),
+    SIMULATION: JobKind(
+        SIMULATION,
+        Simulation,
+        "api.simulation_job:run_job",
+        _close_simulation,
+        {"error": "cancelled before it started"},
+    ),
+}
+"""The job kinds, in the order a tie between equally old jobs is broken."""
+
+CANCELLED_WHILE_RUNNING = "cancelled while solving"
+
+
+def _claimed(session: Session, kind: JobKind, job_id: int, claim: str, attempt: int) -> Any:
+    """The job's row, locked, if this claim (worker and attempt) still runs it; else None."""
+    table: Any = kind.table
+    return session.exec(
+        select(table)
+        .where(
+            kind.column("id") == job_id,
+            kind.column("claimed_by") == claim,
+            kind.column("attempts") == attempt,
+            kind.column("state") == "solving",
+        )
+        .with_for_update()
+    ).first()
+
+
+def record(
     engine: Engine,
-    plan_id: int,
+    kind: JobKind,
+    job_id: int,
     claim: str,
     attempt: int,
     state: str,
-    plan: Plan | None = None,
+    outcome: Any = None,
     error: str | None = None,
 ) -> bool:
     """Write an outcome if the claim (worker and attempt) still holds; a requested cancel wins.
@@ -244,23 +325,27 @@ def _record(
     """
     with Session(engine) as session:
         write_transaction(session)
-        version = session.exec(
-            select(PlanVersion)
-            .where(
-                PlanVersion.id == plan_id,
-                PlanVersion.claimed_by == claim,
-                PlanVersion.attempts == attempt,
-                PlanVersion.state == "solving",
-            )
-            .with_for_update()
-        ).first()
-        if version is None:
+        row = _claimed(session, kind, job_id, claim, attempt)
+        if row is None:
             return False
-        if version.cancel_requested:
-            state, plan, error = "cancelled", None, "cancelled while solving"
-        _close(session, version, state, plan, error)
+        if row.cancel_requested:
+            state, outcome, error = "cancelled", None, CANCELLED_WHILE_RUNNING
+        kind.close(session, row, state, outcome, error)
         session.commit()
         return True
+
+
+def _record(
+    engine: Engine,
+    plan_id: int,
+    claim: str,
+    attempt: int,
+    state: str,
+    plan: Plan | None = None,
+    error: str | None = None,
+) -> bool:
+    """:func:`record` for a plan job."""
+    return record(engine, KINDS[PLAN], plan_id, claim, attempt, state, plan, error)
 
 
 PROGRESS_EVERY_S = 1.0
@@ -309,30 +394,45 @@ class ProgressStore:
         if self.written and report.stage != "done" and now - self._last < self.every_s:
             return
         self._last = now
-        query = (
-            update(PlanVersion)
-            .where(
-                col(PlanVersion.id) == self.plan_id,
-                col(PlanVersion.claimed_by) == self.claim,
-                col(PlanVersion.attempts) == self.attempt,
-                col(PlanVersion.state) == "solving",
-            )
-            .values(progress=progress_fields(report))
+        if write_progress(
+            self.engine, KINDS[PLAN], self.plan_id, self.claim, self.attempt, progress_fields(report)
+        ):
+            self.written += 1
+
+
+def write_progress(
+    engine: Engine, kind: JobKind, job_id: int, claim: str, attempt: int, progress: dict[str, Any]
+) -> bool:
+    """Store a running job's progress on its row, only while this claim holds (the same condition
+    as the outcome's write, so a job claimed again elsewhere is not overwritten by a stale run).
+
+    A write that fails (the database busy or gone) is logged and skipped (False), never raised
+    into the job: the next report renews the figure.
+    """
+    query = (
+        update(kind.table)
+        .where(
+            kind.column("id") == job_id,
+            kind.column("claimed_by") == claim,
+            kind.column("attempts") == attempt,
+            kind.column("state") == "solving",
         )
-        try:
-            with self.engine.begin() as conn:
-                sqlite = conn.dialect.name == "sqlite"
-                if sqlite:
-                    conn.exec_driver_sql(f"PRAGMA busy_timeout = {PROGRESS_BUSY_MS}")
-                try:
-                    conn.execute(query)
-                finally:
-                    if sqlite:  # the outcome's write, on a pooled connection, waits as long as ever
-                        conn.exec_driver_sql(f"PRAGMA busy_timeout = {SQLITE_BUSY_MS}")
-        except SQLAlchemyError as exc:
-            log.warning("plan %s: progress not stored (%s)", self.plan_id, type(exc).__name__)
-            return
-        self.written += 1
+        .values(progress=progress)
+    )
+    try:
+        with engine.begin() as conn:
+            sqlite = conn.dialect.name == "sqlite"
+            if sqlite:
+                conn.exec_driver_sql(f"PRAGMA busy_timeout = {PROGRESS_BUSY_MS}")
+            try:
+                conn.execute(query)
+            finally:
+                if sqlite:  # the outcome's write, on a pooled connection, waits as long as ever
+                    conn.exec_driver_sql(f"PRAGMA busy_timeout = {SQLITE_BUSY_MS}")
+    except SQLAlchemyError as exc:
+        log.warning("%s %s: progress not stored (%s)", kind.name, job_id, type(exc).__name__)
+        return False
+    return True
 
 
 def run_job(engine: Engine, plan_id: int, claim: str, attempt: int) -> None:
@@ -346,20 +446,24 @@ def run_job(engine: Engine, plan_id: int, claim: str, attempt: int) -> None:
         _record(engine, plan_id, claim, attempt, "done", plan=plan)
 
 
-def job_main(url: str, plan_id: int, claim: str, attempt: int, worker_pid: int) -> None:
-    """A job process: :func:`run_job` (runs forked from the fork server)."""
+def job_main(url: str, plan_id: int, claim: str, attempt: int, worker_pid: int, kind: str = PLAN) -> None:
+    """A job process: its kind's target (:func:`run_job` for a plan; runs forked from the fork server)."""
     forget_fork_server()
-    die_with_parent(job_name(plan_id))
+    die_with_parent(job_name(plan_id, kind))
     die_with(worker_pid)
+    module, _, function = KINDS[kind].target.partition(":")
+    target: Callable[[Engine, int, str, int], None] = getattr(importlib.import_module(module), function)
     engine = make_engine(url)
     try:
-        run_job(engine, plan_id, claim, attempt)
+        target(engine, plan_id, claim, attempt)
     finally:
         engine.dispose()
 
 
 PRELOAD = ["api.jobs", "matcher.solve", "matcher.resolve"]
-"""Modules the fork server imports once, so a job starts in milliseconds, not seconds."""
+"""Modules the fork server imports once, so a job starts in milliseconds, not seconds.  (Not the
+simulations' module: a simulation imports the scenarios when it starts, a fraction of a second
+of its many solves, and the worker's start, which every plan job may wait for, stays as it was.)"""
 
 
 def job_context() -> mp.context.ForkServerContext | mp.context.SpawnContext:
@@ -419,13 +523,27 @@ def claimer_is_dead(claimed_by: str | None) -> bool:
     return host == socket.gethostname() and pid.isdigit() and not os.path.exists(f"/proc/{pid}")
 
 
+JobKey = tuple[str, int]
+"""A job: its kind's name and its row's id (ids are per table)."""
+
+
+class Claim(NamedTuple):
+    """A job a worker just claimed."""
+
+    kind: str
+    id: int
+    attempt: int
+    background: bool
+    """Not a station plan (see :meth:`JobKind.background`)."""
+
+
 @dataclass
 class _Running:
     """A job this worker runs: its process and the attempt it claimed."""
 
     proc: mp.process.BaseProcess
     attempt: int
-    integrator: bool
+    background: bool
     killed: str | None = None  # "cancelled", or "lost" (the claim is another's now)
 
 
@@ -433,6 +551,7 @@ class _Running:
 class _Row:
     """The columns of a queued or solving row a worker decides on."""
 
+    kind: str
     id: int
     station_id: str | None
     token_id: int | None
@@ -441,11 +560,17 @@ class _Row:
     lease_until: dt.datetime | None
     claimed_by: str | None
     cancel_requested: bool
+    created_at: dt.datetime
 
     @property
     def owner(self) -> tuple[str | None, int | None]:
         """Whose job: the station's, or (``/v1/solve``) the token's."""
         return (self.station_id, None) if self.station_id is not None else (None, self.token_id)
+
+    @property
+    def background(self) -> bool:
+        """Not a station plan: kept out of the slot kept for station plans."""
+        return KINDS[self.kind].background(self.station_id)
 
     def stale(self, now: dt.datetime) -> bool:
         """A solving row whose worker died: its lease ran out, or its process here is gone."""
@@ -463,8 +588,8 @@ class Worker:
     engine
         The service's database.
     slots
-        Jobs run at once (``LINLI_SOLVE_PROCESSES``); with two or more, integrators'
-        jobs (no station) get all but one.
+        Jobs run at once (``LINLI_SOLVE_PROCESSES``); with two or more, background jobs
+        (integrators' solves, simulations) get all but one.
     lease
         Seconds a claim lasts unless renewed (every quarter of it).
     attempts
@@ -479,7 +604,7 @@ class Worker:
         self._slots = slots
         self._lease = lease
         self._attempts = attempts
-        self._running: dict[int, _Running] = {}
+        self._running: dict[JobKey, _Running] = {}
         self._stop = threading.Event()
         self._wake_r, self._wake_w = os.pipe()
         os.set_blocking(self._wake_r, False)
@@ -556,37 +681,48 @@ class Worker:
 
     def _reap(self) -> None:
         """Settle the jobs whose process ended without writing an outcome."""
-        for plan_id, job in list(self._running.items()):
+        for key, job in list(self._running.items()):
             if job.proc.exitcode is None:
                 continue
             job.proc.join()
-            del self._running[plan_id]
+            del self._running[key]
             if job.killed == "lost":
                 continue
             if job.killed == "cancelled":
-                self._settle(plan_id, job.attempt, "cancelled", "cancelled while solving")
+                self._settle(key, job.attempt, "cancelled", CANCELLED_WHILE_RUNNING)
             else:
                 why = f"the solve process ended unexpectedly (exit code {job.proc.exitcode})"
-                self._settle(plan_id, job.attempt, "failed", why)
+                self._settle(key, job.attempt, "failed", why)
 
-    def _settle(self, plan_id: int, attempt: int, state: str, error: str) -> None:
+    def _settle(self, key: JobKey, attempt: int, state: str, error: str) -> None:
         """Close a job of this worker that has no outcome yet (a no-op if it has one)."""
-        _record(self._engine, plan_id, self.name, attempt, state, error=error)
+        record(self._engine, KINDS[key[0]], key[1], self.name, attempt, state, error=error)
+
+    def _by_kind(self) -> dict[str, list[int]]:
+        """The ids of the running jobs, by kind."""
+        out: dict[str, list[int]] = {}
+        for kind, job_id in self._running:
+            out.setdefault(kind, []).append(job_id)
+        return out
 
     def _watch(self) -> None:
         """Kill the processes of jobs cancelled (by any process) or no longer this worker's."""
         with Session(self._engine) as session:
-            rows = session.execute(
-                select_columns(
-                    col(PlanVersion.id),
-                    col(PlanVersion.state),
-                    col(PlanVersion.claimed_by),
-                    col(PlanVersion.attempts),
-                    col(PlanVersion.cancel_requested),
-                ).where(col(PlanVersion.id).in_(list(self._running)))
-            ).all()
-        for plan_id, state, claimed_by, attempts, cancel_requested in rows:
-            job = self._running.get(plan_id)
+            rows = [
+                (name, *row)
+                for name, ids in self._by_kind().items()
+                for row in session.execute(
+                    select_columns(
+                        KINDS[name].column("id"),
+                        KINDS[name].column("state"),
+                        KINDS[name].column("claimed_by"),
+                        KINDS[name].column("attempts"),
+                        KINDS[name].column("cancel_requested"),
+                    ).where(KINDS[name].column("id").in_(ids))
+                ).all()
+            ]
+        for name, job_id, state, claimed_by, attempts, cancel_requested in rows:
+            job = self._running.get((name, job_id))
             if job is None or job.killed is not None or not job.proc.is_alive():
                 continue
             mine = state == "solving" and claimed_by == self.name and attempts == job.attempt
@@ -601,15 +737,17 @@ class Worker:
         if not self._running:
             return
         with Session(self._engine) as session:
-            session.execute(
-                update(PlanVersion)
-                .where(
-                    col(PlanVersion.id).in_(list(self._running)),
-                    col(PlanVersion.claimed_by) == self.name,
-                    col(PlanVersion.state) == "solving",
+            for name, ids in self._by_kind().items():
+                kind = KINDS[name]
+                session.execute(
+                    update(kind.table)
+                    .where(
+                        kind.column("id").in_(ids),
+                        kind.column("claimed_by") == self.name,
+                        kind.column("state") == "solving",
+                    )
+                    .values(lease_until=utcnow() + dt.timedelta(seconds=self._lease))
                 )
-                .values(lease_until=utcnow() + dt.timedelta(seconds=self._lease))
-            )
             session.commit()
 
     def _claim_all(self) -> None:
@@ -618,103 +756,121 @@ class Worker:
             claimed = self._claim_one()
             if claimed is None:
                 return
-            plan_id, attempt, integrator = claimed
+            key = (claimed.kind, claimed.id)
             try:
                 proc = job_context().Process(
                     target=job_main,
-                    args=(self._url, plan_id, self.name, attempt, os.getpid()),
-                    name=f"linli-solve-{plan_id}",
+                    args=(self._url, claimed.id, self.name, claimed.attempt, os.getpid(), claimed.kind),
+                    name=f"linli-{claimed.kind}-{claimed.id}",
                     # Not daemonic: the engine starts helper processes of its own, which a
                     # daemonic process may not have.
                     daemon=False,
                 )
                 proc.start()
             except Exception as exc:
-                self._settle(plan_id, attempt, "failed", f"could not start the solve process: {exc}")
+                self._settle(key, claimed.attempt, "failed", f"could not start the solve process: {exc}")
                 continue
-            self._running[plan_id] = _Running(proc, attempt, integrator)
+            self._running[key] = _Running(proc, claimed.attempt, claimed.background)
 
-    def _claim_one(self) -> tuple[int, int, bool] | None:
-        """Claim the job to run next: (id, attempt, is an integrator's), or None.
+    def _rows(self) -> list[_Row]:
+        """The queued and solving rows of every kind, oldest first."""
+        rows: list[_Row] = []
+        with Session(self._engine) as session:
+            for name, kind in KINDS.items():
+                rows += [
+                    _Row(name, *r)
+                    for r in session.execute(
+                        select_columns(
+                            *(
+                                kind.column(c)
+                                for c in (
+                                    "id",
+                                    "station_id",
+                                    "token_id",
+                                    "state",
+                                    "attempts",
+                                    "lease_until",
+                                    "claimed_by",
+                                    "cancel_requested",
+                                    "created_at",
+                                )
+                            )
+                        )
+                        .where(kind.column("state").in_(ACTIVE))
+                        .order_by(kind.column("id"))
+                        .limit(500)
+                    ).all()
+                ]
+        order = list(KINDS)
+        return sorted(rows, key=lambda r: (r.created_at, order.index(r.kind), r.id))
+
+    def _claim_one(self) -> Claim | None:
+        """Claim the job to run next (of any kind), or None.
 
         Oldest first, those of owners with nothing running before the others; while
-        integrators' jobs fill all but one slot, only station plans are claimed.
+        background jobs (integrators' solves, simulations) fill all but one slot, only
+        station plans are claimed.
         """
         now = utcnow()
-        with Session(self._engine) as session:
-            rows = [
-                _Row(*r)
-                for r in session.execute(
-                    select_columns(
-                        col(PlanVersion.id),
-                        col(PlanVersion.station_id),
-                        col(PlanVersion.token_id),
-                        col(PlanVersion.state),
-                        col(PlanVersion.attempts),
-                        col(PlanVersion.lease_until),
-                        col(PlanVersion.claimed_by),
-                        col(PlanVersion.cancel_requested),
-                    )
-                    .where(col(PlanVersion.state).in_(ACTIVE))
-                    .order_by(col(PlanVersion.id))
-                    .limit(500)
-                ).all()
-            ]
+        rows = self._rows()
         busy = {r.owner for r in rows if r.state == "solving" and not r.stale(now)}
-        integrators = sum(job.integrator for job in self._running.values())
-        full = integrators >= max(1, self._slots - 1)
+        background = sum(job.background for job in self._running.values())
+        full = background >= max(1, self._slots - 1)
         candidates = []
         for row in rows:
             if row.state == "solving" and row.stale(now) and self._give_up(row, now):
                 continue
             claimable = row.state == "queued" or row.stale(now)
-            if claimable and not (full and row.station_id is None):
+            if claimable and not (full and row.background):
                 candidates.append(row)
-        for row in sorted(candidates, key=lambda r: (r.owner in busy, r.id)):
+        # sorted() is stable: within each group, the oldest first
+        for row in sorted(candidates, key=lambda r: r.owner in busy):
             if self._take(row, now):
-                return row.id, row.attempts + 1, row.station_id is None
+                return Claim(row.kind, row.id, row.attempts + 1, row.background)
         return None
 
     def _give_up(self, row: _Row, now: dt.datetime) -> bool:
         """Settle a stale job that will not run again: cancelled, or out of attempts."""
         if row.cancel_requested:
-            state, error = "cancelled", "cancelled while solving"
+            state, error = "cancelled", CANCELLED_WHILE_RUNNING
         elif row.attempts >= self._attempts:
             state = "failed"
             error = f"interrupted: its worker stopped during each of {row.attempts} attempts"
         else:
             return False
+        kind = KINDS[row.kind]
+        table: Any = kind.table
         with Session(self._engine) as session:
             write_transaction(session)
-            version = session.exec(
-                select(PlanVersion).where(*self._unchanged(row, now)).with_for_update()
-            ).first()
-            if version is not None:
-                _close(session, version, state, None, error)
+            job = session.exec(select(table).where(*self._unchanged(row, now)).with_for_update()).first()
+            if job is not None:
+                kind.close(session, job, state, None, error)
             session.commit()
         return True
 
     @staticmethod
     def _unchanged(row: _Row, now: dt.datetime) -> list[Any]:
         """Conditions under which the row is still as ``row`` saw it (queued, or stale)."""
+        kind = KINDS[row.kind]
         conditions: list[Any] = [
-            col(PlanVersion.id) == row.id,
-            col(PlanVersion.state) == row.state,
-            col(PlanVersion.attempts) == row.attempts,
+            kind.column("id") == row.id,
+            kind.column("state") == row.state,
+            kind.column("attempts") == row.attempts,
         ]
         if row.state == "solving":
-            conditions.append(col(PlanVersion.claimed_by) == row.claimed_by)
+            conditions.append(kind.column("claimed_by") == row.claimed_by)
             if not claimer_is_dead(row.claimed_by):
                 # Not renewed since: a slow worker that renewed keeps its job.
-                conditions.append(col(PlanVersion.lease_until) < now)
+                conditions.append(kind.column("lease_until") < now)
         return conditions
 
     def _take(self, row: _Row, now: dt.datetime) -> bool:
         """Claim ``row`` if it is still as seen: one conditional UPDATE, whose row count says who won."""
+        kind = KINDS[row.kind]
         with Session(self._engine) as session:
             result = session.execute(
-                update(PlanVersion)
-                .where(and_(*self._unchanged(row, now)), col(PlanVersion.cancel_requested).is_(False))
+                update(kind.table)
+                .where(and_(*self._unchanged(row, now)), kind.column("cancel_requested").is_(False))
                 .values(
                     state="solving",
                     claimed_by=self.name,
@@ -730,38 +886,30 @@ class Worker:
         """Stop every running job and queue it again (cancelled if that was asked)."""
         for job in self._running.values():
             job.proc.kill()
-        for plan_id, job in list(self._running.items()):
+        for key, job in list(self._running.items()):
             job.proc.join(5)
             try:
-                self._release(plan_id, job.attempt)
+                self._release(key, job.attempt)
             except Exception:  # shutting down: its lease runs out instead
-                log.exception("job worker %s: could not release job %s", self.name, plan_id)
+                log.exception("job worker %s: could not release job %s", self.name, key)
         self._running.clear()
 
-    def _release(self, plan_id: int, attempt: int) -> None:
+    def _release(self, key: JobKey, attempt: int) -> None:
+        kind = KINDS[key[0]]
         with Session(self._engine) as session:
             write_transaction(session)
-            version = session.exec(
-                select(PlanVersion)
-                .where(
-                    PlanVersion.id == plan_id,
-                    PlanVersion.claimed_by == self.name,
-                    PlanVersion.attempts == attempt,
-                    PlanVersion.state == "solving",
-                )
-                .with_for_update()
-            ).first()
-            if version is not None:
-                if version.cancel_requested:
-                    _close(session, version, "cancelled", None, "cancelled while solving")
+            job = _claimed(session, kind, key[1], self.name, attempt)
+            if job is not None:
+                if job.cancel_requested:
+                    kind.close(session, job, "cancelled", None, CANCELLED_WHILE_RUNNING)
                 else:
                     # Not the job's fault: this run does not count against its attempts.
-                    version.state = "queued"
-                    version.claimed_by = None
-                    version.lease_until = None
-                    version.started_at = None
-                    version.attempts = attempt - 1
-                    session.add(version)
+                    job.state = "queued"
+                    job.claimed_by = None
+                    job.lease_until = None
+                    job.started_at = None
+                    job.attempts = attempt - 1
+                    session.add(job)
             session.commit()
 
 
@@ -791,29 +939,27 @@ class JobRunner:
         if self._worker is not None:
             self._worker.wake()
 
-    def cancel(self, plan_id: int, wait: float = CANCEL_WAIT_S) -> bool:
-        """Cancel a queued or running job; False if it is neither.
+    def cancel(self, plan_id: int, wait: float = CANCEL_WAIT_S, kind: str = PLAN) -> bool:
+        """Cancel a queued or running job (a plan version, or another ``kind``'s row); False if it
+        is neither.
 
         A queued job is cancelled at once.  A running one is asked to stop; this waits
         up to ``wait`` seconds for its worker, in whichever process, to stop it.
         """
+        job_kind = KINDS[kind]
+        table: Any = job_kind.table
         with Session(self._engine) as session:
             queued = session.execute(
-                update(PlanVersion)
-                .where(col(PlanVersion.id) == plan_id, col(PlanVersion.state) == "queued")
-                .values(
-                    state="cancelled",
-                    error="cancelled before it started",
-                    finished_at=utcnow(),
-                    successor_of=None,
-                )
+                update(table)
+                .where(job_kind.column("id") == plan_id, job_kind.column("state") == "queued")
+                .values(state="cancelled", finished_at=utcnow(), **job_kind.cancelled_before_start)
             )
             session.commit()
             if getattr(queued, "rowcount", 0) == 1:
                 return True
             solving = session.execute(
-                update(PlanVersion)
-                .where(col(PlanVersion.id) == plan_id, col(PlanVersion.state) == "solving")
+                update(table)
+                .where(job_kind.column("id") == plan_id, job_kind.column("state") == "solving")
                 .values(cancel_requested=True)
             )
             session.commit()
@@ -824,7 +970,7 @@ class JobRunner:
         end = time.monotonic() + wait
         while time.monotonic() < end:
             with Session(self._engine) as session:
-                state = session.exec(select(PlanVersion.state).where(PlanVersion.id == plan_id)).first()
+                state = session.exec(select(table.state).where(job_kind.column("id") == plan_id)).first()
             if state != "solving":
                 break
             time.sleep(0.05)

@@ -270,7 +270,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    """Run jobs only: claim queued plan versions from the database until SIGTERM or Ctrl-C."""
+    """Run jobs only: claim queued plan versions and simulations from the database until SIGTERM or Ctrl-C."""
     import signal
 
     from api.db import make_engine

@@ -22,6 +22,7 @@ A bad file raises :class:`matcher.format.errors.InputError` with one line naming
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -184,14 +185,50 @@ def load_scenario(path: str | Path) -> tuple[Scenario, Path]:
         raise InputError(f"{path}: cannot read file ({exc.strerror})") from None
     except UnicodeDecodeError:
         raise InputError(f"{path}: not UTF-8 text") from None
+    return read_scenario(text, str(path)), path.parent
+
+
+def read_scenario(text: str, document: str = "scenario", base: dict[str, Any] | None = None) -> Scenario:
+    """Validate a scenario's YAML text.
+
+    Parameters
+    ----------
+    text
+        The YAML.
+    document
+        Its name, for errors (a file's path, or the field it came in).
+    base
+        A ``base`` for a document that has none (the caller replaces the base anyway).
+
+    Returns
+    -------
+    Scenario
+        The validated scenario.
+
+    Raises
+    ------
+    InputError
+        If the text is not YAML (the line and column named) or breaks the schema.
+    """
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise InputError(f"{path}: invalid YAML ({where}{problem})") from None
-    return parse_scenario(data, str(path)), path.parent
+        raise InputError(f"{document}: invalid YAML ({where}{problem})") from None
+    if base is not None and isinstance(data, dict) and "base" not in data:
+        data["base"] = base
+    return parse_scenario(data, document)
+
+
+SHIPPED_DIR = Path(__file__).parent
+"""Where the shipped scenarios (``*.yaml``, package data of :mod:`scenarios`) are."""
+
+
+def shipped_scenarios() -> dict[str, str]:
+    """The scenarios shipped with Linli: file stem -> YAML text, by name."""
+    return {path.stem: path.read_text(encoding="utf-8") for path in sorted(SHIPPED_DIR.glob("*.yaml"))}
 
 
 def base_problem(scenario: Scenario, root: Path) -> Problem:
@@ -245,7 +282,13 @@ def check_references(scenario: Scenario, problem: Problem) -> None:
     problem
         Its base problem.
     """
-    known = {d.id for d in problem.districts}
+    check_districts(scenario, [d.id for d in problem.districts])
+
+
+def check_districts(scenario: Scenario, districts: Iterable[str]) -> None:
+    """Raise :class:`InputError` for the first district a perturbation names that is not one of
+    ``districts`` (see :func:`check_references`)."""
+    known = set(districts)
     for j, p in enumerate(scenario.perturbations):
         for path, district in district_refs(p, f"perturbations[{j}]"):
             if district not in known:

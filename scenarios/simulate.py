@@ -21,7 +21,7 @@ import numpy as np
 
 from matcher.format.evaluate import Cell
 from matcher.format.schema import CATEGORIES, Problem
-from scenarios.model import Scenario, base_problem, load_scenario
+from scenarios.model import Scenario, base_problem, check_references, load_scenario
 from scenarios.perturbations import PROFILES, Closure, Recruitment, neighbours
 from scenarios.perturbations.recruitment import Profile
 from scenarios.run import Gap, Key, RunResult, Task, executor, run_all
@@ -217,6 +217,7 @@ def simulate(
     cluster: str | None = None,
     progress: Progress | None = None,
     scenario_file: str | None = None,
+    problem: Problem | None = None,
 ) -> Simulation:
     """Run a scenario's Monte Carlo solves and aggregate them.
 
@@ -236,6 +237,9 @@ def simulate(
         Receives progress (e.g. a progress bar).
     scenario_file
         The file the scenario came from, recorded in the report.
+    problem
+        The base week to start from instead of the scenario's ``base`` (a station's own week,
+        for the web app's 情景模拟); its district references are checked.
 
     Returns
     -------
@@ -251,7 +255,10 @@ def simulate(
     if scenario.advice.runs > scenario.runs:  # the advice pairs its runs with the scenario's first ones
         advice = scenario.advice.model_copy(update={"runs": scenario.runs})
         scenario = scenario.model_copy(update={"advice": advice})
-    problem = base_problem(scenario, root)
+    if problem is None:
+        problem = base_problem(scenario, root)
+    else:
+        check_references(scenario, problem)
     perturbations = tuple(scenario.perturbations)
     tasks = [Task(-1, (), scenario.seed, scenario.time_limit, "base")]
     tasks += [Task(i, perturbations, scenario.seed, scenario.time_limit, "run") for i in range(scenario.runs)]

@@ -44,6 +44,7 @@ from api.models.plan import (
     PlanRequest,
     PlanUnmet,
     PlanVersion,
+    QueuedJob,
     SessionPublic,
 )
 from api.models.record import (
@@ -54,6 +55,15 @@ from api.models.record import (
     RecordPublic,
     Reliability,
     ServiceRecord,
+)
+from api.models.simulation import (
+    MAX_RUNS,
+    SIMULATION_STATES,
+    ScenarioPublic,
+    Simulation,
+    SimulationProgress,
+    SimulationPublic,
+    SimulationRequest,
 )
 from api.models.spreadsheet import ImportErrors, ImportResult
 from api.models.token import Token, TokenCreate, TokenCreated, TokenPublic
@@ -68,7 +78,9 @@ from api.models.volunteer import (
 
 __all__ = [
     "JOB_STATES",
+    "MAX_RUNS",
     "OUTCOMES",
+    "SIMULATION_STATES",
     "AssignmentPublic",
     "Beneficiary",
     "BeneficiaryBase",
@@ -96,11 +108,17 @@ __all__ = [
     "PlanRequest",
     "PlanUnmet",
     "PlanVersion",
+    "QueuedJob",
     "RecordCreate",
     "RecordPublic",
     "Reliability",
+    "ScenarioPublic",
     "ServiceRecord",
     "SessionPublic",
+    "Simulation",
+    "SimulationProgress",
+    "SimulationPublic",
+    "SimulationRequest",
     "Station",
     "StationPublic",
     "Team",

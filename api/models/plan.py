@@ -20,7 +20,22 @@ JOB_STATES = ("queued", "solving", "done", "failed", "cancelled", "reverted")
 its parent current again."""
 
 
-class PlanVersion(SQLModel, table=True):
+class QueuedJob(SQLModel):
+    """The job queue's columns (:mod:`api.jobs`), declared once for every kind of job row
+    (plan versions, simulations): a queued row is claimed by one worker at a time."""
+
+    claimed_by: str | None = TableField(
+        default=None, max_length=200, description="The worker that runs (or last ran) the job."
+    )
+    lease_until: dt.datetime | None = TableField(
+        default=None, description="The claim holds until then unless its worker renews it."
+    )
+    attempts: int = TableField(default=0, ge=0, description="Times a worker claimed the job.")
+    started_at: dt.datetime | None = TableField(default=None, description="When its latest run started.")
+    cancel_requested: bool = TableField(default=False, description="DELETE asked the running job to stop.")
+
+
+class PlanVersion(QueuedJob, table=True):
     """One version of a week's plan, or an integrator's solve job (``station_id`` empty).
 
     ``successor_of`` is the version a re-solve started from; it is unique, so of two
@@ -59,16 +74,6 @@ class PlanVersion(SQLModel, table=True):
     )
     created_at: dt.datetime = TableField(default_factory=utcnow)
     finished_at: dt.datetime | None = None
-    # The job queue (api.jobs): a queued row is claimed by one worker at a time.
-    claimed_by: str | None = TableField(
-        default=None, max_length=200, description="The worker that runs (or last ran) the job."
-    )
-    lease_until: dt.datetime | None = TableField(
-        default=None, description="The claim holds until then unless its worker renews it."
-    )
-    attempts: int = TableField(default=0, ge=0, description="Times a worker claimed the job.")
-    started_at: dt.datetime | None = TableField(default=None, description="When its latest run started.")
-    cancel_requested: bool = TableField(default=False, description="DELETE asked the running job to stop.")
 
 
 class PlanAssignment(SQLModel, table=True):

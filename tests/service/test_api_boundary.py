@@ -306,6 +306,11 @@ NO_BODY_IDS: dict[tuple[str, str], str] = {
         "/v1/stations/{station_id}/beneficiaries/{beneficiary_id}/needs/{need_id}",
     ): "path only (soft delete)",
     ("delete", "/v1/tokens/{token_id}"): "path only",
+    (
+        "post",
+        "/v1/stations/{station_id}/simulations",
+    ): "a scenario (its districts are the city's, not a station's), runs, week_start",
+    ("delete", "/v1/simulations/{simulation_id}"): "path only",
 }
 """Write routes whose bodies carry no id of a stored person (their path ids: test_api_scoping)."""
 

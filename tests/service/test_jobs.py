@@ -23,7 +23,7 @@ from sqlmodel import Session
 
 from api.auth import create_token
 from api.db import make_engine
-from api.jobs import ProgressStore, Worker, claimer_is_dead, worker_name
+from api.jobs import PLAN, Claim, ProgressStore, Worker, claimer_is_dead, worker_name
 from api.main import create_app
 from api.models import PlanVersion, utcnow
 from api.seed import seed_demo
@@ -68,7 +68,7 @@ def test_a_queued_job_is_claimed_once(stations: tuple[Engine, list[str]]) -> Non
     plan_id = add(engine, ids[0])
     workers = [Worker(engine, 2) for _ in range(4)]
     barrier = threading.Barrier(len(workers))
-    got: list[tuple[int, int, bool] | None] = []
+    got: list[Claim | None] = []
 
     def claim(worker: Worker) -> None:
         barrier.wait()
@@ -79,7 +79,7 @@ def test_a_queued_job_is_claimed_once(stations: tuple[Engine, list[str]]) -> Non
         t.start()
     for t in threads:
         t.join()
-    assert sorted(got, key=str) == [(plan_id, 1, False), None, None, None]
+    assert sorted(got, key=str) == [(PLAN, plan_id, 1, False), None, None, None]
     row = get(engine, plan_id)
     assert (row.state, row.attempts) == ("solving", 1)
     assert row.claimed_by in {w.name for w in workers}
@@ -96,7 +96,7 @@ def test_an_expired_lease_is_claimed_again_until_attempts_run_out(stations: tupl
     expired = add(engine, ids[1], state="solving", claimed_by=elsewhere, attempts=1, lease_until=past)
     spent = add(engine, None, state="solving", claimed_by=elsewhere, attempts=3, lease_until=past)
     worker = Worker(engine, 4, attempts=3)
-    assert worker._claim_one() == (expired, 2, False)
+    assert worker._claim_one() == (PLAN, expired, 2, False)
     assert worker._claim_one() is None
     assert (get(engine, live).state, get(engine, live).claimed_by) == ("solving", elsewhere)
     failed = get(engine, spent)
@@ -116,7 +116,7 @@ def test_a_dead_worker_on_this_host_is_not_waited_for(stations: tuple[Engine, li
         attempts=1,
         lease_until=utcnow() + dt.timedelta(seconds=60),
     )
-    assert Worker(engine, 1)._claim_one() == (plan_id, 2, False)
+    assert Worker(engine, 1)._claim_one() == (PLAN, plan_id, 2, False)
 
 
 def test_owners_with_nothing_running_go_first(stations: tuple[Engine, list[str]]) -> None:
@@ -130,11 +130,11 @@ def test_owners_with_nothing_running_go_first(stations: tuple[Engine, list[str]]
     busy = add(engine, None, 1)  # the same integrator's next job
     station = add(engine, ids[0])
     worker = Worker(engine, 2)
-    assert worker._claim_one() == (station, 1, False)
-    assert worker._claim_one() == (busy, 1, True)  # nobody else waits: a busy owner's job runs
+    assert worker._claim_one() == (PLAN, station, 1, False)
+    assert worker._claim_one() == (PLAN, busy, 1, True)  # nobody else waits: a busy owner's job runs
     other = add(engine, None, 1)
     full = Worker(engine, 2)
-    full._running[busy] = _fake_integrator()
+    full._running[PLAN, busy] = _fake_integrator()
     assert full._claim_one() is None, "an integrator's job took the slot kept for station plans"
     assert get(engine, other).state == "queued"
 
@@ -143,7 +143,7 @@ def _fake_integrator() -> Any:
     """A stand-in for a running integrator job (only its kind is read when claiming)."""
     from api.jobs import _Running
 
-    return _Running(proc=None, attempt=1, integrator=True)  # type: ignore[arg-type]
+    return _Running(proc=None, attempt=1, background=True)  # type: ignore[arg-type]
 
 
 def test_cancel_of_a_queued_job_answers_at_once(db_url: str) -> None:

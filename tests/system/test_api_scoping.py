@@ -25,6 +25,12 @@ def _ids_of_station(city: City, station: str) -> dict[str, Any]:
     )
     plan = city.wait(r.json()["id"], station)
     assert plan["state"] == "done", plan
+    simulation = city.client.post(
+        f"/v1/stations/{station}/simulations",
+        json={"scenario": "baseline", "runs": 1, "week_start": WEEK},
+        headers=city.headers(station),
+    )
+    assert simulation.status_code == 202, simulation.text
     with Session(city.engine) as session:
         volunteer = session.exec(select(Volunteer).where(Volunteer.station_id == station)).first()
         beneficiary = session.exec(select(Beneficiary).where(Beneficiary.station_id == station)).first()
@@ -42,6 +48,7 @@ def _ids_of_station(city: City, station: str) -> dict[str, Any]:
             "need_id": need.id,
             "assignment_id": assignment.id,
             "against": plan["id"],
+            "simulation_id": simulation.json()["id"],
         }
 
 

@@ -21,7 +21,7 @@ SIZES: dict[str, ViewportSize] = {
     "desktop": {"width": 1366, "height": 900},
     "phone": {"width": 390, "height": 844},
 }
-ENGLISH = ("overview", "grid", "unmet", "records", "review", "people")
+ENGLISH = ("overview", "grid", "unmet", "records", "review", "people", "simulation")
 
 
 def log_in(page: Page, url: str, token: str) -> None:
@@ -32,9 +32,10 @@ def log_in(page: Page, url: str, token: str) -> None:
     page.wait_for_load_state()
 
 
-def prepare(browser: Browser, server: Server) -> tuple[str, str, str]:
-    """Generate next week's plan through the page, then withdraw a volunteer (临时变动); returns the
-    week, the generate job's progress page's path and the change's review page's path."""
+def prepare(browser: Browser, server: Server) -> tuple[str, str, str, str]:
+    """Generate next week's plan through the page, then withdraw a volunteer (临时变动), then run a
+    scenario (情景模拟, 2 runs); returns the week, the generate job's progress page's path, the
+    change's review page's path and the simulation's report's path."""
     page = browser.new_context(locale="zh-CN").new_page()
     log_in(page, server.url, server.station_token)
     page.get_by_role("button", name="生成本周排班").click()
@@ -47,11 +48,18 @@ def prepare(browser: Browser, server: Server) -> tuple[str, str, str]:
     page.get_by_role("button", name="按这些变动重新排班").click()
     page.wait_for_url(re.compile(r"/plans/\d+/review$"), timeout=60_000)
     review = re.sub(r"^https?://[^/]+", "", page.url)
+    page.get_by_role("link", name="情景模拟").click()
+    page.get_by_label("模拟次数（1–10）").fill("2")
+    page.get_by_role("button", name="开始模拟").click()
+    page.get_by_role("heading", name="优先招募建议").wait_for(timeout=120_000)
+    simulation = re.sub(r"^https?://[^/]+", "", page.url)
     page.context.close()
-    return week, progress, review
+    return week, progress, review, simulation
 
 
-def shoot(browser: Browser, server: Server, out: Path, week: str, progress: str, review: str) -> None:
+def shoot(
+    browser: Browser, server: Server, out: Path, week: str, progress: str, review: str, simulation: str
+) -> None:
     s = f"/s/{server.station}"
     pages = {
         "overview": f"{s}/?week={week}",
@@ -64,6 +72,8 @@ def shoot(browser: Browser, server: Server, out: Path, week: str, progress: str,
         "progress": progress,
         "changes": f"{s}/changes?week={week}",
         "review": review,
+        "scenarios": f"{s}/scenarios?week={week}",
+        "simulation": simulation,
         "empty-week": f"{s}/?week=2027-01-04",
         "not-found": "/s/no-such-station/",
     }
@@ -102,8 +112,7 @@ def main(out: Path) -> None:
         sync_playwright() as p,
     ):
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True)
-        week, progress, review = prepare(browser, server)
-        shoot(browser, server, out, week, progress, review)
+        shoot(browser, server, out, *prepare(browser, server))
         browser.close()
     print(f"screenshots in {out}", file=sys.stderr)
 

@@ -103,6 +103,9 @@ PAGES = (
     "/plans/1/change",
     "/plans/1/change/panel",
     "/plans/1/review",
+    "/s/{s}/scenarios",
+    "/simulations/1",
+    "/simulations/1/panel",
 )
 POSTS = (
     "/s/{s}/generate",
@@ -114,6 +117,8 @@ POSTS = (
     "/s/{s}/changes",
     "/plans/1/accept",
     "/plans/1/undo",
+    "/s/{s}/scenarios",
+    "/simulations/1/cancel",
 )
 PEOPLE_PAGES = (
     "/s/{s}/people",
@@ -235,6 +240,7 @@ def test_a_station_sees_only_its_own_pages_and_plans(city: Any) -> None:
         "/s/{s}/unmet",
         "/s/{s}/records",
         "/s/{s}/changes",
+        "/s/{s}/scenarios",
     ):
         r = client.get(page.format(s=theirs) + f"?week={WEEK}")
         assert r.status_code == 404, page
