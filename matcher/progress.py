@@ -86,6 +86,19 @@ ProgressCallback = Callable[[Progress], None]
 """What ``solve(..., on_progress=...)`` and ``resolve(..., on_progress=...)`` take."""
 
 
+CheckIn = Callable[[str, int | None, int | None], None]
+"""How a long loop of the search checks in: ``check_in(stage, covered, bound)``, called in
+the calling thread (:meth:`matcher.search.stages.SearchState.checker` makes one).
+
+``covered``: coverage units of a plan the loop holds that the call is sure to return (or
+better): one the stage takes in however it ends.  A plan adopted only if the stage ends
+well is not one; then the loop passes None.  ``bound``: coverage units that no plan of
+the problem exceeds, proved, and carried (or a lower one) into the stage's result, so
+that the reports stay monotone up to the figures the call returns.  None on either side:
+nothing new there; both None: a heartbeat, reported at most every ``interval_s``.
+"""
+
+
 class Reporter:
     """Turns the search's figures (coverage units) into :class:`Progress` calls: throttled,
     monotone, and never raising into the solve (see the module's docstring).
