@@ -23,7 +23,7 @@ from matcher.format.io import load_changes
 from matcher.format.schema import Plan, Problem
 from matcher.format.validate import validate_plan
 from matcher.params import SolveParams
-from matcher.progress import Progress, Reporter
+from matcher.progress import STAGES, Progress, Reporter
 from matcher.resolve import resolve
 from matcher.search import colgen, proof
 from matcher.solve import solve
@@ -42,6 +42,7 @@ def check_reports(calls: list[Progress], coverage: Fraction, bound: Fraction, st
         if before.bound is not None:
             assert after.bound is not None and after.bound <= before.bound, (before, after)
     for c in calls:
+        assert c.stage in STAGES, c.stage  # every stage is named (web.labels.STAGES)
         assert c.demand == calls[0].demand
         assert Fraction(0) <= c.coverage <= c.demand
         if c.bound is not None:
