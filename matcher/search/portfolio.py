@@ -245,12 +245,20 @@ class MipBeside:
         self._proc.start()
         theirs.close()
 
-    def request(self, chosen: Chosen, zero: list[int], until: float) -> Prebuilt | None:
+    def request(
+        self, chosen: Chosen, zero: list[int], until: float, tick: Callable[[], None] | None = None
+    ) -> Prebuilt | None:
         """The MIP started from ``chosen`` with the ``zero`` pairs fixed to 0 (see
         :func:`matcher.search.mip.mip_input`), waiting until ``until`` at most; None if the
-        process could not build or export the model in time.  Ends the process."""
+        process could not build or export the model in time.  Ends the process.  ``tick``:
+        called every ``TICK_S`` while waiting (a progress heartbeat)."""
         try:
             self._conn.send((chosen, zero))
+            if tick is not None:
+                while not self._conn.poll(max(0.0, min(TICK_S, until - time.perf_counter()))):
+                    if time.perf_counter() >= until:
+                        break
+                    tick()
             if self._conn.poll(max(0.0, until - time.perf_counter())):
                 got = self._conn.recv()
                 return got if isinstance(got, Prebuilt) else None

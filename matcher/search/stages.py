@@ -163,8 +163,10 @@ class SearchState:
 
     def settle(self) -> None:
         """Levels 2-3 on the proved incumbent."""
+        check_in = self.checker()
+        tick = None if check_in is None else lambda: check_in("settle", None, None)
         self.plan = settle_lower_levels(
-            self.inst, self.pairs, self.lm, self.plan, self.search, self.both_levels
+            self.inst, self.pairs, self.lm, self.plan, self.search, self.both_levels, tick
         )
 
     def take(self, chosen: Chosen) -> None:
@@ -323,7 +325,9 @@ def columns(state: SearchState) -> None:
     if builder is not None and proved:
         builder.close()
     elif builder is not None:
-        state.prebuilt = builder.request(state.plan.to_chosen(), state.zero, work.end)
+        # the model built beside: waiting for it is a stage of its own on the page
+        tick = None if check_in is None else lambda: check_in("full_model", None, None)
+        state.prebuilt = builder.request(state.plan.to_chosen(), state.zero, work.end, tick)
     if proved:
         state.proved_seconds = state.budget.elapsed()
     elif not p.deterministic:
