@@ -16,7 +16,8 @@ from typing import Any
 import pytest
 from helpers import SPEC_DIR, Doc, load_example_doc, to_problem
 from hypothesis import given, settings
-from oracles import mip_optimum, small_problem
+from hypothesis import strategies as st
+from oracles import brute_force, mip_optimum, small_problem, tiny_problem
 from strategies import SETTINGS, TIME_LIMIT, problems
 
 from matcher.format.io import load_changes
@@ -343,6 +344,24 @@ def test_every_report_brackets_the_exact_optimum(
     for c in calls:
         assert c.coverage <= optimum, c
         assert c.bound is None or c.bound >= optimum, c
+
+
+@settings(SETTINGS, max_examples=25)
+@given(seed=st.integers(0, 10**6), gap_closers=st.booleans())
+def test_every_report_brackets_the_brute_force_optimum(seed: int, gap_closers: bool) -> None:
+    """On random tiny problems (every plan enumerated): every coverage reported is at most the
+    optimum, every bound at least it, on the station path or the gap closers'."""
+    problem = tiny_problem(seed)
+    optimum = brute_force(problem).coverage
+    calls: list[Progress] = []
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        if gap_closers:
+            planless_columns(monkeypatch)
+        result = solve(problem, TIME_LIMIT, on_progress=calls.append)
+    check_reports(calls, result.coverage, result.coverage_bound, result.status)
+    assert result.coverage == optimum  # tiny: always proved
+    for c in calls:
+        assert c.coverage <= optimum <= (c.bound if c.bound is not None else optimum), c
 
 
 def test_gap_closers_report_their_rounds_and_nodes(monkeypatch: pytest.MonkeyPatch) -> None:
