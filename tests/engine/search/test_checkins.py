@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+from types import SimpleNamespace
 
 import pytest
 from engine_support import DEFAULTS, compiled, coverage_master, plan_of
@@ -21,7 +22,8 @@ from matcher.clock import Deadline
 from matcher.format.validate import validate_plan
 from matcher.model.evaluate import LexObjective, coverage_units
 from matcher.params import SolveParams
-from matcher.search import branch, citybound, colgen, greedy
+from matcher.search import branch, citybound, colgen, greedy, stages
+from matcher.search.portfolio import BranchBeside
 
 
 def non_increasing(values: list[int]) -> bool:
@@ -137,3 +139,37 @@ def test_city_bound_as_it_stands_is_proved(seed: int, max_core_pairs: int) -> No
     assert all(bound >= max(optimum, watched.units) for bound in heard)
     if watched.core_pairs:
         assert heard
+
+
+@pytest.mark.parametrize("watched", [True, False])
+def test_branch_beside_records_its_figures_only_when_watched(watched: bool) -> None:
+    """On its thread, branch-and-price records (plan found, bound) after each node for the
+    calling thread to report: at the end, those of its result; nothing unless watched."""
+    _, inst, _, master, optimum = coverage_master(139)
+    beside = BranchBeside(
+        inst, master, optimum - 2, Deadline.after(20).at, lambda: optimum - 2, DEFAULTS, watched=watched
+    )
+    assert beside.wait(20, tick=lambda: None)
+    result = beside.result()
+    assert result is not None and result.proved and result.found is not None
+    if watched:
+        assert beside.figures == (coverage_units(inst, result.found), optimum)
+    else:
+        assert beside.figures is None
+
+
+def test_the_proof_heartbeat_reports_what_is_beside_it() -> None:
+    """The proof's heartbeat reports the better of the search's plan and branch-and-price's, and
+    branch-and-price's bound; the state's own figures where there is nothing beside."""
+    heard: list[tuple[str, int | None, int | None]] = []
+
+    def check_in(stage: str, covered: int | None = None, bound: int | None = None) -> None:
+        heard.append((stage, covered, bound))
+
+    searching = SimpleNamespace(plan_units=40)
+    branching = SimpleNamespace(figures=(42, 45))
+    stages._beside(check_in, searching, branching)  # type: ignore[arg-type]
+    stages._beside(check_in, searching, SimpleNamespace(figures=(None, 44)))  # type: ignore[arg-type]
+    stages._beside(check_in, None, SimpleNamespace(figures=None))  # type: ignore[arg-type]
+    stages._beside(check_in, None, None)
+    assert heard == [("prove", 42, 45), ("prove", 40, 44), ("prove", None, None), ("prove", None, None)]
