@@ -7,7 +7,10 @@
   reported once the calling process has it in hand);
 * once at the start (after the greedy plan), whenever the incumbent's coverage, the bound or
   ``proved`` changes, otherwise at most every ``interval_s`` (0.2 s) where the search checks
-  in, and once at the end with the returned figures;
+  in, and once at the end with the returned figures.  The search checks in after every
+  stage and inside the long ones (:data:`CheckIn`): each step of the city's neighbourhood
+  search and each bound its process sends, each round of column generation, each node of
+  branch-and-price, the proof's callback;
 * monotone: the coverage reported never decreases and the bound never increases (a bound of
   None, "not known yet", may become a number);
 * never raising into the solve: the first exception a callback raises is logged (logger
@@ -49,8 +52,8 @@ class Progress:
     elapsed_s: float
     """Seconds since the call started."""
     stage: str
-    """The stage that has just run or is running (``start``, ``columns``, ``prove`` ...;
-    ``done`` for the last call)."""
+    """The stage that has just run or is running (one of :data:`STAGES`: ``start``,
+    ``columns``, ``branch``, ``prove`` ...; ``done`` for the last call)."""
     coverage: Fraction
     """Coverage of the incumbent (the plan the call would return now)."""
     bound: Fraction | None
@@ -82,8 +85,37 @@ class Progress:
         return float((self.bound - self.coverage) / self.bound) if self.bound else 0.0
 
 
+STAGES: dict[str, str] = {
+    "start": "the eligible pairs and the greedy plan are ready (the first report)",
+    "city_search": "city size: neighbourhood search, the coverage bound computed beside it",
+    "columns": "column generation: each pricing round's bound; its plan is taken when it ends",
+    "branch": "branch-and-price on the columns: its plan as found, its bound node by node",
+    "pool": "the best sets per pair, priced then solved as a MIP (a heartbeat)",
+    "full_model": "the full model built",
+    "settle": "coverage proved: continuity, travel and load",
+    "prove": "the full model proved (HiGHS or CP-SAT), with the searches beside it",
+    "collect_search": "the plan of the search beside the proof taken in",
+    "top_up": "a greedy pass adds what it can",
+    "done": "the figures returned (the last report)",
+}
+"""Every :attr:`Progress.stage` a solve or re-solve reports, in pipeline order, with what it
+means.  The web app names each (``web.labels.STAGES``, translated); a new stage goes in both."""
+
 ProgressCallback = Callable[[Progress], None]
 """What ``solve(..., on_progress=...)`` and ``resolve(..., on_progress=...)`` take."""
+
+
+CheckIn = Callable[[str, int | None, int | None], None]
+"""How a long loop of the search checks in: ``check_in(stage, covered, bound)``, called in
+the calling thread (:meth:`matcher.search.stages.SearchState.checker` makes one).
+
+``covered``: coverage units of a plan the loop holds that the call is sure to return (or
+better): one the stage takes in however it ends.  A plan adopted only if the stage ends
+well is not one; then the loop passes None.  ``bound``: coverage units that no plan of
+the problem exceeds, proved, and carried (or a lower one) into the stage's result, so
+that the reports stay monotone up to the figures the call returns.  None on either side:
+nothing new there; both None: a heartbeat, reported at most every ``interval_s``.
+"""
 
 
 class Reporter:

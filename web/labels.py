@@ -80,6 +80,22 @@ STATES: dict[str, str] = {
     "reverted": N_("Undone"),
 }
 
+STAGES: dict[str, str] = {
+    "start": N_("First plan ready"),
+    "city_search": N_("Improving the plan area by area"),
+    "columns": N_("Weighing each volunteer's possible schedules"),
+    "branch": N_("Searching for a better plan"),
+    "pool": N_("Combining the best schedules"),
+    "full_model": N_("Building the full model"),
+    "settle": N_("Best coverage proved: keeping pairs together, shortening trips"),
+    "prove": N_("Proving the best coverage"),
+    "collect_search": N_("Taking in the best plan found"),
+    "top_up": N_("Filling the needs still open"),
+    "done": N_("Finished"),
+}
+"""The engine's stages as a job's progress names them (every code of
+``matcher.progress.STAGES``, which says what each means; a test holds the two together)."""
+
 
 def label(names: dict[str, str], code: str, _: Gettext) -> str:
     """A code's name in the page's language (the code itself if it has none)."""

@@ -109,7 +109,10 @@ class JobProgress(BaseModel):
     """Where a solve stands (the engine's :class:`matcher.progress.Progress`, as shares of demand)."""
 
     elapsed_s: float = Field(description="Seconds since the solve started.")
-    stage: str = Field(description="The engine's stage (start, columns, prove …; done at the end).")
+    stage: str = Field(
+        description="The engine's stage (one of matcher.progress.STAGES: start, city_search, columns, "
+        "branch, prove …; done at the end)."
+    )
     coverage: float = Field(description="Share of demand (0-1) the best plan so far meets.")
     bound: float | None = Field(description="Proved upper bound on that share, or null while there is none.")
     gap: float | None = Field(description="(bound - coverage) / bound: 0 when proved, null without a bound.")

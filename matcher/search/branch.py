@@ -72,6 +72,10 @@ class BranchResult:
     seconds: float
     cuts: list[Cut] = field(default_factory=list)
     """The odd-cycle cuts added at the root (each holds for every plan)."""
+    bound: int | None = None
+    """Coverage units no plan exceeds, as the search proved it: ``best`` when ``proved``;
+    cut short, the largest bound of a node left open (never above the root's), or
+    ``best`` if larger.  None: not known."""
 
 
 @dataclass(frozen=True)
@@ -190,6 +194,7 @@ def prove_coverage(
     stop: threading.Event | None = None,
     *,
     params: SolveParams = DEFAULTS,
+    on_node: Callable[[int | None, int], None] | None = None,
 ) -> BranchResult:
     """Search the plans for one covering more than ``incumbent`` units, until ``deadline``.
 
@@ -213,6 +218,11 @@ def prove_coverage(
     params
         ``branch_max_node_rounds`` and ``branch_cut_rounds`` (see
         :class:`matcher.params.SolveParams`).
+    on_node
+        Called (on this thread) after each node with the search's figures so far: the
+        coverage units of the plan it found (``found``; None while none) and the bound it
+        has proved (see :func:`_open_bound`, the result's ``bound`` if it stopped there);
+        a progress report's hook, None by default.
 
     Returns
     -------
@@ -227,7 +237,12 @@ def prove_coverage(
     vols = lp.vols
     items_of_need = lp.items_of_need
     best, found, nodes = incumbent, None, 0
-    stack = [_Node(frozenset(), frozenset())]
+    found_units: int | None = None  # coverage units of ``found``
+    # Each node open with the bound its parent proved on its plans (the root: the master's).
+    # The children of a node split its plans, so every plan not yet searched is in one of
+    # the nodes on the stack or in the node being searched (``current``).
+    stack: list[tuple[_Node, int]] = [(_Node(frozenset(), frozenset()), master.bound)]
+    current: int | None = None
     # No plan covers more than the root's bound: a plan that reaches it ends the search.
     ceiling = master.bound
     try:
@@ -236,33 +251,75 @@ def prove_coverage(
                 best = max(best, known())
             if best >= ceiling:
                 break
-            node = stack.pop()
+            node, inherited = stack.pop()
+            current = inherited
             nodes += 1
             if stop is not None and stop.is_set():
                 raise OutOfTimeError
             if any(all(p in node.banned for p in items_of_need.get(n, [])) for n in node.forced):
+                current = None
                 continue  # a need no one may take must be covered: no plan here
             bound, x = _bound(lp, vols, node, best, deadline, params)
+            # what this node proves on its plans (its parent's bound holds for them too)
+            here = min(inherited, math.floor(bound))
             if nodes == 1:
                 ceiling = min(ceiling, math.floor(bound))
+            current = None
             if math.floor(bound) <= best:
+                _tell(on_node, found_units, best, ceiling, stack, current)
                 continue
             if np.any(x[:n_needs] > 1e-6):
                 # An artificial left in a node's LP (pricing rounds ran out): unsettled.
+                current = here
                 raise OutOfTimeError
             used = [(lp.columns[c], float(x[n_needs + c])) for c in np.flatnonzero(x[n_needs:] > 1e-6)]
             children = _children(node, used, vols, items_of_need)
             if children:
-                stack.extend(reversed(children))  # the first child is searched first
+                # the first child is searched first
+                stack.extend((child, here) for child in reversed(children))
+                _tell(on_node, found_units, best, ceiling, stack, current)
                 continue
             # Every pair whole, so every set whole: the LP's plan is the node's best.
             whole = [column for column, _ in used]
             covered = sum(vols[k].worth(list(items)) for k, items in whole)
             if covered > best:
-                best, found = covered, plan_of(vols, whole)
+                best, found, found_units = covered, plan_of(vols, whole), covered
+            _tell(on_node, found_units, best, ceiling, stack, current)
     except OutOfTimeError:
-        return BranchResult(False, best, found, nodes, time.perf_counter() - t0, lp.cuts)
-    return BranchResult(True, best, found, nodes, time.perf_counter() - t0, lp.cuts)
+        return BranchResult(
+            False,
+            best,
+            found,
+            nodes,
+            time.perf_counter() - t0,
+            lp.cuts,
+            _open_bound(best, ceiling, stack, current),
+        )
+    return BranchResult(True, best, found, nodes, time.perf_counter() - t0, lp.cuts, best)
+
+
+def _open_bound(best: int, ceiling: int, stack: list[tuple[_Node, int]], current: int | None) -> int:
+    """What the search has proved: no plan covers more than the best one known or the bound
+    of a node still open (on the stack, or ``current``, the one being searched), nor
+    than the root's bound (``ceiling``)."""
+    open_bound = max((inherited for _, inherited in stack), default=best)
+    if current is not None:
+        open_bound = max(open_bound, current)
+    return max(best, min(ceiling, open_bound))
+
+
+def _tell(
+    on_node: Callable[[int | None, int], None] | None,
+    found_units: int | None,
+    best: int,
+    ceiling: int,
+    stack: list[tuple[_Node, int]],
+    current: int | None,
+) -> None:
+    """Call ``on_node`` with the coverage units of the plan found (None if none) and the
+    bound proved so far."""
+    if on_node is not None:
+        on_node(found_units, _open_bound(best, ceiling, stack, current))
 
 
 def _bound(

@@ -26,8 +26,10 @@ both) but each part converges in seconds, and a part left unsettled keeps its ow
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -74,13 +76,16 @@ def bound(
     chosen: Chosen,
     deadline: Deadline,
     params: SolveParams = DEFAULTS,
+    on_bound: Callable[[int], None] | None = None,
 ) -> CityBound:
     """Upper bound on coverage units of any plan, given a valid plan ``chosen``.
 
     Never above the reachable sum nor below ``chosen``'s coverage.  ``params``:
     ``city_price_steps``, the step limit of each volunteer's pricing search;
     ``city_max_core_pairs``, above which the core is split by district; the ``colgen_*``
-    tuning of column generation on each part.
+    tuning of column generation on each part.  ``on_bound``: called with the bound as it
+    stands (each a valid bound, at least the one returned) after every pricing round of
+    every part: the parts not yet settled count their whole value; None by default.
     """
     price_steps = params.city_price_steps
     t0 = time.perf_counter()
@@ -97,7 +102,16 @@ def bound(
     total = outside
     rounds = 0
     lam = np.zeros(inst.n_needs)
-    for part in parts:
+    covered = coverage_units(inst, chosen)
+    # Per part, its bound as it stands (its whole value until a pricing round bounds it).
+    standing = [int(inst.need_value[part].sum()) for part in parts]
+
+    def tell(index: int, part_bound: int) -> None:
+        if on_bound is not None:
+            standing[index] = min(standing[index], part_bound)
+            on_bound(max(min(reachable, outside + sum(standing)), covered))
+
+    for index, part in enumerate(parts):
         part_units = int(inst.need_value[part].sum())
         keep = np.flatnonzero(part[pairs.need])
         if len(keep) and deadline.remaining() > 0:
@@ -115,6 +129,7 @@ def bound(
                     price_steps=price_steps,
                     singles=False,
                     params=params,
+                    on_round=None if on_bound is None else functools.partial(tell, index),
                 )
             except OutOfTimeError:
                 result = None  # out of time while setting up: this part keeps its sum
@@ -135,7 +150,6 @@ def bound(
             whole = None
         if whole is not None:
             total = min(total, outside + math.floor(whole))
-    covered = coverage_units(inst, chosen)
     units = min(reachable, total)
     return CityBound(
         max(units, covered), reachable, int(core.sum()), n_core_pairs, rounds, time.perf_counter() - t0

@@ -26,7 +26,7 @@ from __future__ import annotations
 import copy
 import math
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import highspy
@@ -100,7 +100,13 @@ class ColgenResult:
     """The tuning the run had (a coverage-only master from it runs with the same)."""
 
     def coverage_master(
-        self, inst: Instance, pairs: Pairs, enough: int, give_up: int, deadline: Deadline
+        self,
+        inst: Instance,
+        pairs: Pairs,
+        enough: int,
+        give_up: int,
+        deadline: Deadline,
+        on_round: Callable[[int], None] | None = None,
     ) -> ColgenResult | None:
         """Column generation on coverage alone, from these columns and basis on.
 
@@ -112,7 +118,8 @@ class ColgenResult:
         the master LP reaches ``give_up`` (the bound cannot go below it).  On ten
         300-volunteer cities whose primary bound was above the optimum it proved two
         optimal and came one unit closer on three.  None if no pricing round completed in
-        time, or a result whose ``bound`` is None.
+        time, or a result whose ``bound`` is None.  ``on_round``: as :func:`prove`'s, with
+        the bound in coverage units.
         """
         if not self.columns:
             return None
@@ -132,18 +139,22 @@ class ColgenResult:
                 enough=enough,
                 give_up=give_up,
                 params=self.params,
+                on_round=on_round,
             )
         except OutOfTimeError:
             return None
 
-    def pair_bounds(self, floor: int, deadline: Deadline) -> PairBounds:
+    def pair_bounds(
+        self, floor: int, deadline: Deadline, tick: Callable[[], None] | None = None
+    ) -> PairBounds:
         """Per pair, an upper bound on the primary value of any plan that uses it.
 
         Forcing pair ``i`` of volunteer ``v`` into the plan bounds the primary value by
         ``L - best_v + best_v(with i)`` (Lagrangian reduced-cost fixing).  The cheap
         ``best_v(with i) <= red_i + 1 + best_v`` settles most pairs; the others, where that
         reaches ``floor``, are priced with the pair forced in, and each such best set is
-        kept: together they are the columns of :meth:`PairBounds.plan`.
+        kept: together they are the columns of :meth:`PairBounds.plan`.  ``tick``: called
+        before each volunteer (a progress heartbeat), None by default.
         """
         out = PairBounds(self.vols)
         if self.lam is None:
@@ -151,6 +162,8 @@ class ColgenResult:
         lag = self.lagrangian
         for k, (vol, best) in enumerate(zip(self.vols, self.best, strict=True)):
             deadline.check()
+            if tick is not None:
+                tick()
             for i, p in enumerate(vol.pairs):
                 cheap = lag + vol.value[i] - float(self.lam[vol.need[i]]) + 1
                 if cheap < floor:
@@ -510,6 +523,8 @@ def prove(
     enough: int | None = None,
     give_up: int | None = None,
     params: SolveParams = DEFAULTS,
+    on_round: Callable[[int], None] | None = None,
+    tick: Callable[[], None] | None = None,
 ) -> ColgenResult:
     """Column generation on the primary objective ``weight x coverage + continuity``.
 
@@ -549,6 +564,13 @@ def prove(
         Stop once the master LP reaches this (the bound can no longer go below it).
     params
         The ``colgen_*`` tuning (see :class:`matcher.params.SolveParams`).
+    on_round
+        Called after each complete pricing round with ``floor`` of the best Lagrangian bound
+        so far (the ``bound`` the result would have if the rounds stopped there: it never
+        rises from one call to the next); a progress report's hook, None by default.
+    tick
+        Called from HiGHS's callback while the MIP over the columns runs (a progress
+        heartbeat; the MIP's plan is the result's, taken only once this returns).
     """
     t0 = time.perf_counter()
     by_vol_ben = pairs.by_vol_ben
@@ -599,6 +621,8 @@ def prove(
             new_count = len(lp.add(new))
             if bound < best_bound:
                 best_bound, best_lam, best_values = bound, lam, values
+            if on_round is not None:
+                on_round(math.floor(best_bound))
             if new_count == 0 or math.floor(best_bound) <= math.floor(lp_value + 1e-6):
                 break
             if (enough is not None and math.floor(best_bound) <= enough) or (
@@ -616,6 +640,7 @@ def prove(
         # The MIP over the columns only looks for a plan; when the bound is not tight it
         # cannot prove anything, so it gets a share of the time spent so far.
         mip_limit = max(params.colgen_min_mip_s, params.colgen_mip_share * (time.perf_counter() - t0))
+    _heartbeat(h, tick)
     found, primary = _best_plan(
         h, inst, pairs, vols, master, start, weight, deadline, mip_limit, bound_int, params.colgen_min_run_s
     )
@@ -637,6 +662,12 @@ def prove(
         basis=last_basis,
         params=params,
     )
+
+
+def _heartbeat(h: highspy.Highs, tick: Callable[[], None] | None) -> None:
+    """Have HiGHS's MIP callback call ``tick`` (if any), never interrupting it."""
+    if tick is not None:
+        h.cbMipInterrupt.subscribe(lambda _event: tick())
 
 
 def multipliers(duals: np.ndarray, free: np.ndarray | None = None) -> np.ndarray:

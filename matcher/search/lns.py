@@ -264,6 +264,7 @@ def polish(
     seed: int = 0,
     max_stall: int | None = None,
     stats: LNSStats | None = None,
+    tick: Callable[[], None] | None = None,
 ) -> Chosen:
     """Levels 2 and 3 of a plan whose coverage is settled, one neighbourhood at a time.
 
@@ -294,6 +295,9 @@ def polish(
         free every volunteer about twice).
     stats
         Filled in with what the search did.
+    tick
+        Called before each step (a progress heartbeat; the plan is the caller's once this
+        returns).
 
     Returns
     -------
@@ -309,6 +313,8 @@ def polish(
     stall_limit = max_stall if max_stall is not None else max(2, 2 * len(active) // max(1, size))
     stall = 0
     while active and deadline.remaining() > 0.02 and stall < stall_limit:
+        if tick is not None:
+            tick()
         stats.steps += 1
         stall += 1
         free = set(neighbourhood(inst, pairs, int(rng.choice(active)), size, rng))

@@ -60,6 +60,8 @@ STOP_WAIT_S = 1.0
 """How long :meth:`SearchBeside.result` waits for a stopped search to say it is done."""
 JOIN_S = 1.0
 """How long :meth:`MipBeside.close` waits for the terminated process to be gone."""
+TICK_S = 0.1
+"""How often :meth:`BranchBeside.wait` calls its ``tick`` (the reports' interval is 0.2 s)."""
 
 
 @dataclass
@@ -97,6 +99,8 @@ class SearchBeside(Progress):
         super().__init__(coverage_units(inst, chosen), enough)
         self._inst = inst
         self._plan = chosen
+        self.plan_units = self.covered
+        """Coverage units of the best plan the search sent (:meth:`result`'s)."""
         self._done = False
         self._proc: mp.process.BaseProcess | None = None
         self._thread: threading.Thread | None = None
@@ -148,7 +152,8 @@ class SearchBeside(Progress):
                     self._done = True
                 else:
                     self._plan = plan
-                    super().report(coverage_units(self._inst, plan))
+                    self.plan_units = coverage_units(self._inst, plan)
+                    super().report(self.plan_units)
         except (EOFError, OSError):
             self._done = True  # the search ended without a word (killed, or failed)
 
@@ -240,12 +245,20 @@ class MipBeside:
         self._proc.start()
         theirs.close()
 
-    def request(self, chosen: Chosen, zero: list[int], until: float) -> Prebuilt | None:
+    def request(
+        self, chosen: Chosen, zero: list[int], until: float, tick: Callable[[], None] | None = None
+    ) -> Prebuilt | None:
         """The MIP started from ``chosen`` with the ``zero`` pairs fixed to 0 (see
         :func:`matcher.search.mip.mip_input`), waiting until ``until`` at most; None if the
-        process could not build or export the model in time.  Ends the process."""
+        process could not build or export the model in time.  Ends the process.  ``tick``:
+        called every ``TICK_S`` while waiting (a progress heartbeat)."""
         try:
             self._conn.send((chosen, zero))
+            if tick is not None:
+                while not self._conn.poll(max(0.0, min(TICK_S, until - time.perf_counter()))):
+                    if time.perf_counter() >= until:
+                        break
+                    tick()
             if self._conn.poll(max(0.0, until - time.perf_counter())):
                 got = self._conn.recv()
                 return got if isinstance(got, Prebuilt) else None
@@ -294,42 +307,82 @@ class CityBoundBeside:
     """
 
     def __init__(
-        self, inst: Instance, pairs: Pairs, chosen: Chosen, until: float, params: SolveParams = DEFAULTS
+        self,
+        inst: Instance,
+        pairs: Pairs,
+        chosen: Chosen,
+        until: float,
+        params: SolveParams = DEFAULTS,
+        stream: bool = False,
     ) -> None:
         self._proc: mp.process.BaseProcess | None = None
         self._conn: Connection | None = None
+        self._best: int | None = None
+        """The least bound received so far (with ``stream``, from the bound as it stands)."""
+        self._final = False
         if "fork" not in mp.get_all_start_methods():
             return
         ctx = mp.get_context("fork")
         self._conn, child = ctx.Pipe(duplex=False)
-        self._proc = ctx.Process(target=_bound, args=(child, inst, pairs, chosen, until, params), daemon=True)
+        self._proc = ctx.Process(
+            target=_bound, args=(child, inst, pairs, chosen, until, params, stream), daemon=True
+        )
         self._proc.start()
         child.close()
 
+    def poll(self) -> int | None:
+        """The least bound the process has sent so far, without waiting (with ``stream``, it
+        sends the bound as it stands after every pricing round: see
+        :func:`matcher.search.citybound.bound`); None while none."""
+        self._receive(0.0)
+        return self._best
+
+    def _receive(self, timeout: float) -> None:
+        """Read what the process sent, waiting up to ``timeout`` for the final bound."""
+        if self._conn is None:
+            return
+        end = time.perf_counter() + max(0.0, timeout)
+        try:
+            while not self._final and self._conn.poll(max(0.0, end - time.perf_counter())):
+                final, units = self._conn.recv()
+                self._final = final
+                if units is not None:
+                    self._best = units if self._best is None else min(self._best, units)
+        except (EOFError, OSError):
+            self._final = True  # the process ended without a word (killed, or failed)
+
     def result(self, timeout: float) -> int | None:
-        """The bound in coverage units, waiting at most ``timeout`` s; None if there is none."""
+        """The bound in coverage units, waiting at most ``timeout`` s for the final one (the
+        least received if it does not come); None if there is none."""
         if self._proc is None or self._conn is None:
             return None
-        try:
-            units: int | None = self._conn.recv() if self._conn.poll(max(0.0, timeout)) else None
-        except EOFError:
-            units = None
+        self._receive(timeout)
         self._proc.terminate()
         self._proc.join(1)
         self._conn.close()
+        self._conn = None
         self._proc = None
-        return units
+        return self._best
 
 
 def _bound(
-    conn: Connection, inst: Instance, pairs: Pairs, chosen: Chosen, until: float, params: SolveParams
+    conn: Connection,
+    inst: Instance,
+    pairs: Pairs,
+    chosen: Chosen,
+    until: float,
+    params: SolveParams,
+    stream: bool = False,
 ) -> None:
-    """In the forked process: the city bound in coverage units (None if out of time)."""
+    """In the forked process: the city bound in coverage units, sent as ``(True, units)``
+    (units None if out of time); with ``stream``, each bound as it stands before it, as
+    ``(False, units)``."""
     end_with_parent()
+    on_bound = None if not stream else lambda units: conn.send((False, units))
     try:
-        conn.send(citybound.bound(inst, pairs, chosen, Deadline(until), params).units)
+        conn.send((True, citybound.bound(inst, pairs, chosen, Deadline(until), params, on_bound).units))
     except OutOfTimeError:
-        conn.send(None)
+        conn.send((True, None))
     finally:
         conn.close()
 
@@ -350,16 +403,31 @@ class BranchBeside:
         until: float,
         known: Callable[[], int],
         params: SolveParams = DEFAULTS,
+        watched: bool = False,
     ) -> None:
         self._stop = threading.Event()
         self._done = threading.Event()
         self._result: BranchResult | None = None
         self._error: BaseException | None = None
+        self.figures: tuple[int | None, int] | None = None
+        """With ``watched``: the search's figures after its last node (the coverage units
+        of the plan it found, None while none; the bound it proved), for the calling
+        thread to report; None before the first node, and always without ``watched``."""
+
+        def seen(found: int | None, bound: int) -> None:
+            self.figures = (found, bound)  # one assignment: the calling thread reads it whole
 
         def run() -> None:
             try:
                 self._result = branch.prove_coverage(
-                    inst, master, incumbent, Deadline(until), known, self._stop, params=params
+                    inst,
+                    master,
+                    incumbent,
+                    Deadline(until),
+                    known,
+                    self._stop,
+                    params=params,
+                    on_node=seen if watched else None,
                 )
             except BaseException as error:  # re-raised by result(), on the caller's thread
                 self._error = error
@@ -369,9 +437,18 @@ class BranchBeside:
         self._thread = threading.Thread(target=run, name="linli-branch", daemon=True)
         self._thread.start()
 
-    def wait(self, seconds: float) -> bool:
-        """Wait at most ``seconds`` for the search to end; whether it settled coverage."""
-        self._done.wait(max(0.0, seconds))
+    def wait(self, seconds: float, tick: Callable[[], None] | None = None) -> bool:
+        """Wait at most ``seconds`` for the search to end; whether it settled coverage.
+
+        ``tick``: called every ``TICK_S`` while waiting (a progress heartbeat, on the
+        calling thread); None: one plain wait."""
+        end = time.perf_counter() + max(0.0, seconds)
+        step = seconds if tick is None else TICK_S
+        while not self._done.wait(max(0.0, min(step, end - time.perf_counter()))):
+            if time.perf_counter() >= end:
+                break
+            if tick is not None:
+                tick()
         return self.settled()
 
     def settled(self) -> bool:

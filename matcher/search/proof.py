@@ -22,6 +22,7 @@ from matcher.model.full import LinliModel
 from matcher.model.instance import Instance
 from matcher.model.pairs import Pairs
 from matcher.model.plan import Chosen, IndexedPlan
+from matcher.progress import CheckIn
 from matcher.search import branch, colgen
 from matcher.search.mip import solve_input
 from matcher.search.portfolio import Progress, SearchBeside
@@ -39,6 +40,7 @@ def close_gap(
     weight: int,
     search: Search,
     work: Budget,
+    check_in: CheckIn | None = None,
 ) -> tuple[Chosen, int, list[int], colgen.ColgenResult | None]:
     """Where the columns' plan falls short of their bound: a tighter bound, a better plan.
 
@@ -46,6 +48,12 @@ def close_gap(
     branch-and-price on that master; the pool of best sets per pair (and the pairs in no
     better plan, for HiGHS).  Each gets a share of the time left in ``work`` (the search's
     budget), as ``search.params`` says.
+
+    ``check_in`` (see :data:`matcher.progress.CheckIn`; None: nobody asked, nothing is
+    computed for it) hears the coverage-only master's bound round by round (stage
+    ``columns``), branch-and-price's plan and bound node by node (``branch``: its plan is
+    taken whatever follows, and its bound is returned), and a heartbeat while the pool is
+    priced (``pool``).
 
     Returns
     -------
@@ -64,7 +72,10 @@ def close_gap(
         covered = coverage_units(inst, chosen)
         # The primary bound carries some continuity on top of coverage; the coverage-only
         # master, from the same columns, may be lower (and then often proves the plan).
-        master = cg.coverage_master(inst, pairs, covered, bound_units, work.share(params.coverage_share))
+        on_round = None if check_in is None else lambda bound: check_in("columns", None, bound)
+        master = cg.coverage_master(
+            inst, pairs, covered, bound_units, work.share(params.coverage_share), on_round
+        )
         if master is not None and master.bound is not None:
             bound_units = min(bound_units, master.bound)
         elif master is not None:
@@ -74,7 +85,10 @@ def close_gap(
             # settles most of what is left in a few nodes, finding the plan on the way.
             searched = work.seconds(params.branch_first_share, params.branch_first_s)
             started_from = covered
-            first = branch.prove_coverage(inst, master, covered, Deadline.after(searched), params=params)
+            on_node = None if check_in is None else lambda found, bound: check_in("branch", found, bound)
+            first = branch.prove_coverage(
+                inst, master, covered, Deadline.after(searched), params=params, on_node=on_node
+            )
             search.phases.append(branch_phase(first))
             chosen, bound_units = take_branched(inst, first, chosen, bound_units)
             covered = coverage_units(inst, chosen)
@@ -83,7 +97,8 @@ def close_gap(
             # that may still pay makes a pool of columns whose MIP often finds the plan
             # the columns' own MIP missed (then the bound proves it).
             better = weight * (covered + 1)
-            bounds = cg.pair_bounds(better, work.deadline)
+            tick = None if check_in is None else lambda: check_in("pool", None, None)
+            bounds = cg.pair_bounds(better, work.deadline, tick)
             chosen = bounds.plan(
                 inst, chosen, better, weight * bound_units, work.share(params.pool_share, params.pool_max_s)
             )
@@ -106,11 +121,13 @@ def take_branched(
     inst: Instance, branched: branch.BranchResult, chosen: Chosen, bound_units: int
 ) -> tuple[Chosen, int]:
     """A branch-and-price search's outcome taken: its plan where it covers more than
-    ``chosen``, its bound where it proved one."""
+    ``chosen``, its bound (proved optimal, or the open nodes' when cut short)."""
     if branched.found is not None and coverage_units(inst, branched.found) > coverage_units(inst, chosen):
         chosen = branched.found
     if branched.proved:
         bound_units = min(bound_units, branched.best)
+    elif branched.bound is not None:
+        bound_units = min(bound_units, branched.bound)
     return chosen, bound_units
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 
 from ortools.sat.python import cp_model
 
@@ -48,9 +49,11 @@ def settle_lower_levels(
     plan: IndexedPlan,
     search: Search,
     both_levels: bool,
+    tick: Callable[[], None] | None = None,
 ) -> IndexedPlan:
     """Once coverage is proved: level 2 if not proved with it, then level 3 if
-    ``search.params.refine``.
+    ``search.params.refine``.  ``tick``: a progress heartbeat, called at each step of the
+    neighbourhood search.
 
     Returns the plan, improved or as it was.  On the full model (see :func:`full_model_settles`) each
     level is one CP-SAT phase with the levels before it fixed; otherwise one neighbourhood
@@ -79,6 +82,7 @@ def settle_lower_levels(
             step_seconds=p.polish_step_s,
             seed=p.seed,
             stats=stats,
+            tick=tick,
         )
         chosen.clear()
         chosen.update(found)

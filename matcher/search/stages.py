@@ -37,7 +37,7 @@ from matcher.model.instance import Instance
 from matcher.model.pairs import Pairs
 from matcher.model.plan import Chosen, IndexedPlan
 from matcher.params import Prover, SolveParams
-from matcher.progress import Reporter
+from matcher.progress import CheckIn, Reporter
 from matcher.search import colgen, greedy, lns, proof
 from matcher.search.branch import BranchResult
 from matcher.search.portfolio import BranchBeside, CityBoundBeside, MipBeside, Progress, SearchBeside
@@ -137,25 +137,36 @@ class SearchState:
 
         return watch
 
-    def ticker(self, stage: str) -> Callable[[], None] | None:
-        """For a solver that runs long in this thread and calls back as it goes (HiGHS): a
-        heartbeat that reports the state as it stands, at most every 0.2 s (the state does
-        not change while the solver runs, so nothing is computed in between); None when
-        nobody asked."""
+    def checker(self) -> CheckIn | None:
+        """For a long loop in this process (column generation's rounds, branch-and-price's
+        nodes ...): a :data:`CheckIn` that reports, beside the incumbent and the bound in
+        hand, what the loop has (see :data:`CheckIn`); None when nobody asked, so the loop
+        computes nothing for it."""
         progress = self.progress
         if progress is None or not progress.active:
             return None
 
-        def tick() -> None:
-            if progress.due():
-                self.report(stage)
+        last: list[tuple[int | None, int | None]] = []
 
-        return tick
+        def check_in(stage: str, covered: int | None = None, bound: int | None = None) -> None:
+            if last == [(covered, bound)] and not progress.due():
+                return  # nothing new within the interval (some loops check in very often)
+            last[:] = [(covered, bound)]
+            held = self.covered()
+            progress.update(
+                stage,
+                held if covered is None else max(held, covered),
+                self.bound_units if bound is None else min(self.bound_units, bound),
+            )
+
+        return check_in
 
     def settle(self) -> None:
         """Levels 2-3 on the proved incumbent."""
+        check_in = self.checker()
+        tick = None if check_in is None else lambda: check_in("settle", None, None)
         self.plan = settle_lower_levels(
-            self.inst, self.pairs, self.lm, self.plan, self.search, self.both_levels
+            self.inst, self.pairs, self.lm, self.plan, self.search, self.both_levels, tick
         )
 
     def take(self, chosen: Chosen) -> None:
@@ -228,17 +239,31 @@ def city_search(state: SearchState) -> None:
     if len(pairs) <= p.full_model_max_pairs or inst.move_budget is not None or p.deterministic:
         return
     first = work.share(p.city_bound_after)
+    watch = state.watcher("city_search")
     search = functools.partial(
         lns.improve,
         size=p.lns_size,
         step_seconds=p.lns_step_s,
         max_growth=p.lns_max_growth,
         max_stall=state.lns_stall,
-        stop=state.watcher("city_search"),
     )
-    chosen = search(inst, pairs, state.plan.to_chosen(), first, seed=p.seed)
-    beside = CityBoundBeside(inst, pairs, chosen, work.end - p.city_bound_margin_s, p)
-    state.take(search(inst, pairs, chosen, work.deadline, seed=p.seed + 1))
+    chosen = search(inst, pairs, state.plan.to_chosen(), first, seed=p.seed, stop=watch)
+    # Reported, the bound is sent as it stands after each of its pricing rounds, and taken
+    # in at each step of the search (the search does not use it, so its plan is the same).
+    beside = CityBoundBeside(
+        inst, pairs, chosen, work.end - p.city_bound_margin_s, p, stream=watch is not None
+    )
+
+    def watch_both(covered: int) -> bool:
+        units = beside.poll()
+        if units is not None:
+            state.bound_units = min(state.bound_units, units)
+        return watch is not None and watch(covered)
+
+    second = search(
+        inst, pairs, chosen, work.deadline, seed=p.seed + 1, stop=watch_both if watch is not None else None
+    )
+    state.take(second)
     units = beside.result(max(0.1, work.remaining()))
     if units is not None:
         state.bound_units = min(state.bound_units, units)
@@ -267,15 +292,23 @@ def columns(state: SearchState) -> None:
         # The full model, in case the columns do not settle coverage, built on the core
         # they leave idle.
         builder = MipBeside(inst, pairs, work.end)
+    check_in = state.checker()
+    weight = lex.weight
+    # Each round's Lagrangian bound, on coverage: the primary value is weight x coverage plus
+    # continuity (< weight), so no plan covers more than floor(bound) // weight units.  The
+    # columns' plan is taken only once they end: meanwhile the incumbent stands.
+    on_round = None if check_in is None else lambda bound: check_in("columns", None, bound // weight)
     # At most a share of the time left: the full model needs the rest if the bound falls short.
     cg = colgen.prove(
         inst,
         pairs,
         state.plan.to_chosen(),
-        lex.weight,
+        weight,
         Deadline.after(colgen_time),
         mip_nodes=p.deterministic_mip_nodes if p.deterministic else None,
         params=p,
+        on_round=on_round,
+        tick=None if check_in is None else lambda: check_in("columns", None, None),
     )
     state.complete = state.complete and cg.complete
     state.search.phases.append(
@@ -292,7 +325,9 @@ def columns(state: SearchState) -> None:
     if builder is not None and proved:
         builder.close()
     elif builder is not None:
-        state.prebuilt = builder.request(state.plan.to_chosen(), state.zero, work.end)
+        # the model built beside: waiting for it is a stage of its own on the page
+        tick = None if check_in is None else lambda: check_in("full_model", None, None)
+        state.prebuilt = builder.request(state.plan.to_chosen(), state.zero, work.end, tick)
     if proved:
         state.proved_seconds = state.budget.elapsed()
     elif not p.deterministic:
@@ -316,7 +351,15 @@ def _take_columns(state: SearchState, cg: colgen.ColgenResult) -> None:
     state.report("columns")  # the columns' plan and bound, before the gap closers
     if not state.params.deterministic and state.covered() < state.bound_units:
         chosen, state.bound_units, state.zero, state.master = proof.close_gap(
-            inst, pairs, cg, state.plan.to_chosen(), state.bound_units, lex.weight, state.search, state.work
+            inst,
+            pairs,
+            cg,
+            state.plan.to_chosen(),
+            state.bound_units,
+            lex.weight,
+            state.search,
+            state.work,
+            state.checker(),
         )
         state.take(chosen)
         if cg.bound is not None:
@@ -439,17 +482,21 @@ def _prove_with_highs(
         # where the master LP is fractional it usually settles coverage in a few branches,
         # HiGHS proves the rest.
         brancher = None
+        check_in = state.checker()
         if state.master is not None:
             until = Deadline.after(p.branch_s).at
-            brancher = BranchBeside(inst, state.master, incumbent, until, lambda: best.covered, p)
+            brancher = BranchBeside(
+                inst, state.master, incumbent, until, lambda: best.covered, p, watched=check_in is not None
+            )
+        tick = None if check_in is None else functools.partial(_beside, check_in, searching, brancher)
         head = work.seconds(p.branch_head_share, p.branch_head_s)
-        if brancher is not None and brancher.wait(head):
+        if brancher is not None and brancher.wait(head, tick):
             # settled before HiGHS started (HiGHS cannot be stopped in its presolve)
             state.both_levels = False
         else:
             settled = brancher.settled if brancher is not None else None
             found, proved, state.both_levels = proof.prove_with_highs(
-                inst, state.pairs, prebuilt, state.search, best, settled, state.ticker("prove")
+                inst, state.pairs, prebuilt, state.search, best, settled, tick
             )
         if brancher is not None:
             branched = brancher.result()
@@ -462,6 +509,20 @@ def _prove_with_highs(
         if proved is not None:
             proved = max(proved, incumbent)
     return found, proved, branched
+
+
+def _beside(check_in: CheckIn, searching: SearchBeside | None, brancher: BranchBeside | None) -> None:
+    """The proof's heartbeat, on this thread: what the searches beside HiGHS hold, each
+    taken in once the proof ends (the search's plan by :func:`matcher.search.proof.take_better`,
+    branch-and-price's plan and bound by :func:`matcher.search.proof.take_branched`)."""
+    covered = searching.plan_units if searching is not None else None
+    bound = None
+    figures = brancher.figures if brancher is not None else None
+    if figures is not None:
+        found, bound = figures
+        if found is not None:
+            covered = found if covered is None else max(covered, found)
+    check_in("prove", covered, bound)
 
 
 def collect_search(state: SearchState) -> None:

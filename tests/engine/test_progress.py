@@ -9,18 +9,22 @@ from __future__ import annotations
 
 import itertools
 import logging
+import time
 from fractions import Fraction
 from typing import Any
 
 import pytest
 from helpers import SPEC_DIR, Doc, load_example_doc, to_problem
 from hypothesis import given, settings
+from hypothesis import strategies as st
+from oracles import brute_force, mip_optimum, small_problem, tiny_problem
 from strategies import SETTINGS, TIME_LIMIT, problems
 
 from matcher.format.io import load_changes
 from matcher.format.schema import Plan, Problem
+from matcher.format.validate import validate_plan
 from matcher.params import SolveParams
-from matcher.progress import Progress, Reporter
+from matcher.progress import STAGES, Progress, Reporter
 from matcher.resolve import resolve
 from matcher.search import colgen, proof
 from matcher.solve import solve
@@ -39,6 +43,7 @@ def check_reports(calls: list[Progress], coverage: Fraction, bound: Fraction, st
         if before.bound is not None:
             assert after.bound is not None and after.bound <= before.bound, (before, after)
     for c in calls:
+        assert c.stage in STAGES, c.stage  # every stage is named (web.labels.STAGES)
         assert c.demand == calls[0].demand
         assert Fraction(0) <= c.coverage <= c.demand
         if c.bound is not None:
@@ -300,3 +305,123 @@ def test_reporter_drops_a_raising_callback(caplog: pytest.LogCaptureFixture) -> 
     assert len(seen) == 1
     assert not r.active
     assert "boom" in caplog.text
+
+
+# ------------------------------------------------------------- inside the long stages
+
+
+def planless_columns(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Column generation without its plan (its bound kept): the gap closers run, branch-and-price
+    among them, from the greedy plan."""
+    prove = colgen.prove
+
+    def planless(*args: Any, **kwargs: Any) -> colgen.ColgenResult:
+        result = prove(*args, **kwargs)
+        result.found, result.primary = None, -1
+        return result
+
+    monkeypatch.setattr(colgen, "prove", planless)
+
+
+@pytest.mark.parametrize("path", ["station", "gap-closers", "city"])
+@pytest.mark.parametrize("seed", range(8))
+def test_every_report_brackets_the_exact_optimum(
+    seed: int, path: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On small problems, whichever path solves them: every coverage reported is at most the
+    optimum (the MIP oracle's) and every bound at least it, and the reports keep the contract."""
+    problem = small_problem(seed)
+    optimum = mip_optimum(problem).coverage
+    params = SolveParams()
+    if path == "gap-closers":
+        planless_columns(monkeypatch)
+    elif path == "city":
+        params = SolveParams(full_model_max_pairs=10)
+    calls: list[Progress] = []
+    result = solve(problem, 1.5 if path == "city" else 5, params=params, on_progress=calls.append)
+    check_reports(calls, result.coverage, result.coverage_bound, result.status)
+    assert validate_plan(problem, result.plan) == []
+    for c in calls:
+        assert c.coverage <= optimum, c
+        assert c.bound is None or c.bound >= optimum, c
+
+
+@settings(SETTINGS, max_examples=25)
+@given(seed=st.integers(0, 10**6), gap_closers=st.booleans())
+def test_every_report_brackets_the_brute_force_optimum(seed: int, gap_closers: bool) -> None:
+    """On random tiny problems (every plan enumerated): every coverage reported is at most the
+    optimum, every bound at least it, on the station path or the gap closers'."""
+    problem = tiny_problem(seed)
+    optimum = brute_force(problem).coverage
+    calls: list[Progress] = []
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        if gap_closers:
+            planless_columns(monkeypatch)
+        result = solve(problem, TIME_LIMIT, on_progress=calls.append)
+    check_reports(calls, result.coverage, result.coverage_bound, result.status)
+    assert result.coverage == optimum  # tiny: always proved
+    for c in calls:
+        assert c.coverage <= optimum <= (c.bound if c.bound is not None else optimum), c
+
+
+def test_gap_closers_report_their_rounds_and_nodes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """From the greedy plan (the columns' plan taken away), the coverage-only master's rounds and
+    branch-and-price's nodes report as they go."""
+    planless_columns(monkeypatch)
+    problem = generate_city(120, 90, seed=2)
+    calls: list[Progress] = []
+    result = solve(problem, 10, on_progress=calls.append)
+    check_reports(calls, result.coverage, result.coverage_bound, result.status)
+    stages = [c.stage for c in calls]
+    assert "branch" in stages
+    rounds = stages[: stages.index("branch")]
+    assert rounds.count("columns") > 2
+    assert all(c.coverage == calls[0].coverage for c in calls[: len(rounds)])  # no plan taken yet
+    branched = [c for c in calls if c.stage == "branch"]
+    assert branched[-1].coverage > calls[0].coverage  # its plan, as soon as found
+
+
+def test_column_generation_reports_its_bound_round_by_round(monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a station, the columns' rounds report: several times during the stage, the bound
+    below the reachable one before column generation returns."""
+    returned: list[float] = []
+    prove = colgen.prove
+
+    def timed(*args: Any, **kwargs: Any) -> colgen.ColgenResult:
+        result = prove(*args, **kwargs)
+        returned.append(time.perf_counter())
+        return result
+
+    monkeypatch.setattr(colgen, "prove", timed)
+    problem = generate_city(300, 225, seed=4)
+    calls: list[tuple[float, Progress]] = []
+    result = solve(problem, 10, on_progress=lambda p: calls.append((time.perf_counter(), p)))
+    check_reports([p for _, p in calls], result.coverage, result.coverage_bound, result.status)
+    first = returned[0]  # the columns' own run (the coverage-only master may follow)
+    during = [p for at, p in calls if at < first and p.stage == "columns"]
+    assert len(during) > 3, [(p.elapsed_s, p.stage, p.bound) for _, p in calls]
+    reachable = calls[0][1].bound
+    assert reachable is not None
+    assert any(p.bound is not None and p.bound < reachable for p in during)
+
+
+@pytest.mark.parametrize(
+    "problem",
+    [
+        pytest.param(generate_city(120, 90, seed=2), id="station-120"),
+        pytest.param(generate_city(300, 225, seed=4), id="station-300"),
+    ],
+)
+def test_callback_changes_nothing_on_larger_stations(problem: Problem) -> None:
+    """As :func:`test_callback_changes_nothing`, where column generation runs several rounds."""
+    plain = solve(problem, 20, deterministic=True)
+    calls: list[Progress] = []
+    watched = solve(problem, 20, deterministic=True, on_progress=calls.append)
+    assert assignments(watched.plan) == assignments(plain.plan)
+    assert (watched.coverage, watched.coverage_bound, watched.continuity, watched.status) == (
+        plain.coverage,
+        plain.coverage_bound,
+        plain.continuity,
+        plain.status,
+    )
+    assert [c.stage for c in calls].count("columns") > 1

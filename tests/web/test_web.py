@@ -469,6 +469,7 @@ def test_progress_panel_shows_the_engine_s_latest_report() -> None:
     html = panel.render(plan=plan, progress={"running": True, "elapsed": 2, "report": report}, **common)
     assert "目前已覆盖的需求" in html and "81.2%" in html and "90.0%" in html and "9.7%" in html
     assert 'value="0.8125"' in html
+    assert "当前步骤" in html and "测算每位志愿者可行的排班" in html  # the stage, by its name
     first = JobProgress(elapsed_s=0.1, stage="start", coverage=0.5, bound=None, gap=None, proved=False)
     html = panel.render(plan=plan, progress={"running": True, "elapsed": 0, "report": first}, **common)
     assert "尚未得出" in html and "50.0%" in html
@@ -476,6 +477,19 @@ def test_progress_panel_shows_the_engine_s_latest_report() -> None:
     english = {**common, "_": i18n.translator("en")}
     html = panel.render(plan=plan, progress={"running": True, "elapsed": 3, "report": proved}, **english)
     assert "proved optimal" in html and "Demand covered so far" in html
+    assert "Proving the best coverage" in html
+    unknown = JobProgress(elapsed_s=3.0, stage="later", coverage=0.9, bound=None, gap=None, proved=False)
+    html = panel.render(plan=plan, progress={"running": True, "elapsed": 3, "report": unknown}, **common)
+    assert ">later<" in html  # a stage of another release: its code
+
+
+def test_every_engine_stage_has_a_name() -> None:
+    """Each stage the engine reports (``matcher.progress.STAGES``) is named, in Chinese too."""
+    from matcher.progress import STAGES
+
+    assert list(labels.STAGES) == list(STAGES)
+    zh = i18n.translator("zh_CN")
+    assert all(zh(name) != name for name in labels.STAGES.values())
 
 
 def test_weeks() -> None:
