@@ -573,7 +573,10 @@ def test_a_list_page_loads_a_page_of_rows_in_a_bounded_number_of_statements(city
         loaded.clear()
         r = client.get(path, params=params)
         assert r.status_code == 200
-        return len(statements), loaded.count("Volunteer"), r.text
+        # The token's last use is written at most once a minute (api.auth), whichever request
+        # comes then: on a slow machine one of these; not the list's statement.
+        listed = [s for s in statements if not s.lstrip().upper().startswith("UPDATE TOKEN")]
+        return len(listed), loaded.count("Volunteer"), r.text
 
     counts = []
     for batch in (0, 1):
