@@ -21,6 +21,7 @@ from api.models.beneficiary import (
     BeneficiaryPublic,
     BeneficiaryUpdate,
 )
+from api.models.certificate import CertificateCheck, ServiceCertificate
 from api.models.common import utcnow
 from api.models.hierarchy import (
     Centre,
@@ -77,6 +78,7 @@ __all__ = [
     "BeneficiaryUpdate",
     "Centre",
     "Certificate",
+    "CertificateCheck",
     "Correction",
     "DiffEntry",
     "District",
@@ -99,6 +101,7 @@ __all__ = [
     "RecordCreate",
     "RecordPublic",
     "Reliability",
+    "ServiceCertificate",
     "ServiceRecord",
     "SessionPublic",
     "Station",
