@@ -17,7 +17,8 @@ from sqlmodel import SQLModel
 from api.models.common import utcnow
 
 CODE_LENGTH = 16
-"""Characters of a verification code: base32 of 10 random bytes (80 bits), unguessable without a rate limit."""
+"""Characters of a verification code: base32 of 10 random bytes (80 bits), unguessable even
+without a rate limit."""
 
 
 class ServiceCertificate(SQLModel, table=True):

@@ -40,7 +40,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("code"),
     )
     with op.batch_alter_table("servicecertificate", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_servicecertificate_volunteer_id"), ["volunteer_id"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_servicecertificate_volunteer_id"), ["volunteer_id"], unique=False
+        )
 
 
 def downgrade() -> None:
