@@ -57,6 +57,8 @@ from matcher.format.bounds import SERVICE_DAY_MAX, SERVICE_DAY_MIN
 from matcher.format.errors import InputError
 from matcher.format.schema import DAYS
 
+_CHUNK = 500  # ids per IN (...) query: well under SQLite's bound-parameter limit
+
 # The certificate is a Chinese document whatever the reader's language: its words are fixed
 # here (the same as web/locale's zh_CN for web.labels' codes; a test keeps them in step).
 PROGRAMMES: dict[str, str] = {
@@ -173,8 +175,14 @@ def served_sessions(session: Session, volunteer: Volunteer, start: dt.date, end:
     The programme and service are the week's plan's (the need as it was planned), not the
     need's today.
     """
+    # Columns, not ORM rows: nothing to track, and a year is a few hundred rows.
     rows = session.exec(
-        select(ServiceRecord, PlanAssignment.need_id, PlanAssignment.plan_id)
+        select(
+            col(ServiceRecord.served_on),
+            col(ServiceRecord.slot),
+            col(ServiceRecord.hours),
+            col(ServiceRecord.assignment_id),
+        )
         .join(PlanAssignment, col(ServiceRecord.assignment_id) == col(PlanAssignment.id))
         .join(PlanVersion, col(PlanAssignment.plan_id) == col(PlanVersion.id))
         .where(
@@ -186,25 +194,37 @@ def served_sessions(session: Session, volunteer: Volunteer, start: dt.date, end:
             col(ServiceRecord.served_on) <= end,
         )
     ).all()
-    needs: dict[tuple[int, str], tuple[str, str]] = {}  # (plan, need) -> (programme, service)
-    plan_ids = sorted({plan_id for _r, _n, plan_id in rows})
-    if plan_ids:
-        for plan_id, problem in session.exec(
-            select(PlanVersion.id, PlanVersion.problem).where(col(PlanVersion.id).in_(plan_ids))
+    assignments: dict[int, tuple[int, str]] = {}  # assignment -> (plan, need)
+    ids = sorted({a for *_, a in rows})
+    for start_at in range(0, len(ids), _CHUNK):
+        for a_id, plan_id, need_id in session.exec(
+            select(PlanAssignment.id, PlanAssignment.plan_id, PlanAssignment.need_id).where(
+                col(PlanAssignment.id).in_(ids[start_at : start_at + _CHUNK])
+            )
         ):
-            assert plan_id is not None
+            assert a_id is not None
+            assignments[a_id] = (plan_id, need_id)
+    needs: dict[tuple[int, str], tuple[str, str]] = {}  # (plan, need) -> (programme, service)
+    plan_ids = sorted({p for p, _need in assignments.values()})
+    for start_at in range(0, len(plan_ids), _CHUNK):
+        for version_id, problem in session.exec(
+            select(PlanVersion.id, PlanVersion.problem).where(
+                col(PlanVersion.id).in_(plan_ids[start_at : start_at + _CHUNK])
+            )
+        ):
+            assert version_id is not None
             categories = {b["id"]: b["category"] for b in problem.get("beneficiaries", [])}
             for n in problem.get("needs", []):
-                needs[(plan_id, n["id"])] = (categories.get(n["beneficiary"], ""), n["service"])
+                needs[(version_id, n["id"])] = (categories.get(n["beneficiary"], ""), n["service"])
     out = [
         SessionRow(
-            day=record.served_on,
-            slot=record.slot,
-            programme=needs.get((plan_id, need_id), ("", ""))[0],
-            service=needs.get((plan_id, need_id), ("", ""))[1],
-            hours=float(record.hours),
+            day=day,
+            slot=slot,
+            programme=needs.get(assignments[a_id], ("", ""))[0],
+            service=needs.get(assignments[a_id], ("", ""))[1],
+            hours=float(hours),
         )
-        for record, need_id, plan_id in rows
+        for day, slot, hours, a_id in rows
     ]
     out.sort(key=lambda s: (s.day, _slot_order(s.slot)))
     return out

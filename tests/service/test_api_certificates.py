@@ -44,7 +44,9 @@ def _served(city: City, station: str) -> tuple[str, list[dict[str, Any]]]:
     sessions: dict[str, list[dict[str, Any]]] = {}
     for a in plan["assignments"]:
         for s in a["sessions"]:
-            sessions.setdefault(a["volunteer"], []).append({"assignment_id": a["id"], **s})
+            sessions.setdefault(a["volunteer"], []).append(
+                {"assignment_id": a["id"], "plan": plan["id"], "need": a["need"], **s}
+            )
     volunteer, theirs = max(sessions.items(), key=lambda kv: (len(kv[1]), kv[0]))
     assert len(theirs) >= 2, "the demo plan should give someone two sessions"
     for s in theirs:
@@ -81,9 +83,18 @@ def test_certificate_pdf_holds_name_hours_and_a_code_the_public_check_confirms(c
     assert _holds(text, f"累计服务 {len(sessions)} 小时")
     assert "志愿服务证明" in text and "星级" in text
     assert f"/v1/certificates/{code}" in text
-    # one table row per session: its day and 时段
+    # one table row per session: its day; the hours by programme (the need's beneficiary's category)
     for s in sessions:
         assert s["date"] in text
+    problem = city.client.get(f"/v1/plans/{sessions[0]['plan']}/problem", headers=city.headers(a)).json()
+    category = {b["id"]: b["category"] for b in problem["beneficiaries"]}
+    programme = {n["id"]: category[n["beneficiary"]] for n in problem["needs"]}
+    by_programme: dict[str, int] = {}
+    for s in sessions:
+        by_programme[programme[s["need"]]] = by_programme.get(programme[s["need"]], 0) + 1
+    table = text.split("按服务项目统计", 1)[1].split("服务记录", 1)[0]
+    for category_code, hours in by_programme.items():
+        assert _holds(table, f"{PROGRAMMES[category_code]}\n{hours}"), (category_code, hours, table)
     # the public check needs no token and shows the minimum
     r = city.client.get(f"/v1/certificates/{code}")
     assert r.status_code == 200, r.text
