@@ -17,7 +17,18 @@ from sqlalchemy.exc import DataError, OperationalError
 from api.db import get_engine
 from api.jobs import JobRunner, Worker
 from api.limits import BodyLimit, forbid_unknown_query
-from api.routers import beneficiaries, needs, plans, records, simulations, solve, stations, tokens, volunteers
+from api.routers import (
+    beneficiaries,
+    certificates,
+    needs,
+    plans,
+    records,
+    simulations,
+    solve,
+    stations,
+    tokens,
+    volunteers,
+)
 from api.services.errors import ConflictError
 from api.settings import get_settings
 from matcher.format.errors import InputError, format_error_details
@@ -127,7 +138,18 @@ def create_app(engine: Engine | None = None, workers: bool | None = None) -> Fas
             headers={"Retry-After": "5"},
         )
 
-    for module in (stations, volunteers, beneficiaries, needs, plans, records, simulations, solve, tokens):
+    for module in (
+        stations,
+        volunteers,
+        beneficiaries,
+        needs,
+        plans,
+        records,
+        certificates,
+        simulations,
+        solve,
+        tokens,
+    ):
         app.include_router(module.router)
     install_web(app)  # the coordinators' web app (web/): pages at /, files at /static
 

@@ -366,6 +366,48 @@ def cmd_seed(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_certificate(args: argparse.Namespace) -> int:
+    """Issue a volunteer's 志愿服务证明 of a period from the service database; write the PDF."""
+    from sqlmodel import Session
+
+    from api.db import make_engine
+    from api.models import Station, Volunteer
+    from api.pdf import certificate_pdf
+    from api.services import certificates
+    from api.settings import get_settings
+    from matcher.format.bounds import is_id
+
+    start = certificates.parse_day("--from", args.start)
+    end = certificates.parse_day("--to", args.end)
+    if start > end:
+        raise InputError(f"--from: {start} is after --to ({end})")
+    with Session(make_engine(_database())) as session:
+        volunteer = session.get(Volunteer, args.volunteer) if is_id(args.volunteer) else None
+        if volunteer is None:
+            raise InputError(f"volunteer: no volunteer '{args.volunteer}'")
+        if args.station is not None:
+            if not is_id(args.station) or session.get(Station, args.station) is None:
+                raise InputError(f"--station: no station '{args.station}'")
+            if volunteer.station_id != args.station:
+                raise InputError(f"volunteer: no volunteer '{args.volunteer}' at station '{args.station}'")
+        out = Path(args.out)
+        try:  # opened before the certificate is issued: an unwritable --out issues nothing
+            out.parent.mkdir(parents=True, exist_ok=True)
+            handle = out.open("wb")
+        except OSError as exc:
+            raise InputError(f"--out: cannot write {out} ({exc.strerror})") from None
+        with handle:
+            data = certificates.issue(session, volunteer, start, end, None, get_settings().star_hours)
+            handle.write(certificate_pdf(data))
+    cert = data.certificate
+    print(
+        f"{out}: certificate {cert.code}, {cert.sessions} sessions, {cert.hours:g} h "
+        f"({cert.period_start} .. {cert.period_end})",
+        file=sys.stderr,
+    )
+    return 0
+
+
 PROGRESS_HELP = "show the search's progress on stderr: elapsed, stage, coverage, bound and gap"
 
 
@@ -449,6 +491,16 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--if-empty", action="store_true", help="do nothing if the database holds a city already")
     p.set_defaults(run=cmd_seed)
+
+    p = sub.add_parser(
+        "certificate", help="a volunteer's 志愿服务证明 (PDF) of a period, from the service database"
+    )
+    p.add_argument("volunteer", metavar="VOLUNTEER", help="the volunteer's id")
+    p.add_argument("--from", dest="start", required=True, metavar="DATE", help="the period's first day")
+    p.add_argument("--to", dest="end", required=True, metavar="DATE", help="the period's last day")
+    p.add_argument("--out", required=True, metavar="FILE.pdf", help="write the PDF here")
+    p.add_argument("--station", help="only a volunteer of this station (as a station's token sees them)")
+    p.set_defaults(run=cmd_certificate)
 
     p = sub.add_parser("validate", help="check a plan against a problem (exit 1 when invalid)")
     p.add_argument("problem", help="problem JSON")

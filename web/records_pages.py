@@ -13,7 +13,9 @@ a correction, which keeps the old record, superseded.
 
 ``/s/<station>/volunteers/<id>`` shows a volunteer's cumulative hours (hours before Linli
 plus current served records), star level (一星 … 五星, and ★), reliability over the last
-weeks (:func:`api.services.records.reliability`) and recorded sessions.
+weeks (:func:`api.services.records.reliability`) and recorded sessions, with a form (from, to)
+for its 志愿服务证明: ``/s/<station>/volunteers/<id>/certificate.pdf?from=&to=`` answers the PDF
+(:mod:`api.services.certificates`, as the API's ``GET /v1/volunteers/{id}/certificate.pdf``).
 
 Both are behind login and scoped to the station like every page of :mod:`web.views`.
 """
@@ -23,18 +25,21 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, HTTPException, Request, status
+from fastapi import APIRouter, Form, HTTPException, Query, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import Field, ValidationError
 from sqlmodel import col, select
 
 from api.deps import MAX_ID, SessionDep
-from api.models import PlanAssignment, PlanVersion, RecordCreate, RecordPublic, Station
-from api.services import planning, records, versions
+from api.models import PlanAssignment, PlanVersion, RecordCreate, RecordPublic, Station, Volunteer
+from api.pdf import certificate_pdf
+from api.services import certificates, planning, records, versions
 from api.services.records import RecordFilter
 from api.settings import get_settings
 from api.stars import recorded_hours, summarize
+from api.tables import content_disposition
 from matcher.format.bounds import RATING_MAX, RATING_MIN
+from matcher.format.errors import InputError
 from matcher.format.schema import DAYS, PERIODS
 from web import labels
 from web.i18n import N_, Gettext
@@ -267,17 +272,23 @@ def star_name(stars: int, _: Gettext) -> str:
     return _(STARS[max(0, min(stars, len(STARS) - 1))])
 
 
-@router.get("/s/{station_id}/volunteers/{volunteer_id}")
-def volunteer_page(request: Request, db: SessionDep, station_id: str, volunteer_id: str) -> HTMLResponse:
-    """A volunteer's cumulative hours, star level, reliability and recorded sessions."""
-    p = page(request, db)
+def _volunteer(p: Page, station_id: str, volunteer_id: str) -> tuple[Station, Volunteer]:
+    """The station and its volunteer, in the caller's scope; the not-found page otherwise."""
     station = p.station(station_id)
     try:
-        volunteer = records.volunteer_in_scope(db, p.principal, volunteer_id)
+        volunteer = records.volunteer_in_scope(p.db, p.principal, volunteer_id)
     except HTTPException:
         raise _not_here() from None
     if volunteer.station_id != station.id:
         raise _not_here()
+    return station, volunteer
+
+
+@router.get("/s/{station_id}/volunteers/{volunteer_id}")
+def volunteer_page(request: Request, db: SessionDep, station_id: str, volunteer_id: str) -> HTMLResponse:
+    """A volunteer's cumulative hours, star level, reliability and recorded sessions."""
+    p = page(request, db)
+    station, volunteer = _volunteer(p, station_id, volunteer_id)
     thresholds = get_settings().star_hours
     summary = summarize(volunteer, recorded_hours(db, [volunteer.id])[volunteer.id], thresholds)
     done = records.list_records(db, p.principal, RecordFilter(volunteer_id=volunteer.id)).items
@@ -309,9 +320,51 @@ def volunteer_page(request: Request, db: SessionDep, station_id: str, volunteer_
         summary=summary,
         star_name=star_name(summary.stars, p._),
         max_stars=len(thresholds),
+        period=certificates.default_period(None, None, dt.date.today()),
         rows=rows,
         outcomes=OUTCOMES,
         history=history,
         tab="records",
         week=None,
+    )
+
+
+PeriodDay = Annotated[str, Query(max_length=20)]
+
+
+@router.get("/s/{station_id}/volunteers/{volunteer_id}/certificate.pdf")
+def volunteer_certificate(
+    request: Request,
+    db: SessionDep,
+    station_id: str,
+    volunteer_id: str,
+    start: Annotated[PeriodDay, Query(alias="from")] = "",
+    end: Annotated[PeriodDay, Query(alias="to")] = "",
+) -> Response:
+    """开具志愿服务证明: the volunteer's certificate of ``from`` .. ``to`` as a PDF (a Chinese
+    document whatever the page's language), issued through :func:`api.services.certificates.issue`,
+    the API's function; a missing end takes the API's default (1 January .. today)."""
+    p = page(request, db)
+    station, volunteer = _volunteer(p, station_id, volunteer_id)
+    try:
+        first = certificates.parse_day("from", start) if start.strip() else None
+        last = certificates.parse_day("to", end) if end.strip() else None
+        first, last = certificates.default_period(first, last, dt.date.today())
+        if first > last:
+            raise InputError(f"from: {first} is after to ({last})")
+    except InputError as exc:
+        return p.render(
+            "error.html",
+            status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
+            station=station,
+            message=N_("The certificate's period is not valid: the first day may not be after the last."),
+            detail=exc.message,
+        )
+    data = certificates.issue(db, volunteer, first, last, p.principal.token_id, get_settings().star_hours)
+    return Response(
+        certificate_pdf(data),
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": content_disposition(f"certificate-{volunteer.id}-{first}-{last}.pdf")
+        },
     )

@@ -21,6 +21,7 @@ from api.models.beneficiary import (
     BeneficiaryPublic,
     BeneficiaryUpdate,
 )
+from api.models.certificate import CertificateCheck, ServiceCertificate
 from api.models.common import utcnow
 from api.models.hierarchy import (
     Centre,
@@ -89,6 +90,7 @@ __all__ = [
     "BeneficiaryUpdate",
     "Centre",
     "Certificate",
+    "CertificateCheck",
     "Correction",
     "DiffEntry",
     "District",
@@ -113,6 +115,7 @@ __all__ = [
     "RecordPublic",
     "Reliability",
     "ScenarioPublic",
+    "ServiceCertificate",
     "ServiceRecord",
     "SessionPublic",
     "Simulation",

@@ -17,6 +17,13 @@ from api.models import Beneficiary, Need, PlanAssignment, Token, Volunteer
 
 WEEK = "2026-12-07"
 
+PUBLIC: dict[str, str] = {
+    "/v1/certificates/{code}": "a 志愿服务证明's check: a school holding the paper has no token; it answers "
+    "anyone with the unguessable code (80 random bits) and shows only the masked name, station, period "
+    "and hours (test_api_certificates)",
+}
+"""Routes answering without a token, so scoped by nothing: each with its reason (checked below)."""
+
 
 def _ids_of_station(city: City, station: str) -> dict[str, Any]:
     """Real ids of one station for every path parameter the routes use."""
@@ -63,6 +70,17 @@ def test_every_station_scoped_route_refuses_another_station(city: City) -> None:
         params = re.findall(r"{(\w+)}", template)
         if not template.startswith("/v1/"):
             continue
+        if template in PUBLIC:
+            # Public on purpose: no station to scope by.  It declares no security, and a token
+            # changes nothing (an unknown code is 404 for everyone).
+            for method, operation in operations.items():
+                assert not operation.get("security"), f"{method} {template} is public yet declares security"
+                r = city.client.request(
+                    method.upper(), template.format(code="A" * 16), headers=city.headers(a)
+                )
+                assert r.status_code == 404, r.text
+            checked.append(f"public {template}")
+            continue
         if not params:
             # A list route filtered by ids in its query (GET /v1/records?station_id=…): those
             # ids are resolved in the caller's scope too.
@@ -99,6 +117,8 @@ def test_every_station_scoped_route_refuses_another_station(city: City) -> None:
         "get /v1/records?station_id",
         "get /v1/records?volunteer_id",
         "get /v1/records?plan_id",
+        "get /v1/volunteers/{volunteer_id}/certificate.pdf",
+        "public /v1/certificates/{code}",
     ):
         assert route in checked, (route, checked)
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
 from typing import Any
 
+from pypdf import PdfReader
 from sqlmodel import Session, select
 from test_web import WEEK, csrf_of, generate, log_in, unlabelled
 
@@ -288,3 +290,31 @@ def test_a_no_show_then_its_correction_through_the_page(city: Any) -> None:
     # CSRF is checked on a correction too
     r = _post(city, station, "wrong", session, outcome="no_show", correct="1", reason="x")
     assert r.status_code == 403
+
+
+def test_the_volunteer_page_issues_the_certificate(city: Any) -> None:
+    """开具志愿服务证明: the page's GET form answers the PDF (the API's service); another station's
+    volunteer is 404, a bad period the error page."""
+    mine, theirs = city.stations[0], city.stations[1]
+    session = _sessions(city, generate(city, mine))[0]
+    csrf = log_in(city.client, city.tokens[mine])
+    assert _post(city, mine, csrf, session, outcome="served", hours=str(session["hours"])).status_code == 303
+    vid = session["volunteer"]
+    client = city.client
+    html = client.get(f"/s/{mine}/volunteers/{vid}").text
+    assert "开具志愿服务证明" in html and f'action="/s/{mine}/volunteers/{vid}/certificate.pdf"' in html
+    period = {"from": WEEK.isoformat(), "to": (WEEK + dt.timedelta(days=6)).isoformat()}
+    r = client.get(f"/s/{mine}/volunteers/{vid}/certificate.pdf", params=period)
+    assert r.status_code == 200 and r.headers["content-type"] == "application/pdf", r.text
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(r.content)).pages)
+    assert "志愿服务证明" in text and session["served_on"] in text
+    assert re.search(r"累计服务\s*{:g}\s*小时".format(session["hours"]), text), text
+    bad = client.get(f"/s/{mine}/volunteers/{vid}/certificate.pdf", params=period | {"from": "2026-12-31"})
+    assert bad.status_code == 422 and "起始日期不能晚于截止日期" in bad.text
+    bad = client.get(f"/s/{mine}/volunteers/{vid}/certificate.pdf", params={"to": "someday"})
+    assert bad.status_code == 422 and "to:" in bad.text
+    their_vid = _sessions(city, generate(city, theirs))[0]["volunteer"]
+    log_in(client, city.tokens[mine])
+    for station in (mine, theirs):
+        r = client.get(f"/s/{station}/volunteers/{their_vid}/certificate.pdf", params=period)
+        assert r.status_code == 404 and "此页面不存在" in r.text

@@ -96,6 +96,7 @@ PAGES = (
     "/s/{s}/people/volunteers/new",
     "/s/{s}/records",
     "/s/{s}/volunteers/v1",
+    "/s/{s}/volunteers/v1/certificate.pdf",
     "/plans/1",
     "/plans/1/panel",
     "/s/{s}/changes",
