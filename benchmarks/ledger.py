@@ -262,7 +262,7 @@ def main(argv: list[str] | None = None) -> None:
     """Seed each size, time the ledger, print the table and write the result file."""
     args = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     args.add_argument("--sizes", default="station,centre", help="comma-separated: station, centre")
-    args.add_argument("--repeat", type=int, default=3, help="timed runs of each step (the best counts)")
+    args.add_argument("--repeat", type=int, default=2, help="timed runs of each step (the best counts)")
     opts = args.parse_args(argv)
     rows: list[list[Any]] = []
     for size in opts.sizes.split(","):

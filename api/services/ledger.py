@@ -88,12 +88,20 @@ def year_bounds(year: int) -> tuple[dt.date, dt.date]:
 
 def _sessions(session: Session, station_ids: list[str], start: dt.date, end: dt.date) -> list[LedgerSession]:
     """The current records of the stations' plans with a day in ``start`` .. ``end``, by day and id."""
-    # SQLAlchemy's select: sqlmodel's typed overloads stop at four columns.
+    # SQLAlchemy's select: sqlmodel's typed overloads stop at four columns.  Columns, not
+    # ServiceRecord objects: a year is tens of thousands of rows, and the ORM's objects
+    # would cost more than the rest of the ledger.
     query = (
         sa.select(
-            ServiceRecord,
+            col(ServiceRecord.id),
             col(PlanVersion.station_id),
-            col(PlanAssignment.need_id),
+            col(ServiceRecord.served_on),
+            col(ServiceRecord.slot),
+            col(ServiceRecord.volunteer_id),
+            col(ServiceRecord.outcome),
+            col(ServiceRecord.hours),
+            col(ServiceRecord.rating),
+            col(ServiceRecord.note),
             col(Need.service),
             col(Beneficiary.id),
             col(Beneficiary.name),
@@ -114,24 +122,27 @@ def _sessions(session: Session, station_ids: list[str], start: dt.date, end: dt.
         .order_by(col(ServiceRecord.served_on), col(ServiceRecord.id))
     )
     out = []
-    for record, station_id, _need, service, ben_id, ben_name, category in session.execute(query):
-        assert record.id is not None and station_id is not None
+    for row in session.execute(query):
+        (record_id, station_id, day, slot, volunteer_id, outcome, hours, rating, note) = row[:9]
+        service, ben_id, ben_name, category = row[9:]
+        # model_construct: the values are the database's typed columns, checked when stored;
+        # validating each of a year's rows again would double the ledger's time.
         out.append(
-            LedgerSession(
-                record_id=record.id,
+            LedgerSession.model_construct(
+                record_id=record_id,
                 station_id=station_id,
-                served_on=record.served_on,
-                slot=record.slot,
-                volunteer_id=record.volunteer_id,
+                served_on=day,
+                slot=slot,
+                volunteer_id=volunteer_id,
                 volunteer_name="",  # filled from the volunteers, read once
                 beneficiary_id=ben_id,
                 beneficiary_name=(ben_name or ben_id) if ben_id is not None else "",
                 programme=category or UNKNOWN,
                 service=service,
-                outcome=record.outcome,
-                hours=float(record.hours),
-                rating=record.rating,
-                note=record.note,
+                outcome=outcome,
+                hours=float(hours),
+                rating=rating,
+                note=note,
             )
         )
     return out
