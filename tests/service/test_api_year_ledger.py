@@ -84,7 +84,7 @@ def _programmes(city: City) -> dict[str, str]:
 
 
 def _rows(sheet: Worksheet) -> list[dict[str, Any]]:
-    header = [c.value for c in sheet[1]]
+    header: list[Any] = [c.value for c in sheet[1]]
     return [dict(zip(header, row, strict=False)) for row in sheet.iter_rows(min_row=2, values_only=True)]
 
 
