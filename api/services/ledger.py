@@ -148,7 +148,7 @@ def _sessions(session: Session, station_ids: list[str], start: dt.date, end: dt.
     return out
 
 
-def _hours_before(session: Session, station_ids: list[str], start: dt.date) -> dict[str, float]:
+def _hours_before(session: Session, station_ids: list[str], start: dt.date) -> dict[str, list[float]]:
     """Each of the stations' volunteers' served hours recorded before ``start`` (current records)."""
     rows = session.exec(
         select(ServiceRecord.volunteer_id, ServiceRecord.hours)
@@ -163,7 +163,7 @@ def _hours_before(session: Session, station_ids: list[str], start: dt.date) -> d
     hours: dict[str, list[float]] = defaultdict(list)
     for volunteer_id, h in rows:
         hours[volunteer_id].append(float(h))
-    return {v: math.fsum(hs) for v, hs in hours.items()}
+    return hours
 
 
 def _coverage(session: Session, station_ids: list[str], year: int) -> list[WeekCoverage]:
@@ -283,11 +283,12 @@ def _volunteers(
         if not v.active and not sessions:
             continue
         outcomes = Counter(s.outcome for s in sessions)
-        year = math.fsum(s.hours for s in sessions if s.outcome == "served")
-        before = float(v.hours_before) + earlier.get(v.id, 0.0)
-        # The same sum as api.stars.summarize at the year's end: hours before Linli plus every
-        # current served record up to then, summed exactly.
-        total = math.fsum([float(v.hours_before), earlier.get(v.id, 0.0), year])
+        served = [s.hours for s in sessions if s.outcome == "served"]
+        year = math.fsum(served)
+        # The sums of api.stars.summarize: hours before Linli plus the exact sum of every current
+        # served record up to then (so the year's end equals GET …/service once the year is over).
+        before = float(v.hours_before) + math.fsum(earlier.get(v.id, []))
+        total = float(v.hours_before) + math.fsum([*earlier.get(v.id, []), *served])
         stars_before, stars = star_level(before, thresholds), star_level(total, thresholds)
         out.append(
             LedgerVolunteer(

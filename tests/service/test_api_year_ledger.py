@@ -107,6 +107,35 @@ def _summary_block(sheet: Worksheet, first: str) -> list[tuple[Any, ...]]:
     return out
 
 
+def _check_people(city: City, station: str, book: Any, data: dict[str, Any], near: str, hours: float) -> None:
+    """The 志愿者 and 服务对象 sheets against the records' ``hours`` and the JSON's ``data``; ``near``:
+    the volunteer who reached the first star this year, named with a formula."""
+    # volunteers: the year's hours sum to the records; the near-star volunteer is an award candidate;
+    # the formula-like name is text (neutralised with a leading ')
+    people = {v["志愿者编号"]: v for v in _rows(book["志愿者"])}
+    assert math.fsum(v["本年时长(小时)"] for v in people.values()) == hours
+    mine = people[near]
+    assert mine["姓名"] == "'" + EVIL and mine["表彰候选"] == "是"
+    assert (mine["年初星级"], mine["年末星级"]) == ("暂无星级", "一星")
+    cell = next(c for c in book["志愿者"]["B"] if c.value == "'" + EVIL)
+    assert cell.data_type == "s"
+    listed = {v["id"]: v for v in data["volunteers"]}
+    # every record is in this year: the year's end is the star summaries' now
+    stars = city.client.get(f"/v1/stations/{station}/service", headers=city.headers(station)).json()
+    assert {s["volunteer"]: (s["hours_total"], s["stars"]) for s in stars} == {
+        v["id"]: (v["hours_total"], v["stars"]) for v in data["volunteers"]
+    }
+    assert listed[near]["award_candidate"] is True
+    assert sum(v["award_candidate"] for v in data["volunteers"]) == sum(
+        v["表彰候选"] == "是" for v in people.values()
+    )
+    # the roster: the station's beneficiaries, category in Chinese
+    roster = _rows(book["服务对象"])
+    assert len(roster) == len(data["beneficiaries"]) > 0
+    assert {r["类别"] for r in roster} <= {"敬老", "爱幼", "助残", "农民工", "社区"}
+    assert math.fsum(r["受助时长(小时)"] for r in roster) == hours
+
+
 def test_the_workbook_sums_to_the_records_and_equals_the_json(city: City) -> None:
     a, b = city.stations
     _record_week(city, a)
@@ -170,25 +199,7 @@ def test_the_workbook_sums_to_the_records_and_equals_the_json(city: City) -> Non
     months = _summary_block(book["汇总"], "项目")
     assert [list(row[1:13]) for row in months[:-1]] == [p["months"] for p in data["hours_by_programme"]]
     assert months[-1][0] == "合计" and months[-1][13] == hours
-    # volunteers: the year's hours sum to the records; the near-star volunteer is an award candidate;
-    # the formula-like name is text (neutralised with a leading ')
-    people = {v["志愿者编号"]: v for v in _rows(book["志愿者"])}
-    assert math.fsum(v["本年时长(小时)"] for v in people.values()) == hours
-    mine = people[served["volunteer_id"]]
-    assert mine["姓名"] == "'" + EVIL and mine["表彰候选"] == "是"
-    assert (mine["年初星级"], mine["年末星级"]) == ("暂无星级", "一星")
-    cell = next(c for c in book["志愿者"]["B"] if c.value == "'" + EVIL)
-    assert cell.data_type == "s"
-    listed = {v["id"]: v for v in data["volunteers"]}
-    assert listed[served["volunteer_id"]]["award_candidate"] is True
-    assert sum(v["award_candidate"] for v in data["volunteers"]) == sum(
-        v["表彰候选"] == "是" for v in people.values()
-    )
-    # the roster: the station's beneficiaries, category in Chinese
-    roster = _rows(book["服务对象"])
-    assert len(roster) == len(data["beneficiaries"]) > 0
-    assert {r["类别"] for r in roster} <= {"敬老", "爱幼", "助残", "农民工", "社区"}
-    assert math.fsum(r["受助时长(小时)"] for r in roster) == hours
+    _check_people(city, a, book, data, served["volunteer_id"], hours)
 
 
 def test_another_stations_ledger_is_404_and_a_bad_year_422(city: City) -> None:
