@@ -109,17 +109,28 @@ _MEASURED_ROWS = 500
 _BOLD = Font(bold=True)
 
 
-class _Sheet:
-    """A sheet of a write-only workbook: rows of typed cells, buffered until :meth:`finish`, which
-    sets the column widths (a write-only sheet takes them before its first row) and appends them.
+def _text(value: Value) -> str:
+    """The text a cell shows, to fit its column's width."""
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, int | float):
+        return f"{value:.2f}"
+    return xlsx_text(value or "")
 
-    Write-only: a year of a centre is hundreds of thousands of cells, which openpyxl's ordinary
-    worksheets hold as objects with styles; streamed, the workbook takes a fraction of the time.
+
+class _Sheet:
+    """A sheet of a write-only workbook: rows kept as values until :meth:`finish`, which sets the
+    column widths (a write-only sheet takes them before its first row), then streams the rows.
+
+    Write-only: a year of a centre is hundreds of thousands of rows, which openpyxl's ordinary
+    worksheets hold as styled cell objects; streamed, each row's cells live only while written.
     """
 
     def __init__(self, book: Workbook, title: str) -> None:
         self.sheet = book.create_sheet(title)
-        self.rows: list[list[Cell | None]] = []
+        self.rows: list[tuple[Sequence[Value], dict[int, str] | None, bool]] = []
         self.widths: dict[int, int] = {}
 
     def write(
@@ -128,38 +139,41 @@ class _Sheet:
         """Append one row; ``formats``: column index (0-based) to number format."""
         # Widths come from the first rows (and every header): enough to fit the columns, and
         # measuring every cell's text of a long sheet would cost more than writing it.
-        measure = len(self.rows) < _MEASURED_ROWS or bold
+        if len(self.rows) < _MEASURED_ROWS or bold:
+            for column, value in enumerate(values, start=1):
+                if value is not None:
+                    self.widths[column] = max(self.widths.get(column, 0), display_width(_text(value)))
+        self.rows.append((values, formats, bold))
+
+    def header(self, names: Sequence[str]) -> None:
+        """Append a bold header row."""
+        self.write(names, bold=True)
+
+    def _cells(
+        self, values: Sequence[Value], formats: dict[int, str] | None, bold: bool
+    ) -> list[Cell | None]:
         cells: list[Cell | None] = []
-        for column, value in enumerate(values, start=1):
+        for column, value in enumerate(values):
             if value is None:
                 cells.append(None)
                 continue
             if isinstance(value, bool):
-                text = "是" if value else "否"
-                cell = WriteOnlyCell(self.sheet, value=text)
+                cell = WriteOnlyCell(self.sheet, value="是" if value else "否")
                 cell.data_type = "s"
             elif isinstance(value, int | float | dt.date):
                 # A day is stored as a datetime at midnight: Excel keeps days as such serial numbers.
                 stored = dt.datetime.combine(value, dt.time()) if isinstance(value, dt.date) else value
                 cell = WriteOnlyCell(self.sheet, value=stored)
-                fmt = DATE_FORMAT if isinstance(value, dt.date) else (formats or {}).get(column - 1)
+                fmt = DATE_FORMAT if isinstance(value, dt.date) else (formats or {}).get(column)
                 if fmt is not None:
                     cell.number_format = fmt
-                text = value.isoformat() if isinstance(value, dt.date) else f"{value:.2f}" if measure else ""
             else:
-                text = xlsx_text(value)
-                cell = WriteOnlyCell(self.sheet, value=text)
+                cell = WriteOnlyCell(self.sheet, value=xlsx_text(value))
                 cell.data_type = "s"  # never a formula, whatever openpyxl would guess from the text
             if bold:
                 cell.font = _BOLD
-            if measure:
-                self.widths[column] = max(self.widths.get(column, 0), display_width(text))
             cells.append(cell)
-        self.rows.append(cells)
-
-    def header(self, names: Sequence[str]) -> None:
-        """Append a bold header row."""
-        self.write(names, bold=True)
+        return cells
 
     def finish(self, freeze: str | None = "A2") -> None:
         """Column widths, the frozen header, the page setup (landscape, one page wide), then the rows."""
@@ -173,8 +187,8 @@ class _Sheet:
         self.sheet.page_setup.fitToWidth = 1
         self.sheet.page_setup.fitToHeight = 0
         self.sheet.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
-        for row in self.rows:
-            self.sheet.append(row)
+        for values, formats, bold in self.rows:
+            self.sheet.append(self._cells(values, formats, bold))
         self.rows = []
 
 
