@@ -1,6 +1,6 @@
 """Year ledger (年度台账) generation time: a station of 300 volunteers and a centre of 4,000.
 
-Run ``python -m benchmarks.ledger`` from the repository root (about two minutes for both
+Run ``python -m benchmarks.ledger`` from the repository root (about ten minutes for both
 sizes on two cores).  For each size it seeds an SQLite database in a temporary directory
 with the demo city of ``linli seed`` (``station``: 300 volunteers, 225 beneficiaries, one
 station; ``centre``: 4,000 volunteers, 3,000 beneficiaries, 20 stations), then fills a year
@@ -14,7 +14,8 @@ of service, by bulk insert, as a year of use would leave it:
   5% no-shows, 4% cancelled by the volunteer, 3% by the beneficiary; one served record in a
   hundred was corrected (its first row superseded).
 
-Then it times, best of ``--repeat`` runs, in process against the database:
+Then it times, best of ``--repeat`` runs (default one: a centre's run is minutes), in process against
+the database:
 
 * ``records rows`` (the baseline): reading the year's current record rows of the ledger's
   stations alone, one query joined to the plans for the station scope, as ``GET /v1/records``
@@ -254,7 +255,7 @@ def measure(size: str, repeat: int) -> list[list[Any]]:
         out.append(
             [size, len(ids), volunteers, versions, current, name, f"{seconds:.3f}", f"{seconds / base:.1f}"]
         )
-        print(f"{size:8} {name:24} {seconds:8.3f} s  x{seconds / base:.1f}")
+        print(f"{size:8} {name:24} {seconds:8.3f} s  x{seconds / base:.1f}", flush=True)
     return out
 
 
@@ -262,7 +263,7 @@ def main(argv: list[str] | None = None) -> None:
     """Seed each size, time the ledger, print the table and write the result file."""
     args = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     args.add_argument("--sizes", default="station,centre", help="comma-separated: station, centre")
-    args.add_argument("--repeat", type=int, default=2, help="timed runs of each step (the best counts)")
+    args.add_argument("--repeat", type=int, default=1, help="timed runs of each step (the best counts)")
     opts = args.parse_args(argv)
     rows: list[list[Any]] = []
     for size in opts.sizes.split(","):
