@@ -12,7 +12,8 @@ The workbook is a Chinese form (its headers are Chinese whatever the coordinator
 language).  Every text cell goes through :func:`api.tables.xlsx_text`, the exports' one
 neutraliser, and is stored as a string cell, so a name such as ``=HYPERLINK(…)`` shows as
 text and never runs; numbers are numbers (hours with two decimals), days are dates.  Every
-sheet has a bold frozen header row, column widths fitted to the text, and prints landscape,
+sheet has a bold frozen header row, column widths fitted to the text, and prints landscape (a page
+header naming the ledger and sheet, a footer numbering the pages),
 one page wide.
 """
 
@@ -128,8 +129,11 @@ class _Sheet:
     worksheets hold as styled cell objects; streamed, each row's cells live only while written.
     """
 
-    def __init__(self, book: Workbook, title: str) -> None:
+    def __init__(self, book: Workbook, title: str, heading: str) -> None:
         self.sheet = book.create_sheet(title)
+        # Printed pages say what they are: the ledger and the sheet, and the page of how many.
+        self.sheet.oddHeader.center.text = f"{heading} · &A"
+        self.sheet.oddFooter.center.text = "第 &P 页,共 &N 页"
         self.rows: list[tuple[Sequence[Value], dict[int, str] | None, bool]] = []
         self.widths: dict[int, int] = {}
 
@@ -310,10 +314,13 @@ def _beneficiaries(out: _Sheet, ledger: Ledger) -> None:
 def workbook(ledger: Ledger) -> bytes:
     """The ``.xlsx`` file of ``ledger``: sheets 汇总, 服务记录, 志愿者 and 服务对象."""
     book = Workbook(write_only=True)
-    _summary(_Sheet(book, "汇总"), ledger)
-    _sessions(_Sheet(book, "服务记录"), ledger)
-    _volunteers(_Sheet(book, "志愿者"), ledger)
-    _beneficiaries(_Sheet(book, "服务对象"), ledger)
+    # Header text is not a cell: no formula to neutralise, but "&" starts its codes (&A, &P).
+    who = ledger.stations[0].name if ledger.scope != CENTRE and ledger.stations else "全部站点"
+    heading = f"{ledger.year}年度志愿服务台账 · {who}".replace("&", "&&")
+    _summary(_Sheet(book, "汇总", heading), ledger)
+    _sessions(_Sheet(book, "服务记录", heading), ledger)
+    _volunteers(_Sheet(book, "志愿者", heading), ledger)
+    _beneficiaries(_Sheet(book, "服务对象", heading), ledger)
     book.properties.title = f"{ledger.year}年度志愿服务台账"
     out = io.BytesIO()
     book.save(out)

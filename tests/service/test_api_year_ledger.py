@@ -182,6 +182,11 @@ def test_the_workbook_sums_to_the_records_and_equals_the_json(city: City) -> Non
     assert sum(1 for s in sessions if s["结果"] == "未到") == outcomes["no_show"]
     assert all(isinstance(s["服务日期"], dt.datetime) for s in sessions)  # dates, not text
     assert book["服务记录"].freeze_panes == "A2"
+    assert book["服务记录"].page_setup.orientation == "landscape"
+    assert (
+        book["服务记录"].oddHeader.center.text
+        == f"{YEAR}年度志愿服务台账 · {data['stations'][0]['name']} · &A"
+    )
     # the summary: the station row, and hours by programme and month, equal the JSON's
     station_rows = _summary_block(book["汇总"], "站点编号")
     assert station_rows[0][:10] == (
