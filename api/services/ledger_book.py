@@ -13,8 +13,7 @@ language).  Every text cell goes through :func:`api.tables.xlsx_text`, the expor
 neutraliser, and is stored as a string cell, so a name such as ``=HYPERLINK(…)`` shows as
 text and never runs; numbers are numbers (hours with two decimals), days are dates.  Every
 sheet has a bold frozen header row, column widths fitted to the text, and prints landscape (a page
-header naming the ledger and sheet, a footer numbering the pages),
-one page wide.
+header naming the ledger and sheet, a footer numbering the pages), one page wide.
 """
 
 from __future__ import annotations
