@@ -103,6 +103,7 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.api_latency
 	$(BIN)/python -m benchmarks.web_pages
 	$(BIN)/python -m benchmarks.fairness
+	$(BIN)/python -m benchmarks.ledger
 	$(MAKE) bench-report
 
 .PHONY: bench-report

@@ -147,12 +147,13 @@ def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[Cell]]) -> bytes:
     return (BOM + to_csv(header, rows)).encode("utf-8")
 
 
-def _xlsx_text(value: str) -> str:
+def xlsx_text(value: str) -> str:
+    """``value`` as an XLSX string cell holds it: neutralised, XML-illegal characters replaced."""
     # XML cannot hold most control characters (openpyxl refuses them): a visible stand-in.
     return ILLEGAL_CHARACTERS_RE.sub("\ufffd", neutralise(value))
 
 
-def _width(text: str) -> int:
+def display_width(text: str) -> int:
     """Columns ``text`` takes on screen: Chinese characters are two wide."""
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
@@ -179,10 +180,10 @@ def to_xlsx(header: Sequence[str], rows: Iterable[Sequence[Cell]], title: str = 
     sheet = book.active
     assert sheet is not None
     sheet.title = title
-    widths = [_width(name) for name in header]
+    widths = [display_width(name) for name in header]
     bold = Font(bold=True)
     for column, name in enumerate(header, start=1):
-        cell = sheet.cell(row=1, column=column, value=_xlsx_text(name))
+        cell = sheet.cell(row=1, column=column, value=xlsx_text(name))
         cell.data_type = "s"
         cell.font = bold
     for row_number, row in enumerate(rows, start=2):
@@ -193,11 +194,11 @@ def to_xlsx(header: Sequence[str], rows: Iterable[Sequence[Cell]], title: str = 
                 text = _number(value)  # also refuses NaN and infinities, as CSV does
                 sheet.cell(row=row_number, column=column, value=value)
             else:
-                text = ("true" if value else "false") if isinstance(value, bool) else _xlsx_text(value)
+                text = ("true" if value else "false") if isinstance(value, bool) else xlsx_text(value)
                 cell = sheet.cell(row=row_number, column=column, value=text)
                 # Never a formula, whatever openpyxl would guess from the text.
                 cell.data_type = "s"
-            widths[column - 1] = max(widths[column - 1], _width(text))
+            widths[column - 1] = max(widths[column - 1], display_width(text))
     for column, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(column)].width = min(max(width, _MIN_WIDTH), _MAX_WIDTH) + 2
     sheet.freeze_panes = "A2"

@@ -92,6 +92,14 @@ ABOUT: dict[str, tuple[str, str]] = {
         "station plans), how long a DELETE of a queued job takes, and what a `kill -9` of the "
         "server with jobs in flight leaves: whether its processes end and the jobs run again.",
     ),
+    "ledger": (
+        "Service: year ledger (年度台账) generation",
+        "An SQLite database seeded with a year of service: 52 weekly plan versions a station (every "
+        "fourth week re-solved once) and a record for every session of each week's current version. "
+        "`ledger figures` is what `GET /v1/stations/{id}/ledger` computes, `workbook` writes the "
+        ".xlsx from them, `ledger.xlsx` is both (`linli ledger`); `x` is the time over reading the "
+        "year's record rows alone in the same run.",
+    ),
 }
 """Benchmark -> (section title, what it measures and how to read it), in the page's order."""
 

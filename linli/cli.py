@@ -408,6 +408,41 @@ def cmd_certificate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_ledger(args: argparse.Namespace) -> int:
+    """Write a station's (or, with --centre, every station's) year ledger workbook (年度台账.xlsx)."""
+    from sqlmodel import Session, col, select
+
+    from api.db import make_engine
+    from api.models import Station
+    from api.services.ledger import CENTRE, YEAR_MAX, YEAR_MIN, build_ledger
+    from api.services.ledger_book import workbook
+    from api.settings import get_settings
+
+    if not YEAR_MIN <= args.year <= YEAR_MAX:
+        raise InputError(f"--year: must be {YEAR_MIN}-{YEAR_MAX}, got {args.year}")
+    with Session(make_engine(_database())) as session:
+        if args.centre:
+            stations = list(session.exec(select(Station).order_by(col(Station.id))))
+        else:
+            station = session.get(Station, args.station)
+            if station is None:
+                raise InputError(f"--station: no station {args.station!r}")
+            stations = [station]
+        scope = CENTRE if args.centre else args.station
+        ledger = build_ledger(session, stations, args.year, get_settings().star_hours, scope)
+    try:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_bytes(workbook(ledger))
+    except OSError as exc:
+        raise InputError(f"--out: cannot write {args.out} ({exc.strerror})") from None
+    print(
+        f"{args.out}: {len(ledger.sessions)} sessions, {ledger.total.hours:g} h, "
+        f"{len(ledger.volunteers)} volunteers, {len(ledger.beneficiaries)} beneficiaries",
+        file=sys.stderr,
+    )
+    return 0
+
+
 PROGRESS_HELP = "show the search's progress on stderr: elapsed, stage, coverage, bound and gap"
 
 
@@ -501,6 +536,16 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, metavar="FILE.pdf", help="write the PDF here")
     p.add_argument("--station", help="only a volunteer of this station (as a station's token sees them)")
     p.set_defaults(run=cmd_certificate)
+
+    p = sub.add_parser(
+        "ledger", help="write a station's year ledger workbook (年度台账.xlsx) from the database"
+    )
+    who = p.add_mutually_exclusive_group(required=True)
+    who.add_argument("--station", help="the station's id")
+    who.add_argument("--centre", action="store_true", help="every station, in one workbook")
+    p.add_argument("--year", type=_count(1), required=True, help="the calendar year (2000-2099)")
+    p.add_argument("--out", required=True, metavar="FILE.xlsx", help="the workbook to write")
+    p.set_defaults(run=cmd_ledger)
 
     p = sub.add_parser("validate", help="check a plan against a problem (exit 1 when invalid)")
     p.add_argument("problem", help="problem JSON")

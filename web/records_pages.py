@@ -30,10 +30,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import Field, ValidationError
 from sqlmodel import col, select
 
+from api import tables
 from api.deps import MAX_ID, SessionDep
 from api.models import PlanAssignment, PlanVersion, RecordCreate, RecordPublic, Station, Volunteer
 from api.pdf import certificate_pdf
-from api.services import certificates, planning, records, versions
+from api.services import certificates, ledger, ledger_book, planning, records, versions
 from api.services.records import RecordFilter
 from api.settings import get_settings
 from api.stars import recorded_hours, summarize
@@ -163,6 +164,32 @@ def records_page(request: Request, db: SessionDep, station_id: str, week: Week =
         recorded=sum(1 for r in rows if r["record"] is not None),
         tab="records",
         **_week_links(monday),
+    )
+
+
+@router.get("/s/{station_id}/ledger.xlsx")
+def ledger_xlsx(
+    request: Request,
+    db: SessionDep,
+    station_id: str,
+    year: Annotated[
+        str | None, Query(description="The calendar year (default: the records' week's).")
+    ] = None,
+) -> Response:
+    """下载年度台账: the station's year ledger workbook, as ``GET /v1/stations/{id}/ledger.xlsx``."""
+    p = page(request, db)
+    station = p.station(station_id)
+    try:
+        chosen = int(year) if year else last_monday().year
+    except ValueError:
+        chosen = 0
+    if not ledger.YEAR_MIN <= chosen <= ledger.YEAR_MAX:
+        raise PageError(422, N_("The year must be between 2000 and 2099."))
+    book = ledger.build_ledger(db, [station], chosen, get_settings().star_hours, station.id)
+    return Response(
+        ledger_book.workbook(book),
+        media_type=tables.XLSX_MEDIA_TYPE,
+        headers={"Content-Disposition": tables.content_disposition(ledger_book.filename(book))},
     )
 
 

@@ -18,11 +18,15 @@ from fastapi import APIRouter, Depends, Query, Response, status
 from sqlmodel import col, select
 
 from api.deps import MAX_ID, PrincipalDep, SessionDep, StationDep, plan_in_scope, station_in_scope
-from api.models import Outcome, RecordCreate, RecordPublic, Reliability, Volunteer
-from api.services import records
+from api.models import Outcome, RecordCreate, RecordPublic, Reliability, Station, Volunteer
+from api.models.ledger import Ledger, LedgerPublic
+from api.services import ledger_book, records
+from api.services.ledger import CENTRE, YEAR_MAX, YEAR_MIN, build_ledger
 from api.services.records import RecordFilter, volunteer_in_scope
+from api.services.versions import visible_stations
 from api.settings import get_settings
 from api.stars import ServiceSummary, recorded_hours, summarize
+from api.tables import XLSX_MEDIA_TYPE, content_disposition
 from matcher.format.bounds import ServiceDay
 
 router = APIRouter(prefix="/v1", tags=["records"])
@@ -185,3 +189,75 @@ def station_service(
     ).all()
     recorded = recorded_hours(session, [v.id for v in volunteers])
     return [summarize(v, recorded[v.id], thresholds) for v in volunteers]
+
+
+# ------------------------------------------------------------------------ the year ledger (年度台账)
+
+Year = Annotated[
+    int | None,
+    Query(ge=YEAR_MIN, le=YEAR_MAX, description="The calendar year (2000-2099; default: this year)."),
+]
+
+
+def _ledger(
+    session: SessionDep, stations: list[Station], year: int | None, thresholds: tuple[float, ...], scope: str
+) -> Ledger:
+    return build_ledger(
+        session, stations, year if year is not None else dt.date.today().year, thresholds, scope
+    )
+
+
+def _workbook(ledger: Ledger) -> Response:
+    return Response(
+        ledger_book.workbook(ledger),
+        media_type=XLSX_MEDIA_TYPE,
+        headers={"Content-Disposition": content_disposition(ledger_book.filename(ledger))},
+    )
+
+
+@router.get("/stations/{station_id}/ledger", response_model=LedgerPublic)
+def station_ledger(
+    station: StationDep, session: SessionDep, thresholds: ThresholdsDep, year: Year = None
+) -> Ledger:
+    """The station's year ledger (年度台账): totals, served hours by programme and month, coverage of
+    demand by week, volunteers (hours, star levels, award candidates) and beneficiaries.
+
+    The figures of the workbook ``…/ledger.xlsx`` (whose 服务记录 sheet lists the sessions, as
+    ``GET /v1/records?from=Y-01-01&to=Y-12-31`` does).  Only current records count.  404 for
+    another station; 422 naming ``year`` outside 2000-2099.
+    """
+    return _ledger(session, [station], year, thresholds, station.id)
+
+
+@router.get(
+    "/stations/{station_id}/ledger.xlsx",
+    response_class=Response,
+    responses={200: {"content": {XLSX_MEDIA_TYPE: {}}, "description": "The workbook."}},
+)
+def station_ledger_xlsx(
+    station: StationDep, session: SessionDep, thresholds: ThresholdsDep, year: Year = None
+) -> Response:
+    """The station's year ledger as an Excel workbook: sheets 汇总, 服务记录, 志愿者, 服务对象.
+    404 for another station; 422 naming ``year``."""
+    return _workbook(_ledger(session, [station], year, thresholds, station.id))
+
+
+@router.get("/ledger", response_model=LedgerPublic)
+def centre_ledger(
+    session: SessionDep, principal: PrincipalDep, thresholds: ThresholdsDep, year: Year = None
+) -> Ledger:
+    """The year ledger of every station the caller sees (the centre: all, a row per station;
+    a station's token: its own), as ``/v1/stations/{id}/ledger``."""
+    return _ledger(session, visible_stations(session, principal), year, thresholds, CENTRE)
+
+
+@router.get(
+    "/ledger.xlsx",
+    response_class=Response,
+    responses={200: {"content": {XLSX_MEDIA_TYPE: {}}, "description": "The workbook."}},
+)
+def centre_ledger_xlsx(
+    session: SessionDep, principal: PrincipalDep, thresholds: ThresholdsDep, year: Year = None
+) -> Response:
+    """The centre's year ledger as one workbook for every station the caller sees."""
+    return _workbook(_ledger(session, visible_stations(session, principal), year, thresholds, CENTRE))

@@ -119,6 +119,9 @@ def test_every_station_scoped_route_refuses_another_station(city: City) -> None:
         "get /v1/records?plan_id",
         "get /v1/volunteers/{volunteer_id}/certificate.pdf",
         "public /v1/certificates/{code}",
+        # the year ledger (年度台账) and its workbook
+        "get /v1/stations/{station_id}/ledger",
+        "get /v1/stations/{station_id}/ledger.xlsx",
     ):
         assert route in checked, (route, checked)
 

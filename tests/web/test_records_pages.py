@@ -7,6 +7,7 @@ import io
 import re
 from typing import Any
 
+from openpyxl import load_workbook
 from pypdf import PdfReader
 from sqlmodel import Session, select
 from test_web import WEEK, csrf_of, generate, log_in, unlabelled
@@ -318,3 +319,29 @@ def test_the_volunteer_page_issues_the_certificate(city: Any) -> None:
     for station in (mine, theirs):
         r = client.get(f"/s/{station}/volunteers/{their_vid}/certificate.pdf", params=period)
         assert r.status_code == 404 and "此页面不存在" in r.text
+
+
+def test_the_records_page_downloads_the_year_ledger_of_its_own_station_only(city: Any) -> None:
+    """下载年度台账 on 服务记录: a GET form with the year, serving the workbook the API writes."""
+    mine, theirs = city.stations[0], city.stations[1]
+    generate(city, mine)
+    log_in(city.client, city.tokens[mine])
+    client = city.client
+    page = client.get(f"/s/{mine}/records?week={WEEK}")
+    assert f'action="/s/{mine}/ledger.xlsx"' in page.text and "下载年度台账" in page.text
+    assert f'name="year" value="{WEEK.year}"' in page.text
+    r = client.get(f"/s/{mine}/ledger.xlsx", params={"year": WEEK.year})
+    api = client.get(
+        f"/v1/stations/{mine}/ledger.xlsx", params={"year": WEEK.year}, headers=city.headers(mine)
+    )
+    assert r.status_code == 200 and r.headers["content-type"] == api.headers["content-type"]
+    assert r.headers["content-disposition"] == f'attachment; filename="ledger-{mine}-{WEEK.year}.xlsx"'
+    sheets = [load_workbook(io.BytesIO(x.content)) for x in (r, api)]
+    assert list(sheets[0]["汇总"].iter_rows(values_only=True)) == list(
+        sheets[1]["汇总"].iter_rows(values_only=True)
+    )
+    for year in ("1999", "abc"):
+        bad = client.get(f"/s/{mine}/ledger.xlsx", params={"year": year})
+        assert bad.status_code == 422 and "年份须在 2000 至 2099 之间" in bad.text
+    assert client.get(f"/s/{theirs}/ledger.xlsx", params={"year": WEEK.year}).status_code == 404
+    assert client.get("/s/no-such-station/ledger.xlsx").status_code == 404

@@ -95,6 +95,7 @@ PAGES = (
     "/s/{s}/people/import",
     "/s/{s}/people/volunteers/new",
     "/s/{s}/records",
+    "/s/{s}/ledger.xlsx",
     "/s/{s}/volunteers/v1",
     "/s/{s}/volunteers/v1/certificate.pdf",
     "/plans/1",
