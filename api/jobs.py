@@ -595,10 +595,22 @@ class Worker:
     attempts
         Runs a job gets before it is failed (a run ends without an outcome when its
         worker dies).
+    on_ready
+        Called on the loop's thread once the fork server is warm, before the first claim
+        (``linli worker`` prints a line, which tells a supervisor, or a test, it now claims).
     """
 
-    def __init__(self, engine: Engine, slots: int, *, lease: float = 15.0, attempts: int = 3) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        slots: int,
+        *,
+        lease: float = 15.0,
+        attempts: int = 3,
+        on_ready: Callable[[], None] | None = None,
+    ) -> None:
         self.name = worker_name()
+        self._on_ready = on_ready
         self._engine = engine
         self._url = engine.url.render_as_string(hide_password=False)
         self._slots = slots
@@ -641,6 +653,8 @@ class Worker:
                 warm_up()
             except Exception:  # the first job starts it instead (and reports what fails)
                 log.exception("job worker %s: could not start the fork server", self.name)
+            if self._on_ready is not None:  # `linli worker` says so: the loop claims from now on
+                self._on_ready()
             while not self._stop.is_set():
                 woken = self._sleep(TICK_S if self._running else POLL_S)
                 if self._stop.is_set():

@@ -280,7 +280,11 @@ def cmd_worker(args: argparse.Namespace) -> int:
     settings = get_settings()
     engine = make_engine(_database())
     slots = args.processes or settings.solve_processes
-    worker = Worker(engine, slots, lease=settings.job_lease, attempts=settings.job_attempts)
+
+    def ready() -> None:
+        print(f"worker {worker.name}: ready, claiming jobs", file=sys.stderr, flush=True)
+
+    worker = Worker(engine, slots, lease=settings.job_lease, attempts=settings.job_attempts, on_ready=ready)
 
     def stop(_signum: int, _frame: object) -> None:
         worker.stop()  # the loop, on this thread, ends at its next wake-up
