@@ -242,11 +242,19 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
-def _database() -> str:
-    """The service's database URL, migrated to the latest schema."""
+def _database(command_writes: bool = True) -> str:
+    """The service's database URL, migrated to the latest schema.
+
+    ``command_writes``: this command's writes are the command line's in the audit log
+    (``cli:<user>``); ``serve`` and ``worker`` say no: their requests and jobs are their own actors.
+    """
     from api.migrate import upgrade
     from api.settings import get_settings
 
+    if command_writes:
+        from api.audit import cli_actor, current_actor
+
+        current_actor.set(cli_actor())
     url = get_settings().database_url
     upgrade(url)
     return url
@@ -258,7 +266,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from api.main import create_app
 
-    _database()
+    _database(command_writes=False)
     app = create_app(workers=False if args.no_worker else None)
     # The engine's libraries leave about a million long-lived objects behind their imports; a
     # full collection walking them stalls every request for ~100 ms every few seconds (page
@@ -278,7 +286,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from api.settings import get_settings
 
     settings = get_settings()
-    engine = make_engine(_database())
+    engine = make_engine(_database(command_writes=False))
     slots = args.processes or settings.solve_processes
     worker = Worker(engine, slots, lease=settings.job_lease, attempts=settings.job_attempts)
 
