@@ -11,6 +11,7 @@ import time
 _IMPORTED = time.perf_counter()  # before anything else this module imports
 
 import argparse  # noqa: E402
+import contextvars  # noqa: E402
 import gc  # noqa: E402
 import os  # noqa: E402
 import sys  # noqa: E402
@@ -600,7 +601,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     args.started = started
     try:
-        code: int = args.run(args)
+        # In a context of its own: what a command sets there (its audit actor) ends with it.
+        code: int = contextvars.copy_context().run(args.run, args)
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

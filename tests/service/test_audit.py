@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+import pytest
 import sqlalchemy as sa
 from api_support import City
 from helpers import load_example_doc
@@ -388,3 +389,171 @@ def test_every_write_route_leaves_an_audit_entry(city: City) -> None:
     # Entries carry the record's station: the walk's people are the walk's station's.
     people = [e for e in _entries(city.engine) if e.entity in ("volunteer", "beneficiary", "need")]
     assert people and all(e.station_id == w.station for e in people if e.actor_kind == "api")
+
+
+# ------------------------------------------------------------------------ pages, CLI, what is recorded
+
+
+def _csrf_of(html: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match is not None, "no CSRF field on the page"
+    return match.group(1)
+
+
+def test_a_web_page_write_is_the_logged_in_token_s(city: City) -> None:
+    """A volunteer added on the 人员 page: entries of kind ``web`` naming the session's token."""
+    w = _walk(city)
+    client = city.client
+    client.cookies.clear()
+    form = client.get("/login")
+    r = client.post(
+        "/login",
+        data={"token": city.tokens[w.station], "csrf_token": _csrf_of(form.text)},
+        follow_redirects=True,
+    )
+    csrf = _csrf_of(r.text)
+    before = _last_id(city.engine)
+    data = {
+        "id": "vweb-audit",
+        "name": "王小明",
+        "district": w.district,
+        "skills": ["life_care"],
+        "availability": ["mon-am"],
+        "max_hours": "6",
+        "max_beneficiaries": "2",
+        "certificates-0-kind": "first_aid",
+        "certificates-0-expires": "2030-05-01",
+        "csrf_token": csrf,
+    }
+    r = client.post(f"/s/{w.station}/people/volunteers/new", data=data, follow_redirects=False)
+    assert r.status_code in (200, 303), r.text
+    client.cookies.clear()
+    new = _entries(city.engine, before)
+    got = {(e.actor_kind, e.actor_token_id, e.entity, e.action, e.entity_id) for e in new}
+    token = w.token_ids[w.station]
+    assert ("web", token, "volunteer", "create", "vweb-audit") in got, got
+    assert any(e.entity == "certificate" and e.actor_kind == "web" for e in new), got
+    made = next(e for e in new if e.entity == "volunteer")
+    assert made.station_id == w.station and made.actor_label == w.station
+    assert made.changes["name"] == [None, "王小明"]
+
+
+def test_a_cli_write_is_the_command_line_s(city: City, db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``linli token create`` against the database: a ``cli`` entry labelled with the system user."""
+    from api.audit import cli_actor
+    from api.settings import get_settings
+    from linli.cli import main
+
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    get_settings.cache_clear()
+    before = _last_id(city.engine)
+    try:
+        assert main(["token", "create", "--station", city.stations[1], "--label", "站长"]) == 0
+    finally:
+        get_settings.cache_clear()
+    new = _entries(city.engine, before)
+    assert [(e.actor_kind, e.actor_label, e.actor_token_id, e.entity, e.action) for e in new] == [
+        ("cli", cli_actor().label, None, "token", "create")
+    ]
+    assert new[0].station_id == city.stations[1]
+    assert new[0].actor_label.startswith("cli:")
+
+
+def test_an_update_records_the_changed_fields_only(city: City) -> None:
+    """A PATCH's entry has the fields that changed, before and after; fields sent unchanged are left out."""
+    w = _walk(city)
+    with Session(city.engine) as s:
+        v = s.exec(select(Volunteer).where(Volunteer.station_id == w.station)).first()
+        assert v is not None
+        vid, hours, district = v.id, v.max_hours, v.district
+    before = _last_id(city.engine)
+    r = w.send(
+        "PATCH",
+        f"/v1/stations/{w.station}/volunteers/{vid}",
+        json={"max_hours": hours + 1, "district": district},
+    )
+    assert r.status_code == 200, r.text
+    new = [e for e in _entries(city.engine, before) if e.entity == "volunteer"]
+    assert len(new) == 1, new
+    assert new[0].changes == {"max_hours": [hours, hours + 1]}
+    assert (new[0].action, new[0].entity_id, new[0].actor_token_id) == ("update", vid, w.token_ids[w.station])
+
+
+def test_a_token_s_secret_and_digest_are_never_recorded(city: City) -> None:
+    """A token's entries (create, revoke) hold neither its secret nor its digest, nor its last use."""
+    before = _last_id(city.engine)
+    r = city.client.post("/v1/tokens", json={"label": "协调员"}, headers=city.headers(None))
+    assert r.status_code == 201, r.text
+    created = r.json()
+    city.client.get("/v1/stations", headers={"Authorization": f"Bearer {created['secret']}"})  # last use
+    assert city.client.delete(f"/v1/tokens/{created['id']}", headers=city.headers(None)).status_code == 200
+    with Session(city.engine) as s:
+        token = s.get(Token, created["id"])
+        assert token is not None
+        digest = token.digest
+    new = [e for e in _entries(city.engine, before) if e.entity == "token"]
+    assert [e.action for e in new] == ["create", "update"], new
+    text = repr([e.changes for e in new])
+    assert created["secret"] not in text and digest not in text and "digest" not in text
+    assert "last_used_at" not in text
+    assert set(new[1].changes) == {"revoked_at"}
+
+
+# ------------------------------------------------------------------------ GET /v1/audit
+
+
+def test_a_station_sees_its_own_entries_only(city: City) -> None:
+    """The centre sees every entry; a station its own station's, and nothing of another station's record."""
+    a, b = city.stations
+    with Session(city.engine) as s:
+        theirs = s.exec(select(Volunteer).where(Volunteer.station_id == b)).first()
+        assert theirs is not None
+        vid, hours = theirs.id, theirs.max_hours
+    r = city.client.patch(
+        f"/v1/stations/{b}/volunteers/{vid}", json={"max_hours": hours + 1}, headers=city.headers(b)
+    )
+    assert r.status_code == 200, r.text
+    query = {"entity": "volunteer", "entity_id": vid}
+    centre = city.client.get("/v1/audit", params=query, headers=city.headers(None))
+    own = city.client.get("/v1/audit", params=query, headers=city.headers(b))
+    other = city.client.get("/v1/audit", params=query, headers=city.headers(a))
+    assert centre.status_code == own.status_code == other.status_code == 200
+    assert [e["changes"] for e in centre.json() if e["action"] == "update"] == [
+        {"max_hours": [hours, hours + 1]}
+    ]
+    assert own.json() == centre.json()
+    assert other.json() == [] and other.headers["X-Total-Count"] == "0"
+    everything = city.client.get("/v1/audit", params={"limit": 1000}, headers=city.headers(a))
+    assert everything.json() and {e["station_id"] for e in everything.json()} == {a}
+    all_of_centre = city.client.get("/v1/audit", params={"limit": 1000}, headers=city.headers(None)).json()
+    assert {e["station_id"] for e in all_of_centre} >= {a, b}
+
+
+def test_audit_paging_filters_and_bad_input(city: City) -> None:
+    """limit/offset, X-Total-Count; ``from``/``to``; an unknown parameter or ``from`` after ``to``: 422."""
+    h = city.headers(None)
+    total = int(city.client.get("/v1/audit", params={"limit": 1}, headers=h).headers["X-Total-Count"])
+    assert total > 3
+    first = city.client.get("/v1/audit", params={"limit": 2}, headers=h).json()
+    second = city.client.get("/v1/audit", params={"limit": 2, "offset": 2}, headers=h).json()
+    assert len(first) == len(second) == 2 and first[-1]["id"] < second[0]["id"]
+    assert city.client.get("/v1/audit", params={"from": "2099-01-01T00:00:00"}, headers=h).json() == []
+    assert len(city.client.get("/v1/audit", params={"to": "2099-01-01T00:00:00Z"}, headers=h).json()) > 0
+    for bad in ({"nope": "1"}, {"from": "2026-12-08T00:00:00", "to": "2026-12-07T00:00:00"}, {"limit": 0}):
+        r = city.client.get("/v1/audit", params=bad, headers=h)
+        assert r.status_code == 422, (bad, r.text)
+    assert city.client.get("/v1/audit").status_code == 401
+
+
+def test_the_log_is_append_only(city: City, db_url: str) -> None:
+    """No route writes to /v1/audit; on PostgreSQL the database itself refuses UPDATE and DELETE."""
+    paths: dict[str, dict[str, Any]] = city.client.get("/openapi.json").json()["paths"]
+    audit_routes = {route: set(ops) for route, ops in paths.items() if "audit" in route}
+    assert audit_routes == {"/v1/audit": {"get"}}
+    for method in ("POST", "PUT", "PATCH", "DELETE"):
+        assert city.client.request(method, "/v1/audit", headers=city.headers(None)).status_code == 405
+    if not db_url.startswith("postgresql"):
+        return
+    for statement in ("UPDATE auditentry SET actor_label = 'x'", "DELETE FROM auditentry"):
+        with pytest.raises(sa.exc.DBAPIError, match="append-only"), city.engine.begin() as conn:
+            conn.execute(sa.text(statement))
