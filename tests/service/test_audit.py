@@ -250,6 +250,7 @@ def _record(w: Walk) -> Any:
     listed = w.send("GET", f"/v1/plans/{plan_id}").json()
     session = next(a for a in listed["assignments"] if a["id"] == assignment)["sessions"][0]
     body = {"assignment_id": assignment, "served_on": session["date"], "slot": session["slot"], "hours": 1}
+    w.made["served"] = (row.volunteer_id, session["date"])
     return w.send("POST", "/v1/records", json=body), w.station, "servicerecord", "create"
 
 
@@ -386,6 +387,17 @@ def test_every_write_route_leaves_an_audit_entry(city: City) -> None:
         time.sleep(0.5)  # the cancelled jobs' workers settle their rows
     assert not failures, "\n".join(failures)
     assert violations == [], "audited tables written without an audit entry:\n" + "\n".join(violations)
+    # The jobs' own writes (a solve's claim and outcome) are the job's, without a token.
+    jobs = [e for e in _entries(city.engine) if e.actor_kind == "job"]
+    assert any(e.entity == "planversion" and e.changes.get("state", [None])[-1] == "done" for e in jobs)
+    assert all(e.actor_token_id is None for e in jobs)
+    # A read that writes (a 志愿服务证明 is issued, and kept, by a GET) is audited as well.
+    volunteer, day = w.made["served"]
+    before = _last_id(city.engine)
+    r = w.send("GET", f"/v1/volunteers/{volunteer}/certificate.pdf", params={"from": day, "to": day})
+    assert r.status_code == 200, r.text
+    issued = [(e.actor_token_id, e.entity, e.action, e.station_id) for e in _entries(city.engine, before)]
+    assert issued == [(w.token_ids[w.station], "servicecertificate", "create", w.station)]
     # Entries carry the record's station: the walk's people are the walk's station's.
     people = [e for e in _entries(city.engine) if e.entity in ("volunteer", "beneficiary", "need")]
     assert people and all(e.station_id == w.station for e in people if e.actor_kind == "api")
