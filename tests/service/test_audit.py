@@ -569,3 +569,21 @@ def test_the_log_is_append_only(city: City, db_url: str) -> None:
     for statement in ("UPDATE auditentry SET actor_label = 'x'", "DELETE FROM auditentry"):
         with pytest.raises(sa.exc.DBAPIError, match="append-only"), city.engine.begin() as conn:
             conn.execute(sa.text(statement))
+
+
+def test_migration_0010_goes_down_and_up_again(db_url: str) -> None:
+    """Down to 0009 drops the log (and PostgreSQL's trigger and its function); up again restores both."""
+    from alembic import command
+
+    from api.migrate import config, upgrade
+
+    engine = sa.create_engine(db_url)
+    try:
+        command.downgrade(config(db_url), "0009")
+        with engine.connect() as conn:
+            assert "auditentry" not in sa.inspect(conn).get_table_names()
+        upgrade(db_url)
+        with engine.connect() as conn:
+            assert "auditentry" in sa.inspect(conn).get_table_names()
+    finally:
+        engine.dispose()
