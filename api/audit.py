@@ -184,6 +184,47 @@ def _identity(state: Any) -> str:
     return ",".join(str(part) for part in state.mapper.primary_key_from_instance(state.obj()))
 
 
+STORED_KEY = "linli.audit.stored"
+"""``session.info`` key: stored values of fields changed (or rows deleted) without being loaded first."""
+
+
+@event.listens_for(Session, "before_flush")
+def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
+    """Read the stored values the flush's history will not have: a field set while expired (after
+    a commit, unread since) has no "before", nor has a deleted row's unloaded field."""
+    stored: dict[int, dict[str, Any]] = {}
+    for obj in [*session.dirty, *session.deleted]:
+        state = inspect(obj)
+        table = state.mapper.local_table
+        spec = AUDITED.get(getattr(table, "name", ""))
+        if spec is None or state.key is None:
+            continue
+        deleted = obj in session.deleted
+        missing = [
+            c.key
+            for c in state.mapper.column_attrs
+            if c.key not in spec.ignored
+            and (
+                c.key not in state.dict
+                if deleted
+                else state.attrs[c.key].history.added and not state.attrs[c.key].history.deleted
+            )
+        ]
+        home = spec.via[0] if spec.via is not None else spec.station_column
+        if missing and home not in state.dict and home not in missing:
+            missing.append(home)  # the entry's station
+        if not missing:
+            continue
+        where = [
+            column == value for column, value in zip(state.mapper.primary_key, state.key[1], strict=True)
+        ]
+        columns = [state.mapper.get_property(key).columns[0] for key in missing]
+        row = session.connection().execute(select(*columns).where(*where)).first()
+        if row is not None:
+            stored[id(state)] = dict(zip(missing, row, strict=True))
+    session.info[STORED_KEY] = stored
+
+
 @event.listens_for(Session, "after_flush")
 def _after_flush(session: Session, _context: Any) -> None:
     """Entries for the flushed objects of audited tables (ids are assigned, history still there)."""
@@ -191,6 +232,7 @@ def _after_flush(session: Session, _context: Any) -> None:
     rows: list[dict[str, Any]] = []
     conn = session.connection()
     stations = _Stations(conn, _tables(session))
+    stored: dict[int, dict[str, Any]] = session.info.pop(STORED_KEY, {})
     for action, objects in (("create", session.new), ("update", session.dirty), ("delete", session.deleted)):
         for obj in objects:
             state = inspect(obj)
@@ -198,14 +240,15 @@ def _after_flush(session: Session, _context: Any) -> None:
             if spec is None:
                 continue
             columns = [c.key for c in state.mapper.column_attrs if c.key not in spec.ignored]
-            values = state.dict
+            old = stored.get(id(state), {})
+            values = {**old, **state.dict}
             changes: dict[str, Any] = {}
             if action == "update":
                 for key in columns:
                     history = state.attrs[key].history
                     if not history.has_changes():
                         continue
-                    before = history.deleted[0] if history.deleted else None
+                    before = history.deleted[0] if history.deleted else old.get(key)
                     after = history.added[0] if history.added else None
                     if before != after:
                         changes[key] = [_jsonable(before), _jsonable(after)]

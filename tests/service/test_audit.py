@@ -587,3 +587,20 @@ def test_migration_0010_goes_down_and_up_again(db_url: str) -> None:
             assert "auditentry" in sa.inspect(conn).get_table_names()
     finally:
         engine.dispose()
+
+
+def test_the_before_value_of_an_expired_field_is_the_stored_one(city: City) -> None:
+    """A field changed without being read since the last commit (expired) still records its stored value."""
+    with Session(city.engine) as s:
+        v = s.exec(select(Volunteer)).first()
+        assert v is not None
+        vid, hours, name, station = v.id, v.max_hours, v.name, v.station_id
+        s.commit()  # expires v: its fields are no longer loaded
+        before = _last_id(city.engine)
+        v.max_hours = hours + 1
+        v.name = name
+        s.add(v)
+        s.commit()
+    new = _entries(city.engine, before)
+    assert [(e.entity_id, e.changes) for e in new] == [(vid, {"max_hours": [hours, hours + 1]})]
+    assert new[0].station_id == station
