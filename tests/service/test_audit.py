@@ -369,6 +369,7 @@ def test_every_write_route_leaves_an_audit_entry(city: City) -> None:
     record and the action; and no transaction on the way writes an audited table unaudited."""
     w = _walk(city)
     failures: list[str] = []
+    start = _last_id(city.engine)
     with audit_guard(city.engine) as violations:
         for (method, route), step in WALK.items():
             before = _last_id(city.engine)
@@ -387,6 +388,11 @@ def test_every_write_route_leaves_an_audit_entry(city: City) -> None:
         time.sleep(0.5)  # the cancelled jobs' workers settle their rows
     assert not failures, "\n".join(failures)
     assert violations == [], "audited tables written without an audit entry:\n" + "\n".join(violations)
+    # Every write on the way had an actor: none fell back to the process's own (``system``).
+    nobody = [
+        (e.entity, e.entity_id, e.action) for e in _entries(city.engine, start) if e.actor_kind == "system"
+    ]
+    assert nobody == [], nobody
     # The jobs' own writes (a solve's claim and outcome) are the job's, without a token.
     jobs = [e for e in _entries(city.engine) if e.actor_kind == "job"]
     assert any(e.entity == "planversion" and e.changes.get("state", [None])[-1] == "done" for e in jobs)
