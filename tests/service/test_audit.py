@@ -456,6 +456,36 @@ def test_a_web_page_write_is_the_logged_in_token_s(city: City) -> None:
     assert made.changes["name"] == [None, "王小明"]
 
 
+def test_a_web_import_is_the_logged_in_token_s(city: City) -> None:
+    """A CSV imported on the 人员 page: one ``web`` entry per row, naming the session's token."""
+    w = _walk(city)
+    client = city.client
+    client.cookies.clear()
+    form = client.get("/login")
+    r = client.post(
+        "/login",
+        data={"token": city.tokens[w.station], "csrf_token": _csrf_of(form.text)},
+        follow_redirects=True,
+    )
+    csrf = _csrf_of(r.text)
+    text = "id,name,district,skills,availability,max_hours\n"
+    text += "".join(f"imp{i},甲{i},{w.district},life_care,mon-am,4\n" for i in range(3))
+    before = _last_id(city.engine)
+    r = client.post(
+        f"/s/{w.station}/people/import",
+        data={"kind": "volunteers", "csrf_token": csrf},
+        files={"file": ("people.csv", text.encode(), "text/csv")},
+    )
+    client.cookies.clear()
+    assert r.status_code == 200, r.text
+    got = sorted(
+        (e.actor_kind, e.actor_token_id, e.entity, e.entity_id, e.action)
+        for e in _entries(city.engine, before)
+    )
+    token = w.token_ids[w.station]
+    assert got == [("web", token, "volunteer", f"imp{i}", "create") for i in range(3)]
+
+
 def test_a_cli_write_is_the_command_line_s(city: City, db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """``linli token create`` against the database: a ``cli`` entry labelled with the system user."""
     from api.audit import cli_actor
