@@ -57,6 +57,8 @@ class Principal:
 
     token_id: int
     station_id: str | None
+    label: str = ""
+    """The token's label (who holds it): what the audit log names."""
 
     @property
     def is_centre(self) -> bool:
@@ -91,7 +93,7 @@ def authenticate(session: Session, secret: str | None) -> Principal | None:
         token.last_used_at = now
         session.add(token)
         session.commit()
-    return Principal(token.id, token.station_id)
+    return Principal(token.id, token.station_id, token.label)
 
 
 def list_tokens(session: Session, station_id: str | None = None) -> list[Token]:

@@ -11,6 +11,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
+import api.audit  # noqa: F401  (registers the audit log's session events)
 from api.settings import get_settings
 
 SQLITE_BUSY_MS = 30_000

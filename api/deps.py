@@ -12,6 +12,7 @@ from fastapi import Depends, HTTPException, Path, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 
+from api.audit import Actor, current_actor, set_session_actor
 from api.auth import Principal, authenticate
 from api.db import get_session
 from api.jobs import JobRunner
@@ -29,11 +30,14 @@ bearer = HTTPBearer(
 """The OpenAPI security scheme: /docs' Authorize button sends the token with every request."""
 
 
-def get_principal(
+def authenticated(
     session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:
-    """The caller, from ``Authorization: Bearer <token>``; 401 without a valid token."""
+    """The caller, from ``Authorization: Bearer <token>``; 401 without a valid token.
+
+    The request's session writes as the caller from here on (the audit log's actor).
+    """
     principal = authenticate(session, credentials.credentials if credentials is not None else None)
     if principal is None:
         raise HTTPException(
@@ -41,6 +45,18 @@ def get_principal(
             detail="authorization: a valid 'Bearer <token>' header is required",
             headers={"WWW-Authenticate": "Bearer"},
         )
+    set_session_actor(session, Actor("api", principal.token_id, principal.label))
+    return principal
+
+
+async def get_principal(principal: Annotated[Principal, Depends(authenticated)]) -> Principal:
+    """The caller (:func:`authenticated`), also made the actor of the request's context.
+
+    Async on purpose: a sync dependency runs in a copy of the context, so what it sets is lost;
+    this one runs in the request's own task, whose context the route (and any session it or a
+    service opens, e.g. a job's cancel) runs in.
+    """
+    current_actor.set(Actor("api", principal.token_id, principal.label))
     return principal
 
 

@@ -56,6 +56,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
 
+from api.audit import Actor, current_actor
 from api.db import SQLITE_BUSY_MS, make_engine, write_transaction
 from api.models import PlanVersion, QueuedJob, Simulation, utcnow
 from api.services.planning import store_plan
@@ -454,6 +455,7 @@ def job_main(url: str, plan_id: int, claim: str, attempt: int, worker_pid: int, 
     module, _, function = KINDS[kind].target.partition(":")
     target: Callable[[Engine, int, str, int], None] = getattr(importlib.import_module(module), function)
     engine = make_engine(url)
+    current_actor.set(Actor("job", None, job_name(plan_id, kind)))  # the outcome's writes, in the audit log
     try:
         target(engine, plan_id, claim, attempt)
     finally:
@@ -648,6 +650,8 @@ class Worker:
         """The loop: claim, watch and renew until :meth:`stop`."""
         next_poll = 0.0
         next_renew = time.monotonic() + self._lease / 4
+        # This thread's writes (claims, cancels, settling a dead job) are the worker's, for the audit log.
+        current_actor.set(Actor("job", None, f"worker:{self.name}"))
         try:
             try:
                 warm_up()

@@ -18,6 +18,7 @@ from api.db import get_engine
 from api.jobs import JobRunner, Worker
 from api.limits import BodyLimit, forbid_unknown_query
 from api.routers import (
+    audit,
     beneficiaries,
     certificates,
     needs,
@@ -149,6 +150,7 @@ def create_app(engine: Engine | None = None, workers: bool | None = None) -> Fas
         simulations,
         solve,
         tokens,
+        audit,
     ):
         app.include_router(module.router)
     install_web(app)  # the coordinators' web app (web/): pages at /, files at /static

@@ -11,6 +11,7 @@ import time
 _IMPORTED = time.perf_counter()  # before anything else this module imports
 
 import argparse  # noqa: E402
+import contextvars  # noqa: E402
 import gc  # noqa: E402
 import os  # noqa: E402
 import sys  # noqa: E402
@@ -242,11 +243,19 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
-def _database() -> str:
-    """The service's database URL, migrated to the latest schema."""
+def _database(command_writes: bool = True) -> str:
+    """The service's database URL, migrated to the latest schema.
+
+    ``command_writes``: this command's writes are the command line's in the audit log
+    (``cli:<user>``); ``serve`` and ``worker`` say no: their requests and jobs are their own actors.
+    """
     from api.migrate import upgrade
     from api.settings import get_settings
 
+    if command_writes:
+        from api.audit import cli_actor, current_actor
+
+        current_actor.set(cli_actor())
     url = get_settings().database_url
     upgrade(url)
     return url
@@ -258,7 +267,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from api.main import create_app
 
-    _database()
+    _database(command_writes=False)
     app = create_app(workers=False if args.no_worker else None)
     # The engine's libraries leave about a million long-lived objects behind their imports; a
     # full collection walking them stalls every request for ~100 ms every few seconds (page
@@ -278,7 +287,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from api.settings import get_settings
 
     settings = get_settings()
-    engine = make_engine(_database())
+    engine = make_engine(_database(command_writes=False))
     slots = args.processes or settings.solve_processes
 
     def ready() -> None:
@@ -596,7 +605,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     args.started = started
     try:
-        code: int = args.run(args)
+        # In a context of its own: what a command sets there (its audit actor) ends with it.
+        code: int = contextvars.copy_context().run(args.run, args)
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

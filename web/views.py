@@ -29,6 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session
 
 from api import tables
+from api.audit import Actor, current_actor, set_session_actor
 from api.auth import LAST_USED_RESOLUTION, Principal, authenticate
 from api.deps import MAX_ID, SessionDep, job_runner, plan_in_scope, station_in_scope
 from api.models import PlanRequest, PlanVersion, Station, Token, utcnow
@@ -207,7 +208,11 @@ def principal_of(db: Session, data: dict[str, Any]) -> Principal | None:
         token.last_used_at = now
         db.add(token)
         db.commit()
-    return Principal(token.id, token.station_id)
+    # The page's writes (this session's, and those of sessions this request opens) are the token's.
+    actor = Actor("web", token.id, token.label)
+    set_session_actor(db, actor)
+    current_actor.set(actor)
+    return Principal(token.id, token.station_id, token.label)
 
 
 def page(request: Request, db: Session) -> Page:

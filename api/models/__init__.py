@@ -14,6 +14,7 @@ version 1 is generated, each change set makes the next one by re-solve.
 
 from __future__ import annotations
 
+from api.models.audit import ACTOR_KINDS, AuditEntry, AuditPublic
 from api.models.beneficiary import (
     Beneficiary,
     BeneficiaryBase,
@@ -78,11 +79,14 @@ from api.models.volunteer import (
 )
 
 __all__ = [
+    "ACTOR_KINDS",
     "JOB_STATES",
     "MAX_RUNS",
     "OUTCOMES",
     "SIMULATION_STATES",
     "AssignmentPublic",
+    "AuditEntry",
+    "AuditPublic",
     "Beneficiary",
     "BeneficiaryBase",
     "BeneficiaryCreate",
