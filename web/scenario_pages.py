@@ -25,7 +25,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import Field
 
 from api.deps import MAX_ID, SessionDep, job_runner
-from api.models import MAX_RUNS, Simulation, SimulationRequest, Station, utcnow
+from api.models import MAX_RUNS, Simulation, SimulationRequest, Station
 from api.models.simulation import SCENARIO_TEXT_MAX
 from api.services import simulations, versions
 from api.services.errors import ConflictError
@@ -33,7 +33,7 @@ from matcher.format.errors import InputError
 from web import labels
 from web.i18n import N_, Gettext
 from web.people_pages import CERTIFICATES
-from web.views import CsrfForm, Page, PageError, check_csrf, page, week_of
+from web.views import CsrfForm, Page, PageError, check_csrf, elapsed_seconds, page, week_of
 
 router = APIRouter(include_in_schema=False)
 
@@ -223,14 +223,8 @@ def start(
 
 
 def _progress(row: Simulation) -> dict[str, Any]:
-    start = row.started_at or row.created_at
-    end = row.finished_at or utcnow()
-    if start.tzinfo is None:
-        start = start.replace(tzinfo=dt.UTC)
-    if end.tzinfo is None:
-        end = end.replace(tzinfo=dt.UTC)
     return {
-        "elapsed": max(0.0, (end - start).total_seconds()),
+        "elapsed": elapsed_seconds(row),
         "running": row.state in ("queued", "solving"),
         "report": simulations.progress_of(row),
     }

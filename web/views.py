@@ -32,7 +32,7 @@ from api import tables
 from api.audit import Actor, current_actor, set_session_actor
 from api.auth import LAST_USED_RESOLUTION, Principal, authenticate
 from api.deps import MAX_ID, SessionDep, job_runner, plan_in_scope, station_in_scope
-from api.models import PlanRequest, PlanVersion, Station, Token, utcnow
+from api.models import PlanRequest, PlanVersion, Simulation, Station, Token, utcnow
 from api.services import versions
 from api.services.errors import ConflictError
 from matcher.format.errors import InputError
@@ -610,17 +610,22 @@ def generate(
     return RedirectResponse(f"/plans/{made.id}", status.HTTP_303_SEE_OTHER)
 
 
-def _progress(plan: PlanVersion) -> dict[str, Any]:
-    start = plan.started_at or plan.created_at
-    end = plan.finished_at or utcnow()
-    if start.tzinfo is None:
+def elapsed_seconds(job: PlanVersion | Simulation) -> float:
+    """Seconds a job has run (from its latest start, else its creation), to its end or now."""
+    start = job.started_at or job.created_at
+    end = job.finished_at or utcnow()
+    if start.tzinfo is None:  # SQLite hands back naive UTC
         start = start.replace(tzinfo=dt.UTC)
     if end.tzinfo is None:
         end = end.replace(tzinfo=dt.UTC)
+    return max(0.0, (end - start).total_seconds())
+
+
+def _progress(plan: PlanVersion) -> dict[str, Any]:
     objective = (plan.plan or {}).get("objective", {})
     report = versions.progress_of(plan)  # the engine's latest report, written by the job about once a second
     return {
-        "elapsed": max(0.0, (end - start).total_seconds()),
+        "elapsed": elapsed_seconds(plan),
         "running": plan.state in ("queued", "solving"),
         "coverage": objective.get("coverage"),
         "bound": objective.get("coverage_bound"),
