@@ -104,6 +104,8 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.web_pages
 	$(BIN)/python -m benchmarks.fairness
 	$(BIN)/python -m benchmarks.ledger
+	$(BIN)/python -m benchmarks.certificate
+	$(BIN)/python -m benchmarks.audit
 	$(MAKE) bench-report
 
 .PHONY: bench-report

@@ -19,7 +19,8 @@ all) recorded served.  Then, ``--repeat`` times each, it measures:
 
 The collector is frozen after the setup, as ``linli serve`` freezes it once started.  It
 prints the median and max of each and the median as a multiple of the baseline's, and the
-PDF's pages and size.
+PDF's pages and size, and writes ``benchmarks/results/certificate-<date>.json``
+(:func:`benchmarks.results.write_result`).
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ from api.seed import seed_demo
 from api.services import certificates, planning, records
 from api.services.records import RecordFilter
 from api.settings import DEFAULT_STARS
+from benchmarks.results import Table, command_line, write_result
 
 YEAR_START = dt.date(2026, 1, 5)  # a Monday
 WEEKS = 52
@@ -150,9 +152,17 @@ def main(argv: list[str] | None = None) -> None:
     base = statistics.median(timings["records"])
     print(f"a year ({WEEKS} weeks) of {count} sessions; PDF {pages} pages, {len(pdf) / 1024:.0f} KiB")
     print(f"{'step':<12} {'median ms':>10} {'max ms':>8} {'x records':>10}")
+    rows: list[list[str | float]] = []
     for name, ts in timings.items():
         median = statistics.median(ts)
         print(f"{name:<12} {median * 1000:>10.1f} {max(ts) * 1000:>8.1f} {median / base:>10.1f}")
+        rows.append([name, round(median * 1000, 1), round(max(ts) * 1000, 1), round(median / base, 1)])
+    notes = [
+        f"a year ({WEEKS} weekly plan versions) of {count} served sessions of one volunteer; "
+        f"the PDF: {pages} pages, {len(pdf) / 1024:.0f} KiB; {args.repeat} runs of each step",
+    ]
+    columns = ["step", "median ms", "max ms", "x records"]
+    write_result("certificate", command_line("benchmarks.certificate", argv), [Table(columns, rows)], notes)
 
 
 if __name__ == "__main__":

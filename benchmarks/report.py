@@ -100,6 +100,20 @@ ABOUT: dict[str, tuple[str, str]] = {
         ".xlsx from them, `ledger.xlsx` is both (`linli ledger`); `x` is the time over reading the "
         "year's record rows alone in the same run.",
     ),
+    "certificate": (
+        "Service: 志愿服务证明 (service-hour certificate) generation",
+        "An SQLite database with the demo city and a year of one volunteer's served sessions "
+        "(52 weekly plan versions). `gather` is what the certificate route computes (sessions, "
+        "programmes, star level, the verification code's row), `pdf` the PDF from it, "
+        "`certificate` both; `x records` is the time over listing the same records as "
+        "`GET /v1/records` does, in the same run.",
+    ),
+    "audit": (
+        "Service: the audit log's cost",
+        "The same requests with the audit capture on and off, alternately, in one process: a CSV "
+        "import of 300 volunteers (600 entries), a PATCH of one volunteer (one entry), and a GET "
+        "(none: the noise floor); `ratio` is audited over not audited.",
+    ),
 }
 """Benchmark -> (section title, what it measures and how to read it), in the page's order."""
 
