@@ -43,6 +43,7 @@ import multiprocessing.connection
 import os
 import signal
 import socket
+import sys
 import threading
 import time
 import uuid
@@ -508,6 +509,12 @@ def warm_up() -> None:
 # ------------------------------------------------------------------ the worker loop
 
 
+def say_ready(name: str) -> None:
+    """Print on stderr that worker ``name`` now claims jobs: its fork server is warm (seconds
+    after start on a busy machine), which tells an operator, or a test, when jobs will run."""
+    print(f"job worker {name}: ready, claiming jobs", file=sys.stderr, flush=True)
+
+
 def worker_name() -> str:
     """A name for a worker, unique across hosts and restarts: ``host:pid:nonce``."""
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
@@ -598,8 +605,8 @@ class Worker:
         Runs a job gets before it is failed (a run ends without an outcome when its
         worker dies).
     on_ready
-        Called on the loop's thread once the fork server is warm, before the first claim
-        (``linli worker`` prints a line, which tells a supervisor, or a test, it now claims).
+        Called with the worker's name on the loop's thread once the fork server is warm,
+        before the first claim (``linli serve`` and ``linli worker`` pass :func:`say_ready`).
     """
 
     def __init__(
@@ -609,7 +616,7 @@ class Worker:
         *,
         lease: float = 15.0,
         attempts: int = 3,
-        on_ready: Callable[[], None] | None = None,
+        on_ready: Callable[[str], None] | None = None,
     ) -> None:
         self.name = worker_name()
         self._on_ready = on_ready
@@ -657,8 +664,8 @@ class Worker:
                 warm_up()
             except Exception:  # the first job starts it instead (and reports what fails)
                 log.exception("job worker %s: could not start the fork server", self.name)
-            if self._on_ready is not None:  # `linli worker` says so: the loop claims from now on
-                self._on_ready()
+            if self._on_ready is not None:  # the loop claims from now on
+                self._on_ready(self.name)
             while not self._stop.is_set():
                 woken = self._sleep(TICK_S if self._running else POLL_S)
                 if self._stop.is_set():

@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DataError, OperationalError
 
 from api.db import get_engine
-from api.jobs import JobRunner, Worker
+from api.jobs import JobRunner, Worker, say_ready
 from api.limits import BodyLimit, forbid_unknown_query
 from api.routers import (
     audit,
@@ -72,6 +72,7 @@ def create_app(engine: Engine | None = None, workers: bool | None = None) -> Fas
                 settings.solve_processes,
                 lease=settings.job_lease,
                 attempts=settings.job_attempts,
+                on_ready=say_ready,
             )
         app.state.jobs = JobRunner(app.state.engine, worker)
         try:

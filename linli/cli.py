@@ -283,17 +283,15 @@ def cmd_worker(args: argparse.Namespace) -> int:
     import signal
 
     from api.db import make_engine
-    from api.jobs import Worker
+    from api.jobs import Worker, say_ready
     from api.settings import get_settings
 
     settings = get_settings()
     engine = make_engine(_database(command_writes=False))
     slots = args.processes or settings.solve_processes
-
-    def ready() -> None:
-        print(f"worker {worker.name}: ready, claiming jobs", file=sys.stderr, flush=True)
-
-    worker = Worker(engine, slots, lease=settings.job_lease, attempts=settings.job_attempts, on_ready=ready)
+    worker = Worker(
+        engine, slots, lease=settings.job_lease, attempts=settings.job_attempts, on_ready=say_ready
+    )
 
     def stop(_signum: int, _frame: object) -> None:
         worker.stop()  # the loop, on this thread, ends at its next wake-up

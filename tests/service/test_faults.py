@@ -136,8 +136,8 @@ class Service:
 
 @contextlib.contextmanager
 def started(db: str, tmp: Path, args: list[str], token: str | None = None, **env: str) -> Iterator[Service]:
-    """Run ``linli ARGS`` on database ``db``; for ``serve``, wait until the API answers; for
-    ``worker``, until it says it claims jobs."""
+    """Run ``linli ARGS`` on database ``db``; for ``serve``, wait until the API answers; and
+    until its job worker (unless ``LINLI_WORKERS=0``) or ``linli worker``'s says it claims jobs."""
     port = free_port() if args[0] == "serve" else None
     argv = [sys.executable, "-c", CLI, *args] + (["--port", str(port)] if port else [])
     log = tmp / f"{args[0]}-{time.monotonic_ns()}.log"
@@ -157,12 +157,11 @@ def started(db: str, tmp: Path, args: list[str], token: str | None = None, **env
                 return False
 
             until(ready, 60, "the server to answer", every=0.2)
-        elif args[0] == "worker":
-            # Its fork server warms up first (seconds on a loaded machine): jobs posted before
-            # that all go to the server's worker, which is not what a test of sharing wants.
-            until(
-                lambda: b"ready, claiming jobs" in log.read_bytes(), 60, "the worker to be ready", every=0.2
-            )
+        if args[0] == "worker" or env.get("LINLI_WORKERS") != "0":
+            # A job worker's fork server warms up first (seconds on a loaded machine): jobs
+            # posted before that all go to the other process, not what a test of sharing wants.
+            warm = b"ready, claiming jobs"
+            until(lambda: warm in log.read_bytes(), 60, "the job worker to be ready", every=0.2)
         yield service
     finally:
         service.stop()
