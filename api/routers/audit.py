@@ -29,7 +29,7 @@ def audit_filter(
     """Dependency: the entries' filter; 422 if ``from`` is after ``to``."""
     start, end = _utc(start), _utc(end)
     if start is not None and end is not None and start > end:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, detail="from: after 'to'")
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail="from: after 'to'")
     return AuditFilter(entity, entity_id, start, end)
 
 
