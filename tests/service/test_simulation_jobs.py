@@ -16,11 +16,12 @@ from typing import Any
 import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
+from test_jobs import add as add_plan
 
 from api import simulation_job
 from api.db import make_engine
 from api.jobs import PLAN, SIMULATION, Claim, JobRunner, Worker, _Running
-from api.models import PlanVersion, Simulation, utcnow
+from api.models import Simulation, utcnow
 from api.seed import seed_demo
 from api.services.simulations import for_station, shipped
 
@@ -57,15 +58,6 @@ def add_simulation(engine: Engine, station: str, runs: int = 2, **fields: Any) -
         return row.id
 
 
-def add_plan(engine: Engine, station: str) -> int:
-    with Session(engine) as session:
-        version = PlanVersion(station_id=station, week_start=WEEK, problem={})
-        session.add(version)
-        session.commit()
-        assert version.id is not None
-        return version.id
-
-
 def get(engine: Engine, simulation_id: int) -> Simulation:
     with Session(engine) as session:
         row = session.get(Simulation, simulation_id)
@@ -82,7 +74,7 @@ def test_simulations_are_claimed_beside_plans_as_background_jobs(stations: tuple
     """The oldest job first, of either kind; a simulation never takes the slot kept for station plans."""
     engine, ids = stations
     first = add_simulation(engine, ids[0])
-    plan = add_plan(engine, ids[1])
+    plan = add_plan(engine, ids[1])  # a queued station plan (test_jobs' row builder)
     second = add_simulation(engine, ids[1])
     worker = Worker(engine, 2)
     assert worker._claim_one() == Claim(SIMULATION, first, 1, True)
