@@ -10,7 +10,17 @@ from pydantic import model_validator
 from sqlalchemy import JSON
 from sqlmodel import Field, SQLModel
 
-from api.models.common import FORBID, KEY_TEXT, PLAIN_TEXT, Flag, Key, both_or_neither, partial
+from api.models.common import (
+    ADDRESS_MAX_LENGTH,
+    FORBID,
+    KEY_TEXT,
+    PLAIN_TEXT,
+    Flag,
+    Key,
+    Phone,
+    both_or_neither,
+    partial,
+)
 from api.models.need import NeedPublic
 from matcher.format.bounds import EXCLUDED_MAX, Id, Latitude, Longitude, Name, Priority
 from matcher.format.schema import Category, Gender, IdList
@@ -36,12 +46,26 @@ class BeneficiaryBase(SQLModel):
     )
     latitude: Latitude | None = Field(default=None, description="Latitude (with longitude), or absent.")
     longitude: Longitude | None = Field(default=None, description="Longitude (with latitude), or absent.")
+    address: Annotated[Name, Field(max_length=ADDRESS_MAX_LENGTH)] = Field(
+        default="",
+        sa_type=PLAIN_TEXT,
+        description="Where the volunteer goes, e.g. 幸福里 3 幢 2 单元 301 (personal data), or empty.",
+    )
+    contact_name: Name = Field(
+        default="",
+        sa_type=PLAIN_TEXT,
+        description="The family's contact person, e.g. a son or a neighbour (personal data), or empty.",
+    )
+    contact_phone: Phone | None = Field(
+        default=None,
+        sa_type=PLAIN_TEXT,
+        description="The contact person's phone (personal data: never logged, masked in lists), or absent.",
+    )
     active: Flag = Field(
         default=True,
         description="False once deactivated (DELETE): left out of lists and plans (needs too), kept for"
         " history.",
     )
-
 
 class Beneficiary(BeneficiaryBase, table=True):
     """A person the station serves (personal data: never logged)."""

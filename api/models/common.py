@@ -59,6 +59,18 @@ hold 64)."""
 
 Flag = Annotated[bool, Field(strict=True)]
 
+PHONE_PATTERN = r"^\+?[0-9][0-9 -]{4,22}[0-9]$"
+Phone = Annotated[str, Field(strict=True, min_length=6, max_length=24, pattern=PHONE_PATTERN)]
+"""A telephone number: digits, an optional leading ``+``, spaces or hyphens between
+(``13812341234``, ``+86 138 1234 1234``, ``0571-8888 1234``).  Personal data: never logged,
+masked in lists (:func:`api.contacts.mask_phone`)."""
+
+WECHAT_PATTERN = r"^[A-Za-z][-_A-Za-z0-9]{5,19}$"
+WeChatId = Annotated[str, Field(strict=True, pattern=WECHAT_PATTERN)]
+"""A WeChat id as WeChat allows it: 6-20 letters, digits, ``_`` or ``-``, starting with a letter."""
+
+ADDRESS_MAX_LENGTH = 200
+
 FORBID = SQLModelConfig(extra="forbid")
 """An unknown field is an error, not ignored (the request models).  A ``SQLModelConfig`` (from
 ``sqlmodel._compat``: sqlmodel does not re-export it), as the request models extend the tables'

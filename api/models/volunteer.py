@@ -16,7 +16,18 @@ from pydantic import model_validator
 from sqlalchemy import JSON
 from sqlmodel import Field, SQLModel
 
-from api.models.common import FORBID, KEY_TEXT, PLAIN_TEXT, Flag, Key, Slots, both_or_neither, partial
+from api.models.common import (
+    FORBID,
+    KEY_TEXT,
+    PLAIN_TEXT,
+    Flag,
+    Key,
+    Phone,
+    Slots,
+    WeChatId,
+    both_or_neither,
+    partial,
+)
 from matcher.format.bounds import (
     CERTIFICATIONS_MAX,
     Hours,
@@ -54,11 +65,18 @@ class VolunteerBase(SQLModel):
     latitude: Latitude | None = Field(default=None, description="Latitude (with longitude), or absent.")
     longitude: Longitude | None = Field(default=None, description="Longitude (with latitude), or absent.")
     hours_before: HoursBefore = Field(default=0.0, description="Hours served before Linli kept records.")
+    phone: Phone | None = Field(
+        default=None,
+        sa_type=PLAIN_TEXT,
+        description="Mobile phone (personal data: never logged, masked in lists), or absent.",
+    )
+    wechat: WeChatId | None = Field(
+        default=None, sa_type=PLAIN_TEXT, description="WeChat id (personal data), or absent."
+    )
     active: Flag = Field(
         default=True,
         description="False once deactivated (DELETE): left out of lists and plans, kept for history.",
     )
-
 
 class Volunteer(VolunteerBase, table=True):
     """A registered volunteer of one station (certificates: :class:`Certificate` rows)."""

@@ -94,6 +94,8 @@ def test_create_get_list_volunteer(city: City) -> None:
         "max_beneficiaries": 3,
         "hours_before": 0.0,
         "active": True,
+        "phone": None,
+        "wechat": None,
         "station_id": station,
     }
     assert r.json() == expected
@@ -132,6 +134,9 @@ def test_create_get_list_beneficiary_and_need(city: City) -> None:
         "latitude": None,
         "longitude": None,
         "active": True,
+        "address": "",
+        "contact_name": "",
+        "contact_phone": None,
         "station_id": station,
         "needs": [],
     }
@@ -410,6 +415,8 @@ def test_csv_upsert_keeps_left_out_columns(city: City) -> None:
         "max_beneficiaries": 3,
         "hours_before": 0.0,
         "active": True,
+        "phone": None,
+        "wechat": None,
         "station_id": station,
     }
 
