@@ -67,6 +67,7 @@ class BeneficiaryBase(SQLModel):
         " history.",
     )
 
+
 class Beneficiary(BeneficiaryBase, table=True):
     """A person the station serves (personal data: never logged)."""
 

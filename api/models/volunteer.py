@@ -78,6 +78,7 @@ class VolunteerBase(SQLModel):
         description="False once deactivated (DELETE): left out of lists and plans, kept for history.",
     )
 
+
 class Volunteer(VolunteerBase, table=True):
     """A registered volunteer of one station (certificates: :class:`Certificate` rows)."""
 
