@@ -35,6 +35,7 @@ from api.models.hierarchy import (
     VolunteerGroup,
 )
 from api.models.need import Need, NeedBase, NeedCreate, NeedPublic, NeedUpdate
+from api.models.outbox import RECIPIENT_KINDS, OutboxMessage
 from api.models.plan import (
     JOB_STATES,
     AssignmentPublic,
@@ -83,6 +84,7 @@ __all__ = [
     "JOB_STATES",
     "MAX_RUNS",
     "OUTCOMES",
+    "RECIPIENT_KINDS",
     "SIMULATION_STATES",
     "AssignmentPublic",
     "AuditEntry",
@@ -107,6 +109,7 @@ __all__ = [
     "NeedCreate",
     "NeedPublic",
     "NeedUpdate",
+    "OutboxMessage",
     "Outcome",
     "PlanAssignment",
     "PlanDiff",

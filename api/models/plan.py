@@ -74,6 +74,10 @@ class PlanVersion(QueuedJob, table=True):
     )
     created_at: dt.datetime = TableField(default_factory=utcnow)
     finished_at: dt.datetime | None = None
+    published_at: dt.datetime | None = TableField(
+        default=None,
+        description="When the coordinator published it (volunteers and families were told); empty: a draft.",
+    )
 
 
 class PlanAssignment(SQLModel, table=True):
