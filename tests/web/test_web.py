@@ -454,12 +454,21 @@ def test_progress_panel_polls_while_running_and_stops_after() -> None:
     plan = SimpleNamespace(id=5, state="solving", station_id="st", week_start=WEEK, error=None)
     html = panel.render(plan=plan, progress={"running": True, "elapsed": 3.2}, **common)
     assert 'hx-get="/plans/5/panel"' in html and 'hx-trigger="every 1s"' in html
-    assert "计算中" in html and "3 秒" in html
+    assert "计算中" in html and "3.2 秒" in html
     assert 'action="/plans/5/cancel"' in html and 'name="csrf_token" value="tok"' in html
     plan = SimpleNamespace(id=5, state="failed", station_id="st", week_start=WEEK, error="<b>boom</b>")
     html = panel.render(plan=plan, progress={"running": False, "elapsed": 9}, **common)
     assert "hx-get" not in html and "失败" in html and "排班未能生成" in html
     assert "&lt;b&gt;boom&lt;/b&gt;" in html and "/cancel" not in html
+
+
+def test_a_fast_job_s_time_reads_in_tenths_not_zero() -> None:
+    """A station plan proved in 0.4 s reads "0.4 秒" (it read "0 秒"); longer jobs in whole seconds."""
+    panel = env.get_template("panel.html")
+    common: dict[str, Any] = {"_": i18n.translator("zh_CN"), "L": labels, "csrf": "tok"}
+    plan = SimpleNamespace(id=5, state="done", station_id="st", week_start=WEEK, error=None)
+    assert "0.4 秒" in panel.render(plan=plan, progress={"running": False, "elapsed": 0.43}, **common)
+    assert "13 秒" in panel.render(plan=plan, progress={"running": False, "elapsed": 12.6}, **common)
 
 
 def test_progress_panel_shows_the_engine_s_latest_report() -> None:
