@@ -188,6 +188,50 @@ def send(client: httpx.Client, job: _Job, attempt: int, timeout: float) -> Outco
     return Outcome(response.status_code, error, ms, _retry_after(response))
 
 
+def fan_out(engine: Engine, since: dt.datetime | None = None) -> int:
+    """Make the missing deliveries: one per (message, endpoint) for the active endpoints of the
+    message's station created before it (only messages created since ``since``, if given);
+    returns how many were made.  A pair made meanwhile by another dispatcher is skipped."""
+    now = utcnow()
+    m, e, d = OutboxMessage, WebhookEndpoint, Delivery
+    pairs = (
+        select(
+            col(m.id),
+            col(e.id),
+            col(m.station_id),
+            literal("pending"),
+            literal(0),
+            literal(now),
+            literal(now),
+        )
+        .join(
+            e,
+            and_(
+                col(e.station_id) == col(m.station_id), col(e.active), col(e.created_at) <= col(m.created_at)
+            ),
+        )
+        .where(~exists().where(col(d.message_id) == col(m.id), col(d.endpoint_id) == col(e.id)))
+    )
+    if since is not None:
+        pairs = pairs.where(col(m.created_at) >= since)
+    columns = [
+        "message_id",
+        "endpoint_id",
+        "station_id",
+        "state",
+        "attempts",
+        "next_attempt_at",
+        "created_at",
+    ]
+    with Session(engine) as session:
+        dialect = session.get_bind().dialect.name
+        insert: Any = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        statement = insert(Delivery).from_select(columns, pairs).on_conflict_do_nothing()
+        made = int(getattr(session.execute(statement), "rowcount", 0) or 0)
+        session.commit()
+    return made
+
+
 def dispatcher(engine: Engine, settings: Settings) -> Dispatcher | None:
     """The dispatcher a worker runs, or None while ``LINLI_DELIVERY_PAUSED``."""
     return None if settings.delivery_paused else Dispatcher.from_settings(engine, settings)
@@ -255,7 +299,7 @@ class Dispatcher:
     def stop(self, timeout: float = 15.0) -> None:
         """End the loop (a round in flight finishes its POSTs and records them) and close the client."""
         self._stop.set()
-        if self._thread is not None:
+        if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout)
         self.close()
 
@@ -296,47 +340,10 @@ class Dispatcher:
     # ------------------------------------------------------------- the steps
 
     def fan_out(self) -> int:
-        """Make the missing deliveries of new messages; returns how many were made."""
+        """Make the missing deliveries of new messages (a full pass now and then); returns how many."""
         now = utcnow()
         full = time.monotonic() >= self._full_pass_at or self._since is None
-        m, e, d = OutboxMessage, WebhookEndpoint, Delivery
-        pairs = (
-            select(
-                col(m.id),
-                col(e.id),
-                col(m.station_id),
-                literal("pending"),
-                literal(0),
-                literal(now),
-                literal(now),
-            )
-            .join(
-                e,
-                and_(
-                    col(e.station_id) == col(m.station_id),
-                    col(e.active),
-                    col(e.created_at) <= col(m.created_at),
-                ),
-            )
-            .where(~exists().where(col(d.message_id) == col(m.id), col(d.endpoint_id) == col(e.id)))
-        )
-        if not full and self._since is not None:
-            pairs = pairs.where(col(m.created_at) >= self._since)
-        columns = [
-            "message_id",
-            "endpoint_id",
-            "station_id",
-            "state",
-            "attempts",
-            "next_attempt_at",
-            "created_at",
-        ]
-        with Session(self._engine) as session:
-            dialect = session.get_bind().dialect.name
-            insert: Any = postgresql.insert if dialect == "postgresql" else sqlite.insert
-            statement = insert(Delivery).from_select(columns, pairs).on_conflict_do_nothing()
-            made = int(getattr(session.execute(statement), "rowcount", 0) or 0)
-            session.commit()
+        made = fan_out(self._engine, None if full else self._since)
         self._since = now - dt.timedelta(seconds=FAN_OUT_MARGIN_S)
         if full:
             self._full_pass_at = time.monotonic() + FULL_PASS_S

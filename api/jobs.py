@@ -658,6 +658,8 @@ class Worker:
         """End the loop: running jobs are stopped and queued again for any worker."""
         self._stop.set()
         self.wake()
+        if self._dispatcher is not None:  # now, even if the loop is still warming up
+            self._dispatcher.stop()
         if self._thread is not None:
             self._thread.join(timeout)
 

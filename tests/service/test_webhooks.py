@@ -205,7 +205,7 @@ def test_kill_9_between_publish_and_delivery_loses_nothing_and_sends_once(
     env = {
         "LINLI_DELIVERY_BACKOFF": "0.2",
         "LINLI_DELIVERY_BACKOFF_MAX": "0.5",
-        "LINLI_DELIVERY_ATTEMPTS": "1000",
+        "LINLI_DELIVERY_ATTEMPTS": "100",
         "LINLI_DELIVERY_POLL": "0.1",
     }
     with receiving(down=True) as rx:
