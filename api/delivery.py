@@ -296,6 +296,10 @@ class Dispatcher:
         self._thread = threading.Thread(target=self.run, name="linli-dispatcher", daemon=True)
         self._thread.start()
 
+    def halt(self) -> None:
+        """Ask the loop to end after its round (safe in a signal handler)."""
+        self._stop.set()
+
     def stop(self, timeout: float = 15.0) -> None:
         """End the loop (a round in flight finishes its POSTs and records them) and close the client."""
         self._stop.set()

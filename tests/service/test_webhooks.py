@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from api_support import City
@@ -24,8 +26,21 @@ from api.models import Delivery, DeliveryAttempt, Station, WebhookCreate, Webhoo
 from api.services import webhooks
 from api.services.errors import ConflictError
 
-FAST = {"backoff": 0.05, "backoff_max": 0.2, "attempts": 5, "timeout": 3.0, "poll": 0.05}
-"""Retries in tens of milliseconds (the service's defaults are seconds to an hour)."""
+BACKOFF = 0.05
+
+
+def fast(db: str, attempts: int = 5, batch: int = 64, concurrency: int = 8) -> Dispatcher:
+    """A dispatcher retrying in tens of milliseconds (the service's defaults are seconds to an hour)."""
+    return Dispatcher(
+        make_engine(db),
+        backoff=BACKOFF,
+        backoff_max=0.2,
+        attempts=attempts,
+        timeout=3.0,
+        poll=0.05,
+        batch=batch,
+        concurrency=concurrency,
+    )
 
 
 def _station_and_endpoint(url: str, db: str, name: str = "短信网关") -> tuple[str, int, str]:
@@ -66,9 +81,9 @@ def _states(db: str) -> list[str]:
     return [d.state for d, _ in _deliveries(db)]
 
 
-def _drain(dispatcher: Dispatcher, done: object, timeout: float = 60) -> None:
+def _drain(dispatcher: Dispatcher, done: Callable[[], object], timeout: float = 60) -> None:
     end = time.monotonic() + timeout
-    while not done() and time.monotonic() < end:  # type: ignore[operator]
+    while not done() and time.monotonic() < end:
         if not dispatcher.run_once():
             time.sleep(0.02)
 
@@ -87,7 +102,7 @@ def test_messages_are_signed_retried_with_backoff_and_delivered_once(seeded_db: 
         station, _, secret = _station_and_endpoint(rx.url, seeded_db)
         rx.secrets.append(secret)
         keys = write_messages_like_publication(make_engine(seeded_db), station, 6)
-        dispatcher = Dispatcher(make_engine(seeded_db), **FAST)  # type: ignore[arg-type]
+        dispatcher = fast(seeded_db)
         try:
             _drain(dispatcher, lambda: len(rx.delivered) == len(keys))
         finally:
@@ -97,7 +112,7 @@ def test_messages_are_signed_retried_with_backoff_and_delivered_once(seeded_db: 
     assert rx.attempts == dict.fromkeys(keys, 3)
     for key in keys:  # the retries waited: at least half the backoff (the jitter's floor)
         first, second, third = rx.times[key]
-        assert second - first >= 0.5 * FAST["backoff"] and third - second >= 0.5 * FAST["backoff"] * 2
+        assert second - first >= 0.5 * BACKOFF and third - second >= 0.5 * BACKOFF * 2
     body = rx.bodies[keys[0]]
     assert body["key"] == keys[0] and body["station"] == station and body["week_start"] == "2026-12-07"
     assert body["recipient"]["kind"] == "volunteer" and body["recipient"]["contact"] == {
@@ -120,7 +135,7 @@ def test_a_wrong_secret_is_refused_and_fails_until_retried(seeded_db: str) -> No
         station, _, secret = _station_and_endpoint(rx.url, seeded_db)
         [key] = write_messages_like_publication(make_engine(seeded_db), station, 1)
         engine = make_engine(seeded_db)
-        dispatcher = Dispatcher(engine, **FAST)  # type: ignore[arg-type]
+        dispatcher = fast(seeded_db)
         try:
             _drain(dispatcher, lambda: _states(seeded_db) == ["failed"])
             assert rx.refused == 1 and not rx.delivered
@@ -153,7 +168,7 @@ def test_an_unreachable_receiver_is_retried_then_failed(seeded_db: str) -> None:
         url = rx.url  # nobody listens here once the receiver is shut
     station, _, _ = _station_and_endpoint(url, seeded_db)
     write_messages_like_publication(make_engine(seeded_db), station, 2)
-    dispatcher = Dispatcher(make_engine(seeded_db), **{**FAST, "attempts": 3})  # type: ignore[arg-type]
+    dispatcher = fast(seeded_db, attempts=3)
     try:
         _drain(dispatcher, lambda: _states(seeded_db) == ["failed", "failed"])
     finally:
@@ -179,7 +194,7 @@ def test_two_dispatchers_never_send_a_key_twice(seeded_db: str) -> None:
         station, _, secret = _station_and_endpoint(rx.url, seeded_db)
         rx.secrets.append(secret)
         keys = write_messages_like_publication(make_engine(seeded_db), station, 120)
-        pair = [Dispatcher(make_engine(seeded_db), batch=8, concurrency=4, **FAST) for _ in range(2)]  # type: ignore[arg-type]
+        pair = [fast(seeded_db, batch=8, concurrency=4) for _ in range(2)]
         threads = [
             threading.Thread(target=_drain, args=(d, lambda: len(rx.delivered) == len(keys))) for d in pair
         ]
@@ -261,7 +276,7 @@ def test_the_api_creates_lists_and_deactivates_endpoints_and_shows_the_log(city:
         write_messages_like_publication(city.engine, other, 2, tag="-other")  # no endpoint: nothing sent
         until(lambda: len(rx.delivered) == 3, 60, "the service's worker to deliver")
 
-        def log(**params: object) -> list[dict[str, object]]:
+        def log(**params: Any) -> list[dict[str, Any]]:
             r = city.client.get(f"/v1/stations/{station}/deliveries", params=params, headers=headers)
             assert r.status_code == 200, r.text
             return list(r.json())
@@ -287,3 +302,22 @@ def test_the_api_creates_lists_and_deactivates_endpoints_and_shows_the_log(city:
     with Session(city.engine) as session:
         endpoint = session.get(WebhookEndpoint, created["id"])
         assert endpoint is not None and not endpoint.active and endpoint.deactivated_at is not None
+
+
+def test_linli_deliver_once_sends_what_is_due(seeded_db: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``linli deliver --once`` (a cron job's run): every due message is sent, then it exits 0."""
+    from api.settings import get_settings
+    from linli.cli import main
+
+    with receiving() as rx:
+        station, _, secret = _station_and_endpoint(rx.url, seeded_db)
+        rx.secrets.append(secret)
+        keys = write_messages_like_publication(make_engine(seeded_db), station, 4)
+        monkeypatch.setenv("DATABASE_URL", seeded_db)
+        get_settings.cache_clear()
+        try:
+            assert main(["deliver", "--once"]) == 0
+        finally:
+            get_settings.cache_clear()
+    assert rx.delivered == dict.fromkeys(keys, 1)
+    assert _states(seeded_db) == ["delivered"] * 4
