@@ -48,14 +48,15 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from sqlalchemy import and_, exists, false, literal, or_, select, update
+from sqlalchemy import and_, bindparam, exists, false, insert, literal, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col
+from sqlmodel import Session, SQLModel, col
 
 from api.audit import Actor, current_actor
+from api.db import write_transaction
 from api.jobs import claimer_is_dead, worker_name
-from api.models import Delivery, DeliveryAttempt, OutboxMessage, WebhookEndpoint, utcnow
+from api.models import Delivery, OutboxMessage, WebhookEndpoint, utcnow
 from api.models.webhook import ERROR_MAX_LENGTH
 from api.settings import Settings
 
@@ -405,48 +406,75 @@ class Dispatcher:
         ]
 
     def _settle(self, attempt: int, outcome: Outcome, now: dt.datetime) -> dict[str, Any]:
-        """The delivery's columns after this attempt."""
+        """The delivery's columns after this attempt (every row the same keys: one executemany)."""
         done: dict[str, Any] = {
-            "claimed_by": None,
-            "lease_until": None,
-            "last_status": outcome.status,
-            "last_error": outcome.error,
+            "b_state": "pending",
+            "b_next": now,
+            "b_delivered": None,
+            "b_status": outcome.status,
+            "b_error": outcome.error,
         }
         if outcome.delivered:
-            return {**done, "state": "delivered", "delivered_at": now, "last_error": None}
+            return {**done, "b_state": "delivered", "b_delivered": now, "b_error": None}
         if outcome.permanent or attempt >= self._attempts:
-            return {**done, "state": "failed"}
+            return {**done, "b_state": "failed"}
         delay = backoff_delay(attempt, self._backoff, self._backoff_max)
         if outcome.retry_after is not None:
             delay = min(self._backoff_max, max(delay, outcome.retry_after))
-        return {**done, "next_attempt_at": now + dt.timedelta(seconds=delay)}
+        return {**done, "b_next": now + dt.timedelta(seconds=delay)}
 
     def record(self, results: Iterable[tuple[_Job, Outcome]]) -> None:
-        """Write each attempt's outcome and its log line, while this dispatcher's claim holds."""
+        """Write each attempt's outcome and its log line, while this dispatcher's claim holds.
+
+        One transaction for the round: the rows still this claim's (same dispatcher and attempt)
+        are locked and read, then updated and logged in two ``executemany`` statements.
+        """
+        results = list(results)
+        if not results:
+            return
         now = utcnow()
+        table: Any = SQLModel.metadata.tables["delivery"]
+        log_table: Any = SQLModel.metadata.tables["deliveryattempt"]
         with Session(self._engine) as session:
-            for job, outcome in results:
-                changed = session.execute(
-                    update(Delivery)
-                    .where(
-                        col(Delivery.id) == job.id,
-                        col(Delivery.claimed_by) == self.name,
-                        col(Delivery.attempts) == job.attempt,
-                        col(Delivery.state) == "pending",
-                    )
-                    .values(**self._settle(job.attempt, outcome, now))
-                    .execution_options(synchronize_session=False)
+            write_transaction(session)  # SQLite: the write lock first; PostgreSQL locks the rows below
+            conn = session.connection()
+            held = select(table.c.id, table.c.attempts).where(
+                table.c.id.in_([job.id for job, _ in results]),
+                table.c.claimed_by == self.name,
+                table.c.state == "pending",
+            )
+            if conn.dialect.name == "postgresql":
+                held = held.with_for_update()
+            mine = {row[0]: row[1] for row in conn.execute(held)}
+            # A row no longer this claim's (its lease ran out and another took it) is left alone.
+            kept = [(job, outcome) for job, outcome in results if mine.get(job.id) == job.attempt]
+            if kept:
+                conn.execute(
+                    update(table)
+                    .where(table.c.id == bindparam("b_id"))
+                    .values(
+                        state=bindparam("b_state"),
+                        next_attempt_at=bindparam("b_next"),
+                        delivered_at=bindparam("b_delivered"),
+                        last_status=bindparam("b_status"),
+                        last_error=bindparam("b_error"),
+                        claimed_by=None,
+                        lease_until=None,
+                    ),
+                    [{"b_id": job.id, **self._settle(job.attempt, outcome, now)} for job, outcome in kept],
                 )
-                if getattr(changed, "rowcount", 0) != 1:
-                    continue  # no longer this claim's (its lease ran out and another took it)
-                session.add(
-                    DeliveryAttempt(
-                        delivery_id=job.id,
-                        attempt=job.attempt,
-                        at=now,
-                        status=outcome.status,
-                        error=outcome.error,
-                        duration_ms=outcome.duration_ms,
-                    )
+                conn.execute(
+                    insert(log_table),
+                    [
+                        {
+                            "delivery_id": job.id,
+                            "attempt": job.attempt,
+                            "at": now,
+                            "status": outcome.status,
+                            "error": outcome.error,
+                            "duration_ms": outcome.duration_ms,
+                        }
+                        for job, outcome in kept
+                    ],
                 )
             session.commit()
