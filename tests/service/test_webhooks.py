@@ -8,6 +8,8 @@ in for the publication route until both are merged.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import threading
 import time
 from collections.abc import Callable
@@ -184,7 +186,7 @@ def test_backoff_doubles_up_to_its_cap_with_jitter() -> None:
     for attempt, full in ((1, 5.0), (2, 10.0), (3, 20.0), (12, 3600.0), (80, 3600.0)):
         delay = backoff_delay(attempt, 5.0, 3600.0)
         assert full * 0.5 <= delay <= full
-    assert sign("k", 1, b"{}") == "sha256=" + __import__("hmac").new(b"k", b"1.{}", "sha256").hexdigest()
+    assert sign("k", 1, b"{}") == "sha256=" + hmac.new(b"k", b"1.{}", hashlib.sha256).hexdigest()
 
 
 def test_two_dispatchers_never_send_a_key_twice(seeded_db: str) -> None:
