@@ -100,12 +100,32 @@ class Spec:
     station_column: str = "station_id"
     via: tuple[str, str] | None = None
     """(this table's column, the table it names): the station is that row's ``station_id``."""
+    machine_rows: bool = False
+    """Rows the machine creates (a delivery, fanned out from the outbox): their creation is not
+    recorded, only a person's write of a column not ``ignored`` (a delivery's retry)."""
 
 
 _JOB_MACHINERY = frozenset(
     {"progress", "claimed_by", "lease_until", "attempts", "started_at", "finished_at", "error"}
 )
 """A job's own bookkeeping: machine writes, many a second, not who-did-what."""
+
+_DELIVERY_MACHINERY = frozenset(
+    {
+        "message_id",
+        "endpoint_id",
+        "state",
+        "attempts",
+        "next_attempt_at",
+        "claimed_by",
+        "lease_until",
+        "last_status",
+        "last_error",
+        "delivered_at",
+        "created_at",
+    }
+)
+"""A delivery's columns the dispatcher writes (all but ``retry_requested_at``, a person's)."""
 
 AUDITED: dict[str, Spec] = {
     "station": Spec(station_column="id"),
@@ -121,6 +141,10 @@ AUDITED: dict[str, Spec] = {
     # Never the digest (it would let an offline guess be checked); last use is a read's side effect.
     "token": Spec(ignored=frozenset({"digest", "last_used_at"})),
     "simulation": Spec(ignored=_JOB_MACHINERY | {"report", "scenario"}),
+    # A receiver's secret is never recorded (an entry would hand out the key that signs messages).
+    "webhookendpoint": Spec(ignored=frozenset({"secret"})),
+    # The dispatcher's own bookkeeping, many rows a second: only a person's retry is recorded.
+    "delivery": Spec(ignored=_DELIVERY_MACHINERY, machine_rows=True),
 }
 """The audited tables (their ``__tablename__``), each with its :class:`Spec`."""
 
@@ -237,7 +261,7 @@ def _after_flush(session: Session, _context: Any) -> None:
         for obj in objects:
             state = inspect(obj)
             spec = AUDITED.get(getattr(state.mapper.local_table, "name", ""))
-            if spec is None:
+            if spec is None or (action == "create" and spec.machine_rows):
                 continue
             columns = [c.key for c in state.mapper.column_attrs if c.key not in spec.ignored]
             old = stored.get(id(state), {})

@@ -49,7 +49,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sqlalchemy import and_, update
 from sqlalchemy import select as select_columns
@@ -63,6 +63,9 @@ from api.models import PlanVersion, QueuedJob, Simulation, utcnow
 from api.services.planning import store_plan
 from matcher.format.schema import Plan
 from matcher.progress import Progress, ProgressCallback
+
+if TYPE_CHECKING:  # api.delivery imports this module (its claim helpers)
+    from api.delivery import Dispatcher
 
 log = logging.getLogger("linli.jobs")
 
@@ -607,6 +610,9 @@ class Worker:
     on_ready
         Called with the worker's name on the loop's thread once the fork server is warm,
         before the first claim (``linli serve`` and ``linli worker`` pass :func:`say_ready`).
+    dispatcher
+        A :class:`api.delivery.Dispatcher` (webhook deliveries) run alongside, on a thread of its
+        own so that a slow receiver never holds up a plan job; started and stopped with the loop.
     """
 
     def __init__(
@@ -617,8 +623,10 @@ class Worker:
         lease: float = 15.0,
         attempts: int = 3,
         on_ready: Callable[[str], None] | None = None,
+        dispatcher: Dispatcher | None = None,
     ) -> None:
         self.name = worker_name()
+        self._dispatcher = dispatcher
         self._on_ready = on_ready
         self._engine = engine
         self._url = engine.url.render_as_string(hide_password=False)
@@ -650,6 +658,8 @@ class Worker:
         """End the loop: running jobs are stopped and queued again for any worker."""
         self._stop.set()
         self.wake()
+        if self._dispatcher is not None:  # now, even if the loop is still warming up
+            self._dispatcher.stop()
         if self._thread is not None:
             self._thread.join(timeout)
 
@@ -659,6 +669,8 @@ class Worker:
         next_renew = time.monotonic() + self._lease / 4
         # This thread's writes (claims, cancels, settling a dead job) are the worker's, for the audit log.
         current_actor.set(Actor("job", None, f"worker:{self.name}"))
+        if self._dispatcher is not None:
+            self._dispatcher.start()
         try:
             try:
                 warm_up()
@@ -684,6 +696,8 @@ class Worker:
                     log.exception("job worker %s: database error, retrying", self.name)
                     self._stop.wait(1.0)
         finally:
+            if self._dispatcher is not None:
+                self._dispatcher.stop()
             self._release_all()
             with self._pipe_lock:
                 os.close(self._wake_r)

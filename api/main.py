@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DataError, OperationalError
 
 from api.db import get_engine
+from api.delivery import dispatcher
 from api.jobs import JobRunner, Worker, say_ready
 from api.limits import BodyLimit, forbid_unknown_query
 from api.routers import (
@@ -29,6 +30,7 @@ from api.routers import (
     stations,
     tokens,
     volunteers,
+    webhooks,
 )
 from api.services.errors import ConflictError
 from api.settings import get_settings
@@ -73,6 +75,7 @@ def create_app(engine: Engine | None = None, workers: bool | None = None) -> Fas
                 lease=settings.job_lease,
                 attempts=settings.job_attempts,
                 on_ready=say_ready,
+                dispatcher=dispatcher(app.state.engine, settings),
             )
         app.state.jobs = JobRunner(app.state.engine, worker)
         try:
@@ -152,6 +155,7 @@ def create_app(engine: Engine | None = None, workers: bool | None = None) -> Fas
         solve,
         tokens,
         audit,
+        webhooks,
     ):
         app.include_router(module.router)
     install_web(app)  # the coordinators' web app (web/): pages at /, files at /static

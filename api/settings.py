@@ -79,6 +79,47 @@ class Settings(BaseSettings):
         description="Runs of a job whose workers died before it is failed.",
     )
 
+    delivery_backoff: float = Field(
+        default=5.0,
+        gt=0,
+        validation_alias="LINLI_DELIVERY_BACKOFF",
+        description=(
+            "Seconds before a webhook delivery's first retry; each next waits twice as long "
+            "(with jitter), up to LINLI_DELIVERY_BACKOFF_MAX."
+        ),
+    )
+    delivery_backoff_max: float = Field(
+        default=3600.0,
+        gt=0,
+        validation_alias="LINLI_DELIVERY_BACKOFF_MAX",
+        description="Longest wait between two attempts of a webhook delivery (seconds).",
+    )
+    delivery_attempts: int = Field(
+        default=10,
+        ge=1,
+        le=100,
+        validation_alias="LINLI_DELIVERY_ATTEMPTS",
+        description="Attempts of a webhook delivery before it is failed (a coordinator may retry it).",
+    )
+    delivery_timeout: float = Field(
+        default=10.0,
+        gt=0,
+        le=300,
+        validation_alias="LINLI_DELIVERY_TIMEOUT",
+        description="Seconds a receiver has to answer a webhook POST; longer is a failed attempt.",
+    )
+    delivery_poll: float = Field(
+        default=1.0,
+        gt=0,
+        validation_alias="LINLI_DELIVERY_POLL",
+        description="How often an idle dispatcher looks for new messages and due retries (seconds).",
+    )
+    delivery_paused: bool = Field(
+        default=False,
+        validation_alias="LINLI_DELIVERY_PAUSED",
+        description="Workers send no webhooks: messages wait (`linli deliver --once` sends them).",
+    )
+
     @field_validator("star_hours", mode="before")
     @classmethod
     def _split(cls, value: object) -> object:

@@ -108,6 +108,20 @@ ABOUT: dict[str, tuple[str, str]] = {
         "`certificate` both; `x records` is the time over listing the same records as "
         "`GET /v1/records` does, in the same run.",
     ),
+    "delivery": (
+        "Service: webhook delivery throughput",
+        "Messages per second delivered to a local receiver (its own process, answering 200) from "
+        "2,000 outbox messages of one publication to one endpoint, SQLite. `dispatcher` is "
+        "`api.delivery.Dispatcher` from the messages' commit until all are recorded delivered "
+        "(fan-out, claims, signed POSTs, each outcome and its log line); `plain POSTs` the same "
+        "signed bodies POSTed with httpx, as many at once, without the database, in the same run. "
+        "`x plain` is the dispatcher's rate over the plain one.",
+    ),
+    "delivery_postgresql": (
+        "Service: webhook delivery throughput on PostgreSQL",
+        "As the SQLite table above, on the local PostgreSQL server "
+        "(`python -m benchmarks.delivery --database postgresql+psycopg://…`).",
+    ),
     "audit": (
         "Service: the audit log's cost",
         "The same requests with the audit capture on and off, alternately, in one process: a CSV "

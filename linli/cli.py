@@ -304,6 +304,30 @@ def cmd_worker(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_deliver(args: argparse.Namespace) -> int:
+    """Send the outbox's webhook deliveries that are due: once (cron), or until SIGTERM or Ctrl-C."""
+    import signal
+
+    from api.db import make_engine
+    from api.delivery import Dispatcher
+    from api.settings import get_settings
+
+    settings = get_settings()
+    engine = make_engine(_database(command_writes=False))
+    dispatcher = Dispatcher.from_settings(engine, settings)
+    try:
+        if args.once:
+            dispatcher.drain(timeout=args.timeout)
+        else:
+            signal.signal(signal.SIGTERM, lambda *_: dispatcher.halt())
+            signal.signal(signal.SIGINT, lambda *_: dispatcher.halt())
+            dispatcher.run()
+    finally:
+        dispatcher.close()
+        engine.dispose()
+    return 0
+
+
 def cmd_token(args: argparse.Namespace) -> int:
     """Create an API token; the secret is printed once (only its digest is stored)."""
     from sqlmodel import Session
@@ -514,6 +538,15 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("worker", help="run solve jobs only, claimed from the database (DATABASE_URL)")
     p.add_argument("--processes", type=_count(1), help="jobs run at once (default LINLI_SOLVE_PROCESSES)")
     p.set_defaults(run=cmd_worker)
+
+    p = sub.add_parser(
+        "deliver", help="send published messages to the stations' webhooks (the workers do it too)"
+    )
+    p.add_argument("--once", action="store_true", help="send what is due now, then exit (for cron)")
+    p.add_argument(
+        "--timeout", type=_positive, default=300.0, help="with --once: stop after this many seconds"
+    )
+    p.set_defaults(run=cmd_deliver)
 
     p = sub.add_parser("token", help="API tokens")
     token = p.add_subparsers(dest="token_command", required=True, parser_class=_Parser)

@@ -78,15 +78,28 @@ from api.models.volunteer import (
     VolunteerPublic,
     VolunteerUpdate,
 )
+from api.models.webhook import (
+    DELIVERY_STATES,
+    AttemptPublic,
+    Delivery,
+    DeliveryAttempt,
+    DeliveryPublic,
+    WebhookCreate,
+    WebhookCreated,
+    WebhookEndpoint,
+    WebhookPublic,
+)
 
 __all__ = [
     "ACTOR_KINDS",
+    "DELIVERY_STATES",
     "JOB_STATES",
     "MAX_RUNS",
     "OUTCOMES",
     "RECIPIENT_KINDS",
     "SIMULATION_STATES",
     "AssignmentPublic",
+    "AttemptPublic",
     "AuditEntry",
     "AuditPublic",
     "Beneficiary",
@@ -98,6 +111,9 @@ __all__ = [
     "Certificate",
     "CertificateCheck",
     "Correction",
+    "Delivery",
+    "DeliveryAttempt",
+    "DeliveryPublic",
     "DiffEntry",
     "District",
     "GroupPublic",
@@ -143,5 +159,9 @@ __all__ = [
     "VolunteerGroup",
     "VolunteerPublic",
     "VolunteerUpdate",
+    "WebhookCreate",
+    "WebhookCreated",
+    "WebhookEndpoint",
+    "WebhookPublic",
     "utcnow",
 ]

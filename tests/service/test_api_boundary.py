@@ -311,6 +311,9 @@ NO_BODY_IDS: dict[tuple[str, str], str] = {
         "/v1/stations/{station_id}/simulations",
     ): "a scenario (its districts are the city's, not a station's), runs, week_start",
     ("delete", "/v1/simulations/{simulation_id}"): "path only",
+    ("post", "/v1/stations/{station_id}/webhooks"): "a receiver's name, URL and description",
+    ("delete", "/v1/webhooks/{webhook_id}"): "path only (deactivates)",
+    ("post", "/v1/deliveries/{delivery_id}/retry"): "path only (no body)",
 }
 """Write routes whose bodies carry no id of a stored person (their path ids: test_api_scoping)."""
 

@@ -26,9 +26,11 @@ from helpers import load_example_doc
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
+from webhook_support import write_messages_like_publication
 
 from api.audit import AUDITED, LOGGED_KEY
-from api.models import AuditEntry, District, PlanAssignment, Token, Volunteer
+from api.delivery import fan_out
+from api.models import AuditEntry, Delivery, District, PlanAssignment, Token, Volunteer
 
 os.environ.setdefault("LINLI_SECRET_KEY", "test-secret-key-for-the-web-tests-only")
 
@@ -62,6 +64,8 @@ def audit_guard(engine: Engine) -> Iterator[list[str]]:
             return
         if verb == "UPDATE" and _set_columns(statement) <= spec.ignored:
             return  # machine columns only: a lease, a job's progress, a token's last use
+        if verb == "INSERT INTO" and spec.machine_rows:
+            return  # a row the machine makes (a delivery fanned out from the outbox)
         conn.info.setdefault(_GUARD_KEY, {}).setdefault(table, statement[:120])
 
     def commit(conn: Any) -> None:
@@ -297,6 +301,34 @@ def _delete_token(w: Walk) -> Any:
     return w.send("DELETE", f"/v1/tokens/{w.made['token']['id']}", station=None), None, "token", "update"
 
 
+REFUSED_URL = "http://127.0.0.1:9/linli"
+"""A receiver nobody runs (the discard port): the service's dispatcher fails to reach it, quietly."""
+
+
+def _post_webhook(w: Walk) -> Any:
+    r = w.send("POST", f"/v1/stations/{w.station}/webhooks", json={"name": "短信网关", "url": REFUSED_URL})
+    if r.status_code == 201:
+        w.made["webhook"] = r.json()
+    return r, w.station, "webhookendpoint", "create"
+
+
+def _retry_delivery(w: Walk) -> Any:
+    # A message as a publication writes it, fanned out to the walk's endpoint, failed.
+    write_messages_like_publication(w.city.engine, w.station, 1, plan_id=w.made["first"]["id"], tag="-walk")
+    fan_out(w.city.engine)
+    with w.city.engine.begin() as conn:  # the dispatcher's own columns: no audit entry needed
+        conn.execute(sa.update(Delivery).values(state="failed", last_error="HTTP 500"))
+    with Session(w.city.engine) as s:
+        delivery = s.exec(select(Delivery)).first()
+        assert delivery is not None
+    return w.send("POST", f"/v1/deliveries/{delivery.id}/retry"), w.station, "delivery", "update"
+
+
+def _delete_webhook(w: Walk) -> Any:
+    r = w.send("DELETE", f"/v1/webhooks/{w.made['webhook']['id']}")
+    return r, w.station, "webhookendpoint", "update"
+
+
 WALK: dict[tuple[str, str], Step] = {
     ("post", "/v1/stations/{station_id}/volunteers"): _post_volunteer,
     ("patch", "/v1/stations/{station_id}/volunteers/{volunteer_id}"): _patch_volunteer,
@@ -332,6 +364,9 @@ WALK: dict[tuple[str, str], Step] = {
     ("post", "/v1/solve"): _solve,
     ("post", "/v1/tokens"): _post_token,
     ("delete", "/v1/tokens/{token_id}"): _delete_token,
+    ("post", "/v1/stations/{station_id}/webhooks"): _post_webhook,
+    ("post", "/v1/deliveries/{delivery_id}/retry"): _retry_delivery,
+    ("delete", "/v1/webhooks/{webhook_id}"): _delete_webhook,
 }
 """A valid request for every write route, in an order where each finds what it needs."""
 
@@ -545,6 +580,28 @@ def test_a_token_s_secret_and_digest_are_never_recorded(city: City) -> None:
     assert created["secret"] not in text and digest not in text and "digest" not in text
     assert "last_used_at" not in text
     assert set(new[1].changes) == {"revoked_at"}
+
+
+def test_a_webhook_secret_is_never_recorded(city: City) -> None:
+    """A webhook endpoint's entries (create, deactivate) name the caller and never hold its secret."""
+    station = city.stations[0]
+    before = _last_id(city.engine)
+    r = city.client.post(
+        f"/v1/stations/{station}/webhooks",
+        json={"name": "微信网关", "url": REFUSED_URL},
+        headers=city.headers(station),
+    )
+    assert r.status_code == 201, r.text
+    created = r.json()
+    assert (
+        city.client.delete(f"/v1/webhooks/{created['id']}", headers=city.headers(station)).status_code == 200
+    )
+    new = [e for e in _entries(city.engine, before) if e.entity == "webhookendpoint"]
+    assert [(e.action, e.station_id) for e in new] == [("create", station), ("update", station)]
+    text = repr([e.changes for e in new])
+    assert created["secret"] not in text and "secret" not in text
+    assert new[0].changes["url"] == [None, REFUSED_URL]
+    assert set(new[1].changes) == {"active", "deactivated_at"}
 
 
 # ------------------------------------------------------------------------ GET /v1/audit

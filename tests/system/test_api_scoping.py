@@ -12,8 +12,10 @@ from typing import Any
 
 from api_support import City
 from sqlmodel import Session, select
+from webhook_support import write_messages_like_publication
 
-from api.models import Beneficiary, Need, PlanAssignment, Token, Volunteer
+from api.delivery import fan_out
+from api.models import Beneficiary, Delivery, Need, PlanAssignment, Token, Volunteer
 
 WEEK = "2026-12-07"
 
@@ -38,7 +40,18 @@ def _ids_of_station(city: City, station: str) -> dict[str, Any]:
         headers=city.headers(station),
     )
     assert simulation.status_code == 202, simulation.text
+    webhook = city.client.post(
+        f"/v1/stations/{station}/webhooks",
+        json={"name": "短信网关", "url": "http://127.0.0.1:9/linli"},
+        headers=city.headers(station),
+    )
+    assert webhook.status_code == 201, webhook.text
+    # A message as a publication writes it, and its delivery to the station's endpoint.
+    write_messages_like_publication(city.engine, station, 1, plan_id=plan["id"], tag=f"-{station}")
+    fan_out(city.engine)
     with Session(city.engine) as session:
+        delivery = session.exec(select(Delivery).where(Delivery.station_id == station)).first()
+        assert delivery is not None
         volunteer = session.exec(select(Volunteer).where(Volunteer.station_id == station)).first()
         beneficiary = session.exec(select(Beneficiary).where(Beneficiary.station_id == station)).first()
         assert volunteer is not None and beneficiary is not None
@@ -56,6 +69,8 @@ def _ids_of_station(city: City, station: str) -> dict[str, Any]:
             "assignment_id": assignment.id,
             "against": plan["id"],
             "simulation_id": simulation.json()["id"],
+            "webhook_id": webhook.json()["id"],
+            "delivery_id": delivery.id,
         }
 
 
@@ -122,6 +137,11 @@ def test_every_station_scoped_route_refuses_another_station(city: City) -> None:
         # the year ledger (年度台账) and its workbook
         "get /v1/stations/{station_id}/ledger",
         "get /v1/stations/{station_id}/ledger.xlsx",
+        # the webhooks and the delivery log (issue 19)
+        "post /v1/stations/{station_id}/webhooks",
+        "get /v1/stations/{station_id}/deliveries",
+        "delete /v1/webhooks/{webhook_id}",
+        "post /v1/deliveries/{delivery_id}/retry",
     ):
         assert route in checked, (route, checked)
 

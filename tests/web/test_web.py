@@ -21,7 +21,8 @@ from openpyxl import load_workbook
 from sqlmodel import Session, select
 
 from api.main import create_app
-from api.models import JobProgress, PlanVersion, Token, Volunteer
+from api.models import JobProgress, PlanVersion, Station, Token, Volunteer, WebhookCreate, WebhookEndpoint
+from api.services import webhooks
 from api.tables import XLSX_MEDIA_TYPE
 from web import i18n, labels, session
 from web.views import env, next_monday, week_of
@@ -108,6 +109,7 @@ PAGES = (
     "/s/{s}/scenarios",
     "/simulations/1",
     "/simulations/1/panel",
+    "/s/{s}/deliveries",
 )
 POSTS = (
     "/s/{s}/generate",
@@ -121,6 +123,9 @@ POSTS = (
     "/plans/1/undo",
     "/s/{s}/scenarios",
     "/simulations/1/cancel",
+    "/s/{s}/deliveries/webhooks",
+    "/s/{s}/deliveries/webhooks/1/deactivate",
+    "/s/{s}/deliveries/1/retry",
 )
 PEOPLE_PAGES = (
     "/s/{s}/people",
@@ -243,8 +248,9 @@ def test_a_station_sees_only_its_own_pages_and_plans(city: Any) -> None:
         "/s/{s}/records",
         "/s/{s}/changes",
         "/s/{s}/scenarios",
+        "/s/{s}/deliveries",
     ):
-        r = client.get(page.format(s=theirs) + f"?week={WEEK}")
+        r = client.get(page.format(s=theirs) + (f"?week={WEEK}" if "deliveries" not in page else ""))
         assert r.status_code == 404, page
         assert "此页面不存在" in r.text
         assert client.get(page.format(s="no-such-station")).status_code == 404
@@ -266,6 +272,25 @@ def test_a_station_sees_only_its_own_pages_and_plans(city: Any) -> None:
     r = client.post(f"/s/{theirs}/records", data={"assignment_id": "1", "csrf_token": csrf})
     assert r.status_code == 404
     assert client.post(f"/plans/{their_plan}/cancel", data={"csrf_token": csrf}).status_code == 404
+    # 消息发送记录: their receivers and deliveries, through my station's pages or theirs
+    their_hook = client.post(
+        f"/s/{theirs}/deliveries/webhooks",
+        data={"name": "x", "url": "http://127.0.0.1:9/x", "csrf_token": csrf},
+    )
+    assert their_hook.status_code == 404
+    with Session(city.engine) as db:
+        station = db.get(Station, theirs)
+        assert station is not None
+        endpoint, _ = webhooks.create_endpoint(
+            db, station, WebhookCreate(name="x", url="http://127.0.0.1:9/x")
+        )
+    for s in (mine, theirs):
+        r = client.post(f"/s/{s}/deliveries/webhooks/{endpoint.id}/deactivate", data={"csrf_token": csrf})
+        assert r.status_code == 404
+        assert client.post(f"/s/{s}/deliveries/1/retry", data={"csrf_token": csrf}).status_code == 404
+    with Session(city.engine) as db:
+        still = db.get(WebhookEndpoint, endpoint.id)
+        assert still is not None and still.active
     # the station's token goes to its own station, never the list of stations
     assert client.get("/stations", follow_redirects=False).headers["location"] == f"/s/{mine}/"
     # the centre sees both
