@@ -121,6 +121,8 @@ AUDITED: dict[str, Spec] = {
     # Never the digest (it would let an offline guess be checked); last use is a read's side effect.
     "token": Spec(ignored=frozenset({"digest", "last_used_at"})),
     "simulation": Spec(ignored=_JOB_MACHINERY | {"report", "scenario"}),
+    # A calendar link: made and revoked by a coordinator; never the digest, as for tokens.
+    "calendarfeed": Spec(ignored=frozenset({"digest"})),
 }
 """The audited tables (their ``__tablename__``), each with its :class:`Spec`."""
 

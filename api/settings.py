@@ -79,6 +79,16 @@ class Settings(BaseSettings):
         description="Runs of a job whose workers died before it is failed.",
     )
 
+    public_url: str | None = Field(
+        default=None,
+        validation_alias="LINLI_PUBLIC_URL",
+        pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$",
+        description=(
+            "Where volunteers' phones reach the service, e.g. https://linli.example.org: the base of the "
+            "calendar links (default: the host a coordinator's request came to)."
+        ),
+    )
+
     @field_validator("star_hours", mode="before")
     @classmethod
     def _split(cls, value: object) -> object:
