@@ -12,6 +12,9 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 DEFAULT_STARS: tuple[float, ...] = (100, 300, 600, 1000, 1500)
 """Cumulative hours for 1 to 5 stars, the service plan's default."""
 
+PUBLIC_URL_PATTERN = r"^https?://[^\s/?#]+(/[^\s?#]*)?$"
+"""A base URL: http(s), a host, perhaps a path; no query, fragment or space."""
+
 
 class Settings(BaseSettings):
     """Everything the service reads from its environment."""
@@ -82,7 +85,7 @@ class Settings(BaseSettings):
     public_url: str | None = Field(
         default=None,
         validation_alias="LINLI_PUBLIC_URL",
-        pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$",
+        pattern=PUBLIC_URL_PATTERN,
         description=(
             "Where volunteers' phones reach the service, e.g. https://linli.example.org: the base of the "
             "calendar links (default: the host a coordinator's request came to)."

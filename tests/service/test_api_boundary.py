@@ -311,6 +311,8 @@ NO_BODY_IDS: dict[tuple[str, str], str] = {
         "/v1/stations/{station_id}/simulations",
     ): "a scenario (its districts are the city's, not a station's), runs, week_start",
     ("delete", "/v1/simulations/{simulation_id}"): "path only",
+    ("post", "/v1/volunteers/{volunteer_id}/calendar"): "path only (no body)",
+    ("delete", "/v1/volunteers/{volunteer_id}/calendar"): "path only",
 }
 """Write routes whose bodies carry no id of a stored person (their path ids: test_api_scoping)."""
 

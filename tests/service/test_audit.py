@@ -297,6 +297,25 @@ def _delete_token(w: Walk) -> Any:
     return w.send("DELETE", f"/v1/tokens/{w.made['token']['id']}", station=None), None, "token", "update"
 
 
+def _calendar_volunteer(w: Walk) -> str:
+    with Session(w.city.engine) as db:
+        found = db.exec(
+            select(Volunteer.id).where(Volunteer.station_id == w.station, Volunteer.active)
+        ).first()
+        assert found is not None
+        return found
+
+
+def _post_calendar(w: Walk) -> Any:
+    r = w.send("POST", f"/v1/volunteers/{_calendar_volunteer(w)}/calendar")
+    return r, w.station, "calendarfeed", "create"
+
+
+def _delete_calendar(w: Walk) -> Any:
+    r = w.send("DELETE", f"/v1/volunteers/{_calendar_volunteer(w)}/calendar")
+    return r, w.station, "calendarfeed", "update"  # revoked: ``revoked_at`` set
+
+
 WALK: dict[tuple[str, str], Step] = {
     ("post", "/v1/stations/{station_id}/volunteers"): _post_volunteer,
     ("patch", "/v1/stations/{station_id}/volunteers/{volunteer_id}"): _patch_volunteer,
@@ -332,6 +351,8 @@ WALK: dict[tuple[str, str], Step] = {
     ("post", "/v1/solve"): _solve,
     ("post", "/v1/tokens"): _post_token,
     ("delete", "/v1/tokens/{token_id}"): _delete_token,
+    ("post", "/v1/volunteers/{volunteer_id}/calendar"): _post_calendar,
+    ("delete", "/v1/volunteers/{volunteer_id}/calendar"): _delete_calendar,
 }
 """A valid request for every write route, in an order where each finds what it needs."""
 
