@@ -214,6 +214,11 @@ def _utc(moment: dt.datetime) -> dt.datetime:
     return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
 
 
+def as_local(moment: dt.datetime) -> dt.datetime:
+    """A stored moment (UTC; naive from SQLite) in the stations' time zone."""
+    return _utc(moment).astimezone(TIMEZONE)
+
+
 def published_versions(session: Session, station_id: str, first: dt.date, last: dt.date) -> list[PlanVersion]:
     """For each week from ``first`` to ``last`` (Mondays, inclusive), the version published last, by week."""
     found = session.exec(
