@@ -320,6 +320,8 @@ WALK: dict[tuple[str, str], Step] = {
     ("post", "/v1/stations/{station_id}/volunteers"): _post_volunteer,
     ("patch", "/v1/stations/{station_id}/volunteers/{volunteer_id}"): _patch_volunteer,
     ("delete", "/v1/stations/{station_id}/volunteers/{volunteer_id}"): _delete_volunteer,
+    ("post", "/v1/volunteers/{volunteer_id}/calendar"): _post_calendar,
+    ("delete", "/v1/volunteers/{volunteer_id}/calendar"): _delete_calendar,
     ("post", "/v1/stations/{station_id}/beneficiaries"): _post_beneficiary,
     ("patch", "/v1/stations/{station_id}/beneficiaries/{beneficiary_id}"): _patch_beneficiary,
     ("post", "/v1/stations/{station_id}/beneficiaries/{beneficiary_id}/needs"): _post_need,
@@ -351,8 +353,6 @@ WALK: dict[tuple[str, str], Step] = {
     ("post", "/v1/solve"): _solve,
     ("post", "/v1/tokens"): _post_token,
     ("delete", "/v1/tokens/{token_id}"): _delete_token,
-    ("post", "/v1/volunteers/{volunteer_id}/calendar"): _post_calendar,
-    ("delete", "/v1/volunteers/{volunteer_id}/calendar"): _delete_calendar,
 }
 """A valid request for every write route, in an order where each finds what it needs."""
 
