@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 import segno
 from fastapi import APIRouter, Form, HTTPException, Request
@@ -49,6 +50,8 @@ class CalendarBox:
     revoked: bool = False
     """The link was just stopped (停用)."""
     error: str = ""
+    unreachable: str = ""
+    """The link's host when a phone cannot reach it (this computer: ``LINLI_PUBLIC_URL`` is unset)."""
 
 
 def _local(moment: Any) -> str:
@@ -75,6 +78,12 @@ def qr_svg(text: str, title: str) -> str:
 def base_url(request: Request) -> str:
     """Where phones reach the service: ``LINLI_PUBLIC_URL``, else the host this page was served from."""
     return get_settings().public_url or str(request.base_url)
+
+
+def loopback_host(url: str) -> str:
+    """The host of ``url`` when it is this computer (localhost, 127.x, ::1), else empty."""
+    host = urlsplit(url).hostname or ""
+    return host if host in ("localhost", "::1") or host.startswith("127.") else ""
 
 
 def _volunteer(p: Page, station_id: str, volunteer_id: str) -> Volunteer:
@@ -131,6 +140,7 @@ def calendar_action(
                 webcal=webcal,
                 qr=qr_svg(webcal, title),
                 replaced=had,
+                unreachable=loopback_host(url),
             )
     else:
         raise PageError(422, N_("Choose what to do with the calendar link."))

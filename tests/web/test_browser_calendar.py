@@ -66,6 +66,7 @@ def test_make_show_remake_and_stop_the_calendar_link(
     assert size is not None and size["width"] >= 150 and abs(size["width"] - size["height"]) < 1
     expect(box).to_contain_text("设置 › 日历 › 账户")
     expect(box).to_contain_text("安卓手机")
+    expect(box).to_contain_text("手机打不开")  # served on 127.0.0.1 without LINLI_PUBLIC_URL
     box.scroll_into_view_if_needed()
     box.screenshot(path=str(shots / "calendar-box-desktop.png"))
     assert _status(url) == (200, "text/calendar; charset=utf-8")

@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 from test_web import log_in, unlabelled
 
 from api.models import AuditEntry, CalendarFeed, Volunteer
-from web.calendar_pages import qr_svg
+from web.calendar_pages import loopback_host, qr_svg
 
 os.environ.setdefault("LINLI_SECRET_KEY", "test-secret-key-for-the-web-tests-only")
 
@@ -59,6 +59,7 @@ def test_make_remake_and_stop_the_link(city: Any) -> None:
     assert "<svg" in made.text and "qr" in made.text
     assert "设置 › 日历 › 账户 › 添加账户 › 其他 › 添加已订阅的日历" in made.text and "安卓手机" in made.text
     assert "链接只显示这一次" in made.text and "旧链接已失效" not in made.text
+    assert "手机打不开" not in made.text  # testserver is no loopback address
     assert unlabelled(made.text) == []
     feed = city.client.get(_path(url))
     assert feed.status_code == 200 and feed.headers["content-type"].startswith("text/calendar")
@@ -92,6 +93,15 @@ def test_the_qr_code_is_the_webcal_link() -> None:
     svg = qr_svg(webcal, "t")
     assert svg.startswith("<svg") and "viewBox" in svg and "<title>t</title>" in svg
     assert svg == qr_svg(webcal, "t") and svg != qr_svg(webcal + "x", "t")
+
+
+def test_a_link_to_this_computer_is_flagged() -> None:
+    """A link naming this computer (LINLI_PUBLIC_URL unset, the page opened on the server) is flagged."""
+    assert loopback_host("http://127.0.0.1:8000/cal/x.ics") == "127.0.0.1"
+    assert loopback_host("http://localhost/cal/x.ics") == "localhost"
+    assert loopback_host("http://[::1]:8000/cal/x.ics") == "::1"
+    assert loopback_host("https://linli.example.org/cal/x.ics") == ""
+    assert loopback_host("http://192.168.1.20:8000/cal/x.ics") == ""
 
 
 def test_csrf_scope_and_bad_action(city: Any) -> None:
