@@ -219,10 +219,25 @@ def as_local(moment: dt.datetime) -> dt.datetime:
     return _utc(moment).astimezone(TIMEZONE)
 
 
-def published_versions(session: Session, station_id: str, first: dt.date, last: dt.date) -> list[PlanVersion]:
+@dataclass(frozen=True)
+class Published:
+    """A published version of a week (its light columns: the problem is read only where needed)."""
+
+    id: int
+    week_start: dt.date
+    version: int
+    published_at: dt.datetime
+
+
+def published_versions(session: Session, station_id: str, first: dt.date, last: dt.date) -> list[Published]:
     """For each week from ``first`` to ``last`` (Mondays, inclusive), the version published last, by week."""
     found = session.exec(
-        select(PlanVersion)
+        select(
+            col(PlanVersion.id),
+            col(PlanVersion.week_start),
+            col(PlanVersion.version),
+            col(PlanVersion.published_at),
+        )
         .where(
             PlanVersion.station_id == station_id,
             col(PlanVersion.week_start) >= first,
@@ -233,17 +248,34 @@ def published_versions(session: Session, station_id: str, first: dt.date, last: 
             col(PlanVersion.week_start), col(PlanVersion.published_at).desc(), col(PlanVersion.id).desc()
         )
     )
-    latest: dict[dt.date, PlanVersion] = {}
-    for version in found:
-        latest.setdefault(version.week_start, version)
+    latest: dict[dt.date, Published] = {}
+    for ident, week, number, published in found:
+        if ident is not None and published is not None and week not in latest:
+            latest[week] = Published(ident, week, number, _utc(published))
     return list(latest.values())
+
+
+def _needs(session: Session, plan_ids: set[int]) -> dict[tuple[int, str], dict[str, Any]]:
+    """The needs of the versions' problems, by (version, need id): what each version was solved for."""
+    needs: dict[tuple[int, str], dict[str, Any]] = {}
+    if not plan_ids:
+        return needs
+    query = select(col(PlanVersion.id), col(PlanVersion.problem)).where(
+        col(PlanVersion.id).in_(sorted(plan_ids))
+    )
+    for plan_id, problem in session.exec(query):
+        assert plan_id is not None
+        for need in problem.get("needs", []):
+            needs[(plan_id, need["id"])] = need
+    return needs
 
 
 def volunteer_sessions(session: Session, volunteer: Volunteer, today: dt.date) -> list[CalendarSession]:
     """The volunteer's sessions in the published plans of the feed's window, by start time.
 
     The need's service and hours are the published version's (its problem); the beneficiary's name
-    and address are today's (a family that moved is visited at the new address).
+    and address are today's (a family that moved is visited at the new address).  Only the problems
+    of versions that give the volunteer a session are read (a station's problem is its whole week).
     """
     first, last = window(today)
     versions = {v.id: v for v in published_versions(session, volunteer.station_id, first, last)}
@@ -252,15 +284,11 @@ def volunteer_sessions(session: Session, volunteer: Volunteer, today: dt.date) -
     assignments = list(
         session.exec(
             select(PlanAssignment).where(
-                col(PlanAssignment.plan_id).in_(list(versions)), PlanAssignment.volunteer_id == volunteer.id
+                col(PlanAssignment.plan_id).in_(sorted(versions)), PlanAssignment.volunteer_id == volunteer.id
             )
         )
     )
-    needs: dict[tuple[int, str], dict[str, Any]] = {}
-    for plan_id, version in versions.items():
-        assert plan_id is not None
-        for need in version.problem.get("needs", []):
-            needs[(plan_id, need["id"])] = need
+    needs = _needs(session, {a.plan_id for a in assignments})
     wanted = {
         needs[(a.plan_id, a.need_id)]["beneficiary"] for a in assignments if (a.plan_id, a.need_id) in needs
     }
@@ -270,11 +298,12 @@ def volunteer_sessions(session: Session, volunteer: Volunteer, today: dt.date) -
     out: list[CalendarSession] = []
     for a in assignments:
         version, need = versions[a.plan_id], needs.get((a.plan_id, a.need_id))
-        if need is None or version.published_at is None:
+        if need is None:
             continue
         person = people.get(need["beneficiary"])
+        hours = float(need["hours"])
         for slot in a.slots:
-            when = session_time(version.week_start, slot, float(need["hours"]))
+            when = session_time(version.week_start, slot, hours)
             if when is None:  # a slot without a day and period: no clock time to show
                 continue
             out.append(
@@ -283,12 +312,12 @@ def volunteer_sessions(session: Session, volunteer: Volunteer, today: dt.date) -
                     start=when.start,
                     end=when.end,
                     service=service_name(need["service"]),
-                    hours=float(need["hours"]),
+                    hours=hours,
                     beneficiary=(person.name or person.id) if person else need["beneficiary"],
                     address=person.address if person else "",
-                    when=describe_session(version.week_start, slot, float(need["hours"])),
+                    when=describe_session(version.week_start, slot, hours),
                     version=version.version,
-                    published_at=_utc(version.published_at),
+                    published_at=version.published_at,
                 )
             )
     return sorted(out, key=lambda s: (s.start, s.uid))
@@ -307,7 +336,7 @@ def _hours(hours: float) -> str:
 
 
 def _description(s: CalendarSession, station: Station, where: str) -> str:
-    lines = [f"服务对象：{s.beneficiary}", f"服务内容：{s.service}（{_hours(s.hours)}）"]
+    lines = [f"时间：{s.when}", f"服务对象：{s.beneficiary}", f"服务内容：{s.service}（{_hours(s.hours)}）"]
     if s.address:
         lines.append(f"地址：{s.address}")
     published = s.published_at.astimezone(TIMEZONE)
