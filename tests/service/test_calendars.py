@@ -473,3 +473,24 @@ def test_cli_calendar(city: City, db_url: str, monkeypatch: pytest.MonkeyPatch, 
         assert capsys.readouterr().err.startswith("error:")
     finally:
         get_settings.cache_clear()
+
+
+def test_migration_0014_goes_down_and_up_again(db_url: str) -> None:
+    """Down to 0012 drops the calendar links (and the partial unique index); up again restores both."""
+    from alembic import command
+
+    from api.migrate import config, upgrade
+
+    engine = sa.create_engine(db_url)
+    try:
+        command.downgrade(config(db_url), "0012")
+        with engine.connect() as conn:
+            assert "calendarfeed" not in sa.inspect(conn).get_table_names()
+        upgrade(db_url)
+        engine.dispose()  # SQLite's PRAGMA index_list reads a connection's schema as it last saw it
+        with engine.connect() as conn:
+            indexes = {i["name"]: i for i in sa.inspect(conn).get_indexes("calendarfeed")}
+        assert indexes["uq_calendarfeed_live"]["unique"], indexes
+        assert indexes["ix_calendarfeed_digest"]["unique"]
+    finally:
+        engine.dispose()
