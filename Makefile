@@ -107,6 +107,7 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.certificate
 	$(BIN)/python -m benchmarks.audit
 	$(BIN)/python -m benchmarks.delivery
+	$(BIN)/python -m benchmarks.calendar
 	$(MAKE) bench-report
 
 .PHONY: bench-report

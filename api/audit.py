@@ -145,6 +145,8 @@ AUDITED: dict[str, Spec] = {
     "webhookendpoint": Spec(ignored=frozenset({"secret"})),
     # The dispatcher's own bookkeeping, many rows a second: only a person's retry is recorded.
     "delivery": Spec(ignored=_DELIVERY_MACHINERY, machine_rows=True),
+    # A calendar link: made and revoked by a coordinator; never the digest, as for tokens.
+    "calendarfeed": Spec(ignored=frozenset({"digest"})),
 }
 """The audited tables (their ``__tablename__``), each with its :class:`Spec`."""
 

@@ -21,6 +21,7 @@ from api.limits import BodyLimit, forbid_unknown_query
 from api.routers import (
     audit,
     beneficiaries,
+    calendars,
     certificates,
     needs,
     plans,
@@ -156,6 +157,7 @@ def create_app(engine: Engine | None = None, workers: bool | None = None) -> Fas
         tokens,
         audit,
         webhooks,
+        calendars,
     ):
         app.include_router(module.router)
     install_web(app)  # the coordinators' web app (web/): pages at /, files at /static

@@ -27,7 +27,8 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from api.services.certificates import PROGRAMMES, SERVICES, CertificateData
+from api.names import PROGRAMMES, SERVICES
+from api.services.certificates import CertificateData
 
 FONT = "STSong-Light"
 """ReportLab's built-in Simplified Chinese CID font (no font file)."""

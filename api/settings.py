@@ -12,6 +12,9 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 DEFAULT_STARS: tuple[float, ...] = (100, 300, 600, 1000, 1500)
 """Cumulative hours for 1 to 5 stars, the service plan's default."""
 
+PUBLIC_URL_PATTERN = r"^https?://[^\s/?#]+(/[^\s?#]*)?$"
+"""A base URL: http(s), a host, perhaps a path; no query, fragment or space."""
+
 
 class Settings(BaseSettings):
     """Everything the service reads from its environment."""
@@ -118,6 +121,15 @@ class Settings(BaseSettings):
         default=False,
         validation_alias="LINLI_DELIVERY_PAUSED",
         description="Workers send no webhooks: messages wait (`linli deliver --once` sends them).",
+    )
+    public_url: str | None = Field(
+        default=None,
+        validation_alias="LINLI_PUBLIC_URL",
+        pattern=PUBLIC_URL_PATTERN,
+        description=(
+            "Where volunteers' phones reach the service, e.g. https://linli.example.org: the base of the "
+            "calendar links (default: the host a coordinator's request came to)."
+        ),
     )
 
     @field_validator("star_hours", mode="before")

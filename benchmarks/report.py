@@ -128,6 +128,15 @@ ABOUT: dict[str, tuple[str, str]] = {
         "import of 300 volunteers (600 entries), a PATCH of one volunteer (one entry), and a GET "
         "(none: the noise floor); `ratio` is audited over not audited.",
     ),
+    "calendar": (
+        "Service: a volunteer's calendar feed",
+        "An SQLite database with the demo city and the 13 weeks a feed shows, each with a published "
+        "version and a newer draft holding the station's whole week problem; one volunteer has 3 "
+        "sessions a week. `sessions` reads the published sessions, `render` writes the iCalendar "
+        "document, `feed` is what `GET /cal/<secret>.ics` does (the link's digest looked up, then "
+        "both; the feed is built at each request); `x volunteer` is the time over reading one "
+        "volunteer as `GET /v1/stations/{id}/volunteers/{vid}` does, in the same run.",
+    ),
 }
 """Benchmark -> (section title, what it measures and how to read it), in the page's order."""
 

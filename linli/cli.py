@@ -478,6 +478,50 @@ def cmd_ledger(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_calendar(args: argparse.Namespace) -> int:
+    """Make (--new: revoking the old one; prints it) or revoke (--revoke) a volunteer's calendar link."""
+    import re
+
+    from sqlmodel import Session
+
+    from api.db import make_engine
+    from api.models import Volunteer
+    from api.services import calendars
+    from api.services.errors import ConflictError
+    from api.settings import PUBLIC_URL_PATTERN, get_settings
+    from matcher.format.bounds import is_id
+
+    base = args.base_url or get_settings().public_url
+    if args.new and base is None:
+        raise InputError(
+            "--base-url: needed to print the link (or set LINLI_PUBLIC_URL), e.g. https://linli.example.org"
+        )
+    if base is not None and not re.match(PUBLIC_URL_PATTERN, base):
+        raise InputError(f"--base-url: expected http(s)://host[/path], got {base!r}")
+    with Session(make_engine(_database())) as session:
+        volunteer = session.get(Volunteer, args.volunteer) if is_id(args.volunteer) else None
+        if volunteer is None:
+            raise InputError(f"volunteer: no volunteer '{args.volunteer}'")
+        if args.revoke:
+            revoked = calendars.revoke_link(session, volunteer)
+            done = "revoked" if revoked else "none live: nothing to revoke"
+            print(f"calendar link of {args.volunteer}: {done}")
+            return 0
+        try:
+            _feed, secret = calendars.issue_link(session, volunteer)
+        except ConflictError as exc:
+            raise InputError(exc.message) from None
+    assert base is not None
+    url, webcal = calendars.subscription_urls(base, secret)
+    print(url)
+    print(
+        f"the calendar link of {args.volunteer}, shown this once (an earlier link is revoked); "
+        f"a phone subscribes by opening {webcal}",
+        file=sys.stderr,
+    )
+    return 0
+
+
 PROGRESS_HELP = "show the search's progress on stderr: elapsed, stage, coverage, bound and gap"
 
 
@@ -590,6 +634,18 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--year", type=_count(1), required=True, help="the calendar year (2000-2099)")
     p.add_argument("--out", required=True, metavar="FILE.xlsx", help="the workbook to write")
     p.set_defaults(run=cmd_ledger)
+
+    p = sub.add_parser(
+        "calendar", help="a volunteer's calendar link (iCalendar feed for their phone): make anew or revoke"
+    )
+    p.add_argument("volunteer", metavar="VOLUNTEER", help="the volunteer's id")
+    what = p.add_mutually_exclusive_group(required=True)
+    what.add_argument("--new", action="store_true", help="make a link (revoking the old one); prints it once")
+    what.add_argument("--revoke", action="store_true", help="revoke the link: it answers 404 from now on")
+    p.add_argument(
+        "--base-url", metavar="URL", help="where phones reach the service (default LINLI_PUBLIC_URL)"
+    )
+    p.set_defaults(run=cmd_calendar)
 
     p = sub.add_parser("validate", help="check a plan against a problem (exit 1 when invalid)")
     p.add_argument("problem", help="problem JSON")

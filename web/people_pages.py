@@ -47,6 +47,7 @@ from matcher.format.bounds import EXPIRES_MAX, EXPIRES_MIN, is_id
 from matcher.format.errors import format_error_details
 from matcher.format.schema import CATEGORIES, DAYS, PERIODS, SERVICE_CODES
 from web import labels
+from web.calendar_pages import CalendarBox, calendar_box
 from web.i18n import N_, Gettext
 from web.views import Page, PageError, check_csrf, page
 
@@ -621,6 +622,7 @@ def render_form(
         ident=ident,
         active=more.get("active", True),
         saved=more.get("saved", False),
+        calendar=more.get("calendar"),  # a volunteer's 日历订阅 box (web.calendar_pages)
         errors=errors,
         general=general,
         certificate_errors=rows,
@@ -742,7 +744,19 @@ def edit_form(
     data = record(db, station.id, kind, ident)
     controls = k.controls(db, station.id, p._)
     shown = shown_values(controls, data, k)
-    return render_form(p, station, k, shown, ident, active=data.get("active", True), saved=saved == "1")
+    box = calendar_box(p, ident) if kind == "volunteers" else None
+    return render_form(
+        p, station, k, shown, ident, active=data.get("active", True), saved=saved == "1", calendar=box
+    )
+
+
+def volunteer_page(p: Page, station_id: str, ident: str, box: CalendarBox) -> HTMLResponse:
+    """A volunteer's page (their form) with the calendar box as ``box`` says (a link just made)."""
+    station = p.station(station_id)
+    k = kind_of("volunteers")
+    data = record(p.db, station.id, "volunteers", ident)
+    shown = shown_values(k.controls(p.db, station.id, p._), data, k)
+    return render_form(p, station, k, shown, ident, active=data.get("active", True), calendar=box)
 
 
 def _save(p: Page, station_id: str, kind: str, ident: str | None, form: FormData) -> Response:

@@ -22,6 +22,7 @@ from api.models.beneficiary import (
     BeneficiaryPublic,
     BeneficiaryUpdate,
 )
+from api.models.calendar import CalendarFeed, CalendarFeedCreated, CalendarFeedPublic
 from api.models.certificate import CertificateCheck, ServiceCertificate
 from api.models.common import utcnow
 from api.models.hierarchy import (
@@ -107,6 +108,9 @@ __all__ = [
     "BeneficiaryCreate",
     "BeneficiaryPublic",
     "BeneficiaryUpdate",
+    "CalendarFeed",
+    "CalendarFeedCreated",
+    "CalendarFeedPublic",
     "Centre",
     "Certificate",
     "CertificateCheck",

@@ -52,6 +52,7 @@ from api.models import (
     Volunteer,
 )
 from api.models.certificate import CODE_LENGTH
+from api.names import PROGRAMMES
 from api.stars import TOLERANCE, recorded_hours, summarize
 from matcher.format.bounds import SERVICE_DAY_MAX, SERVICE_DAY_MIN
 from matcher.format.errors import InputError
@@ -60,39 +61,7 @@ from matcher.format.schema import DAYS
 _CHUNK = 500  # ids per IN (...) query: well under SQLite's bound-parameter limit
 
 # The certificate is a Chinese document whatever the reader's language: its words are fixed
-# here (the same as web/locale's zh_CN for web.labels' codes; a test keeps them in step).
-PROGRAMMES: dict[str, str] = {
-    "elderly": "敬老",
-    "child": "爱幼",
-    "disabled": "助残",
-    "migrant_worker": "农民工",
-    "community": "社区",
-}
-"""Programme (beneficiary category) names, in the order the certificate lists them."""
-SERVICES: dict[str, str] = {
-    "life_care": "生活照料",
-    "health_care": "医疗保健",
-    "emotional_support": "精神慰藉",
-    "emergency_aid": "紧急救助",
-    "legal_aid": "法律援助",
-    "recreation": "文体娱乐",
-    "tutoring": "课业辅导",
-    "interest_activities": "兴趣活动",
-    "companionship": "陪伴关爱",
-    "counseling": "心理疏导",
-    "housekeeping": "家政服务",
-    "rehabilitation": "康复训练",
-    "employment_support": "就业帮扶",
-    "rights_protection": "权益维护",
-    "accessibility": "无障碍出行",
-    "job_skills": "技能培训",
-    "health_check": "健康体检",
-    "safety_education": "安全教育",
-    "civility_guidance": "文明引导",
-    "environment": "环境保护",
-    "culture_sports": "文化体育",
-}
-"""Service names by code."""
+# (the programmes' and services' names are api.names', shared with the ledger and the calendars).
 PERIODS: dict[str, str] = {"am": "上午", "pm": "下午", "eve": "晚上"}
 WEEKDAYS: tuple[str, ...] = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
 STARS: tuple[str, ...] = ("暂无星级", "一星", "二星", "三星", "四星", "五星")

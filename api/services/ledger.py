@@ -46,25 +46,16 @@ from api.models.ledger import (
     ProgrammeHours,
     WeekCoverage,
 )
+from api.names import PROGRAMMES  # the programmes, in the ledger's order, by their Chinese names
 from api.services.versions import LIVE
 from api.stars import star_level
+
+# The 年度台账 is a Chinese form filed with the civil-affairs office, whatever language the
+# coordinator's pages show: its programmes' names are api.names' Chinese ones, not the page's catalogue's.
 
 YEAR_MIN = 2000
 YEAR_MAX = 2099
 """The years a ledger may be asked for (the plans' weeks lie in 2000 .. 2099)."""
-
-PROGRAMMES: dict[str, str] = {
-    "elderly": "敬老",
-    "child": "爱幼",
-    "disabled": "助残",
-    "migrant_worker": "农民工",
-    "community": "社区",
-}
-"""The programmes (the beneficiaries' categories) and their names in the ledger, in its order.
-
-The 年度台账 is a Chinese form filed with the civil-affairs office, whatever language the
-coordinator's pages show, so its names are Chinese here (the words of ``web.labels.CATEGORIES``'
-zh_CN translations), not looked up in the page's catalogue."""
 
 UNKNOWN = "unknown"
 """The programme of a session whose need or beneficiary is no longer known."""

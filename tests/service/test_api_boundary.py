@@ -314,6 +314,8 @@ NO_BODY_IDS: dict[tuple[str, str], str] = {
     ("post", "/v1/stations/{station_id}/webhooks"): "a receiver's name, URL and description",
     ("delete", "/v1/webhooks/{webhook_id}"): "path only (deactivates)",
     ("post", "/v1/deliveries/{delivery_id}/retry"): "path only (no body)",
+    ("post", "/v1/volunteers/{volunteer_id}/calendar"): "path only (no body)",
+    ("delete", "/v1/volunteers/{volunteer_id}/calendar"): "path only",
 }
 """Write routes whose bodies carry no id of a stored person (their path ids: test_api_scoping)."""
 

@@ -15,7 +15,8 @@ from pypdf import PdfReader
 from sqlmodel import Session, select
 
 from api.models import ServiceCertificate, Volunteer
-from api.services.certificates import PERIODS, PROGRAMMES, SERVICES, mask_name
+from api.names import PROGRAMMES, SERVICES
+from api.services.certificates import PERIODS, mask_name
 from api.settings import get_settings
 from linli.cli import main as linli
 
@@ -211,7 +212,8 @@ def test_mask_name() -> None:
 
 
 def test_chinese_names_match_the_zh_catalogue() -> None:
-    """The certificate's fixed Chinese words are the web app's zh_CN translations of the same codes."""
+    """The fixed Chinese names (api.names: certificates, ledgers, calendars; the certificate's periods) are
+    the web app's zh_CN translations of the same codes."""
     from web import labels
     from web.i18n import translator
 

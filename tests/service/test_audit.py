@@ -329,10 +329,31 @@ def _delete_webhook(w: Walk) -> Any:
     return r, w.station, "webhookendpoint", "update"
 
 
+def _calendar_volunteer(w: Walk) -> str:
+    with Session(w.city.engine) as db:
+        found = db.exec(
+            select(Volunteer.id).where(Volunteer.station_id == w.station, Volunteer.active)
+        ).first()
+        assert found is not None
+        return found
+
+
+def _post_calendar(w: Walk) -> Any:
+    r = w.send("POST", f"/v1/volunteers/{_calendar_volunteer(w)}/calendar")
+    return r, w.station, "calendarfeed", "create"
+
+
+def _delete_calendar(w: Walk) -> Any:
+    r = w.send("DELETE", f"/v1/volunteers/{_calendar_volunteer(w)}/calendar")
+    return r, w.station, "calendarfeed", "update"  # revoked: ``revoked_at`` set
+
+
 WALK: dict[tuple[str, str], Step] = {
     ("post", "/v1/stations/{station_id}/volunteers"): _post_volunteer,
     ("patch", "/v1/stations/{station_id}/volunteers/{volunteer_id}"): _patch_volunteer,
     ("delete", "/v1/stations/{station_id}/volunteers/{volunteer_id}"): _delete_volunteer,
+    ("post", "/v1/volunteers/{volunteer_id}/calendar"): _post_calendar,
+    ("delete", "/v1/volunteers/{volunteer_id}/calendar"): _delete_calendar,
     ("post", "/v1/stations/{station_id}/beneficiaries"): _post_beneficiary,
     ("patch", "/v1/stations/{station_id}/beneficiaries/{beneficiary_id}"): _patch_beneficiary,
     ("post", "/v1/stations/{station_id}/beneficiaries/{beneficiary_id}/needs"): _post_need,

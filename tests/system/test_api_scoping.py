@@ -23,6 +23,9 @@ PUBLIC: dict[str, str] = {
     "/v1/certificates/{code}": "a 志愿服务证明's check: a school holding the paper has no token; it answers "
     "anyone with the unguessable code (80 random bits) and shows only the masked name, station, period "
     "and hours (test_api_certificates)",
+    "/cal/{secret}.ics": "a volunteer's calendar feed: the phone's calendar app has no token; the secret "
+    "in the path (256 random bits, only its digest stored) is the key, and an unknown or revoked one is 404 "
+    "(test_calendars)",
 }
 """Routes answering without a token, so scoped by nothing: each with its reason (checked below)."""
 
@@ -83,7 +86,7 @@ def test_every_station_scoped_route_refuses_another_station(city: City) -> None:
     paths: dict[str, dict[str, Any]] = city.client.get("/openapi.json").json()["paths"]
     for template, operations in paths.items():
         params = re.findall(r"{(\w+)}", template)
-        if not template.startswith("/v1/"):
+        if not template.startswith("/v1/") and template not in PUBLIC:
             continue
         if template in PUBLIC:
             # Public on purpose: no station to scope by.  It declares no security, and a token
@@ -91,7 +94,7 @@ def test_every_station_scoped_route_refuses_another_station(city: City) -> None:
             for method, operation in operations.items():
                 assert not operation.get("security"), f"{method} {template} is public yet declares security"
                 r = city.client.request(
-                    method.upper(), template.format(code="A" * 16), headers=city.headers(a)
+                    method.upper(), template.format(code="A" * 16, secret="A" * 43), headers=city.headers(a)
                 )
                 assert r.status_code == 404, r.text
             checked.append(f"public {template}")
@@ -142,6 +145,11 @@ def test_every_station_scoped_route_refuses_another_station(city: City) -> None:
         "get /v1/stations/{station_id}/deliveries",
         "delete /v1/webhooks/{webhook_id}",
         "post /v1/deliveries/{delivery_id}/retry",
+        # a volunteer's calendar link (issue 19) and its public feed
+        "post /v1/volunteers/{volunteer_id}/calendar",
+        "get /v1/volunteers/{volunteer_id}/calendar",
+        "delete /v1/volunteers/{volunteer_id}/calendar",
+        "public /cal/{secret}.ics",
     ):
         assert route in checked, (route, checked)
 
