@@ -19,6 +19,7 @@ from api.models.beneficiary import (
     Beneficiary,
     BeneficiaryBase,
     BeneficiaryCreate,
+    BeneficiaryListItem,
     BeneficiaryPublic,
     BeneficiaryUpdate,
 )
@@ -75,6 +76,7 @@ from api.models.volunteer import (
     Volunteer,
     VolunteerBase,
     VolunteerCreate,
+    VolunteerListItem,
     VolunteerPublic,
     VolunteerUpdate,
 )
@@ -92,6 +94,7 @@ __all__ = [
     "Beneficiary",
     "BeneficiaryBase",
     "BeneficiaryCreate",
+    "BeneficiaryListItem",
     "BeneficiaryPublic",
     "BeneficiaryUpdate",
     "Centre",
@@ -141,6 +144,7 @@ __all__ = [
     "VolunteerBase",
     "VolunteerCreate",
     "VolunteerGroup",
+    "VolunteerListItem",
     "VolunteerPublic",
     "VolunteerUpdate",
     "utcnow",
