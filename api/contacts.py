@@ -33,9 +33,9 @@ def mask_phone(phone: str) -> str:
     """A phone number with its middle digits starred: ``13812341234`` → ``138****1234``.
 
     Spaces and hyphens are dropped; a ``+86`` (China's code) is kept in front
-    (``+86 138****1234``), another country's ``+`` with its digits.  A number of 8 digits or
-    more keeps its first 3 and last 4 (a landline ``0571-8888 1234`` → ``057*****1234``); a
-    shorter one only its last 2 (``****34``), so at least four digits are always hidden.
+    (``+86 138****1234``), another country's ``+`` with its digits.  At least four digits are
+    always hidden: a number keeps its last 4 digits (2 if it has fewer than 8) and up to 3
+    first ones (a landline ``0571-8888 1234`` → ``057*****1234``, ``8888 1234`` → ``****1234``).
     """
     phone = phone.strip()
     if not phone or _is_masked(phone):
@@ -47,9 +47,9 @@ def mask_phone(phone: str) -> str:
             prefix, digits = "+86 ", digits[2:]
         else:
             prefix = "+"
-    if len(digits) >= 8:
-        return prefix + digits[:3] + STAR * (len(digits) - 7) + digits[-4:]
-    return prefix + HIDDEN + digits[-2:]
+    last = 4 if len(digits) >= 8 else 2
+    first = max(0, min(3, len(digits) - last - len(HIDDEN)))
+    return prefix + digits[:first] + STAR * (len(digits) - first - last) + digits[-last:]
 
 
 def mask_wechat(wechat: str) -> str:

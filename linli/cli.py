@@ -13,6 +13,7 @@ _IMPORTED = time.perf_counter()  # before anything else this module imports
 import argparse  # noqa: E402
 import contextvars  # noqa: E402
 import gc  # noqa: E402
+import logging  # noqa: E402
 import os  # noqa: E402
 import sys  # noqa: E402
 from collections.abc import Callable, Sequence  # noqa: E402
@@ -261,6 +262,17 @@ def _database(command_writes: bool = True) -> str:
     return url
 
 
+LOG_LEVELS = ("debug", "info", "warning", "error")
+
+
+def configure_logging(level: str) -> None:
+    """The service's own log lines (``api.*``, ``web.*``: ids and counts, never people's data) on
+    stderr at ``level``; SQL statements never, whatever the level: their parameters are people's
+    names and contact details (the engine hides them too, ``hide_parameters``)."""
+    logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("sqlalchemy").setLevel(logging.WARNING)
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     """Migrate the database, then serve the coordinator API (and run jobs, unless --no-worker)."""
     import uvicorn
@@ -274,7 +286,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     # and API p95/p99).  Frozen, the collector leaves them out (they live as long as the server).
     gc.collect()
     gc.freeze()
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    configure_logging(args.log_level)
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
     return 0
 
 
@@ -508,6 +521,12 @@ def parser() -> argparse.ArgumentParser:
         "--no-worker",
         action="store_true",
         help="serve the API only: jobs wait for `linli worker` (or another server) to run them",
+    )
+    p.add_argument(
+        "--log-level",
+        choices=LOG_LEVELS,
+        default="info",
+        help="how much to log (default info); people's data is never logged at any level",
     )
     p.set_defaults(run=cmd_serve)
 

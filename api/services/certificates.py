@@ -41,7 +41,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
-from api.contacts import mask_name
+from api.contacts import mask_name as mask_name  # the one name mask, shown on the check
 from api.models import (
     Centre,
     CertificateCheck,
