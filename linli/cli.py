@@ -13,7 +13,6 @@ _IMPORTED = time.perf_counter()  # before anything else this module imports
 import argparse  # noqa: E402
 import contextvars  # noqa: E402
 import gc  # noqa: E402
-import logging  # noqa: E402
 import os  # noqa: E402
 import sys  # noqa: E402
 from collections.abc import Callable, Sequence  # noqa: E402
@@ -262,21 +261,11 @@ def _database(command_writes: bool = True) -> str:
     return url
 
 
-LOG_LEVELS = ("debug", "info", "warning", "error")
-
-
-def configure_logging(level: str) -> None:
-    """The service's own log lines (``api.*``, ``web.*``: ids and counts, never people's data) on
-    stderr at ``level``; SQL statements never, whatever the level: their parameters are people's
-    names and contact details (the engine hides them too, ``hide_parameters``)."""
-    logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("sqlalchemy").setLevel(logging.WARNING)
-
-
 def cmd_serve(args: argparse.Namespace) -> int:
     """Migrate the database, then serve the coordinator API (and run jobs, unless --no-worker)."""
     import uvicorn
 
+    from api.logs import log_config
     from api.main import create_app
 
     _database(command_writes=False)
@@ -286,8 +275,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     # and API p95/p99).  Frozen, the collector leaves them out (they live as long as the server).
     gc.collect()
     gc.freeze()
-    configure_logging(args.log_level)
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+    uvicorn.run(
+        app, host=args.host, port=args.port, log_level=args.log_level, log_config=log_config(args.log_level)
+    )
     return 0
 
 
@@ -524,7 +514,7 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--log-level",
-        choices=LOG_LEVELS,
+        choices=("debug", "info", "warning", "error"),  # api.logs.LEVELS (not imported before a command runs)
         default="info",
         help="how much to log (default info); people's data is never logged at any level",
     )
