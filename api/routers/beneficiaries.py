@@ -22,11 +22,11 @@ router = APIRouter(prefix="/v1", tags=["people"])
 @router.get("/stations/{station_id}/beneficiaries", response_model=list[BeneficiaryListItem])
 def list_beneficiaries(
     station: StationDep, session: SessionDep, include_inactive: IncludeInactive = False
-) -> list[BeneficiaryPublic]:
+) -> list[BeneficiaryListItem]:
     """The station's active beneficiaries by id, each with needs (deactivated ones too if asked);
     address, contact person and phone masked: the beneficiary's own GET shows them in full."""
     found = read_beneficiaries(session, station.id, active_only=not include_inactive).values()
-    return [people.beneficiary_public(b, needs) for b, needs in found]
+    return [people.beneficiary_list_item(b, needs) for b, needs in found]
 
 
 @router.post(

@@ -22,11 +22,11 @@ router = APIRouter(prefix="/v1", tags=["people"])
 @router.get("/stations/{station_id}/volunteers", response_model=list[VolunteerListItem])
 def list_volunteers(
     station: StationDep, session: SessionDep, include_inactive: IncludeInactive = False
-) -> list[VolunteerPublic]:
+) -> list[VolunteerListItem]:
     """The station's active volunteers by id, each with certificates (deactivated ones too if asked);
     phone and WeChat id masked (138****1234): the volunteer's own GET shows them in full."""
     found = read_volunteers(session, station.id, active_only=not include_inactive).values()
-    return [people.volunteer_public(v, certs) for v, certs in found]
+    return [people.volunteer_list_item(v, certs) for v, certs in found]
 
 
 @router.post(

@@ -30,7 +30,14 @@ from api.contacts import (
     mask_wechat,
     masked,
 )
-from api.models import AuditEntry, Beneficiary, ServiceCertificate, Volunteer, VolunteerListItem
+from api.models import (
+    AuditEntry,
+    Beneficiary,
+    BeneficiaryListItem,
+    ServiceCertificate,
+    Volunteer,
+    VolunteerListItem,
+)
 from api.services import certificates, spreadsheets
 
 # The scoping test's ids of a station for every path parameter: a route added later with a new
@@ -99,6 +106,14 @@ def test_list_model_masks_whatever_it_is_given() -> None:
     )
     assert (item.phone, item.wechat) == ("138****1234", "w****8")
     assert item.model_dump()["phone"] == "138****1234"
+    # Built without validation, as the list routes build them: masked on the way out.
+    built = VolunteerListItem.model_construct(id="v1", phone="13812341234", wechat="wang_li_88")
+    assert built.model_dump(include={"phone", "wechat"}) == {"phone": "138****1234", "wechat": "w****8"}
+    ben = BeneficiaryListItem.model_construct(id="b1", address="幸福里 3 幢", contact_name="儿子 王强")
+    assert ben.model_dump(mode="json", include={"address", "contact_name"}) == {
+        "address": "幸福里 ****",
+        "contact_name": "儿子 王*",
+    }
 
 
 # ------------------------------------------------------------------------ every GET route
