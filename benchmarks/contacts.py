@@ -86,8 +86,10 @@ def main(argv: list[str] | None = None) -> None:
         engine.dispose()
     rows: list[list[str | float]] = []
     for name in pairs:
-        on, off = statistics.median(times[(name, True)]), statistics.median(times[(name, False)])
-        rows.append([name, round(on * 1000, 2), round(off * 1000, 2), round(on / off, 2)])
+        with_mask, without = statistics.median(times[(name, True)]), statistics.median(times[(name, False)])
+        rows.append(
+            [name, round(with_mask * 1000, 2), round(without * 1000, 2), round(with_mask / without, 2)]
+        )
     rows.append([f"GET …/volunteers ({len(vols)})", round(statistics.median(route) * 1000, 2), "", ""])
     columns = ["rows", "masked ms (median)", "not masked ms (median)", "ratio"]
     print(f"{'rows':28} {'masked ms':>10} {'not masked ms':>14} {'ratio':>6}")
