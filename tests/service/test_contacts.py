@@ -37,6 +37,7 @@ from api.models import (
     ServiceCertificate,
     Volunteer,
     VolunteerListItem,
+    VolunteerPublic,
 )
 from api.services import certificates, spreadsheets
 
@@ -405,3 +406,28 @@ def _first(city: City, model: Any, station: str) -> str:
         found = session.exec(select(model.id).where(model.station_id == station)).first()
     assert found is not None
     return str(found)
+
+
+def test_a_response_failing_its_model_is_logged_without_its_values(
+    city: City, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A bug that makes a response fail its model (a stored row out of bounds) answers 500 and logs
+    where, never the values (FastAPI's exception text holds them)."""
+    app: Any = city.client.app
+
+    @app.get("/v1/test-bad-response", response_model=VolunteerPublic)
+    def bad() -> dict[str, Any]:
+        return {
+            "id": "v1",
+            "district": "d",
+            "skills": [],
+            "availability": [],
+            "max_hours": 999,
+            "phone": "x13577779999",
+        }
+
+    with caplog.at_level("DEBUG"):
+        r = city.client.get("/v1/test-bad-response", headers=city.headers(None))
+    assert r.status_code == 500 and "13577779999" not in r.text
+    assert "test-bad-response" in caplog.text and "max_hours" in caplog.text
+    assert "13577779999" not in caplog.text
