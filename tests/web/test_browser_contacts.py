@@ -60,4 +60,10 @@ def test_phone_masked_in_the_list_in_full_on_the_page(
     expect(page.locator("table.list")).not_to_contain_text("13912345678")
     expect(page.locator("table.list")).not_to_contain_text("139 1234 5678")
     page.screenshot(path=str(SHOTS / f"contacts-list-{width}.png"), full_page=width < 1000)
+    # The beneficiaries' list: contact person and phone masked (the seed gives every one some).
+    page.get_by_role("link", name="服务对象").click()
+    expect(page.get_by_role("columnheader", name="联系电话")).to_be_visible()
+    expect(page.locator("table.list")).to_contain_text("198****0001")
+    expect(page.locator("table.list")).not_to_contain_text("19800000001")
+    page.screenshot(path=str(SHOTS / f"contacts-beneficiaries-{width}.png"), full_page=width < 1000)
     context.close()
