@@ -108,6 +108,7 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.audit
 	$(BIN)/python -m benchmarks.delivery
 	$(BIN)/python -m benchmarks.calendar
+	$(BIN)/python -m benchmarks.contacts
 	$(MAKE) bench-report
 
 .PHONY: bench-report

@@ -13,7 +13,10 @@ The entries are inserted on the session's own connection, so they commit or roll
 the write.  Who wrote is the session's actor (``session.info``, set where the caller is
 authenticated) or else the context's (:data:`current_actor`: the CLI, a job); a write with
 neither is the ``system``'s.  Machine columns (a job's progress, lease and claim, a token's
-last use) and secrets (a token's digest) are never recorded.  A write through a bare
+last use) and secrets (a token's digest) are never recorded; contact details (a volunteer's phone
+and WeChat id, a beneficiary's address, contact person and phone) are recorded masked
+(``138****1234``, :mod:`api.contacts`): the entry says they changed and roughly to what, and the
+log holds no full number.  A write through a bare
 ``Connection`` bypasses this: ``tests/service/test_audit.py`` fails when one touches an
 audited table.
 """
@@ -33,6 +36,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import ORMExecuteState, Session
 from sqlalchemy.sql.elements import BindParameter
 
+from api.contacts import mask
 from api.models import AuditEntry, utcnow
 
 
@@ -103,6 +107,12 @@ class Spec:
     machine_rows: bool = False
     """Rows the machine creates (a delivery, fanned out from the outbox): their creation is not
     recorded, only a person's write of a column not ``ignored`` (a delivery's retry)."""
+    masked: frozenset[str] = frozenset()
+    """Columns of personal contact data, recorded masked (:func:`api.contacts.mask`)."""
+
+    def value(self, column: str, value: Any) -> Any:
+        """``value`` of ``column`` as the entry records it (JSON; masked if a contact column)."""
+        return _jsonable(mask(column, value) if column in self.masked else value)
 
 
 _JOB_MACHINERY = frozenset(
@@ -129,9 +139,9 @@ _DELIVERY_MACHINERY = frozenset(
 
 AUDITED: dict[str, Spec] = {
     "station": Spec(station_column="id"),
-    "volunteer": Spec(),
+    "volunteer": Spec(masked=frozenset({"phone", "wechat"})),
     "certificate": Spec(via=("volunteer_id", "volunteer")),
-    "beneficiary": Spec(),
+    "beneficiary": Spec(masked=frozenset({"address", "contact_name", "contact_phone"})),
     "need": Spec(via=("beneficiary_id", "beneficiary")),
     # A plan's inputs and outputs are derived (the problem built from the people, the solver's
     # plan): its state, who asked and the change set are what a person did.
@@ -277,15 +287,15 @@ def _after_flush(session: Session, _context: Any) -> None:
                     before = history.deleted[0] if history.deleted else old.get(key)
                     after = history.added[0] if history.added else None
                     if before != after:
-                        changes[key] = [_jsonable(before), _jsonable(after)]
+                        changes[key] = [spec.value(key, before), spec.value(key, after)]
                 if not changes:
                     continue
             else:
                 for key in columns:
                     value = values.get(key)
                     if value is not None and value != [] and value != {}:
-                        pair = [None, value] if action == "create" else [value, None]
-                        changes[key] = _jsonable(pair)
+                        shown = spec.value(key, value)
+                        changes[key] = [None, shown] if action == "create" else [shown, None]
             actor = actor or actor_of(session)
             entity = state.mapper.local_table.name
             rows.append(_entry(actor, stations.of(spec, values), entity, _identity(state), action, changes))
@@ -336,13 +346,17 @@ def _bulk(state: ORMExecuteState) -> Any:
     for row in before:
         ident = ",".join(str(row[k]) for k in keys)
         if state.is_update:
-            changes = {k: _jsonable([row.get(k), v]) for k, v in written.items() if row.get(k) != v}
+            changes = {
+                k: [spec.value(k, row.get(k)), spec.value(k, v)]
+                for k, v in written.items()
+                if row.get(k) != v
+            }
             if not changes:
                 continue
             action = "update"
         else:
             changes = {
-                k: _jsonable([v, None]) for k, v in row.items() if v is not None and k not in spec.ignored
+                k: [spec.value(k, v), None] for k, v in row.items() if v is not None and k not in spec.ignored
             }
             action = "delete"
         rows.append(_entry(actor, stations.of(spec, row), table.name, ident, action, changes))

@@ -164,6 +164,11 @@ _LOCATION = {
     "longitude": "Longitude, or empty (with latitude).",
 }
 
+_PHONE = (
+    "e.g. `13812341234` (also `+86 138 1234 1234`, `0937-6281234`); empty: none. A masked number"
+    " copied from a list (`138****1234`) is refused, not stored."
+)
+
 VOLUNTEER_COLUMNS = columns_of(
     VolunteerCreate,
     {
@@ -180,6 +185,8 @@ VOLUNTEER_COLUMNS = columns_of(
         "gender": "`f`, `m` or empty.",
         **_LOCATION,
         "hours_before": "Hours served before Linli kept records (default 0).",
+        "phone": "手机号 (mobile phone), " + _PHONE,
+        "wechat": "微信号 (WeChat id): 6-20 letters, digits, `_` or `-`, starting with a letter; empty: none",
         "active": "false once deactivated (default true; left out on update: unchanged).",
     },
     after={"certificates": "availability"},
@@ -194,6 +201,9 @@ BENEFICIARY_COLUMNS = columns_of(
         "volunteer_gender": "`f` or `m` if only such volunteers may serve, else empty.",
         "excluded_volunteers": "Volunteer ids never to be paired, e.g. `v0012;v0040`.",
         **_LOCATION,
+        "address": "地址 (address), e.g. `幸福里 3 幢 2 单元 301`; empty: none.",
+        "contact_name": "联系人 (the family's contact person), e.g. `儿子 王强`; empty: none.",
+        "contact_phone": "联系电话 (the contact person's phone), " + _PHONE,
         "active": "false once deactivated (default true; left out on update: unchanged).",
     },
 )

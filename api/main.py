@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import Depends, FastAPI, Request, status
-from fastapi.exceptions import RequestValidationError
+from fastapi.exceptions import RequestValidationError, ResponseValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from fastapi_offline import FastAPIOffline
@@ -38,6 +39,8 @@ from api.settings import get_settings
 from matcher.format.errors import InputError, format_error_details
 from matcher.format.schema import Problem
 from web.views import install as install_web
+
+logger = logging.getLogger(__name__)
 
 
 def validation_message(error: dict[str, Any]) -> str:
@@ -100,6 +103,19 @@ def create_app(engine: Engine | None = None, workers: bool | None = None) -> Fas
         return JSONResponse(
             status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
             content={"detail": validation_message(dict(errors[0])) if errors else "invalid request"},
+        )
+
+    @app.exception_handler(ResponseValidationError)
+    async def _bad_response(request: Request, exc: ResponseValidationError) -> JSONResponse:
+        # A bug (a stored row the response model refuses), not bad input.  The exception's own
+        # text holds the values, people's data: the log says where it failed, never what.
+        where = [f"{'.'.join(str(p) for p in e.get('loc', ()))} ({e.get('type')})" for e in exc.errors()[:5]]
+        logger.error("%s %s: the response failed its model at %s", request.method, request.url.path, where)
+        return JSONResponse(
+            status_code=status.HTTP_500_INTERNAL_SERVER_ERROR,
+            content={
+                "detail": "internal error: the answer failed its own checks (logged without its values)"
+            },
         )
 
     @app.exception_handler(InputError)

@@ -137,6 +137,13 @@ ABOUT: dict[str, tuple[str, str]] = {
         "both; the feed is built at each request); `x volunteer` is the time over reading one "
         "volunteer as `GET /v1/stations/{id}/volunteers/{vid}` does, in the same run.",
     ),
+    "contacts": (
+        "Service: masking contact details in lists",
+        "One station of a 4,000-volunteer demo city: its volunteers and beneficiaries built and "
+        "serialised to JSON as the list routes answer them (contact details masked, "
+        "`VolunteerListItem`) and as a person's own record (`VolunteerPublic`, in full), alternately "
+        "in one process; `ratio` is masked over not masked. The GET row is the whole list route.",
+    ),
 }
 """Benchmark -> (section title, what it measures and how to read it), in the page's order."""
 

@@ -265,6 +265,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     """Migrate the database, then serve the coordinator API (and run jobs, unless --no-worker)."""
     import uvicorn
 
+    from api.logs import log_config
     from api.main import create_app
 
     _database(command_writes=False)
@@ -274,7 +275,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     # and API p95/p99).  Frozen, the collector leaves them out (they live as long as the server).
     gc.collect()
     gc.freeze()
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    uvicorn.run(
+        app, host=args.host, port=args.port, log_level=args.log_level, log_config=log_config(args.log_level)
+    )
     return 0
 
 
@@ -576,6 +579,12 @@ def parser() -> argparse.ArgumentParser:
         "--no-worker",
         action="store_true",
         help="serve the API only: jobs wait for `linli worker` (or another server) to run them",
+    )
+    p.add_argument(
+        "--log-level",
+        choices=("debug", "info", "warning", "error"),  # api.logs.LEVELS (not imported before a command runs)
+        default="info",
+        help="how much to log (default info); people's data is never logged at any level",
     )
     p.set_defaults(run=cmd_serve)
 

@@ -23,7 +23,7 @@ from pydantic import BaseModel, ValidationError
 from sqlmodel import Session, select
 from starlette.datastructures import FormData, UploadFile
 
-from api import csvio
+from api import contacts, csvio
 from api.crud import lists
 from api.crud.beneficiaries import beneficiary_data, read_beneficiaries
 from api.crud.volunteers import read_volunteers, volunteer_data
@@ -78,6 +78,11 @@ FIELDS: dict[str, str] = {
     "latitude": N_("Latitude"),
     "longitude": N_("Longitude"),
     "hours_before": N_("Hours served before"),
+    "phone": N_("Mobile phone"),
+    "wechat": N_("WeChat ID"),
+    "address": N_("Address"),
+    "contact_name": N_("Contact person"),
+    "contact_phone": N_("Contact phone"),
     "active": N_("Active"),
     "category": N_("Category"),
     "priority": N_("Priority"),
@@ -115,6 +120,15 @@ REASONS: list[tuple[re.Pattern[str], str]] = [
         (r"^Input should be greater than (?P<n>[-\d.]+)", N_("must be more than %(n)s")),
         (r"^Input should be less than or equal to (?P<n>[-\d.]+)", N_("must be at most %(n)s")),
         (r"^must have at most (?P<n>\d+) characters$", N_("at most %(n)s characters")),
+        (r"^String should have at least (?P<n>\d+) characters$", N_("at least %(n)s characters")),
+        (
+            r"^not a phone number",
+            N_("not a phone number: digits, e.g. 13812341234 (“+”, spaces, “-” allowed)"),
+        ),
+        (
+            r"^not a WeChat id",
+            N_("not a WeChat ID: 6-20 letters, digits, “_” or “-”, starting with a letter"),
+        ),
         (r"^must have at most (?P<n>\d+) items$", N_("at most %(n)s items")),
         (r"^Input should be 'f' or 'm'$", N_("choose female or male, or leave it empty")),
         (r"Input should be a valid date", N_("not a date (write YYYY-MM-DD)")),
@@ -208,7 +222,7 @@ class Control:
     """One form control: a field, how it is entered, and its choices."""
 
     name: str
-    widget: str  # text, number, select, checkboxes, slots, flag, certificates (rows of kind and expiry)
+    widget: str  # text, tel, number, select, checkboxes, slots, flag, certificates (rows of kind and expiry)
     choices: Sequence[tuple[str, str]] = ()
     required: bool = False
     hint: str = ""
@@ -237,6 +251,8 @@ def volunteer_controls(db: Session, _station: str, _: Gettext) -> list[Control]:
     return [
         Control("id", "text", required=True),
         Control("name", "text"),
+        Control("phone", "tel", hint=N_("e.g. 13812341234")),
+        Control("wechat", "text", hint=N_("optional")),
         Control("district", "select", _districts(db), required=True),
         Control("skills", "checkboxes", _choices(labels.SERVICES, _)),
         Control("availability", "slots"),
@@ -263,6 +279,9 @@ def beneficiary_controls(db: Session, _station: str, _: Gettext) -> list[Control
         Control("priority", "number", required=True, hint=N_("1-5; 5 is the most vulnerable")),
         Control("volunteer_gender", "select", _choices(GENDERS, _)),
         Control("excluded_volunteers", "text", hint=N_("volunteer IDs, e.g. v0012;v0040")),
+        Control("address", "text", hint=N_("e.g. 幸福里 3 幢 2 单元 301")),
+        Control("contact_name", "text", hint=N_("e.g. 儿子 王强")),
+        Control("contact_phone", "tel", hint=N_("e.g. 13812341234")),
         Control("latitude", "number"),
         Control("longitude", "number"),
     ]
@@ -427,7 +446,8 @@ def people_list(
         station=station,
         tab="people",
         query=query,
-        rows=found.rows,
+        # A list shows contact details masked (138****1234); the person's page, in full.
+        rows=[contacts.masked(r) for r in found.rows],
         total=found.total,
         number=query.page,
         pages=max(1, -(-found.total // PER_PAGE)),
@@ -801,7 +821,7 @@ def _raw_text(form: FormData, controls: Sequence[Control]) -> dict[str, str]:
     return {
         c.name: str(form.get(c.name) or "")
         for c in controls
-        if c.widget in ("text", "number", "select") and isinstance(form.get(c.name), str)
+        if c.widget in ("text", "tel", "number", "select") and isinstance(form.get(c.name), str)
     }
 
 

@@ -19,6 +19,7 @@ from api.models.beneficiary import (
     Beneficiary,
     BeneficiaryBase,
     BeneficiaryCreate,
+    BeneficiaryListItem,
     BeneficiaryPublic,
     BeneficiaryUpdate,
 )
@@ -76,6 +77,7 @@ from api.models.volunteer import (
     Volunteer,
     VolunteerBase,
     VolunteerCreate,
+    VolunteerListItem,
     VolunteerPublic,
     VolunteerUpdate,
 )
@@ -106,6 +108,7 @@ __all__ = [
     "Beneficiary",
     "BeneficiaryBase",
     "BeneficiaryCreate",
+    "BeneficiaryListItem",
     "BeneficiaryPublic",
     "BeneficiaryUpdate",
     "CalendarFeed",
@@ -161,6 +164,7 @@ __all__ = [
     "VolunteerBase",
     "VolunteerCreate",
     "VolunteerGroup",
+    "VolunteerListItem",
     "VolunteerPublic",
     "VolunteerUpdate",
     "WebhookCreate",

@@ -6,10 +6,17 @@ from __future__ import annotations
 
 from typing import Annotated, Self
 
-from pydantic import model_validator
+from pydantic import (
+    FieldSerializationInfo,
+    ValidationInfo,
+    field_serializer,
+    field_validator,
+    model_validator,
+)
 from sqlalchemy import JSON
 from sqlmodel import Field, SQLModel
 
+from api.contacts import mask
 from api.models.common import (
     ADDRESS_MAX_LENGTH,
     FORBID,
@@ -95,3 +102,29 @@ class BeneficiaryPublic(BeneficiaryCreate):
 
     station_id: str = Field(description="The beneficiary's station.")
     needs: list[NeedPublic] = Field(default_factory=list, description="Standing needs, by id.")
+
+
+class BeneficiaryListItem(BeneficiaryPublic):
+    """A beneficiary as a list shows them: address, contact person and phone masked
+    (``幸福里 ****``, ``儿子 王*``, ``138****1234``).
+
+    Every list of beneficiaries answers with this model, so a list route cannot show them in
+    full (:mod:`api.contacts`); only the beneficiary's own ``GET …/beneficiaries/{id}``
+    (:class:`BeneficiaryPublic`) does."""
+
+    address: str = Field(default="", description="Address, masked to its community (幸福里 ****), or empty.")
+    contact_name: str = Field(default="", description="Contact person, masked (儿子 王*), or empty.")
+    contact_phone: str | None = Field(
+        default=None, description="Contact phone, masked (138****1234), or absent."
+    )
+
+    @field_validator("address", "contact_name", "contact_phone", mode="before")
+    @classmethod
+    def _masked(cls, value: object, info: ValidationInfo) -> object:
+        return mask(str(info.field_name), value)
+
+    @field_serializer("address", "contact_name", "contact_phone")
+    def _shown(self, value: object, info: FieldSerializationInfo) -> object:
+        # Built without validation (``model_construct``, as the list routes do for speed and for
+        # rows stored before a bound): masked on the way out too.
+        return mask(info.field_name, value)

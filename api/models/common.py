@@ -7,6 +7,7 @@ rules on top (the week's slots, strict flags, a location given whole).
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Collection
 from typing import Annotated, Any
 
@@ -60,13 +61,40 @@ hold 64)."""
 Flag = Annotated[bool, Field(strict=True)]
 
 PHONE_PATTERN = r"^\+?[0-9][0-9 -]{4,22}[0-9]$"
-Phone = Annotated[str, Field(strict=True, min_length=6, max_length=24, pattern=PHONE_PATTERN)]
+WECHAT_PATTERN = r"^[A-Za-z][-_A-Za-z0-9]{5,19}$"
+
+
+def _matching(pattern: str, kind: str, message: str) -> AfterValidator:
+    """A check that a text matches ``pattern``, whose error names the field but never echoes the
+    value (pydantic's own pattern error does not either, but says only the regular expression)."""
+    compiled = re.compile(pattern)
+
+    def check(value: str) -> str:
+        if not compiled.fullmatch(value):
+            raise PydanticCustomError(kind, message)
+        return value
+
+    return AfterValidator(check)
+
+
+Phone = Annotated[
+    str,
+    Field(strict=True, min_length=6, max_length=24, json_schema_extra={"pattern": PHONE_PATTERN}),
+    _matching(
+        PHONE_PATTERN, "phone", "not a phone number: digits, a leading + and spaces or hyphens allowed"
+    ),
+]
 """A telephone number: digits, an optional leading ``+``, spaces or hyphens between
 (``13812341234``, ``+86 138 1234 1234``, ``0571-8888 1234``).  Personal data: never logged,
-masked in lists (:func:`api.contacts.mask_phone`)."""
+masked in lists (:func:`api.contacts.mask_phone`); a bad one's error names the field only."""
 
-WECHAT_PATTERN = r"^[A-Za-z][-_A-Za-z0-9]{5,19}$"
-WeChatId = Annotated[str, Field(strict=True, pattern=WECHAT_PATTERN)]
+WeChatId = Annotated[
+    str,
+    Field(strict=True, max_length=20, json_schema_extra={"pattern": WECHAT_PATTERN}),
+    _matching(
+        WECHAT_PATTERN, "wechat", "not a WeChat id: 6-20 letters, digits, _ or -, starting with a letter"
+    ),
+]
 """A WeChat id as WeChat allows it: 6-20 letters, digits, ``_`` or ``-``, starting with a letter."""
 
 ADDRESS_MAX_LENGTH = 200

@@ -12,10 +12,17 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Self
 
-from pydantic import model_validator
+from pydantic import (
+    FieldSerializationInfo,
+    ValidationInfo,
+    field_serializer,
+    field_validator,
+    model_validator,
+)
 from sqlalchemy import JSON
 from sqlmodel import Field, SQLModel
 
+from api.contacts import mask
 from api.models.common import (
     FORBID,
     KEY_TEXT,
@@ -119,3 +126,25 @@ class VolunteerPublic(VolunteerCreate):
     """A volunteer of a station, with certificates (``active`` false: deactivated)."""
 
     station_id: str = Field(description="The volunteer's station.")
+
+
+class VolunteerListItem(VolunteerPublic):
+    """A volunteer as a list shows them: the contact details masked (``138****1234``).
+
+    Every list of volunteers answers with this model, so a list route cannot show a full
+    number: whatever it is given is masked here (:mod:`api.contacts`), and only the volunteer's
+    own ``GET …/volunteers/{id}`` (:class:`VolunteerPublic`) shows them in full."""
+
+    phone: str | None = Field(default=None, description="Mobile phone, masked (138****1234), or absent.")
+    wechat: str | None = Field(default=None, description="WeChat id, masked (w****8), or absent.")
+
+    @field_validator("phone", "wechat", mode="before")
+    @classmethod
+    def _masked(cls, value: object, info: ValidationInfo) -> object:
+        return mask(str(info.field_name), value)
+
+    @field_serializer("phone", "wechat")
+    def _shown(self, value: object, info: FieldSerializationInfo) -> object:
+        # Built without validation (``model_construct``, as the list routes do for speed and for
+        # rows stored before a bound): masked on the way out too.
+        return mask(info.field_name, value)

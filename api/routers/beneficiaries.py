@@ -11,7 +11,7 @@ from sqlmodel import Session
 from api import csvio
 from api.crud.beneficiaries import beneficiary_data, read_beneficiaries
 from api.deps import SessionDep, StationDep, not_found
-from api.models import BeneficiaryCreate, BeneficiaryPublic, BeneficiaryUpdate
+from api.models import BeneficiaryCreate, BeneficiaryListItem, BeneficiaryPublic, BeneficiaryUpdate
 from api.routers.spreadsheets import add_spreadsheet_routes
 from api.services import people
 from api.services.spreadsheets import IncludeInactive
@@ -19,13 +19,14 @@ from api.services.spreadsheets import IncludeInactive
 router = APIRouter(prefix="/v1", tags=["people"])
 
 
-@router.get("/stations/{station_id}/beneficiaries", response_model=list[BeneficiaryPublic])
+@router.get("/stations/{station_id}/beneficiaries", response_model=list[BeneficiaryListItem])
 def list_beneficiaries(
     station: StationDep, session: SessionDep, include_inactive: IncludeInactive = False
-) -> list[BeneficiaryPublic]:
-    """The station's active beneficiaries by id, each with needs (deactivated ones too if asked)."""
+) -> list[BeneficiaryListItem]:
+    """The station's active beneficiaries by id, each with needs (deactivated ones too if asked);
+    address, contact person and phone masked: the beneficiary's own GET shows them in full."""
     found = read_beneficiaries(session, station.id, active_only=not include_inactive).values()
-    return [people.beneficiary_public(b, needs) for b, needs in found]
+    return [people.beneficiary_list_item(b, needs) for b, needs in found]
 
 
 @router.post(

@@ -11,7 +11,7 @@ from sqlmodel import Session
 from api import csvio
 from api.crud.volunteers import read_volunteers, volunteer_data
 from api.deps import SessionDep, StationDep, not_found
-from api.models import VolunteerCreate, VolunteerPublic, VolunteerUpdate
+from api.models import VolunteerCreate, VolunteerListItem, VolunteerPublic, VolunteerUpdate
 from api.routers.spreadsheets import add_spreadsheet_routes
 from api.services import people
 from api.services.spreadsheets import IncludeInactive
@@ -19,13 +19,14 @@ from api.services.spreadsheets import IncludeInactive
 router = APIRouter(prefix="/v1", tags=["people"])
 
 
-@router.get("/stations/{station_id}/volunteers", response_model=list[VolunteerPublic])
+@router.get("/stations/{station_id}/volunteers", response_model=list[VolunteerListItem])
 def list_volunteers(
     station: StationDep, session: SessionDep, include_inactive: IncludeInactive = False
-) -> list[VolunteerPublic]:
-    """The station's active volunteers by id, each with certificates (deactivated ones too if asked)."""
+) -> list[VolunteerListItem]:
+    """The station's active volunteers by id, each with certificates (deactivated ones too if asked);
+    phone and WeChat id masked (138****1234): the volunteer's own GET shows them in full."""
     found = read_volunteers(session, station.id, active_only=not include_inactive).values()
-    return [people.volunteer_public(v, certs) for v, certs in found]
+    return [people.volunteer_list_item(v, certs) for v, certs in found]
 
 
 @router.post(

@@ -41,6 +41,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
+from api.contacts import mask_name as mask_name  # the one name mask, shown on the check
 from api.models import (
     Centre,
     CertificateCheck,
@@ -104,16 +105,6 @@ class CertificateData:
     def star_name(self) -> str:
         """一星 … 五星 (暂无星级 for none)."""
         return STARS[max(0, min(self.stars, len(STARS) - 1))]
-
-
-def mask_name(name: str) -> str:
-    """A name with all but its first and last characters starred: 张*明, 欧阳**华; 李* for two."""
-    name = name.strip()
-    if len(name) <= 1:
-        return name
-    if len(name) == 2:
-        return name[0] + "*"
-    return name[0] + "*" * (len(name) - 2) + name[-1]
 
 
 def new_code() -> str:

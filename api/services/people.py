@@ -39,6 +39,7 @@ from api.deps import not_found
 from api.models import (
     Beneficiary,
     BeneficiaryCreate,
+    BeneficiaryListItem,
     BeneficiaryPublic,
     District,
     ImportResult,
@@ -49,6 +50,7 @@ from api.models import (
     Volunteer,
     VolunteerCreate,
     VolunteerGroup,
+    VolunteerListItem,
     VolunteerPublic,
 )
 from api.services.spreadsheets import CsvUpload, read_rows
@@ -62,6 +64,19 @@ M = TypeVar("M", bound=BaseModel)
 
 def volunteer_public(v: Volunteer, certs: list[Certification]) -> VolunteerPublic:
     return VolunteerPublic.model_construct(**volunteer_data(v, certs), station_id=v.station_id)
+
+
+def volunteer_list_item(v: Volunteer, certs: list[Certification]) -> VolunteerListItem:
+    """A volunteer as lists show them: built as stored (not validated), contact details masked by
+    the model."""
+    return VolunteerListItem.model_construct(**volunteer_data(v, certs), station_id=v.station_id)
+
+
+def beneficiary_list_item(b: Beneficiary, needs: list[Need]) -> BeneficiaryListItem:
+    """A beneficiary as lists show them: built as stored, contact details masked by the model."""
+    return BeneficiaryListItem.model_construct(
+        **beneficiary_data(b), station_id=b.station_id, needs=[need_public(n) for n in needs]
+    )
 
 
 def need_public(n: Need) -> NeedPublic:
