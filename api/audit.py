@@ -121,6 +121,9 @@ AUDITED: dict[str, Spec] = {
     # Never the digest (it would let an offline guess be checked); last use is a read's side effect.
     "token": Spec(ignored=frozenset({"digest", "last_used_at"})),
     "simulation": Spec(ignored=_JOB_MACHINERY | {"report", "scenario"}),
+    # A publication's messages: who was told, under which key; the text and its facts (phones,
+    # addresses) stay in the outbox, not copied into the log.
+    "outboxmessage": Spec(ignored=frozenset({"body", "payload"})),
 }
 """The audited tables (their ``__tablename__``), each with its :class:`Spec`."""
 

@@ -35,7 +35,7 @@ from api.models.hierarchy import (
     VolunteerGroup,
 )
 from api.models.need import Need, NeedBase, NeedCreate, NeedPublic, NeedUpdate
-from api.models.outbox import RECIPIENT_KINDS, OutboxMessage
+from api.models.outbox import RECIPIENT_KINDS, MessagePublic, OutboxMessage
 from api.models.plan import (
     JOB_STATES,
     AssignmentPublic,
@@ -104,6 +104,7 @@ __all__ = [
     "ImportErrors",
     "ImportResult",
     "JobProgress",
+    "MessagePublic",
     "Need",
     "NeedBase",
     "NeedCreate",

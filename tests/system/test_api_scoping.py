@@ -122,6 +122,11 @@ def test_every_station_scoped_route_refuses_another_station(city: City) -> None:
         # the year ledger (年度台账) and its workbook
         "get /v1/stations/{station_id}/ledger",
         "get /v1/stations/{station_id}/ledger.xlsx",
+        # publication and its messages (issue 19)
+        "post /v1/plans/{plan_id}/publish",
+        "get /v1/plans/{plan_id}/messages",
+        "get /v1/plans/{plan_id}/messages.csv",
+        "get /v1/plans/{plan_id}/messages.txt",
     ):
         assert route in checked, (route, checked)
 
