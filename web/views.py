@@ -68,13 +68,14 @@ def install(app: FastAPI) -> None:
     API's JSON answer (the handler ``app`` had).
     """
     # The page modules import this one: imported here, not at the top, to avoid a cycle.
-    from web import changes_pages, people_pages, records_pages, scenario_pages
+    from web import changes_pages, people_pages, publish_pages, records_pages, scenario_pages
 
     app.include_router(router)
     app.include_router(people_pages.router)
     app.include_router(records_pages.router)
     app.include_router(changes_pages.router)
     app.include_router(scenario_pages.router)
+    app.include_router(publish_pages.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="web-static")
 
     @app.exception_handler(PageError)

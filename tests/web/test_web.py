@@ -108,6 +108,10 @@ PAGES = (
     "/s/{s}/scenarios",
     "/simulations/1",
     "/simulations/1/panel",
+    "/s/{s}/publish",
+    "/s/{s}/messages",
+    "/s/{s}/messages.csv?plan=1",
+    "/s/{s}/messages.txt?plan=1",
 )
 POSTS = (
     "/s/{s}/generate",
@@ -121,6 +125,7 @@ POSTS = (
     "/plans/1/undo",
     "/s/{s}/scenarios",
     "/simulations/1/cancel",
+    "/s/{s}/publish",
 )
 PEOPLE_PAGES = (
     "/s/{s}/people",
