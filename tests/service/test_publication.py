@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import threading
 from typing import Any
 
 import pytest
@@ -344,3 +345,26 @@ def test_keys_are_bounded_and_distinct() -> None:
     assert publication.message_key(3, 2, "volunteer", "b1") != publication.message_key(
         3, 2, "beneficiary", "b1"
     )
+
+
+def test_two_concurrent_publications_write_one_set_of_messages(city: City) -> None:
+    station = city.stations[0]
+    plan = _generate(city, station)
+    barrier = threading.Barrier(2)
+    answers: list[int] = []
+
+    def publish() -> None:
+        barrier.wait()
+        r = city.client.post(f"/v1/plans/{plan['id']}/publish", headers=city.headers(station))
+        answers.append(r.status_code)
+
+    threads = [threading.Thread(target=publish) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(answers) == [200, 200], answers
+    messages = _all_messages(city, station)
+    volunteers, _families = _assigned(_with_problem(city, station, plan))
+    assert len([m for m in messages if m.recipient_kind == "volunteer"]) == len(volunteers)
+    assert len({m.key for m in messages}) == len(messages)
