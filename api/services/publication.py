@@ -167,7 +167,9 @@ def _session_facts(week_start: dt.date, v: Visit) -> dict[str, Any]:
 class _Writer:
     """Writes the messages of one publication: the station, its week, its people."""
 
-    def __init__(self, station: Station, version: PlanVersion, against: PlanVersion | None, people: People):
+    def __init__(
+        self, station: Station, version: PlanVersion, against: PlanVersion | None, people: People
+    ) -> None:
         self.station, self.version, self.against, self.people = station, version, against, people
         self.head = f"【{BRAND}·{station.name}】"
         self.week = week_label(version.week_start)

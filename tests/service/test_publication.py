@@ -368,3 +368,28 @@ def test_two_concurrent_publications_write_one_set_of_messages(city: City) -> No
     volunteers, _families = _assigned(_with_problem(city, station, plan))
     assert len([m for m in messages if m.recipient_kind == "volunteer"]) == len(volunteers)
     assert len({m.key for m in messages}) == len(messages)
+
+
+def test_generating_a_published_week_again_publishes_the_new_version(city: City) -> None:
+    station = city.stations[0]
+    first = _with_problem(city, station, _generate(city, station))
+    _publish(city, station, first["id"])
+    with Session(city.engine) as db:  # a volunteer leaves the station: the week is generated again
+        gone = db.get(Volunteer, sorted({a["volunteer"] for a in first["plan"]["assignments"]})[0])
+        assert gone is not None
+        gone.active = False
+        db.add(gone)
+        db.commit()
+        gone_id = gone.id
+    r = city.client.post(
+        f"/v1/stations/{station}/plans", json={"week_start": WEEK}, headers=city.headers(station)
+    )
+    again = _with_problem(city, station, city.wait(r.json()["id"], station))
+    assert again["state"] == "done" and again["published_at"] is not None
+    messages = _messages(city, station, again["id"])
+    diff = city.client.get(
+        f"/v1/plans/{again['id']}/diff", params={"against": first["id"]}, headers=city.headers(station)
+    ).json()
+    moved = {side["volunteer"] for e in diff["changed"] for side in (e["before"], e["after"]) if side}
+    assert gone_id in moved and _recipients(messages, "volunteer") == moved
+    assert next(m for m in messages if m["recipient_id"] == gone_id)["payload"]["change"] == "cancelled"
