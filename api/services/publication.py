@@ -389,6 +389,17 @@ def _announce(session: Session, version: PlanVersion, against: PlanVersion | Non
     session.flush()  # a duplicate key fails here, inside the transaction that would write it
 
 
+def _refusal(session: Session, version: PlanVersion) -> str | None:
+    """Why ``version`` cannot be published (the 409's message), or None."""
+    if version.station_id is None:
+        return f"plan {version.id} is an integrator's job: only a station's plan is published"
+    if version.state != "done" or version.plan is None:
+        return f"plan {version.id} is {version.state}, not done: publish a finished plan"
+    if not versions.is_current(session, version):
+        return f"plan {version.id} is not the week's current version: publish that one"
+    return None
+
+
 def publish(session: Session, version: PlanVersion) -> PlanVersion:
     """Publish a station's current, finished plan version: its messages and ``published_at``, in one
     transaction (committed here).  Publishing the week's announced version again changes nothing.
@@ -407,12 +418,10 @@ def publish(session: Session, version: PlanVersion) -> PlanVersion:
         .with_for_update()
         .execution_options(populate_existing=True)
     ).one()
-    if locked.station_id is None:
-        raise ConflictError(f"plan {locked.id} is an integrator's job: only a station's plan is published")
-    if locked.state != "done" or locked.plan is None:
-        raise ConflictError(f"plan {locked.id} is {locked.state}, not done: publish a finished plan")
-    if not versions.is_current(session, locked):
-        raise ConflictError(f"plan {locked.id} is not the week's current version: publish that one")
+    refused = _refusal(session, locked)
+    if refused is not None:
+        session.rollback()  # the write lock is not held while the client reads the answer
+        raise ConflictError(refused)
     last = announced(session, locked)
     if last is not None and last.id == locked.id:
         session.rollback()
