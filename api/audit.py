@@ -157,6 +157,9 @@ AUDITED: dict[str, Spec] = {
     "delivery": Spec(ignored=_DELIVERY_MACHINERY, machine_rows=True),
     # A calendar link: made and revoked by a coordinator; never the digest, as for tokens.
     "calendarfeed": Spec(ignored=frozenset({"digest"})),
+    # A publication's messages: who was told, under which key; the text and its facts (phones,
+    # addresses) stay in the outbox, not copied into the log.
+    "outboxmessage": Spec(ignored=frozenset({"body", "payload"})),
 }
 """The audited tables (their ``__tablename__``), each with its :class:`Spec`."""
 

@@ -58,6 +58,7 @@ from api.db import write_transaction
 from api.jobs import claimer_is_dead, worker_name
 from api.models import Delivery, OutboxMessage, WebhookEndpoint, utcnow
 from api.models.webhook import ERROR_MAX_LENGTH
+from api.services.publication import contact as recipient_contact
 from api.settings import Settings
 
 log = logging.getLogger("linli.delivery")
@@ -102,7 +103,9 @@ def verify(
 def message_body(message: OutboxMessage) -> bytes:
     """The JSON a receiver gets for one message (UTF-8, Chinese as is)."""
     payload = message.payload or {}
-    contact = payload.get("contact") if isinstance(payload, dict) else None
+    # Who to send it to, as the publication wrote it (a family: its contact person's phone).
+    name, phone, wechat = recipient_contact(message)
+    contact = {"name": name, "phone": phone or None, "wechat": wechat or None}
     document = {
         "key": message.key,
         "station": message.station_id,

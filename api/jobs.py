@@ -227,7 +227,9 @@ def _inputs(engine: Engine, plan_id: int) -> Inputs:
 
 
 def _close(session: Session, version: PlanVersion, state: str, plan: Plan | None, error: str | None) -> None:
-    """Write a job's outcome on its row (the caller commits)."""
+    """Write a job's outcome on its row (the caller commits); a finished station plan that is now its
+    week's current version is published in the same transaction if the week was
+    (:func:`api.services.publication.on_new_current`)."""
     version.state = state
     version.error = error
     version.finished_at = utcnow()
@@ -237,6 +239,10 @@ def _close(session: Session, version: PlanVersion, state: str, plan: Plan | None
     else:
         version.successor_of = None  # the version it came from is open again
     session.add(version)
+    if state == "done":
+        from api.services import publication  # imported here: it imports the plan services, which import this
+
+        publication.on_new_current(session, version)
 
 
 def _close_simulation(

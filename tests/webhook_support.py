@@ -65,7 +65,10 @@ def write_messages_like_publication(
                     recipient_id=person,
                     key=key,
                     body=f"【邻里】您好，本周（12月7日起）请于周一上午 9:00 到站服务。编号 {i}",
-                    payload={"contact": {"phone": "13800000000"}, "sessions": [{"slot": "mon-am"}]},
+                    payload={
+                        "recipient": {"id": person, "name": "张明", "phone": "13800000000", "wechat": None},
+                        "sessions": [{"slot": "mon-am"}],
+                    },
                 )
             )
         session.commit()

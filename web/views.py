@@ -77,7 +77,15 @@ def install(app: FastAPI) -> None:
     API's JSON answer (the handler ``app`` had).
     """
     # The page modules import this one: imported here, not at the top, to avoid a cycle.
-    from web import calendar_pages, changes_pages, delivery_pages, people_pages, records_pages, scenario_pages
+    from web import (
+        calendar_pages,
+        changes_pages,
+        delivery_pages,
+        people_pages,
+        publish_pages,
+        records_pages,
+        scenario_pages,
+    )
 
     app.include_router(router)
     app.include_router(people_pages.router)
@@ -86,6 +94,7 @@ def install(app: FastAPI) -> None:
     app.include_router(changes_pages.router)
     app.include_router(scenario_pages.router)
     app.include_router(delivery_pages.router)
+    app.include_router(publish_pages.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="web-static")
 
     @app.exception_handler(PageError)

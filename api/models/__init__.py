@@ -37,7 +37,7 @@ from api.models.hierarchy import (
     VolunteerGroup,
 )
 from api.models.need import Need, NeedBase, NeedCreate, NeedPublic, NeedUpdate
-from api.models.outbox import RECIPIENT_KINDS, OutboxMessage
+from api.models.outbox import RECIPIENT_KINDS, MessagePublic, OutboxMessage
 from api.models.plan import (
     JOB_STATES,
     AssignmentPublic,
@@ -127,6 +127,7 @@ __all__ = [
     "ImportErrors",
     "ImportResult",
     "JobProgress",
+    "MessagePublic",
     "Need",
     "NeedBase",
     "NeedCreate",

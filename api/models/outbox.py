@@ -1,4 +1,5 @@
-"""The outbox family: ``OutboxMessage``, one message to one person about one published week.
+"""The outbox family: ``OutboxMessage``, one message to one person about one published week, and
+``MessagePublic``, its client view.
 
 A message is written in the same transaction as the plan version whose publication produced it
 (the transactional outbox), so a message exists exactly when its version was published, whatever
@@ -11,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from pydantic import BaseModel, Field
 from sqlalchemy import JSON, Column, Text
 from sqlmodel import Field as TableField
 from sqlmodel import SQLModel
@@ -44,3 +46,20 @@ class OutboxMessage(SQLModel, table=True):
         sa_column=Column(JSON, nullable=False), description="The message's facts (sessions, people) as data."
     )
     created_at: dt.datetime = TableField(default_factory=utcnow)
+
+
+class MessagePublic(BaseModel):
+    """A message of the outbox as clients see it (``GET /v1/plans/{id}/messages``)."""
+
+    id: int
+    plan_id: int = Field(description="The published version it announces.")
+    week_start: dt.date
+    recipient_kind: str = Field(description=" or ".join(RECIPIENT_KINDS))
+    recipient_id: str = Field(description="The volunteer's or the beneficiary's id.")
+    key: str = Field(description="Idempotency key: the same on every delivery of this message.")
+    body: str = Field(description="The text a person reads (Chinese, for WeChat or SMS).")
+    payload: dict[str, Any] = Field(
+        description="The same facts as data: the change (first, changed, cancelled, unmet), the "
+        "recipient's contact, the sessions (date, slot, start, end, beneficiary or volunteer, service)."
+    )
+    created_at: dt.datetime

@@ -168,6 +168,11 @@ class PlanPublic(BaseModel):
         description="Whether this is the week's current version (the newest not failed, cancelled or "
         "reverted); only the current version takes a change set.",
     )
+    published_at: dt.datetime | None = Field(
+        default=None,
+        description="When the week's volunteers and families were last told this version (publication, "
+        "``POST /v1/plans/{id}/publish``); null for a draft.",
+    )
 
 
 class DiffEntry(BaseModel):

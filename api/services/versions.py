@@ -109,6 +109,7 @@ def public(
         plan=version.plan if with_plan else None,
         assignments=assignments if with_plan else None,
         progress=progress_of(version),
+        published_at=version.published_at,
     )
 
 
@@ -407,7 +408,8 @@ def revert(session: Session, version: PlanVersion) -> PlanVersion:
 
     The version is marked ``reverted`` (not live: it can never be the week's plan again) and
     its ``successor_of`` is cleared, as for a failed or cancelled job, so the parent takes
-    another change set.  Returns the parent, current now.
+    another change set.  Returns the parent, current now; if the week was published, the parent
+    is published again in the same transaction (:func:`api.services.publication.on_new_current`).
 
     Raises
     ------
@@ -441,6 +443,9 @@ def revert(session: Session, version: PlanVersion) -> PlanVersion:
     if result.rowcount != 1:  # type: ignore[attr-defined]
         session.rollback()
         raise ConflictError(f"plan {version.id} changed meanwhile: reload it")
+    from api.services import publication  # imported here: it imports this module
+
+    publication.on_new_current(session, parent)  # a published week tells people, in this transaction
     session.commit()
     session.refresh(version)
     session.refresh(parent)

@@ -299,6 +299,7 @@ NO_BODY_IDS: dict[tuple[str, str], str] = {
     ("post", "/v1/tokens"): "the centre only (a station gets 403 whatever it sends)",
     ("delete", "/v1/plans/{plan_id}"): "path only",
     ("post", "/v1/plans/{plan_id}/revert"): "path only (no body)",
+    ("post", "/v1/plans/{plan_id}/publish"): "path only (no body)",
     ("delete", "/v1/stations/{station_id}/volunteers/{volunteer_id}"): "path only (soft delete)",
     ("delete", "/v1/stations/{station_id}/beneficiaries/{beneficiary_id}"): "path only (soft delete)",
     (

@@ -241,6 +241,11 @@ def _changes(w: Walk) -> Any:
     return r, w.station, "planversion", "create"
 
 
+def _publish(w: Walk) -> Any:
+    # The re-solve is published (and its messages written); the revert after it re-announces the first.
+    return w.send("POST", f"/v1/plans/{w.made['second']['id']}/publish"), w.station, "planversion", "update"
+
+
 def _revert(w: Walk) -> Any:
     return w.send("POST", f"/v1/plans/{w.made['second']['id']}/revert"), w.station, "planversion", "update"
 
@@ -377,6 +382,7 @@ WALK: dict[tuple[str, str], Step] = {
     ),
     ("post", "/v1/stations/{station_id}/plans"): _generate,
     ("post", "/v1/plans/{plan_id}/changes"): _changes,
+    ("post", "/v1/plans/{plan_id}/publish"): _publish,
     ("post", "/v1/plans/{plan_id}/revert"): _revert,
     ("post", "/v1/records"): _record,
     ("delete", "/v1/plans/{plan_id}"): _cancel_plan,

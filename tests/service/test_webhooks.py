@@ -118,7 +118,9 @@ def test_messages_are_signed_retried_with_backoff_and_delivered_once(seeded_db: 
     body = rx.bodies[keys[0]]
     assert body["key"] == keys[0] and body["station"] == station and body["week_start"] == "2026-12-07"
     assert body["recipient"]["kind"] == "volunteer" and body["recipient"]["contact"] == {
-        "phone": "13800000000"
+        "name": "张明",
+        "phone": "13800000000",
+        "wechat": None,
     }
     assert body["text"].startswith("【邻里】您好")
     rows = _deliveries(seeded_db)

@@ -150,6 +150,11 @@ def test_every_station_scoped_route_refuses_another_station(city: City) -> None:
         "get /v1/volunteers/{volunteer_id}/calendar",
         "delete /v1/volunteers/{volunteer_id}/calendar",
         "public /cal/{secret}.ics",
+        # publication and its messages (issue 19)
+        "post /v1/plans/{plan_id}/publish",
+        "get /v1/plans/{plan_id}/messages",
+        "get /v1/plans/{plan_id}/messages.csv",
+        "get /v1/plans/{plan_id}/messages.txt",
     ):
         assert route in checked, (route, checked)
 

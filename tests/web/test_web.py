@@ -110,6 +110,10 @@ PAGES = (
     "/simulations/1",
     "/simulations/1/panel",
     "/s/{s}/deliveries",
+    "/s/{s}/publish",
+    "/s/{s}/messages",
+    "/s/{s}/messages.csv?plan=1",
+    "/s/{s}/messages.txt?plan=1",
 )
 POSTS = (
     "/s/{s}/generate",
@@ -126,6 +130,7 @@ POSTS = (
     "/s/{s}/deliveries/webhooks",
     "/s/{s}/deliveries/webhooks/1/deactivate",
     "/s/{s}/deliveries/1/retry",
+    "/s/{s}/publish",
 )
 PEOPLE_PAGES = (
     "/s/{s}/people",
