@@ -102,34 +102,54 @@ def _process_started() -> float:
 
 
 def cmd_solve(args: argparse.Namespace) -> int:
-    """Solve a problem file and write its plan."""
+    """Solve a problem file (format 1 or 2) and write its plan (in the problem's format)."""
     from linli.progress import shown
-    from matcher.format.io import load_problem
-    from matcher.format.report import summary
-    from matcher.solve import solve
+    from matcher.format.io import load_any_problem
+    from matcher.format.report import summary, summary2
+    from matcher.format.schema import Problem
+    from matcher.solve import solve, solve_any
 
-    problem = load_problem(args.problem)
+    problem = load_any_problem(args.problem)
+    if isinstance(problem, Problem):
+        with shown(args.progress) as on_progress:
+            result = solve(
+                problem,
+                _remaining(args.started, args.time_limit, problem.time_limit_s),
+                workers=args.workers,
+                on_progress=on_progress,
+            )
+        _write(result.plan.to_json(), args.out)
+        if args.summary:
+            print(summary(problem, result.plan), file=sys.stdout if args.out else sys.stderr)
+        return 0
     with shown(args.progress) as on_progress:
-        result = solve(
+        any_result = solve_any(
             problem,
             _remaining(args.started, args.time_limit, problem.time_limit_s),
             workers=args.workers,
             on_progress=on_progress,
         )
-    _write(result.plan.to_json(), args.out)
+    _write(any_result.plan.to_json(), args.out)
     if args.summary:
-        print(summary(problem, result.plan), file=sys.stdout if args.out else sys.stderr)
+        print(summary2(problem, any_result.plan), file=sys.stdout if args.out else sys.stderr)  # type: ignore[arg-type]
     return 0
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    """Check a plan against a problem: exit 0 when valid, 1 with the violations listed."""
-    from matcher.format.io import load_plan, load_problem
+    """Check a plan against a problem (either format): exit 0 when valid, 1 with the violations listed."""
+    from matcher.format.io import load_any_plan, load_any_problem
+    from matcher.format.schema import Plan, Problem
     from matcher.format.validate import validate_plan
+    from matcher.format.validate2 import validate_plan2
 
-    problem = load_problem(args.problem)
-    plan = load_plan(args.plan)
-    violations = validate_plan(problem, plan)
+    problem = load_any_problem(args.problem)
+    plan = load_any_plan(args.plan)
+    if isinstance(problem, Problem) and isinstance(plan, Plan):
+        violations = validate_plan(problem, plan)
+    elif not isinstance(problem, Problem) and not isinstance(plan, Plan):
+        violations = validate_plan2(problem, plan)
+    else:
+        raise InputError(f"{args.plan}: format {plan.format} plan for a format {problem.format} problem")
     for line in violations:
         print(line)
     if violations:

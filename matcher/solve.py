@@ -33,9 +33,11 @@ from fractions import Fraction
 
 from matcher.clock import Budget
 from matcher.explain import to_format
-from matcher.format.schema import Plan, Problem
+from matcher.format.schema import AnyProblem, Plan, Plan2, Problem
+from matcher.format.versions import as_format1, plan_as_format2
 from matcher.model.evaluate import coverage_units
 from matcher.model.instance import Instance
+from matcher.model.posts.solve import solve_posts
 from matcher.params import Prover, SolveParams
 from matcher.progress import ProgressCallback, reporter_of
 from matcher.search.stages import optimise
@@ -161,4 +163,51 @@ def solve(
         phases=out.phases,
         proved_seconds=out.proved_seconds,
         deterministic=out.deterministic,
+    )
+
+
+@dataclass
+class AnySolveResult:
+    """A plan of either format, with its exact coverage and bound."""
+
+    plan: Plan | Plan2
+    coverage: Fraction
+    coverage_bound: Fraction
+    pairs: int
+    route: str
+    """``one-to-one`` (today's pipeline, :func:`solve`) or ``posts`` (:mod:`matcher.model.posts`)."""
+
+
+def solve_any(
+    problem: AnyProblem,
+    time_limit: float | None = None,
+    *,
+    workers: int | None = None,
+    on_progress: ProgressCallback | None = None,
+) -> AnySolveResult:
+    """Solve a problem of either format, routing it (``docs/engine.md``, "Format 2").
+
+    A format-1 problem, and a format-2 problem without posts (every need a beneficiary's, for
+    one volunteer), go to :func:`solve` unchanged (the latter as format 1, its plan written back
+    in format 2); a format-2 problem with posts goes to the exact posts model
+    (:func:`matcher.model.posts.solve.solve_posts`), which refuses one too large for it with
+    :class:`~matcher.model.posts.solve.PostsTooLargeError`.
+    """
+    limit = problem.time_limit_s if time_limit is None else time_limit
+    if not limit > 0:
+        raise ValueError("time_limit: must be > 0")
+    if isinstance(problem, Problem):
+        result = solve(problem, limit, workers=workers, on_progress=on_progress)
+        return AnySolveResult(result.plan, result.coverage, result.coverage_bound, result.pairs, "one-to-one")
+    if not problem.has_posts:
+        result = solve(as_format1(problem), limit, workers=workers, on_progress=on_progress)
+        plan2 = plan_as_format2(result.plan)
+        return AnySolveResult(plan2, result.coverage, result.coverage_bound, result.pairs, "one-to-one")
+    posts = solve_posts(problem, limit, workers=workers)
+    return AnySolveResult(
+        posts.plan,
+        Fraction(posts.coverage_units, posts.scale),
+        Fraction(posts.bound_units, posts.scale),
+        posts.pairs,
+        "posts",
     )
