@@ -16,10 +16,10 @@ import itertools
 import math
 import time
 from dataclasses import dataclass
+from fractions import Fraction
 
 from ortools.sat.python import cp_model
 
-from matcher.explain import number
 from matcher.format import reasons
 from matcher.format.schema import Objective2, Plan2, PostAssignment, Problem2, Unmet
 from matcher.model.posts.instance import PostInstance, PostNeed
@@ -32,6 +32,11 @@ a few thousand; a 4,000-volunteer city some hundred thousand)."""
 
 #: Most window sets enumerated per need to tell ``too_few_volunteers_together``.
 _MAX_WINDOW_SETS = 5_000
+
+
+def number(q: Fraction) -> int | float:
+    """A JSON number for an exact value: an integer when it is one."""
+    return int(q) if q.denominator == 1 else float(q)
 
 
 class PostsTooLargeError(ValueError):
