@@ -37,9 +37,9 @@ from matcher.format.schema import AnyProblem, Plan, Plan2, Problem
 from matcher.format.versions import as_format1, plan_as_format2
 from matcher.model.evaluate import coverage_units
 from matcher.model.instance import Instance
-from matcher.model.posts.solve import solve_posts
 from matcher.params import Prover, SolveParams
 from matcher.progress import ProgressCallback, reporter_of
+from matcher.search.posts import solve_posts
 from matcher.search.stages import optimise
 from matcher.search.trace import Phase
 
@@ -190,8 +190,8 @@ def solve_any(
     A format-1 problem, and a format-2 problem without posts (every need a beneficiary's, for
     one volunteer), go to :func:`solve` unchanged (the latter as format 1, its plan written back
     in format 2); a format-2 problem with posts goes to the exact posts model
-    (:func:`matcher.model.posts.solve.solve_posts`), which refuses one too large for it with
-    :class:`~matcher.model.posts.solve.PostsTooLargeError`.
+    (:func:`matcher.search.posts.solve_posts`), which refuses one too large for it with
+    :class:`~matcher.model.posts.model.PostsTooLargeError`.
     """
     limit = problem.time_limit_s if time_limit is None else time_limit
     if not limit > 0:
@@ -204,10 +204,4 @@ def solve_any(
         plan2 = plan_as_format2(result.plan)
         return AnySolveResult(plan2, result.coverage, result.coverage_bound, result.pairs, "one-to-one")
     posts = solve_posts(problem, limit, workers=workers)
-    return AnySolveResult(
-        posts.plan,
-        Fraction(posts.coverage_units, posts.scale),
-        Fraction(posts.bound_units, posts.scale),
-        posts.pairs,
-        "posts",
-    )
+    return AnySolveResult(posts.plan, posts.coverage, posts.coverage_bound, posts.pairs, "posts")

@@ -27,6 +27,10 @@ class PostVars:
     """(volunteer, need) -> on it."""
     at: dict[tuple[int, int, str], cp_model.IntVar] = field(default_factory=dict)
     """(volunteer, need, slot) -> serves a session of it there."""
+    use: dict[tuple[int, str], cp_model.IntVar] = field(default_factory=dict)
+    """(volunteer, place) -> serves there (declared by rule 6's constraint where it binds)."""
+    keep: dict[tuple[int, str], cp_model.IntVar] = field(default_factory=dict)
+    """(volunteer, beneficiary) -> a previous pair kept (declared with the objective)."""
 
     @classmethod
     def declare(cls, model: cp_model.CpModel, inst: PostInstance) -> PostVars:

@@ -15,7 +15,8 @@ from matcher.format import reasons as codes
 from matcher.format.io import load_any_problem, parse, parse_problem
 from matcher.format.schema import Plan2, Problem, Problem2
 from matcher.format.versions import as_format1
-from matcher.model.posts import solve as posts_solve
+from matcher.model.posts import model as posts_model
+from matcher.search.posts import PostsTooLargeError
 from matcher.solve import solve, solve_any
 
 REPO = Path(__file__).resolve().parents[3]
@@ -112,11 +113,9 @@ def test_value_prefers_bigger_teams_over_a_lone_visit() -> None:
 
 
 def test_too_large_is_refused_with_a_reason(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(posts_solve, "MAX_PAIRS", 1)
+    monkeypatch.setattr(posts_model, "MAX_PAIRS", 1)
     problem = problem2([vol("v1"), vol("v2")], [post(high=2)])
-    with pytest.raises(
-        posts_solve.PostsTooLargeError, match="2 eligible volunteer-need pairs, more than the 1"
-    ):
+    with pytest.raises(PostsTooLargeError, match="2 eligible volunteer-need pairs, more than the 1"):
         solve_any(problem, 5.0)
 
 

@@ -16,7 +16,7 @@ def add(pv: PostVars) -> None:
             continue
         uses = []
         for place, needs in places.items():
-            use = pv.model.new_bool_var(f"use[{v},{place}]")
+            use = pv.use[v, place] = pv.model.new_bool_var(f"use[{v},{place}]")
             for n in needs:
                 pv.model.add_implication(pv.join[v, n], use)
             uses.append(use)

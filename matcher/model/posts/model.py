@@ -1,4 +1,4 @@
-"""Solve a format-2 problem with posts exactly (CP-SAT) and write its format-2 plan.
+"""The exact model of a format-2 problem with posts (built for CP-SAT, solved by HiGHS) and its plan.
 
 Objective, lexicographic as in format 1: coverage (``priority x hours x sessions x k`` over the
 needs that run, ``k`` volunteers on each), then continuity (previous pairs kept), weighted into
@@ -6,22 +6,22 @@ one exact objective ``(K + 1) x coverage + continuity`` (``K`` the previous pair
 at all), so a bound ``B`` on it bounds coverage by ``floor(B / (K + 1))``.
 
 This is the station-size path: the model has a variable per eligible volunteer-need pair and
-per pair and window, and a problem above :data:`MAX_PAIRS` eligible pairs is refused with
-:class:`PostsTooLargeError` rather than solved badly (city-scale posts are future work).
+per pair and window; :mod:`matcher.search.posts` solves it and refuses a problem above
+:data:`MAX_PAIRS` eligible pairs with :class:`PostsTooLargeError` rather than solving it badly
+(city-scale posts are future work).
 """
 
 from __future__ import annotations
 
 import itertools
 import math
-import time
-from dataclasses import dataclass
+from collections.abc import Callable
 from fractions import Fraction
 
 from ortools.sat.python import cp_model
 
 from matcher.format import reasons
-from matcher.format.schema import Objective2, Plan2, PostAssignment, Problem2, Unmet
+from matcher.format.schema import Objective2, Plan2, PostAssignment, Unmet
 from matcher.model.posts.instance import PostInstance, PostNeed
 from matcher.model.posts.rules import POST_RULES
 from matcher.model.posts.variables import PostVars
@@ -43,18 +43,6 @@ class PostsTooLargeError(ValueError):
     """A format-2 problem with posts too large for the exact model (its message says why)."""
 
 
-@dataclass
-class PostsResult:
-    """The plan and the figures behind it."""
-
-    plan: Plan2
-    coverage_units: int
-    bound_units: int
-    scale: int
-    pairs: int
-    proved: bool
-
-
 def build(inst: PostInstance) -> tuple[PostVars, cp_model.LinearExpr, cp_model.LinearExpr, int]:
     """Build the model: variables, every rule of :data:`POST_RULES`, the objective.
 
@@ -71,7 +59,7 @@ def build(inst: PostInstance) -> tuple[PostVars, cp_model.LinearExpr, cp_model.L
             pv.join[v, pn.index] for pn in inst.needs if pn.place == beneficiary and (v, pn.index) in pv.join
         ]
         if joins:
-            keep = model.new_bool_var(f"keep[{v},{beneficiary}]")
+            keep = pv.keep[v, beneficiary] = model.new_bool_var(f"keep[{v},{beneficiary}]")
             model.add(keep <= sum(joins))
             kept.append(keep)
     continuity = sum(kept)
@@ -79,66 +67,29 @@ def build(inst: PostInstance) -> tuple[PostVars, cp_model.LinearExpr, cp_model.L
     return pv, coverage, continuity, len(kept)  # type: ignore[return-value]
 
 
-def solve_posts(
-    problem: Problem2, time_limit: float, *, workers: int | None = None, seed: int = 0, log: bool = False
-) -> PostsResult:
-    """Solve ``problem`` (format 2) on the exact posts model within ``time_limit`` seconds.
-
-    Raises
-    ------
-    PostsTooLargeError
-        When the problem has more than :data:`MAX_PAIRS` eligible volunteer-need pairs.
-    """
-    started = time.monotonic()
-    inst = PostInstance.of(problem)
-    if inst.pairs > MAX_PAIRS:
-        raise PostsTooLargeError(
-            f"problem: {inst.pairs} eligible volunteer-need pairs, more than the {MAX_PAIRS} the exact "
-            "model of group posts (format 2) takes; solve it by district, or as format 1 without posts"
-        )
-    pv, coverage, _, k = build(inst)
-    solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = max(0.01, time_limit - (time.monotonic() - started))
-    solver.parameters.num_workers = workers or 8
-    solver.parameters.random_seed = seed
-    solver.parameters.log_search_progress = log
-    status = solver.solve(pv.model)
-    solved = status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
-    covered = round(solver.value(coverage)) if solved else 0
-    if status == cp_model.OPTIMAL:
-        bound = covered
-    elif status == cp_model.INFEASIBLE:  # cannot happen (all off is a plan); kept honest
-        bound = 0
-    else:
-        bound = math.floor(solver.best_objective_bound + 1e-6) // (k + 1)
-        bound = max(bound, covered)
-    bound = min(bound, sum(pn.unit_value * pn.high for pn in inst.needs if len(pn.eligible) >= pn.low))
-    bound = max(bound, covered)
-    plan = _plan(inst, pv, solver if solved else None, covered, bound, time.monotonic() - started)
-    return PostsResult(plan, covered, bound, inst.scale, inst.pairs, covered == bound)
-
-
-def _plan(
+def plan_of(
     inst: PostInstance,
     pv: PostVars,
-    solver: cp_model.CpSolver | None,
+    value: Callable[[cp_model.IntVar], bool] | None,
     covered: int,
     bound: int,
     seconds: float,
 ) -> Plan2:
+    """The format-2 plan of a solution (``value(var)`` of each Boolean; None: nothing runs).
+
+    ``covered`` and ``bound`` are in scaled units; the status is ``optimal`` when they meet.
+    """
     assignments: list[PostAssignment] = []
     unmet: list[Unmet] = []
     for pn in inst.needs:
         n = pn.index
-        runs = solver is not None and n in pv.run and solver.boolean_value(pv.run[n])
+        runs = value is not None and n in pv.run and value(pv.run[n])
         if not runs:
             unmet.append(Unmet(need=pn.need.id, reasons=unmet_reasons(inst, pn)))
             continue
-        assert solver is not None
-        volunteers = [inst.volunteers[v].id for v in pn.eligible if solver.boolean_value(pv.join[v, n])]
-        slots = [
-            w for w in inst.problem.slot_ids if (n, w) in pv.chosen and solver.boolean_value(pv.chosen[n, w])
-        ]
+        assert value is not None
+        volunteers = [inst.volunteers[v].id for v in pn.eligible if value(pv.join[v, n])]
+        slots = [w for w in inst.problem.slot_ids if (n, w) in pv.chosen and value(pv.chosen[n, w])]
         open_places = pn.high - len(volunteers)
         assignments.append(
             PostAssignment(
