@@ -206,8 +206,14 @@ def cmd_apply(args: argparse.Namespace) -> int:
 
 def cmd_generate(args: argparse.Namespace) -> int:
     """Write a synthetic city as a problem file."""
-    from matcher.synth.generate import generate_city
+    from matcher.synth.generate import generate_city, generate_city_with_posts
 
+    if args.posts is not None:
+        city = generate_city_with_posts(
+            args.volunteers, args.beneficiaries, args.districts, seed=args.seed, posts=args.posts
+        )
+        _write(city.model_dump_json(indent=1, exclude_none=True), args.out)
+        return 0
     problem = generate_city(args.volunteers, args.beneficiaries, args.districts, seed=args.seed)
     _write(problem.model_dump_json(indent=1, exclude_none=True), args.out)
     return 0
@@ -590,6 +596,11 @@ def parser() -> argparse.ArgumentParser:
         "--districts", type=_count(1), help="number of districts (default: about one per 500 volunteers)"
     )
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--posts",
+        type=float,
+        help="share of needs that are group posts, e.g. 0.1 (writes format 2; default: none, format 1)",
+    )
     p.add_argument("--out", help="write here instead of stdout")
     p.set_defaults(run=cmd_generate)
 
