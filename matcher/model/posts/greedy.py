@@ -21,8 +21,8 @@ WINDOW_SETS = 60
 Team = tuple[list[int], tuple[str, ...]]
 
 
-def greedy(inst: PostInstance) -> dict[int, Team]:
-    """Need index -> (volunteer indices, slots) of a plan keeping every rule."""
+def greedy(inst: PostInstance, only: set[int] | None = None) -> dict[int, Team]:
+    """Need index -> (volunteer indices, slots) of a plan keeping every rule (of the needs ``only``)."""
     busy: list[set[str]] = [set() for _ in inst.volunteers]
     hours_left = list(inst.max_hours)
     places: list[set[str]] = [set() for _ in inst.volunteers]
@@ -31,7 +31,9 @@ def greedy(inst: PostInstance) -> dict[int, Team]:
         for v in pn.eligible:
             options[v] += 1
     plan: dict[int, Team] = {}
-    order = sorted(inst.needs, key=lambda pn: -pn.unit_value * pn.high)
+    order = sorted(
+        (pn for pn in inst.needs if only is None or pn.index in only), key=lambda pn: -pn.unit_value * pn.high
+    )
     for pn in order:
         if len(pn.eligible) < pn.low:
             continue
@@ -110,3 +112,24 @@ def hint(pv: PostVars, plan: dict[int, Team]) -> None:
     count = len(proto.variables)
     proto.solution_hint.vars.extend(range(count))
     proto.solution_hint.values.extend(int(i in ones) for i in range(count))
+
+
+def value_of(inst: PostInstance, plan: dict[int, Team]) -> int:
+    """The coverage of ``plan`` in scaled units."""
+    return sum(inst.needs[n].unit_value * len(team) for n, (team, _) in plan.items())
+
+
+def left_for_one_to_one(inst: PostInstance, plan: dict[int, Team]) -> list[tuple[frozenset[str], int, int]]:
+    """Per volunteer, what ``plan`` leaves: (free slots, hours in scaled units, places)."""
+    busy: list[set[str]] = [set() for _ in inst.volunteers]
+    hours = list(inst.max_hours)
+    places: list[set[str]] = [set() for _ in inst.volunteers]
+    for n, (team, slots) in plan.items():
+        for v in team:
+            busy[v].update(slots)
+            hours[v] -= inst.needs[n].unit_hours
+            places[v].add(inst.needs[n].place)
+    return [
+        (inst.free[v] - busy[v], hours[v], inst.volunteers[v].max_beneficiaries - len(places[v]))
+        for v in range(len(inst.volunteers))
+    ]
