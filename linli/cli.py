@@ -17,9 +17,12 @@ import os  # noqa: E402
 import sys  # noqa: E402
 from collections.abc import Callable, Sequence  # noqa: E402
 from pathlib import Path  # noqa: E402
-from typing import NoReturn  # noqa: E402
+from typing import TYPE_CHECKING, NoReturn  # noqa: E402
 
 from matcher.format.errors import InputError  # noqa: E402
+
+if TYPE_CHECKING:
+    from matcher.format.schema import Problem
 
 
 class _Parser(argparse.ArgumentParser):
@@ -162,13 +165,27 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _format1_problem(path: str, doing: str) -> Problem:
+    """Read a format-1 problem; a format-2 one is refused with one line saying why."""
+    from matcher.format.io import load_any_problem
+    from matcher.format.schema import Problem
+
+    problem = load_any_problem(path)
+    if not isinstance(problem, Problem):
+        raise InputError(
+            f"{path}: {doing} a format-2 problem (group posts) is not supported yet; "
+            "solve it again with linli solve"
+        )
+    return problem
+
+
 def cmd_resolve(args: argparse.Namespace) -> int:
     """Re-solve after a change set: keep what still holds, refill, list what changed."""
     from linli.progress import shown
-    from matcher.format.io import load_changes, load_plan, load_problem
+    from matcher.format.io import load_changes, load_plan
     from matcher.resolve import resolve
 
-    problem = load_problem(args.problem)
+    problem = _format1_problem(args.problem, "re-solving")
     plan = load_plan(args.plan)
     changes = load_changes(args.changes)
     with shown(args.progress) as on_progress:
@@ -197,9 +214,11 @@ def cmd_resolve(args: argparse.Namespace) -> int:
 def cmd_apply(args: argparse.Namespace) -> int:
     """Write the changed problem: a problem with a change set applied."""
     from matcher.format.changes import apply_changes
-    from matcher.format.io import load_changes, load_problem
+    from matcher.format.io import load_changes
 
-    changed = apply_changes(load_problem(args.problem), load_changes(args.changes))
+    changed = apply_changes(
+        _format1_problem(args.problem, "applying a change set to"), load_changes(args.changes)
+    )
     _write(changed.model_dump_json(indent=1, exclude_none=True), args.out)
     return 0
 

@@ -132,3 +132,32 @@ def test_cli_solves_format2(tmp_path: Path) -> None:
     assert plan["format"] == 2
     assert plan["objective"]["coverage"] == 62
     assert "posts: 2 of 2 run, 7 volunteers on them; 1 could take 2 more" in run.stdout
+
+
+@pytest.mark.parametrize(
+    ("command", "doing"),
+    [
+        (
+            [
+                "resolve",
+                str(EXAMPLE2),
+                "--plan",
+                str(REPO / "examples" / "example-plan-format2.json"),
+                "--changes",
+            ],
+            "re-solving",
+        ),
+        (["apply", str(EXAMPLE2)], "applying a change set to"),
+    ],
+)
+def test_cli_refuses_format2_resolve_with_one_line(command: list[str], doing: str) -> None:
+    """Re-solve of posts is not built yet: a clear refusal, never a wrong plan."""
+    changes = str(REPO / "examples" / "example-changes.json")
+    run = subprocess.run(
+        [sys.executable, "-m", "linli.cli", *command, changes], capture_output=True, text=True, check=False
+    )
+    assert run.returncode == 2
+    assert run.stderr.strip() == (
+        f"error: {EXAMPLE2}: {doing} a format-2 problem (group posts) is not supported yet; "
+        "solve it again with linli solve"
+    )
