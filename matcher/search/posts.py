@@ -111,11 +111,17 @@ def solve_posts(
         solver.parameters.log_search_progress = log
         status = solver.solve(pv.model)
         found = status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
-        covered = round(solver.value(coverage)) if found else 0
         if found:
+            covered = round(solver.value(coverage))
 
             def value(var: cp_model.IntVar) -> bool:
                 return bool(solver.boolean_value(var))
+
+        else:  # no plan in time (its start is one): keep the start
+            covered = sum(start_values[i] * unit for i, unit in coverage_vars)
+
+            def value(var: cp_model.IntVar) -> bool:
+                return bool(start_values[var.Index()])
 
         bound_obj = solver.best_objective_bound if found else None
         proved_units = covered if status == cp_model.OPTIMAL else None

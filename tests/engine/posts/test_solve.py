@@ -161,3 +161,28 @@ def test_cli_refuses_format2_resolve_with_one_line(command: list[str], doing: st
         f"error: {EXAMPLE2}: {doing} a format-2 problem (group posts) is not supported yet; "
         "solve it again with linli solve"
     )
+
+
+def test_cp_sat_prover_solves_the_same_model() -> None:
+    """prover="cp-sat": the same exact model, the same optimum on the example."""
+    from matcher.format.validate2 import validate_plan2
+    from matcher.search.posts import solve_posts
+
+    problem = load_any_problem(EXAMPLE2)
+    assert isinstance(problem, Problem2)
+    result = solve_posts(problem, 10.0, prover="cp-sat", workers=2)
+    assert validate_plan2(problem, result.plan) == []
+    assert result.plan.status == "optimal"
+    assert result.coverage == result.coverage_bound == 62
+
+
+def test_greedy_start_keeps_every_rule() -> None:
+    """The start alone (no solver time) is a valid plan: the greedy keeps every rule."""
+    from matcher.format.validate2 import validate_plan2
+    from matcher.synth.generate import generate_city_with_posts
+
+    problem = generate_city_with_posts(60, 45, seed=5, posts=0.2)
+    result = solve_any(problem, 0.5)
+    assert isinstance(result.plan, Plan2)
+    assert validate_plan2(problem, result.plan) == []
+    assert result.coverage > 0
