@@ -5,9 +5,9 @@ station-size city of :func:`matcher.synth.generate.generate_city_with_posts` (30
 beneficiaries, a tenth of the needs posts of 2-8 volunteers at squares, crossroads, schools,
 rivers and construction sites) and solves it with :func:`matcher.solve.solve_any` (the exact posts
 model: a start from the posts placed greedily and the one-to-one needs solved by today's
-pipeline on what they leave, then HiGHS on the whole model); beside it, in the same run, the same seed's city without posts
-(:func:`~matcher.synth.generate.generate_city`, format 1) on today's one-to-one pipeline, the
-baseline.  Every plan is checked by the solver-free validators.
+pipeline on what they leave, then HiGHS on the whole model); beside it, in the same run, the
+same seed's city without posts (:func:`~matcher.synth.generate.generate_city`, format 1) on
+today's one-to-one pipeline, the baseline.  Every plan is checked by the solver-free validators.
 
 For the posts city it also computes, independently of the engine's model, the optimum of the LP
 relaxation of the natural model with posts, with HiGHS (``scipy.optimize.linprog``): a variable
