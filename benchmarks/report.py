@@ -44,8 +44,8 @@ ABOUT: dict[str, tuple[str, str]] = {
         "leave; then HiGHS on the whole model); beside them, in the same run, the same seeds "
         "without posts on today's one-to-one pipeline (`baseline`). `bound` is the engine's own "
         "proved bound; `LP bound` the benchmark's independent LP relaxation of the natural model "
-        "with posts, and `coverage / LP` the plan's coverage over it (posts loosen that LP: a proved optimum sits "
-        "a few per cent below). Coverage counts every volunteer on a post.",
+        "with posts, and `coverage / LP` the plan's coverage over it (posts loosen that LP: a "
+        "proved optimum sits a few per cent below). Coverage counts every volunteer on a post.",
     ),
     "city": (
         "City scale: against the natural model's LP bound",
