@@ -17,12 +17,9 @@ import os  # noqa: E402
 import sys  # noqa: E402
 from collections.abc import Callable, Sequence  # noqa: E402
 from pathlib import Path  # noqa: E402
-from typing import TYPE_CHECKING, NoReturn  # noqa: E402
+from typing import NoReturn  # noqa: E402
 
 from matcher.format.errors import InputError  # noqa: E402
-
-if TYPE_CHECKING:
-    from matcher.format.schema import Problem
 
 
 class _Parser(argparse.ArgumentParser):
@@ -165,29 +162,31 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _format1_problem(path: str, doing: str) -> Problem:
-    """Read a format-1 problem; a format-2 one is refused with one line saying why."""
-    from matcher.format.io import load_any_problem
-    from matcher.format.schema import Problem
-
-    problem = load_any_problem(path)
-    if not isinstance(problem, Problem):
-        raise InputError(
-            f"{path}: {doing} a format-2 problem (group posts) is not supported yet; "
-            "solve it again with linli solve"
-        )
-    return problem
-
-
 def cmd_resolve(args: argparse.Namespace) -> int:
     """Re-solve after a change set: keep what still holds, refill, list what changed."""
     from linli.progress import shown
-    from matcher.format.io import load_changes, load_plan
+    from matcher.format.io import load_any_plan, load_any_problem, load_changes
+    from matcher.format.schema import Plan, Problem
     from matcher.resolve import resolve
+    from matcher.resolve_posts import resolve_posts
 
-    problem = _format1_problem(args.problem, "re-solving")
-    plan = load_plan(args.plan)
+    problem = load_any_problem(args.problem)
+    plan = load_any_plan(args.plan)
     changes = load_changes(args.changes)
+    if not isinstance(problem, Problem) or not isinstance(plan, Plan):
+        if isinstance(problem, Problem) or isinstance(plan, Plan):
+            raise InputError(f"{args.plan}: format {plan.format} plan for a format {problem.format} problem")
+        plan2 = resolve_posts(
+            problem, plan, changes, _remaining(args.started, args.time_limit, problem.time_limit_s)
+        )
+        _write(plan2.to_json(), args.out)
+        if args.summary:
+            print(
+                f"{plan2.status}: coverage {plan2.objective.coverage} "
+                f"(bound {plan2.objective.coverage_bound}); changed {len(plan2.changed or [])}",
+                file=sys.stdout if args.out else sys.stderr,
+            )
+        return 0
     with shown(args.progress) as on_progress:
         result = resolve(
             problem,
@@ -214,11 +213,17 @@ def cmd_resolve(args: argparse.Namespace) -> int:
 def cmd_apply(args: argparse.Namespace) -> int:
     """Write the changed problem: a problem with a change set applied."""
     from matcher.format.changes import apply_changes
-    from matcher.format.io import load_changes
+    from matcher.format.io import load_any_problem, load_changes
+    from matcher.format.schema import Problem, Problem2
+    from matcher.resolve_posts import apply_changes2
 
-    changed = apply_changes(
-        _format1_problem(args.problem, "applying a change set to"), load_changes(args.changes)
-    )
+    problem = load_any_problem(args.problem)
+    changes = load_changes(args.changes)
+    changed: Problem | Problem2
+    if isinstance(problem, Problem):
+        changed = apply_changes(problem, changes)
+    else:
+        changed = apply_changes2(problem, changes)
     _write(changed.model_dump_json(indent=1, exclude_none=True), args.out)
     return 0
 

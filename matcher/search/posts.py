@@ -26,9 +26,20 @@ from matcher.model.posts import model as posts_model
 from matcher.model.posts.greedy import Team, greedy, hint, value_of
 from matcher.model.posts.instance import PostInstance
 from matcher.model.posts.model import PostsTooLargeError, build, plan_of
+from matcher.model.posts.variables import PostVars
 from matcher.search.mip import solve_mip
 
 __all__ = ["PostsResult", "PostsTooLargeError", "solve_posts"]
+
+
+def _fix(pv: PostVars, fixed: dict[int, Team]) -> None:
+    """Each fixed need runs at its slots with at least its volunteers."""
+    for n, (team, slots) in fixed.items():
+        pv.model.add(pv.run[n] == 1)
+        for w in slots:
+            pv.model.add(pv.chosen[n, w] == 1)
+        for v in team:
+            pv.model.add(pv.join[v, n] == 1)
 
 
 @dataclass
@@ -50,11 +61,14 @@ def solve_posts(
     prover: Literal["highs", "cp-sat"] = "highs",
     log: bool = False,
     start: dict[int, Team] | None = None,
+    fixed: dict[int, Team] | None = None,
 ) -> PostsResult:
     """Solve ``problem`` (format 2, with posts) on the exact posts model within ``time_limit`` seconds.
 
     ``start``, a plan (need index -> (volunteer indices, slots)) keeping every rule, is used as
-    the start when it covers more than the greedy plan.
+    the start when it covers more than the greedy plan.  ``fixed`` assignments (a re-solve's
+    kept ones) stay: their need runs at their slots with at least their volunteers (more may
+    join, up to ``max``).
 
     Raises
     ------
@@ -71,7 +85,8 @@ def solve_posts(
             "without posts"
         )
     pv, coverage, _, k = build(inst)
-    first = greedy(inst)  # a valid plan in milliseconds, kept if the solver finds no better
+    _fix(pv, fixed or {})
+    first = greedy(inst, fixed=fixed)  # a valid plan in milliseconds, kept if the solver finds no better
     if start is not None and value_of(inst, start) > value_of(inst, first):
         first = start
     hint(pv, first)

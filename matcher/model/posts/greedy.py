@@ -21,8 +21,14 @@ WINDOW_SETS = 60
 Team = tuple[list[int], tuple[str, ...]]
 
 
-def greedy(inst: PostInstance, only: set[int] | None = None) -> dict[int, Team]:
-    """Need index -> (volunteer indices, slots) of a plan keeping every rule (of the needs ``only``)."""
+def greedy(
+    inst: PostInstance, only: set[int] | None = None, fixed: dict[int, Team] | None = None
+) -> dict[int, Team]:
+    """Need index -> (volunteer indices, slots) of a plan keeping every rule (of the needs ``only``).
+
+    ``fixed`` assignments (a re-solve's kept ones, valid together) are part of the plan as they
+    are; the other needs are placed around them.
+    """
     busy: list[set[str]] = [set() for _ in inst.volunteers]
     hours_left = list(inst.max_hours)
     places: list[set[str]] = [set() for _ in inst.volunteers]
@@ -30,9 +36,15 @@ def greedy(inst: PostInstance, only: set[int] | None = None) -> dict[int, Team]:
     for pn in inst.needs:
         for v in pn.eligible:
             options[v] += 1
-    plan: dict[int, Team] = {}
+    plan: dict[int, Team] = dict(fixed or {})
+    for n, (kept, at) in plan.items():
+        for v in kept:
+            busy[v].update(at)
+            hours_left[v] -= inst.needs[n].unit_hours
+            places[v].add(inst.needs[n].place)
     order = sorted(
-        (pn for pn in inst.needs if only is None or pn.index in only), key=lambda pn: -pn.unit_value * pn.high
+        (pn for pn in inst.needs if (only is None or pn.index in only) and pn.index not in plan),
+        key=lambda pn: -pn.unit_value * pn.high,
     )
     for pn in order:
         if len(pn.eligible) < pn.low:

@@ -134,33 +134,62 @@ def test_cli_solves_format2(tmp_path: Path) -> None:
     assert "posts: 2 of 2 run, 7 volunteers on them; 1 could take 2 more" in run.stdout
 
 
-@pytest.mark.parametrize(
-    ("command", "doing"),
-    [
-        (
-            [
-                "resolve",
-                str(EXAMPLE2),
-                "--plan",
-                str(REPO / "examples" / "example-plan-format2.json"),
-                "--changes",
-            ],
-            "re-solving",
-        ),
-        (["apply", str(EXAMPLE2)], "applying a change set to"),
-    ],
-)
-def test_cli_refuses_format2_resolve_with_one_line(command: list[str], doing: str) -> None:
-    """Re-solve of posts is not built yet: a clear refusal, never a wrong plan."""
-    changes = str(REPO / "examples" / "example-changes.json")
+def test_cli_resolves_and_applies_format2(tmp_path: Path) -> None:
+    """linli resolve and linli apply take a format-2 problem (the example's changes: v-li leaves)."""
+    changes = tmp_path / "changes.json"
+    changes.write_text(
+        json.dumps({"format": 1, "volunteers_withdrawn": [{"volunteer": "v-li"}]}), encoding="utf-8"
+    )
+    out = tmp_path / "plan.json"
+    plan2 = str(REPO / "examples" / "example-plan-format2.json")
     run = subprocess.run(
-        [sys.executable, "-m", "linli.cli", *command, changes], capture_output=True, text=True, check=False
+        [
+            sys.executable,
+            "-m",
+            "linli.cli",
+            "resolve",
+            str(EXAMPLE2),
+            "--plan",
+            plan2,
+            "--changes",
+            str(changes),
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
     )
-    assert run.returncode == 2
-    assert run.stderr.strip() == (
-        f"error: {EXAMPLE2}: {doing} a format-2 problem (group posts) is not supported yet; "
-        "solve it again with linli solve"
+    assert run.returncode == 0, run.stderr
+    plan = json.loads(out.read_text(encoding="utf-8"))
+    assert plan["format"] == 2
+    assert plan["changed"] == ["n-square-guidance"]
+    applied = subprocess.run(
+        [sys.executable, "-m", "linli.cli", "apply", str(EXAMPLE2), str(changes)],
+        capture_output=True,
+        text=True,
+        check=False,
     )
+    assert applied.returncode == 0, applied.stderr
+    assert "v-li" not in [v["id"] for v in json.loads(applied.stdout)["volunteers"]]
+    mixed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "linli.cli",
+            "resolve",
+            str(REPO / "examples" / "example-problem.json"),
+            "--plan",
+            plan2,
+            "--changes",
+            str(changes),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert mixed.returncode == 2
+    assert "format 2 plan for a format 1 problem" in mixed.stderr
 
 
 def test_cp_sat_prover_solves_the_same_model() -> None:
