@@ -102,34 +102,54 @@ def _process_started() -> float:
 
 
 def cmd_solve(args: argparse.Namespace) -> int:
-    """Solve a problem file and write its plan."""
+    """Solve a problem file (format 1 or 2) and write its plan (in the problem's format)."""
     from linli.progress import shown
-    from matcher.format.io import load_problem
-    from matcher.format.report import summary
-    from matcher.solve import solve
+    from matcher.format.io import load_any_problem
+    from matcher.format.report import summary, summary2
+    from matcher.format.schema import Problem
+    from matcher.solve import solve, solve_any
 
-    problem = load_problem(args.problem)
+    problem = load_any_problem(args.problem)
+    if isinstance(problem, Problem):
+        with shown(args.progress) as on_progress:
+            result = solve(
+                problem,
+                _remaining(args.started, args.time_limit, problem.time_limit_s),
+                workers=args.workers,
+                on_progress=on_progress,
+            )
+        _write(result.plan.to_json(), args.out)
+        if args.summary:
+            print(summary(problem, result.plan), file=sys.stdout if args.out else sys.stderr)
+        return 0
     with shown(args.progress) as on_progress:
-        result = solve(
+        any_result = solve_any(
             problem,
             _remaining(args.started, args.time_limit, problem.time_limit_s),
             workers=args.workers,
             on_progress=on_progress,
         )
-    _write(result.plan.to_json(), args.out)
+    _write(any_result.plan.to_json(), args.out)
     if args.summary:
-        print(summary(problem, result.plan), file=sys.stdout if args.out else sys.stderr)
+        print(summary2(problem, any_result.plan), file=sys.stdout if args.out else sys.stderr)  # type: ignore[arg-type]
     return 0
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    """Check a plan against a problem: exit 0 when valid, 1 with the violations listed."""
-    from matcher.format.io import load_plan, load_problem
+    """Check a plan against a problem (either format): exit 0 when valid, 1 with the violations listed."""
+    from matcher.format.io import load_any_plan, load_any_problem
+    from matcher.format.schema import Plan, Problem
     from matcher.format.validate import validate_plan
+    from matcher.format.validate2 import validate_plan2
 
-    problem = load_problem(args.problem)
-    plan = load_plan(args.plan)
-    violations = validate_plan(problem, plan)
+    problem = load_any_problem(args.problem)
+    plan = load_any_plan(args.plan)
+    if isinstance(problem, Problem) and isinstance(plan, Plan):
+        violations = validate_plan(problem, plan)
+    elif not isinstance(problem, Problem) and not isinstance(plan, Plan):
+        violations = validate_plan2(problem, plan)
+    else:
+        raise InputError(f"{args.plan}: format {plan.format} plan for a format {problem.format} problem")
     for line in violations:
         print(line)
     if violations:
@@ -145,12 +165,28 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def cmd_resolve(args: argparse.Namespace) -> int:
     """Re-solve after a change set: keep what still holds, refill, list what changed."""
     from linli.progress import shown
-    from matcher.format.io import load_changes, load_plan, load_problem
+    from matcher.format.io import load_any_plan, load_any_problem, load_changes
+    from matcher.format.schema import Plan, Problem
     from matcher.resolve import resolve
+    from matcher.resolve_posts import resolve_posts
 
-    problem = load_problem(args.problem)
-    plan = load_plan(args.plan)
+    problem = load_any_problem(args.problem)
+    plan = load_any_plan(args.plan)
     changes = load_changes(args.changes)
+    if not isinstance(problem, Problem) or not isinstance(plan, Plan):
+        if isinstance(problem, Problem) or isinstance(plan, Plan):
+            raise InputError(f"{args.plan}: format {plan.format} plan for a format {problem.format} problem")
+        plan2 = resolve_posts(
+            problem, plan, changes, _remaining(args.started, args.time_limit, problem.time_limit_s)
+        )
+        _write(plan2.to_json(), args.out)
+        if args.summary:
+            print(
+                f"{plan2.status}: coverage {plan2.objective.coverage} "
+                f"(bound {plan2.objective.coverage_bound}); changed {len(plan2.changed or [])}",
+                file=sys.stdout if args.out else sys.stderr,
+            )
+        return 0
     with shown(args.progress) as on_progress:
         result = resolve(
             problem,
@@ -177,17 +213,31 @@ def cmd_resolve(args: argparse.Namespace) -> int:
 def cmd_apply(args: argparse.Namespace) -> int:
     """Write the changed problem: a problem with a change set applied."""
     from matcher.format.changes import apply_changes
-    from matcher.format.io import load_changes, load_problem
+    from matcher.format.io import load_any_problem, load_changes
+    from matcher.format.schema import Problem, Problem2
+    from matcher.resolve_posts import apply_changes2
 
-    changed = apply_changes(load_problem(args.problem), load_changes(args.changes))
+    problem = load_any_problem(args.problem)
+    changes = load_changes(args.changes)
+    changed: Problem | Problem2
+    if isinstance(problem, Problem):
+        changed = apply_changes(problem, changes)
+    else:
+        changed = apply_changes2(problem, changes)
     _write(changed.model_dump_json(indent=1, exclude_none=True), args.out)
     return 0
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
     """Write a synthetic city as a problem file."""
-    from matcher.synth.generate import generate_city
+    from matcher.synth.generate import generate_city, generate_city_with_posts
 
+    if args.posts is not None:
+        city = generate_city_with_posts(
+            args.volunteers, args.beneficiaries, args.districts, seed=args.seed, posts=args.posts
+        )
+        _write(city.model_dump_json(indent=1, exclude_none=True), args.out)
+        return 0
     problem = generate_city(args.volunteers, args.beneficiaries, args.districts, seed=args.seed)
     _write(problem.model_dump_json(indent=1, exclude_none=True), args.out)
     return 0
@@ -668,6 +718,11 @@ def parser() -> argparse.ArgumentParser:
         "--districts", type=_count(1), help="number of districts (default: about one per 500 volunteers)"
     )
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--posts",
+        type=float,
+        help="share of needs that are group posts, e.g. 0.1 (writes format 2; default: none, format 1)",
+    )
     p.add_argument("--out", help="write here instead of stdout")
     p.set_defaults(run=cmd_generate)
 

@@ -28,16 +28,21 @@ Phases (see :mod:`matcher.model.full` for the objective; each is a stage of
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from fractions import Fraction
 
 from matcher.clock import Budget
 from matcher.explain import to_format
-from matcher.format.schema import Plan, Problem
+from matcher.format.schema import AnyProblem, Plan, Plan2, Problem, Problem2
+from matcher.format.versions import as_format1, plan_as_format2
 from matcher.model.evaluate import coverage_units
 from matcher.model.instance import Instance
+from matcher.model.posts.greedy import Team, greedy, left_for_one_to_one
+from matcher.model.posts.instance import PostInstance
 from matcher.params import Prover, SolveParams
 from matcher.progress import ProgressCallback, reporter_of
+from matcher.search.posts import solve_posts
 from matcher.search.stages import optimise
 from matcher.search.trace import Phase
 
@@ -162,3 +167,87 @@ def solve(
         proved_seconds=out.proved_seconds,
         deterministic=out.deterministic,
     )
+
+
+@dataclass
+class AnySolveResult:
+    """A plan of either format, with its exact coverage and bound."""
+
+    plan: Plan | Plan2
+    coverage: Fraction
+    coverage_bound: Fraction
+    pairs: int
+    route: str
+    """``one-to-one`` (today's pipeline, :func:`solve`) or ``posts`` (:mod:`matcher.model.posts`)."""
+
+
+def solve_any(
+    problem: AnyProblem,
+    time_limit: float | None = None,
+    *,
+    workers: int | None = None,
+    on_progress: ProgressCallback | None = None,
+) -> AnySolveResult:
+    """Solve a problem of either format, routing it (``docs/engine.md``, "Format 2").
+
+    A format-1 problem, and a format-2 problem without posts (every need a beneficiary's, for
+    one volunteer), go to :func:`solve` unchanged (the latter as format 1, its plan written back
+    in format 2); a format-2 problem with posts goes to the exact posts model
+    (:func:`matcher.search.posts.solve_posts`), which refuses one too large for it with
+    :class:`~matcher.model.posts.model.PostsTooLargeError`.
+    """
+    limit = problem.time_limit_s if time_limit is None else time_limit
+    if not limit > 0:
+        raise ValueError("time_limit: must be > 0")
+    if isinstance(problem, Problem):
+        result = solve(problem, limit, workers=workers, on_progress=on_progress)
+        return AnySolveResult(result.plan, result.coverage, result.coverage_bound, result.pairs, "one-to-one")
+    if not problem.has_posts:
+        result = solve(as_format1(problem), limit, workers=workers, on_progress=on_progress)
+        plan2 = plan_as_format2(result.plan)
+        return AnySolveResult(plan2, result.coverage, result.coverage_bound, result.pairs, "one-to-one")
+    started = time.monotonic()
+    start = _posts_then_one_to_one(problem, ONE_TO_ONE_SHARE * limit, workers)
+    posts = solve_posts(problem, limit - (time.monotonic() - started), workers=workers, start=start)
+    return AnySolveResult(posts.plan, posts.coverage, posts.coverage_bound, posts.pairs, "posts")
+
+
+ONE_TO_ONE_SHARE = 0.4
+"""Share of a posts problem's time limit for the start's one-to-one part (usually proved sooner)."""
+
+
+def _posts_then_one_to_one(problem: Problem2, seconds: float, workers: int | None) -> dict[int, Team]:
+    """A start for the posts model: the posts greedily, then the one-to-one needs by :func:`solve`.
+
+    The one-to-one needs (a beneficiary's, for one volunteer) are written as a format-1 problem
+    whose volunteers keep only what the posts leave them (slots, hours, places), and solved by
+    today's pipeline (for a station, usually to its optimum given the posts); both parts keep
+    every rule, so together they do.
+    """
+    inst = PostInstance.of(problem)
+    posts = {pn.index for pn in inst.needs if pn.need.is_post}
+    plan = greedy(inst, only=posts)
+    ones = [pn for pn in inst.needs if pn.index not in posts]
+    if not ones:
+        return plan
+    left = left_for_one_to_one(inst, plan)
+    order = {slot: i for i, slot in enumerate(problem.slot_ids)}
+    volunteers = [
+        v.model_copy(
+            update={
+                "availability": sorted(free, key=order.__getitem__),
+                "max_hours": float(Fraction(hours, inst.scale)),
+                "max_beneficiaries": max(0, places),
+            }
+        )
+        for v, (free, hours, places) in zip(problem.volunteers, left, strict=True)
+    ]
+    rest = as_format1(
+        problem.model_copy(update={"needs": [pn.need for pn in ones], "volunteers": volunteers})
+    )
+    result = solve(rest, max(0.1, seconds), workers=workers)
+    index = {pn.need.id: pn.index for pn in ones}
+    position = {v.id: i for i, v in enumerate(problem.volunteers)}
+    for a in result.plan.assignments:
+        plan[index[a.need]] = ([position[a.volunteer]], tuple(a.slots))
+    return plan

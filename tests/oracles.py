@@ -31,7 +31,17 @@ from helpers import (
 from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import coo_matrix
 
-from matcher.format.schema import Assignment, Objective, Plan, Problem, Unmet
+from matcher.format.schema import (
+    Assignment,
+    Need2,
+    Objective,
+    Plan,
+    PostAssignment,
+    Problem,
+    Problem2,
+    Unmet,
+    Volunteer,
+)
 
 
 @dataclass
@@ -314,3 +324,125 @@ def small_problem(seed: int) -> Problem:
         n_slots=rng.choice((None, 6, 8)),
         max_sessions=3,
     )
+
+
+# --------------------------------------------------------------------------- format 2 (posts)
+
+
+@dataclass
+class PostOptimum:
+    """The optimum coverage of a format-2 problem and the assignments of a plan reaching it."""
+
+    coverage: Fraction
+    assignments: list[PostAssignment] = field(default_factory=list)
+
+
+def _post_pair_ok(problem: Problem2, v: Volunteer, n: Need2) -> bool:
+    """The rules about one volunteer and one need alone, from the format document (rules 2, 7, 8, 9)."""
+    if n.service not in v.skills:
+        return False
+    if any(
+        not any(c.kind == k and c.expires >= problem.certification_deadline for c in v.certifications)
+        for k in n.requires
+    ):
+        return False
+    if v.minor and not n.minor_ok:
+        return False
+    place_district = next(
+        (b.district for b in problem.beneficiaries if b.id == n.beneficiary),
+        next((s.district for s in problem.sites if s.id == n.site), None),
+    )
+    if v.district != place_district:
+        neighbours = {o for d in problem.districts if d.id == place_district for o in d.neighbors}
+        neighbours |= {d.id for d in problem.districts if place_district in d.neighbors}
+        if problem.reach == "same" or v.district not in neighbours:
+            return False
+    if n.beneficiary is not None:
+        ben = next(b for b in problem.beneficiaries if b.id == n.beneficiary)
+        if ben.volunteer_gender is not None and v.gender != ben.volunteer_gender:
+            return False
+        if v.id in ben.excluded_volunteers:
+            return False
+    return True
+
+
+def brute_force_posts(problem: Problem2) -> PostOptimum:
+    """Enumerate every format-2 plan of a tiny problem and return the best coverage.
+
+    Each need either does not run, or runs at one set of ``sessions`` of its windows with one
+    set of ``min``..``max`` volunteers, each qualified (rules 2, 7, 8, 9) and free at all of
+    them (rule 3), with a lead holder (rule 11) and, on a group post, an adult beside any minor
+    (rule 12).  Rules 4, 5 and 6 are checked across needs as the search goes; a branch that
+    cannot beat the best found is cut.  Written from ``docs/format.md`` alone.
+    """
+    deadline = problem.certification_deadline
+    priority = {b.id: b.priority for b in problem.beneficiaries}
+    options: list[list[tuple[Fraction, tuple[str, ...], tuple[Volunteer, ...]]]] = []
+    for n in problem.needs:
+        unit = (
+            (n.priority if n.priority is not None else priority[str(n.beneficiary)])
+            * exact(n.hours)
+            * n.sessions
+        )
+        qualified = [v for v in problem.volunteers if _post_pair_ok(problem, v, n)]
+        mine: list[tuple[Fraction, tuple[str, ...], tuple[Volunteer, ...]]] = []
+        for slots in itertools.combinations(n.windows, n.sessions):
+            free = [v for v in qualified if set(slots) <= set(v.availability)]
+            for k in range(n.volunteers.min, min(n.volunteers.max, len(free)) + 1):
+                for team in itertools.combinations(free, k):
+                    if n.lead is not None and not any(
+                        set(n.lead.skills) <= set(v.skills)
+                        and set(n.lead.certifications)
+                        <= {c.kind for c in v.certifications if c.expires >= deadline}
+                        for v in team
+                    ):
+                        continue
+                    if n.volunteers.max > 1 and all(v.minor for v in team):
+                        continue
+                    mine.append((unit * k, slots, team))
+        mine.sort(key=lambda o: -o[0])
+        options.append(mine)
+    best_rest = [Fraction(0)] * (len(options) + 1)
+    for i in range(len(options) - 1, -1, -1):
+        best_rest[i] = best_rest[i + 1] + (options[i][0][0] if options[i] else 0)
+    best = PostOptimum(Fraction(0))
+    hours: dict[str, Fraction] = {v.id: Fraction(0) for v in problem.volunteers}
+    busy: set[tuple[str, str]] = set()
+    places: dict[str, set[str]] = {v.id: set() for v in problem.volunteers}
+    chosen: list[PostAssignment] = []
+
+    def search(i: int, value: Fraction) -> None:
+        if value + best_rest[i] <= best.coverage and (i > 0 or best.coverage > 0):
+            return
+        if i == len(options):
+            if value > best.coverage:
+                best.coverage = value
+                best.assignments = list(chosen)
+            return
+        n = problem.needs[i]
+        place = n.beneficiary if n.beneficiary is not None else str(n.site)
+        for worth, slots, team in options[i]:
+            if any((v.id, s) in busy for v in team for s in slots):
+                continue
+            if any(hours[v.id] + exact(n.hours) * n.sessions > exact(v.max_hours) for v in team):
+                continue
+            if any(place not in places[v.id] and len(places[v.id]) >= v.max_beneficiaries for v in team):
+                continue
+            added = [v.id for v in team if place not in places[v.id]]
+            for v in team:
+                hours[v.id] += exact(n.hours) * n.sessions
+                busy.update((v.id, s) for s in slots)
+            for vid in added:
+                places[vid].add(place)
+            chosen.append(PostAssignment(need=n.id, volunteers=[v.id for v in team], slots=list(slots)))
+            search(i + 1, value + worth)
+            chosen.pop()
+            for vid in added:
+                places[vid].discard(place)
+            for v in team:
+                hours[v.id] -= exact(n.hours) * n.sessions
+                busy.difference_update((v.id, s) for s in slots)
+        search(i + 1, value)
+
+    search(0, Fraction(0))
+    return best

@@ -148,3 +148,91 @@ def problems(draw: st.DrawFn) -> Doc:
         _maybe(draw, doc, "previous", st.lists(pairs, max_size=4))
     _maybe(draw, doc, "time_limit_s", st.sampled_from([1, 2.5, 10]))
     return doc
+
+
+POST_SERVICES = ("civility_guidance", "environment", "life_care")
+
+
+@st.composite
+def post_problems(draw: st.DrawFn) -> Doc:
+    """A valid format-2 problem dict small enough for the brute force: at most 4 volunteers,
+    3 needs (posts of up to 4 volunteers, at sites or beneficiaries, some with a lead, some
+    ``minor_ok``) and 4 slots."""
+    pool = list(DEFAULT_SLOTS[: draw(st.integers(2, 4))])
+    district_ids = [f"d{i}" for i in range(1 if _usually(draw, 6) else 2)]
+    doc: Doc = {
+        "format": 2,
+        "week_start": WEEK_START,
+        "districts": [
+            {"id": d, "neighbors": _subset(draw, [o for o in district_ids if o != d])} for d in district_ids
+        ],
+    }
+    _maybe(draw, doc, "reach", st.sampled_from(["adjacent", "same"]), tenths=3)
+    volunteers: list[Doc] = []
+    for i in range(draw(st.integers(1, 4)) if _rarely(draw, 2) else 4):
+        v: Doc = {
+            "id": f"v{i}",
+            "district": draw(st.sampled_from(district_ids)),
+            # mostly the shared service and the whole pool, so that teams can form
+            "skills": ["civility_guidance"]
+            if _usually(draw, 6)
+            else _subset(draw, list(POST_SERVICES), min_size=1),
+            "availability": pool if _usually(draw, 6) else _subset(draw, pool, min_size=1),
+            "max_hours": draw(st.sampled_from([10, 4, 3, 2, 1.5])),
+        }
+        if _rarely(draw, 4):
+            v["certifications"] = [
+                {
+                    "kind": "first_aid",
+                    "expires": (DEADLINE + dt.timedelta(days=draw(st.integers(-1, 2)))).isoformat(),
+                }
+            ]
+        _maybe(draw, v, "max_beneficiaries", st.sampled_from([1, 2, 0]), tenths=3)
+        _maybe(draw, v, "minor", st.booleans(), tenths=3)
+        _maybe(draw, v, "gender", st.sampled_from(["f", "m"]), tenths=3)
+        volunteers.append(v)
+    doc["volunteers"] = volunteers
+    beneficiaries: list[Doc] = []
+    for i in range(draw(st.integers(0, 2))):
+        b: Doc = {
+            "id": f"b{i}",
+            "category": "elderly",
+            "district": draw(st.sampled_from(district_ids)),
+            "priority": draw(st.integers(1, 5)),
+        }
+        _maybe(draw, b, "volunteer_gender", st.sampled_from(["f", "m"]), tenths=2)
+        if _rarely(draw, 2):
+            b["excluded_volunteers"] = [draw(st.sampled_from([v["id"] for v in volunteers]))]
+        beneficiaries.append(b)
+    doc["beneficiaries"] = beneficiaries
+    sites = [
+        {"id": f"s{i}", "name": f"广场{i}", "district": draw(st.sampled_from(district_ids))}
+        for i in range(draw(st.integers(0 if beneficiaries else 1, 2)))
+    ]
+    doc["sites"] = sites
+    needs: list[Doc] = []
+    for i in range(draw(st.integers(1, 3))):
+        sessions = draw(st.sampled_from([1, 1, 2]))
+        n: Doc = {
+            "id": f"n{i}",
+            "service": "civility_guidance" if _usually(draw, 6) else draw(st.sampled_from(POST_SERVICES)),
+            "hours": draw(st.sampled_from([1, 1.5, 2])),
+            "sessions": sessions,
+            "windows": _subset(draw, pool, min_size=min(sessions, len(pool))),
+        }
+        if sites and (not beneficiaries or draw(st.booleans())):
+            n["site"] = draw(st.sampled_from([s["id"] for s in sites]))
+            n["priority"] = draw(st.integers(1, 5))
+        else:
+            n["beneficiary"] = draw(st.sampled_from([b["id"] for b in beneficiaries]))
+        if _usually(draw, 8):
+            low = draw(st.sampled_from([2, 1, 2, 3]))
+            n["volunteers"] = {"min": low, "max": draw(st.integers(max(low, 2), 4))}
+        if _rarely(draw, 3):
+            n["lead"] = draw(st.sampled_from([{"certifications": ["first_aid"]}, {"skills": ["life_care"]}]))
+        _maybe(draw, n, "minor_ok", st.booleans(), tenths=4)
+        needs.append(n)
+    doc["needs"] = needs
+    if beneficiaries and _rarely(draw, 3):
+        doc["previous"] = [{"volunteer": volunteers[0]["id"], "beneficiary": beneficiaries[0]["id"]}]
+    return doc

@@ -94,6 +94,14 @@ COVERAGE_MAX = ITEMS_MAX * PRIORITY_MAX * SESSION_HOURS_MAX * SESSIONS_MAX
 """Most coverage a plan can claim: every need at the top priority, hours and sessions."""
 SOLVE_SECONDS_MAX = 7 * 86_400
 """Most ``solve_seconds`` a plan reports: a week (a solve is limited to a day)."""
+POST_VOLUNTEERS_MAX = 50
+"""Most volunteers a format-2 need may ask for (``volunteers.max``): a tree-planting day of a
+whole sub-district's volunteer team; more is a typo."""
+SITES_MAX = ITEMS_MAX
+"""Most sites of a format-2 problem."""
+COVERAGE2_MAX = COVERAGE_MAX * POST_VOLUNTEERS_MAX
+"""Most coverage a format-2 plan can claim: every need at the top priority, hours, sessions
+and volunteers."""
 REASONS_MAX = 20
 """Most reason codes of one unmet need."""
 REASON_MAX_LENGTH = 64
@@ -221,6 +229,15 @@ Coverage = (
     | Annotated[float, Field(strict=True), Within(0, COVERAGE_MAX, "every need at priority 5, 12 h x 7")]
 )
 """A plan's coverage (or its bound), kept an integer when written as one: 0-42,000,000."""
+Coverage2 = (
+    Annotated[int, Field(strict=True), Within(0, COVERAGE2_MAX, "every need at priority 5, 12 h x 7 x 50")]
+    | Annotated[
+        float, Field(strict=True), Within(0, COVERAGE2_MAX, "every need at priority 5, 12 h x 7 x 50")
+    ]
+)
+"""A format-2 plan's coverage (or its bound): 0-2,100,000,000."""
+PostVolunteers = Annotated[int, Field(strict=True), Within(1, POST_VOLUNTEERS_MAX, "a whole volunteer team")]
+"""``volunteers.min`` / ``volunteers.max`` of a format-2 need: 1-50."""
 Count = Annotated[int, Field(strict=True), Within(0, ITEMS_MAX, "the most items of a document")]
 """A count of items, such as a plan's continuity: 0-100,000."""
 Seconds = Annotated[float, Field(strict=True), Within(0, SOLVE_SECONDS_MAX, "a week")]

@@ -24,9 +24,18 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 from matcher.format.hours import exact
-from matcher.format.schema import Assignment, Plan, Problem
+from matcher.format.schema import Assignment, Plan, PostAssignment, Problem, Problem2
 
-__all__ = ["Cell", "CoverageBreakdown", "continuity_of", "coverage_of", "hours_fraction"]
+__all__ = [
+    "Cell",
+    "CoverageBreakdown",
+    "continuity2_of",
+    "continuity_of",
+    "coverage2_of",
+    "coverage_of",
+    "hours_fraction",
+    "post_value",
+]
 
 
 @functools.lru_cache(maxsize=4096, typed=True)  # a week has few distinct hour values
@@ -105,6 +114,54 @@ def continuity_of(problem: Problem, assignments: Iterable[Assignment]) -> int:
     """
     beneficiary_of = {n.id: n.beneficiary for n in problem.needs}
     served = {(a.volunteer, beneficiary_of[a.need]) for a in assignments if a.need in beneficiary_of}
+    previous = {(p.volunteer, p.beneficiary) for p in problem.previous}
+    return len(previous & served)
+
+
+def post_value(problem: Problem2, need_id: str, volunteers: int) -> Fraction:
+    """Return the exact value of a format-2 need taken by ``volunteers`` volunteers together.
+
+    ``priority x hours x sessions x k`` for ``k`` volunteers when ``volunteers.min <= k``
+    (``k`` counted up to ``volunteers.max``), and 0 when the post does not run (``k`` below
+    its minimum).  A one-person need (1/1) is worth what it is worth in format 1.
+    """
+    need = next(n for n in problem.needs if n.id == need_id)
+    if volunteers < need.volunteers.min:
+        return Fraction(0)
+    k = min(volunteers, need.volunteers.max)
+    return problem.priority_of(need) * hours_fraction(need.hours) * need.sessions * k
+
+
+def coverage2_of(problem: Problem2, assignments: Iterable[PostAssignment]) -> Fraction:
+    """Return the exact coverage of a format-2 plan's assignments.
+
+    The sum over the assignments naming a need of ``problem`` of :func:`post_value` with
+    ``k`` the number of distinct volunteers listed (a need listed twice counts once, the first
+    time).
+    """
+    needs = {n.id: n for n in problem.needs}
+    priority = {b.id: b.priority for b in problem.beneficiaries}
+    total = Fraction(0)
+    seen: set[str] = set()
+    for a in assignments:
+        need = needs.get(a.need)
+        if need is None or a.need in seen:
+            continue
+        seen.add(a.need)
+        k = len(set(a.volunteers))
+        if k < need.volunteers.min:
+            continue
+        weight = need.priority if need.priority is not None else priority[str(need.beneficiary)]
+        total += weight * hours_fraction(need.hours) * need.sessions * min(k, need.volunteers.max)
+    return total
+
+
+def continuity2_of(problem: Problem2, assignments: Iterable[PostAssignment]) -> int:
+    """Count the ``previous`` pairs whose volunteer is on at least one need of the beneficiary."""
+    beneficiary_of = {n.id: n.beneficiary for n in problem.needs if n.beneficiary is not None}
+    served = {
+        (v, beneficiary_of[a.need]) for a in assignments if a.need in beneficiary_of for v in a.volunteers
+    }
     previous = {(p.volunteer, p.beneficiary) for p in problem.previous}
     return len(previous & served)
 

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from matcher.format.errors import InputError, format_error
-from matcher.format.schema import ChangeSet, Plan, Problem
+from matcher.format.schema import AnyPlan, AnyProblem, ChangeSet, Plan, Plan2, Problem, Problem2
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -67,3 +67,44 @@ def load_plan(path: str | Path) -> Plan:
 def load_changes(path: str | Path) -> ChangeSet:
     """Read and validate a change-set file (schema only)."""
     return parse(ChangeSet, _read(path), str(path))
+
+
+def _format_of(data: str | bytes | dict[str, Any]) -> object:
+    """The document's ``format`` value, or None when it cannot be read (the parse reports why)."""
+    if isinstance(data, dict):
+        return data.get("format")
+    try:
+        decoded = json.loads(
+            data.removeprefix(_UTF8_BOM) if isinstance(data, bytes) else data.removeprefix("\ufeff")
+        )
+    except ValueError:
+        return None
+    return decoded.get("format") if isinstance(decoded, dict) else None
+
+
+def parse_problem(data: str | bytes | dict[str, Any], document: str) -> AnyProblem:
+    """Validate a problem of either format: ``"format": 2`` as :class:`Problem2`, else as format 1.
+
+    Anything but a 2 is read as format 1, so a format-1 document (or a broken one) gets
+    exactly the errors it always got.
+    """
+    if _format_of(data) == 2:
+        return parse(Problem2, data, document)
+    return parse(Problem, data, document)
+
+
+def parse_plan(data: str | bytes | dict[str, Any], document: str) -> AnyPlan:
+    """Validate a plan of either format (see :func:`parse_problem`)."""
+    if _format_of(data) == 2:
+        return parse(Plan2, data, document)
+    return parse(Plan, data, document)
+
+
+def load_any_problem(path: str | Path) -> AnyProblem:
+    """Read and validate a problem file of either format."""
+    return parse_problem(_read(path), str(path))
+
+
+def load_any_plan(path: str | Path) -> AnyPlan:
+    """Read and validate a plan file of either format (schema only)."""
+    return parse_plan(_read(path), str(path))

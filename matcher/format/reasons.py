@@ -39,3 +39,22 @@ REASON_CODES: tuple[str, ...] = (
     NO_BENEFICIARY_CAPACITY,
     CAPACITY_TAKEN,
 )
+
+# ---------------------------------------------------------------------- format 2
+
+TOO_FEW_VOLUNTEERS_TOGETHER = "too_few_volunteers_together"
+"""A post: fewer than its ``volunteers.min`` eligible volunteers are free together at any
+``sessions`` of its windows (each volunteer on a post serves all its sessions)."""
+NO_LEAD_VOLUNTEER = "no_lead_volunteer"
+"""A post with a ``lead``: no eligible volunteer holds all of it."""
+NO_ADULT_ALONGSIDE = "no_adult_alongside"
+"""A ``minor_ok`` group post: its eligible volunteers free together are all minors."""
+
+#: Format 2's codes: format 1's, then the posts' own (format-1 plans keep format 1's list).
+POST_REASON_CODES: tuple[str, ...] = (
+    *REASON_CODES[:-1],
+    TOO_FEW_VOLUNTEERS_TOGETHER,
+    NO_LEAD_VOLUNTEER,
+    NO_ADULT_ALONGSIDE,
+    CAPACITY_TAKEN,
+)

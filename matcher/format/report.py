@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from fractions import Fraction
 
-from matcher.format.evaluate import CoverageBreakdown
-from matcher.format.schema import Plan, Problem
+from matcher.format.evaluate import CoverageBreakdown, coverage2_of, post_value
+from matcher.format.schema import Plan, Plan2, Problem, Problem2
 
 CATEGORY_NAMES = {
     "elderly": "elderly (敬老)",
@@ -57,6 +58,44 @@ def summary(problem: Problem, plan: Plan) -> str:
     lines.append("")
     lines.append(f"{'unmet needs by reason':<34} {'needs':>6}")
     reasons = b.reasons
+    for code, count in reasons.most_common():
+        lines.append(f"{code:<34} {count:6d}")
+    if not reasons:
+        lines.append("(every need is met)")
+    return "\n".join(lines)
+
+
+def summary2(problem: Problem2, plan: Plan2) -> str:
+    """Render a format-2 plan's coverage, its posts' staffing and its unmet needs by reason.
+
+    Parameters
+    ----------
+    problem
+        The format-2 problem solved.
+    plan
+        Its plan.
+
+    Returns
+    -------
+    str
+        A few plain-text lines.
+    """
+    needs = {n.id: n for n in problem.needs}
+    demand = sum((post_value(problem, n.id, n.volunteers.max) for n in problem.needs), Fraction(0))
+    covered = coverage2_of(problem, plan.assignments)
+    posts = [a for a in plan.assignments if needs[a.need].is_post]
+    short = [a for a in posts if a.places_open]
+    lines = [
+        f"status {plan.status}: coverage {float(covered):g} of {float(demand):g} priority-weighted "
+        f"volunteer-hours ({_pct(covered, demand).strip()}); bound {plan.objective.coverage_bound}; "
+        f"{len(plan.assignments)} of {len(problem.needs)} needs assigned in {plan.solve_seconds:.2f} s",
+        f"posts: {len(posts)} of {sum(1 for n in problem.needs if n.is_post)} run, "
+        f"{sum(len(a.volunteers) for a in posts)} volunteers on them; {len(short)} could take "
+        f"{sum(a.places_open or 0 for a in short)} more",
+        "",
+        f"{'unmet needs by reason':<34} {'needs':>6}",
+    ]
+    reasons = Counter(code for u in plan.unmet for code in u.reasons)
     for code, count in reasons.most_common():
         lines.append(f"{code:<34} {count:6d}")
     if not reasons:

@@ -1,4 +1,8 @@
-"""Exchange format, version 1: problem, plan and change set.
+"""Exchange format, versions 1 and 2: problem, plan and change set.
+
+Format 2 (:class:`Problem2`, :class:`Plan2`) adds sites and group posts (``docs/format.md``,
+"Format 2"); it reuses format 1's districts, volunteers, beneficiaries and previous pairs as
+they are, so a format-1 document parses, and is written, exactly as before.
 
 The models here follow ``docs/format.md`` to the letter: unknown fields are
 rejected, ids are unique within their list, and every reference (district, volunteer,
@@ -28,17 +32,22 @@ from matcher.format.bounds import (
     DISTRICTS_MAX,
     EXCLUDED_MAX,
     ITEMS_MAX,
+    POST_VOLUNTEERS_MAX,
     REASON_MAX_LENGTH,
     REASONS_MAX,
+    SITES_MAX,
     SLOTS_MAX,
     Count,
     Coverage,
+    Coverage2,
     Expiry,
     Hours,
     Id,
     Latitude,
     Longitude,
     MaxBeneficiaries,
+    Name,
+    PostVolunteers,
     Priority,
     Seconds,
     SessionHours,
@@ -469,3 +478,260 @@ class ChangeSet(BaseModel):
         check_unique((n.id for n in self.needs_added), "needs_added")
         check_unique((v.id for v in self.volunteers_added), "volunteers_added")
         return self
+
+
+# ---------------------------------------------------------------------- format 2
+
+
+class Site(BaseModel):
+    """A place where group posts are held: a square, a crossroads, a school gate, a river bank."""
+
+    model_config = _STRICT
+
+    id: Id = Field(description="Site id, unique in the problem (and distinct from every beneficiary id).")
+    name: Name = Field(description="What coordinators call it, e.g. '人民广场'.")
+    district: Id = Field(description="District the site lies in (reach is counted from it).")
+    location: Location | None = Field(default=None, description="[lat, lon].")
+
+
+class Staffing(BaseModel):
+    """How many volunteers a need takes together: at least ``min`` for it to run, at most ``max``."""
+
+    model_config = _STRICT
+
+    min: PostVolunteers = Field(default=1, description="Fewest volunteers with whom the post runs.")
+    max: PostVolunteers = Field(default=1, description="Most volunteers the post takes.")
+
+    @model_validator(mode="after")
+    def _check_order(self) -> Staffing:
+        if self.min > self.max:
+            raise PydanticCustomError(
+                "staffing", "min {low} is more than max {high}", {"low": self.min, "high": self.max}
+            )
+        return self
+
+
+class Lead(BaseModel):
+    """What at least one volunteer on a post must hold (all of it, the same volunteer)."""
+
+    model_config = _STRICT
+
+    certifications: CertificationKinds = Field(
+        default_factory=list, description="Certification kinds, valid for the week."
+    )
+    skills: ServiceCodes = Field(default_factory=list, description="Service codes.")
+
+    @model_validator(mode="after")
+    def _check_not_empty(self) -> Lead:
+        if not self.certifications and not self.skills:
+            raise PydanticCustomError("lead", "a lead names at least one certification or skill", {})
+        return self
+
+
+class Need2(BaseModel):
+    """A format-2 need: a beneficiary's service, or a post at a site, for one or more volunteers."""
+
+    model_config = _STRICT
+
+    id: Id = Field(description="Need id, unique in the problem.")
+    beneficiary: Id | None = Field(default=None, description="The beneficiary served (or give a site).")
+    site: Id | None = Field(default=None, description="The site of the post (or give a beneficiary).")
+    priority: Priority | None = Field(
+        default=None, description="1-5, for a need at a site only (a beneficiary's need takes its priority)."
+    )
+    service: ServiceCode = Field(description="Service code; every volunteer on it must have it in skills.")
+    hours: SessionHours = Field(description="Hours per session (may be fractional).")
+    sessions: Sessions = Field(description="Sessions per week, in distinct slots, served by all together.")
+    windows: SlotList = Field(description="Slots in which a session may take place.")
+    requires: CertificationKinds = Field(
+        default_factory=list, description="Certification kinds every volunteer on it must hold."
+    )
+    minor_ok: Annotated[bool, Field(strict=True)] = Field(
+        default=False, description="Whether minors may serve it (on a group post, only beside an adult)."
+    )
+    volunteers: Staffing = Field(default_factory=Staffing, description="{min, max} volunteers; default 1/1.")
+    lead: Lead | None = Field(default=None, description="What at least one volunteer on it must hold.")
+
+    @model_validator(mode="after")
+    def _check_place(self) -> Need2:
+        if (self.beneficiary is None) == (self.site is None):
+            raise PydanticCustomError("place", "a need names exactly one of beneficiary and site", {})
+        if self.site is not None and self.priority is None:
+            raise PydanticCustomError("priority", "a need at a site gives its priority (1-5)", {})
+        if self.beneficiary is not None and self.priority is not None:
+            raise PydanticCustomError(
+                "priority", "a beneficiary's need takes the beneficiary's priority: leave priority out", {}
+            )
+        return self
+
+    @property
+    def is_post(self) -> bool:
+        """Whether this need is a post (at a site, or for more than one volunteer)."""
+        return self.site is not None or self.volunteers.max > 1
+
+    @property
+    def place(self) -> str:
+        """The beneficiary or site id (one key of rule 6's count: a site counts as one)."""
+        return self.beneficiary if self.beneficiary is not None else str(self.site)
+
+
+class Problem2(BaseModel):
+    """A format-2 week: format 1 plus sites and needs for several volunteers together."""
+
+    model_config = _STRICT
+
+    format: Literal[2] = Field(description="Always 2.")
+    week_start: WeekStart = Field(description="ISO date of the Monday the plan is for.")
+    slots: SlotList | None = Field(
+        default=None, description="The week's slots in order; default the 21 slots mon-am .. sun-eve."
+    )
+    districts: Annotated[list[District], Field(max_length=DISTRICTS_MAX)] = Field(
+        description="Every district, with neighbours."
+    )
+    reach: Literal["same", "adjacent"] = Field(
+        default="adjacent", description="Serve in the same district only, or also in neighbouring ones."
+    )
+    volunteers: Annotated[list[Volunteer], Field(max_length=ITEMS_MAX)] = Field(
+        description="Volunteers available this week."
+    )
+    beneficiaries: Annotated[list[Beneficiary], Field(max_length=ITEMS_MAX)] = Field(
+        default_factory=list, description="People served."
+    )
+    sites: Annotated[list[Site], Field(max_length=SITES_MAX)] = Field(
+        default_factory=list, description="Places of group posts."
+    )
+    needs: Annotated[list[Need2], Field(max_length=ITEMS_MAX)] = Field(
+        description="Services and posts needed this week."
+    )
+    previous: Annotated[list[PreviousPair], Field(max_length=ITEMS_MAX)] = Field(
+        default_factory=list, description="Last week's volunteer-beneficiary pairs."
+    )
+    time_limit_s: TimeLimit = Field(default=10.0, description="Wall-clock limit for the solver, seconds.")
+
+    @property
+    def slot_ids(self) -> tuple[str, ...]:
+        """The week's slots in order (the default 21 when ``slots`` is absent)."""
+        return DEFAULT_SLOTS if self.slots is None else tuple(self.slots)
+
+    @property
+    def certification_deadline(self) -> dt.date:
+        """Earliest expiry date that still counts for the week (``week_start`` + 6 days)."""
+        return self.week_start + dt.timedelta(days=6)
+
+    @property
+    def has_posts(self) -> bool:
+        """Whether any need is a post (at a site, or for more than one volunteer)."""
+        return any(n.is_post for n in self.needs)
+
+    def priority_of(self, need: Need2) -> int:
+        """The need's priority: its own at a site, its beneficiary's otherwise."""
+        if need.priority is not None:
+            return need.priority
+        return next(b.priority for b in self.beneficiaries if b.id == need.beneficiary)
+
+    @model_validator(mode="after")
+    def _check_references(self) -> Problem2:
+        slots = set(self.slot_ids)
+        check_unique((d.id for d in self.districts), "districts")
+        check_unique((v.id for v in self.volunteers), "volunteers")
+        check_unique((b.id for b in self.beneficiaries), "beneficiaries")
+        check_unique((s.id for s in self.sites), "sites")
+        check_unique((n.id for n in self.needs), "needs")
+        districts = {d.id for d in self.districts}
+        for i, d in enumerate(self.districts):
+            check_members(d.neighbors, districts, f"districts[{i}].neighbors", "district")
+        volunteers = {v.id for v in self.volunteers}
+        for i, v in enumerate(self.volunteers):
+            check_volunteer_references(v, f"volunteers[{i}]", districts, slots)
+        beneficiaries = {b.id for b in self.beneficiaries}
+        for i, b in enumerate(self.beneficiaries):
+            path = f"beneficiaries[{i}]"
+            if b.district not in districts:
+                raise reference_error(path + ".district", f"unknown district '{b.district}'")
+            check_members(b.excluded_volunteers, volunteers, path + ".excluded_volunteers", "volunteer")
+        check_places(self, districts, beneficiaries, slots)
+        for i, p in enumerate(self.previous):
+            if p.volunteer not in volunteers:
+                raise reference_error(f"previous[{i}].volunteer", f"unknown volunteer '{p.volunteer}'")
+            if p.beneficiary not in beneficiaries:
+                raise reference_error(f"previous[{i}].beneficiary", f"unknown beneficiary '{p.beneficiary}'")
+        return self
+
+
+def check_places(problem: Problem2, districts: set[str], beneficiaries: set[str], slots: set[str]) -> None:
+    """Check a format-2 problem's sites, and each need's beneficiary or site and windows."""
+    sites = set()
+    for i, site in enumerate(problem.sites):
+        if site.district not in districts:
+            raise reference_error(f"sites[{i}].district", f"unknown district '{site.district}'")
+        if site.id in beneficiaries:
+            # Rule 6 counts a site as one place beside the beneficiaries: the ids must not meet.
+            raise reference_error(f"sites[{i}].id", f"'{site.id}' is also a beneficiary's id")
+        sites.add(site.id)
+    for i, n in enumerate(problem.needs):
+        path = f"needs[{i}]"
+        if n.beneficiary is not None and n.beneficiary not in beneficiaries:
+            raise reference_error(path + ".beneficiary", f"unknown beneficiary '{n.beneficiary}'")
+        if n.site is not None and n.site not in sites:
+            raise reference_error(path + ".site", f"unknown site '{n.site}'")
+        check_members(n.windows, slots, path + ".windows", "slot")
+
+
+class PostAssignment(BaseModel):
+    """A format-2 need taken: its volunteers (one or more, serving together) and their common slots."""
+
+    model_config = _STRICT
+
+    need: Id = Field(description="The need taken.")
+    volunteers: Annotated[IdList, Field(min_length=1, max_length=POST_VOLUNTEERS_MAX)] = Field(
+        description="The volunteers on it, each at every one of its slots."
+    )
+    slots: Annotated[list[Id], Field(max_length=SLOTS_MAX)] = Field(description="The slots of its sessions.")
+    places_open: Annotated[int, Field(strict=True, ge=1, le=POST_VOLUNTEERS_MAX)] | None = Field(
+        default=None,
+        description="A post staffed below its max: how many more volunteers would each raise its value.",
+    )
+
+
+class Objective2(BaseModel):
+    """The objective values of a format-2 plan (coverage counts each volunteer on a post)."""
+
+    model_config = _STRICT
+
+    coverage: Coverage2 = Field(
+        description="Priority-weighted volunteer-hours: sum of priority x hours x sessions x volunteers."
+    )
+    coverage_bound: Coverage2 = Field(description="Proved upper bound on coverage.")
+    continuity: Count = Field(description="Previous pairs that serve at least one need together again.")
+
+
+class Plan2(BaseModel):
+    """A format-2 plan: each need taken by its volunteers at common slots, or unmet with why."""
+
+    model_config = _STRICT
+
+    format: Literal[2] = Field(description="Always 2.")
+    status: Literal["optimal", "feasible"] = Field(
+        description="'optimal' when coverage is proved optimal, else 'feasible'."
+    )
+    assignments: Annotated[list[PostAssignment], Field(max_length=ITEMS_MAX)] = Field(
+        description="Needs taken."
+    )
+    unmet: Annotated[list[Unmet], Field(max_length=ITEMS_MAX)] = Field(
+        description="Needs left unmet, each with reasons."
+    )
+    objective: Objective2 = Field(description="Objective values.")
+    solve_seconds: Seconds = Field(description="Wall-clock seconds spent.")
+    changed: IdList | None = Field(
+        default=None, description="Re-solve only: needs whose volunteers or slots changed."
+    )
+
+    def to_json(self, indent: int | None = 2) -> str:
+        """Serialise as format-2 JSON (``changed`` and ``places_open`` only when set)."""
+        return self.model_dump_json(indent=indent, exclude_none=True)
+
+
+AnyProblem = Problem | Problem2
+"""A problem of either format."""
+AnyPlan = Plan | Plan2
+"""A plan of either format."""

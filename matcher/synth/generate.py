@@ -55,14 +55,19 @@ from matcher.format.schema import (
     Certification,
     ChangeSet,
     District,
+    Lead,
     Need,
+    Need2,
     PreviousPair,
     Problem,
+    Problem2,
+    Site,
+    Staffing,
     Volunteer,
     Withdrawal,
 )
 
-__all__ = ["DISTRICT_NAMES", "district_name", "generate_changes", "generate_city"]
+__all__ = ["DISTRICT_NAMES", "district_name", "generate_changes", "generate_city", "generate_city_with_posts"]
 
 #: District ids: Jiayuguan's three urban sub-districts (街道) and three towns (镇), then generic ones.
 DISTRICT_NAMES: tuple[str, ...] = (
@@ -712,3 +717,103 @@ def generate_changes(
                 )
             )
     return ChangeSet(format=1, volunteers_withdrawn=withdrawn, needs_cancelled=cancelled, needs_added=added)
+
+
+# ------------------------------------------------------------------------ format 2: posts
+
+#: Post templates: (kind of site, its name, service, hours, windows, lead, minor_ok, priority range).
+#: Shaped after the city plan's group programmes: 文明劝导 at squares and crossroads, 网吧义务巡逻
+#: near schools, 关爱山川河流 on the rivers, health checks at construction sites for migrant workers.
+_POST_KINDS: tuple[
+    tuple[str, str, str, float, tuple[str, ...], tuple[str, ...], bool, tuple[int, int]], ...
+] = (
+    ("square", "广场", "civility_guidance", 2.0, ("sat-am", "sat-pm", "sun-am", "sun-pm"), (), True, (2, 3)),
+    (
+        "crossroads",
+        "路口",
+        "civility_guidance",
+        1.5,
+        ("mon-eve", "wed-eve", "fri-eve", "sat-am"),
+        ("traffic",),
+        False,
+        (2, 4),
+    ),
+    ("school", "学校周边", "safety_education", 2.0, ("tue-eve", "thu-eve", "sat-pm"), (), False, (3, 4)),
+    ("river", "河道", "environment", 3.0, ("sat-am", "sun-am", "sun-pm"), ("first_aid",), True, (2, 3)),
+    (
+        "construction",
+        "工地",
+        "health_check",
+        2.0,
+        ("wed-eve", "sun-am", "sun-pm"),
+        ("health_care",),
+        False,
+        (3, 5),
+    ),
+)
+
+
+def generate_city_with_posts(
+    volunteers: int,
+    beneficiaries: int,
+    districts: int | None = None,
+    seed: int = 0,
+    posts: float = 0.1,
+    week_start: dt.date = dt.date(2026, 12, 7),
+    time_limit_s: float = 10.0,
+) -> Problem2:
+    """The city of :func:`generate_city` (same arguments, same volunteers, beneficiaries and needs)
+    as a format-2 problem with group posts added, so that about ``posts`` of its needs are posts.
+
+    Sites are squares, crossroads, school surroundings, rivers and construction sites, a few per
+    district; each post takes 2-8 volunteers (``min`` 2-3) for one or two sessions of its kind's
+    windows (weekends and evenings, when most volunteers are free), with a lead for the kinds
+    that need one (a 文明交通 certificate at crossroads, a first-aider on a river patrol, a nurse
+    at a construction site's health check) and ``minor_ok`` for squares and rivers.  The posts are
+    drawn from their own random stream, so ``posts=0`` gives exactly :func:`generate_city`'s week
+    (as format 2), and the one-to-one part is the same whatever ``posts`` is.
+    """
+    if not (isinstance(posts, int | float) and 0 <= posts < 1):
+        raise ValueError(f"posts: must be a share in [0, 1), got {posts!r}")
+    city = generate_city(volunteers, beneficiaries, districts, seed, week_start, time_limit_s)
+    rng = np.random.default_rng([seed, 2])  # the posts' own stream: the city is untouched
+    count = round(len(city.needs) * posts / (1 - posts))
+    sites: list[Site] = []
+    needs = [Need2(**n.model_dump()) for n in city.needs]
+    for i in range(count):
+        _, name, service, hours, windows, lead, minor_ok, (low_p, high_p) = _POST_KINDS[
+            int(rng.integers(len(_POST_KINDS)))
+        ]
+        district = city.districts[int(rng.integers(len(city.districts)))]
+        site_id = f"s{len(sites) + 1:03d}"
+        sites.append(Site(id=site_id, name=f"{district.id}{name}{i + 1}", district=district.id))
+        low = int(rng.integers(2, 4))
+        high = min(8, low + int(rng.integers(0, 6)))
+        sessions = 1 if rng.random() < 0.7 else 2
+        chosen = sorted(rng.choice(len(windows), size=min(len(windows), sessions + 1), replace=False))
+        needs.append(
+            Need2(
+                id=f"p{i + 1:04d}",
+                site=site_id,
+                priority=int(rng.integers(low_p, high_p + 1)),
+                service=service,
+                hours=hours,
+                sessions=sessions,
+                windows=[windows[int(w)] for w in chosen],
+                minor_ok=minor_ok,
+                volunteers=Staffing(min=low, max=high),
+                lead=Lead(certifications=list(lead)) if lead else None,
+            )
+        )
+    return Problem2(
+        format=2,
+        week_start=city.week_start,
+        districts=city.districts,
+        reach=city.reach,
+        volunteers=city.volunteers,
+        beneficiaries=city.beneficiaries,
+        sites=sites,
+        needs=needs,
+        previous=city.previous,
+        time_limit_s=city.time_limit_s,
+    )

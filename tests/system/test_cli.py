@@ -322,7 +322,7 @@ BAD_PROBLEMS: list[tuple[str, Mutation, tuple[str, ...]]] = [
     ("sessions 8", _set(["needs", 0, "sessions"], 8), ("needs[0].sessions:",)),
     ("sessions 0", _set(["needs", 0, "sessions"], 0), ("needs[0].sessions:",)),
     ("negative max_hours", _set(["volunteers", 0, "max_hours"], -1), ("volunteers[0].max_hours:",)),
-    ("format 2", _set(["format"], 2), ("format:",)),
+    ("format 3", _set(["format"], 3), ("format:",)),  # 1 and 2 are formats (docs/format.md)
     ("week_start not a Monday", _set(["week_start"], "2026-12-08"), ("week_start:", "Monday")),
     ("week_start not a date", _set(["week_start"], "2026-13-01"), ("week_start:",)),
     ("unknown reach", _set(["reach"], "far"), ("reach:",)),

@@ -247,3 +247,29 @@ def test_generated_changes_bad_arguments(city: Problem, kwargs: dict[str, Any], 
     """Out-of-range fractions are refused naming the argument."""
     with pytest.raises(ValueError, match=f"^{name}:"):
         generate_changes(city, **kwargs)
+
+
+# ------------------------------------------------------------------ format 2: posts
+
+
+def test_posts_option_keeps_the_city_and_adds_a_tenth_of_posts() -> None:
+    """generate_city_with_posts: the same one-to-one week, plus posts of 2-8 at sites (about 1 need in 10)."""
+    from matcher.format.schema import Need2
+    from matcher.synth.generate import generate_city_with_posts
+
+    city = generate_city(300, 225, seed=4)
+    posts = generate_city_with_posts(300, 225, seed=4)
+    assert posts.volunteers == city.volunteers
+    assert posts.beneficiaries == city.beneficiaries
+    assert [n for n in posts.needs if not n.is_post] == [Need2(**n.model_dump()) for n in city.needs]
+    share = sum(n.is_post for n in posts.needs) / len(posts.needs)
+    assert 0.08 <= share <= 0.12
+    for n in posts.needs:
+        if n.is_post:
+            assert n.site is not None
+            assert 2 <= n.volunteers.min <= n.volunteers.max <= 8
+            assert n.service in {"civility_guidance", "environment", "safety_education", "health_check"}
+    assert {s.district for s in posts.sites} <= {d.id for d in posts.districts}
+    assert generate_city_with_posts(300, 225, seed=4) == posts  # a pure function of its arguments
+    none = generate_city_with_posts(300, 225, seed=4, posts=0)
+    assert not none.has_posts

@@ -1,0 +1,380 @@
+"""Independent checker of format-2 plans: does a :class:`Plan2` keep every rule of ``docs/format.md``?
+
+Like :mod:`matcher.format.validate` (format 1), this re-checks a plan from the written contract
+alone and never imports the solver: only the standard library, :mod:`matcher.format.schema`,
+:mod:`matcher.format.reasons` and the format's evaluator :mod:`matcher.format.evaluate`.
+Arithmetic on hours and coverage is exact (:func:`matcher.format.evaluate.hours_fraction`).
+
+Format 2's rules (``docs/format.md``, "Format 2"): rules 1-9 of format 1 hold for every
+volunteer on every assignment, with the need's place (beneficiary or site) in place of the
+beneficiary, and
+
+10. a need takes between ``volunteers.min`` and ``volunteers.max`` distinct volunteers, all of
+    them at every one of its slots (rules 1, 3 and 4 apply to each);
+11. with a ``lead``, at least one volunteer on it holds all of the lead's skills and
+    certifications (valid for the week);
+12. a minor on a group post (``volunteers.max`` > 1) serves beside at least one adult on it.
+
+:func:`validate_plan2` returns human-readable violations, each starting with its location and
+ending with the rule's number; an empty list means the plan is valid.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from fractions import Fraction
+
+from matcher.format.evaluate import continuity2_of, coverage2_of, hours_fraction
+from matcher.format.reasons import POST_REASON_CODES
+from matcher.format.schema import Need2, Plan2, PostAssignment, Problem2, Volunteer
+from matcher.format.validate import OBJECTIVE_TOLERANCE
+
+__all__ = ["RULE_CHECKS2", "validate_plan2"]
+
+
+@dataclass(frozen=True)
+class _Index:
+    """Look-up tables of one format-2 problem."""
+
+    problem: Problem2
+    needs: dict[str, Need2]
+    volunteers: dict[str, Volunteer]
+    volunteer_position: dict[str, int]
+    district_of: dict[str, str]
+    """Place (beneficiary or site) id -> its district."""
+    neighbours: dict[str, set[str]]
+    slots: frozenset[str]
+
+    @classmethod
+    def build(cls, problem: Problem2) -> _Index:
+        neighbours: dict[str, set[str]] = {d.id: set() for d in problem.districts}
+        for district in problem.districts:
+            for other in district.neighbors:
+                neighbours[district.id].add(other)
+                neighbours.setdefault(other, set()).add(district.id)
+        district_of = {b.id: b.district for b in problem.beneficiaries}
+        district_of.update({s.id: s.district for s in problem.sites})
+        return cls(
+            problem=problem,
+            needs={n.id: n for n in problem.needs},
+            volunteers={v.id: v for v in problem.volunteers},
+            volunteer_position={v.id: i for i, v in enumerate(problem.volunteers)},
+            district_of=district_of,
+            neighbours=neighbours,
+            slots=frozenset(problem.slot_ids),
+        )
+
+
+@dataclass(frozen=True)
+class _Seat:
+    """One volunteer on one assignment, both known."""
+
+    i: int
+    a: PostAssignment
+    where: str
+    need: Need2
+    volunteer: Volunteer
+
+
+@dataclass(frozen=True)
+class _Resolved:
+    """A plan's assignments resolved against the problem once for every check."""
+
+    rows: list[tuple[int, PostAssignment, str, Need2 | None]]
+    seats: list[_Seat]
+    index: _Index
+
+
+def _where(i: int, a: PostAssignment) -> str:
+    return f"assignments[{i}] (need {a.need!r})"
+
+
+def _seat_where(i: int, a: PostAssignment, volunteer: str) -> str:
+    return f"assignments[{i}] (need {a.need!r}, volunteer {volunteer!r})"
+
+
+def _show(x: Fraction) -> str:
+    return str(x.numerator) if x.denominator == 1 else repr(float(x))
+
+
+def _resolve(plan: Plan2, index: _Index, out: list[str]) -> _Resolved:
+    rows: list[tuple[int, PostAssignment, str, Need2 | None]] = []
+    seats: list[_Seat] = []
+    for i, a in enumerate(plan.assignments):
+        need = index.needs.get(a.need)
+        if need is None:
+            out.append(f"{_where(i, a)}: unknown need {a.need!r}")
+        rows.append((i, a, _where(i, a), need))
+        for volunteer_id in dict.fromkeys(a.volunteers):
+            volunteer = index.volunteers.get(volunteer_id)
+            if volunteer is None:
+                out.append(f"{_where(i, a)}: unknown volunteer {volunteer_id!r}")
+            elif need is not None:
+                seats.append(_Seat(i, a, _seat_where(i, a, volunteer_id), need, volunteer))
+    return _Resolved(rows, seats, index)
+
+
+def _rule1_sessions_in_windows(plan: _Resolved, out: list[str]) -> None:
+    """Rule 1: known, distinct slots in the need's windows, ``sessions`` of them."""
+    for _, a, where, need in plan.rows:
+        seen: set[str] = set()
+        for slot in a.slots:
+            if slot in seen:
+                out.append(f"{where}: slot {slot!r} is listed more than once (rule 1)")
+                continue
+            seen.add(slot)
+            if slot not in plan.index.slots:
+                out.append(f"{where}: unknown slot {slot!r} (rule 1)")
+            elif need is not None and slot not in need.windows:
+                out.append(f"{where}: slot {slot!r} is not in the need's windows (rule 1)")
+        if need is not None and len(seen) != need.sessions:
+            out.append(f"{where}: {len(seen)} distinct slots for a need of {need.sessions} sessions (rule 1)")
+
+
+def _rule2_qualification(plan: _Resolved, out: list[str]) -> None:
+    """Rule 2: every volunteer on a need has its skill and its certifications, valid for the week."""
+    deadline = plan.index.problem.certification_deadline
+    for s in plan.seats:
+        if s.need.service not in s.volunteer.skills:
+            out.append(f"{s.where}: the volunteer lacks skill {s.need.service!r} (rule 2)")
+        for kind in dict.fromkeys(s.need.requires):
+            if not any(c.kind == kind and c.expires >= deadline for c in s.volunteer.certifications):
+                out.append(
+                    f"{s.where}: the volunteer lacks certification {kind!r} valid for the week (rule 2)"
+                )
+
+
+def _rule3_availability(plan: _Resolved, out: list[str]) -> None:
+    """Rule 3: every volunteer on a need is free at every one of its (known) slots."""
+    for s in plan.seats:
+        for slot in dict.fromkeys(s.a.slots):
+            if slot in plan.index.slots and slot not in s.volunteer.availability:
+                out.append(f"{s.where}: slot {slot!r} is not in the volunteer's availability (rule 3)")
+
+
+def _rule4_one_session_per_slot(plan: _Resolved, out: list[str]) -> None:
+    """Rule 4: a volunteer serves at most one session in any one slot, across needs."""
+    taken: dict[tuple[str, str], _Seat] = {}
+    for s in plan.seats:
+        for slot in dict.fromkeys(s.a.slots):
+            first = taken.setdefault((s.volunteer.id, slot), s)
+            if first is not s:
+                out.append(
+                    f"{s.where}: slot {slot!r} is already taken by assignments[{first.i}] "
+                    f"(need {first.a.need!r}) of the same volunteer (rule 4)"
+                )
+
+
+def _by_volunteer(plan: _Resolved) -> dict[str, list[_Seat]]:
+    out: dict[str, list[_Seat]] = {}
+    for s in plan.seats:
+        out.setdefault(s.volunteer.id, []).append(s)
+    return out
+
+
+def _volunteer_where(volunteer_id: str, index: _Index) -> str:
+    return f"volunteers[{index.volunteer_position[volunteer_id]}] ({volunteer_id!r})"
+
+
+def _rule5_max_hours(plan: _Resolved, out: list[str]) -> None:
+    """Rule 5: the hours of a volunteer's needs (each ``hours x sessions``) within ``max_hours``."""
+    for volunteer_id, seats in _by_volunteer(plan).items():
+        total = sum((hours_fraction(s.need.hours) * s.need.sessions for s in seats), Fraction(0))
+        limit = hours_fraction(plan.index.volunteers[volunteer_id].max_hours)
+        if total > limit:
+            where = _volunteer_where(volunteer_id, plan.index)
+            out.append(f"{where}: {_show(total)} hours assigned, more than max_hours {_show(limit)} (rule 5)")
+
+
+def _rule6_max_places(plan: _Resolved, out: list[str]) -> None:
+    """Rule 6: at most ``max_beneficiaries`` distinct places per volunteer (a site counts as one)."""
+    for volunteer_id, seats in _by_volunteer(plan).items():
+        places = list(dict.fromkeys(s.need.place for s in seats))
+        most = plan.index.volunteers[volunteer_id].max_beneficiaries
+        if len(places) > most:
+            names = ", ".join(repr(p) for p in places)
+            out.append(
+                f"{_volunteer_where(volunteer_id, plan.index)}: serves {len(places)} distinct beneficiaries "
+                f"and sites ({names}), more than max_beneficiaries {most} (rule 6)"
+            )
+
+
+def _rule7_reach(plan: _Resolved, out: list[str]) -> None:
+    """Rule 7: the volunteer's district is the place's, or (reach 'adjacent') a neighbour of it."""
+    index = plan.index
+    for s in plan.seats:
+        mine, theirs = s.volunteer.district, index.district_of[s.need.place]
+        if mine == theirs:
+            continue
+        if index.problem.reach == "same" or mine not in index.neighbours.get(theirs, set()):
+            out.append(
+                f"{s.where}: volunteer district {mine!r} is out of reach of the need's district "
+                f"{theirs!r} (rule 7)"
+            )
+
+
+def _rule8_minors(plan: _Resolved, out: list[str]) -> None:
+    """Rule 8: a minor takes only ``minor_ok`` needs."""
+    for s in plan.seats:
+        if s.volunteer.minor and not s.need.minor_ok:
+            out.append(f"{s.where}: the volunteer is a minor and the need is not minor_ok (rule 8)")
+
+
+def _rule9_gender_and_exclusions(plan: _Resolved, out: list[str]) -> None:
+    """Rule 9: a beneficiary's ``volunteer_gender`` and ``excluded_volunteers`` (sites have neither)."""
+    beneficiaries = {b.id: b for b in plan.index.problem.beneficiaries}
+    for s in plan.seats:
+        if s.need.beneficiary is None:
+            continue
+        beneficiary = beneficiaries[s.need.beneficiary]
+        wanted = beneficiary.volunteer_gender
+        if wanted is not None and s.volunteer.gender != wanted:
+            out.append(
+                f"{s.where}: beneficiary {beneficiary.id!r} asks for volunteer_gender {wanted!r} (rule 9)"
+            )
+        if s.volunteer.id in beneficiary.excluded_volunteers:
+            out.append(f"{s.where}: beneficiary {beneficiary.id!r} excluded this volunteer (rule 9)")
+
+
+def _rule10_post_size(plan: _Resolved, out: list[str]) -> None:
+    """Rule 10: between ``volunteers.min`` and ``volunteers.max`` distinct volunteers."""
+    for _, a, where, need in plan.rows:
+        if need is None:
+            continue
+        k = len(set(a.volunteers))
+        if len(a.volunteers) != k:
+            out.append(f"{where}: a volunteer is listed more than once (rule 10)")
+        if not need.volunteers.min <= k <= need.volunteers.max:
+            out.append(
+                f"{where}: {k} volunteers, for {need.volunteers.min} to {need.volunteers.max} (rule 10)"
+            )
+        expected = need.volunteers.max - k if k < need.volunteers.max else None
+        if a.places_open != expected and need.volunteers.min <= k <= need.volunteers.max:
+            out.append(f"{where}: places_open is {a.places_open}, expected {expected} (max - volunteers)")
+
+
+def _rule11_lead(plan: _Resolved, out: list[str]) -> None:
+    """Rule 11: with a ``lead``, one volunteer on the need holds all of it."""
+    deadline = plan.index.problem.certification_deadline
+    on: dict[int, list[Volunteer]] = {}
+    for s in plan.seats:
+        on.setdefault(s.i, []).append(s.volunteer)
+    for i, _, where, need in plan.rows:
+        lead = None if need is None else need.lead
+        if lead is None:
+            continue
+
+        def holds(
+            v: Volunteer, lead_skills: list[str] = lead.skills, kinds: list[str] = lead.certifications
+        ) -> bool:
+            valid = {c.kind for c in v.certifications if c.expires >= deadline}
+            return set(lead_skills) <= set(v.skills) and set(kinds) <= valid
+
+        if not any(holds(v) for v in on.get(i, [])):
+            out.append(f"{where}: no volunteer on it holds the lead (rule 11)")
+
+
+def _rule12_minor_with_adult(plan: _Resolved, out: list[str]) -> None:
+    """Rule 12: a minor on a group post (``volunteers.max`` > 1) serves beside an adult."""
+    on: dict[int, list[_Seat]] = {}
+    for s in plan.seats:
+        on.setdefault(s.i, []).append(s)
+    for seats in on.values():
+        need = seats[0].need
+        if need.volunteers.max > 1 and all(s.volunteer.minor for s in seats):
+            out.append(f"assignments[{seats[0].i}] (need {need.id!r}): minors with no adult on it (rule 12)")
+
+
+RuleCheck = Callable[[_Resolved, list[str]], None]
+
+RULE_CHECKS2: dict[int, RuleCheck] = {
+    1: _rule1_sessions_in_windows,
+    2: _rule2_qualification,
+    3: _rule3_availability,
+    4: _rule4_one_session_per_slot,
+    5: _rule5_max_hours,
+    6: _rule6_max_places,
+    7: _rule7_reach,
+    8: _rule8_minors,
+    9: _rule9_gender_and_exclusions,
+    10: _rule10_post_size,
+    11: _rule11_lead,
+    12: _rule12_minor_with_adult,
+}
+"""One check per hard rule of format 2, by its number; each appends its violations."""
+
+
+def validate_plan2(problem: Problem2, plan: Plan2) -> list[str]:
+    """Re-check a format-2 plan against its problem.
+
+    Checks the format and status, that every assignment names an existing need and volunteers,
+    that every need appears exactly once across ``assignments`` and ``unmet``, rules 1-12, the
+    reason codes and the objective values.  ``plan.changed`` belongs to re-solve and is not
+    checked here.
+
+    Returns
+    -------
+    list of str
+        Human-readable violations; empty when the plan is valid.
+    """
+    index = _Index.build(problem)
+    out: list[str] = []
+    if plan.format != 2:
+        out.append(f"format: expected 2, got {plan.format!r}")
+    resolved = _resolve(plan, index, out)
+    for check in RULE_CHECKS2.values():
+        check(resolved, out)
+    _check_each_need_once(plan, index, out)
+    for i, unmet in enumerate(plan.unmet):
+        where = f"unmet[{i}] (need {unmet.need!r})"
+        for j, code in enumerate(unmet.reasons):
+            if code not in POST_REASON_CODES:
+                out.append(f"{where}: reasons[{j}] {code!r} is not a known reason code")
+        if len(set(unmet.reasons)) != len(unmet.reasons):
+            out.append(f"{where}: a reason is listed more than once")
+    _check_objective(plan, index, out)
+    return out
+
+
+def _check_each_need_once(plan: Plan2, index: _Index, out: list[str]) -> None:
+    first: dict[str, str] = {}
+    entries = [(f"assignments[{i}]", a.need) for i, a in enumerate(plan.assignments)]
+    entries += [(f"unmet[{i}]", u.need) for i, u in enumerate(plan.unmet)]
+    for label, need_id in entries:
+        if need_id not in index.needs:
+            if label.startswith("unmet"):
+                out.append(f"{label}: unknown need {need_id!r}")
+            continue
+        if need_id in first:
+            out.append(f"{label} (need {need_id!r}): already appears at {first[need_id]} (rule 1)")
+        else:
+            first[need_id] = label
+    for position, need in enumerate(index.problem.needs):
+        if need.id not in first:
+            out.append(f"needs[{position}] ({need.id!r}): appears neither in assignments nor in unmet")
+
+
+def _check_objective(plan: Plan2, index: _Index, out: list[str]) -> None:
+    objective = plan.objective
+    exact = coverage2_of(index.problem, plan.assignments)
+    reported = hours_fraction(objective.coverage)
+    bound = hours_fraction(objective.coverage_bound)
+    if abs(reported - exact) > OBJECTIVE_TOLERANCE:
+        out.append(
+            f"objective.coverage: reported {objective.coverage!r}, but the assignments cover {_show(exact)} "
+            "(sum of priority x hours x sessions x volunteers)"
+        )
+    continuity = continuity2_of(index.problem, plan.assignments)
+    if objective.continuity != continuity:
+        out.append(
+            f"objective.continuity: reported {objective.continuity}, but {continuity} previous pairs "
+            "serve a need together again"
+        )
+    if max(reported, exact) > bound + OBJECTIVE_TOLERANCE:
+        out.append(f"objective.coverage_bound: {objective.coverage_bound!r} is below the coverage")
+    if plan.status == "optimal" and abs(bound - reported) > OBJECTIVE_TOLERANCE:
+        out.append(
+            f"objective.coverage_bound: status is 'optimal' but coverage_bound {objective.coverage_bound!r} "
+            f"differs from coverage {objective.coverage!r}"
+        )

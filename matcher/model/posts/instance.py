@@ -1,0 +1,167 @@
+"""A format-2 problem compiled for the exact model: integer values, eligible volunteers per need.
+
+A volunteer is *eligible* for a need when every rule about the two alone holds: the skill and
+certifications (rule 2), free in at least ``sessions`` of its windows (rules 1, 3), the need's
+hours within ``max_hours`` (rule 5) and ``max_beneficiaries`` at least 1 (rule 6), reach from the
+place's district (rule 7), minors only on ``minor_ok`` needs (rule 8), and a beneficiary's gender
+wish and exclusions (rule 9).  The first rule that fails gives the candidate's reason code, in the
+order of :data:`matcher.format.reasons.POST_REASON_CODES`, as format 1 does.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+from matcher.format import reasons
+from matcher.format.hours import exact
+from matcher.format.schema import Beneficiary, Need2, Problem2, Volunteer
+
+
+@dataclass
+class PostNeed:
+    """One need of the problem, compiled."""
+
+    index: int
+    need: Need2
+    priority: int
+    place: str
+    """Beneficiary or site id: the key of rule 6's count."""
+    district: str
+    low: int
+    high: int
+    unit_value: int
+    """``priority x hours x sessions`` in scaled units: the value of each volunteer on it."""
+    unit_hours: int
+    """``hours x sessions`` in scaled units (rule 5)."""
+    eligible: list[int] = field(default_factory=list)
+    """Volunteer indices eligible for it (rules 1-3, 5-9 on the pair alone)."""
+    refused: dict[str, int] = field(default_factory=dict)
+    """Reason code -> how many candidates it ruled out."""
+    leads: set[int] = field(default_factory=set)
+    """Eligible volunteers who hold the whole lead (all of them when there is none)."""
+
+    @property
+    def group(self) -> bool:
+        """A group post: more than one volunteer may serve it (rule 12 applies)."""
+        return self.high > 1
+
+
+@dataclass
+class PostInstance:
+    """The compiled problem."""
+
+    problem: Problem2
+    scale: int
+    """Units per hour: the least common denominator of every hours value."""
+    needs: list[PostNeed]
+    volunteers: list[Volunteer]
+    free: list[frozenset[str]]
+    """Volunteer index -> its available slots."""
+    max_hours: list[int]
+    """Volunteer index -> ``max_hours`` in scaled units (rounded down: never more than allowed)."""
+    previous: list[tuple[int, str]]
+    """Distinct previous pairs (volunteer index, beneficiary id)."""
+
+    @classmethod
+    def of(cls, problem: Problem2) -> PostInstance:
+        """Compile ``problem``."""
+        hours = [exact(n.hours) for n in problem.needs]
+        scale = math.lcm(1, *(h.denominator for h in hours))
+        vols = list(problem.volunteers)
+        position = {v.id: i for i, v in enumerate(vols)}
+        ben = {b.id: b for b in problem.beneficiaries}
+        district_of = {b.id: b.district for b in problem.beneficiaries}
+        district_of.update({s.id: s.district for s in problem.sites})
+        near: dict[str, set[str]] = {d.id: {d.id} for d in problem.districts}
+        if problem.reach == "adjacent":
+            for d in problem.districts:
+                for other in d.neighbors:
+                    near[d.id].add(other)
+                    near[other].add(d.id)
+        deadline = problem.certification_deadline
+        valid = [{c.kind for c in v.certifications if c.expires >= deadline} for v in vols]
+        free = [frozenset(v.availability) for v in vols]
+        max_units = [math.floor(exact(v.max_hours) * scale) for v in vols]
+        needs: list[PostNeed] = []
+        for i, (n, h) in enumerate(zip(problem.needs, hours, strict=True)):
+            priority = n.priority if n.priority is not None else ben[str(n.beneficiary)].priority
+            units = h * scale * n.sessions
+            pn = PostNeed(
+                index=i,
+                need=n,
+                priority=priority,
+                place=n.place,
+                district=district_of[n.place],
+                low=n.volunteers.min,
+                high=n.volunteers.max,
+                unit_value=int(priority * units),
+                unit_hours=int(units),
+            )
+            beneficiary = ben.get(str(n.beneficiary))
+            for v_index, v in enumerate(vols):
+                code = _refusal(
+                    n,
+                    v,
+                    valid[v_index],
+                    free[v_index],
+                    near[pn.district],
+                    beneficiary,
+                    units,
+                    max_units[v_index],
+                )
+                if code is None:
+                    pn.eligible.append(v_index)
+                else:
+                    pn.refused[code] = pn.refused.get(code, 0) + 1
+            lead = n.lead
+            pn.leads = {
+                v
+                for v in pn.eligible
+                if lead is None
+                or (set(lead.skills) <= set(vols[v].skills) and set(lead.certifications) <= valid[v])
+            }
+            needs.append(pn)
+        previous = sorted({(position[p.volunteer], p.beneficiary) for p in problem.previous})
+        return cls(problem, scale, needs, vols, free, max_units, previous)
+
+    def coverage(self, units: int) -> Fraction:
+        """Priority-weighted volunteer-hours of ``units`` scaled units."""
+        return Fraction(units, self.scale)
+
+    @property
+    def pairs(self) -> int:
+        """Eligible (volunteer, need) pairs: the model's size."""
+        return sum(len(n.eligible) for n in self.needs)
+
+
+def _refusal(  # noqa: PLR0911 (one return per rule, in the reason codes' order)
+    n: Need2,
+    v: Volunteer,
+    valid: set[str],
+    free: frozenset[str],
+    near: set[str],
+    beneficiary: Beneficiary | None,
+    units: Fraction,
+    max_units: int,
+) -> str | None:
+    """The first rule that rules volunteer ``v`` out of need ``n`` alone (None: eligible)."""
+    if n.service not in v.skills or v.district not in near:
+        return reasons.NO_VOLUNTEER_WITH_SKILL_IN_REACH
+    if not set(n.requires) <= valid:
+        return reasons.NO_CERTIFIED_VOLUNTEER
+    if v.minor and not n.minor_ok:
+        return reasons.MINOR_NOT_ALLOWED
+    if beneficiary is not None:
+        if beneficiary.volunteer_gender is not None and v.gender != beneficiary.volunteer_gender:
+            return reasons.GENDER_MISMATCH
+        if v.id in beneficiary.excluded_volunteers:
+            return reasons.VOLUNTEER_EXCLUDED
+    if len(free.intersection(n.windows)) < n.sessions:
+        return reasons.NO_AVAILABLE_SLOT
+    if units > max_units:
+        return reasons.EXCEEDS_MAX_HOURS
+    if v.max_beneficiaries < 1:
+        return reasons.NO_BENEFICIARY_CAPACITY
+    return None

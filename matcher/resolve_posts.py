@@ -1,0 +1,75 @@
+"""Re-solve a format-2 plan after a change set: keep what still holds, refill or release posts.
+
+A change set (format 1's: withdrawals, cancellations, added needs and volunteers) is applied to
+the format-2 problem.  Each assignment in force then keeps its need, its slots and those of its
+volunteers still free at all of them; a post still at or above its ``min`` (with its lead and,
+beside any minor, an adult) stays, with room to be **refilled** up to ``max``; one that fell
+below is **released** whole, like every need the change freed or added, to be staffed again
+from scratch.  The exact posts model then solves the week with the kept assignments fixed
+(:func:`matcher.search.posts.solve_posts`), and ``changed`` lists every need whose volunteers or
+slots differ from the plan in force (released, refilled, newly met or newly unmet).
+
+Kept assignments never move, so a re-solve touches only what the change set touched.
+"""
+
+from __future__ import annotations
+
+from matcher.format.schema import ChangeSet, Need2, Plan2, Problem2, Volunteer
+from matcher.model.posts.greedy import Team
+from matcher.model.posts.instance import PostInstance
+from matcher.search.posts import solve_posts
+
+
+def apply_changes2(problem: Problem2, changes: ChangeSet) -> Problem2:
+    """The problem with the change set applied (validated again, so every reference still holds)."""
+    withdrawn = {w.volunteer: w.slots for w in changes.volunteers_withdrawn}
+    volunteers: list[Volunteer] = []
+    for v in problem.volunteers:
+        if v.id not in withdrawn:
+            volunteers.append(v)
+        elif withdrawn[v.id] is not None:
+            gone = set(withdrawn[v.id] or ())
+            volunteers.append(
+                v.model_copy(update={"availability": [s for s in v.availability if s not in gone]})
+            )
+    volunteers += changes.volunteers_added
+    kept = {v.id for v in volunteers}
+    cancelled = set(changes.needs_cancelled)
+    needs = [n for n in problem.needs if n.id not in cancelled]
+    needs += [Need2(**n.model_dump()) for n in changes.needs_added]
+    doc = problem.model_dump(mode="json", exclude_none=True)
+    doc["volunteers"] = [v.model_dump(mode="json", exclude_none=True) for v in volunteers]
+    doc["needs"] = [n.model_dump(mode="json", exclude_none=True) for n in needs]
+    doc["previous"] = [p for p in doc.get("previous", []) if p["volunteer"] in kept]
+    for b in doc.get("beneficiaries", []):
+        if "excluded_volunteers" in b:
+            b["excluded_volunteers"] = [v for v in b["excluded_volunteers"] if v in kept]
+    return Problem2.model_validate(doc)
+
+
+def resolve_posts(problem: Problem2, plan: Plan2, changes: ChangeSet, time_limit: float) -> Plan2:
+    """Re-solve ``plan`` (in force for ``problem``) after ``changes``; the new plan with ``changed``."""
+    changed_problem = apply_changes2(problem, changes)
+    inst = PostInstance.of(changed_problem)
+    need_index = {pn.need.id: pn.index for pn in inst.needs}
+    position = {v.id: i for i, v in enumerate(inst.volunteers)}
+    fixed: dict[int, Team] = {}
+    for a in plan.assignments:
+        n = need_index.get(a.need)
+        if n is None:
+            continue
+        pn = inst.needs[n]
+        team = [position[v] for v in a.volunteers if v in position and position[v] in pn.eligible]
+        team = [v for v in team if inst.free[v].issuperset(a.slots)]
+        if len(team) < pn.low:
+            continue  # released whole
+        if pn.need.lead is not None and not any(v in pn.leads for v in team):
+            continue
+        if pn.group and all(inst.volunteers[v].minor for v in team):
+            continue
+        fixed[n] = (team, tuple(a.slots))
+    result = solve_posts(changed_problem, time_limit, fixed=fixed)
+    before = {a.need: (sorted(a.volunteers), sorted(a.slots)) for a in plan.assignments}
+    after = {a.need: (sorted(a.volunteers), sorted(a.slots)) for a in result.plan.assignments}
+    changed = [n.id for n in changed_problem.needs if before.get(n.id) != after.get(n.id)]
+    return result.plan.model_copy(update={"changed": changed})

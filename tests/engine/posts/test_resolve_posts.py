@@ -1,0 +1,112 @@
+"""Re-solving format-2 plans: a withdrawal keeps, refills or releases a post; ``changed`` says which."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from posts_support import post, problem2, vol
+
+from matcher.format import reasons as codes
+from matcher.format.io import load_any_problem, parse
+from matcher.format.schema import ChangeSet, Plan2, Problem2
+from matcher.format.validate2 import validate_plan2
+from matcher.resolve_posts import apply_changes2, resolve_posts
+
+REPO = Path(__file__).resolve().parents[3]
+
+
+def _example() -> tuple[Problem2, Plan2]:
+    problem = load_any_problem(REPO / "examples" / "example-problem-format2.json")
+    assert isinstance(problem, Problem2)
+    plan = Plan2.model_validate_json(
+        (REPO / "examples" / "example-plan-format2.json").read_text(encoding="utf-8")
+    )
+    return problem, plan
+
+
+def _changes(**doc: object) -> ChangeSet:
+    return parse(ChangeSet, {"format": 1, **doc}, "changes")
+
+
+def _teams(plan: Plan2) -> dict[str, list[str]]:
+    return {a.need: sorted(a.volunteers) for a in plan.assignments}
+
+
+def test_losing_the_lead_releases_the_post_and_shrinks_another() -> None:
+    """v-chen leaves: the river patrol has no first-aider left (released, unmet); the square keeps three."""
+    problem, plan = _example()
+    changes = _changes(volunteers_withdrawn=[{"volunteer": "v-chen"}])
+    new = resolve_posts(problem, plan, changes, 10.0)
+    assert validate_plan2(apply_changes2(problem, changes), new) == []
+    assert new.changed == ["n-square-guidance", "n-river-patrol"]
+    assert _teams(new)["n-chen-care"] == ["v-wang"]  # untouched, not moved
+    assert _teams(new)["n-square-guidance"] == ["v-li", "v-wang", "v-zhao"]
+    assert {u.need: u.reasons for u in new.unmet} == {
+        "n-river-patrol": [
+            codes.NO_VOLUNTEER_WITH_SKILL_IN_REACH,
+            codes.NO_AVAILABLE_SLOT,
+            codes.NO_LEAD_VOLUNTEER,
+        ]
+    }
+    assert new.objective.coverage == 20 + 3 * 2 * 3
+
+
+def test_a_post_still_at_its_minimum_is_kept() -> None:
+    """The minor leaves the river patrol: two remain (its min), with the lead: kept, nothing moves."""
+    problem, plan = _example()
+    changes = _changes(volunteers_withdrawn=[{"volunteer": "v-xiaoming", "slots": ["sat-pm"]}])
+    new = resolve_posts(problem, plan, changes, 10.0)
+    assert validate_plan2(apply_changes2(problem, changes), new) == []
+    assert new.changed == ["n-river-patrol"]
+    assert _teams(new)["n-river-patrol"] == ["v-chen", "v-zhao"]
+    assert next(a for a in new.assignments if a.need == "n-river-patrol").places_open == 3
+
+
+def test_a_post_is_refilled_by_a_new_volunteer() -> None:
+    problem = problem2([vol("v1"), vol("v2"), vol("v3")], [post(low=2, high=3, windows=["sat-am"])])
+    plan = Plan2.model_validate(
+        {
+            "format": 2,
+            "status": "optimal",
+            "assignments": [{"need": "n1", "volunteers": ["v1", "v2", "v3"], "slots": ["sat-am"]}],
+            "unmet": [],
+            "objective": {"coverage": 18, "coverage_bound": 18, "continuity": 0},
+            "solve_seconds": 0.0,
+        }
+    )
+    assert validate_plan2(problem, plan) == []
+    changes = _changes(
+        volunteers_withdrawn=[{"volunteer": "v3"}],
+        volunteers_added=[json.loads(json.dumps(vol("v4")))],
+    )
+    new = resolve_posts(problem, plan, changes, 10.0)
+    assert validate_plan2(apply_changes2(problem, changes), new) == []
+    assert _teams(new) == {"n1": ["v1", "v2", "v4"]}
+    assert new.changed == ["n1"]
+
+
+def test_below_its_minimum_a_post_is_released_whole_and_staffed_again_if_it_can_be() -> None:
+    problem = problem2(
+        [
+            vol("v1", availability=["sat-am", "sun-am"]),
+            vol("v2", availability=["sat-am"]),
+            vol("v3", availability=["sun-am"]),
+        ],
+        [post(low=2, high=2)],
+    )
+    plan = Plan2.model_validate(
+        {
+            "format": 2,
+            "status": "optimal",
+            "assignments": [{"need": "n1", "volunteers": ["v1", "v2"], "slots": ["sat-am"]}],
+            "unmet": [],
+            "objective": {"coverage": 12, "coverage_bound": 12, "continuity": 0},
+            "solve_seconds": 0.0,
+        }
+    )
+    changes = _changes(volunteers_withdrawn=[{"volunteer": "v2"}])
+    new = resolve_posts(problem, plan, changes, 10.0)
+    assert validate_plan2(apply_changes2(problem, changes), new) == []
+    assert [(a.volunteers, a.slots) for a in new.assignments] == [(["v1", "v3"], ["sun-am"])]
+    assert new.changed == ["n1"]
