@@ -96,6 +96,8 @@ SOLVE_SECONDS_MAX = 7 * 86_400
 """Most ``solve_seconds`` a plan reports: a week (a solve is limited to a day)."""
 REASONS_MAX = 20
 """Most reason codes of one unmet need."""
+STANDINS_MAX = 20
+"""Most stand-ins listed for one session of a plan (``linli solve --standins K``; default 3)."""
 REASON_MAX_LENGTH = 64
 """Longest reason code."""
 
