@@ -54,7 +54,7 @@ from matcher.format.changes import apply_changes
 from matcher.format.errors import InputError
 from matcher.format.evaluate import continuity_of, coverage_of
 from matcher.format.schema import Assignment, ChangeSet, Need, Objective, Plan, Problem, Standins, Withdrawal
-from matcher.model.instance import BoolArray, FloatArray, Instance, IntArray
+from matcher.model.instance import BoolArray, Instance, IntArray
 from matcher.model.objectives.travel import trip_km
 from matcher.model.rules import RULES, Additive, Distinct, Scope, availability, limits
 from matcher.model.rules.skill_in_reach import Candidates
@@ -127,8 +127,33 @@ def rank_key(s: Standin) -> tuple[int, int, int, float, float]:
     return (0 if s.kept_pair else 1, int(s.km), incidents, -rate, s.hours)
 
 
+class _Members:
+    """Which volunteers belong to each group (a beneficiary, a key), tested against candidates at once.
+
+    One boolean scratch row of the volunteers' length is marked, read at the candidates and
+    cleared again: linear in the group and the candidates, where ``np.isin`` would sort.
+    """
+
+    def __init__(self, n_volunteers: int) -> None:
+        self.members: dict[int, list[int]] = {}
+        self._scratch = np.zeros(n_volunteers, dtype=bool)
+
+    def add(self, group: int, volunteer: int) -> None:
+        self.members.setdefault(group, []).append(volunteer)
+
+    def of(self, group: int, cand: IntArray) -> BoolArray:
+        """``out[i]``: ``cand[i]`` is a member of ``group``."""
+        members = self.members.get(group)
+        if not members:
+            return np.zeros(len(cand), dtype=bool)
+        self._scratch[members] = True
+        out: BoolArray = self._scratch[cand]
+        self._scratch[members] = False
+        return out
+
+
 class _Plan:
-    """What the plan already gives each volunteer: busy slots, scaled load per limit, beneficiaries."""
+    """What the plan already gives each volunteer: busy slots, scaled load per limit, held keys."""
 
     def __init__(self, inst: Instance, plan: Plan) -> None:
         n_v, n_s = inst.n_volunteers, len(inst.slots)
@@ -137,7 +162,7 @@ class _Plan:
         self.additive = [(lim.amount(inst), lim.budget(inst)) for lim in limits(Additive)]
         self.used = [np.zeros(n_v, dtype=np.int64) for _ in self.additive]
         self.distinct = [(lim.key(inst), lim.most(inst)) for lim in limits(Distinct)]
-        self.held: list[list[set[int]]] = [[set() for _ in range(n_v)] for _ in self.distinct]
+        held: list[set[tuple[int, int]]] = [set() for _ in self.distinct]
         for a in plan.assignments:
             n, v = inst.need_index[a.need], inst.vol_index[a.volunteer]
             slots = np.array([inst.slot_index[s] for s in a.slots], dtype=np.int64)
@@ -145,14 +170,13 @@ class _Plan:
             self.busy[v, slots] = True
             for (amount, _), used in zip(self.additive, self.used, strict=True):
                 used[v] += amount[n]
-            for (key, _), held in zip(self.distinct, self.held, strict=True):
-                held[v].add(int(key[n]))
-        self.held_count = [np.array([len(h) for h in held], dtype=np.int64) for held in self.held]
-        # (volunteer, key) codes, sorted, for a vectorised "already holds this key" test.
-        self.held_codes = [
-            np.array(sorted(v * (int(key.max(initial=0)) + 1) + k for v, ks in enumerate(held) for k in ks))
-            for (key, _), held in zip(self.distinct, self.held, strict=True)
-        ]
+            for (key, _), pairs in zip(self.distinct, held, strict=True):
+                pairs.add((v, int(key[n])))
+        self.held_count = [np.bincount([v for v, _ in pairs], minlength=n_v) for pairs in held]
+        self.holders = [_Members(n_v) for _ in held]
+        for members, pairs in zip(self.holders, held, strict=True):
+            for v, k in sorted(pairs):
+                members.add(k, v)
 
     def fits(self, inst: Instance, n: int, cand: IntArray, sessions: int) -> BoolArray:
         """Candidates whose limits hold with ``sessions`` of need ``n``'s sessions added."""
@@ -161,10 +185,9 @@ class _Plan:
         for (amount, budget), used in zip(self.additive, self.used, strict=True):
             # amount = hours x sessions x scale: a share of whole sessions is exact.
             ok &= used[cand] + int(amount[n]) * sessions // per <= budget[cand]
-        for (key, most), count, codes in zip(self.distinct, self.held_count, self.held_codes, strict=True):
-            width = int(key.max(initial=0)) + 1
-            holds = np.isin(cand * width + int(key[n]), codes)
-            ok &= holds | (count[cand] + 1 <= most[cand])
+        for (key, most), count, holders in zip(self.distinct, self.held_count, self.holders, strict=True):
+            # A key the volunteer holds already takes no further room.
+            ok &= holders.of(int(key[n]), cand) | (count[cand] + 1 <= most[cand])
         return ok
 
 
@@ -194,83 +217,97 @@ def standins(
         and the ranking.
     """
     inst = Instance.from_problem(problem)
-    state = _Plan(inst, plan)
-    records = reliability or {}
-    vols = problem.volunteers
-    no_shows = np.array([records.get(v.id, Reliability()).no_shows for v in vols], dtype=np.int64)
-    late = np.array([records.get(v.id, Reliability()).late_cancellations for v in vols], dtype=np.int64)
-    rate = np.array([_rate(records.get(v.id)) for v in vols], dtype=np.float64)
-    incidents = no_shows + late
-    scale = inst.scale
-    load = state.used[0] if state.used else np.zeros(len(vols), dtype=np.int64)
-    # Kept pairs: last week's, and this plan's (volunteer, beneficiary), as sorted codes.
-    n_b = max(len(problem.beneficiaries), 1)
-    kept_codes = np.unique(
-        np.array(
-            [v * n_b + b for v, b in inst.previous]
-            + [v * n_b + int(inst.need_ben[n]) for n, v, _ in state.rows],
-            dtype=np.int64,
+    ranker = _Ranker(inst, plan, reliability or {})
+    return [
+        ranker.assignment(n, own, slots, a, k)
+        for (n, own, slots), a in zip(ranker.state.rows, plan.assignments, strict=True)
+    ]
+
+
+class _Ranker:
+    """The plan's state and the ranking figures, computed once for all its assignments."""
+
+    def __init__(self, inst: Instance, plan: Plan, records: Mapping[str, Reliability]) -> None:
+        self.inst = inst
+        self.state = _Plan(inst, plan)
+        self.records = records
+        vols = inst.problem.volunteers
+        self.no_shows = np.array([records.get(v.id, Reliability()).no_shows for v in vols], dtype=np.int64)
+        self.late = np.array(
+            [records.get(v.id, Reliability()).late_cancellations for v in vols], dtype=np.int64
         )
-    )
-    prev_codes = np.array(sorted(v * n_b + b for v, b in inst.previous), dtype=np.int64)
-    candidates = Candidates(inst)
-    out: list[AssignmentStandins] = []
-    for (n, own, slots), a in zip(state.rows, plan.assignments, strict=True):
-        found = AssignmentStandins(need=a.need, volunteer=a.volunteer)
-        out.append(found)
+        self.rate = np.array([_rate(records.get(v.id)) for v in vols], dtype=np.float64)
+        self.incidents = self.no_shows + self.late
+        self.load = self.state.used[0] if self.state.used else np.zeros(len(vols), dtype=np.int64)
+        # Free: available at the slot and not serving another session there (rules 3 and 4).
+        self.open = inst.vol_avail & ~self.state.busy
+        # Kept pairs: last week's, and this plan's (volunteer, beneficiary), by beneficiary.
+        self.previous, self.kept = _Members(len(vols)), _Members(len(vols))
+        for v, b in inst.previous:
+            self.previous.add(b, v)
+        for v, b in sorted({*inst.previous, *((v, int(inst.need_ben[n])) for n, v, _ in self.state.rows)}):
+            self.kept.add(b, v)
+        self.candidates = Candidates(inst)
+
+    def assignment(self, n: int, own: int, slots: IntArray, a: Assignment, k: int) -> AssignmentStandins:
+        """The stand-ins of one assignment: need ``n`` of volunteer ``own`` at ``slots``."""
+        found = AssignmentStandins(need=a.need, volunteer=a.volunteer, sessions={s: [] for s in a.slots})
         if k <= 0:
-            continue
-        cand = candidates(n)
-        cand = cand[cand != own]
+            return found
+        inst = self.inst
+        cand = self.candidates(n)
+        free = self.open[np.ix_(cand, slots)]
+        # Free at one of the sessions at least, and someone else: the cheap test first.
+        some = free.any(axis=1) & (cand != own)
+        cand, free = cand[some], free[some]
         for keep in PAIR_FILTERS:
             if len(cand) == 0:
-                break
-            cand = cand[keep(inst, n, cand)]
+                return found
+            ok = keep(inst, n, cand)
+            cand, free = cand[ok], free[ok]
+        # Room for one session at least (whole-assignment room implies it).
+        ok = self.state.fits(inst, n, cand, 1)
+        cand, free = cand[ok], free[ok]
         if len(cand) == 0:
-            for s in a.slots:
-                found.sessions[s] = []
-            continue
-        free = inst.vol_avail[cand][:, slots] & ~state.busy[cand][:, slots]
-        one = state.fits(inst, n, cand, 1)
+            return found
         ben = int(inst.need_ben[n])
-        codes = cand * n_b + ben
-        kept = np.isin(codes, kept_codes)
+        kept = self.kept.of(ben, cand)
+        prev = self.previous.of(ben, cand)
         km = trip_km(inst, cand, np.full(len(cand), n, dtype=np.int64))
         # np.lexsort sorts by the last key first: the documented key read backwards.
-        order = np.lexsort((cand, load[cand], -rate[cand], incidents[cand], np.floor(km), ~kept))
-
-        prev = np.isin(codes, prev_codes)
+        order = np.lexsort(
+            (cand, self.load[cand], -self.rate[cand], self.incidents[cand], np.floor(km), ~kept)
+        )
         made: dict[int, Standin] = {}
 
-        def ranked(
-            mask: BoolArray, order: IntArray = order, made: dict[int, Standin] = made
-        ) -> list[Standin]:
-            return [
-                made[i] if i in made else made.setdefault(i, make(i)) for i in order[mask[order]][:k].tolist()
-            ]
-
-        def make(
-            i: int, cand: IntArray = cand, kept: BoolArray = kept, prev: BoolArray = prev, km: FloatArray = km
-        ) -> Standin:
-            v = int(cand[i])
-            return Standin(
-                volunteer=vols[v].id,
-                kept_pair=bool(kept[i]),
-                previous=bool(prev[i]),
-                km=round(float(km[i]), 1),
-                hours=float(load[v]) / scale,
-                no_shows=int(no_shows[v]),
-                late_cancellations=int(late[v]),
-                rate=records.get(vols[v].id, Reliability()).rate,
-            )
+        def ranked(mask: BoolArray) -> list[Standin]:
+            out = []
+            for i in order[mask[order]][:k].tolist():
+                if i not in made:
+                    made[i] = self._standin(int(cand[i]), bool(kept[i]), bool(prev[i]), float(km[i]))
+                out.append(made[i])
+            return out
 
         for j, s in enumerate(a.slots):
-            found.sessions[s] = ranked(free[:, j] & one)
+            found.sessions[s] = ranked(free[:, j])
         if len(slots) == 1:
             found.whole = found.sessions[a.slots[0]]
         else:
-            found.whole = ranked(free.all(axis=1) & state.fits(inst, n, cand, len(slots)))
-    return out
+            found.whole = ranked(free.all(axis=1) & self.state.fits(inst, n, cand, len(slots)))
+        return found
+
+    def _standin(self, v: int, kept: bool, previous: bool, km: float) -> Standin:
+        ident = self.inst.problem.volunteers[v].id
+        return Standin(
+            volunteer=ident,
+            kept_pair=kept,
+            previous=previous,
+            km=round(km, 1),
+            hours=float(self.load[v]) / self.inst.scale,
+            no_shows=int(self.no_shows[v]),
+            late_cancellations=int(self.late[v]),
+            rate=self.records.get(ident, Reliability()).rate,
+        )
 
 
 def _rate(r: Reliability | None) -> float:

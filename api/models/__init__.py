@@ -49,6 +49,8 @@ from api.models.plan import (
     PlanVersion,
     QueuedJob,
     SessionPublic,
+    StandinPublic,
+    SwapRequest,
 )
 from api.models.record import (
     OUTCOMES,
@@ -129,8 +131,10 @@ __all__ = [
     "SimulationProgress",
     "SimulationPublic",
     "SimulationRequest",
+    "StandinPublic",
     "Station",
     "StationPublic",
+    "SwapRequest",
     "Team",
     "TeamPublic",
     "Token",
