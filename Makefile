@@ -106,6 +106,7 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.ledger
 	$(BIN)/python -m benchmarks.certificate
 	$(BIN)/python -m benchmarks.audit
+	$(BIN)/python -m benchmarks.standins
 	$(MAKE) bench-report
 
 .PHONY: bench-report
