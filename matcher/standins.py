@@ -256,7 +256,7 @@ class _Ranker:
             return found
         inst = self.inst
         cand = self.candidates(n)
-        free = self.open[np.ix_(cand, slots)]
+        free = self.open[cand[:, None], slots]
         # Free at one of the sessions at least, and someone else: the cheap test first.
         some = free.any(axis=1) & (cand != own)
         cand, free = cand[some], free[some]
@@ -264,7 +264,8 @@ class _Ranker:
             if len(cand) == 0:
                 return found
             ok = keep(inst, n, cand)
-            cand, free = cand[ok], free[ok]
+            if not ok.all():
+                cand, free = cand[ok], free[ok]
         # Room for one session at least (whole-assignment room implies it).
         ok = self.state.fits(inst, n, cand, 1)
         cand, free = cand[ok], free[ok]
