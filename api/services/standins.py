@@ -78,10 +78,15 @@ def reliability_of(
 def plan_standins(
     session: Session, version: PlanVersion, k: int = DEFAULT_K
 ) -> list[AssignmentStandins] | None:
-    """Each assignment's ranked stand-ins; None for a version without them (not done, an integrator's job)."""
+    """Each assignment's ranked stand-ins; None for a version without them (not done, an integrator's
+    job, or stored documents that no longer parse: the plan is still shown and exported, without
+    stand-ins; a swap on it is 422 naming the field)."""
     if version.station_id is None or version.state != "done" or version.plan is None:
         return None
-    problem, plan = _documents(version)
+    try:
+        problem, plan = _documents(version)
+    except InputError:
+        return None
     return standins(
         problem, plan, k, reliability_of(session, version.station_id, problem, version.week_start)
     )
