@@ -217,7 +217,8 @@ def main(argv: list[str] | None = None) -> None:
         f"cancellations: seed {args.seed}. `stand-ins s` is wall time, which on a shared machine grows "
         "with the load average (`load`, 1 minute, 2 cores here); `CPU s` is this process's CPU time "
         "for the same call, what it costs one core; `solve CPU s` the solve's (its threads and helper "
-        "processes), so `CPU of solve's` compares the two on the same footing"
+        "processes that have ended: a pool still alive is not counted, so the solve's CPU is a lower "
+        "bound and `CPU of solve's` an upper bound on the stand-ins' share)"
     )
     write_result(
         "standins",
