@@ -50,6 +50,7 @@ def test_swap_a_stand_in_in_with_htmx_then_without_javascript(
     page.on("dialog", accept)
     first.get_by_role("button", name="换人").first.click()
     expect(page.get_by_role("status")).to_contain_text("已换人：本周排班现为第 2 版。")
+    expect(page).to_have_url(re.compile(r"/grid\?week=\d{4}-\d\d-\d\d&swapped=2$"))  # reload-safe
     assert questions and questions[0].startswith(f"确定让 {name} 替换"), questions
     # the new version's grid: the stand-in serves now
     expect(page.get_by_text("排班第 2 版")).to_be_visible()
