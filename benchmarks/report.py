@@ -123,7 +123,7 @@ ABOUT: dict[str, tuple[str, str]] = {
         "cancellations of each plan: covered when the session has a first-ranked stand-in and the "
         "plan with the swap passes the independent validator. Last, the work of `GET /v1/plans/{id}` "
         "on the demo station before stand-ins (`versions.describe`) and with them, reliability "
-        "read from the records.",
+        "read from the records, and a swap's (`swap_version`: the next version validated and stored).",
     ),
 }
 """Benchmark -> (section title, what it measures and how to read it), in the page's order."""

@@ -19,7 +19,8 @@ against the changed problem.
 Last, the service's cost: ``GET /v1/plans/{id}`` on the demo station (an SQLite database seeded
 as ``linli seed``: 250 volunteers), what :func:`api.services.versions.describe` answered before
 stand-ins (the baseline) and :func:`api.services.standins.describe` now, with the volunteers'
-reliability read from the records.
+reliability read from the records; and a swap's (:func:`api.services.standins.swap_version`, as
+``POST /v1/plans/{id}/swap``: the next version validated and stored, no solve), one after another.
 
 It prints the tables and writes ``benchmarks/results/standins-<date>.json``.
 """
@@ -42,7 +43,7 @@ from sqlmodel import Session, select
 
 from api.db import make_engine
 from api.migrate import upgrade
-from api.models import PlanVersion, Station
+from api.models import PlanVersion, Station, SwapRequest
 from api.seed import seed_demo
 from api.services import planning, versions
 from api.services import standins as service
@@ -108,8 +109,28 @@ def cancellations(problem: Problem, plan: Plan, n: int, seed: int) -> tuple[int,
     return listed, covered, n
 
 
-def service_get(repeat: int) -> tuple[tuple[float, float, float], tuple[float, float, float], int]:
-    """``GET /v1/plans/{id}``'s work on the demo station, without and with stand-ins (median, max s)."""
+Timing = tuple[float, float, float]
+"""Median wall, max wall and median CPU seconds."""
+
+
+def _swaps(session: Session, version: PlanVersion, repeat: int) -> Timing:
+    """``repeat`` swaps one after another, each on the newest version with its first listed stand-in:
+    :func:`api.services.standins.swap_version`'s work (the stand-ins are looked up untimed)."""
+    walls, cpus = [], []
+    for _ in range(repeat):
+        found = service.plan_standins(session, version) or []
+        rows = {a.need_id: a.id for a in versions.assignment_rows(session, version)}
+        need, first = next((f.need, f.whole[0]) for f in found if f.whole)
+        body = SwapRequest(assignment_id=rows[need], volunteer=first.volunteer)
+        started, used = time.perf_counter(), time.process_time()
+        version = service.swap_version(session, version, body)
+        walls.append(time.perf_counter() - started)
+        cpus.append(time.process_time() - used)
+    return statistics.median(walls), max(walls), statistics.median(cpus)
+
+
+def service_get(repeat: int) -> tuple[Timing, Timing, Timing, int]:
+    """On the demo station: ``GET /v1/plans/{id}``'s work without and with stand-ins, and a swap's."""
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{Path(tmp) / 'bench.sqlite'}"
         upgrade(url)
@@ -134,9 +155,10 @@ def service_get(repeat: int) -> tuple[tuple[float, float, float], tuple[float, f
             gc.freeze()
             before = _median(lambda: versions.describe(session, version), repeat)
             after = _median(lambda: service.describe(session, version), repeat)
+            swapped = _swaps(session, version, repeat)
             volunteers = len(problem.volunteers)
         engine.dispose()
-    return before, after, volunteers
+    return before, after, swapped, volunteers
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -189,7 +211,7 @@ def main(argv: list[str] | None = None) -> None:
             flush=True,
         )
         cover_rows.append([name, total, listed, covered, f"{covered / total:.0%}" if total else None])
-    before, after, volunteers = service_get(args.repeat * 4)
+    before, after, swapped, volunteers = service_get(args.repeat * 4)
     print(
         f"GET /v1/plans/{{id}} on the demo station ({volunteers} volunteers): {before[0] * 1000:.1f} ms "
         f"before, {after[0] * 1000:.1f} ms with stand-ins ({after[0] / before[0]:.1f}x)",
@@ -210,7 +232,15 @@ def main(argv: list[str] | None = None) -> None:
             round(after[2] * 1000, 1),
             round(after[0] / before[0], 1),
         ],
+        [
+            "POST /v1/plans/{id}/swap (swap_version)",
+            round(swapped[0] * 1000, 1),
+            round(swapped[1] * 1000, 1),
+            round(swapped[2] * 1000, 1),
+            None,
+        ],
     ]
+    print(f"a swap: {swapped[0] * 1000:.1f} ms (max {swapped[1] * 1000:.1f})", flush=True)
     notes.append(
         f"stand-ins: 3 per session and per assignment, median of {args.repeat} calls after a warm-up; "
         f"solve: one call of matcher.solve.solve (time limit {args.time_limit or 'as benchmarks.city'}); "
@@ -249,9 +279,9 @@ def main(argv: list[str] | None = None) -> None:
                 title="Random single-session cancellations covered by the first-ranked stand-in",
             ),
             Table(
-                ["GET /v1/plans/{id}", "median ms", "max ms", "CPU ms", "x before"],
+                ["request's work", "median ms", "max ms", "CPU ms", "x before"],
                 service_rows,
-                title=f"The plan's response on the demo station ({volunteers} volunteers)",
+                title=f"The plan's response and a swap on the demo station ({volunteers} volunteers)",
             ),
         ],
         notes,
