@@ -109,6 +109,9 @@ def cancellations(problem: Problem, plan: Plan, n: int, seed: int) -> tuple[int,
     return listed, covered, n
 
 
+SWAPS = 5
+"""Swaps timed one after another (each one takes a stand-in out of the station's lists)."""
+
 Timing = tuple[float, float, float]
 """Median wall, max wall and median CPU seconds."""
 
@@ -120,7 +123,10 @@ def _swaps(session: Session, version: PlanVersion, repeat: int) -> Timing:
     for _ in range(repeat):
         found = service.plan_standins(session, version) or []
         rows = {a.need_id: a.id for a in versions.assignment_rows(session, version)}
-        need, first = next((f.need, f.whole[0]) for f in found if f.whole)
+        pick = next(((f.need, f.whole[0]) for f in found if f.whole), None)
+        if pick is None:
+            break  # the station has run out of stand-ins for whole assignments
+        need, first = pick
         body = SwapRequest(assignment_id=rows[need], volunteer=first.volunteer)
         started, used = time.perf_counter(), time.process_time()
         version = service.swap_version(session, version, body)
@@ -155,7 +161,7 @@ def service_get(repeat: int) -> tuple[Timing, Timing, Timing, int]:
             gc.freeze()
             before = _median(lambda: versions.describe(session, version), repeat)
             after = _median(lambda: service.describe(session, version), repeat)
-            swapped = _swaps(session, version, repeat)
+            swapped = _swaps(session, version, SWAPS)
             volunteers = len(problem.volunteers)
         engine.dispose()
     return before, after, swapped, volunteers
