@@ -110,6 +110,7 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.delivery
 	$(BIN)/python -m benchmarks.calendar
 	$(BIN)/python -m benchmarks.contacts
+	$(BIN)/python -m benchmarks.standins
 	$(MAKE) bench-report
 
 .PHONY: bench-report

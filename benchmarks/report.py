@@ -155,6 +155,17 @@ ABOUT: dict[str, tuple[str, str]] = {
         "`VolunteerListItem`) and as a person's own record (`VolunteerPublic`, in full), alternately "
         "in one process; `ratio` is masked over not masked. The GET row is the whole list route.",
     ),
+    "standins": (
+        "Stand-ins (备选志愿者) and the one-click swap",
+        "Generated cities (300 and 4,000 volunteers, as `benchmarks.city`) solved once; then every "
+        "assignment's ranked stand-ins (`matcher.standins.standins`, 3 per session and per "
+        "assignment, compiling included) timed against that solve in the same run: at station size "
+        "within 10% of the solve, at 4,000 volunteers within 2 s. Then random single-session "
+        "cancellations of each plan: covered when the session has a first-ranked stand-in and the "
+        "plan with the swap passes the independent validator. Last, the work of `GET /v1/plans/{id}` "
+        "on the demo station before stand-ins (`versions.describe`) and with them, reliability "
+        "read from the records, and a swap's (`swap_version`: the next version validated and stored).",
+    ),
 }
 """Benchmark -> (section title, what it measures and how to read it), in the page's order."""
 

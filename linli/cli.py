@@ -53,6 +53,16 @@ def _count(minimum: int) -> Callable[[str], int]:
     return parse
 
 
+def _standins(text: str) -> int:
+    """``--standins K``: 1 .. the format's bound on one session's list."""
+    from matcher.format.bounds import STANDINS_MAX
+
+    value = _count(1)(text)
+    if value > STANDINS_MAX:
+        raise argparse.ArgumentTypeError(f"must be <= {STANDINS_MAX}, got {value}")
+    return value
+
+
 def _write(text: str, out: str | None) -> None:
     if out is None:
         sys.stdout.write(text + "\n")
@@ -118,10 +128,19 @@ def cmd_solve(args: argparse.Namespace) -> int:
                 workers=args.workers,
                 on_progress=on_progress,
             )
-        _write(result.plan.to_json(), args.out)
+        plan = result.plan
+        if args.standins:
+            from matcher.standins import standins, with_standins
+
+            # Only when asked: the default plan is byte for byte the format-1 plan without them.
+            plan = with_standins(plan, standins(problem, plan, args.standins))
+        _write(plan.to_json(), args.out)
         if args.summary:
             print(summary(problem, result.plan), file=sys.stdout if args.out else sys.stderr)
         return 0
+    if args.standins:
+        # Before the solve: a format-2 plan has no stand-ins yet (a post's stand-in is a later step).
+        raise InputError("--standins: only for format-1 problems (this problem is format 2)")
     with shown(args.progress) as on_progress:
         any_result = solve_any(
             problem,
@@ -592,6 +611,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=_count(1), help="CP-SAT search workers")
     p.add_argument("--summary", action="store_true", help="print coverage by category and district")
     p.add_argument("--progress", action="store_true", help=PROGRESS_HELP)
+    p.add_argument(
+        "--standins",
+        type=_standins,
+        metavar="K",
+        help="list up to K ranked stand-ins for each session of the plan (the optional 'standins' field)",
+    )
     p.set_defaults(run=cmd_solve)
 
     p = sub.add_parser(

@@ -12,6 +12,7 @@ Layers, each importing only those before it:
   :class:`matcher.params.SolveParams` (options and tuning), :class:`matcher.clock.Budget`
   (the time) and :mod:`matcher.explain` (the plan written back in the format).
 
-:mod:`matcher.synth` generates realistic problems from the format alone.  Nothing is
+:mod:`matcher.standins` lists a finished plan's ranked stand-ins (备选志愿者) and swaps one in
+without a solve.  :mod:`matcher.synth` generates realistic problems from the format alone.  Nothing is
 imported here, so that the format can be used without the solvers.
 """

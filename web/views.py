@@ -16,7 +16,7 @@ import datetime as dt
 import hmac
 import inspect
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -85,6 +85,7 @@ def install(app: FastAPI) -> None:
         publish_pages,
         records_pages,
         scenario_pages,
+        standins_pages,
     )
 
     app.include_router(router)
@@ -95,6 +96,7 @@ def install(app: FastAPI) -> None:
     app.include_router(scenario_pages.router)
     app.include_router(delivery_pages.router)
     app.include_router(publish_pages.router)
+    app.include_router(standins_pages.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="web-static")
 
     @app.exception_handler(PageError)
@@ -463,12 +465,28 @@ def overview(request: Request, db: SessionDep, station_id: str, week: Week = Non
 
 
 @dataclass
+class Standby:
+    """A stand-in (备选志愿者) as the grid shows them: who, and why they rank where they do."""
+
+    volunteer: str
+    name: str
+    reasons: list[str]
+
+
+@dataclass
 class Cell:
-    """One session of the grid: whom, what."""
+    """One session of the grid: whom, what; on the week's current plan, its assignment and stand-ins."""
 
     beneficiary: str
     service: str
     category: str
+    assignment: int | None = None
+    slot: str = ""
+    standins: list[Standby] = field(default_factory=list)
+
+
+Standbys = dict[tuple[str, str], tuple[int, list[Standby]]]
+"""(need, slot) -> the assignment's id and the session's stand-ins (:mod:`web.standins_pages`)."""
 
 
 def grid_rows(
@@ -478,8 +496,10 @@ def grid_rows(
     district: str = "",
     category: str = "",
     skill: str = "",
+    standbys: Standbys | None = None,
 ) -> list[dict[str, Any]]:
-    """One row per volunteer with sessions: their cells by slot, filtered (``names``: the station's)."""
+    """One row per volunteer with sessions: their cells by slot, filtered (``names``: the station's;
+    ``standbys``: each session's stand-ins, on the week's current plan)."""
     assert version.plan is not None and version.station_id is not None
     vol_names, ben_names, district_names = names
     problem = version.problem
@@ -493,11 +513,15 @@ def grid_rows(
         if category and b["category"] != category:
             continue
         for slot in a["slots"]:
+            assignment, standins = (standbys or {}).get((a["need"], slot), (None, []))
             cells.setdefault(a["volunteer"], {}).setdefault(slot, []).append(
                 Cell(
                     ben_names.get(b["id"], b["id"]),
                     labels.label(labels.SERVICES, n["service"], _),
                     b["category"],
+                    assignment,
+                    slot,
+                    standins,
                 )
             )
     rows = []
@@ -541,14 +565,23 @@ def grid(
     district: Filter = "",
     category: Filter = "",
     skill: Filter = "",
+    swapped: Annotated[
+        int | None, Query(ge=1, le=MAX_ID, description="A swap just made this version.")
+    ] = None,
 ) -> HTMLResponse:
-    """排班表: volunteers by day and period, each session with whom and what; filters; print; Excel."""
+    """排班表: volunteers by day and period, each session with whom and what, and on the week's current
+    plan its stand-ins (备选), each with 换人; filters; print; Excel."""
     p = page(request, db)
     station = p.station(station_id)
     monday = week_of(week)
     shown, pending = versions.week_versions(db, station, monday)
     names = versions.people_names(db, station)
-    rows = grid_rows(names, shown, p._, district, category, skill) if shown is not None else []
+    standbys = None
+    if shown is not None and pending is None and versions.is_current(db, shown):
+        from web.standins_pages import grid_standbys  # the stand-ins' page imports this module
+
+        standbys = grid_standbys(db, shown, names, p._)
+    rows = grid_rows(names, shown, p._, district, category, skill, standbys) if shown is not None else []
     districts = names.districts
     by_slot: dict[str, list[tuple[str, Cell]]] = {}  # the phone's list by day
     for row in rows:
@@ -565,6 +598,7 @@ def grid(
         districts=sorted(districts.items(), key=lambda kv: kv[1]),
         services=sorted(SERVICE_CODES, key=lambda s: list(labels.SERVICES).index(s)),
         filters={"district": district, "category": category, "skill": skill},
+        swapped=swapped,
         tab="grid",
         **_week_links(monday),
     )

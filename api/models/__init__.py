@@ -51,6 +51,8 @@ from api.models.plan import (
     PlanVersion,
     QueuedJob,
     SessionPublic,
+    StandinPublic,
+    SwapRequest,
 )
 from api.models.record import (
     OUTCOMES,
@@ -153,8 +155,10 @@ __all__ = [
     "SimulationProgress",
     "SimulationPublic",
     "SimulationRequest",
+    "StandinPublic",
     "Station",
     "StationPublic",
+    "SwapRequest",
     "Team",
     "TeamPublic",
     "Token",

@@ -13,7 +13,8 @@ from sqlmodel import Field as TableField
 from sqlmodel import SQLModel
 
 from api.models.common import json_list, utcnow
-from matcher.format.bounds import WeekStart
+from api.models.record import MAX_ID
+from matcher.format.bounds import Id, WeekStart
 
 JOB_STATES = ("queued", "solving", "done", "failed", "cancelled", "reverted")
 """A job's states; ``reverted``: a finished re-solve undone (``POST /v1/plans/{id}/revert``),
@@ -123,11 +124,32 @@ class JobProgress(BaseModel):
     proved: bool = Field(description="The coverage is proved optimal.")
 
 
+class StandinPublic(BaseModel):
+    """A ranked stand-in (备选志愿者): who could take the session (or the assignment) as the plan
+    stands, and why they rank where they do (:mod:`matcher.standins`)."""
+
+    volunteer: str
+    kept_pair: bool = Field(
+        description="Served this beneficiary last week, or serves them elsewhere this week."
+    )
+    previous: bool = Field(description="Served this beneficiary last week.")
+    km: float = Field(description="One trip's distance, km (0 or 3 nominal without locations).")
+    hours: float = Field(description="Hours the plan already gives them this week.")
+    no_shows: int = Field(description="No-shows over the recent weeks.")
+    late_cancellations: int = Field(description="Late cancellations over the recent weeks.")
+    rate: float | None = Field(description="Served rate over the recent weeks; null without history.")
+
+
 class SessionPublic(BaseModel):
     """One session of an assignment: a day of the plan's week and a slot."""
 
     date: dt.date
     slot: str
+    standins: list[StandinPublic] = Field(
+        default_factory=list,
+        description="Up to 3 ranked stand-ins for this one session, best first (`POST /v1/plans/{id}/swap` "
+        "with this slot puts one in).",
+    )
 
 
 class AssignmentPublic(BaseModel):
@@ -138,6 +160,26 @@ class AssignmentPublic(BaseModel):
     volunteer: str
     slots: list[str]
     sessions: list[SessionPublic] = Field(description="Its sessions, by day and slot, to record.")
+    standins: list[StandinPublic] = Field(
+        default_factory=list,
+        description="Up to 3 ranked stand-ins for all its sessions at once, best first (a swap without "
+        "a slot); for a one-session assignment, its session's.",
+    )
+
+
+class SwapRequest(BaseModel):
+    """Put a stand-in in a volunteer's place: one session of an assignment, or all of it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    assignment_id: int = Field(
+        ge=1, le=MAX_ID, description="The assignment (its id in the plan's `assignments`)."
+    )
+    volunteer: Id = Field(description="The stand-in: one of the station's volunteers in this week's plan.")
+    slot: Id | None = Field(
+        default=None,
+        description="The one session swapped (one of the assignment's slots); absent: every session.",
+    )
 
 
 class PlanPublic(BaseModel):

@@ -1,4 +1,5 @@
-"""Weekly plans: generate, poll, cancel, re-solve after a change set, revert, diff, CSV and XLSX export.
+"""Weekly plans: generate, poll, cancel, re-solve after a change set, swap in a stand-in, revert, diff,
+CSV and XLSX export.
 
 Thin routes over :mod:`api.services.versions`: each parses the request (the station and
 plan versions resolved in the caller's scope by :mod:`api.deps`), calls one service
@@ -16,8 +17,8 @@ from fastapi.responses import Response
 
 from api import tables
 from api.deps import MAX_ID, JobsDep, PlanDep, PrincipalDep, SessionDep, StationDep, plan_in_scope
-from api.models import PlanDiff, PlanPublic, PlanRequest, PlanVersion
-from api.services import versions
+from api.models import PlanDiff, PlanPublic, PlanRequest, PlanVersion, SwapRequest
+from api.services import standins, versions
 from matcher.format.schema import ChangeSet
 
 router = APIRouter(prefix="/v1", tags=["plans"])
@@ -43,8 +44,9 @@ def list_plans(
 @router.get("/plans/{plan_id}", response_model=PlanPublic)
 def get_plan(plan: PlanDep, session: SessionDep) -> PlanPublic:
     """Poll a plan version: its state, and once done the format-1 plan and (a station's plan) its
-    assignments with their stable ids and sessions, which service records name."""
-    return versions.describe(session, plan)
+    assignments with their stable ids and sessions, which service records name, each with its
+    ranked stand-ins (备选志愿者)."""
+    return standins.describe(session, plan)
 
 
 @router.get("/plans/{plan_id}/problem")
@@ -93,6 +95,25 @@ def revert(plan: PlanDep, session: SessionDep) -> PlanPublic:
     return versions.describe(session, versions.revert(session, plan))
 
 
+@router.post(
+    "/plans/{plan_id}/swap",
+    status_code=status.HTTP_201_CREATED,
+    response_model=PlanPublic,
+    responses={
+        409: {"description": "Not a station's plan, not done, or not the week's current version."},
+        422: {"description": "An assignment or volunteer not of this plan, or a swap that breaks a rule."},
+    },
+)
+def swap(body: SwapRequest, plan: PlanDep, session: SessionDep) -> PlanPublic:
+    """Put a stand-in in a volunteer's place, for one session (``slot``) or all of the assignment:
+    the week's next version at once, without a solve, held to the validator like any plan.
+
+    The leaving volunteer is withdrawn from the slots they leave (the version's change set,
+    which later change sets carry); one session of a need of several splits the need.
+    """
+    return standins.describe(session, standins.swap_version(session, plan, body))
+
+
 @router.get("/plans/{plan_id}/diff", response_model=PlanDiff)
 def diff(
     plan: PlanDep,
@@ -107,7 +128,7 @@ def diff(
 
 def _plan_export(session: SessionDep, plan: PlanVersion, fmt: tables.Format) -> Response:
     """The week's plan, one row per need (assigned, then unmet), as ``fmt``."""
-    table = versions.plan_table(session, plan)
+    table = standins.plan_table(session, plan)
     return tables.export(fmt, table.header, table.rows, table.name, "plan")
 
 
@@ -118,7 +139,8 @@ def _plan_export(session: SessionDep, plan: PlanVersion, fmt: tables.Format) -> 
 )
 def export_csv(plan: PlanDep, session: SessionDep) -> Response:
     """The week's plan as CSV: need, beneficiary, service, hours, sessions, volunteer, slots, reasons,
-    assignment_id (what ``POST /v1/records`` names; empty for an unmet need)."""
+    assignment_id (what ``POST /v1/records`` names; empty for an unmet need), standins (the ranked
+    stand-ins: ``v0012;v0040;v0007``, or per session ``sat-am: v0012 / mon-am: v0040``)."""
     return _plan_export(session, plan, "csv")
 
 

@@ -97,6 +97,7 @@ def _sessions(session: Session, station_ids: list[str], start: dt.date, end: dt.
             col(Beneficiary.id),
             col(Beneficiary.name),
             col(Beneficiary.category),
+            col(PlanAssignment.need_id),
         )
         .join(PlanAssignment, col(ServiceRecord.assignment_id) == col(PlanAssignment.id))
         .join(PlanVersion, col(PlanAssignment.plan_id) == col(PlanVersion.id))
@@ -113,9 +114,13 @@ def _sessions(session: Session, station_ids: list[str], start: dt.date, end: dt.
         .order_by(col(ServiceRecord.served_on), col(ServiceRecord.id))
     )
     out = []
-    for row in session.execute(query):
+    rows = session.execute(query).all()
+    swapped = _swapped_needs(session, {r[13] for r in rows if r[9] is None and "+" in r[13]})
+    for row in rows:
         (record_id, station_id, day, slot, volunteer_id, outcome, hours, rating, note) = row[:9]
-        service, ben_id, ben_name, category = row[9:]
+        service, ben_id, ben_name, category, need_id = row[9:]
+        if service is None and need_id in swapped:
+            service, ben_id, ben_name, category = swapped[need_id]
         # model_construct: the values are the database's typed columns, checked when stored;
         # validating each of a year's rows again would double the ledger's time.
         out.append(
@@ -136,6 +141,37 @@ def _sessions(session: Session, station_ids: list[str], start: dt.date, end: dt.
                 note=note,
             )
         )
+    return out
+
+
+def _swapped_needs(session: Session, need_ids: set[str]) -> dict[str, tuple[str, str, str, str]]:
+    """The need, beneficiary and category behind each id a stand-in swap made by splitting a need
+    (``n7+sat-am``, ``n7+rest``: :func:`matcher.standins.swap`): the longest prefix before a ``+``
+    that is a stored need (ids may hold ``+`` themselves, so each prefix is tried)."""
+    prefixes = {
+        need_id: [need_id[:i] for i in range(len(need_id) - 1, 0, -1) if need_id[i] == "+"]
+        for need_id in need_ids
+    }
+    wanted = sorted({p for ps in prefixes.values() for p in ps})
+    found: dict[str, tuple[str, str, str, str]] = {}
+    for start_at in range(0, len(wanted), _CHUNK):
+        for need, ben_id, ben_name, category, service in session.execute(
+            sa.select(
+                col(Need.id),
+                col(Beneficiary.id),
+                col(Beneficiary.name),
+                col(Beneficiary.category),
+                col(Need.service),
+            )
+            .join(Beneficiary, col(Beneficiary.id) == col(Need.beneficiary_id))
+            .where(col(Need.id).in_(wanted[start_at : start_at + _CHUNK]))
+        ):
+            found[need] = (service, ben_id, ben_name, category)
+    out = {}
+    for need_id, ps in prefixes.items():
+        base = next((p for p in ps if p in found), None)
+        if base is not None:
+            out[need_id] = found[base]
     return out
 
 

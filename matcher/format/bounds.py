@@ -104,6 +104,8 @@ COVERAGE2_MAX = COVERAGE_MAX * POST_VOLUNTEERS_MAX
 and volunteers."""
 REASONS_MAX = 20
 """Most reason codes of one unmet need."""
+STANDINS_MAX = 20
+"""Most stand-ins listed for one session of a plan (``linli solve --standins K``; default 3)."""
 REASON_MAX_LENGTH = 64
 """Longest reason code."""
 

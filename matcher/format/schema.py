@@ -37,6 +37,7 @@ from matcher.format.bounds import (
     REASONS_MAX,
     SITES_MAX,
     SLOTS_MAX,
+    STANDINS_MAX,
     Count,
     Coverage,
     Coverage2,
@@ -385,6 +386,17 @@ Amount = Coverage
 """A non-negative JSON number, kept an integer when written as one (bounded)."""
 
 
+class Standins(BaseModel):
+    """The ranked stand-ins (备选志愿者) of one session of an assignment (optional, on request)."""
+
+    model_config = _STRICT
+
+    slot: Id = Field(description="The session's slot (one of the assignment's slots).")
+    volunteers: Annotated[IdList, Field(max_length=STANDINS_MAX)] = Field(
+        description="Volunteers who could take this session as the plan stands, best first."
+    )
+
+
 class Assignment(BaseModel):
     """A need taken by one volunteer in ``sessions`` distinct slots."""
 
@@ -393,6 +405,11 @@ class Assignment(BaseModel):
     need: Id = Field(description="The need taken.")
     volunteer: Id = Field(description="The volunteer who takes it.")
     slots: Annotated[list[Id], Field(max_length=SLOTS_MAX)] = Field(description="The slots of its sessions.")
+    standins: Annotated[list[Standins], Field(max_length=SLOTS_MAX)] | None = Field(
+        default=None,
+        description="Optional, only when asked for (linli solve --standins K): each session's ranked "
+        "stand-ins. Absent from a plan by default.",
+    )
 
 
 class Unmet(BaseModel):

@@ -186,6 +186,20 @@ CASES: tuple[Case, ...] = (
     ),
     Case(
         "post",
+        "/v1/plans/{plan_id}/swap",
+        "assignment_id",
+        "assignment",
+        _post("/v1/plans/{p}/swap", lambda m, x: {"assignment_id": x, "volunteer": m.volunteer}),
+    ),
+    Case(
+        "post",
+        "/v1/plans/{plan_id}/swap",
+        "volunteer",
+        "volunteer",
+        _post("/v1/plans/{p}/swap", lambda m, x: {"assignment_id": m.assignment, "volunteer": x}),
+    ),
+    Case(
+        "post",
         "/v1/records",
         "assignment_id",
         "assignment",

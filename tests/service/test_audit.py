@@ -263,6 +263,14 @@ def _record(w: Walk) -> Any:
     return w.send("POST", "/v1/records", json=body), w.station, "servicerecord", "create"
 
 
+def _swap(w: Walk) -> Any:
+    plan_id = w.made["first"]["id"]  # current again after the revert
+    listed = w.send("GET", f"/v1/plans/{plan_id}").json()
+    a = next(a for a in listed["assignments"] if a["standins"])
+    body = {"assignment_id": a["id"], "volunteer": a["standins"][0]["volunteer"]}
+    return w.send("POST", f"/v1/plans/{plan_id}/swap", json=body), w.station, "planversion", "create"
+
+
 def _cancel_plan(w: Walk) -> Any:
     # A solve cancelled at once: queued (cancelled there) or just claimed (asked to stop).
     for _ in range(5):
@@ -385,6 +393,7 @@ WALK: dict[tuple[str, str], Step] = {
     ("post", "/v1/plans/{plan_id}/publish"): _publish,
     ("post", "/v1/plans/{plan_id}/revert"): _revert,
     ("post", "/v1/records"): _record,
+    ("post", "/v1/plans/{plan_id}/swap"): _swap,
     ("delete", "/v1/plans/{plan_id}"): _cancel_plan,
     ("post", "/v1/stations/{station_id}/simulations"): _simulate,
     ("delete", "/v1/simulations/{simulation_id}"): _cancel_simulation,

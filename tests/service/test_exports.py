@@ -345,7 +345,7 @@ def test_plan_exports_neutralise_ids(city: City) -> None:
         session.add(version)
         session.commit()
     r = city.client.get(f"/v1/plans/{plan_id}/assignments.csv", headers=h)
-    assert r.status_code == 200 and r.headers["content-type"] == "text/csv; charset=utf-8"
+    assert r.status_code == 200 and r.headers["content-type"] == "text/csv; charset=utf-8", r.text
     name = f"plan-{station}-{WEEK}-v{done['version']}"
     assert r.headers["content-disposition"] == f'attachment; filename="{name}.csv"'
     rows = _csv_rows(r.content)
@@ -359,6 +359,7 @@ def test_plan_exports_neutralise_ids(city: City) -> None:
         "slots",
         "reasons",
         "assignment_id",
+        "standins",
     ]
     assert len(rows) - 1 == len(plan["assignments"]) + len(plan["unmet"])
     row = next(row for row in rows if row[0] == "'+n1")

@@ -155,6 +155,8 @@ def test_every_station_scoped_route_refuses_another_station(city: City) -> None:
         "get /v1/plans/{plan_id}/messages",
         "get /v1/plans/{plan_id}/messages.csv",
         "get /v1/plans/{plan_id}/messages.txt",
+        # issue 19's swap of a stand-in
+        "post /v1/plans/{plan_id}/swap",
     ):
         assert route in checked, (route, checked)
 
@@ -167,4 +169,8 @@ def test_station_token_cannot_reach_another_station_through_plan_ids(city: City)
     r = city.client.get(f"/v1/plans/{mine}/diff", params={"against": theirs}, headers=city.headers(a))
     assert r.status_code == 404
     r = city.client.post(f"/v1/plans/{theirs}/changes", json={"format": 1}, headers=city.headers(a))
+    assert r.status_code == 404
+    r = city.client.post(
+        f"/v1/plans/{theirs}/swap", json={"assignment_id": 1, "volunteer": "v1"}, headers=city.headers(a)
+    )
     assert r.status_code == 404

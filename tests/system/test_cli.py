@@ -95,6 +95,37 @@ def test_solve_summary(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
     assert validate_plan(to_problem(doc), load_plan(out_file)) == []
 
 
+def test_solve_standins_only_when_asked(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`--standins K` adds each session's ranked stand-ins; without it the plan has no such field."""
+    doc = load_example_doc()
+    wang = next(v for v in doc["volunteers"] if v["id"] == "v-wang")
+    doc["volunteers"].append({**wang, "id": "v-wang-2", "max_hours": 2})  # free, with room for one session
+    problem_file = write(tmp_path / "problem.json", doc)
+    code, plain, err = run(["solve", str(problem_file), "--time-limit", "5"], capsys)
+    assert code == 0, err
+    assert "standins" not in plain
+    code, out, err = run(["solve", str(problem_file), "--time-limit", "5", "--standins", "2"], capsys)
+    assert code == 0, err
+    plan = parse(Plan, out, "stdout")
+    assert validate_plan(to_problem(doc), plan) == []
+    for a in plan.assignments:
+        assert a.standins is not None and [s.slot for s in a.standins] == a.slots
+        assert all(len(s.volunteers) <= 2 and a.volunteer not in s.volunteers for s in a.standins)
+    assert any(s.volunteers for a in plan.assignments for s in a.standins or [])
+    # the same plan otherwise
+    without = parse(Plan, plain, "stdout")
+    assert [(a.need, a.volunteer, a.slots) for a in plan.assignments] == [
+        (a.need, a.volunteer, a.slots) for a in without.assignments
+    ]
+
+
+@pytest.mark.parametrize("k", ["0", "21", "x"])
+def test_bad_standins(k: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    problem_file = write(tmp_path / "problem.json", load_example_doc())
+    code, out, err = run(["solve", str(problem_file), "--standins", k], capsys)
+    assert_one_error(code, out, err, "--standins")
+
+
 def test_solve_in_a_real_process(tmp_path: Path) -> None:
     """`python -m linli.cli solve` in a subprocess exits 0 with a valid plan on stdout."""
     doc = load_example_doc()

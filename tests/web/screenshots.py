@@ -96,6 +96,16 @@ def shoot(
                         page.locator("#c-volunteer").select_option(index=1)
                         page.locator("#withdraw-legend").wait_for()
                     page.screenshot(path=out / f"{name}-{suffix}.png", full_page=True)
+                    if (
+                        name == "grid" and lang == "zh-CN" and size == "desktop"
+                    ):  # a session's 备选 unfolded, then its 换人确认
+                        listed = page.locator("details.standins").filter(has=page.locator("form.swap")).first
+                        listed.locator("summary").click()
+                        listed.scroll_into_view_if_needed()
+                        page.screenshot(path=out / f"grid-standins-{suffix}.png")
+                        listed.locator("form.swap").first.evaluate("form => form.submit()")  # GET: the page
+                        page.get_by_role("heading", name="换人确认").wait_for()
+                        page.screenshot(path=out / f"swap-{suffix}.png", full_page=True)
             if size == "desktop" and lang == "zh-CN":
                 page.set_viewport_size({"width": 1123, "height": 794})  # A4 landscape at 96 dpi
                 page.goto(server.url + pages["grid"])

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from ortools.sat.python import cp_model
 
-from matcher.model.instance import FloatArray, Instance
+from matcher.model.instance import FloatArray, Instance, IntArray
 from matcher.model.pairs import Pairs
 from matcher.model.variables import Vars
 
@@ -21,14 +21,23 @@ EARTH_RADIUS_KM = 6371.0
 
 def pair_km(inst: Instance, pairs: Pairs) -> FloatArray:
     """Travel distance of one trip for every pair, in km."""
-    bens = inst.need_ben[pairs.need]
-    a = np.radians(inst.vol_loc[pairs.vol])
+    return trip_km(inst, pairs.vol, pairs.need)
+
+
+def trip_km(inst: Instance, vol: IntArray, need: IntArray) -> FloatArray:
+    """Travel distance of one trip from volunteer ``vol[i]`` to the beneficiary of need ``need[i]``, in km.
+
+    Also what ranks a plan's stand-ins (:mod:`matcher.standins`), so that a stand-in's
+    travel is measured as the objective measures it.
+    """
+    bens = inst.need_ben[need]
+    a = np.radians(inst.vol_loc[vol])
     b = np.radians(inst.ben_loc[bens])
     dlat = b[:, 0] - a[:, 0]
     dlon = b[:, 1] - a[:, 1]
     h = np.sin(dlat / 2) ** 2 + np.cos(a[:, 0]) * np.cos(b[:, 0]) * np.sin(dlon / 2) ** 2
     km: FloatArray = 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
-    nominal = np.where(inst.vol_district[pairs.vol] == inst.ben_district[bens], 0.0, NEIGHBOUR_KM)
+    nominal = np.where(inst.vol_district[vol] == inst.ben_district[bens], 0.0, NEIGHBOUR_KM)
     out: FloatArray = np.where(np.isnan(km), nominal, km)
     return out
 

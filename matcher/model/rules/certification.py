@@ -14,7 +14,9 @@ CODE = NO_CERTIFIED_VOLUNTEER
 def keep(inst: Instance, n: int, cand: IntArray) -> BoolArray:
     """Candidates holding every required certification, valid through the week's Sunday."""
     required = inst.need_requires[n]
-    held = inst.vol_cert[np.ix_(cand, required)]
+    if len(required) == 0:  # most needs: nothing to look up
+        return np.ones(len(cand), dtype=bool)
+    held = inst.vol_cert[cand[:, None], required]
     return np.asarray(held.all(axis=1), dtype=bool)
 
 
