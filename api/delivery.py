@@ -297,8 +297,11 @@ class Dispatcher:
 
     def start(self) -> None:
         """Run the loop on a thread of its own: a slow receiver never holds up a plan job."""
-        self._thread = threading.Thread(target=self.run, name="linli-dispatcher", daemon=True)
-        self._thread.start()
+        thread = threading.Thread(target=self.run, name="linli-dispatcher", daemon=True)
+        thread.start()
+        # Published only once started: a stop() from another thread (the worker stopping while its
+        # loop is still warming up) joins a started thread or none, never one not yet started.
+        self._thread = thread
 
     def halt(self) -> None:
         """Ask the loop to end after its round (safe in a signal handler)."""

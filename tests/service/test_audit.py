@@ -26,7 +26,6 @@ from helpers import load_example_doc
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
-from webhook_support import write_messages_like_publication
 
 from api.audit import AUDITED, LOGGED_KEY
 from api.delivery import fan_out
@@ -326,8 +325,7 @@ def _post_webhook(w: Walk) -> Any:
 
 
 def _retry_delivery(w: Walk) -> Any:
-    # A message as a publication writes it, fanned out to the walk's endpoint, failed.
-    write_messages_like_publication(w.city.engine, w.station, 1, plan_id=w.made["first"]["id"], tag="-walk")
+    # The walk's publication wrote the messages after its endpoint was made: one of them, failed.
     fan_out(w.city.engine)
     with w.city.engine.begin() as conn:  # the dispatcher's own columns: no audit entry needed
         conn.execute(sa.update(Delivery).values(state="failed", last_error="HTTP 500"))
@@ -388,6 +386,7 @@ WALK: dict[tuple[str, str], Step] = {
         "need",
         lambda w: "id,beneficiary_id,service,hours,sessions,windows\nn-csv,b-csv,life_care,1,1,mon-am\n",
     ),
+    ("post", "/v1/stations/{station_id}/webhooks"): _post_webhook,
     ("post", "/v1/stations/{station_id}/plans"): _generate,
     ("post", "/v1/plans/{plan_id}/changes"): _changes,
     ("post", "/v1/plans/{plan_id}/publish"): _publish,
@@ -400,7 +399,6 @@ WALK: dict[tuple[str, str], Step] = {
     ("post", "/v1/solve"): _solve,
     ("post", "/v1/tokens"): _post_token,
     ("delete", "/v1/tokens/{token_id}"): _delete_token,
-    ("post", "/v1/stations/{station_id}/webhooks"): _post_webhook,
     ("post", "/v1/deliveries/{delivery_id}/retry"): _retry_delivery,
     ("delete", "/v1/webhooks/{webhook_id}"): _delete_webhook,
 }

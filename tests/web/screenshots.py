@@ -32,10 +32,11 @@ def log_in(page: Page, url: str, token: str) -> None:
     page.wait_for_load_state()
 
 
-def prepare(browser: Browser, server: Server) -> tuple[str, str, str, str]:
-    """Generate next week's plan through the page, then withdraw a volunteer (临时变动), then run a
-    scenario (情景模拟, 2 runs); returns the week, the generate job's progress page's path, the
-    change's review page's path and the simulation's report's path."""
+def prepare(browser: Browser, server: Server, out: Path) -> tuple[str, str, str, str]:
+    """Generate next week's plan through the page, publish it (its confirmation shot on the way),
+    make a volunteer's calendar link (shot while shown: it is shown once), then withdraw a volunteer
+    (临时变动), then run a scenario (情景模拟, 2 runs); returns the week, the generate job's progress
+    page's path, the change's review page's path and the simulation's report's path."""
     page = browser.new_context(locale="zh-CN").new_page()
     log_in(page, server.url, server.station_token)
     page.get_by_role("button", name="生成本周排班").click()
@@ -43,6 +44,15 @@ def prepare(browser: Browser, server: Server) -> tuple[str, str, str, str]:
     progress = re.sub(r"^https?://[^/]+", "", page.url)
     page.wait_for_url(re.compile(r"/grid\?"), timeout=60_000)
     week = page.url.rsplit("=", 1)[1]
+    page.get_by_role("link", name="本周概览").click()
+    page.get_by_role("link", name="发布本周安排").click()
+    page.screenshot(path=out / "publish-desktop.png", full_page=True)
+    page.get_by_role("button", name="确认发布并通知").click()
+    page.goto(f"{server.url}/s/{server.station}/people?kind=volunteers")
+    page.locator("table.list a[href*='/people/volunteers/']").first.click()
+    page.get_by_role("button", name="生成订阅链接").click()
+    page.screenshot(path=out / "volunteer-calendar-desktop.png", full_page=True)
+    page.goto(f"{server.url}/s/{server.station}/grid?week={week}")
     page.get_by_role("link", name="临时变动").click()
     page.get_by_label("志愿者", exact=True).select_option(index=1)
     page.get_by_role("button", name="按这些变动重新排班").click()
@@ -69,6 +79,9 @@ def shoot(
         "records": f"{s}/records?week={week}",
         "people": f"{s}/people?kind=volunteers",
         "people-form": f"{s}/people/volunteers/new",
+        "people-beneficiaries": f"{s}/people?kind=beneficiaries",
+        "messages": f"{s}/messages?week={week}",
+        "deliveries": f"{s}/deliveries",
         "progress": progress,
         "changes": f"{s}/changes?week={week}",
         "review": review,
@@ -122,7 +135,7 @@ def main(out: Path) -> None:
         sync_playwright() as p,
     ):
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True)
-        shoot(browser, server, out, *prepare(browser, server))
+        shoot(browser, server, out, *prepare(browser, server, out))
         browser.close()
     print(f"screenshots in {out}", file=sys.stderr)
 

@@ -44,7 +44,7 @@ def test_publish_the_week_and_copy_a_message(server: Server, browser: Browser, t
     expect(page).to_have_url(re.compile(r"/messages\?week="))
     expect(page.get_by_role("heading", name="通知", exact=True)).to_be_visible()
     expect(page.get_by_text(re.compile(r"已发布（\d{4}-\d\d-\d\d \d\d:\d\d）"))).to_be_visible()
-    expect(page.get_by_role("link", name="发送记录")).to_be_visible()
+    expect(page.get_by_role("link", name="发送记录", exact=True)).to_be_visible()
     expect(page.locator("table.messages tbody tr")).to_have_count(sum(told))
     expect(page.get_by_role("link", name="下载 CSV")).to_be_visible()
     expect(page.get_by_role("link", name="下载文本")).to_be_visible()
