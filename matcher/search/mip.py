@@ -358,7 +358,8 @@ def lp_dual_bound(inp: MipInput, time_limit: float) -> float | None:
     ``cost @ x = (cost - A^T y) @ x + y @ A x`` is at least
     ``sum_j min(d_j lo_j, d_j hi_j) + sum_i min(y_i row_lo_i, y_i row_hi_i)``
     (a multiplier whose side is unbounded is taken as 0), so the bound never rests on the LP
-    being solved to tolerance.  None when HiGHS returned no duals in time.
+    being solved to tolerance, nor on its finishing: an interrupted dual simplex's multipliers
+    give a (looser) bound too.  None when HiGHS returned no duals.
     """
     started = time.perf_counter()
     a = inp.a
@@ -380,6 +381,10 @@ def lp_dual_bound(inp: MipInput, time_limit: float) -> float | None:
     h.passModel(lp)
     h.setOptionValue("time_limit", max(0.01, time_limit - (time.perf_counter() - started)))
     h.setOptionValue("threads", 1)
+    # Without presolve the dual simplex's multipliers are the model's own even when the time
+    # limit stops it (with presolve an interrupted run has none), and each gives a bound; at
+    # station size it was also faster (2.0-2.6 s against 2.9-4.5 s).
+    h.setOptionValue("presolve", "off")
     h.run()
     solution = h.getSolution()
     if not solution.dual_valid:
