@@ -202,7 +202,9 @@ def main(argv: list[str] | None = None) -> None:
         f"baseline (same seeds, no posts, today's pipeline): {base_proved}/{len(rows)} proved, "
         f"median {base_s:.2f} s.",
         "Coverage counts each volunteer on a post (priority x hours x sessions x volunteers); 'bound' is the "
-        "engine's proved bound (HiGHS's), 'LP bound' the benchmark's own LP of the natural model with posts.",
+        "engine's proved bound (the lower of its LP relaxation's, from the duals, and HiGHS's "
+        "branch-and-cut's), "
+        "'LP bound' the benchmark's own LP of the natural model with posts.",
     ]
     for line in notes:
         print(line)

@@ -190,9 +190,10 @@ def solve_any(
 ) -> AnySolveResult:
     """Solve a problem of either format, routing it (``docs/engine.md``, "Format 2").
 
-    A format-1 problem, and a format-2 problem without posts (every need a beneficiary's, for
-    one volunteer), go to :func:`solve` unchanged (the latter as format 1, its plan written back
-    in format 2); a format-2 problem with posts goes to the exact posts model
+    A format-1 problem, and a format-2 problem without posts or leads (every need a
+    beneficiary's, for one volunteer, :attr:`~matcher.format.schema.Problem2.is_plain`), go to
+    :func:`solve` unchanged (the latter as format 1, its plan written back in format 2); any
+    other format-2 problem (posts, or a lead, which format 1 cannot say) goes to the exact posts model
     (:func:`matcher.search.posts.solve_posts`), which refuses one too large for it with
     :class:`~matcher.model.posts.model.PostsTooLargeError`.
     """
@@ -202,7 +203,7 @@ def solve_any(
     if isinstance(problem, Problem):
         result = solve(problem, limit, workers=workers, on_progress=on_progress)
         return AnySolveResult(result.plan, result.coverage, result.coverage_bound, result.pairs, "one-to-one")
-    if not problem.has_posts:
+    if problem.is_plain:
         result = solve(as_format1(problem), limit, workers=workers, on_progress=on_progress)
         plan2 = plan_as_format2(result.plan)
         return AnySolveResult(plan2, result.coverage, result.coverage_bound, result.pairs, "one-to-one")
@@ -225,7 +226,7 @@ def _posts_then_one_to_one(problem: Problem2, seconds: float, workers: int | Non
     every rule, so together they do.
     """
     inst = PostInstance.of(problem)
-    posts = {pn.index for pn in inst.needs if pn.need.is_post}
+    posts = {pn.index for pn in inst.needs if not pn.need.is_plain}  # a lead is not format 1's
     plan = greedy(inst, only=posts)
     ones = [pn for pn in inst.needs if pn.index not in posts]
     if not ones:

@@ -587,6 +587,12 @@ class Need2(BaseModel):
         return self.site is not None or self.volunteers.max > 1
 
     @property
+    def is_plain(self) -> bool:
+        """Whether format 1 says the same: a beneficiary's need for one volunteer, without a lead
+        (format 1 has no lead, so a one-person need with one goes to the posts model too)."""
+        return not self.is_post and self.lead is None
+
+    @property
     def place(self) -> str:
         """The beneficiary or site id (one key of rule 6's count: a site counts as one)."""
         return self.beneficiary if self.beneficiary is not None else str(self.site)
@@ -639,6 +645,11 @@ class Problem2(BaseModel):
     def has_posts(self) -> bool:
         """Whether any need is a post (at a site, or for more than one volunteer)."""
         return any(n.is_post for n in self.needs)
+
+    @property
+    def is_plain(self) -> bool:
+        """Whether every need is plain (:attr:`Need2.is_plain`): the problem is format 1's in format 2."""
+        return all(n.is_plain for n in self.needs)
 
     def priority_of(self, need: Need2) -> int:
         """The need's priority: its own at a site, its beneficiary's otherwise."""

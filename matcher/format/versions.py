@@ -1,7 +1,7 @@
 """Between the format versions: a format-2 problem without posts as format 1, and back for its plan.
 
-A format-2 problem whose needs all name a beneficiary and take one volunteer (1/1) says nothing
-format 1 cannot: :func:`as_format1` writes it as a format-1 problem so the one-to-one pipeline
+A format-2 problem whose needs all name a beneficiary and take one volunteer (1/1), without a lead,
+says nothing format 1 cannot: :func:`as_format1` writes it as a format-1 problem so the one-to-one pipeline
 solves it unchanged, and :func:`plan_as_format2` writes that plan in format 2.
 """
 
@@ -24,10 +24,12 @@ def as_format1(problem: Problem2) -> Problem:
     Raises
     ------
     ValueError
-        If a need is a post (at a site, or for more than one volunteer).
+        If a need is a post (at a site, or for more than one volunteer) or has a lead.
     """
-    if problem.has_posts:
-        raise ValueError("problem: it has posts (needs at sites or for several volunteers), format 2 only")
+    if not problem.is_plain:
+        raise ValueError(
+            "problem: it has posts (needs at sites or for several volunteers) or leads, format 2 only"
+        )
     needs = [
         Need(
             id=n.id,

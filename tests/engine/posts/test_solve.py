@@ -215,3 +215,18 @@ def test_greedy_start_keeps_every_rule() -> None:
     assert isinstance(result.plan, Plan2)
     assert validate_plan2(problem, result.plan) == []
     assert result.coverage > 0
+
+
+def test_a_beneficiarys_one_person_need_with_a_lead_keeps_the_lead() -> None:
+    """Format 1 has no lead: such a need is not plain, so neither route drops the lead (rule 11)."""
+    need = post("n1", 1, 1, lead={"certifications": ["first_aid"]})
+    del need["site"], need["priority"]
+    need["beneficiary"] = "b1"
+    aid = [{"kind": "first_aid", "expires": "2027-12-31"}]
+    # v1 served b1 last week (continuity pulls towards him) but holds no first aid.
+    volunteers = [vol("v1"), vol("v2", certifications=aid)]
+    for needs in ([need], [need, post("n2", 2, 3)]):
+        problem = problem2(volunteers, needs, previous=[{"volunteer": "v1", "beneficiary": "b1"}])
+        assert not problem.is_plain
+        plan = solve_checked(problem)
+        assert teams(plan)["n1"][0] == ["v2"]
