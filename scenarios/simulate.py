@@ -20,11 +20,11 @@ from typing import Any, Protocol
 import numpy as np
 
 from matcher.format.evaluate import Cell
-from matcher.format.schema import CATEGORIES, Problem
+from matcher.format.schema import CATEGORIES, AnyProblem
 from scenarios.model import Scenario, base_problem, check_references, load_scenario
 from scenarios.perturbations import PROFILES, Closure, Recruitment, neighbours
 from scenarios.perturbations.recruitment import Profile
-from scenarios.run import Gap, Key, RunResult, Task, executor, run_all
+from scenarios.run import Gap, Key, PostCounts, RunResult, Task, executor, run_all
 
 REPORT_FORMAT = 1
 ADVICE_PROFILES: tuple[Profile, ...] = ("worker", "retiree", "student")
@@ -49,7 +49,7 @@ class Simulation:
     """A finished simulation: the report and the raw runs behind it."""
 
     scenario: Scenario
-    base_problem: Problem
+    base_problem: AnyProblem
     base: RunResult
     runs: list[RunResult]
     report: dict[str, Any]
@@ -137,7 +137,7 @@ def _reasons(runs: Sequence[RunResult], base: RunResult) -> list[dict[str, Any]]
     ]
 
 
-def candidates(scenario: Scenario, problem: Problem, runs: Sequence[RunResult]) -> list[Recruitment]:
+def candidates(scenario: Scenario, problem: AnyProblem, runs: Sequence[RunResult]) -> list[Recruitment]:
     """The recruitments the advice tries: for the (skill, district) gaps with most unmet value.
 
     Each candidate recruits ``advice.recruits`` volunteers with the gap's skill in its district
@@ -217,7 +217,7 @@ def simulate(
     cluster: str | None = None,
     progress: Progress | None = None,
     scenario_file: str | None = None,
-    problem: Problem | None = None,
+    problem: AnyProblem | None = None,
 ) -> Simulation:
     """Run a scenario's Monte Carlo solves and aggregate them.
 
@@ -287,7 +287,7 @@ def simulate(
 
 def build_report(
     scenario: Scenario,
-    problem: Problem,
+    problem: AnyProblem,
     base: RunResult,
     runs: Sequence[RunResult],
     tried: Sequence[Recruitment],
@@ -345,7 +345,7 @@ def build_report(
         )
     recruit.sort(key=lambda x: (-x["coverage_gain"], x["skill"], x["district"]))
     unsettled = [r.run for r in runs if not r.settled]
-    return {
+    report: dict[str, Any] = {
         "format": REPORT_FORMAT,
         "scenario": {
             "name": scenario.name,
@@ -392,6 +392,23 @@ def build_report(
             }
             for r, t in zip(runs, totals, strict=True)
         ],
+    }
+    if any(r.posts is not None for r in [base, *runs]):
+        report["posts"] = _posts(runs, base)
+        report["base"]["sites"] = len(getattr(problem, "sites", []))
+        for row, r in zip(report["per_run"], runs, strict=True):
+            row["posts_run"] = r.posts.run if r.posts is not None else 0
+    return report
+
+
+def _posts(runs: Sequence[RunResult], base: RunResult) -> dict[str, Any]:
+    """The posts over the runs: held, run, not run, places open, volunteers on them (format 2 only)."""
+    none = PostCounts(0, 0, 0, 0, 0)
+    counts = [r.posts or none for r in runs]
+    b = base.posts or none
+    return {
+        name: stats([float(getattr(c, name)) for c in counts], float(getattr(b, name)))
+        for name in ("posts", "run", "not_run", "places_open", "volunteers")
     }
 
 
