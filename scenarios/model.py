@@ -29,7 +29,7 @@ from typing import Annotated, Any
 import yaml
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
-from matcher.format.errors import InputError, format_error_details
+from matcher.format.errors import InputError, format_error_details, format_location
 from matcher.format.schema import AnyProblem
 from scenarios.perturbations import KINDS, AddPosts, Perturbation, district_refs
 from scenarios.perturbations.common import STRICT
@@ -127,6 +127,10 @@ def _error_line(exc: ValidationError, document: str) -> str:
             if first["type"] == "union_tag_invalid"
             else "required field is missing"
         )
+    if first["type"] == "reference":  # a path inside a perturbation (add_posts): put it below its own
+        ctx = dict(first.get("ctx") or {})
+        ctx["path"] = f"{format_location(loc)}.{ctx['path']}" if loc else ctx["path"]
+        first["ctx"] = ctx
     if first["type"] == "value_error":
         first["msg"] = str(first["msg"]).removeprefix("Value error, ")
     first["loc"] = tuple(loc)

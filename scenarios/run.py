@@ -26,7 +26,15 @@ import numpy as np
 from matcher.format.errors import InputError
 from matcher.format.evaluate import Cell, CoverageBreakdown
 from matcher.format.hours import exact
-from matcher.format.schema import CATEGORIES, SERVICES_BY_PROGRAMME, AnyProblem, Plan2, Problem, Problem2
+from matcher.format.schema import (
+    CATEGORIES,
+    SERVICES_BY_PROGRAMME,
+    AnyProblem,
+    Need2,
+    Plan2,
+    Problem,
+    Problem2,
+)
 from scenarios.perturbations import Perturbation, apply
 
 Key = tuple[str, str]
@@ -42,6 +50,8 @@ class Gap:
     """Slot -> priority-weighted unmet hours that could take place in it."""
     requires: dict[str, float] = field(default_factory=dict)
     """Certification kind -> priority-weighted unmet hours that ask for it."""
+    leads: dict[str, float] = field(default_factory=dict)
+    """Certification kind -> priority-weighted unmet hours of posts whose lead asks for it."""
 
 
 @dataclass
@@ -77,6 +87,8 @@ class PostCounts:
     """Volunteers the posts that ran could still take (``max`` minus their volunteers)."""
     volunteers: int
     """Volunteers on the posts that ran."""
+    reasons: dict[str, int] = field(default_factory=dict)
+    """Reason code -> posts that did not run giving it."""
 
 
 @dataclass(frozen=True)
@@ -231,19 +243,17 @@ def measure2(problem: Problem2, run: int, plan: Plan2, settled: bool, seconds: f
             counts[1 if k else 2] += 1
             counts[3] += need.volunteers.max - k if k else 0
             counts[4] += k
-        short = full - value
-        if short:
-            gap = gaps[need.service, district]
-            gap.weighted += short
-            for w in need.windows:
-                gap.windows[w] = gap.windows.get(w, 0.0) + float(short)
-            asks = set(need.requires) | set(need.lead.certifications if need.lead is not None else [])
-            for c in sorted(asks):
-                gap.requires[c] = gap.requires.get(c, 0.0) + float(short)
+        if full > value:
+            _add_gap(gaps[need.service, district], need, full - value)
+    posts = {n.id for n in problem.needs if n.is_post}
     reasons: dict[str, int] = {}
+    post_reasons: dict[str, int] = {}
     for u in plan.unmet:
         for code in u.reasons:
             reasons[code] = reasons.get(code, 0) + 1
+            if u.need in posts:
+                post_reasons[code] = post_reasons.get(code, 0) + 1
+    held, ran, not_run, places, on_posts = counts
     return RunResult(
         run=run,
         status=plan.status,
@@ -256,8 +266,21 @@ def measure2(problem: Problem2, run: int, plan: Plan2, settled: bool, seconds: f
         gaps=dict(gaps),
         volunteers=sum(1 for v in problem.volunteers if v.availability and v.max_hours > 0),
         seconds=seconds,
-        posts=PostCounts(*counts) if counts[0] else None,
+        posts=PostCounts(held, ran, not_run, places, on_posts, dict(sorted(post_reasons.items())))
+        if held
+        else None,
     )
+
+
+def _add_gap(gap: Gap, need: Need2, short: Fraction) -> None:
+    """Count ``short`` (unmet value) of ``need`` in its gap: its windows, certificates and lead."""
+    gap.weighted += short
+    for w in need.windows:
+        gap.windows[w] = gap.windows.get(w, 0.0) + float(short)
+    for c in need.requires:
+        gap.requires[c] = gap.requires.get(c, 0.0) + float(short)
+    for c in need.lead.certifications if need.lead is not None else []:
+        gap.leads[c] = gap.leads.get(c, 0.0) + float(short)
 
 
 def solve_task(base: AnyProblem, task: Task) -> tuple[AnyProblem, Any]:

@@ -168,6 +168,8 @@ def candidates(scenario: Scenario, problem: AnyProblem, runs: Sequence[RunResult
                 total.windows[w] = total.windows.get(w, 0.0) + x
             for k, x in sorted(g.requires.items()):
                 total.requires[k] = total.requires.get(k, 0.0) + x
+            for k, x in sorted(g.leads.items()):
+                total.leads[k] = total.leads.get(k, 0.0) + x
     closed = {p.district for p in scenario.perturbations if isinstance(p, Closure)}
     slots = list(problem.slot_ids)
     out: list[Recruitment] = []
@@ -185,7 +187,10 @@ def candidates(scenario: Scenario, problem: AnyProblem, runs: Sequence[RunResult
             continue
         seen.add((service, where))
         value = float(gap.weighted)
-        certs = sorted(k for k, x in gap.requires.items() if x >= 0.5 * value)
+        certs = {k for k, x in gap.requires.items() if x >= 0.5 * value}
+        # A post needs one lead among its volunteers: recruits holding the lead's certificate can
+        # lead and staff alike, so they hold it when a quarter of the gap's value asks for one.
+        certs |= {k for k, x in gap.leads.items() if x >= 0.25 * value}
         window = np.array([gap.windows.get(s, 0.0) for s in slots])
         profile: Profile = "any"
         if len(slots) == len(PROFILES["worker"]) and window.any():
@@ -200,7 +205,7 @@ def candidates(scenario: Scenario, problem: AnyProblem, runs: Sequence[RunResult
                 count=scenario.advice.recruits,
                 skills=[service],
                 district=where,
-                certifications=certs,
+                certifications=sorted(certs),
                 availability=profile,
                 id_prefix="advice",
             )
@@ -406,10 +411,20 @@ def _posts(runs: Sequence[RunResult], base: RunResult) -> dict[str, Any]:
     none = PostCounts(0, 0, 0, 0, 0)
     counts = [r.posts or none for r in runs]
     b = base.posts or none
-    return {
+    out: dict[str, Any] = {
         name: stats([float(getattr(c, name)) for c in counts], float(getattr(b, name)))
         for name in ("posts", "run", "not_run", "places_open", "volunteers")
     }
+    totals: dict[str, int] = {}
+    for c in counts:
+        for code, n in c.reasons.items():
+            totals[code] = totals.get(code, 0) + n
+    ranked = sorted(totals.items(), key=lambda kv: (-kv[1], kv[0]))
+    out["unmet_reasons"] = [
+        {"reason": code, "posts_mean": round(n / len(runs), 3), "posts_base": b.reasons.get(code, 0)}
+        for code, n in ranked
+    ]
+    return out
 
 
 def simulate_file(

@@ -26,6 +26,7 @@ from matcher.format.schema import (
     Site,
     SlotList,
     Staffing,
+    reference_error,
 )
 from scenarios.perturbations.common import STRICT
 
@@ -97,13 +98,15 @@ class AddPosts(BaseModel):
         ids = [s.id for s in self.sites]
         for i, s in enumerate(ids):
             if s in ids[:i]:
-                raise ValueError(f"sites[{i}].id: {s!r} is listed twice")
+                raise reference_error(f"sites[{i}].id", f"{s!r} is listed twice")
         for j, post in enumerate(self.posts):
             if post.id in (q.id for q in self.posts[:j]):
-                raise ValueError(f"posts[{j}].id: {post.id!r} is listed twice")
+                raise reference_error(f"posts[{j}].id", f"{post.id!r} is listed twice")
             for k, site in enumerate(post.sites or []):
                 if site not in ids:
-                    raise ValueError(f"posts[{j}].sites[{k}]: unknown site {site!r} (list it under 'sites')")
+                    raise reference_error(
+                        f"posts[{j}].sites[{k}]", f"unknown site {site!r} (list it under 'sites')"
+                    )
         return self
 
     def district_refs(self, path: str) -> list[tuple[str, str]]:
