@@ -50,7 +50,10 @@ class PerDistrict(BaseModel):
         description="Sites per district; a fraction is drawn (1.5: one or two, two half the time)."
     )
     name: Name = Field(min_length=1, description="What a site is called, e.g. '十字路口' (numbered).")
-    districts: list[str] | None = Field(default=None, description="Only these districts; default all.")
+    districts: list[str] | None = Field(
+        default=None,
+        description="Only these districts; default every district where the week has volunteers or beneficiaries.",
+    )
 
 
 class PostSpec(BaseModel):
@@ -167,7 +170,8 @@ def apply_add_posts(p: AddPosts, problem: AnyProblem, rng: np.random.Generator, 
 
     Site ids get the prefix ``p<index>.`` and post ids are ``<site>+<post>``, so they meet no id
     of the base week.  A ``per_district`` count ``c`` gives ``floor(c)`` sites per district plus
-    one with probability ``frac(c)`` (drawn in the districts' order, post by post).
+    one with probability ``frac(c)`` (drawn in the districts' order, post by post), in the listed
+    districts or, by default, in every district where the week has volunteers or beneficiaries.
 
     Parameters
     ----------
@@ -191,6 +195,9 @@ def apply_add_posts(p: AddPosts, problem: AnyProblem, rng: np.random.Generator, 
     named = {s.id: Site(id=prefix + s.id, name=s.name, district=s.district) for s in p.sites}
     sites += named.values()
     needs = list(week.needs)
+    # A station's week lists its neighbours' districts too (for reach): by default posts go only
+    # where the week has people of its own.
+    lived = {v.district for v in week.volunteers} | {b.district for b in week.beneficiaries}
     districts = [d.id for d in week.districts]
     for post in p.posts:
         at: list[Site] = []
@@ -201,7 +208,7 @@ def apply_add_posts(p: AddPosts, problem: AnyProblem, rng: np.random.Generator, 
             assert spec is not None
             whole = math.floor(spec.count)
             for d in districts:
-                if spec.districts is not None and d not in spec.districts:
+                if d not in (lived if spec.districts is None else spec.districts):
                     continue
                 n = whole + int(rng.random() < spec.count - whole)
                 for k in range(n):
