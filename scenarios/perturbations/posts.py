@@ -52,7 +52,7 @@ class PerDistrict(BaseModel):
     name: Name = Field(min_length=1, description="What a site is called, e.g. '十字路口' (numbered).")
     districts: list[str] | None = Field(
         default=None,
-        description="Only these districts; default every district where the week has volunteers or beneficiaries.",
+        description="Only these districts; default those where the week has volunteers or beneficiaries.",
     )
 
 

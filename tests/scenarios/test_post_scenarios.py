@@ -15,6 +15,7 @@ from matcher.format.schema import Problem, Problem2
 from matcher.format.validate2 import validate_plan2
 from matcher.synth.generate import generate_city
 from scenarios.model import check_references, load_scenario, parse_scenario
+from scenarios.output import markdown
 from scenarios.perturbations import AddPosts, apply
 from scenarios.perturbations.posts import as_format2
 from scenarios.run import Task, measure2, run_task, solve_task
@@ -275,3 +276,5 @@ def test_shipped_post_scenario_runs_on_a_small_week(city: Problem, name: str) ->
     assert [row["posts_run"] for row in report["per_run"]] == [r.posts.run for r in sim.runs if r.posts]
     assert report["base"]["sites"] == 0
     assert len(report["recruit_first"]) == 1
+    summary = markdown(report)
+    assert "## Group posts" in summary and f"of {posts['posts']['mean']:.1f} posts run" in summary
