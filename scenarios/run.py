@@ -52,6 +52,8 @@ class Gap:
     """Certification kind -> priority-weighted unmet hours that ask for it."""
     leads: dict[str, float] = field(default_factory=dict)
     """Certification kind -> priority-weighted unmet hours of posts whose lead asks for it."""
+    posts: Fraction = Fraction(0)
+    """The part of ``weighted`` that is posts' (format 2): the advice tries these gaps first."""
 
 
 @dataclass
@@ -275,6 +277,8 @@ def measure2(problem: Problem2, run: int, plan: Plan2, settled: bool, seconds: f
 def _add_gap(gap: Gap, need: Need2, short: Fraction) -> None:
     """Count ``short`` (unmet value) of ``need`` in its gap: its windows, certificates and lead."""
     gap.weighted += short
+    if need.is_post:
+        gap.posts += short
     for w in need.windows:
         gap.windows[w] = gap.windows.get(w, 0.0) + float(short)
     for c in need.requires:

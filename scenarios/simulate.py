@@ -138,7 +138,8 @@ def _reasons(runs: Sequence[RunResult], base: RunResult) -> list[dict[str, Any]]
 
 
 def candidates(scenario: Scenario, problem: AnyProblem, runs: Sequence[RunResult]) -> list[Recruitment]:
-    """The recruitments the advice tries: for the (skill, district) gaps with most unmet value.
+    """The recruitments the advice tries: for the (skill, district) gaps with most unmet value
+    (with posts: the gaps of posts first, by their posts' unmet value).
 
     Each candidate recruits ``advice.recruits`` volunteers with the gap's skill in its district
     (or, if that district's station is closed in the scenario, in its first open neighbour),
@@ -164,6 +165,7 @@ def candidates(scenario: Scenario, problem: AnyProblem, runs: Sequence[RunResult
         for key, g in r.gaps.items():
             total = gaps.setdefault(key, Gap())
             total.weighted += g.weighted
+            total.posts += g.posts
             for w, x in sorted(g.windows.items()):
                 total.windows[w] = total.windows.get(w, 0.0) + x
             for k, x in sorted(g.requires.items()):
@@ -174,7 +176,10 @@ def candidates(scenario: Scenario, problem: AnyProblem, runs: Sequence[RunResult
     slots = list(problem.slot_ids)
     out: list[Recruitment] = []
     seen: set[Key] = set()
-    for (service, district), gap in sorted(gaps.items(), key=lambda kv: (-kv[1].weighted, kv[0])):
+    # Posts' gaps first (an event week asks whom to recruit for its posts; a format-1 week has
+    # none, so its order is the unmet value's, as it always was).
+    ranked = sorted(gaps.items(), key=lambda kv: (-kv[1].posts, -kv[1].weighted, kv[0]))
+    for (service, district), gap in ranked:
         if len(out) >= scenario.advice.candidates:
             break
         where = district

@@ -19,7 +19,7 @@ from scenarios.output import markdown
 from scenarios.perturbations import AddPosts, apply
 from scenarios.perturbations.posts import as_format2
 from scenarios.run import Task, measure2, run_task, solve_task
-from scenarios.simulate import simulate
+from scenarios.simulate import candidates, simulate
 
 SCENARIO_DIR = Path(__file__).resolve().parents[2] / "scenarios"
 POST_SCENARIOS = ("civility-weekend", "tree-planting", "site-health-checks")
@@ -252,6 +252,21 @@ def test_a_runs_coverage_is_the_plans_and_counts_each_post(city: Problem) -> Non
     assert set(r.posts.reasons) <= {code for u in result.plan.unmet for code in u.reasons}
 
 
+def test_the_advice_recruits_for_posts_first_with_the_leads_certificate(city: Problem) -> None:
+    """Posts left unstaffed come first in the advice, and recruits hold the lead's certificate
+    when a quarter of the gap's value asks for a lead with it."""
+    doc = _districts(city)
+    doc["posts"] = [doc["posts"][1]]  # only the crossroads, each led by a traffic-certified volunteer
+    doc["sites"] = []
+    doc["posts"][0]["volunteers"] = {"min": 4, "max": 6}
+    sc = scenario([doc], advice={"recruits": 5, "candidates": 2, "runs": 1})
+    runs = [run_task(city, Task(i, tuple(sc.perturbations), sc.seed, 3)) for i in range(2)]
+    assert all(r.posts is not None and (r.posts.not_run or r.posts.places_open) for r in runs)
+    tried = candidates(sc, city, runs)
+    assert tried and tried[0].skills == ["civility_guidance"] and "traffic" in tried[0].certifications
+    assert tried[0].district in {d.id for d in city.districts}
+
+
 # ----------------------------------------------------------------------------- shipped scenarios
 
 
@@ -276,5 +291,8 @@ def test_shipped_post_scenario_runs_on_a_small_week(city: Problem, name: str) ->
     assert [row["posts_run"] for row in report["per_run"]] == [r.posts.run for r in sim.runs if r.posts]
     assert report["base"]["sites"] == 0
     assert len(report["recruit_first"]) == 1
+    services = {post.service for p in sc.perturbations if isinstance(p, AddPosts) for post in p.posts}
+    if posts["not_run"]["mean"] or posts["places_open"]["mean"]:  # the posts' gaps come first
+        assert report["recruit_first"][0]["skill"] in services
     summary = markdown(report)
     assert "## Group posts" in summary and f"of {posts['posts']['mean']:.1f} posts run" in summary
