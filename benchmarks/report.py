@@ -80,7 +80,10 @@ ABOUT: dict[str, tuple[str, str]] = {
         "A winter-attrition scenario (20% attrition, a third of evening slots lost) simulated "
         "with one worker and with two worker processes. Wall time includes the pool start-up "
         "and the base solve; `settled` counts runs proved optimal with every phase done; "
-        "`same` says whether the 2-worker report equals the 1-worker one (it must).",
+        "`same` says whether the 2-worker report equals the 1-worker one (it must). The second "
+        "table runs shipped scenarios at station size, one worker, advice off: two one-to-one "
+        "ones beside the post-heavy 文明劝导周末 (`civility-weekend`) and 植树节 (`tree-planting`), "
+        "with coverage over the runs, posts run of posts held (means) and solver seconds per run.",
     ),
     "api_latency": (
         "Service: read latency while a city solve runs",

@@ -29,9 +29,9 @@ from typing import Annotated, Any
 import yaml
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
-from matcher.format.errors import InputError, format_error_details
-from matcher.format.schema import Problem
-from scenarios.perturbations import KINDS, Perturbation, district_refs
+from matcher.format.errors import InputError, format_error_details, format_location
+from matcher.format.schema import AnyProblem
+from scenarios.perturbations import KINDS, AddPosts, Perturbation, district_refs
 from scenarios.perturbations.common import STRICT
 
 
@@ -64,7 +64,8 @@ class Base(BaseModel):
     model_config = STRICT
 
     problem: str | None = Field(
-        default=None, description="Path of a format-1 problem file, relative to the scenario file."
+        default=None,
+        description="Path of a problem file (format 1 or 2), relative to the scenario file.",
     )
     generate: Generated | None = Field(default=None, description="Parameters of a generated city.")
 
@@ -126,6 +127,10 @@ def _error_line(exc: ValidationError, document: str) -> str:
             if first["type"] == "union_tag_invalid"
             else "required field is missing"
         )
+    if first["type"] == "reference":  # a path inside a perturbation (add_posts): put it below its own
+        ctx = dict(first.get("ctx") or {})
+        ctx["path"] = f"{format_location(loc)}.{ctx['path']}" if loc else ctx["path"]
+        first["ctx"] = ctx
     if first["type"] == "value_error":
         first["msg"] = str(first["msg"]).removeprefix("Value error, ")
     first["loc"] = tuple(loc)
@@ -231,7 +236,7 @@ def shipped_scenarios() -> dict[str, str]:
     return {path.stem: path.read_text(encoding="utf-8") for path in sorted(SHIPPED_DIR.glob("*.yaml"))}
 
 
-def base_problem(scenario: Scenario, root: Path) -> Problem:
+def base_problem(scenario: Scenario, root: Path) -> AnyProblem:
     """Build or read the unperturbed problem, with its district references checked.
 
     Parameters
@@ -243,22 +248,22 @@ def base_problem(scenario: Scenario, root: Path) -> Problem:
 
     Returns
     -------
-    Problem
-        The base week.
+    AnyProblem
+        The base week (format 1 or 2).
 
     Raises
     ------
     InputError
         If the problem file is bad or a perturbation names a district the base does not have.
     """
-    from matcher.format.io import load_problem
+    from matcher.format.io import load_any_problem
     from matcher.synth.generate import generate_city
 
     if scenario.base.problem is not None:
         file = root / scenario.base.problem
         if not file.is_file():
             raise InputError(f"base.problem: no such file {str(file)!r}")
-        problem = load_problem(file)
+        problem: AnyProblem = load_any_problem(file)
     else:
         g = scenario.base.generate
         assert g is not None
@@ -272,8 +277,9 @@ def base_problem(scenario: Scenario, root: Path) -> Problem:
     return problem
 
 
-def check_references(scenario: Scenario, problem: Problem) -> None:
-    """Raise :class:`InputError` for the first district a perturbation names that the base lacks.
+def check_references(scenario: Scenario, problem: AnyProblem) -> None:
+    """Raise :class:`InputError` for the first district a perturbation names that the base lacks
+    (or the first slot of an added post that is not one of the base's week).
 
     Parameters
     ----------
@@ -283,6 +289,12 @@ def check_references(scenario: Scenario, problem: Problem) -> None:
         Its base problem.
     """
     check_districts(scenario, [d.id for d in problem.districts])
+    slots = set(problem.slot_ids)
+    for j, p in enumerate(scenario.perturbations):
+        if isinstance(p, AddPosts):
+            for path, slot in p.slot_refs(f"perturbations[{j}]"):
+                if slot not in slots:
+                    raise InputError(f"{path}: unknown slot {slot!r} (not a slot of the base week)")
 
 
 def check_districts(scenario: Scenario, districts: Iterable[str]) -> None:

@@ -20,6 +20,9 @@ REASON_TEXT: dict[str, str] = {
     "no_available_slot": "no candidate free in its time windows",
     "exceeds_max_hours": "too long for the candidates' weekly hours",
     "no_beneficiary_capacity": "candidates take no more beneficiaries",
+    "too_few_volunteers_together": "too few eligible volunteers free together for the post",
+    "no_lead_volunteer": "no eligible volunteer holds the post's lead",
+    "no_adult_alongside": "only minors free together for the post, no adult beside them",
     "capacity_taken": "candidates' time went to more urgent needs",
 }
 
@@ -150,6 +153,30 @@ def _row(name: str, cell: dict[str, Any]) -> str:
     )
 
 
+def _posts_lines(posts: dict[str, Any] | None) -> list[str]:
+    """The group posts paragraph of a scenario with posts (none for a one-to-one scenario)."""
+    if not posts:
+        return []
+    run = posts["run"]
+    lines = [
+        "",
+        "## Group posts",
+        "",
+        f"**{_num(run['mean'])}** of {_num(posts['posts']['mean'])} posts run on average (5-95% of runs: "
+        f"{_num(run['p5'])}-{_num(run['p95'])}), with {_num(posts['volunteers']['mean'])} volunteers on them "
+        f"and {_num(posts['places_open']['mean'])} places still open; {_num(posts['not_run']['mean'])} "
+        "cannot run.",
+    ]
+    if posts.get("unmet_reasons"):
+        lines.append("")
+        lines += [
+            f"- {REASON_TEXT.get(r['reason'], r['reason'])} (`{r['reason']}`): "
+            f"{r['posts_mean']:.1f} posts a week"
+            for r in posts["unmet_reasons"]
+        ]
+    return lines
+
+
 def markdown(report: dict[str, Any]) -> str:
     """A short summary a coordinator can read.
 
@@ -189,6 +216,7 @@ def markdown(report: dict[str, Any]) -> str:
         "|---|---|---|---|---|---|---|",
     ]
     lines += [_row(k, c) for k, c in report["by_district"].items()]
+    lines += _posts_lines(report.get("posts"))
     lines += ["", "## Why needs stay unmet", ""]
     if report["unmet_reasons"]:
         for r in report["unmet_reasons"]:

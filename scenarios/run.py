@@ -25,7 +25,16 @@ import numpy as np
 
 from matcher.format.errors import InputError
 from matcher.format.evaluate import Cell, CoverageBreakdown
-from matcher.format.schema import Problem
+from matcher.format.hours import exact
+from matcher.format.schema import (
+    CATEGORIES,
+    SERVICES_BY_PROGRAMME,
+    AnyProblem,
+    Need2,
+    Plan2,
+    Problem,
+    Problem2,
+)
 from scenarios.perturbations import Perturbation, apply
 
 Key = tuple[str, str]
@@ -41,6 +50,10 @@ class Gap:
     """Slot -> priority-weighted unmet hours that could take place in it."""
     requires: dict[str, float] = field(default_factory=dict)
     """Certification kind -> priority-weighted unmet hours that ask for it."""
+    leads: dict[str, float] = field(default_factory=dict)
+    """Certification kind -> priority-weighted unmet hours of posts whose lead asks for it."""
+    posts: Fraction = Fraction(0)
+    """The part of ``weighted`` that is posts' (format 2): the advice tries these gaps first."""
 
 
 @dataclass
@@ -61,6 +74,23 @@ class RunResult:
     volunteers: int
     """Volunteers able to serve (some availability)."""
     seconds: float
+    posts: PostCounts | None = None
+    """Format 2 with posts only: how many posts ran, did not run, and their open places."""
+
+
+@dataclass(frozen=True)
+class PostCounts:
+    """The posts of one run: held, run (at least ``min`` volunteers), not run, places open."""
+
+    posts: int
+    run: int
+    not_run: int
+    places_open: int
+    """Volunteers the posts that ran could still take (``max`` minus their volunteers)."""
+    volunteers: int
+    """Volunteers on the posts that ran."""
+    reasons: dict[str, int] = field(default_factory=dict)
+    """Reason code -> posts that did not run giving it."""
 
 
 @dataclass(frozen=True)
@@ -75,7 +105,7 @@ class Task:
     """Which batch it belongs to (``base``, ``run``, ``advice:<k>``)."""
 
 
-def perturbed(problem: Problem, perturbations: Sequence[Perturbation], seed: int, run: int) -> Problem:
+def perturbed(problem: AnyProblem, perturbations: Sequence[Perturbation], seed: int, run: int) -> AnyProblem:
     """Apply perturbations in order, the ``j``-th with ``default_rng([seed, run, j])``.
 
     Parameters
@@ -150,7 +180,129 @@ def measure(problem: Problem, run: int, result: Any) -> RunResult:
     )
 
 
-def run_task(base: Problem, task: Task) -> RunResult:
+PROGRAMME_OF: dict[str, str] = {code: p for p, codes in SERVICES_BY_PROGRAMME.items() for code in codes}
+"""Service code -> its programme: a post's category in the breakdowns (a post serves no one person)."""
+assert set(PROGRAMME_OF.values()) <= set(CATEGORIES)
+
+
+def measure2(problem: Problem2, run: int, plan: Plan2, settled: bool, seconds: float) -> RunResult:
+    """Summarise a format-2 solve: as :func:`measure`, each need worth its value with posts.
+
+    A need's demand is its value fully staffed (``priority x hours x sessions x max``), its
+    coverage its value as staffed (``x k``, 0 when the post does not run), so a one-person need
+    counts as in format 1.  A post counts in its service's programme (``civility_guidance`` and
+    ``environment``: community; ``health_check``: migrant_worker) and its site's district.  An
+    unmet need's unmet hours are its ``hours x sessions`` (a post's event hours, once).  Gaps (for
+    the advice) hold unmet needs' value and, for posts that ran short, the value of their open
+    places; a post's lead counts among the certificates it asks for.
+
+    Parameters
+    ----------
+    problem
+        The perturbed format-2 week that was solved.
+    run
+        The run index.
+    plan
+        Its plan.
+    settled
+        Whether the plan is proved optimal.
+    seconds
+        Solver seconds.
+
+    Returns
+    -------
+    RunResult
+        Coverage by category and district, unmet reasons, gaps and the posts' counts.
+    """
+    bens = {b.id: b for b in problem.beneficiaries}
+    site_district = {s.id: s.district for s in problem.sites}
+    staffed = {a.need: len(a.volunteers) for a in plan.assignments}
+    by_category: dict[str, Cell] = {}
+    by_district: dict[str, Cell] = {d.id: Cell() for d in problem.districts}
+    gaps: defaultdict[Key, Gap] = defaultdict(Gap)
+    demand = covered = Fraction(0)
+    counts = [0, 0, 0, 0, 0]  # posts, run, not run, places open, volunteers on them
+    for need in problem.needs:
+        if need.beneficiary is not None:
+            ben = bens[need.beneficiary]
+            category, district = ben.category, ben.district
+        else:
+            category, district = PROGRAMME_OF[need.service], site_district[str(need.site)]
+        hours = exact(need.hours) * need.sessions
+        unit = problem.priority_of(need) * hours
+        k = staffed.get(need.id, 0)
+        k = min(k, need.volunteers.max) if k >= need.volunteers.min else 0
+        value, full = unit * k, unit * need.volunteers.max
+        demand += full
+        covered += value
+        for cell in (by_category.setdefault(category, Cell()), by_district.setdefault(district, Cell())):
+            cell.demand += full
+            cell.covered += value
+            if not k:
+                cell.unmet_hours += hours
+        if need.is_post:
+            counts[0] += 1
+            counts[1 if k else 2] += 1
+            counts[3] += need.volunteers.max - k if k else 0
+            counts[4] += k
+        if full > value:
+            _add_gap(gaps[need.service, district], need, full - value)
+    posts = {n.id for n in problem.needs if n.is_post}
+    reasons: dict[str, int] = {}
+    post_reasons: dict[str, int] = {}
+    for u in plan.unmet:
+        for code in u.reasons:
+            reasons[code] = reasons.get(code, 0) + 1
+            if u.need in posts:
+                post_reasons[code] = post_reasons.get(code, 0) + 1
+    held, ran, not_run, places, on_posts = counts
+    return RunResult(
+        run=run,
+        status=plan.status,
+        settled=settled,
+        coverage=covered,
+        demand=demand,
+        by_category=by_category,
+        by_district=by_district,
+        reasons=dict(sorted(reasons.items())),
+        gaps=dict(gaps),
+        volunteers=sum(1 for v in problem.volunteers if v.availability and v.max_hours > 0),
+        seconds=seconds,
+        posts=PostCounts(held, ran, not_run, places, on_posts, dict(sorted(post_reasons.items())))
+        if held
+        else None,
+    )
+
+
+def _add_gap(gap: Gap, need: Need2, short: Fraction) -> None:
+    """Count ``short`` (unmet value) of ``need`` in its gap: its windows, certificates and lead."""
+    gap.weighted += short
+    if need.is_post:
+        gap.posts += short
+    for w in need.windows:
+        gap.windows[w] = gap.windows.get(w, 0.0) + float(short)
+    for c in need.requires:
+        gap.requires[c] = gap.requires.get(c, 0.0) + float(short)
+    for c in need.lead.certifications if need.lead is not None else []:
+        gap.leads[c] = gap.leads.get(c, 0.0) + float(short)
+
+
+def solve_task(base: AnyProblem, task: Task) -> tuple[AnyProblem, Any]:
+    """Perturb and solve one run (one CP-SAT worker): ``(week, plan)``.
+
+    A format-1 week is solved as before, ``solve(deterministic=True)``; a format-2 week by
+    :func:`matcher.solve.solve_any` (its posts by the exact posts model within the time limit:
+    a run counts as settled when its plan is proved optimal).
+    """
+    from matcher.solve import solve, solve_any
+
+    problem = perturbed(base, task.perturbations, task.seed, task.run)
+    if isinstance(problem, Problem):
+        return problem, solve(problem, task.time_limit, workers=1, seed=0, refine=False, deterministic=True)
+    return problem, solve_any(problem, task.time_limit, workers=1)
+
+
+def run_task(base: AnyProblem, task: Task) -> RunResult:
     """Perturb, solve (one CP-SAT worker) and measure one run.
 
     Parameters
@@ -165,24 +317,22 @@ def run_task(base: Problem, task: Task) -> RunResult:
     RunResult
         The run's measures.
     """
-    from matcher.solve import solve
-
-    problem = perturbed(base, task.perturbations, task.seed, task.run)
-    return measure(
-        problem,
-        task.run,
-        solve(problem, task.time_limit, workers=1, seed=0, refine=False, deterministic=True),
-    )
+    problem, result = solve_task(base, task)
+    if isinstance(problem, Problem):
+        return measure(problem, task.run, result)
+    plan = result.plan
+    assert isinstance(plan, Plan2)
+    return measure2(problem, task.run, plan, plan.status == "optimal", plan.solve_seconds)
 
 
 # --------------------------------------------------------------------------- executors
 
 CONNECT_TIMEOUT_S = 10.0
 """Seconds to wait for a Dask scheduler before giving up."""
-_BASE: Problem | None = None
+_BASE: AnyProblem | None = None
 
 
-def _init_worker(base: Problem) -> None:
+def _init_worker(base: AnyProblem) -> None:
     global _BASE
     _BASE = base
 
@@ -203,7 +353,7 @@ class Executor(Protocol):
 class InProcess:
     """Runs tasks one after another in this process (``--workers 1``)."""
 
-    def __init__(self, base: Problem) -> None:
+    def __init__(self, base: AnyProblem) -> None:
         self.base = base
 
     def run(self, tasks: Sequence[Task]) -> Iterator[tuple[int, RunResult]]:
@@ -215,7 +365,7 @@ class InProcess:
 class LocalPool:
     """A pool of local worker processes (forkserver: no solver threads are forked)."""
 
-    def __init__(self, base: Problem, workers: int) -> None:
+    def __init__(self, base: AnyProblem, workers: int) -> None:
         context = multiprocessing.get_context("forkserver")
         self.pool = ProcessPoolExecutor(
             max_workers=workers, mp_context=context, initializer=_init_worker, initargs=(base,)
@@ -237,7 +387,7 @@ class LocalPool:
 class DaskCluster:
     """Runs tasks on an existing Dask distributed cluster (the base week is scattered once)."""
 
-    def __init__(self, base: Problem, address: str, timeout: float | None = None) -> None:
+    def __init__(self, base: AnyProblem, address: str, timeout: float | None = None) -> None:
         dist: Any = importlib.import_module("distributed")
         seconds = CONNECT_TIMEOUT_S if timeout is None else timeout
         try:
@@ -260,7 +410,7 @@ class DaskCluster:
 
 
 @contextmanager
-def executor(base: Problem, workers: int = 1, cluster: str | None = None) -> Iterator[Executor]:
+def executor(base: AnyProblem, workers: int = 1, cluster: str | None = None) -> Iterator[Executor]:
     """The executor for a simulation.
 
     Parameters

@@ -20,11 +20,11 @@ from typing import Any, Protocol
 import numpy as np
 
 from matcher.format.evaluate import Cell
-from matcher.format.schema import CATEGORIES, Problem
+from matcher.format.schema import CATEGORIES, AnyProblem
 from scenarios.model import Scenario, base_problem, check_references, load_scenario
 from scenarios.perturbations import PROFILES, Closure, Recruitment, neighbours
 from scenarios.perturbations.recruitment import Profile
-from scenarios.run import Gap, Key, RunResult, Task, executor, run_all
+from scenarios.run import Gap, Key, PostCounts, RunResult, Task, executor, run_all
 
 REPORT_FORMAT = 1
 ADVICE_PROFILES: tuple[Profile, ...] = ("worker", "retiree", "student")
@@ -49,7 +49,7 @@ class Simulation:
     """A finished simulation: the report and the raw runs behind it."""
 
     scenario: Scenario
-    base_problem: Problem
+    base_problem: AnyProblem
     base: RunResult
     runs: list[RunResult]
     report: dict[str, Any]
@@ -137,8 +137,9 @@ def _reasons(runs: Sequence[RunResult], base: RunResult) -> list[dict[str, Any]]
     ]
 
 
-def candidates(scenario: Scenario, problem: Problem, runs: Sequence[RunResult]) -> list[Recruitment]:
-    """The recruitments the advice tries: for the (skill, district) gaps with most unmet value.
+def candidates(scenario: Scenario, problem: AnyProblem, runs: Sequence[RunResult]) -> list[Recruitment]:
+    """The recruitments the advice tries: for the (skill, district) gaps with most unmet value
+    (with posts: the gaps of posts first, by their posts' unmet value).
 
     Each candidate recruits ``advice.recruits`` volunteers with the gap's skill in its district
     (or, if that district's station is closed in the scenario, in its first open neighbour),
@@ -164,15 +165,21 @@ def candidates(scenario: Scenario, problem: Problem, runs: Sequence[RunResult]) 
         for key, g in r.gaps.items():
             total = gaps.setdefault(key, Gap())
             total.weighted += g.weighted
+            total.posts += g.posts
             for w, x in sorted(g.windows.items()):
                 total.windows[w] = total.windows.get(w, 0.0) + x
             for k, x in sorted(g.requires.items()):
                 total.requires[k] = total.requires.get(k, 0.0) + x
+            for k, x in sorted(g.leads.items()):
+                total.leads[k] = total.leads.get(k, 0.0) + x
     closed = {p.district for p in scenario.perturbations if isinstance(p, Closure)}
     slots = list(problem.slot_ids)
     out: list[Recruitment] = []
     seen: set[Key] = set()
-    for (service, district), gap in sorted(gaps.items(), key=lambda kv: (-kv[1].weighted, kv[0])):
+    # Posts' gaps first (an event week asks whom to recruit for its posts; a format-1 week has
+    # none, so its order is the unmet value's, as it always was).
+    ranked = sorted(gaps.items(), key=lambda kv: (-kv[1].posts, -kv[1].weighted, kv[0]))
+    for (service, district), gap in ranked:
         if len(out) >= scenario.advice.candidates:
             break
         where = district
@@ -185,7 +192,10 @@ def candidates(scenario: Scenario, problem: Problem, runs: Sequence[RunResult]) 
             continue
         seen.add((service, where))
         value = float(gap.weighted)
-        certs = sorted(k for k, x in gap.requires.items() if x >= 0.5 * value)
+        certs = {k for k, x in gap.requires.items() if x >= 0.5 * value}
+        # A post needs one lead among its volunteers: recruits holding the lead's certificate can
+        # lead and staff alike, so they hold it when a quarter of the gap's value asks for one.
+        certs |= {k for k, x in gap.leads.items() if x >= 0.25 * value}
         window = np.array([gap.windows.get(s, 0.0) for s in slots])
         profile: Profile = "any"
         if len(slots) == len(PROFILES["worker"]) and window.any():
@@ -200,7 +210,7 @@ def candidates(scenario: Scenario, problem: Problem, runs: Sequence[RunResult]) 
                 count=scenario.advice.recruits,
                 skills=[service],
                 district=where,
-                certifications=certs,
+                certifications=sorted(certs),
                 availability=profile,
                 id_prefix="advice",
             )
@@ -217,7 +227,7 @@ def simulate(
     cluster: str | None = None,
     progress: Progress | None = None,
     scenario_file: str | None = None,
-    problem: Problem | None = None,
+    problem: AnyProblem | None = None,
 ) -> Simulation:
     """Run a scenario's Monte Carlo solves and aggregate them.
 
@@ -287,7 +297,7 @@ def simulate(
 
 def build_report(
     scenario: Scenario,
-    problem: Problem,
+    problem: AnyProblem,
     base: RunResult,
     runs: Sequence[RunResult],
     tried: Sequence[Recruitment],
@@ -345,7 +355,7 @@ def build_report(
         )
     recruit.sort(key=lambda x: (-x["coverage_gain"], x["skill"], x["district"]))
     unsettled = [r.run for r in runs if not r.settled]
-    return {
+    report: dict[str, Any] = {
         "format": REPORT_FORMAT,
         "scenario": {
             "name": scenario.name,
@@ -393,6 +403,33 @@ def build_report(
             for r, t in zip(runs, totals, strict=True)
         ],
     }
+    if any(r.posts is not None for r in [base, *runs]):
+        report["posts"] = _posts(runs, base)
+        report["base"]["sites"] = len(getattr(problem, "sites", []))
+        for row, r in zip(report["per_run"], runs, strict=True):
+            row["posts_run"] = r.posts.run if r.posts is not None else 0
+    return report
+
+
+def _posts(runs: Sequence[RunResult], base: RunResult) -> dict[str, Any]:
+    """The posts over the runs: held, run, not run, places open, volunteers on them (format 2 only)."""
+    none = PostCounts(0, 0, 0, 0, 0)
+    counts = [r.posts or none for r in runs]
+    b = base.posts or none
+    out: dict[str, Any] = {
+        name: stats([float(getattr(c, name)) for c in counts], float(getattr(b, name)))
+        for name in ("posts", "run", "not_run", "places_open", "volunteers")
+    }
+    totals: dict[str, int] = {}
+    for c in counts:
+        for code, n in c.reasons.items():
+            totals[code] = totals.get(code, 0) + n
+    ranked = sorted(totals.items(), key=lambda kv: (-kv[1], kv[0]))
+    out["unmet_reasons"] = [
+        {"reason": code, "posts_mean": round(n / len(runs), 3), "posts_base": b.reasons.get(code, 0)}
+        for code, n in ranked
+    ]
+    return out
 
 
 def simulate_file(

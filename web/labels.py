@@ -46,6 +46,9 @@ REASONS: dict[str, str] = {
     "no_available_slot": N_("No volunteer is free often enough in the times the beneficiary accepts"),
     "exceeds_max_hours": N_("The hours needed exceed the volunteers' weekly maximum"),
     "no_beneficiary_capacity": N_("The volunteers cannot take on another beneficiary"),
+    "too_few_volunteers_together": N_("Too few suitable volunteers are free together for this post"),
+    "no_lead_volunteer": N_("No suitable volunteer can lead this post"),
+    "no_adult_alongside": N_("Only under-18 volunteers are free for this post, with no adult beside them"),
     "capacity_taken": N_("Suitable volunteers exist, but their time went to other needs"),
 }
 

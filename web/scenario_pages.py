@@ -47,6 +47,16 @@ SCENARIOS: dict[str, tuple[str, str]] = {
             "the other scenarios with."
         ),
     ),
+    "civility-weekend": (
+        N_("A civility guidance weekend"),
+        N_(
+            "On Saturday and Sunday every district holds civility guidance (文明劝导) at squares, "
+            "a station and crossroads, by teams of three to eight; a volunteer with a traffic "
+            "safety certificate leads each crossroads team, and little volunteers may join beside "
+            "adults. How many posts run beside the usual care visits, and whom should the station "
+            "recruit?"
+        ),
+    ),
     "elderly-surge": (
         N_("More elderly people to care for"),
         N_(
@@ -71,6 +81,15 @@ SCENARIOS: dict[str, tuple[str, str]] = {
             "the station lose, and who should be trained or recruited?"
         ),
     ),
+    "site-health-checks": (
+        N_("Health checks at construction sites"),
+        N_(
+            "One or two construction sites in every district hold an evening health check for "
+            "migrant workers, by two to four volunteers who all hold a valid medical care "
+            "certificate; the same nurses also visit elderly people at home. How many checks take "
+            "place, and how many certified volunteers should the station recruit?"
+        ),
+    ),
     "station-closure": (
         N_("A station closes for renovation"),
         N_(
@@ -85,6 +104,15 @@ SCENARIOS: dict[str, tuple[str, str]] = {
             "July: the summer programme takes in 40% more children of high priority; college "
             "students home for the holidays join as tutors and companions, and a quarter of the "
             "children's volunteers are away. Does the summer programme hold?"
+        ),
+    ),
+    "tree-planting": (
+        N_("Tree planting week"),
+        N_(
+            "Around Arbor Day (12 March) a park and a river bank in every district hold a tree "
+            "planting post of four to ten volunteers, each led by a first-aider, on Friday or at "
+            "the weekend; children may plant beside adults. The same volunteers make the usual care "
+            "visits. How many posts run, and what do the care visits lose?"
         ),
     ),
     "tutor-recruitment": (
@@ -288,6 +316,25 @@ def advice(report: dict[str, Any], districts: dict[str, str], _: Gettext) -> lis
     return out
 
 
+def posts_view(report: dict[str, Any], _: Gettext) -> dict[str, Any] | None:
+    """The group posts of a scenario with posts (文明劝导, 植树): how many ran, how many did not,
+    the volunteers on them and their open places (means over the runs), and why posts did not run."""
+    posts = report.get("posts")
+    if not posts:
+        return None
+    return {
+        "held": posts["posts"]["mean"],
+        "run": posts["run"],
+        "not_run": posts["not_run"]["mean"],
+        "places_open": posts["places_open"]["mean"],
+        "volunteers": posts["volunteers"]["mean"],
+        "reasons": [
+            {"label": labels.label(labels.REASONS, r["reason"], _), "mean": r["posts_mean"]}
+            for r in posts.get("unmet_reasons", [])
+        ],
+    }
+
+
 def report_view(row: Simulation, station: Station, p: Page) -> dict[str, Any]:
     """What the report page shows of a finished simulation's report."""
     report = row.report or {}
@@ -311,6 +358,7 @@ def report_view(row: Simulation, station: Station, p: Page) -> dict[str, Any]:
             for r in report["unmet_reasons"]
         ],
         "advice": advice(report, districts, _),
+        "posts": posts_view(report, _),
         "advice_asked": bool(row.scenario.get("advice", {}).get("candidates", 0)),
         "runs": report["runs"],
         "seconds": report.get("seconds"),

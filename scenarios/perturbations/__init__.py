@@ -13,18 +13,20 @@ from typing import Annotated
 import numpy as np
 from pydantic import Field
 
-from matcher.format.schema import Problem
+from matcher.format.schema import AnyProblem, Problem
 from scenarios.perturbations.attrition import Attrition, apply_attrition
 from scenarios.perturbations.availability import AvailabilityShrink, apply_availability_shrink
 from scenarios.perturbations.certificates import CertificateExpiry, apply_certificate_expiry
 from scenarios.perturbations.closure import Closure, apply_closure, neighbours
-from scenarios.perturbations.common import Group
+from scenarios.perturbations.common import Group, P
 from scenarios.perturbations.demand import DemandGrowth, apply_demand_growth
+from scenarios.perturbations.posts import AddPosts, apply_add_posts
 from scenarios.perturbations.recruitment import PROFILES, Recruitment, apply_recruitment
 
 __all__ = [
     "KINDS",
     "PROFILES",
+    "AddPosts",
     "Attrition",
     "AvailabilityShrink",
     "CertificateExpiry",
@@ -39,7 +41,7 @@ __all__ = [
 ]
 
 Perturbation = Annotated[
-    Attrition | Recruitment | DemandGrowth | CertificateExpiry | Closure | AvailabilityShrink,
+    Attrition | Recruitment | DemandGrowth | CertificateExpiry | Closure | AvailabilityShrink | AddPosts,
     Field(discriminator="kind"),
 ]
 """One perturbation, told apart by its ``kind``."""
@@ -51,11 +53,13 @@ KINDS: tuple[str, ...] = (
     "certificate_expiry",
     "closure",
     "availability_shrink",
+    "add_posts",
 )
 
 
-def apply(p: Perturbation, problem: Problem, rng: np.random.Generator, index: int) -> Problem:
-    """Apply one perturbation.
+def apply(p: Perturbation, problem: AnyProblem, rng: np.random.Generator, index: int) -> AnyProblem:
+    """Apply one perturbation (``add_posts`` makes a format-1 week format 2; the others keep the
+    week's format).
 
     Parameters
     ----------
@@ -70,9 +74,18 @@ def apply(p: Perturbation, problem: Problem, rng: np.random.Generator, index: in
 
     Returns
     -------
-    Problem
+    AnyProblem
         The perturbed problem.
     """
+    if isinstance(p, AddPosts):
+        return apply_add_posts(p, problem, rng, index)
+    if isinstance(problem, Problem):
+        return _apply(p, problem, rng, index)
+    return _apply(p, problem, rng, index)
+
+
+def _apply(p: Perturbation, problem: P, rng: np.random.Generator, index: int) -> P:
+    """Apply one perturbation that keeps the week's format."""
     match p:
         case Attrition():
             return apply_attrition(p, problem, rng)
@@ -86,6 +99,8 @@ def apply(p: Perturbation, problem: Problem, rng: np.random.Generator, index: in
             return apply_closure(p, problem, rng)
         case AvailabilityShrink():
             return apply_availability_shrink(p, problem, rng)
+        case AddPosts():  # pragma: no cover - changes the format, applied by apply()
+            raise TypeError("add_posts changes the week's format")
     raise TypeError(f"unknown perturbation {p!r}")  # pragma: no cover
 
 
@@ -111,4 +126,6 @@ def district_refs(p: Perturbation, path: str) -> list[tuple[str, str]]:
             return [(path + ".district", p.district)]
         case DemandGrowth() | CertificateExpiry():
             return [(f"{path}.districts[{i}]", d) for i, d in enumerate(p.districts or [])]
+        case AddPosts():
+            return p.district_refs(path)
     return []  # pragma: no cover

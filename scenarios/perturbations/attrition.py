@@ -7,8 +7,7 @@ from typing import Annotated, Literal
 import numpy as np
 from pydantic import BaseModel, Field
 
-from matcher.format.schema import Problem
-from scenarios.perturbations.common import STRICT, Group, replace_volunteers
+from scenarios.perturbations.common import STRICT, Group, P, replace_volunteers
 
 
 class Attrition(BaseModel):
@@ -23,7 +22,7 @@ class Attrition(BaseModel):
     group: Group = Field(default_factory=Group, description="Volunteers concerned; default everyone.")
 
 
-def apply_attrition(p: Attrition, problem: Problem, rng: np.random.Generator) -> Problem:
+def apply_attrition(p: Attrition, problem: P, rng: np.random.Generator) -> P:
     """Withdraw each volunteer of the group with probability ``p.rate``.
 
     A volunteer who drops out stays in the problem with no availability (as a whole-week

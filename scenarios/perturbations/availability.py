@@ -7,8 +7,7 @@ from typing import Annotated, Literal
 import numpy as np
 from pydantic import BaseModel, Field
 
-from matcher.format.schema import Problem
-from scenarios.perturbations.common import STRICT, Day, Group, Period, replace_volunteers
+from scenarios.perturbations.common import STRICT, Day, Group, P, Period, replace_volunteers
 
 
 class AvailabilityShrink(BaseModel):
@@ -33,7 +32,7 @@ class AvailabilityShrink(BaseModel):
         return (self.periods is None or period in self.periods) and (self.days is None or day in self.days)
 
 
-def apply_availability_shrink(p: AvailabilityShrink, problem: Problem, rng: np.random.Generator) -> Problem:
+def apply_availability_shrink(p: AvailabilityShrink, problem: P, rng: np.random.Generator) -> P:
     """Drop each concerned available slot with probability ``p.rate``.
 
     Parameters

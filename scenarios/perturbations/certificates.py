@@ -7,8 +7,8 @@ from typing import Annotated, Literal
 import numpy as np
 from pydantic import BaseModel, Field
 
-from matcher.format.schema import CertificationKind, Problem
-from scenarios.perturbations.common import STRICT, lapsed_date, replace_volunteers
+from matcher.format.schema import CertificationKind
+from scenarios.perturbations.common import STRICT, P, lapsed_date, replace_volunteers
 
 
 class CertificateExpiry(BaseModel):
@@ -26,7 +26,7 @@ class CertificateExpiry(BaseModel):
     )
 
 
-def apply_certificate_expiry(p: CertificateExpiry, problem: Problem, rng: np.random.Generator) -> Problem:
+def apply_certificate_expiry(p: CertificateExpiry, problem: P, rng: np.random.Generator) -> P:
     """Set the expiry of lapsed certificates to the day before the week starts.
 
     Parameters

@@ -7,8 +7,8 @@ from typing import Annotated, Literal
 import numpy as np
 from pydantic import BaseModel, Field
 
-from matcher.format.schema import Problem
-from scenarios.perturbations.common import STRICT, replace_volunteers
+from matcher.format.schema import AnyProblem
+from scenarios.perturbations.common import STRICT, P, replace_volunteers
 
 
 class Closure(BaseModel):
@@ -26,7 +26,7 @@ class Closure(BaseModel):
     )
 
 
-def neighbours(problem: Problem, district: str) -> list[str]:
+def neighbours(problem: AnyProblem, district: str) -> list[str]:
     """The neighbours of a district (symmetric), sorted.
 
     Parameters
@@ -51,7 +51,7 @@ def neighbours(problem: Problem, district: str) -> list[str]:
     return sorted(out)
 
 
-def apply_closure(p: Closure, problem: Problem, rng: np.random.Generator) -> Problem:
+def apply_closure(p: Closure, problem: P, rng: np.random.Generator) -> P:
     """Close a district's station.
 
     Volunteers of the district either move to a neighbour chosen at random (probability

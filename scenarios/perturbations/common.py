@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Literal
+from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -13,13 +13,19 @@ from matcher.format.schema import (
     DAYS,
     PERIODS,
     SERVICES_BY_PROGRAMME,
+    AnyProblem,
     Problem,
+    Problem2,
     ServiceCode,
     Volunteer,
 )
 
 STRICT = ConfigDict(extra="forbid", frozen=True)
 """Model configuration of every scenario model: unknown fields are an error."""
+
+P = TypeVar("P", Problem, Problem2)
+"""A problem of either format: a perturbation gives back a problem of the format it was given
+(except ``add_posts``, which makes a format-1 week format 2)."""
 
 Programme = Literal["elderly", "child", "disabled", "migrant_worker", "community"]
 Period = Literal["am", "pm", "eve"]
@@ -76,11 +82,11 @@ class Group(BaseModel):
         return [(f"{path}.districts[{i}]", d) for i, d in enumerate(self.districts or [])]
 
 
-def replace_volunteers(problem: Problem, volunteers: Sequence[Volunteer]) -> Problem:
+def replace_volunteers(problem: P, volunteers: Sequence[Volunteer]) -> P:
     """A copy of ``problem`` with a new volunteer list (other fields shared, not re-validated)."""
     return problem.model_copy(update={"volunteers": list(volunteers)})
 
 
-def lapsed_date(problem: Problem) -> dt.date:
+def lapsed_date(problem: AnyProblem) -> dt.date:
     """An expiry date that does not count for the problem's week (the day before ``week_start``)."""
     return problem.week_start - dt.timedelta(days=1)

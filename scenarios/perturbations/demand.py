@@ -8,8 +8,8 @@ from typing import Annotated, Literal
 import numpy as np
 from pydantic import BaseModel, Field
 
-from matcher.format.schema import Category, Need, Problem
-from scenarios.perturbations.common import STRICT
+from matcher.format.schema import Category, Need, Need2
+from scenarios.perturbations.common import STRICT, P
 
 
 class DemandGrowth(BaseModel):
@@ -30,9 +30,7 @@ class DemandGrowth(BaseModel):
     districts: list[str] | None = Field(default=None, description="Only in these districts; default all.")
 
 
-def apply_demand_growth(
-    p: DemandGrowth, problem: Problem, rng: np.random.Generator, index: int = 0
-) -> Problem:
+def apply_demand_growth(p: DemandGrowth, problem: P, rng: np.random.Generator, index: int = 0) -> P:
     """Add beneficiaries copied (with their needs) from the concerned ones.
 
     The number added is ``floor(rate x n)`` plus one with probability ``frac(rate x n)``, so its
@@ -66,15 +64,15 @@ def apply_demand_growth(
     if not pool or not count:
         return problem
     picks = rng.integers(0, len(pool), size=count)
-    needs_of: dict[str, list[Need]] = {}
+    needs_of: dict[str | None, list[Need | Need2]] = {}
     for n in problem.needs:
         needs_of.setdefault(n.beneficiary, []).append(n)
     beneficiaries = list(problem.beneficiaries)
-    needs = list(problem.needs)
+    needs: list[Need | Need2] = list(problem.needs)
     for k, pick in enumerate(picks.tolist()):
         source = pool[pick]
         new_id = f"{source.id}+g{index}.{k + 1}"
         beneficiaries.append(source.model_copy(update={"id": new_id}))
-        for n in needs_of.get(source.id, []):
-            needs.append(n.model_copy(update={"id": f"{n.id}+g{index}.{k + 1}", "beneficiary": new_id}))
+        for need in needs_of.get(source.id, []):
+            needs.append(need.model_copy(update={"id": f"{need.id}+g{index}.{k + 1}", "beneficiary": new_id}))
     return problem.model_copy(update={"beneficiaries": beneficiaries, "needs": needs})

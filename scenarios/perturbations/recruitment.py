@@ -13,13 +13,13 @@ from matcher.format.bounds import Id
 from matcher.format.schema import (
     DAYS,
     PERIODS,
+    AnyProblem,
     Certification,
     CertificationKinds,
-    Problem,
     ServiceCodes,
     Volunteer,
 )
-from scenarios.perturbations.common import STRICT, replace_volunteers
+from scenarios.perturbations.common import STRICT, P, replace_volunteers
 
 Profile = Literal["worker", "retiree", "student", "holiday", "any"]
 
@@ -76,7 +76,7 @@ class Recruitment(BaseModel):
     )
 
 
-def recruits(p: Recruitment, index: int, problem: Problem, rng: np.random.Generator) -> list[Volunteer]:
+def recruits(p: Recruitment, index: int, problem: AnyProblem, rng: np.random.Generator) -> list[Volunteer]:
     """Draw the recruits of one recruitment.
 
     Parameters
@@ -123,7 +123,7 @@ def recruits(p: Recruitment, index: int, problem: Problem, rng: np.random.Genera
     return out
 
 
-def apply_recruitment(p: Recruitment, problem: Problem, rng: np.random.Generator, index: int = 0) -> Problem:
+def apply_recruitment(p: Recruitment, problem: P, rng: np.random.Generator, index: int = 0) -> P:
     """Add the recruits to the problem.
 
     Parameters

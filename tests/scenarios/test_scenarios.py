@@ -60,7 +60,9 @@ def city() -> Problem:
 def _perturb(p: dict[str, Any], problem: Problem, run: int = 0) -> Problem:
     """Apply one perturbation given as a dict, with the generator of run ``run``."""
     model = small_scenario([p]).perturbations[0]
-    return apply(model, problem, np.random.default_rng([1, run, 0]), 0)
+    out = apply(model, problem, np.random.default_rng([1, run, 0]), 0)
+    assert isinstance(out, Problem)  # only add_posts changes the format
+    return out
 
 
 # ----------------------------------------------------------------------------- files and errors

@@ -52,3 +52,26 @@ def test_start_a_scenario_see_progress_and_the_advice(server: Server, browser: B
     page.get_by_role("link", name="返回情景模拟").click()
     expect(page.get_by_role("link", name="冬季志愿者流失", exact=True)).to_be_visible()
     context.close()
+
+
+def test_a_post_scenario_reports_its_group_posts(server: Server, browser: Browser, tmp_path: Path) -> None:
+    """文明劝导周末 on the station's own (format-1) week: posts are added to it, solved, and the
+    report shows the group posts card and the advice in Chinese (a screenshot is kept to look at)."""
+    context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    station_log_in(page, server, "令牌")
+    page.get_by_role("link", name="情景模拟").click()
+    page.get_by_role("link", name="使用情景“文明劝导周末”").click()
+    yaml = page.get_by_label("情景内容（YAML 格式；其中的基准周将替换为本站的这一周）")
+    expect(yaml).to_have_value(re.compile(r"name: civility-weekend.*kind: add_posts", re.S))
+    page.get_by_label("模拟次数（1–10）").fill("2")
+    page.get_by_role("button", name="开始模拟").click()
+    expect(page.get_by_role("heading", name="多人岗位")).to_be_visible(timeout=240_000)
+    expect(page.get_by_role("heading", name="情景：文明劝导周末")).to_be_visible()
+    expect(page.get_by_text("能开展的岗位（平均）")).to_be_visible()
+    expect(page.get_by_role("heading", name="优先招募建议")).to_be_visible()
+    page.screenshot(path=str(tmp_path / "post-scenario.png"), full_page=True)
+    Path("/tmp/postscen-screens").mkdir(exist_ok=True)
+    page.screenshot(path="/tmp/postscen-screens/post-scenario.png", full_page=True)
+    context.close()
