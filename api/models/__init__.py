@@ -70,6 +70,7 @@ from api.models.simulation import (
     SimulationPublic,
     SimulationRequest,
 )
+from api.models.site import Site, SiteBase, SiteCreate, SitePublic, SiteUpdate
 from api.models.spreadsheet import ImportErrors, ImportResult
 from api.models.token import Token, TokenCreate, TokenCreated, TokenPublic
 from api.models.volunteer import (
@@ -153,6 +154,11 @@ __all__ = [
     "SimulationProgress",
     "SimulationPublic",
     "SimulationRequest",
+    "Site",
+    "SiteBase",
+    "SiteCreate",
+    "SitePublic",
+    "SiteUpdate",
     "Station",
     "StationPublic",
     "Team",
