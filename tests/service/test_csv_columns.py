@@ -25,7 +25,14 @@ FILES: dict[str, tuple[tuple[csvio.Column, ...], type[BaseModel]]] = {
     "sites": (csvio.SITE_COLUMNS, SiteCreate),
 }
 
-POST_COLUMNS = ["volunteers_min", "volunteers_max", "priority", "lead_certifications", "lead_skills", "site_id"]
+POST_COLUMNS = [
+    "volunteers_min",
+    "volunteers_max",
+    "priority",
+    "lead_certifications",
+    "lead_skills",
+    "site_id",
+]
 """needs.csv's columns of group posts (format 2), added after ``active`` so older sheets keep their order."""
 
 
