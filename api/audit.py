@@ -104,6 +104,8 @@ class Spec:
     station_column: str = "station_id"
     via: tuple[str, str] | None = None
     """(this table's column, the table it names): the station is that row's ``station_id``."""
+    or_via: tuple[str, str] | None = None
+    """Another such pair, used when ``via``'s column is empty (a need at a site has no beneficiary)."""
     machine_rows: bool = False
     """Rows the machine creates (a delivery, fanned out from the outbox): their creation is not
     recorded, only a person's write of a column not ``ignored`` (a delivery's retry)."""
@@ -142,7 +144,8 @@ AUDITED: dict[str, Spec] = {
     "volunteer": Spec(masked=frozenset({"phone", "wechat"})),
     "certificate": Spec(via=("volunteer_id", "volunteer")),
     "beneficiary": Spec(masked=frozenset({"address", "contact_name", "contact_phone"})),
-    "need": Spec(via=("beneficiary_id", "beneficiary")),
+    "site": Spec(),
+    "need": Spec(via=("beneficiary_id", "beneficiary"), or_via=("site_id", "site")),
     # A plan's inputs and outputs are derived (the problem built from the people, the solver's
     # plan): its state, who asked and the change set are what a person did.
     "planversion": Spec(ignored=_JOB_MACHINERY | {"problem", "plan", "base"}),
@@ -179,6 +182,8 @@ class _Stations:
             station = values.get(spec.station_column)
             return None if station is None else str(station)
         column, parent = spec.via
+        if values.get(column) is None and spec.or_via is not None:
+            column, parent = spec.or_via
         key = (parent, values.get(column))
         if key[1] is None:
             return None
@@ -249,9 +254,12 @@ def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
                 else state.attrs[c.key].history.added and not state.attrs[c.key].history.deleted
             )
         ]
-        home = spec.via[0] if spec.via is not None else spec.station_column
-        if missing and home not in state.dict and home not in missing:
-            missing.append(home)  # the entry's station
+        homes = [spec.via[0]] if spec.via is not None else [spec.station_column]
+        if spec.or_via is not None:
+            homes.append(spec.or_via[0])
+        for home in homes:
+            if missing and home not in state.dict and home not in missing:
+                missing.append(home)  # the entry's station
         if not missing:
             continue
         where = [

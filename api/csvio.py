@@ -54,7 +54,7 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 from pydantic import BaseModel
 
 from api import tables
-from api.models import BeneficiaryCreate, NeedPublic, VolunteerCreate
+from api.models import BeneficiaryCreate, NeedPublic, SiteCreate, VolunteerCreate
 from matcher.format.schema import Certification
 
 Kind = Literal["text", "number", "integer", "flag", "list", "certificates"]
@@ -209,17 +209,36 @@ BENEFICIARY_COLUMNS = columns_of(
 )
 """Columns of ``beneficiaries.csv``."""
 
+SITE_COLUMNS = columns_of(
+    SiteCreate,
+    {
+        "id": "Site id (upsert key), e.g. `s-雄关广场`.",
+        "name": "地点名称 (the site's name), e.g. `雄关广场`.",
+        "district": "所在社区: district id.",
+        "address": "地址 (where volunteers gather), e.g. `雄关广场东门`; empty: none.",
+        **_LOCATION,
+        "active": "false once deactivated (default true; left out on update: unchanged).",
+    },
+)
+"""Columns of ``sites.csv``."""
+
 # needs.csv rows are needs with their beneficiary: the public shape, not the create one.
 NEED_COLUMNS = columns_of(
     NeedPublic,
     {
         "id": "Need id (upsert key).",
-        "beneficiary_id": "The beneficiary (of this station).",
+        "beneficiary_id": "The beneficiary (of this station), or empty for a need at a site.",
         "hours": "Hours per session (> 0).",
         "sessions": "Sessions a week (1-7).",
         "windows": "Slots a session may take, e.g. `mon-am;wed-am`.",
         "minor_ok": "A minor may take it (default false).",
         "active": "false once the need ended (default true).",
+        "volunteers_min": "最少人数 (default 1).",
+        "volunteers_max": "最多人数 (default 1; more than 1 makes it a group post).",
+        "priority": "优先级 1-5 for a need at a site; empty for a beneficiary's need.",
+        "lead_certifications": "带队要求: certification kinds one volunteer on it holds, e.g. `first_aid`.",
+        "lead_skills": "带队要求: service codes that volunteer has, e.g. `companionship`.",
+        "site_id": "The site (of this station) of a post, or empty for a beneficiary's need.",
     },
     after={"beneficiary_id": "id"},
 )

@@ -42,7 +42,7 @@ from api.models import (
 )
 from api.models import Need as NeedRow
 from api.models import Volunteer as VolunteerRow
-from api.services import people, spreadsheets
+from api.services import people, sites, spreadsheets
 from matcher.format.bounds import EXPIRES_MAX, EXPIRES_MIN, is_id
 from matcher.format.errors import format_error_details
 from matcher.format.schema import CATEGORIES, DAYS, PERIODS, SERVICE_CODES
@@ -560,11 +560,17 @@ def store(db: Session, station: str, k: Kind, data: dict[str, Any], ident: str |
     else:
         need = NeedPublic.model_validate(data)
         if ident is None:
-            created = NeedCreate(**need.model_dump(exclude={"beneficiary_id"}))
-            people.add_need(db, station, need.beneficiary_id, created)
+            created = NeedCreate(**need.model_dump(exclude={"beneficiary_id", "site_id"}))
+            if need.site_id is not None:
+                sites.add_site_need(db, station, need.site_id, created)
+            else:
+                people.add_need(db, station, str(need.beneficiary_id), created)
         else:
             before = record(db, station, "needs", ident)
-            people.update_need(db, station, before["beneficiary_id"], ident, need)
+            if before.get("site_id") is not None:
+                sites.update_site_need(db, station, before["site_id"], ident, need)
+            else:
+                people.update_need(db, station, before["beneficiary_id"], ident, need)
 
 
 def shown_values(

@@ -38,7 +38,7 @@ def read_beneficiaries(
         needs = needs.where(col(Beneficiary.active).is_(True))
     out: Beneficiaries = {b.id: (b, []) for b in session.exec(query.order_by(col(Beneficiary.id)))}
     for n in session.exec(needs.order_by(col(Need.id))):
-        out[n.beneficiary_id][1].append(n)
+        out[str(n.beneficiary_id)][1].append(n)
     return out
 
 

@@ -9,6 +9,7 @@ from sqlmodel import Session, col, select
 from api.models import (
     Beneficiary,
     Need,
+    Site,
     Volunteer,
 )
 
@@ -18,7 +19,9 @@ def chunks(ids: Sequence[str], size: int = 500) -> Iterator[Sequence[str]]:
         yield ids[start : start + size]
 
 
-def taken_ids(session: Session, model: type[Volunteer | Beneficiary | Need], ids: list[str]) -> set[str]:
+def taken_ids(
+    session: Session, model: type[Volunteer | Beneficiary | Site | Need], ids: list[str]
+) -> set[str]:
     """Which of ``ids`` exist (in any station)."""
     found: set[str] = set()
     for chunk in chunks(ids):

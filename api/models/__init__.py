@@ -72,6 +72,7 @@ from api.models.simulation import (
     SimulationPublic,
     SimulationRequest,
 )
+from api.models.site import Site, SiteBase, SiteCreate, SitePublic, SiteUpdate
 from api.models.spreadsheet import ImportErrors, ImportResult
 from api.models.token import Token, TokenCreate, TokenCreated, TokenPublic
 from api.models.volunteer import (
@@ -155,6 +156,11 @@ __all__ = [
     "SimulationProgress",
     "SimulationPublic",
     "SimulationRequest",
+    "Site",
+    "SiteBase",
+    "SiteCreate",
+    "SitePublic",
+    "SiteUpdate",
     "StandinPublic",
     "Station",
     "StationPublic",

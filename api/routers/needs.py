@@ -9,6 +9,7 @@ from sqlmodel import Session
 
 from api import csvio
 from api.crud.beneficiaries import read_beneficiaries
+from api.crud.sites import read_sites
 from api.deps import SessionDep, StationDep
 from api.models import NeedCreate, NeedPublic, NeedUpdate
 from api.routers.spreadsheets import add_spreadsheet_routes
@@ -54,7 +55,8 @@ def delete_need(station: StationDep, session: SessionDep, beneficiary_id: str, n
 
 def _rows(session: Session, station_id: str, include_inactive: bool) -> list[dict[str, Any]]:
     found = read_beneficiaries(session, station_id, active_only=not include_inactive).values()
-    needs = (n for _, ns in found for n in ns)
+    at_sites = read_sites(session, station_id, active_only=not include_inactive).values()
+    needs = [n for _, ns in found for n in ns] + [n for _, ns in at_sites for n in ns]
     return [n.model_dump() for n in sorted(needs, key=lambda n: n.id)]
 
 
@@ -64,7 +66,8 @@ add_spreadsheet_routes(
     csvio.NEED_COLUMNS,
     _rows,
     people.import_needs,
-    records="needs of the station's beneficiaries",
-    what="The needs (ended ones too, `active` false) of the beneficiaries beneficiaries.csv lists"
-    " (`include_inactive=true`: of deactivated beneficiaries too), as CSV, by id.",
+    records="needs of the station's beneficiaries and sites",
+    what="The needs (ended ones too, `active` false) of the beneficiaries beneficiaries.csv lists and"
+    " the posts at the sites sites.csv lists (`include_inactive=true`: of deactivated ones too), as"
+    " CSV, by id.",
 )

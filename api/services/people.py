@@ -5,7 +5,7 @@ certification kinds, categories, gender ``f``/``m``, strict numbers) and to its 
 (:mod:`matcher.format.bounds`: ``max_hours`` 0-168, ids of the safe alphabet, names of at most 100
 characters …), so whatever is stored here makes a valid week's problem.  References must resolve within the
 caller's station: the district exists, team and group are the station's, excluded
-volunteers are the station's volunteers, a need's beneficiary is the station's.
+volunteers are the station's volunteers, a need's beneficiary (or site) is the station's.
 
 CSV import (``PUT …/volunteers.csv`` …) is an upsert by id, all or nothing: every row is
 checked first, and one bad row means 422 listing every bad row, with nothing written.
@@ -34,6 +34,7 @@ from api import csvio
 from api.crud.beneficiaries import beneficiary_data, read_beneficiaries, store_beneficiaries
 from api.crud.common import taken_ids, taken_message
 from api.crud.needs import store_needs
+from api.crud.sites import read_sites
 from api.crud.volunteers import read_volunteers, store_volunteers, volunteer_data
 from api.deps import not_found
 from api.models import (
@@ -46,6 +47,7 @@ from api.models import (
     Need,
     NeedCreate,
     NeedPublic,
+    Site,
     Team,
     Volunteer,
     VolunteerCreate,
@@ -98,6 +100,7 @@ class References:
     group_team: Mapping[str, str]
     volunteers: frozenset[str]
     beneficiaries: frozenset[str]
+    sites: frozenset[str]
 
     @classmethod
     def load(cls, session: Session, station_id: str) -> References:
@@ -117,6 +120,7 @@ class References:
             beneficiaries=frozenset(
                 session.exec(select(Beneficiary.id).where(Beneficiary.station_id == station_id))
             ),
+            sites=frozenset(session.exec(select(Site.id).where(Site.station_id == station_id))),
         )
 
 
@@ -157,10 +161,18 @@ def beneficiary_problems(
 
 
 def need_problems(n: NeedPublic, refs: References, _before: Mapping[str, Any] | None) -> list[str]:
-    """``field: message`` if the need's beneficiary is not the station's."""
-    if n.beneficiary_id not in refs.beneficiaries:
+    """``field: message`` if the need's beneficiary or site is not the station's."""
+    if n.beneficiary_id is not None and n.beneficiary_id not in refs.beneficiaries:
         return [f"beneficiary_id: unknown beneficiary '{n.beneficiary_id}'"]
+    if n.site_id is not None and n.site_id not in refs.sites:
+        return [f"site_id: unknown site '{n.site_id}'"]
     return []
+
+
+def need_at(body: NeedCreate, beneficiary_id: str | None = None, site_id: str | None = None) -> NeedPublic:
+    """``body`` as a need of the beneficiary or the site, checked whole (a priority only at a
+    site …): 422 naming the field."""
+    return patched(NeedPublic, {"beneficiary_id": beneficiary_id, "site_id": site_id}, body)
 
 
 def unprocessable(problems: list[str]) -> None:
@@ -210,7 +222,7 @@ def add_need(session: Session, station_id: str, beneficiary_id: str, body: NeedC
     conflict = taken_message("need", body.id)
     if session.get(Need, body.id) is not None:
         raise HTTPException(status.HTTP_409_CONFLICT, detail=conflict)
-    need = NeedPublic(**body.model_dump(), beneficiary_id=beneficiary_id)
+    need = need_at(body, beneficiary_id=beneficiary_id)
     store_needs(session, [need], {})
     commit(session, conflict)
     logger.info("station %s: need %s added", station_id, body.id)
@@ -233,7 +245,7 @@ def patched(model: type[M], before: Mapping[str, Any], patch: BaseModel) -> M:
         ) from None
 
 
-def deactivate(session: Session, row: Volunteer | Beneficiary | Need) -> None:
+def deactivate(session: Session, row: Volunteer | Beneficiary | Site | Need) -> None:
     """Soft delete: ``active`` false (plans, service records and the ledger keep referring to it)."""
     row.active = False
     session.add(row)
@@ -341,8 +353,10 @@ def import_beneficiaries(session: Session, station_id: str, body: CsvUpload) -> 
 
 
 def import_needs(session: Session, station_id: str, body: CsvUpload) -> ImportResult | list[str]:
-    """Upsert needs of the station's beneficiaries from CSV: the counts, or every bad row (none written)."""
+    """Upsert needs of the station's beneficiaries and sites from CSV: the counts, or every bad row
+    (none written)."""
     current = {n.id: n for _, ns in read_beneficiaries(session, station_id).values() for n in ns}
+    current.update((n.id, n) for _, ns in read_sites(session, station_id).values() for n in ns)
     refs = References.load(session, station_id)
     records, errors = read_rows(
         body,

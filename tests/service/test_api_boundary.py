@@ -51,6 +51,22 @@ class Ids:
     assignment: int
     team: str
     group: str
+    site: str
+    site_need: str
+
+
+def _site(city: City, station: str, district: str) -> tuple[str, str]:
+    """The station's site and a post at it (made on first use: the demo city has none)."""
+    h = city.headers(station)
+    site, need = f"s-{station}", f"n-s-{station}"
+    if city.client.get(f"/v1/stations/{station}/sites/{site}", headers=h).status_code == 404:
+        body = {"id": site, "name": "雄关广场", "district": district}
+        r = city.client.post(f"/v1/stations/{station}/sites", json=body, headers=h)
+        assert r.status_code == 201, r.text
+        post = {**NEED, "id": need, "priority": 3, "volunteers_max": 3}
+        r = city.client.post(f"/v1/stations/{station}/sites/{site}/needs", json=post, headers=h)
+        assert r.status_code == 201, r.text
+    return site, need
 
 
 def _ids(city: City, station: str) -> Ids:
@@ -69,6 +85,7 @@ def _ids(city: City, station: str) -> Ids:
         assert need is not None and assignment is not None and team is not None
         group = s.exec(select(VolunteerGroup).where(VolunteerGroup.team_id == team.id)).first()
         assert group is not None and assignment.id is not None
+        site, site_need = _site(city, station, volunteer.district)
         return Ids(
             station,
             volunteer.district,
@@ -79,6 +96,8 @@ def _ids(city: City, station: str) -> Ids:
             assignment.id,
             team.id,
             group.id,
+            site,
+            site_need,
         )
 
 
@@ -93,10 +112,13 @@ def _post(path: str, body: Callable[[Ids, Any], Any]) -> Send:
 
 
 def _patch(path: str, body: Callable[[Ids, Any], Any]) -> Send:
-    """A PATCH of the station's own record (``{v}``, ``{b}``, ``{n}``: its volunteer, beneficiary, need)."""
+    """A PATCH of the station's own record (``{v}``, ``{b}``, ``{n}``, ``{t}``, ``{tn}``: its volunteer,
+    beneficiary, need, site, need at the site)."""
 
     def send(city: City, station: str, mine: Ids, x: Any) -> httpx.Response:
-        url = path.format(s=station, v=mine.volunteer, b=mine.beneficiary, n=mine.need)
+        url = path.format(
+            s=station, v=mine.volunteer, b=mine.beneficiary, n=mine.need, t=mine.site, tn=mine.site_need
+        )
         response: httpx.Response = city.client.patch(url, json=body(mine, x), headers=city.headers(station))
         return response
 
@@ -255,6 +277,33 @@ CASES: tuple[Case, ...] = (
         _patch("/v1/stations/{s}/beneficiaries/{b}/needs/{n}", lambda m, x: {"beneficiary_id": x}),
     ),
     Case(
+        "patch",
+        "/v1/stations/{station_id}/beneficiaries/{beneficiary_id}/needs/{need_id}",
+        "site_id",
+        "site",
+        _patch(
+            "/v1/stations/{s}/beneficiaries/{b}/needs/{n}",
+            lambda m, x: {"beneficiary_id": None, "site_id": x, "priority": 3},
+        ),
+    ),
+    Case(
+        "patch",
+        "/v1/stations/{station_id}/sites/{site_id}/needs/{need_id}",
+        "site_id",
+        "site",
+        _patch("/v1/stations/{s}/sites/{t}/needs/{tn}", lambda m, x: {"site_id": x}),
+    ),
+    Case(
+        "patch",
+        "/v1/stations/{station_id}/sites/{site_id}/needs/{need_id}",
+        "beneficiary_id",
+        "beneficiary",
+        _patch(
+            "/v1/stations/{s}/sites/{t}/needs/{tn}",
+            lambda m, x: {"site_id": None, "priority": None, "beneficiary_id": x},
+        ),
+    ),
+    Case(
         "put",
         "/v1/stations/{station_id}/volunteers.csv",
         "team_id",
@@ -301,6 +350,18 @@ CASES: tuple[Case, ...] = (
             lambda m, x: f"id,beneficiary_id,service,hours,sessions,windows\nn-b,{x},life_care,1,1,mon-am\n",
         ),
     ),
+    Case(
+        "put",
+        "/v1/stations/{station_id}/needs.csv",
+        "site_id",
+        "site",
+        _csv(
+            "needs",
+            lambda m, x: (
+                f"id,site_id,priority,service,hours,sessions,windows\nn-b,{x},3,life_care,1,1,mon-am\n"
+            ),
+        ),
+    ),
 )
 
 NO_BODY_IDS: dict[tuple[str, str], str] = {
@@ -321,6 +382,15 @@ NO_BODY_IDS: dict[tuple[str, str], str] = {
         "/v1/stations/{station_id}/beneficiaries/{beneficiary_id}/needs/{need_id}",
     ): "path only (soft delete)",
     ("delete", "/v1/tokens/{token_id}"): "path only",
+    ("post", "/v1/stations/{station_id}/sites"): "a site's own fields (its district is the city's)",
+    ("put", "/v1/stations/{station_id}/sites.csv"): "sites' own fields (districts are the city's)",
+    (
+        "patch",
+        "/v1/stations/{station_id}/sites/{site_id}",
+    ): "a site's own fields (its district is the city's)",
+    ("delete", "/v1/stations/{station_id}/sites/{site_id}"): "path only (soft delete)",
+    ("post", "/v1/stations/{station_id}/sites/{site_id}/needs"): "the site is in the path",
+    ("delete", "/v1/stations/{station_id}/sites/{site_id}/needs/{need_id}"): "path only (soft delete)",
     (
         "post",
         "/v1/stations/{station_id}/simulations",
@@ -372,6 +442,7 @@ def _csv_id_columns(route: str) -> set[str]:
         "volunteers": csvio.VOLUNTEER_COLUMNS,
         "beneficiaries": csvio.BENEFICIARY_COLUMNS,
         "needs": csvio.NEED_COLUMNS,
+        "sites": csvio.SITE_COLUMNS,
     }[route.rsplit("/", 1)[1].removesuffix(".csv")]
     return {c.name for c in columns if _is_reference(c.name)}
 

@@ -143,7 +143,20 @@ def test_create_get_list_beneficiary_and_need(city: City) -> None:
     assert r.json() == expected
     r = c.post(f"/v1/stations/{station}/beneficiaries/b-new/needs", json=NEED, headers=h)
     assert r.status_code == 201, r.text
-    need = {**NEED, "requires": [], "minor_ok": False, "active": True, "beneficiary_id": "b-new"}
+    need = {
+        **NEED,
+        "requires": [],
+        "minor_ok": False,
+        "active": True,
+        "beneficiary_id": "b-new",
+        # A group post's fields (format 2), at their defaults: one volunteer, no lead, no site.
+        "volunteers_min": 1,
+        "volunteers_max": 1,
+        "priority": None,
+        "lead_certifications": [],
+        "lead_skills": [],
+        "site_id": None,
+    }
     assert r.json() == need
     expected["needs"] = [need]
     assert c.get(f"/v1/stations/{station}/beneficiaries/b-new", headers=h).json() == expected

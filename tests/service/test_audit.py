@@ -208,6 +208,36 @@ def _delete_need(w: Walk) -> Any:
     return r, w.station, "need", "update"
 
 
+def _post_site(w: Walk) -> Any:
+    body = {"id": "s-audit", "name": "雄关广场", "district": w.district}
+    return w.send("POST", f"/v1/stations/{w.station}/sites", json=body), w.station, "site", "create"
+
+
+def _patch_site(w: Walk) -> Any:
+    r = w.send("PATCH", f"/v1/stations/{w.station}/sites/s-audit", json={"address": "东门"})
+    return r, w.station, "site", "update"
+
+
+def _delete_site(w: Walk) -> Any:
+    return w.send("DELETE", f"/v1/stations/{w.station}/sites/s-audit"), w.station, "site", "update"
+
+
+def _post_site_need(w: Walk) -> Any:
+    body = {**NEED, "id": "n-s-audit", "priority": 3, "volunteers_max": 3}
+    r = w.send("POST", f"/v1/stations/{w.station}/sites/s-audit/needs", json=body)
+    return r, w.station, "need", "create"
+
+
+def _patch_site_need(w: Walk) -> Any:
+    r = w.send("PATCH", f"/v1/stations/{w.station}/sites/s-audit/needs/n-s-audit", json={"volunteers_max": 4})
+    return r, w.station, "need", "update"
+
+
+def _delete_site_need(w: Walk) -> Any:
+    r = w.send("DELETE", f"/v1/stations/{w.station}/sites/s-audit/needs/n-s-audit")
+    return r, w.station, "need", "update"
+
+
 def _put_csv(name: str, entity: str, text: Callable[[Walk], str]) -> Step:
     def step(w: Walk) -> Any:
         r = w.city.client.put(
@@ -387,6 +417,15 @@ WALK: dict[tuple[str, str], Step] = {
         lambda w: "id,beneficiary_id,service,hours,sessions,windows\nn-csv,b-csv,life_care,1,1,mon-am\n",
     ),
     ("post", "/v1/stations/{station_id}/webhooks"): _post_webhook,
+    ("post", "/v1/stations/{station_id}/sites"): _post_site,
+    ("patch", "/v1/stations/{station_id}/sites/{site_id}"): _patch_site,
+    ("post", "/v1/stations/{station_id}/sites/{site_id}/needs"): _post_site_need,
+    ("patch", "/v1/stations/{station_id}/sites/{site_id}/needs/{need_id}"): _patch_site_need,
+    ("delete", "/v1/stations/{station_id}/sites/{site_id}/needs/{need_id}"): _delete_site_need,
+    ("put", "/v1/stations/{station_id}/sites.csv"): _put_csv(
+        "sites", "site", lambda w: f"id,name,district\ns-csv,滨河步道,{w.district}\n"
+    ),
+    ("delete", "/v1/stations/{station_id}/sites/{site_id}"): _delete_site,
     ("post", "/v1/stations/{station_id}/plans"): _generate,
     ("post", "/v1/plans/{plan_id}/changes"): _changes,
     ("post", "/v1/plans/{plan_id}/publish"): _publish,

@@ -15,14 +15,25 @@ import pytest
 from pydantic import BaseModel
 
 from api import csvio
-from api.models import BeneficiaryCreate, NeedPublic, VolunteerCreate
+from api.models import BeneficiaryCreate, NeedPublic, SiteCreate, VolunteerCreate
 
 # needs.csv rows are needs with their beneficiary: the public shape, not the create one.
 FILES: dict[str, tuple[tuple[csvio.Column, ...], type[BaseModel]]] = {
     "volunteers": (csvio.VOLUNTEER_COLUMNS, VolunteerCreate),
     "beneficiaries": (csvio.BENEFICIARY_COLUMNS, BeneficiaryCreate),
     "needs": (csvio.NEED_COLUMNS, NeedPublic),
+    "sites": (csvio.SITE_COLUMNS, SiteCreate),
 }
+
+POST_COLUMNS = [
+    "volunteers_min",
+    "volunteers_max",
+    "priority",
+    "lead_certifications",
+    "lead_skills",
+    "site_id",
+]
+"""needs.csv's columns of group posts (format 2), added after ``active`` so older sheets keep their order."""
 
 
 @pytest.mark.parametrize("name", sorted(FILES))
@@ -91,7 +102,8 @@ def test_an_override_of_a_field_that_is_gone_is_refused() -> None:
 
 def test_the_header_order_coordinators_know() -> None:
     """Ids first; certificates after availability; a need's beneficiary right after its id; the
-    ``active`` flags last (added after the rest, so older sheets keep their order)."""
+    ``active`` flags last (added after the rest, so older sheets keep their order), but in needs.csv
+    the group posts' columns, added later still."""
     names = {n: [c.name for c in cols] for n, (cols, _) in FILES.items()}
     assert names["volunteers"][:9] == [
         "id",
@@ -105,4 +117,5 @@ def test_the_header_order_coordinators_know() -> None:
         "max_hours",
     ]
     assert names["needs"][:3] == ["id", "beneficiary_id", "service"]
-    assert all(cols[-1] == "active" for cols in names.values())
+    assert names["needs"][-len(POST_COLUMNS) - 1 :] == ["active", *POST_COLUMNS]
+    assert all(cols[-1] == "active" for name, cols in names.items() if name != "needs")

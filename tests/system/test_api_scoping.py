@@ -49,6 +49,13 @@ def _ids_of_station(city: City, station: str) -> dict[str, Any]:
         headers=city.headers(station),
     )
     assert webhook.status_code == 201, webhook.text
+    # A site of group posts (the demo city has none).
+    site = city.client.post(
+        f"/v1/stations/{station}/sites",
+        json={"id": f"s-{station}", "name": "雄关广场", "district": _district(city, station)},
+        headers=city.headers(station),
+    )
+    assert site.status_code == 201, site.text
     # A message as a publication writes it, and its delivery to the station's endpoint.
     write_messages_like_publication(city.engine, station, 1, plan_id=plan["id"], tag=f"-{station}")
     fan_out(city.engine)
@@ -74,7 +81,15 @@ def _ids_of_station(city: City, station: str) -> dict[str, Any]:
             "simulation_id": simulation.json()["id"],
             "webhook_id": webhook.json()["id"],
             "delivery_id": delivery.id,
+            "site_id": site.json()["id"],
         }
+
+
+def _district(city: City, station: str) -> str:
+    with Session(city.engine) as session:
+        volunteer = session.exec(select(Volunteer).where(Volunteer.station_id == station)).first()
+        assert volunteer is not None
+        return volunteer.district
 
 
 def test_every_station_scoped_route_refuses_another_station(city: City) -> None:
@@ -157,6 +172,14 @@ def test_every_station_scoped_route_refuses_another_station(city: City) -> None:
         "get /v1/plans/{plan_id}/messages.txt",
         # issue 19's swap of a stand-in
         "post /v1/plans/{plan_id}/swap",
+        # sites of group posts (issue 20)
+        "get /v1/stations/{station_id}/sites/{site_id}",
+        "patch /v1/stations/{station_id}/sites/{site_id}",
+        "delete /v1/stations/{station_id}/sites/{site_id}",
+        "post /v1/stations/{station_id}/sites/{site_id}/needs",
+        "patch /v1/stations/{station_id}/sites/{site_id}/needs/{need_id}",
+        "delete /v1/stations/{station_id}/sites/{site_id}/needs/{need_id}",
+        "put /v1/stations/{station_id}/sites.csv",
     ):
         assert route in checked, (route, checked)
 
