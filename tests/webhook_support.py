@@ -1,9 +1,9 @@
 """Shared support for the webhook tests: a real receiver on 127.0.0.1, and outbox messages
 written the way a publication writes them.
 
-:func:`write_messages_like_publication` stands in for ``POST /v1/plans/{id}/publish``
-(``api/services/publication.py``, built in parallel): once both are merged, the end-to-end
-tests can publish through the route instead and keep every assertion.
+:func:`write_messages_like_publication` gives the dispatcher's own tests an outbox of a chosen
+size without a solve; the end-to-end test across ``kill -9`` publishes through
+``POST /v1/plans/{id}/publish`` instead (``tests/service/test_webhooks.py``).
 """
 
 from __future__ import annotations

@@ -16,15 +16,16 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from api_support import City
 from sqlmodel import Session, col, select
-from test_faults import seeded, started, until
+from test_faults import _auth, seeded, started, until
 from webhook_support import receiving, write_messages_like_publication
 
 from api.db import make_engine
 from api.delivery import Dispatcher, backoff_delay, sign
-from api.models import Delivery, DeliveryAttempt, Station, WebhookCreate, WebhookEndpoint
+from api.models import Delivery, DeliveryAttempt, OutboxMessage, Station, WebhookCreate, WebhookEndpoint
 from api.services import webhooks
 from api.services.errors import ConflictError
 
@@ -215,10 +216,32 @@ def test_two_dispatchers_never_send_a_key_twice(seeded_db: str) -> None:
     assert claimers == {1}
 
 
+def _generate_and_publish(url: str, token: str, station: str, db: str) -> list[str]:
+    """The station's week generated and published over HTTP; the keys of the messages it wrote."""
+    headers = _auth(token)
+    r = httpx.post(f"{url}/v1/stations/{station}/plans", json={"week_start": "2026-12-07"}, headers=headers)
+    assert r.status_code == 202, r.text
+    plan_id = r.json()["id"]
+
+    def done() -> bool:
+        state = httpx.get(f"{url}/v1/plans/{plan_id}", headers=headers, timeout=10).json()["state"]
+        assert state in ("queued", "solving", "done"), state
+        return bool(state == "done")
+
+    until(done, 120, "the week's plan")
+    r = httpx.post(f"{url}/v1/plans/{plan_id}/publish", headers=headers, timeout=30)
+    assert r.status_code == 200 and r.json()["published_at"], r.text
+    with Session(make_engine(db)) as session:
+        keys = list(session.exec(select(OutboxMessage.key).where(OutboxMessage.plan_id == plan_id)))
+    assert len(keys) >= 10, keys  # every volunteer with sessions and every family served
+    return keys
+
+
 def test_kill_9_between_publish_and_delivery_loses_nothing_and_sends_once(
     db_url: str, tmp_path: Path
 ) -> None:
-    """Messages are written while the receiver fails; the server is killed (-9) with deliveries
+    """A week is generated and published through the server's API (its messages written in the
+    publication's transaction) while the receiver fails; the server is killed (-9) with deliveries
     pending and claimed; started again, with the receiver up, it delivers every key exactly once."""
     token = seeded(db_url)
     env = {
@@ -231,7 +254,7 @@ def test_kill_9_between_publish_and_delivery_loses_nothing_and_sends_once(
         station, _, secret = _station_and_endpoint(rx.url, db_url)
         rx.secrets.append(secret)
         with started(db_url, tmp_path, ["serve"], token, **env) as first:
-            keys = write_messages_like_publication(make_engine(db_url), station, 25)
+            keys = _generate_and_publish(first.url, token, station, db_url)
             until(
                 lambda: (
                     len(rx.attempts) == len(keys) and all(d.attempts >= 1 for d, _ in _deliveries(db_url))
