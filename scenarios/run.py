@@ -290,16 +290,27 @@ def _add_gap(gap: Gap, need: Need2, short: Fraction) -> None:
 def solve_task(base: AnyProblem, task: Task) -> tuple[AnyProblem, Any]:
     """Perturb and solve one run (one CP-SAT worker): ``(week, plan)``.
 
-    A format-1 week is solved as before, ``solve(deterministic=True)``; a format-2 week by
-    :func:`matcher.solve.solve_any` (its posts by the exact posts model within the time limit:
-    a run counts as settled when its plan is proved optimal).
+    A format-1 week is solved as before, ``solve(deterministic=True)``, and so is a format-2 week
+    without posts or leads (as format 1, its plan written back in format 2: the same plan, so the
+    same report); any other format-2 week by :func:`matcher.solve.solve_any` (its posts by the
+    exact posts model within the time limit: a run counts as settled when its plan is proved optimal).
     """
-    from matcher.solve import solve, solve_any
+    from matcher.format.versions import as_format1, plan_as_format2
+    from matcher.solve import AnySolveResult, solve, solve_any
 
     problem = perturbed(base, task.perturbations, task.seed, task.run)
-    if isinstance(problem, Problem):
-        return problem, solve(problem, task.time_limit, workers=1, seed=0, refine=False, deterministic=True)
-    return problem, solve_any(problem, task.time_limit, workers=1)
+    one_to_one = (
+        problem if isinstance(problem, Problem) else as_format1(problem) if problem.is_plain else None
+    )
+    if one_to_one is None:
+        return problem, solve_any(problem, task.time_limit, workers=1)
+    result = solve(one_to_one, task.time_limit, workers=1, seed=0, refine=False, deterministic=True)
+    if one_to_one is not problem:  # the format-2 week's plan, in format 2
+        plan2 = plan_as_format2(result.plan)
+        return problem, AnySolveResult(
+            plan2, result.coverage, result.coverage_bound, result.pairs, "one-to-one"
+        )
+    return problem, result
 
 
 def run_task(base: AnyProblem, task: Task) -> RunResult:
