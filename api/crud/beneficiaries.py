@@ -1,20 +1,31 @@
-"""Beneficiaries in the database: a station's beneficiaries with their needs, and upserts."""
+"""Beneficiaries in the database: a station's beneficiaries with their needs, and upserts.
+
+:mod:`api.crud.places` applied to beneficiaries (``need.beneficiary_id``,
+:data:`api.csvio.BENEFICIARY_COLUMNS`).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-from api.models import (
-    Beneficiary,
-    BeneficiaryCreate,
-    Need,
-)
-from matcher.format.bounds import is_id
+from api import csvio
+from api.crud.places import PlaceKind, place_data, read_places, store_places
+from api.models import Beneficiary, BeneficiaryCreate, Need
 
 Beneficiaries = dict[str, tuple[Beneficiary, list[Need]]]
+
+BENEFICIARIES = PlaceKind(
+    Beneficiary,
+    BeneficiaryCreate,
+    "beneficiary_id",
+    csvio.BENEFICIARY_COLUMNS,
+    "beneficiary",
+    "beneficiaries",
+)
+"""Beneficiaries as places with needs."""
 
 
 def read_beneficiaries(
@@ -22,45 +33,16 @@ def read_beneficiaries(
 ) -> Beneficiaries:
     """The station's beneficiaries (or just ``ident``; ``active_only``: not deactivated ones) by id, each
     with needs (ended ones too)."""
-    if ident is not None and not is_id(ident):  # names nothing (NUL would fail PostgreSQL's query)
-        return {}
-    query = select(Beneficiary).where(Beneficiary.station_id == station_id)
-    needs = (
-        select(Need)
-        .join(Beneficiary, col(Need.beneficiary_id) == col(Beneficiary.id))
-        .where(Beneficiary.station_id == station_id)
-    )
-    if ident is not None:
-        query = query.where(Beneficiary.id == ident)
-        needs = needs.where(Need.beneficiary_id == ident)
-    if active_only:
-        query = query.where(col(Beneficiary.active).is_(True))
-        needs = needs.where(col(Beneficiary.active).is_(True))
-    out: Beneficiaries = {b.id: (b, []) for b in session.exec(query.order_by(col(Beneficiary.id)))}
-    for n in session.exec(needs.order_by(col(Need.id))):
-        out[str(n.beneficiary_id)][1].append(n)
-    return out
+    return read_places(session, BENEFICIARIES, station_id, ident, active_only=active_only)
 
 
 def beneficiary_data(b: Beneficiary) -> dict[str, Any]:
     """A stored beneficiary as :class:`BeneficiaryCreate` fields."""
-    return b.model_dump(exclude={"station_id"})
+    return place_data(b)
 
 
 def store_beneficiaries(
     session: Session, station_id: str, records: Sequence[BeneficiaryCreate], current: Beneficiaries
 ) -> tuple[int, int]:
     """Insert or update beneficiaries (their needs untouched); (created, updated)."""
-    created = updated = 0
-    for rec in records:
-        fields = rec.model_dump()
-        known = current.get(rec.id)
-        if known is None:
-            session.add(Beneficiary(station_id=station_id, **fields))
-            created += 1
-        else:
-            known[0].sqlmodel_update(fields)
-            session.add(known[0])
-            updated += 1
-    session.flush()
-    return created, updated
+    return store_places(session, BENEFICIARIES, station_id, records, current)

@@ -21,7 +21,7 @@ Beneficiaries' personal data (names, locations) are never logged: the log gets c
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -31,9 +31,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from api import csvio
-from api.crud.beneficiaries import beneficiary_data, read_beneficiaries, store_beneficiaries
+from api.crud.beneficiaries import BENEFICIARIES, beneficiary_data, read_beneficiaries
 from api.crud.common import taken_ids, taken_message
 from api.crud.needs import store_needs
+from api.crud.places import C, P, PlaceKind, place_data, read_places, store_places
 from api.crud.sites import read_sites
 from api.crud.volunteers import read_volunteers, store_volunteers, volunteer_data
 from api.deps import not_found
@@ -206,27 +207,12 @@ def register_volunteer(session: Session, station_id: str, body: VolunteerCreate)
 
 def register_beneficiary(session: Session, station_id: str, body: BeneficiaryCreate) -> None:
     """Store a new beneficiary of the station: 422 for a reference out of it, 409 for an id in use."""
-    unprocessable(beneficiary_problems(body, References.load(session, station_id), None))
-    conflict = taken_message("beneficiary", body.id)
-    if session.get(Beneficiary, body.id) is not None:
-        raise HTTPException(status.HTTP_409_CONFLICT, detail=conflict)
-    store_beneficiaries(session, station_id, [body], {})
-    commit(session, conflict)
-    logger.info("station %s: beneficiary %s registered", station_id, body.id)
+    register_place(session, BENEFICIARIES, station_id, body, beneficiary_problems)
 
 
 def add_need(session: Session, station_id: str, beneficiary_id: str, body: NeedCreate) -> NeedPublic:
     """Store a new need of a beneficiary of the station: 404 if not the station's, 409 for an id in use."""
-    if not read_beneficiaries(session, station_id, beneficiary_id):
-        raise not_found("beneficiary", beneficiary_id)
-    conflict = taken_message("need", body.id)
-    if session.get(Need, body.id) is not None:
-        raise HTTPException(status.HTTP_409_CONFLICT, detail=conflict)
-    need = need_at(body, beneficiary_id=beneficiary_id)
-    store_needs(session, [need], {})
-    commit(session, conflict)
-    logger.info("station %s: need %s added", station_id, body.id)
-    return need
+    return add_place_need(session, BENEFICIARIES, station_id, beneficiary_id, body)
 
 
 # ------------------------------------------------------------------------ changing one record (PATCH, DELETE)
@@ -268,27 +254,13 @@ def update_volunteer(session: Session, station_id: str, volunteer_id: str, patch
 
 def update_beneficiary(session: Session, station_id: str, beneficiary_id: str, patch: BaseModel) -> None:
     """Change a beneficiary of the station: 404 if not the station's, 422 naming the field."""
-    current = read_beneficiaries(session, station_id, beneficiary_id)
-    if beneficiary_id not in current:
-        raise not_found("beneficiary", beneficiary_id)
-    before = beneficiary_data(current[beneficiary_id][0])
-    record = patched(BeneficiaryCreate, before, patch)
-    unprocessable(beneficiary_problems(record, References.load(session, station_id), before))
-    store_beneficiaries(session, station_id, [record], current)
-    commit(session, "the beneficiary changed meanwhile: nothing was written, try again")
-    logger.info("station %s: beneficiary %s changed", station_id, beneficiary_id)
+    update_place(session, BENEFICIARIES, station_id, beneficiary_id, patch, beneficiary_problems)
 
 
 def find_need(session: Session, station_id: str, beneficiary_id: str, need_id: str) -> Need:
     """A need of a beneficiary of the station: 404 if the beneficiary is not the station's or the need
     not the beneficiary's."""
-    found = read_beneficiaries(session, station_id, beneficiary_id).get(beneficiary_id)
-    if found is None:
-        raise not_found("beneficiary", beneficiary_id)
-    need = next((n for n in found[1] if n.id == need_id), None)
-    if need is None:
-        raise not_found("need", need_id)
-    return need
+    return find_place_need(session, BENEFICIARIES, station_id, beneficiary_id, need_id)
 
 
 def update_need(
@@ -296,15 +268,7 @@ def update_need(
 ) -> NeedPublic:
     """Change a need of a beneficiary of the station (``beneficiary_id`` moves it to another of the
     station's beneficiaries): 404 if not the station's, 422 naming the field."""
-    need = find_need(session, station_id, beneficiary_id, need_id)
-    before = need.model_dump()
-    record = patched(NeedPublic, before, patch)
-    unprocessable(need_problems(record, References.load(session, station_id), before))
-    store_needs(session, [record], {need_id: need})
-    commit(session, "the need changed meanwhile: nothing was written, try again")
-    session.refresh(need)
-    logger.info("station %s: need %s changed", station_id, need_id)
-    return need_public(need)
+    return update_place_need(session, BENEFICIARIES, station_id, beneficiary_id, need_id, patch)
 
 
 # ------------------------------------------------------------------------ CSV imports (all or nothing)
@@ -332,24 +296,7 @@ def import_volunteers(session: Session, station_id: str, body: CsvUpload) -> Imp
 
 def import_beneficiaries(session: Session, station_id: str, body: CsvUpload) -> ImportResult | list[str]:
     """Upsert the station's beneficiaries from CSV: the counts, or every bad row (nothing written)."""
-    current = read_beneficiaries(session, station_id)
-    refs = References.load(session, station_id)
-    records, errors = read_rows(
-        body,
-        csvio.BENEFICIARY_COLUMNS,
-        BeneficiaryCreate,
-        {i: beneficiary_data(b) for i, (b, _) in current.items()},
-        lambda ids: taken_ids(session, Beneficiary, ids),
-        lambda rec, before: beneficiary_problems(rec, refs, before),
-    )
-    if errors:
-        return errors
-    created, updated = store_beneficiaries(session, station_id, records, current)
-    commit(session, "the station's beneficiaries changed during the import: nothing was written, try again")
-    logger.info(
-        "station %s: beneficiaries.csv imported, %d created, %d updated", station_id, created, updated
-    )
-    return ImportResult(created=created, updated=updated)
+    return import_places(session, BENEFICIARIES, station_id, body, beneficiary_problems)
 
 
 def import_needs(session: Session, station_id: str, body: CsvUpload) -> ImportResult | list[str]:
@@ -371,4 +318,122 @@ def import_needs(session: Session, station_id: str, body: CsvUpload) -> ImportRe
     created, updated = store_needs(session, records, current)
     commit(session, "the station's needs changed during the import: nothing was written, try again")
     logger.info("station %s: needs.csv imported, %d created, %d updated", station_id, created, updated)
+    return ImportResult(created=created, updated=updated)
+
+
+# ---------------------------------------------------------------- places with needs (beneficiaries, sites)
+# One implementation for both kinds of place (api.crud.places.PlaceKind): the wrappers above and
+# api.services.sites differ only in the kind and in their reference checks.
+
+PlaceProblems = Callable[[C, References, Mapping[str, Any] | None], list[str]]
+"""``field: message`` for each reference of a place record that does not resolve in the station."""
+
+
+def find_place(
+    session: Session, kind: PlaceKind[P, C], station_id: str, place_id: str
+) -> tuple[P, list[Need]]:
+    """A place of the station with its needs: 404 naming the kind if it is not the station's."""
+    found = read_places(session, kind, station_id, place_id).get(place_id)
+    if found is None:
+        raise not_found(kind.name, place_id)
+    return found
+
+
+def register_place(
+    session: Session, kind: PlaceKind[P, C], station_id: str, body: C, problems: PlaceProblems[C]
+) -> None:
+    """Store a new place of the station: 422 for a reference out of it, 409 for an id in use."""
+    unprocessable(problems(body, References.load(session, station_id), None))
+    conflict = taken_message(kind.name, body.id)
+    if session.get(kind.table, body.id) is not None:
+        raise HTTPException(status.HTTP_409_CONFLICT, detail=conflict)
+    store_places(session, kind, station_id, [body], {})
+    commit(session, conflict)
+    logger.info("station %s: %s %s registered", station_id, kind.name, body.id)
+
+
+def update_place(
+    session: Session,
+    kind: PlaceKind[P, C],
+    station_id: str,
+    place_id: str,
+    patch: BaseModel,
+    problems: PlaceProblems[C],
+) -> None:
+    """Change a place of the station: 404 if not the station's, 422 naming the field."""
+    current = read_places(session, kind, station_id, place_id)
+    if place_id not in current:
+        raise not_found(kind.name, place_id)
+    before = place_data(current[place_id][0])
+    record = patched(kind.create, before, patch)
+    unprocessable(problems(record, References.load(session, station_id), before))
+    store_places(session, kind, station_id, [record], current)
+    commit(session, f"the {kind.name} changed meanwhile: nothing was written, try again")
+    logger.info("station %s: %s %s changed", station_id, kind.name, place_id)
+
+
+def add_place_need(
+    session: Session, kind: PlaceKind[P, C], station_id: str, place_id: str, body: NeedCreate
+) -> NeedPublic:
+    """Store a new need of a place of the station: 404 if not the station's, 422 naming the field (a
+    priority only at a site …), 409 for an id in use."""
+    find_place(session, kind, station_id, place_id)
+    conflict = taken_message("need", body.id)
+    if session.get(Need, body.id) is not None:
+        raise HTTPException(status.HTTP_409_CONFLICT, detail=conflict)
+    need = need_at(body, **{kind.need_owner: place_id})
+    store_needs(session, [need], {})
+    commit(session, conflict)
+    logger.info("station %s: need %s added at %s %s", station_id, body.id, kind.name, place_id)
+    return need
+
+
+def find_place_need(
+    session: Session, kind: PlaceKind[P, C], station_id: str, place_id: str, need_id: str
+) -> Need:
+    """A need of a place of the station: 404 if the place is not the station's or the need not the
+    place's."""
+    need = next((n for n in find_place(session, kind, station_id, place_id)[1] if n.id == need_id), None)
+    if need is None:
+        raise not_found("need", need_id)
+    return need
+
+
+def update_place_need(
+    session: Session, kind: PlaceKind[P, C], station_id: str, place_id: str, need_id: str, patch: BaseModel
+) -> NeedPublic:
+    """Change a need of a place of the station (its ``beneficiary_id`` or ``site_id`` moves it to
+    another of the station's places): 404 if not the station's, 422 naming the field."""
+    need = find_place_need(session, kind, station_id, place_id, need_id)
+    before = need.model_dump()
+    record = patched(NeedPublic, before, patch)
+    unprocessable(need_problems(record, References.load(session, station_id), before))
+    store_needs(session, [record], {need_id: need})
+    commit(session, "the need changed meanwhile: nothing was written, try again")
+    session.refresh(need)
+    logger.info("station %s: need %s changed", station_id, need_id)
+    return need_public(need)
+
+
+def import_places(
+    session: Session, kind: PlaceKind[P, C], station_id: str, body: CsvUpload, problems: PlaceProblems[C]
+) -> ImportResult | list[str]:
+    """Upsert the station's places of ``kind`` from CSV: the counts, or every bad row (nothing written)."""
+    current = read_places(session, kind, station_id)
+    refs = References.load(session, station_id)
+    records, errors = read_rows(
+        body,
+        kind.columns,
+        kind.create,
+        {i: place_data(p) for i, (p, _) in current.items()},
+        lambda ids: taken_ids(session, kind.table, ids),
+        lambda rec, before: problems(rec, refs, before),
+    )
+    if errors:
+        return errors
+    created, updated = store_places(session, kind, station_id, records, current)
+    commit(session, f"the station's {kind.plural} changed during the import: nothing was written, try again")
+    logger.info(
+        "station %s: %s.csv imported, %d created, %d updated", station_id, kind.plural, created, updated
+    )
     return ImportResult(created=created, updated=updated)
