@@ -20,7 +20,7 @@ rule has one check function, listed in :data:`RULE_CHECKS` by the rule's number.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -34,6 +34,20 @@ from matcher.format.schema import (
     Plan,
     Problem,
     Volunteer,
+)
+from matcher.format.volunteer_checks import (
+    Seat,
+    by_volunteer,
+    check_availability,
+    check_max_hours,
+    check_max_places,
+    check_minor,
+    check_not_excluded,
+    check_one_session_per_slot,
+    check_skill,
+    check_slots,
+    neighbour_map,
+    show,
 )
 
 __all__ = [
@@ -123,12 +137,6 @@ class _Index:
 
     @classmethod
     def build(cls, problem: Problem) -> _Index:
-        neighbours: dict[str, set[str]] = {d.id: set() for d in problem.districts}
-        for district in problem.districts:
-            for other in district.neighbors:
-                # Symmetric: one side listing the other is enough.
-                neighbours.setdefault(district.id, set()).add(other)
-                neighbours.setdefault(other, set()).add(district.id)
         return cls(
             problem=problem,
             needs={n.id: n for n in problem.needs},
@@ -136,16 +144,9 @@ class _Index:
             volunteers={v.id: v for v in problem.volunteers},
             volunteer_position={v.id: i for i, v in enumerate(problem.volunteers)},
             beneficiaries={b.id: b for b in problem.beneficiaries},
-            neighbours=neighbours,
+            neighbours=neighbour_map(problem.districts),
             slots=frozenset(problem.slot_ids),
         )
-
-
-def _show(x: Fraction) -> str:
-    """Render an exact number briefly: ``12``, ``1.5``."""
-    if x.denominator == 1:
-        return str(x.numerator)
-    return repr(float(x))
 
 
 def _where(i: int, assignment: Assignment) -> str:
@@ -189,6 +190,8 @@ class _Plan:
 
     rows: list[_Row]
     pairs: list[_Pair]
+    seats: list[Seat]
+    """The assignments whose volunteer exists (their need may not)."""
     index: _Index
 
 
@@ -196,6 +199,7 @@ def _rows(plan: Plan, index: _Index, out: list[str]) -> _Plan:
     """Resolve every assignment's need and volunteer, reporting unknown ones."""
     rows: list[_Row] = []
     pairs: list[_Pair] = []
+    seats: list[Seat] = []
     for i, a in enumerate(plan.assignments):
         where = _where(i, a)
         need = index.needs.get(a.need)
@@ -205,16 +209,11 @@ def _rows(plan: Plan, index: _Index, out: list[str]) -> _Plan:
         if volunteer is None:
             out.append(f"{where}: unknown volunteer {a.volunteer!r}")
         rows.append(_Row(i, a, where, need, volunteer))
+        if volunteer is not None:
+            seats.append(Seat(i, where, a.need, a.slots, volunteer))
         if need is not None and volunteer is not None:
             pairs.append(_Pair(i, a, where, need, volunteer, index.beneficiaries[need.beneficiary]))
-    return _Plan(rows, pairs, index)
-
-
-def _known_slots(row: _Row, index: _Index) -> Iterator[str]:
-    """The assignment's slots, each once, that exist in the problem."""
-    for slot in dict.fromkeys(row.a.slots):
-        if slot in index.slots:
-            yield slot
+    return _Plan(rows, pairs, seats, index)
 
 
 def _rule1_sessions_in_windows(plan: _Plan, out: list[str]) -> None:
@@ -224,20 +223,7 @@ def _rule1_sessions_in_windows(plan: _Plan, out: list[str]) -> None:
     (:func:`_check_each_need_once`).
     """
     for row in plan.rows:
-        seen: set[str] = set()
-        for slot in row.a.slots:
-            if slot in seen:
-                out.append(f"{row.where}: slot {slot!r} is listed more than once (rule 1)")
-                continue
-            seen.add(slot)
-            if slot not in plan.index.slots:
-                out.append(f"{row.where}: unknown slot {slot!r} (rule 1)")
-            elif row.need is not None and slot not in row.need.windows:
-                out.append(f"{row.where}: slot {slot!r} is not in the need's windows (rule 1)")
-        if row.need is not None and len(seen) != row.need.sessions:
-            out.append(
-                f"{row.where}: {len(seen)} distinct slots for a need of {row.need.sessions} sessions (rule 1)"
-            )
+        check_slots(row.where, row.a.slots, plan.index.slots, row.need, out)
 
 
 def _rule2_qualification(plan: _Plan, out: list[str]) -> None:
@@ -245,8 +231,7 @@ def _rule2_qualification(plan: _Plan, out: list[str]) -> None:
     problem = plan.index.problem
     deadline = problem.certification_deadline
     for p in plan.pairs:
-        if p.need.service not in p.volunteer.skills:
-            out.append(f"{p.where}: the volunteer lacks skill {p.need.service!r} (rule 2)")
+        check_skill(p.where, p.need.service, p.volunteer, out)
         for kind in dict.fromkeys(p.need.requires):
             held = [c for c in p.volunteer.certifications if c.kind == kind]
             if not held:
@@ -261,63 +246,23 @@ def _rule2_qualification(plan: _Plan, out: list[str]) -> None:
 
 def _rule3_availability(plan: _Plan, out: list[str]) -> None:
     """Rule 3: every (known) slot of an assignment is in the volunteer's availability."""
-    for row in plan.rows:
-        if row.volunteer is None:
-            continue
-        for slot in _known_slots(row, plan.index):
-            if slot not in row.volunteer.availability:
-                out.append(f"{row.where}: slot {slot!r} is not in the volunteer's availability (rule 3)")
+    check_availability(plan.seats, plan.index.slots, out)
 
 
 def _rule4_one_session_per_slot(plan: _Plan, out: list[str]) -> None:
     """Rule 4: a volunteer serves at most one session in any one slot."""
-    taken: dict[tuple[str, str], _Row] = {}  # (volunteer, slot) -> first assignment
-    for row in plan.rows:
-        if row.volunteer is None:
-            continue
-        for slot in dict.fromkeys(row.a.slots):
-            first = taken.setdefault((row.a.volunteer, slot), row)
-            if first is not row:
-                out.append(
-                    f"{row.where}: slot {slot!r} is already taken by assignments[{first.i}] "
-                    f"(need {first.a.need!r}) of the same volunteer (rule 4)"
-                )
-
-
-def _by_volunteer(plan: _Plan) -> dict[str, list[_Row]]:
-    """Assignments of known volunteers and needs, by volunteer id in order of first assignment."""
-    out: dict[str, list[_Row]] = {}
-    for row in plan.rows:
-        if row.volunteer is not None and row.need is not None:
-            out.setdefault(row.a.volunteer, []).append(row)
-    return out
-
-
-def _volunteer_where(volunteer_id: str, index: _Index) -> str:
-    return f"volunteers[{index.volunteer_position[volunteer_id]}] ({volunteer_id!r})"
+    check_one_session_per_slot(plan.seats, out)
 
 
 def _rule5_max_hours(plan: _Plan, out: list[str]) -> None:
     """Rule 5: the sum of ``hours x sessions`` of a volunteer's needs within ``max_hours``."""
-    for volunteer_id, rows in _by_volunteer(plan).items():
-        total = sum((hours_fraction(r.need.hours) * r.need.sessions for r in rows if r.need), Fraction(0))
-        limit = hours_fraction(plan.index.volunteers[volunteer_id].max_hours)
-        if total > limit:
-            where = _volunteer_where(volunteer_id, plan.index)
-            out.append(f"{where}: {_show(total)} hours assigned, more than max_hours {_show(limit)} (rule 5)")
+    check_max_hours(by_volunteer((x.volunteer, x.need) for x in plan.pairs), plan.index, out)
 
 
 def _rule6_max_beneficiaries(plan: _Plan, out: list[str]) -> None:
     """Rule 6: at most ``max_beneficiaries`` distinct beneficiaries per volunteer."""
-    for volunteer_id, rows in _by_volunteer(plan).items():
-        beneficiaries = list(dict.fromkeys(r.need.beneficiary for r in rows if r.need))
-        most = plan.index.volunteers[volunteer_id].max_beneficiaries
-        if len(beneficiaries) > most:
-            names = ", ".join(repr(b) for b in beneficiaries)
-            out.append(
-                f"{_volunteer_where(volunteer_id, plan.index)}: serves {len(beneficiaries)} distinct "
-                f"beneficiaries ({names}), more than max_beneficiaries {most} (rule 6)"
-            )
+    places = by_volunteer((x.volunteer, x.need.beneficiary) for x in plan.pairs)
+    check_max_places(places, plan.index, "beneficiaries", out)
 
 
 def _rule7_reach(plan: _Plan, out: list[str]) -> None:
@@ -342,8 +287,7 @@ def _rule7_reach(plan: _Plan, out: list[str]) -> None:
 def _rule8_minors(plan: _Plan, out: list[str]) -> None:
     """Rule 8: a minor takes only ``minor_ok`` needs."""
     for p in plan.pairs:
-        if p.volunteer.minor and not p.need.minor_ok:
-            out.append(f"{p.where}: the volunteer is a minor and the need is not minor_ok (rule 8)")
+        check_minor(p.where, p.volunteer, p.need.minor_ok, out)
 
 
 def _rule9_gender_and_exclusions(plan: _Plan, out: list[str]) -> None:
@@ -357,8 +301,7 @@ def _rule9_gender_and_exclusions(plan: _Plan, out: list[str]) -> None:
                 f"{p.where}: beneficiary {beneficiary.id!r} asks for volunteer_gender {wanted!r}, "
                 f"the volunteer has {got} (rule 9)"
             )
-        if volunteer.id in beneficiary.excluded_volunteers:
-            out.append(f"{p.where}: beneficiary {beneficiary.id!r} excluded this volunteer (rule 9)")
+        check_not_excluded(p.where, beneficiary.id, beneficiary.excluded_volunteers, volunteer, out)
 
 
 RuleCheck = Callable[[_Plan, list[str]], None]
@@ -430,7 +373,7 @@ def _check_objective(plan: Plan, index: _Index, out: list[str]) -> None:
     if reported is not None and abs(reported - exact) > OBJECTIVE_TOLERANCE:
         out.append(
             f"objective.coverage: reported {objective.coverage!r}, but the assignments cover "
-            f"{_show(exact)} (sum of priority x hours x sessions)"
+            f"{show(exact)} (sum of priority x hours x sessions)"
         )
     continuity = continuity_of(index.problem, plan.assignments)
     if objective.continuity != continuity:
@@ -447,7 +390,7 @@ def _check_objective(plan: Plan, index: _Index, out: list[str]) -> None:
     elif exact > bound + OBJECTIVE_TOLERANCE:
         out.append(
             f"objective.coverage_bound: {objective.coverage_bound!r} is below the recomputed "
-            f"coverage {_show(exact)}"
+            f"coverage {show(exact)}"
         )
     if plan.status == "optimal" and reported is not None and abs(bound - reported) > OBJECTIVE_TOLERANCE:
         out.append(

@@ -23,12 +23,26 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from fractions import Fraction
 
 from matcher.format.evaluate import continuity2_of, coverage2_of, hours_fraction
 from matcher.format.reasons import POST_REASON_CODES
 from matcher.format.schema import Need2, Plan2, PostAssignment, Problem2, Volunteer
 from matcher.format.validate import OBJECTIVE_TOLERANCE
+from matcher.format.volunteer_checks import (
+    Seat,
+    by_volunteer,
+    check_availability,
+    check_max_hours,
+    check_max_places,
+    check_minor,
+    check_not_excluded,
+    check_one_session_per_slot,
+    check_skill,
+    check_slots,
+    neighbour_map,
+    show,
+    valid_kinds,
+)
 
 __all__ = ["RULE_CHECKS2", "validate_plan2"]
 
@@ -48,11 +62,6 @@ class _Index:
 
     @classmethod
     def build(cls, problem: Problem2) -> _Index:
-        neighbours: dict[str, set[str]] = {d.id: set() for d in problem.districts}
-        for district in problem.districts:
-            for other in district.neighbors:
-                neighbours[district.id].add(other)
-                neighbours.setdefault(other, set()).add(district.id)
         district_of = {b.id: b.district for b in problem.beneficiaries}
         district_of.update({s.id: s.district for s in problem.sites})
         return cls(
@@ -61,20 +70,16 @@ class _Index:
             volunteers={v.id: v for v in problem.volunteers},
             volunteer_position={v.id: i for i, v in enumerate(problem.volunteers)},
             district_of=district_of,
-            neighbours=neighbours,
+            neighbours=neighbour_map(problem.districts),
             slots=frozenset(problem.slot_ids),
         )
 
 
 @dataclass(frozen=True)
-class _Seat:
-    """One volunteer on one assignment, both known."""
+class _Seat(Seat):
+    """One volunteer on one assignment, both known (and the need it is for)."""
 
-    i: int
-    a: PostAssignment
-    where: str
     need: Need2
-    volunteer: Volunteer
 
 
 @dataclass(frozen=True)
@@ -94,10 +99,6 @@ def _seat_where(i: int, a: PostAssignment, volunteer: str) -> str:
     return f"assignments[{i}] (need {a.need!r}, volunteer {volunteer!r})"
 
 
-def _show(x: Fraction) -> str:
-    return str(x.numerator) if x.denominator == 1 else repr(float(x))
-
-
 def _resolve(plan: Plan2, index: _Index, out: list[str]) -> _Resolved:
     rows: list[tuple[int, PostAssignment, str, Need2 | None]] = []
     seats: list[_Seat] = []
@@ -111,35 +112,24 @@ def _resolve(plan: Plan2, index: _Index, out: list[str]) -> _Resolved:
             if volunteer is None:
                 out.append(f"{_where(i, a)}: unknown volunteer {volunteer_id!r}")
             elif need is not None:
-                seats.append(_Seat(i, a, _seat_where(i, a, volunteer_id), need, volunteer))
+                seats.append(_Seat(i, _seat_where(i, a, volunteer_id), a.need, a.slots, volunteer, need))
     return _Resolved(rows, seats, index)
 
 
 def _rule1_sessions_in_windows(plan: _Resolved, out: list[str]) -> None:
     """Rule 1: known, distinct slots in the need's windows, ``sessions`` of them."""
     for _, a, where, need in plan.rows:
-        seen: set[str] = set()
-        for slot in a.slots:
-            if slot in seen:
-                out.append(f"{where}: slot {slot!r} is listed more than once (rule 1)")
-                continue
-            seen.add(slot)
-            if slot not in plan.index.slots:
-                out.append(f"{where}: unknown slot {slot!r} (rule 1)")
-            elif need is not None and slot not in need.windows:
-                out.append(f"{where}: slot {slot!r} is not in the need's windows (rule 1)")
-        if need is not None and len(seen) != need.sessions:
-            out.append(f"{where}: {len(seen)} distinct slots for a need of {need.sessions} sessions (rule 1)")
+        check_slots(where, a.slots, plan.index.slots, need, out)
 
 
 def _rule2_qualification(plan: _Resolved, out: list[str]) -> None:
     """Rule 2: every volunteer on a need has its skill and its certifications, valid for the week."""
     deadline = plan.index.problem.certification_deadline
     for s in plan.seats:
-        if s.need.service not in s.volunteer.skills:
-            out.append(f"{s.where}: the volunteer lacks skill {s.need.service!r} (rule 2)")
+        check_skill(s.where, s.need.service, s.volunteer, out)
+        valid = valid_kinds(s.volunteer, deadline)
         for kind in dict.fromkeys(s.need.requires):
-            if not any(c.kind == kind and c.expires >= deadline for c in s.volunteer.certifications):
+            if kind not in valid:
                 out.append(
                     f"{s.where}: the volunteer lacks certification {kind!r} valid for the week (rule 2)"
                 )
@@ -147,57 +137,23 @@ def _rule2_qualification(plan: _Resolved, out: list[str]) -> None:
 
 def _rule3_availability(plan: _Resolved, out: list[str]) -> None:
     """Rule 3: every volunteer on a need is free at every one of its (known) slots."""
-    for s in plan.seats:
-        for slot in dict.fromkeys(s.a.slots):
-            if slot in plan.index.slots and slot not in s.volunteer.availability:
-                out.append(f"{s.where}: slot {slot!r} is not in the volunteer's availability (rule 3)")
+    check_availability(plan.seats, plan.index.slots, out)
 
 
 def _rule4_one_session_per_slot(plan: _Resolved, out: list[str]) -> None:
     """Rule 4: a volunteer serves at most one session in any one slot, across needs."""
-    taken: dict[tuple[str, str], _Seat] = {}
-    for s in plan.seats:
-        for slot in dict.fromkeys(s.a.slots):
-            first = taken.setdefault((s.volunteer.id, slot), s)
-            if first is not s:
-                out.append(
-                    f"{s.where}: slot {slot!r} is already taken by assignments[{first.i}] "
-                    f"(need {first.a.need!r}) of the same volunteer (rule 4)"
-                )
-
-
-def _by_volunteer(plan: _Resolved) -> dict[str, list[_Seat]]:
-    out: dict[str, list[_Seat]] = {}
-    for s in plan.seats:
-        out.setdefault(s.volunteer.id, []).append(s)
-    return out
-
-
-def _volunteer_where(volunteer_id: str, index: _Index) -> str:
-    return f"volunteers[{index.volunteer_position[volunteer_id]}] ({volunteer_id!r})"
+    check_one_session_per_slot(plan.seats, out)
 
 
 def _rule5_max_hours(plan: _Resolved, out: list[str]) -> None:
     """Rule 5: the hours of a volunteer's needs (each ``hours x sessions``) within ``max_hours``."""
-    for volunteer_id, seats in _by_volunteer(plan).items():
-        total = sum((hours_fraction(s.need.hours) * s.need.sessions for s in seats), Fraction(0))
-        limit = hours_fraction(plan.index.volunteers[volunteer_id].max_hours)
-        if total > limit:
-            where = _volunteer_where(volunteer_id, plan.index)
-            out.append(f"{where}: {_show(total)} hours assigned, more than max_hours {_show(limit)} (rule 5)")
+    check_max_hours(by_volunteer((x.volunteer, x.need) for x in plan.seats), plan.index, out)
 
 
 def _rule6_max_places(plan: _Resolved, out: list[str]) -> None:
     """Rule 6: at most ``max_beneficiaries`` distinct places per volunteer (a site counts as one)."""
-    for volunteer_id, seats in _by_volunteer(plan).items():
-        places = list(dict.fromkeys(s.need.place for s in seats))
-        most = plan.index.volunteers[volunteer_id].max_beneficiaries
-        if len(places) > most:
-            names = ", ".join(repr(p) for p in places)
-            out.append(
-                f"{_volunteer_where(volunteer_id, plan.index)}: serves {len(places)} distinct beneficiaries "
-                f"and sites ({names}), more than max_beneficiaries {most} (rule 6)"
-            )
+    places = by_volunteer((x.volunteer, x.need.place) for x in plan.seats)
+    check_max_places(places, plan.index, "beneficiaries and sites", out)
 
 
 def _rule7_reach(plan: _Resolved, out: list[str]) -> None:
@@ -217,8 +173,7 @@ def _rule7_reach(plan: _Resolved, out: list[str]) -> None:
 def _rule8_minors(plan: _Resolved, out: list[str]) -> None:
     """Rule 8: a minor takes only ``minor_ok`` needs."""
     for s in plan.seats:
-        if s.volunteer.minor and not s.need.minor_ok:
-            out.append(f"{s.where}: the volunteer is a minor and the need is not minor_ok (rule 8)")
+        check_minor(s.where, s.volunteer, s.need.minor_ok, out)
 
 
 def _rule9_gender_and_exclusions(plan: _Resolved, out: list[str]) -> None:
@@ -233,8 +188,7 @@ def _rule9_gender_and_exclusions(plan: _Resolved, out: list[str]) -> None:
             out.append(
                 f"{s.where}: beneficiary {beneficiary.id!r} asks for volunteer_gender {wanted!r} (rule 9)"
             )
-        if s.volunteer.id in beneficiary.excluded_volunteers:
-            out.append(f"{s.where}: beneficiary {beneficiary.id!r} excluded this volunteer (rule 9)")
+        check_not_excluded(s.where, beneficiary.id, beneficiary.excluded_volunteers, s.volunteer, out)
 
 
 def _rule10_post_size(plan: _Resolved, out: list[str]) -> None:
@@ -268,8 +222,7 @@ def _rule11_lead(plan: _Resolved, out: list[str]) -> None:
         def holds(
             v: Volunteer, lead_skills: list[str] = lead.skills, kinds: list[str] = lead.certifications
         ) -> bool:
-            valid = {c.kind for c in v.certifications if c.expires >= deadline}
-            return set(lead_skills) <= set(v.skills) and set(kinds) <= valid
+            return set(lead_skills) <= set(v.skills) and set(kinds) <= valid_kinds(v, deadline)
 
         if not any(holds(v) for v in on.get(i, [])):
             out.append(f"{where}: no volunteer on it holds the lead (rule 11)")
@@ -362,7 +315,7 @@ def _check_objective(plan: Plan2, index: _Index, out: list[str]) -> None:
     bound = hours_fraction(objective.coverage_bound)
     if abs(reported - exact) > OBJECTIVE_TOLERANCE:
         out.append(
-            f"objective.coverage: reported {objective.coverage!r}, but the assignments cover {_show(exact)} "
+            f"objective.coverage: reported {objective.coverage!r}, but the assignments cover {show(exact)} "
             "(sum of priority x hours x sessions x volunteers)"
         )
     continuity = continuity2_of(index.problem, plan.assignments)
