@@ -20,10 +20,8 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import tempfile
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 from fastapi.testclient import TestClient
 from sqlalchemy import event
@@ -32,12 +30,10 @@ from sqlmodel import Session, select
 
 import api.audit
 from api.auth import create_token
-from api.db import make_engine
 from api.main import create_app
-from api.migrate import upgrade
 from api.models import District, Volunteer
-from api.seed import seed_demo
 from benchmarks.results import Table, command_line, write_result
+from benchmarks.service_setup import demo_database, seed_city
 
 ROWS = 300
 EVENTS = (("after_flush", api.audit._after_flush), ("do_orm_execute", api.audit._bulk))
@@ -65,12 +61,9 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
     parser.add_argument("--repeat", type=int, default=15)
     args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory() as tmp:
-        url = f"sqlite:///{Path(tmp) / 'bench.sqlite'}"
-        upgrade(url)
-        engine = make_engine(url)
+    with demo_database() as engine:
         with Session(engine) as session:
-            station = seed_demo(session, 250, 190, 4, 7)[0]
+            station = seed_city(session)[0]
             token = create_token(session, station, "bench")
             volunteer = session.exec(select(Volunteer).where(Volunteer.station_id == station)).first()
             district = session.exec(select(District)).first()
@@ -110,7 +103,6 @@ def main(argv: list[str] | None = None) -> None:
                         fn()
                         times[(name, on)].append(time.perf_counter() - started)
             capture(True)
-        engine.dispose()
     rows: list[list[str | float]] = []
     for name in cases:
         audited, plain = statistics.median(times[(name, True)]), statistics.median(times[(name, False)])

@@ -25,22 +25,14 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import gc
-import statistics
-import tempfile
-import time
-from collections.abc import Callable
-from pathlib import Path
 
 from sqlmodel import Session, col, select
 
 from api.crud.volunteers import read_volunteers
-from api.db import make_engine
-from api.migrate import upgrade
 from api.models import PlanAssignment, PlanVersion, Station, Volunteer
-from api.seed import seed_demo
 from api.services import calendars, planning
 from benchmarks.results import Table, command_line, write_result
+from benchmarks.service_setup import demo_database, freeze_collector, seed_city, step_table, time_calls
 
 TODAY = dt.date(2026, 12, 9)
 SLOTS = ["mon-am", "wed-pm", "sat-am"]
@@ -83,33 +75,19 @@ def _weeks(session: Session) -> tuple[str, str, int]:
     return station.id, measured, count
 
 
-def _time(fn: Callable[[], object], repeat: int) -> list[float]:
-    fn()  # warm: imports, SQLite's page cache
-    out = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        fn()
-        out.append(time.perf_counter() - started)
-    return out
-
-
 def main(argv: list[str] | None = None) -> None:
     """Measure and print the table."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
     parser.add_argument("--repeat", type=int, default=30)
     args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory() as tmp:
-        url = f"sqlite:///{Path(tmp) / 'bench.sqlite'}"
-        upgrade(url)
-        engine = make_engine(url)
+    with demo_database() as engine:
         with Session(engine) as session:
-            seed_demo(session, 250, 190, 4, 7)
+            seed_city(session)
             station_id, volunteer_id, count = _weeks(session)
             volunteer = session.get(Volunteer, volunteer_id)
             assert volunteer is not None
             _feed, secret = calendars.issue_link(session, volunteer)
-        gc.collect()
-        gc.freeze()
+        freeze_collector()
         original = calendars.local_today
         calendars.local_today = lambda: TODAY  # the window of the stored weeks, whatever today is
         try:
@@ -125,35 +103,27 @@ def main(argv: list[str] | None = None) -> None:
                 feed = calendars.feed_ics(session, secret)
                 assert feed == document
                 timings = {
-                    "volunteer": _time(
+                    "volunteer": time_calls(
                         lambda: read_volunteers(session, station_id, volunteer_id), args.repeat
                     ),
-                    "sessions": _time(
+                    "sessions": time_calls(
                         lambda: calendars.volunteer_sessions(session, volunteer, TODAY), args.repeat
                     ),
-                    "render": _time(
+                    "render": time_calls(
                         lambda: calendars.render(volunteer, station, where, sessions), args.repeat
                     ),
-                    "feed": _time(lambda: calendars.feed_ics(session, secret), args.repeat),
+                    "feed": time_calls(lambda: calendars.feed_ics(session, secret), args.repeat),
                 }
         finally:
             calendars.local_today = original
-        engine.dispose()
-    base = statistics.median(timings["volunteer"])
     size = f"{len(document) / 1024:.1f} KiB"
     print(f"{count} sessions in {weeks} published weeks (and as many newer drafts); .ics {size}")
-    print(f"{'step':<10} {'median ms':>10} {'max ms':>8} {'x volunteer':>12}")
-    rows: list[list[str | float]] = []
-    for name, ts in timings.items():
-        median = statistics.median(ts)
-        print(f"{name:<10} {median * 1000:>10.2f} {max(ts) * 1000:>8.2f} {median / base:>12.1f}")
-        rows.append([name, round(median * 1000, 2), round(max(ts) * 1000, 2), round(median / base, 1)])
+    columns, rows = step_table(timings, "volunteer", width=10, digits=2)
     notes = [
         f"{count} sessions of one volunteer in {weeks} published weekly versions (each with a newer draft), "
         f"each version holding the station's whole week problem; the .ics: {size}; "
         f"{args.repeat} runs of each step",
     ]
-    columns = ["step", "median ms", "max ms", "x volunteer"]
     write_result("calendar", command_line("benchmarks.calendar", argv), [Table(columns, rows)], notes)
 
 

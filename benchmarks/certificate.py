@@ -27,26 +27,18 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import gc
 import io
-import statistics
-import tempfile
-import time
-from collections.abc import Callable
-from pathlib import Path
 
 from sqlmodel import Session, select
 
 from api.auth import Principal
-from api.db import make_engine
-from api.migrate import upgrade
 from api.models import PlanAssignment, PlanVersion, ServiceRecord, Station, Volunteer
 from api.pdf import certificate_pdf
-from api.seed import seed_demo
 from api.services import certificates, planning, records
 from api.services.records import RecordFilter
 from api.settings import DEFAULT_STARS
 from benchmarks.results import Table, command_line, write_result
+from benchmarks.service_setup import demo_database, freeze_collector, seed_city, step_table, time_calls
 
 YEAR_START = dt.date(2026, 1, 5)  # a Monday
 WEEKS = 52
@@ -93,32 +85,16 @@ def _year_of_sessions(session: Session) -> tuple[str, int]:
     return volunteer, count
 
 
-def _time(fn: Callable[[], object], repeat: int) -> list[float]:
-    fn()  # warm: imports, the font's metrics, SQLite's page cache
-    out = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        fn()
-        out.append(time.perf_counter() - started)
-    return out
-
-
 def main(argv: list[str] | None = None) -> None:
     """Measure and print the table."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
     parser.add_argument("--repeat", type=int, default=15)
     args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory() as tmp:
-        url = f"sqlite:///{Path(tmp) / 'bench.sqlite'}"
-        upgrade(url)
-        engine = make_engine(url)
+    with demo_database() as engine:
         with Session(engine) as session:
-            seed_demo(session, 250, 190, 4, 7)
+            seed_city(session)
             volunteer_id, count = _year_of_sessions(session)
-        # As `linli serve` does once started: the imports' long-lived objects out of the
-        # collector's way (a full collection walking them would land in one of the timings).
-        gc.collect()
-        gc.freeze()
+        freeze_collector()
         end = YEAR_START + dt.timedelta(weeks=WEEKS, days=-1)
         centre = Principal(0, None)
         where = RecordFilter(volunteer_id=volunteer_id, start=YEAR_START, end=end, outcome="served")
@@ -132,36 +108,28 @@ def main(argv: list[str] | None = None) -> None:
             assert len(data.sessions) == count
             pdf = certificate_pdf(data)
             timings = {
-                "records": _time(lambda: records.list_records(session, centre, where), args.repeat),
-                "gather": _time(
+                "records": time_calls(lambda: records.list_records(session, centre, where), args.repeat),
+                "gather": time_calls(
                     lambda: certificates.issue(session, volunteer, YEAR_START, end, None, DEFAULT_STARS),
                     args.repeat,
                 ),
-                "pdf": _time(lambda: certificate_pdf(data), args.repeat),
-                "certificate": _time(
+                "pdf": time_calls(lambda: certificate_pdf(data), args.repeat),
+                "certificate": time_calls(
                     lambda: certificate_pdf(
                         certificates.issue(session, volunteer, YEAR_START, end, None, DEFAULT_STARS)
                     ),
                     args.repeat,
                 ),
             }
-        engine.dispose()
     from pypdf import PdfReader  # a dev dependency: only to count the pages
 
     pages = len(PdfReader(io.BytesIO(pdf)).pages)
-    base = statistics.median(timings["records"])
     print(f"a year ({WEEKS} weeks) of {count} sessions; PDF {pages} pages, {len(pdf) / 1024:.0f} KiB")
-    print(f"{'step':<12} {'median ms':>10} {'max ms':>8} {'x records':>10}")
-    rows: list[list[str | float]] = []
-    for name, ts in timings.items():
-        median = statistics.median(ts)
-        print(f"{name:<12} {median * 1000:>10.1f} {max(ts) * 1000:>8.1f} {median / base:>10.1f}")
-        rows.append([name, round(median * 1000, 1), round(max(ts) * 1000, 1), round(median / base, 1)])
+    columns, rows = step_table(timings, "records", width=12, digits=1)
     notes = [
         f"a year ({WEEKS} weekly plan versions) of {count} served sessions of one volunteer; "
         f"the PDF: {pages} pages, {len(pdf) / 1024:.0f} KiB; {args.repeat} runs of each step",
     ]
-    columns = ["step", "median ms", "max ms", "x records"]
     write_result("certificate", command_line("benchmarks.certificate", argv), [Table(columns, rows)], notes)
 
 

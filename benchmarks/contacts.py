@@ -18,10 +18,8 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import tempfile
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -31,13 +29,11 @@ from sqlmodel import Session
 from api.auth import create_token
 from api.crud.beneficiaries import read_beneficiaries
 from api.crud.volunteers import read_volunteers
-from api.db import make_engine
 from api.main import create_app
-from api.migrate import upgrade
 from api.models import BeneficiaryListItem, BeneficiaryPublic, VolunteerListItem, VolunteerPublic
-from api.seed import seed_demo
 from api.services import people
 from benchmarks.results import Table, command_line, write_result
+from benchmarks.service_setup import demo_database, seed_city
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -45,12 +41,9 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
     parser.add_argument("--repeat", type=int, default=15)
     args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory() as tmp:
-        url = f"sqlite:///{Path(tmp) / 'bench.sqlite'}"
-        upgrade(url)
-        engine = make_engine(url)
+    with demo_database() as engine:
         with Session(engine) as session:
-            station = seed_demo(session, 4000, 3000, 4, 7)[0]
+            station = seed_city(session, 4000, 3000)[0]
             token = create_token(session, station, "bench")
             vols = list(read_volunteers(session, station, active_only=True).values())
             bens = list(read_beneficiaries(session, station, active_only=True).values())
@@ -83,7 +76,6 @@ def main(argv: list[str] | None = None) -> None:
                 started = time.perf_counter()
                 assert client.get(path, headers=headers).status_code == 200
                 route.append(time.perf_counter() - started)
-        engine.dispose()
     rows: list[list[str | float]] = []
     for name in pairs:
         with_mask, without = statistics.median(times[(name, True)]), statistics.median(times[(name, False)])

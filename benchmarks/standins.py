@@ -29,25 +29,20 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import gc
 import os
 import random
 import resource
 import statistics
-import tempfile
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 from sqlmodel import Session, select
 
-from api.db import make_engine
-from api.migrate import upgrade
 from api.models import PlanVersion, Station, SwapRequest
-from api.seed import seed_demo
 from api.services import planning, versions
 from api.services import standins as service
 from benchmarks.results import Table, command_line, write_result
+from benchmarks.service_setup import demo_database, freeze_collector, seed_city
 from matcher.format.changes import apply_changes
 from matcher.format.schema import Plan, Problem
 from matcher.format.validate import validate_plan
@@ -137,33 +132,27 @@ def _swaps(session: Session, version: PlanVersion, repeat: int) -> Timing:
 
 def service_get(repeat: int) -> tuple[Timing, Timing, Timing, int]:
     """On the demo station: ``GET /v1/plans/{id}``'s work without and with stand-ins, and a swap's."""
-    with tempfile.TemporaryDirectory() as tmp:
-        url = f"sqlite:///{Path(tmp) / 'bench.sqlite'}"
-        upgrade(url)
-        engine = make_engine(url)
-        with Session(engine) as session:
-            seed_demo(session, 250, 190, 4, 7)
-            station = session.exec(select(Station).order_by(Station.id)).first()
-            assert station is not None
-            problem = planning.build_problem(session, station.id, WEEK, 10)
-            plan = solve(problem, 10.0).plan
-            version = PlanVersion(
-                station_id=station.id,
-                week_start=WEEK,
-                state="done",
-                problem=problem.model_dump(mode="json", exclude_none=True),
-            )
-            session.add(version)
-            session.flush()
-            planning.store_plan(session, version, plan)
-            session.commit()
-            gc.collect()
-            gc.freeze()
-            before = _median(lambda: versions.describe(session, version), repeat)
-            after = _median(lambda: service.describe(session, version), repeat)
-            swapped = _swaps(session, version, SWAPS)
-            volunteers = len(problem.volunteers)
-        engine.dispose()
+    with demo_database() as engine, Session(engine) as session:
+        seed_city(session)
+        station = session.exec(select(Station).order_by(Station.id)).first()
+        assert station is not None
+        problem = planning.build_problem(session, station.id, WEEK, 10)
+        plan = solve(problem, 10.0).plan
+        version = PlanVersion(
+            station_id=station.id,
+            week_start=WEEK,
+            state="done",
+            problem=problem.model_dump(mode="json", exclude_none=True),
+        )
+        session.add(version)
+        session.flush()
+        planning.store_plan(session, version, plan)
+        session.commit()
+        freeze_collector()
+        before = _median(lambda: versions.describe(session, version), repeat)
+        after = _median(lambda: service.describe(session, version), repeat)
+        swapped = _swaps(session, version, SWAPS)
+        volunteers = len(problem.volunteers)
     return before, after, swapped, volunteers
 
 
