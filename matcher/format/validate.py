@@ -3,9 +3,10 @@
 This module re-checks a :class:`~matcher.format.schema.Plan` against its
 :class:`~matcher.format.schema.Problem` from the written contract alone.  It deliberately
 shares no code with the solver: it imports only the standard library, pydantic (through
-:mod:`matcher.format.schema`), :mod:`matcher.format.reasons` and the format's own evaluator
-:mod:`matcher.format.evaluate` (coverage and continuity from the written contract), never
-ortools, numpy or another matcher module, so that a bug in the engine cannot hide itself here.
+:mod:`matcher.format.schema`), :mod:`matcher.format.reasons`, the format's own evaluator
+:mod:`matcher.format.evaluate` (coverage and continuity from the written contract) and the
+per-volunteer checks it shares with the format-2 checker (:mod:`matcher.format.volunteer_checks`),
+never ortools, numpy or another matcher module, so that a bug in the engine cannot hide itself here.
 
 All arithmetic on hours and coverage is exact: every JSON number is read as the
 :class:`fractions.Fraction` of its shortest decimal representation (``1.5`` is ``3/2``,

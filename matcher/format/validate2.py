@@ -2,7 +2,8 @@
 
 Like :mod:`matcher.format.validate` (format 1), this re-checks a plan from the written contract
 alone and never imports the solver: only the standard library, :mod:`matcher.format.schema`,
-:mod:`matcher.format.reasons` and the format's evaluator :mod:`matcher.format.evaluate`.
+:mod:`matcher.format.reasons`, the format's evaluator :mod:`matcher.format.evaluate` and the
+per-volunteer checks of rules 1-9 it shares with format 1 (:mod:`matcher.format.volunteer_checks`).
 Arithmetic on hours and coverage is exact (:func:`matcher.format.evaluate.hours_fraction`).
 
 Format 2's rules (``docs/format.md``, "Format 2"): rules 1-9 of format 1 hold for every
