@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from api import csvio
 from api.crud.beneficiaries import beneficiary_data, read_beneficiaries
-from api.deps import SessionDep, StationDep, not_found
+from api.deps import SessionDep, StationDep
 from api.models import BeneficiaryCreate, BeneficiaryListItem, BeneficiaryPublic, BeneficiaryUpdate
 from api.routers.spreadsheets import add_spreadsheet_routes
 from api.services import people
@@ -46,10 +46,7 @@ def create_beneficiary(
 @router.get("/stations/{station_id}/beneficiaries/{beneficiary_id}", response_model=BeneficiaryPublic)
 def get_beneficiary(station: StationDep, session: SessionDep, beneficiary_id: str) -> BeneficiaryPublic:
     """One beneficiary of the station, with needs (a deactivated one too: ``active`` false)."""
-    found = read_beneficiaries(session, station.id, beneficiary_id).get(beneficiary_id)
-    if found is None:
-        raise not_found("beneficiary", beneficiary_id)
-    return people.beneficiary_public(*found)
+    return people.beneficiary_public(*people.find_beneficiary(session, station.id, beneficiary_id))
 
 
 @router.patch("/stations/{station_id}/beneficiaries/{beneficiary_id}", response_model=BeneficiaryPublic)
@@ -66,10 +63,7 @@ def update_beneficiary(
 def delete_beneficiary(station: StationDep, session: SessionDep, beneficiary_id: str) -> BeneficiaryPublic:
     """Deactivate a beneficiary (soft delete, 200 with the beneficiary, ``active`` false): left out of
     lists, exports and new plans with their needs; plans and service records keep referring to them."""
-    found = read_beneficiaries(session, station.id, beneficiary_id).get(beneficiary_id)
-    if found is None:
-        raise not_found("beneficiary", beneficiary_id)
-    people.deactivate(session, found[0])
+    people.deactivate(session, people.find_beneficiary(session, station.id, beneficiary_id)[0])
     return get_beneficiary(station, session, beneficiary_id)
 
 

@@ -48,9 +48,7 @@ def update_need(
 def delete_need(station: StationDep, session: SessionDep, beneficiary_id: str, need_id: str) -> NeedPublic:
     """End a need (soft delete, 200 with the need, ``active`` false): left out of new plans, kept for
     history."""
-    need = people.find_need(session, station.id, beneficiary_id, need_id)
-    people.deactivate(session, need)
-    return people.need_public(need)
+    return people.end_need(session, station.id, beneficiary_id, need_id)
 
 
 def _rows(session: Session, station_id: str, include_inactive: bool) -> list[dict[str, Any]]:

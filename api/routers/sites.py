@@ -86,9 +86,7 @@ def update_site_need(
 def delete_site_need(station: StationDep, session: SessionDep, site_id: str, need_id: str) -> NeedPublic:
     """End a post (soft delete, 200 with the need, ``active`` false): left out of new plans, kept for
     history."""
-    need = sites.find_site_need(session, station.id, site_id, need_id)
-    people.deactivate(session, need)
-    return people.need_public(need)
+    return sites.end_site_need(session, station.id, site_id, need_id)
 
 
 def _rows(session: Session, station_id: str, include_inactive: bool) -> list[dict[str, Any]]:

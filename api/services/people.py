@@ -257,10 +257,23 @@ def update_beneficiary(session: Session, station_id: str, beneficiary_id: str, p
     update_place(session, BENEFICIARIES, station_id, beneficiary_id, patch, beneficiary_problems)
 
 
+def find_beneficiary(
+    session: Session, station_id: str, beneficiary_id: str
+) -> tuple[Beneficiary, list[Need]]:
+    """A beneficiary of the station with needs: 404 if not the station's."""
+    return find_place(session, BENEFICIARIES, station_id, beneficiary_id)
+
+
 def find_need(session: Session, station_id: str, beneficiary_id: str, need_id: str) -> Need:
     """A need of a beneficiary of the station: 404 if the beneficiary is not the station's or the need
     not the beneficiary's."""
     return find_place_need(session, BENEFICIARIES, station_id, beneficiary_id, need_id)
+
+
+def end_need(session: Session, station_id: str, beneficiary_id: str, need_id: str) -> NeedPublic:
+    """End a need of a beneficiary of the station (soft delete, ``active`` false): 404 if not the
+    station's."""
+    return end_place_need(session, BENEFICIARIES, station_id, beneficiary_id, need_id)
 
 
 def update_need(
@@ -412,6 +425,16 @@ def update_place_need(
     commit(session, "the need changed meanwhile: nothing was written, try again")
     session.refresh(need)
     logger.info("station %s: need %s changed", station_id, need_id)
+    return need_public(need)
+
+
+def end_place_need(
+    session: Session, kind: PlaceKind[P, C], station_id: str, place_id: str, need_id: str
+) -> NeedPublic:
+    """End a need of a place of the station (soft delete, ``active`` false: left out of new plans, kept
+    for history): 404 if the place is not the station's or the need not the place's."""
+    need = find_place_need(session, kind, station_id, place_id, need_id)
+    deactivate(session, need)
     return need_public(need)
 
 

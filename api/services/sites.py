@@ -18,6 +18,7 @@ from api.models import ImportResult, Need, NeedCreate, NeedPublic, Site, SiteCre
 from api.services.people import (
     References,
     add_place_need,
+    end_place_need,
     find_place,
     find_place_need,
     import_places,
@@ -71,6 +72,11 @@ def add_site_need(session: Session, station_id: str, site_id: str, body: NeedCre
 def find_site_need(session: Session, station_id: str, site_id: str, need_id: str) -> Need:
     """A need at a site of the station: 404 if the site is not the station's or the need not the site's."""
     return find_place_need(session, SITES, station_id, site_id, need_id)
+
+
+def end_site_need(session: Session, station_id: str, site_id: str, need_id: str) -> NeedPublic:
+    """End a post at a site of the station (soft delete, ``active`` false): 404 if not the station's."""
+    return end_place_need(session, SITES, station_id, site_id, need_id)
 
 
 def update_site_need(
