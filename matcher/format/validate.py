@@ -39,15 +39,15 @@ from matcher.format.schema import (
 from matcher.format.volunteer_checks import (
     Seat,
     by_volunteer,
-    check_availability,
-    check_max_hours,
     check_max_places,
-    check_minor,
     check_not_excluded,
-    check_one_session_per_slot,
     check_skill,
     check_slots,
     neighbour_map,
+    rule3_availability,
+    rule4_one_session_per_slot,
+    rule5_max_hours,
+    rule8_minors,
     show,
 )
 
@@ -195,6 +195,11 @@ class _Plan:
     """The assignments whose volunteer exists (their need may not)."""
     index: _Index
 
+    @property
+    def served(self) -> list[_Pair]:
+        """The assignments whose volunteer and need exist (the shared checks' name of ``pairs``)."""
+        return self.pairs
+
 
 def _rows(plan: Plan, index: _Index, out: list[str]) -> _Plan:
     """Resolve every assignment's need and volunteer, reporting unknown ones."""
@@ -245,21 +250,6 @@ def _rule2_qualification(plan: _Plan, out: list[str]) -> None:
                 )
 
 
-def _rule3_availability(plan: _Plan, out: list[str]) -> None:
-    """Rule 3: every (known) slot of an assignment is in the volunteer's availability."""
-    check_availability(plan.seats, plan.index.slots, out)
-
-
-def _rule4_one_session_per_slot(plan: _Plan, out: list[str]) -> None:
-    """Rule 4: a volunteer serves at most one session in any one slot."""
-    check_one_session_per_slot(plan.seats, out)
-
-
-def _rule5_max_hours(plan: _Plan, out: list[str]) -> None:
-    """Rule 5: the sum of ``hours x sessions`` of a volunteer's needs within ``max_hours``."""
-    check_max_hours(by_volunteer((x.volunteer, x.need) for x in plan.pairs), plan.index, out)
-
-
 def _rule6_max_beneficiaries(plan: _Plan, out: list[str]) -> None:
     """Rule 6: at most ``max_beneficiaries`` distinct beneficiaries per volunteer."""
     places = by_volunteer((x.volunteer, x.need.beneficiary) for x in plan.pairs)
@@ -285,12 +275,6 @@ def _rule7_reach(plan: _Plan, out: list[str]) -> None:
             )
 
 
-def _rule8_minors(plan: _Plan, out: list[str]) -> None:
-    """Rule 8: a minor takes only ``minor_ok`` needs."""
-    for p in plan.pairs:
-        check_minor(p.where, p.volunteer, p.need.minor_ok, out)
-
-
 def _rule9_gender_and_exclusions(plan: _Plan, out: list[str]) -> None:
     """Rule 9: ``volunteer_gender`` and ``excluded_volunteers`` respected."""
     for p in plan.pairs:
@@ -310,12 +294,12 @@ RuleCheck = Callable[[_Plan, list[str]], None]
 RULE_CHECKS: dict[int, RuleCheck] = {
     1: _rule1_sessions_in_windows,
     2: _rule2_qualification,
-    3: _rule3_availability,
-    4: _rule4_one_session_per_slot,
-    5: _rule5_max_hours,
+    3: rule3_availability,
+    4: rule4_one_session_per_slot,
+    5: rule5_max_hours,
     6: _rule6_max_beneficiaries,
     7: _rule7_reach,
-    8: _rule8_minors,
+    8: rule8_minors,
     9: _rule9_gender_and_exclusions,
 }
 """One check per hard rule of ``docs/format.md``, by its number; each appends its violations."""

@@ -32,15 +32,15 @@ from matcher.format.validate import OBJECTIVE_TOLERANCE
 from matcher.format.volunteer_checks import (
     Seat,
     by_volunteer,
-    check_availability,
-    check_max_hours,
     check_max_places,
-    check_minor,
     check_not_excluded,
-    check_one_session_per_slot,
     check_skill,
     check_slots,
     neighbour_map,
+    rule3_availability,
+    rule4_one_session_per_slot,
+    rule5_max_hours,
+    rule8_minors,
     show,
     valid_kinds,
 )
@@ -91,6 +91,11 @@ class _Resolved:
     seats: list[_Seat]
     index: _Index
 
+    @property
+    def served(self) -> list[_Seat]:
+        """Each known volunteer on each known need: the seats (a seat's need is always known)."""
+        return self.seats
+
 
 def _where(i: int, a: PostAssignment) -> str:
     return f"assignments[{i}] (need {a.need!r})"
@@ -136,21 +141,6 @@ def _rule2_qualification(plan: _Resolved, out: list[str]) -> None:
                 )
 
 
-def _rule3_availability(plan: _Resolved, out: list[str]) -> None:
-    """Rule 3: every volunteer on a need is free at every one of its (known) slots."""
-    check_availability(plan.seats, plan.index.slots, out)
-
-
-def _rule4_one_session_per_slot(plan: _Resolved, out: list[str]) -> None:
-    """Rule 4: a volunteer serves at most one session in any one slot, across needs."""
-    check_one_session_per_slot(plan.seats, out)
-
-
-def _rule5_max_hours(plan: _Resolved, out: list[str]) -> None:
-    """Rule 5: the hours of a volunteer's needs (each ``hours x sessions``) within ``max_hours``."""
-    check_max_hours(by_volunteer((x.volunteer, x.need) for x in plan.seats), plan.index, out)
-
-
 def _rule6_max_places(plan: _Resolved, out: list[str]) -> None:
     """Rule 6: at most ``max_beneficiaries`` distinct places per volunteer (a site counts as one)."""
     places = by_volunteer((x.volunteer, x.need.place) for x in plan.seats)
@@ -169,12 +159,6 @@ def _rule7_reach(plan: _Resolved, out: list[str]) -> None:
                 f"{s.where}: volunteer district {mine!r} is out of reach of the need's district "
                 f"{theirs!r} (rule 7)"
             )
-
-
-def _rule8_minors(plan: _Resolved, out: list[str]) -> None:
-    """Rule 8: a minor takes only ``minor_ok`` needs."""
-    for s in plan.seats:
-        check_minor(s.where, s.volunteer, s.need.minor_ok, out)
 
 
 def _rule9_gender_and_exclusions(plan: _Resolved, out: list[str]) -> None:
@@ -245,12 +229,12 @@ RuleCheck = Callable[[_Resolved, list[str]], None]
 RULE_CHECKS2: dict[int, RuleCheck] = {
     1: _rule1_sessions_in_windows,
     2: _rule2_qualification,
-    3: _rule3_availability,
-    4: _rule4_one_session_per_slot,
-    5: _rule5_max_hours,
+    3: rule3_availability,
+    4: rule4_one_session_per_slot,
+    5: rule5_max_hours,
     6: _rule6_max_places,
     7: _rule7_reach,
-    8: _rule8_minors,
+    8: rule8_minors,
     9: _rule9_gender_and_exclusions,
     10: _rule10_post_size,
     11: _rule11_lead,

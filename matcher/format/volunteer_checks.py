@@ -2,9 +2,12 @@
 
 Format 1 (:mod:`matcher.format.validate`) and format 2 (:mod:`matcher.format.validate2`) hold every
 volunteer on every assignment to the same rules 1-9 of ``docs/format.md``; only how a plan is read
-differs (one volunteer per assignment, or several on a post).  Each checker resolves its plan into
-:class:`Seat` rows and per-volunteer groups, then calls these functions, which append
-human-readable violations to ``out`` (location first, the rule's number last).
+differs (one volunteer per assignment, or several on a post).  Each checker resolves its plan once
+(:class:`Resolved`: its :class:`Seat` rows, the volunteers on known needs, the problem's index).
+Rules 3, 4, 5 and 8 are the same to the letter in both formats: ``rule3_availability`` … stand in
+both checkers' tables as they are.  Of rules 1, 2, 6 and 9 the formats share the part here
+(``check_slots`` …), and word the rest their own way.  Every function appends human-readable
+violations to ``out`` (location first, the rule's number last).
 
 Like the checkers, this module re-checks a plan from the written contract alone: it imports only the
 standard library, :mod:`matcher.format.schema` and :mod:`matcher.format.evaluate`, never the solver.
@@ -23,7 +26,7 @@ from matcher.format.schema import District, Volunteer
 
 
 class SessionsOf(Protocol):
-    """What rules 1 and 5 read of a need (format 1's or format 2's)."""
+    """What rules 1, 5 and 8 read of a need (format 1's or format 2's)."""
 
     @property
     def hours(self) -> float: ...
@@ -34,9 +37,17 @@ class SessionsOf(Protocol):
     @property
     def windows(self) -> list[str]: ...
 
+    @property
+    def minor_ok(self) -> bool: ...
+
 
 class Volunteers(Protocol):
-    """What rules 5 and 6 read of a checker's index of the problem."""
+    """What rules 3 to 6 read of a checker's index of the problem."""
+
+    @property
+    def slots(self) -> frozenset[str]:
+        """The problem's slot ids."""
+        ...
 
     @property
     def volunteers(self) -> Mapping[str, Volunteer]:
@@ -64,6 +75,36 @@ class Seat:
     need_id: str
     slots: Sequence[str]
     volunteer: Volunteer
+
+
+class Served(Protocol):
+    """One known volunteer on one known need."""
+
+    @property
+    def where(self) -> str: ...
+
+    @property
+    def volunteer(self) -> Volunteer: ...
+
+    @property
+    def need(self) -> SessionsOf: ...
+
+
+class Resolved(Protocol):
+    """A plan as a checker resolved it against its problem."""
+
+    @property
+    def seats(self) -> Sequence[Seat]:
+        """Each known volunteer on each assignment (format 1: the need may be unknown)."""
+        ...
+
+    @property
+    def served(self) -> Sequence[Served]:
+        """Each known volunteer on each known need."""
+        ...
+
+    @property
+    def index(self) -> Volunteers: ...
 
 
 def neighbour_map(districts: Iterable[District]) -> dict[str, set[str]]:
@@ -127,18 +168,18 @@ def check_skill(where: str, service: str, volunteer: Volunteer, out: list[str]) 
         out.append(f"{where}: the volunteer lacks skill {service!r} (rule 2)")
 
 
-def check_availability(seats: Iterable[Seat], known: frozenset[str], out: list[str]) -> None:
+def rule3_availability(plan: Resolved, out: list[str]) -> None:
     """Rule 3: every known slot of a seat is in its volunteer's availability."""
-    for s in seats:
+    for s in plan.seats:
         for slot in dict.fromkeys(s.slots):
-            if slot in known and slot not in s.volunteer.availability:
+            if slot in plan.index.slots and slot not in s.volunteer.availability:
                 out.append(f"{s.where}: slot {slot!r} is not in the volunteer's availability (rule 3)")
 
 
-def check_one_session_per_slot(seats: Iterable[Seat], out: list[str]) -> None:
+def rule4_one_session_per_slot(plan: Resolved, out: list[str]) -> None:
     """Rule 4: a volunteer serves at most one session in any one slot, across assignments."""
     taken: dict[tuple[str, str], Seat] = {}  # (volunteer, slot) -> the first seat taking it
-    for s in seats:
+    for s in plan.seats:
         for slot in dict.fromkeys(s.slots):
             first = taken.setdefault((s.volunteer.id, slot), s)
             if first is not s:
@@ -148,10 +189,11 @@ def check_one_session_per_slot(seats: Iterable[Seat], out: list[str]) -> None:
                 )
 
 
-def check_max_hours(needs_of: Mapping[str, Sequence[SessionsOf]], index: Volunteers, out: list[str]) -> None:
-    """Rule 5: the sum of ``hours x sessions`` of each volunteer's needs (``needs_of``: by volunteer id)
-    within their ``max_hours``, exactly."""
-    for volunteer_id, needs in needs_of.items():
+def rule5_max_hours(plan: Resolved, out: list[str]) -> None:
+    """Rule 5: the sum of ``hours x sessions`` of each volunteer's needs within their ``max_hours``,
+    exactly."""
+    index = plan.index
+    for volunteer_id, needs in by_volunteer((s.volunteer, s.need) for s in plan.served).items():
         total = sum((hours_fraction(n.hours) * n.sessions for n in needs), Fraction(0))
         limit = hours_fraction(index.volunteers[volunteer_id].max_hours)
         if total > limit:
@@ -176,10 +218,11 @@ def check_max_places(
             )
 
 
-def check_minor(where: str, volunteer: Volunteer, minor_ok: bool, out: list[str]) -> None:
+def rule8_minors(plan: Resolved, out: list[str]) -> None:
     """Rule 8: a minor takes only ``minor_ok`` needs."""
-    if volunteer.minor and not minor_ok:
-        out.append(f"{where}: the volunteer is a minor and the need is not minor_ok (rule 8)")
+    for s in plan.served:
+        if s.volunteer.minor and not s.need.minor_ok:
+            out.append(f"{s.where}: the volunteer is a minor and the need is not minor_ok (rule 8)")
 
 
 def check_not_excluded(
