@@ -18,7 +18,6 @@ It prints the median of each with the capture on and off and their ratio, and wr
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import time
 from collections.abc import Callable
@@ -33,7 +32,7 @@ from api.auth import create_token
 from api.main import create_app
 from api.models import District, Volunteer
 from benchmarks.results import Table, command_line, write_result
-from benchmarks.service_setup import demo_database, seed_city
+from benchmarks.service_setup import demo_database, repeat_option, seed_city
 
 ROWS = 300
 EVENTS = (("after_flush", api.audit._after_flush), ("do_orm_execute", api.audit._bulk))
@@ -58,9 +57,7 @@ def _csv(district: str, run: int) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     """Measure and print the table."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
-    parser.add_argument("--repeat", type=int, default=15)
-    args = parser.parse_args(argv)
+    repeat = repeat_option(__doc__, argv, 15)
     with demo_database() as engine:
         with Session(engine) as session:
             station = seed_city(session)[0]
@@ -96,7 +93,7 @@ def main(argv: list[str] | None = None) -> None:
             times: dict[tuple[str, bool], list[float]] = {(n, on): [] for n in cases for on in (True, False)}
             for name, fn in cases.items():
                 fn()  # warm
-                for _ in range(args.repeat):
+                for _ in range(repeat):
                     for on in (True, False):
                         capture(on)
                         started = time.perf_counter()
@@ -112,7 +109,7 @@ def main(argv: list[str] | None = None) -> None:
     for row in rows:
         print(f"{row[0]:10} {row[1]:12.2f} {row[2]:16.2f} {row[3]:7.2f}")
     notes = [
-        f"{args.repeat} runs of each, the capture switched on and off alternately in the same process;",
+        f"{repeat} runs of each, the capture switched on and off alternately in the same process;",
         "csv300 writes 300 volunteer and 300 certificate entries; patch1 one entry; get1 none.",
     ]
     write_result("audit", command_line("benchmarks.audit", argv), [Table(columns, rows)], notes)

@@ -23,7 +23,6 @@ and writes ``benchmarks/results/calendar-<date>.json`` (:func:`benchmarks.result
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 
 from sqlmodel import Session, col, select
@@ -32,7 +31,14 @@ from api.crud.volunteers import read_volunteers
 from api.models import PlanAssignment, PlanVersion, Station, Volunteer
 from api.services import calendars, planning
 from benchmarks.results import Table, command_line, write_result
-from benchmarks.service_setup import demo_database, freeze_collector, seed_city, step_table, time_calls
+from benchmarks.service_setup import (
+    demo_database,
+    freeze_collector,
+    repeat_option,
+    seed_city,
+    step_table,
+    time_calls,
+)
 
 TODAY = dt.date(2026, 12, 9)
 SLOTS = ["mon-am", "wed-pm", "sat-am"]
@@ -77,9 +83,7 @@ def _weeks(session: Session) -> tuple[str, str, int]:
 
 def main(argv: list[str] | None = None) -> None:
     """Measure and print the table."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
-    parser.add_argument("--repeat", type=int, default=30)
-    args = parser.parse_args(argv)
+    repeat = repeat_option(__doc__, argv, 30)
     with demo_database() as engine:
         with Session(engine) as session:
             seed_city(session)
@@ -104,15 +108,15 @@ def main(argv: list[str] | None = None) -> None:
                 assert feed == document
                 timings = {
                     "volunteer": time_calls(
-                        lambda: read_volunteers(session, station_id, volunteer_id), args.repeat
+                        lambda: read_volunteers(session, station_id, volunteer_id), repeat
                     ),
                     "sessions": time_calls(
-                        lambda: calendars.volunteer_sessions(session, volunteer, TODAY), args.repeat
+                        lambda: calendars.volunteer_sessions(session, volunteer, TODAY), repeat
                     ),
                     "render": time_calls(
-                        lambda: calendars.render(volunteer, station, where, sessions), args.repeat
+                        lambda: calendars.render(volunteer, station, where, sessions), repeat
                     ),
-                    "feed": time_calls(lambda: calendars.feed_ics(session, secret), args.repeat),
+                    "feed": time_calls(lambda: calendars.feed_ics(session, secret), repeat),
                 }
         finally:
             calendars.local_today = original
@@ -122,7 +126,7 @@ def main(argv: list[str] | None = None) -> None:
     notes = [
         f"{count} sessions of one volunteer in {weeks} published weekly versions (each with a newer draft), "
         f"each version holding the station's whole week problem; the .ics: {size}; "
-        f"{args.repeat} runs of each step",
+        f"{repeat} runs of each step",
     ]
     write_result("calendar", command_line("benchmarks.calendar", argv), [Table(columns, rows)], notes)
 

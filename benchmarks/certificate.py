@@ -25,7 +25,6 @@ PDF's pages and size, and writes ``benchmarks/results/certificate-<date>.json``
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import io
 
@@ -38,7 +37,14 @@ from api.services import certificates, planning, records
 from api.services.records import RecordFilter
 from api.settings import DEFAULT_STARS
 from benchmarks.results import Table, command_line, write_result
-from benchmarks.service_setup import demo_database, freeze_collector, seed_city, step_table, time_calls
+from benchmarks.service_setup import (
+    demo_database,
+    freeze_collector,
+    repeat_option,
+    seed_city,
+    step_table,
+    time_calls,
+)
 
 YEAR_START = dt.date(2026, 1, 5)  # a Monday
 WEEKS = 52
@@ -87,9 +93,7 @@ def _year_of_sessions(session: Session) -> tuple[str, int]:
 
 def main(argv: list[str] | None = None) -> None:
     """Measure and print the table."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
-    parser.add_argument("--repeat", type=int, default=15)
-    args = parser.parse_args(argv)
+    repeat = repeat_option(__doc__, argv, 15)
     with demo_database() as engine:
         with Session(engine) as session:
             seed_city(session)
@@ -108,17 +112,17 @@ def main(argv: list[str] | None = None) -> None:
             assert len(data.sessions) == count
             pdf = certificate_pdf(data)
             timings = {
-                "records": time_calls(lambda: records.list_records(session, centre, where), args.repeat),
+                "records": time_calls(lambda: records.list_records(session, centre, where), repeat),
                 "gather": time_calls(
                     lambda: certificates.issue(session, volunteer, YEAR_START, end, None, DEFAULT_STARS),
-                    args.repeat,
+                    repeat,
                 ),
-                "pdf": time_calls(lambda: certificate_pdf(data), args.repeat),
+                "pdf": time_calls(lambda: certificate_pdf(data), repeat),
                 "certificate": time_calls(
                     lambda: certificate_pdf(
                         certificates.issue(session, volunteer, YEAR_START, end, None, DEFAULT_STARS)
                     ),
-                    args.repeat,
+                    repeat,
                 ),
             }
     from pypdf import PdfReader  # a dev dependency: only to count the pages
@@ -128,7 +132,7 @@ def main(argv: list[str] | None = None) -> None:
     columns, rows = step_table(timings, "records", width=12, digits=1)
     notes = [
         f"a year ({WEEKS} weekly plan versions) of {count} served sessions of one volunteer; "
-        f"the PDF: {pages} pages, {len(pdf) / 1024:.0f} KiB; {args.repeat} runs of each step",
+        f"the PDF: {pages} pages, {len(pdf) / 1024:.0f} KiB; {repeat} runs of each step",
     ]
     write_result("certificate", command_line("benchmarks.certificate", argv), [Table(columns, rows)], notes)
 

@@ -16,7 +16,6 @@ It prints the medians and their ratio, and writes ``benchmarks/results/contacts-
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import time
 from collections.abc import Callable
@@ -33,14 +32,12 @@ from api.main import create_app
 from api.models import BeneficiaryListItem, BeneficiaryPublic, VolunteerListItem, VolunteerPublic
 from api.services import people
 from benchmarks.results import Table, command_line, write_result
-from benchmarks.service_setup import demo_database, seed_city
+from benchmarks.service_setup import demo_database, repeat_option, seed_city
 
 
 def main(argv: list[str] | None = None) -> None:
     """Measure and print the table."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
-    parser.add_argument("--repeat", type=int, default=15)
-    args = parser.parse_args(argv)
+    repeat = repeat_option(__doc__, argv, 15)
     with demo_database() as engine:
         with Session(engine) as session:
             station = seed_city(session, 4000, 3000)[0]
@@ -62,7 +59,7 @@ def main(argv: list[str] | None = None) -> None:
         times: dict[tuple[str, bool], list[float]] = {(n, m): [] for n in pairs for m in (True, False)}
         for name, (masked, plain) in pairs.items():
             masked(), plain()  # warm
-            for _ in range(args.repeat):
+            for _ in range(repeat):
                 for on, fn in ((True, masked), (False, plain)):
                     started = time.perf_counter()
                     fn()
@@ -72,7 +69,7 @@ def main(argv: list[str] | None = None) -> None:
             headers = {"Authorization": f"Bearer {token}"}
             path = f"/v1/stations/{station}/volunteers"
             assert client.get(path, headers=headers).status_code == 200
-            for _ in range(args.repeat):
+            for _ in range(repeat):
                 started = time.perf_counter()
                 assert client.get(path, headers=headers).status_code == 200
                 route.append(time.perf_counter() - started)
@@ -88,7 +85,7 @@ def main(argv: list[str] | None = None) -> None:
     for row in rows:
         print(f"{row[0]!s:28} {row[1]!s:>10} {row[2]!s:>14} {row[3]!s:>6}")
     notes = [
-        f"{args.repeat} runs of each, masked and not masked alternately in the same process;",
+        f"{repeat} runs of each, masked and not masked alternately in the same process;",
         "each run builds the models from the rows read once and serialises them to JSON;",
         "the GET row is the whole list route (read, mask, serialise) for reference.",
     ]

@@ -9,6 +9,7 @@ migrated as ``linli migrate`` does, seeded with the demo city as ``linli seed`` 
 
 from __future__ import annotations
 
+import argparse
 import gc
 import statistics
 import tempfile
@@ -48,6 +49,14 @@ def seed_city(session: Session, volunteers: int = 250, beneficiaries: int = 190)
     """Seed the demo city into ``session`` (not committed, as :func:`api.seed.seed_demo`); the station
     ids."""
     return seed_demo(session, volunteers, beneficiaries, DISTRICTS, SEED)
+
+
+def repeat_option(doc: str | None, argv: list[str] | None, default: int) -> int:
+    """The ``--repeat`` of a benchmark's command line (how many timed runs of each step); its help is
+    the first paragraph of the benchmark's ``doc``."""
+    parser = argparse.ArgumentParser(description=(doc or "").split("\n\n", 1)[0])
+    parser.add_argument("--repeat", type=int, default=default)
+    return int(parser.parse_args(argv).repeat)
 
 
 def freeze_collector() -> None:
