@@ -25,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 
+from matcher.format import volunteer_checks as vc
 from matcher.format.evaluate import continuity_of, coverage_of, hours_fraction
 from matcher.format.reasons import REASON_CODES
 from matcher.format.schema import (
@@ -35,20 +36,6 @@ from matcher.format.schema import (
     Plan,
     Problem,
     Volunteer,
-)
-from matcher.format.volunteer_checks import (
-    Seat,
-    by_volunteer,
-    check_max_places,
-    check_not_excluded,
-    check_skill,
-    check_slots,
-    neighbour_map,
-    rule3_availability,
-    rule4_one_session_per_slot,
-    rule5_max_hours,
-    rule8_minors,
-    show,
 )
 
 __all__ = [
@@ -124,29 +111,22 @@ def validate_plan(problem: Problem, plan: Plan) -> list[str]:
 
 
 @dataclass(frozen=True)
-class _Index:
+class _Index(vc.VolunteerIndex):
     """Look-up tables of one problem."""
 
     problem: Problem
     needs: dict[str, Need]
     need_position: dict[str, int]
-    volunteers: dict[str, Volunteer]
-    volunteer_position: dict[str, int]
     beneficiaries: dict[str, Beneficiary]
-    neighbours: dict[str, set[str]]
-    slots: frozenset[str]
 
     @classmethod
     def build(cls, problem: Problem) -> _Index:
         return cls(
+            **vc.volunteer_lookups(problem),
             problem=problem,
             needs={n.id: n for n in problem.needs},
             need_position={n.id: i for i, n in enumerate(problem.needs)},
-            volunteers={v.id: v for v in problem.volunteers},
-            volunteer_position={v.id: i for i, v in enumerate(problem.volunteers)},
             beneficiaries={b.id: b for b in problem.beneficiaries},
-            neighbours=neighbour_map(problem.districts),
-            slots=frozenset(problem.slot_ids),
         )
 
 
@@ -191,7 +171,7 @@ class _Plan:
 
     rows: list[_Row]
     pairs: list[_Pair]
-    seats: list[Seat]
+    seats: list[vc.Seat]
     """The assignments whose volunteer exists (their need may not)."""
     index: _Index
 
@@ -205,7 +185,7 @@ def _rows(plan: Plan, index: _Index, out: list[str]) -> _Plan:
     """Resolve every assignment's need and volunteer, reporting unknown ones."""
     rows: list[_Row] = []
     pairs: list[_Pair] = []
-    seats: list[Seat] = []
+    seats: list[vc.Seat] = []
     for i, a in enumerate(plan.assignments):
         where = _where(i, a)
         need = index.needs.get(a.need)
@@ -216,7 +196,7 @@ def _rows(plan: Plan, index: _Index, out: list[str]) -> _Plan:
             out.append(f"{where}: unknown volunteer {a.volunteer!r}")
         rows.append(_Row(i, a, where, need, volunteer))
         if volunteer is not None:
-            seats.append(Seat(i, where, a.need, a.slots, volunteer))
+            seats.append(vc.Seat(i, where, a.need, a.slots, volunteer))
         if need is not None and volunteer is not None:
             pairs.append(_Pair(i, a, where, need, volunteer, index.beneficiaries[need.beneficiary]))
     return _Plan(rows, pairs, seats, index)
@@ -229,7 +209,7 @@ def _rule1_sessions_in_windows(plan: _Plan, out: list[str]) -> None:
     (:func:`_check_each_need_once`).
     """
     for row in plan.rows:
-        check_slots(row.where, row.a.slots, plan.index.slots, row.need, out)
+        vc.check_slots(row.where, row.a.slots, plan.index.slots, row.need, out)
 
 
 def _rule2_qualification(plan: _Plan, out: list[str]) -> None:
@@ -237,7 +217,7 @@ def _rule2_qualification(plan: _Plan, out: list[str]) -> None:
     problem = plan.index.problem
     deadline = problem.certification_deadline
     for p in plan.pairs:
-        check_skill(p.where, p.need.service, p.volunteer, out)
+        vc.check_skill(p.where, p.need.service, p.volunteer, out)
         for kind in dict.fromkeys(p.need.requires):
             held = [c for c in p.volunteer.certifications if c.kind == kind]
             if not held:
@@ -252,8 +232,8 @@ def _rule2_qualification(plan: _Plan, out: list[str]) -> None:
 
 def _rule6_max_beneficiaries(plan: _Plan, out: list[str]) -> None:
     """Rule 6: at most ``max_beneficiaries`` distinct beneficiaries per volunteer."""
-    places = by_volunteer((x.volunteer, x.need.beneficiary) for x in plan.pairs)
-    check_max_places(places, plan.index, "beneficiaries", out)
+    places = vc.by_volunteer((x.volunteer, x.need.beneficiary) for x in plan.pairs)
+    vc.check_max_places(places, plan.index, "beneficiaries", out)
 
 
 def _rule7_reach(plan: _Plan, out: list[str]) -> None:
@@ -286,7 +266,7 @@ def _rule9_gender_and_exclusions(plan: _Plan, out: list[str]) -> None:
                 f"{p.where}: beneficiary {beneficiary.id!r} asks for volunteer_gender {wanted!r}, "
                 f"the volunteer has {got} (rule 9)"
             )
-        check_not_excluded(p.where, beneficiary.id, beneficiary.excluded_volunteers, volunteer, out)
+        vc.check_not_excluded(p.where, beneficiary.id, beneficiary.excluded_volunteers, volunteer, out)
 
 
 RuleCheck = Callable[[_Plan, list[str]], None]
@@ -294,12 +274,12 @@ RuleCheck = Callable[[_Plan, list[str]], None]
 RULE_CHECKS: dict[int, RuleCheck] = {
     1: _rule1_sessions_in_windows,
     2: _rule2_qualification,
-    3: rule3_availability,
-    4: rule4_one_session_per_slot,
-    5: rule5_max_hours,
+    3: vc.rule3_availability,
+    4: vc.rule4_one_session_per_slot,
+    5: vc.rule5_max_hours,
     6: _rule6_max_beneficiaries,
     7: _rule7_reach,
-    8: rule8_minors,
+    8: vc.rule8_minors,
     9: _rule9_gender_and_exclusions,
 }
 """One check per hard rule of ``docs/format.md``, by its number; each appends its violations."""
@@ -358,7 +338,7 @@ def _check_objective(plan: Plan, index: _Index, out: list[str]) -> None:
     if reported is not None and abs(reported - exact) > OBJECTIVE_TOLERANCE:
         out.append(
             f"objective.coverage: reported {objective.coverage!r}, but the assignments cover "
-            f"{show(exact)} (sum of priority x hours x sessions)"
+            f"{vc.show(exact)} (sum of priority x hours x sessions)"
         )
     continuity = continuity_of(index.problem, plan.assignments)
     if objective.continuity != continuity:
@@ -375,7 +355,7 @@ def _check_objective(plan: Plan, index: _Index, out: list[str]) -> None:
     elif exact > bound + OBJECTIVE_TOLERANCE:
         out.append(
             f"objective.coverage_bound: {objective.coverage_bound!r} is below the recomputed "
-            f"coverage {show(exact)}"
+            f"coverage {vc.show(exact)}"
         )
     if plan.status == "optimal" and reported is not None and abs(bound - reported) > OBJECTIVE_TOLERANCE:
         out.append(

@@ -25,59 +25,38 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from matcher.format import volunteer_checks as vc
 from matcher.format.evaluate import continuity2_of, coverage2_of, hours_fraction
 from matcher.format.reasons import POST_REASON_CODES
 from matcher.format.schema import Need2, Plan2, PostAssignment, Problem2, Volunteer
 from matcher.format.validate import OBJECTIVE_TOLERANCE
-from matcher.format.volunteer_checks import (
-    Seat,
-    by_volunteer,
-    check_max_places,
-    check_not_excluded,
-    check_skill,
-    check_slots,
-    neighbour_map,
-    rule3_availability,
-    rule4_one_session_per_slot,
-    rule5_max_hours,
-    rule8_minors,
-    show,
-    valid_kinds,
-)
 
 __all__ = ["RULE_CHECKS2", "validate_plan2"]
 
 
 @dataclass(frozen=True)
-class _Index:
+class _Index(vc.VolunteerIndex):
     """Look-up tables of one format-2 problem."""
 
     problem: Problem2
     needs: dict[str, Need2]
-    volunteers: dict[str, Volunteer]
-    volunteer_position: dict[str, int]
     district_of: dict[str, str]
     """Place (beneficiary or site) id -> its district."""
-    neighbours: dict[str, set[str]]
-    slots: frozenset[str]
 
     @classmethod
     def build(cls, problem: Problem2) -> _Index:
         district_of = {b.id: b.district for b in problem.beneficiaries}
         district_of.update({s.id: s.district for s in problem.sites})
         return cls(
+            **vc.volunteer_lookups(problem),
             problem=problem,
             needs={n.id: n for n in problem.needs},
-            volunteers={v.id: v for v in problem.volunteers},
-            volunteer_position={v.id: i for i, v in enumerate(problem.volunteers)},
             district_of=district_of,
-            neighbours=neighbour_map(problem.districts),
-            slots=frozenset(problem.slot_ids),
         )
 
 
 @dataclass(frozen=True)
-class _Seat(Seat):
+class _Seat(vc.Seat):
     """One volunteer on one assignment, both known (and the need it is for)."""
 
     need: Need2
@@ -125,15 +104,15 @@ def _resolve(plan: Plan2, index: _Index, out: list[str]) -> _Resolved:
 def _rule1_sessions_in_windows(plan: _Resolved, out: list[str]) -> None:
     """Rule 1: known, distinct slots in the need's windows, ``sessions`` of them."""
     for _, a, where, need in plan.rows:
-        check_slots(where, a.slots, plan.index.slots, need, out)
+        vc.check_slots(where, a.slots, plan.index.slots, need, out)
 
 
 def _rule2_qualification(plan: _Resolved, out: list[str]) -> None:
     """Rule 2: every volunteer on a need has its skill and its certifications, valid for the week."""
     deadline = plan.index.problem.certification_deadline
     for s in plan.seats:
-        check_skill(s.where, s.need.service, s.volunteer, out)
-        valid = valid_kinds(s.volunteer, deadline)
+        vc.check_skill(s.where, s.need.service, s.volunteer, out)
+        valid = vc.valid_kinds(s.volunteer, deadline)
         for kind in dict.fromkeys(s.need.requires):
             if kind not in valid:
                 out.append(
@@ -143,8 +122,8 @@ def _rule2_qualification(plan: _Resolved, out: list[str]) -> None:
 
 def _rule6_max_places(plan: _Resolved, out: list[str]) -> None:
     """Rule 6: at most ``max_beneficiaries`` distinct places per volunteer (a site counts as one)."""
-    places = by_volunteer((x.volunteer, x.need.place) for x in plan.seats)
-    check_max_places(places, plan.index, "beneficiaries and sites", out)
+    places = vc.by_volunteer((x.volunteer, x.need.place) for x in plan.seats)
+    vc.check_max_places(places, plan.index, "beneficiaries and sites", out)
 
 
 def _rule7_reach(plan: _Resolved, out: list[str]) -> None:
@@ -173,7 +152,7 @@ def _rule9_gender_and_exclusions(plan: _Resolved, out: list[str]) -> None:
             out.append(
                 f"{s.where}: beneficiary {beneficiary.id!r} asks for volunteer_gender {wanted!r} (rule 9)"
             )
-        check_not_excluded(s.where, beneficiary.id, beneficiary.excluded_volunteers, s.volunteer, out)
+        vc.check_not_excluded(s.where, beneficiary.id, beneficiary.excluded_volunteers, s.volunteer, out)
 
 
 def _rule10_post_size(plan: _Resolved, out: list[str]) -> None:
@@ -207,7 +186,7 @@ def _rule11_lead(plan: _Resolved, out: list[str]) -> None:
         def holds(
             v: Volunteer, lead_skills: list[str] = lead.skills, kinds: list[str] = lead.certifications
         ) -> bool:
-            return set(lead_skills) <= set(v.skills) and set(kinds) <= valid_kinds(v, deadline)
+            return set(lead_skills) <= set(v.skills) and set(kinds) <= vc.valid_kinds(v, deadline)
 
         if not any(holds(v) for v in on.get(i, [])):
             out.append(f"{where}: no volunteer on it holds the lead (rule 11)")
@@ -229,12 +208,12 @@ RuleCheck = Callable[[_Resolved, list[str]], None]
 RULE_CHECKS2: dict[int, RuleCheck] = {
     1: _rule1_sessions_in_windows,
     2: _rule2_qualification,
-    3: rule3_availability,
-    4: rule4_one_session_per_slot,
-    5: rule5_max_hours,
+    3: vc.rule3_availability,
+    4: vc.rule4_one_session_per_slot,
+    5: vc.rule5_max_hours,
     6: _rule6_max_places,
     7: _rule7_reach,
-    8: rule8_minors,
+    8: vc.rule8_minors,
     9: _rule9_gender_and_exclusions,
     10: _rule10_post_size,
     11: _rule11_lead,
@@ -300,8 +279,8 @@ def _check_objective(plan: Plan2, index: _Index, out: list[str]) -> None:
     bound = hours_fraction(objective.coverage_bound)
     if abs(reported - exact) > OBJECTIVE_TOLERANCE:
         out.append(
-            f"objective.coverage: reported {objective.coverage!r}, but the assignments cover {show(exact)} "
-            "(sum of priority x hours x sessions x volunteers)"
+            f"objective.coverage: reported {objective.coverage!r}, but the assignments cover "
+            f"{vc.show(exact)} (sum of priority x hours x sessions x volunteers)"
         )
     continuity = continuity2_of(index.problem, plan.assignments)
     if objective.continuity != continuity:

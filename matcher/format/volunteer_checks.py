@@ -19,10 +19,10 @@ import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from matcher.format.evaluate import hours_fraction
-from matcher.format.schema import District, Volunteer
+from matcher.format.schema import District, Problem, Problem2, Volunteer
 
 
 class SessionsOf(Protocol):
@@ -41,23 +41,28 @@ class SessionsOf(Protocol):
     def minor_ok(self) -> bool: ...
 
 
-class Volunteers(Protocol):
-    """What rules 3 to 6 read of a checker's index of the problem."""
+@dataclass(frozen=True)
+class VolunteerIndex:
+    """What both checkers look up in a problem of either format (each checker's index adds its own)."""
 
-    @property
-    def slots(self) -> frozenset[str]:
-        """The problem's slot ids."""
-        ...
+    volunteers: dict[str, Volunteer]
+    """Volunteer id -> the volunteer."""
+    volunteer_position: dict[str, int]
+    """Volunteer id -> its position in ``volunteers``."""
+    neighbours: dict[str, set[str]]
+    """District id -> its neighbours, symmetric: one side listing the other is enough."""
+    slots: frozenset[str]
+    """The problem's slot ids."""
 
-    @property
-    def volunteers(self) -> Mapping[str, Volunteer]:
-        """Volunteer id -> the volunteer."""
-        ...
 
-    @property
-    def volunteer_position(self) -> Mapping[str, int]:
-        """Volunteer id -> its position in ``volunteers``."""
-        ...
+def volunteer_lookups(problem: Problem | Problem2) -> dict[str, Any]:
+    """The :class:`VolunteerIndex` fields of ``problem``, as keyword arguments of a checker's index."""
+    return {
+        "volunteers": {v.id: v for v in problem.volunteers},
+        "volunteer_position": {v.id: i for i, v in enumerate(problem.volunteers)},
+        "neighbours": neighbour_map(problem.districts),
+        "slots": frozenset(problem.slot_ids),
+    }
 
 
 N = TypeVar("N")
@@ -104,7 +109,7 @@ class Resolved(Protocol):
         ...
 
     @property
-    def index(self) -> Volunteers: ...
+    def index(self) -> VolunteerIndex: ...
 
 
 def neighbour_map(districts: Iterable[District]) -> dict[str, set[str]]:
@@ -202,7 +207,7 @@ def rule5_max_hours(plan: Resolved, out: list[str]) -> None:
 
 
 def check_max_places(
-    places_of: Mapping[str, Iterable[str]], index: Volunteers, noun: str, out: list[str]
+    places_of: Mapping[str, Iterable[str]], index: VolunteerIndex, noun: str, out: list[str]
 ) -> None:
     """Rule 6: at most ``max_beneficiaries`` distinct places per volunteer (``places_of``: the places
     of their assignments by volunteer id; ``noun`` names them in the message)."""
