@@ -30,15 +30,8 @@ from sqlmodel import Session, col, select
 from api.crud.volunteers import read_volunteers
 from api.models import PlanAssignment, PlanVersion, Station, Volunteer
 from api.services import calendars, planning
+from benchmarks import service_setup as bench
 from benchmarks.results import Table, command_line, write_result
-from benchmarks.service_setup import (
-    demo_database,
-    freeze_collector,
-    repeat_option,
-    seed_city,
-    step_table,
-    time_calls,
-)
 
 TODAY = dt.date(2026, 12, 9)
 SLOTS = ["mon-am", "wed-pm", "sat-am"]
@@ -83,15 +76,15 @@ def _weeks(session: Session) -> tuple[str, str, int]:
 
 def main(argv: list[str] | None = None) -> None:
     """Measure and print the table."""
-    repeat = repeat_option(__doc__, argv, 30)
-    with demo_database() as engine:
+    repeat = bench.repeat_option(__doc__, argv, 30)
+    with bench.demo_database() as engine:
         with Session(engine) as session:
-            seed_city(session)
+            bench.seed_city(session)
             station_id, volunteer_id, count = _weeks(session)
             volunteer = session.get(Volunteer, volunteer_id)
             assert volunteer is not None
             _feed, secret = calendars.issue_link(session, volunteer)
-        freeze_collector()
+        bench.freeze_collector()
         original = calendars.local_today
         calendars.local_today = lambda: TODAY  # the window of the stored weeks, whatever today is
         try:
@@ -107,22 +100,22 @@ def main(argv: list[str] | None = None) -> None:
                 feed = calendars.feed_ics(session, secret)
                 assert feed == document
                 timings = {
-                    "volunteer": time_calls(
+                    "volunteer": bench.time_calls(
                         lambda: read_volunteers(session, station_id, volunteer_id), repeat
                     ),
-                    "sessions": time_calls(
+                    "sessions": bench.time_calls(
                         lambda: calendars.volunteer_sessions(session, volunteer, TODAY), repeat
                     ),
-                    "render": time_calls(
+                    "render": bench.time_calls(
                         lambda: calendars.render(volunteer, station, where, sessions), repeat
                     ),
-                    "feed": time_calls(lambda: calendars.feed_ics(session, secret), repeat),
+                    "feed": bench.time_calls(lambda: calendars.feed_ics(session, secret), repeat),
                 }
         finally:
             calendars.local_today = original
     size = f"{len(document) / 1024:.1f} KiB"
     print(f"{count} sessions in {weeks} published weeks (and as many newer drafts); .ics {size}")
-    columns, rows = step_table(timings, "volunteer", width=10, digits=2)
+    columns, rows = bench.step_table(timings, "volunteer", width=10, digits=2)
     notes = [
         f"{count} sessions of one volunteer in {weeks} published weekly versions (each with a newer draft), "
         f"each version holding the station's whole week problem; the .ics: {size}; "

@@ -36,15 +36,8 @@ from api.pdf import certificate_pdf
 from api.services import certificates, planning, records
 from api.services.records import RecordFilter
 from api.settings import DEFAULT_STARS
+from benchmarks import service_setup as bench
 from benchmarks.results import Table, command_line, write_result
-from benchmarks.service_setup import (
-    demo_database,
-    freeze_collector,
-    repeat_option,
-    seed_city,
-    step_table,
-    time_calls,
-)
 
 YEAR_START = dt.date(2026, 1, 5)  # a Monday
 WEEKS = 52
@@ -93,12 +86,12 @@ def _year_of_sessions(session: Session) -> tuple[str, int]:
 
 def main(argv: list[str] | None = None) -> None:
     """Measure and print the table."""
-    repeat = repeat_option(__doc__, argv, 15)
-    with demo_database() as engine:
+    repeat = bench.repeat_option(__doc__, argv, 15)
+    with bench.demo_database() as engine:
         with Session(engine) as session:
-            seed_city(session)
+            bench.seed_city(session)
             volunteer_id, count = _year_of_sessions(session)
-        freeze_collector()
+        bench.freeze_collector()
         end = YEAR_START + dt.timedelta(weeks=WEEKS, days=-1)
         centre = Principal(0, None)
         where = RecordFilter(volunteer_id=volunteer_id, start=YEAR_START, end=end, outcome="served")
@@ -112,13 +105,13 @@ def main(argv: list[str] | None = None) -> None:
             assert len(data.sessions) == count
             pdf = certificate_pdf(data)
             timings = {
-                "records": time_calls(lambda: records.list_records(session, centre, where), repeat),
-                "gather": time_calls(
+                "records": bench.time_calls(lambda: records.list_records(session, centre, where), repeat),
+                "gather": bench.time_calls(
                     lambda: certificates.issue(session, volunteer, YEAR_START, end, None, DEFAULT_STARS),
                     repeat,
                 ),
-                "pdf": time_calls(lambda: certificate_pdf(data), repeat),
-                "certificate": time_calls(
+                "pdf": bench.time_calls(lambda: certificate_pdf(data), repeat),
+                "certificate": bench.time_calls(
                     lambda: certificate_pdf(
                         certificates.issue(session, volunteer, YEAR_START, end, None, DEFAULT_STARS)
                     ),
@@ -129,7 +122,7 @@ def main(argv: list[str] | None = None) -> None:
 
     pages = len(PdfReader(io.BytesIO(pdf)).pages)
     print(f"a year ({WEEKS} weeks) of {count} sessions; PDF {pages} pages, {len(pdf) / 1024:.0f} KiB")
-    columns, rows = step_table(timings, "records", width=12, digits=1)
+    columns, rows = bench.step_table(timings, "records", width=12, digits=1)
     notes = [
         f"a year ({WEEKS} weekly plan versions) of {count} served sessions of one volunteer; "
         f"the PDF: {pages} pages, {len(pdf) / 1024:.0f} KiB; {repeat} runs of each step",

@@ -66,7 +66,7 @@ def volunteer_lookups(problem: Problem | Problem2) -> dict[str, Any]:
 
 
 N = TypeVar("N")
-"""A need of either format."""
+"""What a seat carries: a need of either format, or the id of its place."""
 
 
 @dataclass(frozen=True)
