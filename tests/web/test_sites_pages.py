@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import io
 import os
+import re
 from typing import Any
 
 from openpyxl import load_workbook
 from sqlmodel import Session, select
-from test_web import log_in, unlabelled
+from post_week import post_week
+from test_web import WEEK, generate, log_in, unlabelled
 
 from api.models import AuditEntry, District, Need, Site
+from api.services import plan_posts
 from api.tables import XLSX_MEDIA_TYPE
 
 os.environ.setdefault("LINLI_SECRET_KEY", "test-secret-key-for-the-web-tests-only")
@@ -213,3 +216,75 @@ def test_import_sites_from_excel_with_the_template(city: Any) -> None:
     assert export.status_code == 200
     rows = list(load_workbook(io.BytesIO(export.content)).active.iter_rows(values_only=True))  # type: ignore[union-attr]
     assert rows[1][:2] == ("s-river", "关爱山川河流")
+
+
+# ------------------------------------------------------------------------ posts in the week's pages
+
+
+def test_plan_posts_groups_members_by_need_whatever_the_shape() -> None:
+    """A post listed as format 2's one assignment with ``volunteers`` or as one assignment per
+    member is the same post; a format-1 plan has none."""
+    problem = {
+        "beneficiaries": [{"id": "b1", "category": "elderly", "district": "d1", "priority": 3}],
+        "sites": [{"id": "s1", "name": "雄关广场", "district": "d2"}],
+        "needs": [
+            {"id": "n1", "beneficiary": "b1", "service": "life_care", "hours": 1, "sessions": 1},
+            {"id": "p1", "site": "s1", "priority": 5, "service": "companionship", "hours": 2, "sessions": 1,
+             "volunteers": {"min": 2, "max": 5}},
+        ],
+    }
+    one = {"need": "n1", "volunteer": "v9", "slots": ["mon-am"]}
+    grouped = {"assignments": [one, {"need": "p1", "volunteers": ["v1", "v2", "v3"], "slots": ["sat-am"]}]}
+    rows = {"assignments": [one] + [{"need": "p1", "volunteer": v, "slots": ["sat-am"]} for v in ("v1", "v2", "v3")]}
+    for plan in (grouped, rows):
+        posts = plan_posts.plan_posts(problem, plan)
+        assert list(posts) == ["p1"]
+        post = posts["p1"]
+        assert post.volunteers == ["v1", "v2", "v3"] and post.slots == ["sat-am"]
+        assert (post.minimum, post.maximum, post.open) == (2, 5, 2)
+        assert post.place == plan_posts.Place("s1", True, "雄关广场", "", "d2", 5)
+    assert plan_posts.plan_posts(problem, {"assignments": [one]}) == {}
+
+
+def test_the_grid_shows_a_post_as_one_card_and_unmet_its_minimum(city: Any) -> None:
+    station = city.stations[0]
+    plan_id = generate(city, station)
+    week = post_week(city.engine, plan_id)
+    client = city.client
+    log_in(client, city.tokens[station])
+    grid = client.get(f"/s/{station}/grid", params={"week": week.week.isoformat()})
+    assert grid.status_code == 200, grid.text
+    cards = re.findall(r'<li class="post-card">(.*?)</li>', grid.text, re.S)
+    assert len(cards) == 1  # one card for the three members
+    card = cards[0]
+    assert "雄关广场" in card and "陪伴" in card and "3/5 人" in card and "（至少 2 人）" in card
+    assert "还可再加 2 人" in card and "周六上午" in card
+    for vid, name in week.members:  # each member by name, linked to their page
+        assert f'href="/s/{station}/volunteers/{vid}">{name}</a>' in card
+    # each member's row shows the post's session too, with its count
+    assert grid.text.count('<div class="session cat-post">') == 3
+    # a format-1 week is shown as before: no post card, no post session
+    plain = client.get(f"/s/{station}/grid", params={"week": WEEK.isoformat()})
+    assert plain.status_code == 200 and "post-card" not in plain.text and "cat-post" not in plain.text
+    # filters: a post at a site has no category; a district filter keeps it by its members
+    filtered = client.get(f"/s/{station}/grid", params={"week": week.week.isoformat(), "category": "elderly"})
+    assert "post-card" not in filtered.text
+    xlsx = client.get(f"/s/{station}/grid.xlsx", params={"week": week.week.isoformat()})
+    assert xlsx.status_code == 200
+    unmet = client.get(f"/s/{station}/unmet", params={"week": week.week.isoformat()})
+    assert unmet.status_code == 200
+    row = next(r for r in re.findall(r"<tr>(.*?)</tr>", unmet.text, re.S) if "讨赖河河堤" in r)
+    assert "多人岗位" in row and "能同时到岗的合适志愿者不足该岗位的最低人数" in row
+    assert "至少需要 4 人（最多 6 人）" in row
+    overview = client.get(f"/s/{station}/", params={"week": week.week.isoformat()})
+    assert overview.status_code == 200
+
+
+def test_a_post_listed_one_row_per_member_is_one_card(city: Any) -> None:
+    station = city.stations[0]
+    plan_id = generate(city, station)
+    week = post_week(city.engine, plan_id, shape="rows")
+    log_in(city.client, city.tokens[station])
+    grid = city.client.get(f"/s/{station}/grid", params={"week": week.week.isoformat()})
+    assert grid.status_code == 200
+    assert len(re.findall(r'<li class="post-card">', grid.text)) == 1 and "3/5 人" in grid.text
