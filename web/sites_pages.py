@@ -30,7 +30,6 @@ from api.models import ImportResult, Need, NeedCreate, NeedPublic, NeedUpdate, S
 from api.services import people, sites, spreadsheets
 from web import labels
 from web.i18n import N_, Gettext
-from web.people_pages import FIELDS as people_fields
 from web.people_pages import (
     CERTIFICATES,
     MAX_UPLOAD,
@@ -50,6 +49,7 @@ from web.people_pages import (
     upload_of,
     validate,
 )
+from web.people_pages import FIELDS as PEOPLE_FIELDS
 from web.views import Page, PageError, check_csrf, page
 
 router = APIRouter(include_in_schema=False)
@@ -57,7 +57,7 @@ router = APIRouter(include_in_schema=False)
 KINDS: dict[str, str] = {"sites": N_("Sites"), "posts": N_("Group posts")}
 """What these pages show (the heading's last word; the import's one choice is sites)."""
 
-FIELDS: dict[str, str] = {**people_fields, "name": N_("Site name")}
+FIELDS: dict[str, str] = {**PEOPLE_FIELDS, "name": N_("Site name")}
 """The forms' labels: the people pages', a site's name said as one (地点名称, not 姓名)."""
 
 NOT_FOUND = N_("This page does not exist, or belongs to another station.")
@@ -324,14 +324,18 @@ def _save_site(p: Page, station_id: str, ident: str | None, form: FormData) -> R
             if ident is None:
                 sites.register_site(p.db, station.id, SiteCreate.model_validate(data))
             else:
-                sites.update_site(p.db, station.id, ident, SiteCreate.model_validate(cleared(SiteCreate, data, controls)))
+                sites.update_site(
+                    p.db, station.id, ident, SiteCreate.model_validate(cleared(SiteCreate, data, controls))
+                )
         except HTTPException as exc:
             p.db.rollback()
             problems = [form_problem(str(exc.detail))]
             if exc.status_code == status.HTTP_409_CONFLICT and not problems[0].column:
                 problems[0].column = "id"
         else:
-            return RedirectResponse(_site_url(station.id, str(data["id"])) + "?saved=1", status.HTTP_303_SEE_OTHER)
+            return RedirectResponse(
+                _site_url(station.id, str(data["id"])) + "?saved=1", status.HTTP_303_SEE_OTHER
+            )
     shown = shown_values(controls, {**data, **_raw_text(form, controls)}, SITE)
     return _render_site(p, station, shown, ident, problems=problems, active=active, status_code=422)
 
@@ -464,7 +468,9 @@ async def create_post(request: Request, db: SessionDep, station_id: str, site_id
 
 
 @router.post("/s/{station_id}/sites/{site_id}/posts/{need_id}")
-async def update_post(request: Request, db: SessionDep, station_id: str, site_id: str, need_id: str) -> Response:
+async def update_post(
+    request: Request, db: SessionDep, station_id: str, site_id: str, need_id: str
+) -> Response:
     """Change a post (checked whole by the sites service)."""
     p = await run_in_threadpool(_page, request, db)
     form = await request.form()

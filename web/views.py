@@ -415,7 +415,8 @@ def summary(version: PlanVersion, districts: dict[str, str], _: Gettext) -> dict
     where = plan_posts.places(problem)
     # A post's full value counts each volunteer it asks for (format 2); a one-person need, once.
     demand = sum(
-        where[n["id"]].priority * n["hours"] * n["sessions"] * plan_posts.bounds(n)[1] for n in problem["needs"]
+        where[n["id"]].priority * n["hours"] * n["sessions"] * plan_posts.bounds(n)[1]
+        for n in problem["needs"]
     )
     coverage = float(plan["objective"]["coverage"])
     bound = float(plan["objective"]["coverage_bound"])

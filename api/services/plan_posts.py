@@ -71,7 +71,12 @@ def places(problem: Mapping[str, Any]) -> dict[str, Place]:
         if n.get("site") is not None:
             s = sites.get(n["site"], {"id": n["site"]})
             out[n["id"]] = Place(
-                n["site"], True, s.get("name") or n["site"], "", s.get("district", ""), int(n.get("priority", 1))
+                n["site"],
+                True,
+                s.get("name") or n["site"],
+                "",
+                s.get("district", ""),
+                int(n.get("priority", 1)),
             )
         else:
             b = bens[n["beneficiary"]]

@@ -43,9 +43,7 @@ def post_week(engine: Engine, plan_id: int, weeks_later: int = 2, shape: str = "
         problem, plan = copy.deepcopy(old.problem), copy.deepcopy(old.plan)
         district = problem["volunteers"][0]["district"]
         ids = sorted(v["id"] for v in problem["volunteers"])[:3]
-        names = {
-            v.id: v.name or v.id for v in db.exec(select(Volunteer).where(col(Volunteer.id).in_(ids)))
-        }
+        names = {v.id: v.name or v.id for v in db.exec(select(Volunteer).where(col(Volunteer.id).in_(ids)))}
         problem["format"] = 2
         problem["sites"] = [{**SQUARE, "district": district}, {**RIVER, "district": district}]
         post = {"service": "companionship", "hours": 2, "sessions": 1, "windows": ["sat-am"]}
@@ -54,7 +52,9 @@ def post_week(engine: Engine, plan_id: int, weeks_later: int = 2, shape: str = "
             {**post, "id": UNRUN, "site": RIVER["id"], "priority": 3, "volunteers": {"min": 4, "max": 6}},
         ]
         if shape == "volunteers":
-            plan["assignments"].append({"need": POST, "volunteers": ids, "slots": ["sat-am"], "places_open": 2})
+            plan["assignments"].append(
+                {"need": POST, "volunteers": ids, "slots": ["sat-am"], "places_open": 2}
+            )
         else:
             plan["assignments"] += [{"need": POST, "volunteer": v, "slots": ["sat-am"]} for v in ids]
         plan["unmet"].append({"need": UNRUN, "reasons": ["too_few_volunteers_together"]})
@@ -74,9 +74,13 @@ def post_week(engine: Engine, plan_id: int, weeks_later: int = 2, shape: str = "
         db.flush()
         assert new.id is not None
         for row in db.exec(select(PlanAssignment).where(PlanAssignment.plan_id == plan_id)):
-            db.add(PlanAssignment(plan_id=new.id, need_id=row.need_id, volunteer_id=row.volunteer_id, slots=row.slots))
-        for row in db.exec(select(PlanUnmet).where(PlanUnmet.plan_id == plan_id)):
-            db.add(PlanUnmet(plan_id=new.id, need_id=row.need_id, reasons=row.reasons))
+            db.add(
+                PlanAssignment(
+                    plan_id=new.id, need_id=row.need_id, volunteer_id=row.volunteer_id, slots=row.slots
+                )
+            )
+        for unmet in db.exec(select(PlanUnmet).where(PlanUnmet.plan_id == plan_id)):
+            db.add(PlanUnmet(plan_id=new.id, need_id=unmet.need_id, reasons=unmet.reasons))
         for v in ids:  # a post is one row per member: same need, same slots
             db.add(PlanAssignment(plan_id=new.id, need_id=POST, volunteer_id=v, slots=["sat-am"]))
         db.add(PlanUnmet(plan_id=new.id, need_id=UNRUN, reasons=["too_few_volunteers_together"]))

@@ -8,8 +8,8 @@ import re
 from typing import Any
 
 from openpyxl import load_workbook
-from sqlmodel import Session, select
 from post_week import post_week
+from sqlmodel import Session, select
 from test_web import WEEK, generate, log_in, unlabelled
 
 from api.models import AuditEntry, District, Need, Site
@@ -52,7 +52,7 @@ def test_sites_list_create_edit_posts_and_deactivate(city: Any) -> None:
     empty = client.get(f"/s/{station}/sites")
     assert empty.status_code == 200 and "服务地点" in empty.text and "还没有服务地点" in empty.text
     form = client.get(f"/s/{station}/sites/new")
-    assert form.status_code == 200 and "地点名称" in form.text or "名称" in form.text
+    assert (form.status_code == 200 and "地点名称" in form.text) or "名称" in form.text
     assert unlabelled(form.text) == []
     district = _district(city)
     r = client.post(
@@ -81,11 +81,14 @@ def test_sites_list_create_edit_posts_and_deactivate(city: Any) -> None:
         entries = db.exec(select(AuditEntry).where(AuditEntry.entity_id.in_(("s-square", "n-square-sat"))))  # type: ignore[attr-defined]
         audited = {(e.entity, e.action, e.actor_kind, e.station_id) for e in entries}
     # the writes went through the audited session, as the web's other writes: the station's token
-    assert {(entity, action) for entity, action, _k, _s in audited} == {("site", "create"), ("need", "create")}
+    assert {(entity, action) for entity, action, _k, _s in audited} == {
+        ("site", "create"),
+        ("need", "create"),
+    }
     assert {(k, s) for _e, _a, k, s in audited} == {("web", station)}
     site_page = client.get(f"/s/{station}/sites/s-square")
     assert ">n-square-sat</a>" in site_page.text and "2-5 人" in site_page.text and "急救" in site_page.text
-    assert "<td class=\"num\">1</td>" in client.get(f"/s/{station}/sites").text  # one post
+    assert '<td class="num">1</td>' in client.get(f"/s/{station}/sites").text  # one post
     # edit the site and the post
     r = client.post(
         f"/s/{station}/sites/s-square",
@@ -113,7 +116,9 @@ def test_sites_list_create_edit_posts_and_deactivate(city: Any) -> None:
     assert r.status_code == 303
     for active in ("0", "1"):
         r = client.post(
-            f"/s/{station}/sites/s-square/active", data={"active": active, "csrf_token": csrf}, follow_redirects=False
+            f"/s/{station}/sites/s-square/active",
+            data={"active": active, "csrf_token": csrf},
+            follow_redirects=False,
         )
         assert r.status_code == 303
         with Session(city.engine) as db:
@@ -122,7 +127,7 @@ def test_sites_list_create_edit_posts_and_deactivate(city: Any) -> None:
     with Session(city.engine) as db:
         need = db.get(Need, "n-square-sat")
         assert need is not None and need.active is False
-    assert "<td class=\"num\">0</td>" in client.get(f"/s/{station}/sites").text  # no active post
+    assert '<td class="num">0</td>' in client.get(f"/s/{station}/sites").text  # no active post
 
 
 def test_bad_fields_are_shown_in_chinese_beside_the_field(city: Any) -> None:
@@ -157,7 +162,9 @@ def test_another_stations_sites_are_404_and_posts_need_the_csrf_token(city: Any)
     client = city.client
     csrf = log_in(client, city.tokens[theirs])
     district = _district(city)
-    assert client.post(f"/s/{theirs}/sites/new", data={**_site(district), "csrf_token": csrf}).status_code == 200
+    assert (
+        client.post(f"/s/{theirs}/sites/new", data={**_site(district), "csrf_token": csrf}).status_code == 200
+    )
     client.post(f"/s/{theirs}/sites/s-square/posts/new", data={**_post(), "csrf_token": csrf})
     csrf = log_in(client, city.tokens[mine])
     assert client.get(f"/s/{mine}/sites/s-square").status_code == 404
@@ -198,7 +205,7 @@ def test_import_sites_from_excel_with_the_template(city: Any) -> None:
     header = [c.value for c in sheet[1]]
     assert header[:4] == ["id", "name", "district", "address"] and sheet.max_row == 1
     district = _district(city)
-    sheet.append(["s-river", "=HYPERLINK(\"x\")", district, "河堤入口"])
+    sheet.append(["s-river", '=HYPERLINK("x")', district, "河堤入口"])
     sheet.append(["s-school", "实验小学门口", "nowhere"])
     out = io.BytesIO()
     book.save(out)
@@ -209,7 +216,9 @@ def test_import_sites_from_excel_with_the_template(city: Any) -> None:
         assert db.get(Site, "s-river") is None  # all or nothing
     csv = f"id,name,district,address\ns-river,关爱山川河流,{district},河堤入口\n".encode()
     good = client.post(
-        f"/s/{station}/sites/import", data={"csrf_token": csrf}, files={"file": ("sites.csv", csv, "text/csv")}
+        f"/s/{station}/sites/import",
+        data={"csrf_token": csrf},
+        files={"file": ("sites.csv", csv, "text/csv")},
     )
     assert good.status_code == 200 and "导入成功" in good.text, good.text
     export = client.get(f"/s/{station}/sites.xlsx")
@@ -229,13 +238,23 @@ def test_plan_posts_groups_members_by_need_whatever_the_shape() -> None:
         "sites": [{"id": "s1", "name": "雄关广场", "district": "d2"}],
         "needs": [
             {"id": "n1", "beneficiary": "b1", "service": "life_care", "hours": 1, "sessions": 1},
-            {"id": "p1", "site": "s1", "priority": 5, "service": "companionship", "hours": 2, "sessions": 1,
-             "volunteers": {"min": 2, "max": 5}},
+            {
+                "id": "p1",
+                "site": "s1",
+                "priority": 5,
+                "service": "companionship",
+                "hours": 2,
+                "sessions": 1,
+                "volunteers": {"min": 2, "max": 5},
+            },
         ],
     }
     one = {"need": "n1", "volunteer": "v9", "slots": ["mon-am"]}
     grouped = {"assignments": [one, {"need": "p1", "volunteers": ["v1", "v2", "v3"], "slots": ["sat-am"]}]}
-    rows = {"assignments": [one] + [{"need": "p1", "volunteer": v, "slots": ["sat-am"]} for v in ("v1", "v2", "v3")]}
+    rows = {
+        "assignments": [one]
+        + [{"need": "p1", "volunteer": v, "slots": ["sat-am"]} for v in ("v1", "v2", "v3")]
+    }
     for plan in (grouped, rows):
         posts = plan_posts.plan_posts(problem, plan)
         assert list(posts) == ["p1"]
