@@ -12,7 +12,7 @@ from post_week import post_week
 from sqlmodel import Session, select
 from test_web import WEEK, generate, log_in, unlabelled
 
-from api.models import AuditEntry, District, Need, Site
+from api.models import AuditEntry, Beneficiary, District, Need, Site
 from api.services import plan_posts
 from api.tables import XLSX_MEDIA_TYPE
 
@@ -307,3 +307,37 @@ def test_a_post_listed_one_row_per_member_is_one_card(city: Any) -> None:
     grid = city.client.get(f"/s/{station}/grid", params={"week": week.week.isoformat()})
     assert grid.status_code == 200
     assert len(re.findall(r'<li class="post-card">', grid.text)) == 1 and "3/5 人" in grid.text
+
+
+def test_a_beneficiarys_need_asks_for_several_volunteers(city: Any) -> None:
+    """人员's need form gains 最少/最多志愿者人数 (a beneficiary's need may be a post too)."""
+    station = city.stations[0]
+    client = city.client
+    csrf = log_in(client, city.tokens[station])
+    with Session(city.engine) as db:
+        ben = db.exec(select(Beneficiary).where(Beneficiary.station_id == station)).first()
+        assert ben is not None
+    form = client.get(f"/s/{station}/people/needs/new")
+    assert "最少志愿者人数" in form.text and "最多志愿者人数" in form.text
+    need = {
+        "id": "n-move-house",
+        "beneficiary_id": ben.id,
+        "service": "companionship",
+        "hours": "2",
+        "sessions": "1",
+        "windows": ["sat-am"],
+        "volunteers_min": "3",
+        "volunteers_max": "2",
+        "csrf_token": csrf,
+    }
+    r = client.post(f"/s/{station}/people/needs/new", data=need)
+    assert r.status_code == 422 and 'id="e-volunteers_min"' in r.text and "超过了最多志愿者人数" in r.text
+    r = client.post(
+        f"/s/{station}/people/needs/new", data={**need, "volunteers_min": "2"}, follow_redirects=False
+    )
+    assert r.status_code == 303, r.text
+    with Session(city.engine) as db:
+        stored = db.get(Need, "n-move-house")
+        assert stored is not None and (stored.volunteers_min, stored.volunteers_max) == (2, 2)
+    page = client.get(f"/s/{station}/people/needs/n-move-house")
+    assert 'name="volunteers_max" type="text" inputmode="decimal" value="2"' in page.text
