@@ -3,8 +3,8 @@
 Runs a real ``linli serve`` on a seeded demo city (SQLite in a temp dir) and Debian's
 Chromium; writes ``<page>-desktop.png`` and ``<page>-phone.png`` (Chinese), the main pages
 again in English (``-en``), and the grid's print view (``grid-print.png``, A4 landscape); then
-服务地点 (``sites.png``, a site's page ``site.png``) and a week with a group post (多人岗位) in the
-grid (``grid-posts.png``).  ``--only=sites`` makes just those (a plan generated, nothing else).
+服务地点 (``sites.png``, a site's page ``site.png``, a post's ``site-post.png``) and a week with a
+group post (多人岗位) in the grid (``grid-posts.png``) and its unmet page (``unmet-posts.png``).  ``--only=sites`` makes just those (a plan generated, nothing else).
 """
 
 from __future__ import annotations
@@ -171,6 +171,7 @@ def shoot_sites(browser: Browser, server: Server, database: Path, out: Path, pro
     page.locator("#f-lead_certifications-first_aid").check()
     page.get_by_role("button", name="保存").click()
     page.get_by_text("已保存").wait_for()
+    page.screenshot(path=out / "site-post.png", full_page=True)
     page.goto(f"{s}/sites")
     page.screenshot(path=out / "sites.png", full_page=True)
     page.goto(f"{s}/sites/s-square")
@@ -180,6 +181,8 @@ def shoot_sites(browser: Browser, server: Server, database: Path, out: Path, pro
     engine.dispose()
     page.goto(f"{s}/grid?week={week.week.isoformat()}")
     page.screenshot(path=out / "grid-posts.png")  # the post cards and the grid's first rows
+    page.goto(f"{s}/unmet?week={week.week.isoformat()}")
+    page.screenshot(path=out / "unmet-posts.png", full_page=True)
     context.close()
 
 

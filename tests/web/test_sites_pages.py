@@ -294,7 +294,9 @@ def test_the_grid_shows_a_post_as_one_card_and_unmet_its_minimum(city: Any) -> N
     assert unmet.status_code == 200
     row = next(r for r in re.findall(r"<tr>(.*?)</tr>", unmet.text, re.S) if "讨赖河河堤" in r)
     assert "多人岗位" in row and "能同时到岗的合适志愿者不足该岗位的最低人数" in row
-    assert "至少需要 4 人（最多 6 人）" in row
+    assert "至少需要 4 人（最多 6 人）" in row and "服务对象或地点" in unmet.text
+    plain_unmet = client.get(f"/s/{station}/unmet", params={"week": WEEK.isoformat()})
+    assert "服务对象或地点" not in plain_unmet.text and "至少需要" not in plain_unmet.text
     overview = client.get(f"/s/{station}/", params={"week": week.week.isoformat()})
     assert overview.status_code == 200
 
