@@ -4,7 +4,8 @@ Runs a real ``linli serve`` on a seeded demo city (SQLite in a temp dir) and Deb
 Chromium; writes ``<page>-desktop.png`` and ``<page>-phone.png`` (Chinese), the main pages
 again in English (``-en``), and the grid's print view (``grid-print.png``, A4 landscape); then
 服务地点 (``sites.png``, a site's page ``site.png``, a post's ``site-post.png``) and a week with a
-group post (多人岗位) in the grid (``grid-posts.png``) and its unmet page (``unmet-posts.png``).  ``--only=sites`` makes just those (a plan generated, nothing else).
+group post (多人岗位) in the grid (``grid-posts.png``) and its unmet page (``unmet-posts.png``).
+``--only=sites`` makes just those (a plan generated, nothing else).
 """
 
 from __future__ import annotations
