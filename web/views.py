@@ -675,13 +675,20 @@ def grid_xlsx(
     for row in grid_rows(versions.people_names(db, station), shown, _, district, category, skill):
         line: list[tables.Cell] = [row["name"], row["district"]]
         for slot in DEFAULT_SLOTS:
-            line.append(
-                "\n".join(f"{c.beneficiary} · {c.service}" for c in row["cells"].get(slot, [])) or None
-            )
+            line.append("\n".join(_cell_text(c, _) for c in row["cells"].get(slot, [])) or None)
         cells.append(line)
     return tables.export(
         "xlsx", header, cells, f"grid-{station.id}-{monday}-v{shown.version}", _("Week grid")
     )
+
+
+def _cell_text(c: Cell, _: Gettext) -> str:
+    """A session in the grid's workbook: whom (or where), what, and a post's volunteers (3/5 人)."""
+    text = f"{c.beneficiary} · {c.service}"
+    if c.post is not None:
+        count = _("%(n)s/%(max)s people") % {"n": len(c.post.volunteers), "max": c.post.maximum}
+        text += f" · {count}"
+    return text
 
 
 # ------------------------------------------------------------------------ generate, progress

@@ -290,6 +290,10 @@ def test_the_grid_shows_a_post_as_one_card_and_unmet_its_minimum(city: Any) -> N
     assert "post-card" not in filtered.text
     xlsx = client.get(f"/s/{station}/grid.xlsx", params={"week": week.week.isoformat()})
     assert xlsx.status_code == 200
+    sheet = load_workbook(io.BytesIO(xlsx.content)).active
+    assert sheet is not None
+    texts = [str(c) for row in sheet.iter_rows(values_only=True) for c in row if c]
+    assert sum("雄关广场 · 陪伴关爱 · 3/5 人" in t for t in texts) == 3  # in each member's row
     unmet = client.get(f"/s/{station}/unmet", params={"week": week.week.isoformat()})
     assert unmet.status_code == 200
     row = next(r for r in re.findall(r"<tr>(.*?)</tr>", unmet.text, re.S) if "讨赖河河堤" in r)
