@@ -12,7 +12,7 @@ from post_week import post_week
 from sqlmodel import Session, select
 from test_web import WEEK, generate, log_in, unlabelled
 
-from api.models import AuditEntry, Beneficiary, District, Need, Site
+from api.models import AuditEntry, Beneficiary, District, Need, Site, Volunteer
 from api.services import plan_posts
 from api.tables import XLSX_MEDIA_TYPE
 
@@ -288,6 +288,15 @@ def test_the_grid_shows_a_post_as_one_card_and_unmet_its_minimum(city: Any) -> N
     # filters: a post at a site has no category; a district filter keeps it by its members
     filtered = client.get(f"/s/{station}/grid", params={"week": week.week.isoformat(), "category": "elderly"})
     assert "post-card" not in filtered.text
+    with Session(city.engine) as db:
+        first = db.get(Volunteer, week.members[0][0])
+        assert first is not None
+    kept = client.get(
+        f"/s/{station}/grid", params={"week": week.week.isoformat(), "district": first.district}
+    )
+    assert kept.text.count('<li class="post-card">') == 1
+    gone = client.get(f"/s/{station}/grid", params={"week": week.week.isoformat(), "district": "no-such"})
+    assert "post-card" not in gone.text
     xlsx = client.get(f"/s/{station}/grid.xlsx", params={"week": week.week.isoformat()})
     assert xlsx.status_code == 200
     sheet = load_workbook(io.BytesIO(xlsx.content)).active
