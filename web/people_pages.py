@@ -96,6 +96,12 @@ FIELDS: dict[str, str] = {
     "requires": N_("Certificates required"),
     "minor_ok": N_("A minor may serve"),
     "file": N_("File"),
+    # 服务地点 and their posts (多人岗位, web.sites_pages)
+    "site_id": N_("Site"),
+    "volunteers_min": N_("Fewest volunteers"),
+    "volunteers_max": N_("Most volunteers"),
+    "lead_certifications": N_("Lead: certificates"),
+    "lead_skills": N_("Lead: skills"),
 }
 """Labels of the form's fields and of the import's columns (the CSV names stay the file's)."""
 
@@ -156,6 +162,10 @@ REASONS: list[tuple[re.Pattern[str], str]] = [
         (r"^not a readable \.xlsx workbook$", N_("not a readable Excel (.xlsx) file")),
         (r"^(neither UTF-8|not .* text)", N_("not CSV text: save it as “CSV UTF-8” or as .xlsx")),
         (r"^malformed CSV", N_("malformed CSV (check the quotes)")),
+        (r"^'(?P<v>.*)' is also a beneficiary's id$", N_("“%(v)s” is already a beneficiary's ID")),
+        (r"^a need at a site gives its priority", N_("a post at a site needs its priority (1-5)")),
+        (r"^(?P<n>\d+) is more than volunteers_max", N_("more than the most volunteers")),
+        (r"^a need names exactly one of", N_("a need is either a beneficiary's or at a site")),
     )
 ]
 
@@ -296,6 +306,8 @@ def need_controls(db: Session, station: str, _: Gettext) -> list[Control]:
         Control("hours", "number", required=True),
         Control("sessions", "number", required=True, hint="1-7"),
         Control("windows", "slots"),
+        Control("volunteers_min", "number", hint="1"),
+        Control("volunteers_max", "number", hint="1"),
         Control("requires", "checkboxes", _choices(CERTIFICATES, _)),
         Control("minor_ok", "flag"),
     ]
@@ -635,14 +647,21 @@ def render_form(
             errors.setdefault(pr.column, []).append(text)
         else:
             general.append((p._(FIELDS[pr.column]) + p._(": ") if pr.column in FIELDS else "") + text)
+    base = more.get("base") or f"/s/{station.id}/people/{k.name}"
     return p.render(
         "people_form.html",
         status_code=more.get("status_code", 200),
+        base=base,  # the form posts to {base}/new or {base}/{ident}; web.sites_pages gives its own
+        back=more.get("back") or f"/s/{station.id}/people?kind={k.name}",
+        nav=more.get("nav") or "people_nav.html",
+        heading=more.get("heading"),
+        below=more.get("below"),  # a template shown under the form (a site's posts)
+        below_data=more.get("below_data"),
         station=station,
-        tab="people",
+        tab=more.get("tab", "people"),
         kind=k.name,
-        kinds=KINDS,
-        fields=FIELDS,
+        kinds=more.get("kinds", KINDS),
+        fields=more.get("fields", FIELDS),
         controls=controls,
         values=values,
         ident=ident,
@@ -676,6 +695,7 @@ def _import_page(
     problems: Sequence[Problem] = (),
     result: ImportResult | None = None,
     status_code: int = 200,
+    **more: Any,
 ) -> HTMLResponse:
     rows = [
         {
@@ -690,13 +710,16 @@ def _import_page(
         "people_import.html",
         status_code=status_code,
         station=station,
-        tab="people",
+        tab=more.get("tab", "people"),
         kind=kind,
-        kinds=KINDS,
+        kinds=more.get("kinds", KINDS),
         problems=rows,
         result=result,
-        columns=KIND[kind].columns,
+        columns=more.get("columns") or KIND[kind].columns,
         max_mb=MAX_UPLOAD // 2**20,
+        action=more.get("action") or f"/s/{station.id}/people/import",
+        nav=more.get("nav") or "people_nav.html",
+        template_url=more.get("template_url"),
     )
 
 

@@ -33,7 +33,7 @@ from api.audit import Actor, current_actor, set_session_actor
 from api.auth import LAST_USED_RESOLUTION, Principal, authenticate
 from api.deps import MAX_ID, SessionDep, job_runner, plan_in_scope, station_in_scope
 from api.models import PlanRequest, PlanVersion, Simulation, Station, Token, utcnow
-from api.services import planning, versions
+from api.services import plan_posts, planning, versions
 from api.services.errors import ConflictError
 from matcher.format.errors import InputError
 from matcher.format.schema import DAYS, DEFAULT_SLOTS, PERIODS, SERVICE_CODES
@@ -85,11 +85,13 @@ def install(app: FastAPI) -> None:
         publish_pages,
         records_pages,
         scenario_pages,
+        sites_pages,
         standins_pages,
     )
 
     app.include_router(router)
     app.include_router(people_pages.router)
+    app.include_router(sites_pages.router)
     app.include_router(calendar_pages.router)
     app.include_router(records_pages.router)
     app.include_router(changes_pages.router)
@@ -410,21 +412,24 @@ def summary(version: PlanVersion, districts: dict[str, str], _: Gettext) -> dict
     """The overview's figures of a finished version."""
     assert version.plan is not None
     problem, plan = version.problem, version.plan
-    bens = {b["id"]: b for b in problem["beneficiaries"]}
-    demand = sum(bens[n["beneficiary"]]["priority"] * n["hours"] * n["sessions"] for n in problem["needs"])
+    where = plan_posts.places(problem)
+    # A post's full value counts each volunteer it asks for (format 2); a one-person need, once.
+    demand = sum(
+        where[n["id"]].priority * n["hours"] * n["sessions"] * plan_posts.bounds(n)[1]
+        for n in problem["needs"]
+    )
     coverage = float(plan["objective"]["coverage"])
     bound = float(plan["objective"]["coverage_bound"])
     met = {a["need"] for a in plan["assignments"]}
     by_category = {c: Tally(c, labels.label(labels.CATEGORIES, c, _)) for c in labels.CATEGORIES}
     by_district: dict[str, Tally] = {}
     for n in problem["needs"]:
-        b = bens[n["beneficiary"]]
+        b = where[n["id"]]
         tallies = [
-            by_category.setdefault(b["category"], Tally(b["category"], b["category"])),
-            by_district.setdefault(
-                b["district"], Tally(b["district"], districts.get(b["district"], b["district"]))
-            ),
+            by_district.setdefault(b.district, Tally(b.district, districts.get(b.district, b.district))),
         ]
+        if not b.at_site:  # a site belongs to no programme (敬老, 爱幼 …)
+            tallies.append(by_category.setdefault(b.category, Tally(b.category, b.category)))
         for t in tallies:
             if n["id"] in met:
                 t.met += 1
@@ -484,6 +489,8 @@ class Cell:
     assignment: int | None = None
     slot: str = ""
     standins: list[Standby] = field(default_factory=list)
+    post: plan_posts.PlanPost | None = None
+    """The group post (多人岗位) this session is of, with all its members; None for one-person needs."""
 
 
 Standbys = dict[tuple[str, str], tuple[int, list[Standby]]]
@@ -504,27 +511,32 @@ def grid_rows(
     assert version.plan is not None and version.station_id is not None
     vol_names, ben_names, district_names = names
     problem = version.problem
-    bens = {b["id"]: b for b in problem["beneficiaries"]}
     needs = {n["id"]: n for n in problem["needs"]}
+    where = plan_posts.places(problem)
+    posts = plan_posts.plan_posts(problem, version.plan)
     vols = {v["id"]: v for v in problem["volunteers"]}
     cells: dict[str, dict[str, list[Cell]]] = {}
     for a in version.plan["assignments"]:
         n = needs[a["need"]]
-        b = bens[n["beneficiary"]]
-        if category and b["category"] != category:
+        place = where[n["id"]]
+        if category and place.category != category:
             continue
+        post = posts.get(n["id"])
         for slot in a["slots"]:
-            assignment, standins = (standbys or {}).get((a["need"], slot), (None, []))
-            cells.setdefault(a["volunteer"], {}).setdefault(slot, []).append(
-                Cell(
-                    ben_names.get(b["id"], b["id"]),
-                    labels.label(labels.SERVICES, n["service"], _),
-                    b["category"],
-                    assignment,
-                    slot,
-                    standins,
+            # A post's members are swapped on its own terms (the whole post), not one by one here.
+            assignment, standins = (None, []) if post else (standbys or {}).get((a["need"], slot), (None, []))
+            for volunteer in plan_posts.members(a):
+                cells.setdefault(volunteer, {}).setdefault(slot, []).append(
+                    Cell(
+                        place.name if place.at_site else ben_names.get(place.id, place.id),
+                        labels.label(labels.SERVICES, n["service"], _),
+                        place.category or "post",
+                        assignment,
+                        slot,
+                        standins,
+                        post,
+                    )
                 )
-            )
     rows = []
     for vid in sorted(cells, key=lambda v: (vol_names.get(v, v), v)):
         v = vols.get(vid, {})
@@ -542,6 +554,38 @@ def grid_rows(
             }
         )
     return rows
+
+
+def grid_posts(
+    names: versions.Names, version: PlanVersion, district: str = "", category: str = "", skill: str = ""
+) -> list[dict[str, Any]]:
+    """The week's group posts (多人岗位), one card each: place, members (id and name), slots, and
+    how many more it could take; filtered as the grid is (a post at a site has no category, and
+    a district or skill filter keeps a post with at least one member who matches)."""
+    assert version.plan is not None
+    vols = {v["id"]: v for v in version.problem["volunteers"]}
+    cards = []
+    for post in plan_posts.plan_posts(version.problem, version.plan).values():
+        if category and post.place.category != category:
+            continue
+        kept = [
+            v
+            for v in post.volunteers
+            if (not district or vols.get(v, {}).get("district") == district)
+            and (not skill or skill in vols.get(v, {}).get("skills", ()))
+        ]
+        if (district or skill) and not kept:
+            continue
+        place = post.place
+        cards.append(
+            {
+                "post": post,
+                "place": place.name if place.at_site else names.beneficiaries.get(place.id, place.id),
+                "district": names.districts.get(place.district, place.district),
+                "members": [(v, names.volunteers.get(v, v)) for v in post.volunteers],
+            }
+        )
+    return cards
 
 
 def _slots(_: Gettext) -> list[dict[str, Any]]:
@@ -583,6 +627,7 @@ def grid(
 
         standbys = grid_standbys(db, shown, names, p._)
     rows = grid_rows(names, shown, p._, district, category, skill, standbys) if shown is not None else []
+    posts = grid_posts(names, shown, district, category, skill) if shown is not None else []
     districts = names.districts
     by_slot: dict[str, list[tuple[str, Cell]]] = {}  # the phone's list by day
     for row in rows:
@@ -591,6 +636,7 @@ def grid(
     return p.render(
         "grid.html",
         by_slot=by_slot,
+        posts=posts,
         station=station,
         unplanned_posts=planning.unplanned_posts(db, station.id),
         shown=shown,
@@ -629,13 +675,20 @@ def grid_xlsx(
     for row in grid_rows(versions.people_names(db, station), shown, _, district, category, skill):
         line: list[tables.Cell] = [row["name"], row["district"]]
         for slot in DEFAULT_SLOTS:
-            line.append(
-                "\n".join(f"{c.beneficiary} · {c.service}" for c in row["cells"].get(slot, [])) or None
-            )
+            line.append("\n".join(_cell_text(c, _) for c in row["cells"].get(slot, [])) or None)
         cells.append(line)
     return tables.export(
         "xlsx", header, cells, f"grid-{station.id}-{monday}-v{shown.version}", _("Week grid")
     )
+
+
+def _cell_text(c: Cell, _: Gettext) -> str:
+    """A session in the grid's workbook: whom (or where), what, and a post's volunteers (3/5 人)."""
+    text = f"{c.beneficiary} · {c.service}"
+    if c.post is not None:
+        count = _("%(n)s/%(max)s people") % {"n": len(c.post.volunteers), "max": c.post.maximum}
+        text += f" · {count}"
+    return text
 
 
 # ------------------------------------------------------------------------ generate, progress
@@ -764,22 +817,24 @@ def unmet(request: Request, db: SessionDep, station_id: str, week: Week = None) 
     if shown is not None and shown.plan is not None:
         _v, ben_names, district_names = versions.people_names(db, station)
         needs = {n["id"]: n for n in shown.problem["needs"]}
-        bens = {b["id"]: b for b in shown.problem["beneficiaries"]}
+        where = plan_posts.places(shown.problem)
         for u in shown.plan["unmet"]:
             n = needs[u["need"]]
-            b = bens[n["beneficiary"]]
+            b = where[n["id"]]
             reason_counts.update(u["reasons"])
             rows.append(
                 {
-                    "beneficiary": ben_names.get(b["id"], b["id"]),
-                    "category": b["category"],
-                    "district": district_names.get(b["district"], b["district"]),
-                    "priority": b["priority"],
+                    "beneficiary": b.name if b.at_site else ben_names.get(b.id, b.id),
+                    "category": b.category,
+                    "district": district_names.get(b.district, b.district),
+                    "priority": b.priority,
                     "service": n["service"],
                     "hours": n["hours"],
                     "sessions": n["sessions"],
                     "windows": n["windows"],
                     "reasons": u["reasons"],
+                    # a post that did not run: how many it needs at least (and at most)
+                    "volunteers": plan_posts.bounds(n) if plan_posts.is_post(n) else None,
                 }
             )
         rows.sort(key=lambda r: (-r["priority"], r["beneficiary"]))

@@ -2,7 +2,10 @@
 
 Runs a real ``linli serve`` on a seeded demo city (SQLite in a temp dir) and Debian's
 Chromium; writes ``<page>-desktop.png`` and ``<page>-phone.png`` (Chinese), the main pages
-again in English (``-en``), and the grid's print view (``grid-print.png``, A4 landscape).
+again in English (``-en``), and the grid's print view (``grid-print.png``, A4 landscape); then
+服务地点 (``sites.png``, a site's page ``site.png``, a post's ``site-post.png``) and a week with a
+group post (多人岗位) in the grid (``grid-posts.png``) and its unmet page (``unmet-posts.png``).
+``--only=sites`` makes just those (a plan generated, nothing else).
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ from pathlib import Path
 from playwright.sync_api import Browser, Page, ViewportSize, sync_playwright
 
 sys.path.insert(0, str(Path(__file__).parent))
+from post_week import post_week
+from sqlalchemy import create_engine
 from web_server import CHROMIUM, Server, serve
 
 SIZES: dict[str, ViewportSize] = {
@@ -127,7 +132,62 @@ def shoot(
             context.close()
 
 
-def main(out: Path) -> None:
+def generated(browser: Browser, server: Server) -> str:
+    """Generate next week's plan through the page (``--only sites``); returns its progress page's path."""
+    page = browser.new_context(locale="zh-CN").new_page()
+    log_in(page, server.url, server.station_token)
+    page.get_by_role("button", name="生成本周排班").click()
+    page.wait_for_url(re.compile(r"/plans/\d+$"))
+    progress = re.sub(r"^https?://[^/]+", "", page.url)
+    page.wait_for_url(re.compile(r"/grid\?"), timeout=60_000)
+    page.context.close()
+    return progress
+
+
+def shoot_sites(browser: Browser, server: Server, database: Path, out: Path, progress: str) -> None:
+    """服务地点: two sites added through the form, a post at one; the list and the site's page; then
+    the generated week copied two weeks on with a three-member post, its grid (``grid-posts.png``)."""
+    context = browser.new_context(locale="zh-CN", viewport=SIZES["desktop"])
+    page = context.new_page()
+    log_in(page, server.url, server.station_token)
+    s = f"{server.url}/s/{server.station}"
+    for ident, name, address in (("s-square", "雄关广场", "雄关广场东门"), ("s-river", "讨赖河河堤", "")):
+        page.goto(f"{s}/sites/new")
+        page.get_by_label("编号").fill(ident)
+        page.get_by_label("地点名称").fill(name)
+        page.get_by_label("区域").select_option(index=1)
+        page.get_by_label("地址").fill(address)
+        page.get_by_role("button", name="保存").click()
+        page.get_by_text("已保存").wait_for()
+    page.goto(f"{s}/sites/s-square/posts/new")
+    page.get_by_label("编号").fill("n-square-sat")
+    page.locator("#f-service").select_option(label="陪伴关爱")
+    page.get_by_label("每次时长（小时）").fill("2")
+    page.get_by_label("每周次数").fill("1")
+    page.get_by_label("周六上午").check()
+    page.get_by_label("周日上午").check()
+    page.get_by_label("最少志愿者人数").fill("2")
+    page.get_by_label("最多志愿者人数").fill("5")
+    page.get_by_label("优先级").fill("4")
+    page.locator("#f-lead_certifications-first_aid").check()
+    page.get_by_role("button", name="保存").click()
+    page.get_by_text("已保存").wait_for()
+    page.screenshot(path=out / "site-post.png", full_page=True)
+    page.goto(f"{s}/sites")
+    page.screenshot(path=out / "sites.png", full_page=True)
+    page.goto(f"{s}/sites/s-square")
+    page.screenshot(path=out / "site.png", full_page=True)
+    engine = create_engine(f"sqlite:///{database}")
+    week = post_week(engine, int(progress.rsplit("/", 1)[1]))
+    engine.dispose()
+    page.goto(f"{s}/grid?week={week.week.isoformat()}")
+    page.screenshot(path=out / "grid-posts.png")  # the post cards and the grid's first rows
+    page.goto(f"{s}/unmet?week={week.week.isoformat()}")
+    page.screenshot(path=out / "unmet-posts.png", full_page=True)
+    context.close()
+
+
+def main(out: Path, only: str = "") -> None:
     out.mkdir(parents=True, exist_ok=True)
     with (
         tempfile.TemporaryDirectory() as tmp,
@@ -135,10 +195,19 @@ def main(out: Path) -> None:
         sync_playwright() as p,
     ):
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True)
-        shoot(browser, server, out, *prepare(browser, server, out))
+        if only == "sites":
+            progress = generated(browser, server)
+        else:
+            prepared = prepare(browser, server, out)
+            shoot(browser, server, out, *prepared)
+            progress = prepared[1]
+        # last: the sites added here would show the week pages' posts notice on the shots above
+        shoot_sites(browser, server, Path(tmp) / "linli.sqlite", out, progress)
         browser.close()
     print(f"screenshots in {out}", file=sys.stderr)
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1] if len(sys.argv) > 1 else "docs/screenshots"))
+    args = [a for a in sys.argv[1:] if not a.startswith("--only")]
+    chosen = next((a.split("=", 1)[1] for a in sys.argv[1:] if a.startswith("--only=")), "")
+    main(Path(args[0] if args else "docs/screenshots"), chosen)

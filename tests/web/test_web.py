@@ -114,6 +114,14 @@ PAGES = (
     "/s/{s}/messages",
     "/s/{s}/messages.csv?plan=1",
     "/s/{s}/messages.txt?plan=1",
+    "/s/{s}/sites",
+    "/s/{s}/sites.xlsx",
+    "/s/{s}/sites/import",
+    "/s/{s}/sites/import/template.xlsx",
+    "/s/{s}/sites/new",
+    "/s/{s}/sites/s1",
+    "/s/{s}/sites/s1/posts/new",
+    "/s/{s}/sites/s1/posts/n1",
 )
 POSTS = (
     "/s/{s}/generate",
@@ -131,6 +139,13 @@ POSTS = (
     "/s/{s}/deliveries/webhooks/1/deactivate",
     "/s/{s}/deliveries/1/retry",
     "/s/{s}/publish",
+    "/s/{s}/sites/new",
+    "/s/{s}/sites/import",
+    "/s/{s}/sites/s1",
+    "/s/{s}/sites/s1/active",
+    "/s/{s}/sites/s1/posts/new",
+    "/s/{s}/sites/s1/posts/n1",
+    "/s/{s}/sites/s1/posts/n1/active",
 )
 PEOPLE_PAGES = (
     "/s/{s}/people",
@@ -138,6 +153,11 @@ PEOPLE_PAGES = (
     "/s/{s}/people/import",
     "/s/{s}/people/volunteers/new",
     "/s/{s}/people?kind=needs",
+    "/s/{s}/sites",  # 服务地点 (its own tests: tests/web/test_sites_pages.py)
+    "/s/{s}/sites.xlsx",
+    "/s/{s}/sites/import",
+    "/s/{s}/sites/import/template.xlsx",
+    "/s/{s}/sites/new",
 )
 
 
