@@ -38,11 +38,12 @@ from matcher.format.schema import AnyProblem, Plan, Plan2, Problem, Problem2
 from matcher.format.versions import as_format1, plan_as_format2
 from matcher.model.evaluate import coverage_units
 from matcher.model.instance import Instance
-from matcher.model.posts.greedy import Team, greedy, left_for_one_to_one
+from matcher.model.posts.greedy import Team, greedy, left_for_one_to_one, value_of
 from matcher.model.posts.instance import PostInstance
 from matcher.params import Prover, SolveParams
 from matcher.progress import ProgressCallback, reporter_of
 from matcher.search.posts import solve_posts
+from matcher.search.posts_colgen import prove_posts, team_plan, tighten
 from matcher.search.stages import optimise
 from matcher.search.trace import Phase
 
@@ -208,13 +209,24 @@ def solve_any(
         plan2 = plan_as_format2(result.plan)
         return AnySolveResult(plan2, result.coverage, result.coverage_bound, result.pairs, "one-to-one")
     started = time.monotonic()
-    start = _posts_then_one_to_one(problem, ONE_TO_ONE_SHARE * limit, workers)
+    # Station size: column generation first (matcher.search.posts_colgen); the compact model below
+    # is the fallback, started from the better plan and keeping the tighter bound.
+    proved = prove_posts(problem, COLGEN_SHARE * limit)
+    if proved is not None and proved.plan.status == "optimal":
+        return AnySolveResult(proved.plan, proved.coverage, proved.coverage_bound, proved.pairs, "posts")
+    left = limit - (time.monotonic() - started)
+    start = _posts_then_one_to_one(problem, ONE_TO_ONE_SHARE * left, workers)
+    if proved is not None and proved.coverage > value_of(PostInstance.of(problem), start):
+        start = team_plan(PostInstance.of(problem), proved.plan)
     posts = solve_posts(problem, limit - (time.monotonic() - started), workers=workers, start=start)
+    posts = tighten(posts, proved)
     return AnySolveResult(posts.plan, posts.coverage, posts.coverage_bound, posts.pairs, "posts")
 
 
 ONE_TO_ONE_SHARE = 0.4
 """Share of a posts problem's time limit for the start's one-to-one part (usually proved sooner)."""
+COLGEN_SHARE = 0.5
+"""Most share of a posts problem's time limit for column generation (the rest: the fallback)."""
 
 
 def _posts_then_one_to_one(problem: Problem2, seconds: float, workers: int | None) -> dict[int, Team]:

@@ -37,24 +37,25 @@ window sets, with column generation at each node.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from fractions import Fraction
 
 import highspy
 import numpy as np
 
 from matcher.clock import Deadline, OutOfTimeError
 from matcher.format.schema import Objective2, Plan2, PostAssignment, Problem2, Unmet
-from matcher.model.posts.greedy import Team, value_of
+from matcher.model.posts.greedy import Team, greedy, value_of
 from matcher.model.posts.instance import PostInstance
 from matcher.model.posts.model import number, unmet_reasons
 from matcher.model.slotting import match_slots
-from matcher.search.colgen import LAMBDA_GRID, multipliers
+from matcher.search.colgen import multipliers
 from matcher.search.mip import limit_time, quiet_highs
+from matcher.search.posts import PostsResult
 
 MAX_OPTIONS = 64
 """Most window sets per group post: beyond it the method does not apply (the compact model takes it)."""
@@ -64,6 +65,9 @@ MAX_ROUNDS = 200
 """Most pricing rounds per column generation."""
 MAX_NODES = 200
 """Most branch-and-price nodes."""
+DIVE_FIX = 0.6
+DEBUG = False
+"""A dive forces a post to run at a window set whose LP value is at least this."""
 
 Column = tuple[int, tuple[int, ...]]
 """(pricer slot, sorted item indices): one volunteer's set."""
@@ -574,13 +578,16 @@ def generate(
             status = h.getModelStatus()
             if status == highspy.HighsModelStatus.kInfeasible:  # pragma: no cover - artificials prevent it
                 return ColgenOutcome(-math.inf, -math.inf, None, rounds, True)
-            if status != highspy.HighsModelStatus.kOptimal:
+            if status == highspy.HighsModelStatus.kModelEmpty:  # nothing to take: every multiplier 0
+                lp_value, x, duals = 0.0, np.zeros(0), np.zeros(m.n_rows)
+            elif status != highspy.HighsModelStatus.kOptimal:
                 complete = False
                 break
-            sol = h.getSolution()
-            lp_value = h.getInfo().objective_function_value
-            x = np.asarray(sol.col_value)
-            duals = np.asarray(sol.row_dual)
+            else:
+                sol = h.getSolution()
+                lp_value = h.getInfo().objective_function_value
+                x = np.asarray(sol.col_value)
+                duals = np.asarray(sol.row_dual)
             pi = multipliers(duals[:n_c])
             total = float(pi @ m.rhs) + m.posts_part(pi, node.allowed, node.forced)
             new: list[tuple[int, list[int]]] = []
@@ -712,6 +719,10 @@ class PostsColgenResult:
     nodes: int
     columns: int
     timings: dict[str, float] = field(default_factory=dict)
+    lagrangian: float = math.inf
+    """The root's best Lagrangian bound on the primary objective (``(K + 1) x coverage + continuity``)."""
+    weight: int = 1
+    """``K + 1``."""
 
     @property
     def optimal(self) -> bool:
@@ -755,13 +766,11 @@ def solve_colgen(
     timings["root LP"] = root.lp_value / weight
     bound_primary = math.floor(root.bound) if math.isfinite(root.bound) else None
     nodes = 1
-    t1 = time.perf_counter()
     target = bound_primary if bound_primary is not None else 10**15
     if best_primary < target:
-        found = mip_plan(lp, best_cols, target, deadline, max(0.2, deadline.remaining() * 0.3))
-        if found is not None and found[1] > best_primary:
-            best_cols, best_primary = found
-    timings["root MIP"] = time.perf_counter() - t1
+        t1 = time.perf_counter()
+        best_cols, best_primary = dive(lp, root, best_cols, best_primary, deadline, target)
+        timings["dive"] = time.perf_counter() - t1
     upper = sum(pn.unit_value * pn.high for pn in inst.needs if len(pn.eligible) >= pn.low)
     bound_cov = upper if bound_primary is None else bound_primary // weight
     if bound_primary is not None and branching and _coverage(master, best_cols) < bound_cov:
@@ -777,12 +786,87 @@ def solve_colgen(
         plan, covered = start, value_of(inst, start)
     bound = max(covered, min(bound_cov, upper))
     return PostsColgenResult(
-        plan, covered, bound, time.perf_counter() - t0, root.rounds, nodes, len(lp.columns), timings
+        plan,
+        covered,
+        bound,
+        time.perf_counter() - t0,
+        root.rounds,
+        nodes,
+        len(lp.columns),
+        timings,
+        root.bound,
+        weight,
     )
 
 
 def _coverage(master: PostsMaster, cols: list[Column]) -> int:
     return sum(master.pricers[k].items[i].coverage for k, items in cols for i in items)
+
+
+def dive(
+    lp: MasterLP, root: ColgenOutcome, best: list[Column], best_primary: int, deadline: Deadline, target: int
+) -> tuple[list[Column], int]:
+    """A plan by price-and-dive: fix posts to run at the window sets the LP likes, re-price, repeat.
+
+    Each step forces every post whose LP value at one window set is at least :data:`DIVE_FIX` to run there,
+    and the most fractional-but-largest other one; column generation then re-prices around
+    them.  Once no post is fractional, a MIP over the columns (posts fixed) gives the plan.
+    A heuristic: the bound does not depend on it.  Returns the better of its plan and ``best``.
+    """
+    m = lp.m
+    node = Node()
+    outcome = root
+    try:
+        while outcome.x is not None and deadline.remaining() > 0.1:
+            x = outcome.x
+            allowed = dict(node.allowed)
+            forced = set(node.forced)
+            pick: tuple[float, int, int] | None = None
+            for p, opts in m.by_post.items():
+                if p in forced or allowed.get(p) == []:
+                    continue
+                top = max(opts, key=lambda o: x[o])
+                if x[top] >= DIVE_FIX:
+                    allowed[p], forced = [top], forced | {p}
+                elif x[top] > 1e-6 and (pick is None or x[top] > pick[0]):
+                    pick = (float(x[top]), p, top)
+            if pick is not None:
+                allowed[pick[1]], forced = [pick[2]], forced | {pick[1]}
+            if forced == set(node.forced):
+                break
+            child = Node(allowed, frozenset(forced))
+            restrict(lp, child)
+            step = generate(lp, deadline, child)
+            if DEBUG:
+                print(
+                    "dive",
+                    len(forced),
+                    step.bound / m.weight,
+                    step.lp_value / m.weight,
+                    step.rounds,
+                    deadline.remaining(),
+                )
+            if not step.complete or step.x is None:
+                break
+            if np.any(step.x[lp.n_w : lp.n_fixed] > 1e-6):
+                # the posts forced cannot all be staffed: the last step's posts stay off instead
+                added = set(forced) - set(node.forced)
+                node = Node({**node.allowed, **{p: [] for p in added}}, node.forced)
+                restrict(lp, node)
+                outcome = generate(lp, deadline, node)
+                continue
+            node, outcome = child, step
+        restrict(lp, node)
+        starts = [c for c in best if node.admits(m, c)]
+        found = mip_plan(lp, starts, target, deadline, max(0.1, 0.5 * deadline.remaining()))
+        if DEBUG:
+            print("dive mip", None if found is None else found[1] / m.weight, deadline.remaining())
+    except OutOfTimeError:
+        found = None
+    restrict(lp, Node())
+    if found is not None and found[1] > best_primary:
+        return found
+    return best, best_primary
 
 
 @dataclass
@@ -935,9 +1019,45 @@ def plan2(inst: PostInstance, plan: dict[int, Team], covered: int, bound: int, s
     )
 
 
-def coverage_of(inst: PostInstance, units: int) -> Fraction:
-    """Exact coverage of ``units`` scaled units."""
-    return inst.coverage(units)
+def prove_posts(problem: Problem2, seconds: float) -> PostsResult | None:
+    """Solve ``problem`` by column generation within ``seconds``, from the greedy plan.
+
+    None when the method does not apply (:func:`applies`: above station size, or a post with
+    too many window sets); otherwise the plan, ``optimal`` when its coverage meets the proved
+    bound.
+    """
+    started = time.perf_counter()
+    inst = PostInstance.of(problem)
+    if not applies(inst):
+        return None
+    start = greedy(inst)
+    built = time.perf_counter() - started
+    result = solve_colgen(inst, start, max(0.05, seconds - built))
+    if result is None:  # pragma: no cover - applies() said it would
+        return None
+    plan = plan2(inst, result.plan, result.covered, result.bound, time.perf_counter() - started)
+    return PostsResult(plan, inst.coverage(result.covered), inst.coverage(result.bound), inst.pairs, built)
 
 
-__all__ = ["LAMBDA_GRID", "PostsColgenResult", "Problem2", "applies", "plan2", "solve_colgen"]
+def tighten(result: PostsResult, proved: PostsResult | None) -> PostsResult:
+    """``result`` with the lower of its bound and ``proved``'s (both proved bounds on the same problem).
+
+    Its plan becomes ``optimal`` when its coverage meets that bound.
+    """
+    if proved is None or proved.coverage_bound >= result.coverage_bound:
+        return result
+    bound = max(result.coverage, proved.coverage_bound)
+    objective = result.plan.objective.model_copy(update={"coverage_bound": number(bound)})
+    status = "optimal" if result.coverage == bound else result.plan.status
+    plan = result.plan.model_copy(update={"objective": objective, "status": status})
+    return dataclasses.replace(result, plan=plan, coverage_bound=bound)
+
+
+def team_plan(inst: PostInstance, plan: Plan2) -> dict[int, Team]:
+    """A format-2 plan of ``inst`` as need index -> (volunteer indices, slots): a start for the compact model."""
+    need = {pn.need.id: pn.index for pn in inst.needs}
+    vol = {v.id: i for i, v in enumerate(inst.volunteers)}
+    return {need[a.need]: ([vol[v] for v in a.volunteers], tuple(a.slots)) for a in plan.assignments}
+
+
+__all__ = ["PostsColgenResult", "applies", "plan2", "prove_posts", "solve_colgen", "team_plan", "tighten"]
