@@ -51,6 +51,7 @@ from matcher.clock import Deadline, OutOfTimeError
 from matcher.format.schema import Objective2, Plan2, PostAssignment, Problem2, Unmet
 from matcher.model.posts.greedy import Team, greedy, value_of
 from matcher.model.posts.instance import PostInstance
+from matcher.model.posts import model as posts_model
 from matcher.model.posts.model import number, unmet_reasons
 from matcher.model.slotting import match_slots
 from matcher.search.colgen import multipliers
@@ -732,7 +733,8 @@ class PostsColgenResult:
 
 def applies(inst: PostInstance) -> bool:
     """Whether the method takes ``inst``: station size (:data:`MAX_PAIRS`), few window sets per post."""
-    return inst.pairs <= MAX_PAIRS and all(
+    # Never above the compact model's own limit: a problem it refuses is refused the same way.
+    return inst.pairs <= min(MAX_PAIRS, posts_model.MAX_PAIRS) and all(
         not pn.group or math.comb(len(pn.need.windows), pn.need.sessions) <= MAX_OPTIONS for pn in inst.needs
     )
 
