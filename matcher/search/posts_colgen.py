@@ -67,7 +67,6 @@ MAX_ROUNDS = 200
 MAX_NODES = 200
 """Most branch-and-price nodes."""
 DIVE_FIX = 0.6
-DEBUG = False
 """A dive forces a post to run at a window set whose LP value is at least this."""
 
 Column = tuple[int, tuple[int, ...]]
@@ -782,6 +781,13 @@ def solve_colgen(
         bound_cov = min(bound_cov, outcome.bound)
         nodes = outcome.nodes
         timings["branch"] = time.perf_counter() - t1
+    if branching and _coverage(master, best_cols) < bound_cov and deadline.remaining() > 0.2:
+        # the columns the dive and the nodes priced: a MIP over all of them, from the best plan
+        t1 = time.perf_counter()
+        found = mip_plan(lp, best_cols, bound_cov * weight, deadline, 0.5 * deadline.remaining())
+        if found is not None and found[1] > best_primary:
+            best_cols, best_primary = found
+        timings["final MIP"] = time.perf_counter() - t1
     plan = master.plan_of(best_cols)
     covered = value_of(inst, plan)
     if value_of(inst, start) > covered:  # pragma: no cover - the start's columns are in every MIP
@@ -839,15 +845,6 @@ def dive(
             child = Node(allowed, frozenset(forced))
             restrict(lp, child)
             step = generate(lp, deadline, child)
-            if DEBUG:
-                print(
-                    "dive",
-                    len(forced),
-                    step.bound / m.weight,
-                    step.lp_value / m.weight,
-                    step.rounds,
-                    deadline.remaining(),
-                )
             if not step.complete or step.x is None:
                 break
             if np.any(step.x[lp.n_w : lp.n_fixed] > 1e-6):
@@ -861,8 +858,6 @@ def dive(
         restrict(lp, node)
         starts = [c for c in best if node.admits(m, c)]
         found = mip_plan(lp, starts, target, deadline, max(0.1, 0.5 * deadline.remaining()))
-        if DEBUG:
-            print("dive mip", None if found is None else found[1] / m.weight, deadline.remaining())
     except OutOfTimeError:
         found = None
     restrict(lp, Node())
