@@ -225,7 +225,7 @@ def solve_any(
 
 ONE_TO_ONE_SHARE = 0.4
 """Share of a posts problem's time limit for the start's one-to-one part (usually proved sooner)."""
-COLGEN_SHARE = 0.5
+COLGEN_SHARE = 0.6
 """Most share of a posts problem's time limit for column generation (the rest: the fallback)."""
 
 

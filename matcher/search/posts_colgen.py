@@ -49,9 +49,9 @@ import numpy as np
 
 from matcher.clock import Deadline, OutOfTimeError
 from matcher.format.schema import Objective2, Plan2, PostAssignment, Problem2, Unmet
+from matcher.model.posts import model as posts_model
 from matcher.model.posts.greedy import Team, greedy, value_of
 from matcher.model.posts.instance import PostInstance
-from matcher.model.posts import model as posts_model
 from matcher.model.posts.model import number, unmet_reasons
 from matcher.model.slotting import match_slots
 from matcher.search.colgen import multipliers
@@ -66,8 +66,12 @@ MAX_ROUNDS = 200
 """Most pricing rounds per column generation."""
 MAX_NODES = 200
 """Most branch-and-price nodes."""
-DIVE_FIX = 0.6
+DIVE_FIX = 0.9
 """A dive forces a post to run at a window set whose LP value is at least this."""
+DIVE_PICKS = 1
+"""Besides those, each dive step forces this many more posts (the largest LP values below ``DIVE_FIX``)."""
+DIVE_GAP = 1e-3
+"""Relative gap of a dive's MIP: it looks for a plan, the bound is proved elsewhere."""
 
 Column = tuple[int, tuple[int, ...]]
 """(pricer slot, sorted item indices): one volunteer's set."""
@@ -126,6 +130,12 @@ class Pricer:
         self._priced: dict[bytes, tuple[float, list[int]]] = {}
         self._rows = sorted({r for it in items for r, _ in it.coef})
         self._key_rows = np.asarray(self._rows, dtype=np.int64)
+        self.rigid = [len(it.slots) == it.sessions for it in items]
+        """Items with no choice of slots (memberships, and needs with just enough windows)."""
+        self._value = np.asarray(self.value, dtype=float)
+        self._coef_item = np.asarray([i for i, it in enumerate(items) for _ in it.coef], dtype=np.int64)
+        self._coef_row = np.asarray([r for it in items for r, _ in it.coef], dtype=np.int64)
+        self._coef_val = np.asarray([a for it in items for _, a in it.coef], dtype=float)
 
     def worth(self, chosen: Iterable[int]) -> int:
         """Primary value of a set of items: weighted coverage plus previous places kept."""
@@ -136,8 +146,23 @@ class Pricer:
         """Item ``i``'s value less the multipliers of its rows."""
         return self.value[i] - sum(a * float(pi[r]) for r, a in self.items[i].coef)
 
+    def reduced_all(self, pi: np.ndarray) -> list[float]:
+        """Every item's reduced value (exact: each term a multiple of ``1 / LAMBDA_GRID``)."""
+        cut = np.bincount(
+            self._coef_item, weights=self._coef_val * pi[self._coef_row], minlength=len(self.items)
+        )
+        return (self._value - cut).tolist()  # type: ignore[no-any-return]
+
     def fits(self, chosen: list[int]) -> bool:
         """Whether the items fit the volunteer's slots (one session per slot)."""
+        if all(self.rigid[i] for i in chosen):
+            # no choice of slots: they fit when no two share one
+            union = 0
+            for i in chosen:
+                if union & self.mask[i]:
+                    return False
+                union |= self.mask[i]
+            return True
         key = 0
         for i in chosen:
             key |= 1 << i
@@ -178,7 +203,7 @@ class Pricer:
 
     def _search(self, pi: np.ndarray, deadline: Deadline, banned: frozenset[int]) -> tuple[float, list[int]]:
         items_all = self.items
-        red = [self.reduced(pi, i) for i in range(len(items_all))]
+        red = self.reduced_all(pi)
         previous = self.previous
         gain = [red[i] + (1 if items_all[i].place in previous else 0) for i in range(len(red))]
         order = [i for i in range(len(red)) if gain[i] > 0 and i not in banned]
@@ -352,15 +377,44 @@ class PostsMaster:
 
 def compile_master(inst: PostInstance) -> PostsMaster | None:
     """The master of ``inst``, or None when a post has more than :data:`MAX_OPTIONS` window sets."""
-    problem = inst.problem
-    slot_index = {s: i for i, s in enumerate(problem.slot_ids)}
-    vols = inst.volunteers
+    slot_index = {s: i for i, s in enumerate(inst.problem.slot_ids)}
     one_rows: dict[int, int] = {}
-    row = 0
     for pn in inst.needs:
         if not pn.group and pn.eligible:
-            one_rows[pn.index] = row
-            row += 1
+            one_rows[pn.index] = len(one_rows)
+    found = _options(inst, slot_index, len(one_rows))
+    if found is None:
+        return None
+    options, by_post, n_coupling = found
+    rhs = np.zeros(n_coupling)
+    rhs[list(one_rows.values())] = 1.0
+    per_vol = _items(inst, slot_index, one_rows, options)
+    places_of = {v: {it.place for it in items} for v, items in per_vol.items()}
+    previous: dict[int, set[str]] = {}
+    for v, b in inst.previous:
+        if b in places_of.get(v, set()):
+            previous.setdefault(v, set()).add(b)
+    weight = sum(len(s) for s in previous.values()) + 1
+    vols = inst.volunteers
+    pricers = [
+        Pricer(v, per_vol[v], inst.max_hours[v], vols[v].max_beneficiaries, previous.get(v, set()), weight)
+        for v in sorted(per_vol)
+    ]
+    master = PostsMaster(inst, weight, one_rows, options, by_post, n_coupling, pricers, rhs, slot_index)
+    master.big = float(weight * sum(pn.unit_value * pn.high for pn in inst.needs) + weight + 1)
+    master.lookup = [{(it.need, it.option): i for i, it in enumerate(p.items)} for p in pricers]
+    return master
+
+
+def _options(
+    inst: PostInstance, slot_index: dict[str, int], row: int
+) -> tuple[list[Option], dict[int, list[int]], int] | None:
+    """Every group post's options (window sets some team can run at), their rows from ``row`` on.
+
+    Returns the options, post -> its options, and the number of coupling rows; None when a post
+    has more than :data:`MAX_OPTIONS` window sets.
+    """
+    vols = inst.volunteers
     options: list[Option] = []
     by_post: dict[int, list[int]] = {}
     for pn in inst.needs:
@@ -372,7 +426,7 @@ def compile_master(inst: PostInstance) -> PostsMaster | None:
         minors = any(vols[v].minor for v in pn.eligible)
         for ws in itertools.combinations(windows, pn.need.sessions):
             free = [v for v in pn.eligible if inst.free[v].issuperset(ws)]
-            if len(free) < pn.low or not any(not vols[v].minor for v in free):
+            if len(free) < pn.low or all(vols[v].minor for v in free):
                 continue  # no team can run it there (a group post always has an adult on it)
             if pn.need.lead is not None and not any(v in pn.leads for v in free):
                 continue
@@ -385,9 +439,14 @@ def compile_master(inst: PostInstance) -> PostsMaster | None:
                 adult, row = row, row + 1
             by_post.setdefault(pn.index, []).append(len(options))
             options.append(Option(pn.index, ws, up, low, lead, adult, pn.high, pn.low))
-    n_coupling = row
-    rhs = np.zeros(n_coupling)
-    rhs[list(one_rows.values())] = 1.0
+    return options, by_post, row
+
+
+def _items(
+    inst: PostInstance, slot_index: dict[str, int], one_rows: dict[int, int], options: list[Option]
+) -> dict[int, list[Item]]:
+    """Per volunteer, his items: the one-to-one needs he may take, the options he is free at."""
+    vols = inst.volunteers
     per_vol: dict[int, list[Item]] = {}
     for n, r in one_rows.items():
         pn = inst.needs[n]
@@ -412,20 +471,7 @@ def compile_master(inst: PostInstance) -> PostsMaster | None:
             per_vol.setdefault(v, []).append(
                 Item(opt.need, o, pn.unit_value, pn.unit_hours, pn.place, len(slots), slots, tuple(coef))
             )
-    places_of = {v: {it.place for it in items} for v, items in per_vol.items()}
-    previous: dict[int, set[str]] = {}
-    for v, b in inst.previous:
-        if b in places_of.get(v, set()):
-            previous.setdefault(v, set()).add(b)
-    weight = sum(len(s) for s in previous.values()) + 1
-    pricers = [
-        Pricer(v, per_vol[v], inst.max_hours[v], vols[v].max_beneficiaries, previous.get(v, set()), weight)
-        for v in sorted(per_vol)
-    ]
-    master = PostsMaster(inst, weight, one_rows, options, by_post, n_coupling, pricers, rhs, slot_index)
-    master.big = float(weight * sum(pn.unit_value * pn.high for pn in inst.needs) + weight + 1)
-    master.lookup = [{(it.need, it.option): i for i, it in enumerate(p.items)} for p in pricers]
-    return master
+    return per_vol
 
 
 class MasterLP:
@@ -608,13 +654,14 @@ def generate(
 
 
 def mip_plan(
-    lp: MasterLP, start: list[Column], target: int, deadline: Deadline, limit: float
+    lp: MasterLP, start: list[Column], target: int, deadline: Deadline, limit: float, gap: float = 0.0
 ) -> tuple[list[Column], int] | None:
     """The best plan over the master's columns by HiGHS's MIP, from ``start`` (its columns in the master).
 
     Stops at ``target`` (nothing can beat it).  Returns the picked columns and their primary
     value, or None when HiGHS found nothing (the start is then the caller's).  The LP's bounds
-    (a branch's) hold in the MIP too.
+    (a branch's) hold in the MIP too.  ``gap``: HiGHS's relative gap, where a plan is all that is
+    wanted (a dive's).
     """
     m = lp.m
     h = lp.h
@@ -623,7 +670,7 @@ def mip_plan(
         return None
     everything = np.arange(n, dtype=np.int32)
     h.changeColsIntegrality(n, everything, np.full(n, highspy.HighsVarType.kInteger))
-    h.setOptionValue("mip_rel_gap", 0.0)
+    h.setOptionValue("mip_rel_gap", gap)
     h.setOptionValue("mip_abs_gap", 0.999)
     h.setOptionValue("objective_target", target - 0.5)
     position = {c: lp.n_fixed + j for j, c in enumerate(lp.columns)}
@@ -829,17 +876,17 @@ def dive(
             x = outcome.x
             allowed = dict(node.allowed)
             forced = set(node.forced)
-            pick: tuple[float, int, int] | None = None
+            picks: list[tuple[float, int, int]] = []
             for p, opts in m.by_post.items():
                 if p in forced or allowed.get(p) == []:
                     continue
                 top = max(opts, key=lambda o: x[o])
                 if x[top] >= DIVE_FIX:
                     allowed[p], forced = [top], forced | {p}
-                elif x[top] > 1e-6 and (pick is None or x[top] > pick[0]):
-                    pick = (float(x[top]), p, top)
-            if pick is not None:
-                allowed[pick[1]], forced = [pick[2]], forced | {pick[1]}
+                elif x[top] > 1e-6:
+                    picks.append((float(x[top]), p, top))
+            for _, p, top in sorted(picks, reverse=True)[:DIVE_PICKS]:
+                allowed[p], forced = [top], forced | {p}
             if forced == set(node.forced):
                 break
             child = Node(allowed, frozenset(forced))
@@ -847,17 +894,20 @@ def dive(
             step = generate(lp, deadline, child)
             if not step.complete or step.x is None:
                 break
-            if np.any(step.x[lp.n_w : lp.n_fixed] > 1e-6):
-                # the posts forced cannot all be staffed: the last step's posts stay off instead
-                added = set(forced) - set(node.forced)
-                node = Node({**node.allowed, **{p: [] for p in added}}, node.forced)
+            short = np.flatnonzero(step.x[lp.n_w : lp.n_fixed] > 1e-6)
+            if len(short):
+                # the posts whose artificial column is in use cannot be staffed beside the others
+                # forced: they stay off instead, and the dive goes on from there
+                posts = list(m.by_post)
+                off = {posts[j] for j in short}
+                node = Node({**allowed, **{p: [] for p in off}}, frozenset(forced) - off)
                 restrict(lp, node)
                 outcome = generate(lp, deadline, node)
                 continue
             node, outcome = child, step
         restrict(lp, node)
         starts = [c for c in best if node.admits(m, c)]
-        found = mip_plan(lp, starts, target, deadline, max(0.1, 0.5 * deadline.remaining()))
+        found = mip_plan(lp, starts, target, deadline, max(0.1, 0.5 * deadline.remaining()), DIVE_GAP)
     except OutOfTimeError:
         found = None
     restrict(lp, Node())
@@ -908,26 +958,21 @@ def branch(
             if nodes >= MAX_NODES or deadline.remaining() <= 0.05:
                 open_nodes.append((node_bound, node, outcome))
                 break
+            restrict(lp, node)
             if outcome is None:
                 nodes += 1
-                restrict(lp, node)
                 outcome = generate(lp, deadline, node)
                 if not outcome.complete:
                     open_nodes.append((node_bound, node, None))
                     break
                 outcome.bound = min(outcome.bound, node_bound)
-            else:
-                restrict(lp, node)
             if outcome.x is None or pruned(outcome.bound):
                 continue
             pick = _branching(m, lp, outcome.x, node)
             if pick is None:
                 # every w integral: the columns' own MIP at this node may settle it
-                starts = [c for c in best if node.admits(m, c)]
-                found = mip_plan(lp, starts, math.floor(outcome.bound), deadline, deadline.remaining())
-                if found is not None and found[1] > best_primary:
-                    best, best_primary = found
-                if found is None or found[1] < math.floor(outcome.bound):
+                best, best_primary, closed = _settle(lp, node, outcome.bound, best, best_primary, deadline)
+                if not closed:
                     unresolved.append(outcome.bound)
                 continue
             for child in pick:
@@ -936,11 +981,19 @@ def branch(
         pass
     restrict(lp, Node())
     left = [b for b, _, _ in open_nodes] + unresolved
-    bound = best_primary // weight
-    for b in left:
-        if math.isfinite(b):
-            bound = max(bound, math.floor(b) // weight)
+    bound = max([best_primary // weight, *(math.floor(b) // weight for b in left if math.isfinite(b))])
     return BranchOutcome(best, best_primary, bound, nodes)
+
+
+def _settle(
+    lp: MasterLP, node: Node, bound: float, best: list[Column], best_primary: int, deadline: Deadline
+) -> tuple[list[Column], int, bool]:
+    """A MIP over the columns at ``node``: the better plan, and whether it reached the node's bound."""
+    starts = [c for c in best if node.admits(lp.m, c)]
+    found = mip_plan(lp, starts, math.floor(bound), deadline, deadline.remaining())
+    if found is not None and found[1] > best_primary:
+        best, best_primary = found
+    return best, best_primary, found is not None and found[1] >= math.floor(bound)
 
 
 def _branching(m: PostsMaster, lp: MasterLP, x: np.ndarray, node: Node) -> list[Node] | None:
@@ -982,7 +1035,8 @@ def _branching(m: PostsMaster, lp: MasterLP, x: np.ndarray, node: Node) -> list[
 
 
 def plan2(inst: PostInstance, plan: dict[int, Team], covered: int, bound: int, seconds: float) -> Plan2:
-    """The format-2 plan of ``plan`` (need index -> (volunteer indices, slots)), as the posts model writes it."""
+    """The format-2 plan of ``plan`` (need index -> (volunteer indices, slots)), as the posts model
+    writes it."""
     order = {s: i for i, s in enumerate(inst.problem.slot_ids)}
     assignments: list[PostAssignment] = []
     unmet: list[Unmet] = []
@@ -1051,7 +1105,8 @@ def tighten(result: PostsResult, proved: PostsResult | None) -> PostsResult:
 
 
 def team_plan(inst: PostInstance, plan: Plan2) -> dict[int, Team]:
-    """A format-2 plan of ``inst`` as need index -> (volunteer indices, slots): a start for the compact model."""
+    """A format-2 plan of ``inst`` as need index -> (volunteer indices, slots): a start for the
+    compact model."""
     need = {pn.need.id: pn.index for pn in inst.needs}
     vol = {v.id: i for i, v in enumerate(inst.volunteers)}
     return {need[a.need]: ([vol[v] for v in a.volunteers], tuple(a.slots)) for a in plan.assignments}
