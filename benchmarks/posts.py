@@ -3,9 +3,11 @@
 Run ``python -m benchmarks.posts`` (part of ``make bench``).  For each seed it generates the
 station-size city of :func:`matcher.synth.generate.generate_city_with_posts` (300 volunteers, 225
 beneficiaries, a tenth of the needs posts of 2-8 volunteers at squares, crossroads, schools,
-rivers and construction sites) and solves it with :func:`matcher.solve.solve_any` (the exact posts
-model: a start from the posts placed greedily and the one-to-one needs solved by today's
-pipeline on what they leave, then HiGHS on the whole model); beside it, in the same run, the
+rivers and construction sites) and solves it twice: on the compact posts model alone (the
+"compact" columns: a start from the posts placed greedily and the one-to-one needs solved by
+today's pipeline on what they leave, then HiGHS on the whole model: the posts path before
+column generation), and with :func:`matcher.solve.solve_any` (column generation first,
+:mod:`matcher.search.posts_colgen`, the compact model as its fallback); beside them, in the same run, the
 same seed's city without posts (:func:`~matcher.synth.generate.generate_city`, format 1) on
 today's one-to-one pipeline, the baseline.  Every plan is checked by the solver-free validators.
 

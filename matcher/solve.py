@@ -38,7 +38,7 @@ from matcher.format.schema import AnyProblem, Plan, Plan2, Problem, Problem2
 from matcher.format.versions import as_format1, plan_as_format2
 from matcher.model.evaluate import coverage_units
 from matcher.model.instance import Instance
-from matcher.model.posts.greedy import Team, greedy, left_for_one_to_one, value_of
+from matcher.model.posts.greedy import Team, greedy, left_for_one_to_one
 from matcher.model.posts.instance import PostInstance
 from matcher.params import Prover, SolveParams
 from matcher.progress import ProgressCallback, reporter_of
@@ -194,8 +194,12 @@ def solve_any(
     A format-1 problem, and a format-2 problem without posts or leads (every need a
     beneficiary's, for one volunteer, :attr:`~matcher.format.schema.Problem2.is_plain`), go to
     :func:`solve` unchanged (the latter as format 1, its plan written back in format 2); any
-    other format-2 problem (posts, or a lead, which format 1 cannot say) goes to the exact posts model
-    (:func:`matcher.search.posts.solve_posts`), which refuses one too large for it with
+    other format-2 problem (posts, or a lead, which format 1 cannot say) gets a start (posts
+    greedily, then the one-to-one needs by :func:`solve`), then at station size column generation
+    from it (:func:`matcher.search.posts_colgen.prove_posts`, up to ``COLGEN_SHARE`` of the time
+    left), and when that does not prove its plan, the exact posts model
+    (:func:`matcher.search.posts.solve_posts`) from the better start, keeping the tighter bound;
+    the latter refuses a problem too large for it with
     :class:`~matcher.model.posts.model.PostsTooLargeError`.
     """
     limit = problem.time_limit_s if time_limit is None else time_limit
@@ -209,15 +213,14 @@ def solve_any(
         plan2 = plan_as_format2(result.plan)
         return AnySolveResult(plan2, result.coverage, result.coverage_bound, result.pairs, "one-to-one")
     started = time.monotonic()
-    # Station size: column generation first (matcher.search.posts_colgen); the compact model below
-    # is the fallback, started from the better plan and keeping the tighter bound.
-    proved = prove_posts(problem, COLGEN_SHARE * limit)
+    start = _posts_then_one_to_one(problem, ONE_TO_ONE_SHARE * limit, workers)
+    # Station size: column generation from that start (matcher.search.posts_colgen); the compact
+    # model is the fallback, started from the better plan and keeping the tighter bound.
+    proved = prove_posts(problem, COLGEN_SHARE * (limit - (time.monotonic() - started)), start)
     if proved is not None and proved.plan.status == "optimal":
         return AnySolveResult(proved.plan, proved.coverage, proved.coverage_bound, proved.pairs, "posts")
-    left = limit - (time.monotonic() - started)
-    start = _posts_then_one_to_one(problem, ONE_TO_ONE_SHARE * left, workers)
-    if proved is not None and proved.coverage > value_of(PostInstance.of(problem), start):
-        start = team_plan(PostInstance.of(problem), proved.plan)
+    if proved is not None:
+        start = team_plan(PostInstance.of(problem), proved.plan)  # never worse than the start
     posts = solve_posts(problem, limit - (time.monotonic() - started), workers=workers, start=start)
     posts = tighten(posts, proved)
     return AnySolveResult(posts.plan, posts.coverage, posts.coverage_bound, posts.pairs, "posts")
@@ -225,8 +228,9 @@ def solve_any(
 
 ONE_TO_ONE_SHARE = 0.4
 """Share of a posts problem's time limit for the start's one-to-one part (usually proved sooner)."""
-COLGEN_SHARE = 0.6
-"""Most share of a posts problem's time limit for column generation (the rest: the fallback)."""
+COLGEN_SHARE = 0.7
+"""Most share of a posts problem's time left after the start for column generation (the rest:
+the fallback)."""
 
 
 def _posts_then_one_to_one(problem: Problem2, seconds: float, workers: int | None) -> dict[int, Team]:

@@ -1070,8 +1070,11 @@ def plan2(inst: PostInstance, plan: dict[int, Team], covered: int, bound: int, s
     )
 
 
-def prove_posts(problem: Problem2, seconds: float) -> PostsResult | None:
-    """Solve ``problem`` by column generation within ``seconds``, from the greedy plan.
+def prove_posts(
+    problem: Problem2, seconds: float, start: dict[int, Team] | None = None
+) -> PostsResult | None:
+    """Solve ``problem`` by column generation within ``seconds``, from ``start`` or the greedy plan
+    (the better: the plan is never worse than either).
 
     None when the method does not apply (:func:`applies`: above station size, or a post with
     too many window sets); otherwise the plan, ``optimal`` when its coverage meets the proved
@@ -1081,7 +1084,9 @@ def prove_posts(problem: Problem2, seconds: float) -> PostsResult | None:
     inst = PostInstance.of(problem)
     if not applies(inst):
         return None
-    start = greedy(inst)
+    first = greedy(inst)
+    if start is None or value_of(inst, first) > value_of(inst, start):
+        start = first
     built = time.perf_counter() - started
     result = solve_colgen(inst, start, max(0.05, seconds - built))
     if result is None:  # pragma: no cover - applies() said it would
