@@ -72,6 +72,8 @@ DIVE_PICKS = 1
 """Besides those, each dive step forces this many more posts (the largest LP values below ``DIVE_FIX``)."""
 DIVE_GAP = 1e-3
 """Relative gap of a dive's MIP: it looks for a plan, the bound is proved elsewhere."""
+DIVE_MIP_SHARE = 0.4
+"""Least share of the time left at a dive's start kept for its last MIP."""
 
 Column = tuple[int, tuple[int, ...]]
 """(pricer slot, sorted item indices): one volunteer's set."""
@@ -871,8 +873,10 @@ def dive(
     m = lp.m
     node = Node()
     outcome = root
+    # the diving steps stop in time to leave the last MIP at least DIVE_MIP_SHARE of the time
+    steps_until = Deadline.after((1 - DIVE_MIP_SHARE) * deadline.remaining())
     try:
-        while outcome.x is not None and deadline.remaining() > 0.1:
+        while outcome.x is not None and steps_until.remaining() > 0.1:
             x = outcome.x
             allowed = dict(node.allowed)
             forced = set(node.forced)
@@ -891,7 +895,7 @@ def dive(
                 break
             child = Node(allowed, frozenset(forced))
             restrict(lp, child)
-            step = generate(lp, deadline, child)
+            step = generate(lp, steps_until, child)
             if not step.complete or step.x is None:
                 break
             short = np.flatnonzero(step.x[lp.n_w : lp.n_fixed] > 1e-6)
@@ -902,12 +906,12 @@ def dive(
                 off = {posts[j] for j in short}
                 node = Node({**allowed, **{p: [] for p in off}}, frozenset(forced) - off)
                 restrict(lp, node)
-                outcome = generate(lp, deadline, node)
+                outcome = generate(lp, steps_until, node)
                 continue
             node, outcome = child, step
         restrict(lp, node)
         starts = [c for c in best if node.admits(m, c)]
-        found = mip_plan(lp, starts, target, deadline, max(0.1, 0.5 * deadline.remaining()), DIVE_GAP)
+        found = mip_plan(lp, starts, target, deadline, max(0.1, 0.7 * deadline.remaining()), DIVE_GAP)
     except OutOfTimeError:
         found = None
     restrict(lp, Node())
