@@ -8,6 +8,7 @@ every rule (the solver-free validator).  A deliberately wrong pricing is caught.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -19,6 +20,7 @@ from oracles import brute_force_posts
 from posts_support import post, problem2, vol
 from strategies import SETTINGS, post_problems
 
+from matcher import solve as solve_module
 from matcher.clock import Deadline
 from matcher.format.io import parse_problem
 from matcher.format.schema import Problem2
@@ -27,7 +29,7 @@ from matcher.model.posts.greedy import greedy
 from matcher.model.posts.instance import PostInstance
 from matcher.search import posts_colgen
 from matcher.search.colgen import LAMBDA_GRID
-from matcher.search.posts_colgen import compile_master, plan2, prove_posts, solve_colgen
+from matcher.search.posts_colgen import compile_master, plan2, prove_posts, solve_colgen, tighten
 from matcher.solve import solve_any
 from matcher.synth.generate import generate_city_with_posts
 
@@ -129,12 +131,32 @@ def test_a_pricing_that_ignores_hours_is_caught(monkeypatch: pytest.MonkeyPatch)
         _solved_optimally(inst)
 
 
-def test_station_size_is_proved_through_solve_any() -> None:
-    problem = generate_city_with_posts(40, 30, seed=3, time_limit_s=10)
-    result = solve_any(problem, 10.0)
+def test_a_small_station_is_proved_by_column_generation_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``solve_any`` routes a posts problem to column generation, which proves it: no fallback."""
+
+    def no_fallback(*args: object, **kwargs: object) -> object:
+        raise AssertionError("the compact model was called")
+
+    monkeypatch.setattr(solve_module, "solve_posts", no_fallback)
+    problem = generate_city_with_posts(40, 30, seed=3, time_limit_s=30)
+    result = solve_any(problem, 30.0)  # time enough for the fallback, were it called
     assert result.route == "posts"
+    assert result.plan.status == "optimal"
+    assert result.coverage == result.coverage_bound
     assert validate_plan2(problem, result.plan) == []  # type: ignore[arg-type]
-    proved = prove_posts(problem, 10.0)
-    assert proved is not None
-    assert proved.coverage <= proved.coverage_bound
-    assert result.coverage_bound <= proved.coverage_bound
+
+
+def test_a_lower_proved_bound_tightens_the_fallback() -> None:
+    problem = problem2([vol("v1"), vol("v2")], [post("n1", 2, 2)])
+    proved = prove_posts(problem, 5.0)
+    assert proved is not None and proved.plan.status == "optimal"
+    loose = dataclasses.replace(
+        proved,
+        coverage_bound=proved.coverage_bound + 5,
+        plan=proved.plan.model_copy(update={"status": "feasible"}),
+    )
+    tightened = tighten(loose, proved)
+    assert tightened.coverage_bound == proved.coverage
+    assert tightened.plan.status == "optimal"
+    assert tightened.plan.objective.coverage_bound == proved.plan.objective.coverage_bound
+    assert tighten(proved, loose) is proved  # a looser bound changes nothing
