@@ -216,7 +216,8 @@ def solve_any(
     start = _posts_then_one_to_one(problem, ONE_TO_ONE_SHARE * limit, workers)
     # Station size: column generation from that start (matcher.search.posts_colgen); the compact
     # model is the fallback, started from the better plan and keeping the tighter bound.
-    proved = prove_posts(problem, COLGEN_SHARE * (limit - (time.monotonic() - started)), start)
+    spent = time.monotonic() - started
+    proved = prove_posts(problem, COLGEN_SHARE * (limit - spent), start, elapsed=spent)
     left = limit - (time.monotonic() - started)
     if proved is not None and (proved.plan.status == "optimal" or left < FALLBACK_MIN_S):
         return AnySolveResult(proved.plan, proved.coverage, proved.coverage_bound, proved.pairs, "posts")

@@ -1075,10 +1075,11 @@ def plan2(inst: PostInstance, plan: dict[int, Team], covered: int, bound: int, s
 
 
 def prove_posts(
-    problem: Problem2, seconds: float, start: dict[int, Team] | None = None
+    problem: Problem2, seconds: float, start: dict[int, Team] | None = None, elapsed: float = 0.0
 ) -> PostsResult | None:
     """Solve ``problem`` by column generation within ``seconds``, from ``start`` or the greedy plan
-    (the better: the plan is never worse than either).
+    (the better: the plan is never worse than either).  ``elapsed``: seconds the caller spent
+    before (making ``start``), counted in the plan's ``solve_seconds``.
 
     None when the method does not apply (:func:`applies`: above station size, or a post with
     too many window sets); otherwise the plan, ``optimal`` when its coverage meets the proved
@@ -1095,7 +1096,7 @@ def prove_posts(
     result = solve_colgen(inst, start, max(0.05, seconds - built))
     if result is None:  # pragma: no cover - applies() said it would
         return None
-    plan = plan2(inst, result.plan, result.covered, result.bound, time.perf_counter() - started)
+    plan = plan2(inst, result.plan, result.covered, result.bound, elapsed + time.perf_counter() - started)
     return PostsResult(plan, inst.coverage(result.covered), inst.coverage(result.bound), inst.pairs, built)
 
 
