@@ -29,6 +29,7 @@ from matcher.model.posts.greedy import greedy
 from matcher.model.posts.instance import PostInstance
 from matcher.search import posts_colgen
 from matcher.search.colgen import LAMBDA_GRID
+from matcher.search.posts import solve_posts
 from matcher.search.posts_colgen import compile_master, plan2, prove_posts, solve_colgen, tighten
 from matcher.solve import solve_any
 from matcher.synth.generate import generate_city_with_posts
@@ -160,3 +161,14 @@ def test_a_lower_proved_bound_tightens_the_fallback() -> None:
     assert tightened.plan.status == "optimal"
     assert tightened.plan.objective.coverage_bound == proved.plan.objective.coverage_bound
     assert tighten(proved, loose) is proved  # a looser bound changes nothing
+
+
+@pytest.mark.parametrize("seed", [1, 4])
+def test_the_compact_model_proves_the_same_optimum(seed: int) -> None:
+    """On generated 30-volunteer cities both methods prove their plans: the optima agree."""
+    problem = generate_city_with_posts(30, 22, seed=seed, time_limit_s=30)
+    proved = prove_posts(problem, 20.0)
+    assert proved is not None and proved.plan.status == "optimal"
+    compact = solve_posts(problem, 30.0)
+    assert compact.plan.status == "optimal"
+    assert proved.coverage == compact.coverage
