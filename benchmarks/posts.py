@@ -3,9 +3,11 @@
 Run ``python -m benchmarks.posts`` (part of ``make bench``).  For each seed it generates the
 station-size city of :func:`matcher.synth.generate.generate_city_with_posts` (300 volunteers, 225
 beneficiaries, a tenth of the needs posts of 2-8 volunteers at squares, crossroads, schools,
-rivers and construction sites) and solves it with :func:`matcher.solve.solve_any` (the exact posts
-model: a start from the posts placed greedily and the one-to-one needs solved by today's
-pipeline on what they leave, then HiGHS on the whole model); beside it, in the same run, the
+rivers and construction sites) and solves it twice: on the compact posts model alone (the
+"compact" columns: a start from the posts placed greedily and the one-to-one needs solved by
+today's pipeline on what they leave, then HiGHS on the whole model: the posts path before
+column generation), and with :func:`matcher.solve.solve_any` (column generation first,
+:mod:`matcher.search.posts_colgen`, the compact model as its fallback); beside them, in the same run, the
 same seed's city without posts (:func:`~matcher.synth.generate.generate_city`, format 1) on
 today's one-to-one pipeline, the baseline.  Every plan is checked by the solver-free validators.
 
@@ -39,13 +41,18 @@ from matcher.format.schema import Plan, Plan2, Problem2
 from matcher.format.validate import validate_plan
 from matcher.format.validate2 import validate_plan2
 from matcher.model.posts.instance import PostInstance
-from matcher.solve import solve, solve_any
+from matcher.search.posts import PostsResult, solve_posts
+from matcher.solve import ONE_TO_ONE_SHARE, _posts_then_one_to_one, solve, solve_any
 from matcher.synth.generate import generate_city, generate_city_with_posts
 
 COLUMNS = [
     "seed",
     "needs",
     "posts",
+    "compact s",
+    "compact status",
+    "compact coverage",
+    "compact bound",
     "posts s",
     "posts status",
     "posts coverage",
@@ -144,9 +151,21 @@ def lp_bound(problem: Problem2) -> Fraction:  # noqa: C901, PLR0912, PLR0915 (th
     return Fraction(-result.fun).limit_denominator(1000)
 
 
+def compact(problem: Problem2, time_limit: float) -> PostsResult:
+    """The posts path before column generation: the start, then HiGHS on the compact model."""
+    started = time.monotonic()
+    start = _posts_then_one_to_one(problem, ONE_TO_ONE_SHARE * time_limit, None)
+    return solve_posts(problem, time_limit - (time.monotonic() - started), start=start)
+
+
 def measure(seed: int, volunteers: int, beneficiaries: int, time_limit: float) -> list[object]:
-    """One seed: the posts city on the posts path, the same city without posts on today's pipeline."""
+    """One seed: the posts city on the compact model alone (before), on the posts path (column
+    generation first), the same city without posts on today's pipeline."""
     problem = generate_city_with_posts(volunteers, beneficiaries, seed=seed, time_limit_s=time_limit)
+    started = time.perf_counter()
+    before = compact(problem, time_limit)
+    before_s = time.perf_counter() - started
+    assert validate_plan2(problem, before.plan) == [], "compact plan invalid"
     started = time.perf_counter()
     result = solve_any(problem, time_limit)
     posts_s = time.perf_counter() - started
@@ -165,6 +184,10 @@ def measure(seed: int, volunteers: int, beneficiaries: int, time_limit: float) -
         seed,
         len(problem.needs),
         len(posts_needs),
+        round(before_s, 2),
+        before.plan.status,
+        float(before.coverage),
+        float(before.coverage_bound),
         round(posts_s, 2),
         result.plan.status,
         float(result.coverage),
@@ -190,20 +213,31 @@ def main(argv: list[str] | None = None) -> None:
         row = measure(seed, opts.volunteers, opts.beneficiaries, opts.time_limit)
         print(*row, sep="\t", flush=True)
         rows.append(row)
-    proved = sum(1 for r in rows if r[4] == "optimal")
-    ratios = [float(str(r[8])) for r in rows if r[8] is not None]
-    posts_s = statistics.median(float(str(r[3])) for r in rows)
-    base_s = statistics.median(float(str(r[10])) for r in rows)
-    base_proved = sum(1 for r in rows if r[11] == "optimal")
+
+    def col(name: str) -> list[float]:
+        return [float(str(r[COLUMNS.index(name)])) for r in rows]
+
+    def status(name: str) -> int:
+        return sum(1 for r in rows if r[COLUMNS.index(name)] == "optimal")
+
+    lp = col("LP bound")
+    ratios = col("coverage / LP")
+    before_ratio = [c / x for c, x in zip(col("compact coverage"), lp, strict=True)]
+    bound_ratio = [c / x for c, x in zip(col("bound"), lp, strict=True)]
+    before_bound = [c / x for c, x in zip(col("compact bound"), lp, strict=True)]
+    med = statistics.median
     notes = [
-        f"posts path: {proved}/{len(rows)} proved optimal; median solve {posts_s:.2f} s (limit "
-        f"{opts.time_limit:g} s); coverage / LP bound median {statistics.median(ratios):.4f}, "
-        f"min {min(ratios):.4f}, max {max(ratios):.4f}.",
-        f"baseline (same seeds, no posts, today's pipeline): {base_proved}/{len(rows)} proved, "
-        f"median {base_s:.2f} s.",
+        f"posts path (column generation first): {status('posts status')}/{len(rows)} proved optimal; median "
+        f"solve {med(col('posts s')):.2f} s (limit {opts.time_limit:g} s); coverage / LP bound median "
+        f"{med(ratios):.4f}, min {min(ratios):.4f}, max {max(ratios):.4f}; bound / LP median "
+        f"{med(bound_ratio):.4f}.",
+        f"compact model alone (before, same seeds): {status('compact status')}/{len(rows)} proved; median "
+        f"{med(col('compact s')):.2f} s; coverage / LP median {med(before_ratio):.4f}; bound / LP median "
+        f"{med(before_bound):.4f}.",
+        f"baseline (same seeds, no posts, today's pipeline): {status('baseline status')}/{len(rows)} proved, "
+        f"median {med(col('baseline s')):.2f} s.",
         "Coverage counts each volunteer on a post (priority x hours x sessions x volunteers); 'bound' is the "
-        "engine's proved bound (the lower of its LP relaxation's, from the duals, and HiGHS's "
-        "branch-and-cut's), "
+        "engine's proved bound (column generation's Lagrangian bound, or the compact model's: the lower), "
         "'LP bound' the benchmark's own LP of the natural model with posts.",
     ]
     for line in notes:

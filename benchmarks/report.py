@@ -39,12 +39,14 @@ ABOUT: dict[str, tuple[str, str]] = {
     "posts": (
         "Group posts (format 2) at station size",
         "Generated 300-volunteer cities with a tenth of the needs posts of 2-8 volunteers "
-        "(`generate_city_with_posts`), solved on the exact posts model within `--time-limit` (the "
-        "start: posts placed greedily, then the one-to-one needs by today's pipeline on what they "
-        "leave; then HiGHS on the whole model: its LP relaxation, then branch-and-cut); beside "
+        "(`generate_city_with_posts`), solved within `--time-limit` twice: on the compact posts "
+        "model alone (`compact`: the start, posts placed greedily, then the one-to-one needs by "
+        "today's pipeline on what they leave; then HiGHS on the whole model: its LP relaxation, "
+        "then branch-and-cut) and by `solve_any` (`posts`: the same start, then column generation, "
+        "`matcher/search/posts_colgen.py`, with the compact model as its fallback); beside "
         "them, in the same run, the same seeds without posts on today's one-to-one pipeline "
-        "(`baseline`). `bound` is the engine's own proved bound (the lower of its LP relaxation's, "
-        "from the duals, and branch-and-cut's); `LP bound` the benchmark's independent LP "
+        "(`baseline`). `bound` is the engine's own proved bound (column generation's Lagrangian "
+        "bound, or the compact model's: the lower); `LP bound` the benchmark's independent LP "
         "relaxation of the natural model with posts, and `coverage / LP` the plan's coverage over "
         "it (posts loosen that LP: a proved optimum sits a few per cent below). Coverage counts "
         "every volunteer on a post.",

@@ -43,6 +43,7 @@ from matcher.model.posts.instance import PostInstance
 from matcher.params import Prover, SolveParams
 from matcher.progress import ProgressCallback, reporter_of
 from matcher.search.posts import solve_posts
+from matcher.search.posts_colgen import prove_posts, team_plan, tighten
 from matcher.search.stages import optimise
 from matcher.search.trace import Phase
 
@@ -193,8 +194,12 @@ def solve_any(
     A format-1 problem, and a format-2 problem without posts or leads (every need a
     beneficiary's, for one volunteer, :attr:`~matcher.format.schema.Problem2.is_plain`), go to
     :func:`solve` unchanged (the latter as format 1, its plan written back in format 2); any
-    other format-2 problem (posts, or a lead, which format 1 cannot say) goes to the exact posts model
-    (:func:`matcher.search.posts.solve_posts`), which refuses one too large for it with
+    other format-2 problem (posts, or a lead, which format 1 cannot say) gets a start (posts
+    greedily, then the one-to-one needs by :func:`solve`), then at station size column generation
+    from it (:func:`matcher.search.posts_colgen.prove_posts`, up to ``COLGEN_SHARE`` of the time
+    left), and when that does not prove its plan, the exact posts model
+    (:func:`matcher.search.posts.solve_posts`) from the better start, keeping the tighter bound;
+    the latter refuses a problem too large for it with
     :class:`~matcher.model.posts.model.PostsTooLargeError`.
     """
     limit = problem.time_limit_s if time_limit is None else time_limit
@@ -209,12 +214,29 @@ def solve_any(
         return AnySolveResult(plan2, result.coverage, result.coverage_bound, result.pairs, "one-to-one")
     started = time.monotonic()
     start = _posts_then_one_to_one(problem, ONE_TO_ONE_SHARE * limit, workers)
+    # Station size: column generation from that start (matcher.search.posts_colgen); the compact
+    # model is the fallback, started from the better plan and keeping the tighter bound.
+    spent = time.monotonic() - started
+    proved = prove_posts(problem, COLGEN_SHARE * (limit - spent), start, elapsed=spent)
+    left = limit - (time.monotonic() - started)
+    if proved is not None and (proved.plan.status == "optimal" or left < FALLBACK_MIN_S):
+        return AnySolveResult(proved.plan, proved.coverage, proved.coverage_bound, proved.pairs, "posts")
+    if proved is not None:
+        start = team_plan(PostInstance.of(problem), proved.plan)  # never worse than the start
     posts = solve_posts(problem, limit - (time.monotonic() - started), workers=workers, start=start)
+    posts = tighten(posts, proved)
     return AnySolveResult(posts.plan, posts.coverage, posts.coverage_bound, posts.pairs, "posts")
 
 
 ONE_TO_ONE_SHARE = 0.4
 """Share of a posts problem's time limit for the start's one-to-one part (usually proved sooner)."""
+COLGEN_SHARE = 0.7
+"""Most share of a posts problem's time left after the start for column generation (the rest:
+the fallback)."""
+FALLBACK_MIN_S = 10.0
+"""Least time left for the compact model after column generation: HiGHS's presolve alone takes 5 s
+at station size and cannot be stopped, so with less it only overran the limit (by 13 s on a
+loaded machine) without bettering column generation's plan or bound."""
 
 
 def _posts_then_one_to_one(problem: Problem2, seconds: float, workers: int | None) -> dict[int, Team]:
