@@ -64,6 +64,7 @@ import scipy.sparse as sp
 
 from matcher.format.schema import Problem
 from matcher.model.instance import BoolArray, FloatArray, Instance, IntArray
+from matcher.search.mip import run_highs
 
 __all__ = [
     "LpModel",
@@ -468,7 +469,7 @@ def solve_lp(model: LpModel, time_limit: float, solver: str, verbose: bool = Fal
     lp.a_matrix_.value_ = a.data
     h.passModel(lp)
     del lp
-    h.run()
+    run_highs(h)
     status = h.getModelStatus()
     optimal = status == highspy.HighsModelStatus.kOptimal
     solution = h.getSolution()

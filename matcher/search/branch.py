@@ -53,7 +53,7 @@ from matcher.search.colgen import (
     price_all,
 )
 from matcher.search.cuts import Cut, separate
-from matcher.search.mip import limit_time
+from matcher.search.mip import limit_time, run_highs
 
 ARTIFICIAL_COST = 1e7
 """LP cost of an artificial unit of a forced need (keeps every node's LP feasible)."""
@@ -343,7 +343,7 @@ def _bound(
     for _ in range(params.branch_max_node_rounds):
         deadline.check()
         limit_time(h, deadline.remaining())
-        h.run()
+        run_highs(h)
         if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             raise OutOfTimeError
         lp_value = h.getInfo().objective_function_value

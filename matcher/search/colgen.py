@@ -39,7 +39,7 @@ from matcher.model.plan import Chosen
 from matcher.model.rules import RULES, Additive, Distinct, Rule, Scope, limits, one_volunteer
 from matcher.model.slotting import match_slots
 from matcher.params import DEFAULTS, SolveParams
-from matcher.search.mip import limit_time, quiet_highs
+from matcher.search.mip import limit_time, quiet_highs, run_highs
 
 LAMBDA_GRID = 1024
 """Multipliers are rounded to multiples of 1 / LAMBDA_GRID, so the bound is computed exactly."""
@@ -229,7 +229,7 @@ class PairBounds:
         given = highspy.HighsSolution()
         given.col_value = np.r_[np.ones(first), np.zeros(n - first)]
         h.setSolution(given)
-        h.run()
+        run_highs(h)
         if h.getInfo().primal_solution_status != 2:  # pragma: no cover - the start is feasible
             return start
         x = np.asarray(h.getSolution().col_value)
@@ -607,7 +607,7 @@ def prove(
         while rounds < params.colgen_max_rounds:
             rounds += 1
             limit_time(h, deadline.remaining())
-            h.run()
+            run_highs(h)
             if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
                 complete = False
                 break  # out of time: the last complete round's bound stands
@@ -798,7 +798,7 @@ def _best_plan(
         # Reduced-cost filter: a column whose LP reduced cost is below -(LP - bound) is in
         # no plan worth the bound, so the MIP, which only looks for such a plan, drops it.
         # (A heuristic step: the bound does not depend on it.)
-        h.run()
+        run_highs(h)
         if h.getModelStatus() == highspy.HighsModelStatus.kOptimal:
             lp_value = h.getInfo().objective_function_value
             duals = np.asarray(h.getSolution().row_dual)
@@ -829,7 +829,7 @@ def _best_plan(
     if ones is not None and len(ones):
         # Dive first: keep the columns the LP takes whole, solve the small MIP left over.
         h.changeColsBounds(len(ones), ones, np.ones(len(ones)), np.ones(len(ones)))
-        h.run()
+        run_highs(h)
         info = h.getInfo()
         if info.primal_solution_status == 2:
             dive = info.objective_function_value, np.asarray(h.getSolution().col_value)
@@ -841,7 +841,7 @@ def _best_plan(
     # (by 0.66 s on a 300-volunteer city), so the dive's plan stands.
     if x is None and (dive is None or left >= min_run_s):
         limit_time(h, left)
-        h.run()
+        run_highs(h)
         info = h.getInfo()
         if info.primal_solution_status == 2 and (dive is None or info.objective_function_value > dive[0]):
             x = np.asarray(h.getSolution().col_value)

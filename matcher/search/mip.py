@@ -138,6 +138,25 @@ def limit_time(h: highspy.Highs, seconds: float) -> None:
     h.setOptionValue("time_limit", h.getRunTime() + max(0.01, seconds))
 
 
+def run_highs(h: highspy.Highs) -> highspy.HighsStatus:
+    """``h.run()``, on the thread pool this process already has if its size differs.
+
+    HiGHS keeps one thread scheduler per process, sized by the first run's ``threads``
+    option; a later run asking for another size fails at once (``kError``, no solution, no
+    duals) instead of solving.  A job worker or a benchmark solves many problems in one
+    process, with ``threads`` 1 for column generation's LPs and the caller's ``workers`` for
+    branch-and-cut, so a run that is refused for that reason runs again with ``threads`` 0
+    (HiGHS's "whatever the scheduler has"): the answer is the same, only the pool's size is not
+    the one asked for.  Every HiGHS run of the engine and the benchmarks goes through here
+    (``tests/engine/search/test_highs_threads.py`` checks that no other ``run()`` is left).
+    """
+    status = h.run()
+    if status == highspy.HighsStatus.kError and h.getOptionValue("threads")[1] != 0:
+        h.setOptionValue("threads", 0)
+        status = h.run()
+    return status
+
+
 def quiet_highs() -> highspy.Highs:
     """A HiGHS instance that prints nothing.
 
@@ -322,7 +341,7 @@ def solve_input(
 
         h.cbMipInterrupt.subscribe(interrupt)
     for attempt in range(2):
-        h.run()
+        run_highs(h)
         info = h.getInfo()
         status = h.getModelStatus()
         found = info.primal_solution_status == 2  # kSolutionStatusFeasible
@@ -385,7 +404,7 @@ def lp_dual_bound(inp: MipInput, time_limit: float) -> float | None:
     # limit stops it (with presolve an interrupted run has none), and each gives a bound; at
     # station size it was also faster (2.0-2.6 s against 2.9-4.5 s).
     h.setOptionValue("presolve", "off")
-    h.run()
+    run_highs(h)
     solution = h.getSolution()
     if not solution.dual_valid:
         return None

@@ -55,7 +55,7 @@ from matcher.model.posts.instance import PostInstance
 from matcher.model.posts.model import number, unmet_reasons
 from matcher.model.slotting import match_slots
 from matcher.search.colgen import multipliers
-from matcher.search.mip import limit_time, quiet_highs
+from matcher.search.mip import limit_time, quiet_highs, run_highs
 from matcher.search.posts import PostsResult
 
 MAX_OPTIONS = 64
@@ -622,7 +622,7 @@ def generate(
         while rounds < MAX_ROUNDS:
             rounds += 1
             limit_time(h, deadline.remaining())
-            h.run()
+            run_highs(h)
             status = h.getModelStatus()
             if status == highspy.HighsModelStatus.kInfeasible:  # pragma: no cover - artificials prevent it
                 return ColgenOutcome(-math.inf, -math.inf, None, rounds, True)
@@ -688,7 +688,7 @@ def mip_plan(
     sol.col_value = given
     h.setSolution(sol)
     limit_time(h, min(limit, deadline.remaining()))
-    h.run()
+    run_highs(h)
     out = None
     if h.getInfo().primal_solution_status == 2:
         values = np.asarray(h.getSolution().col_value)
