@@ -33,7 +33,7 @@ from api.audit import Actor, current_actor, set_session_actor
 from api.auth import LAST_USED_RESOLUTION, Principal, authenticate
 from api.deps import MAX_ID, SessionDep, job_runner, plan_in_scope, station_in_scope
 from api.models import PlanRequest, PlanVersion, Simulation, Station, Token, utcnow
-from api.services import versions
+from api.services import planning, versions
 from api.services.errors import ConflictError
 from matcher.format.errors import InputError
 from matcher.format.schema import DAYS, DEFAULT_SLOTS, PERIODS, SERVICE_CODES
@@ -406,19 +406,38 @@ class Tally:
         return 100.0 * self.met / self.total if self.total else 0.0
 
 
+def _place_id(need: dict[str, Any]) -> str:
+    """A stored need's beneficiary, or its site (a format-2 post at a site)."""
+    return str(need.get("beneficiary") or need.get("site"))
+
+
+def _site_place(site: dict[str, Any], _: Gettext) -> dict[str, Any]:
+    """A format-2 problem's site in a beneficiary's stead for the week pages' tallies and rows: its
+    category is the group posts' (多人岗位), its priority its post's own."""
+    return {"id": site["id"], "category": _("Group posts"), "district": site["district"], "priority": 0}
+
+
 def summary(version: PlanVersion, districts: dict[str, str], _: Gettext) -> dict[str, Any]:
     """The overview's figures of a finished version."""
     assert version.plan is not None
     problem, plan = version.problem, version.plan
     bens = {b["id"]: b for b in problem["beneficiaries"]}
-    demand = sum(bens[n["beneficiary"]]["priority"] * n["hours"] * n["sessions"] for n in problem["needs"])
+    places = {**bens, **{s["id"]: _site_place(s, _) for s in problem.get("sites", [])}}
+    # Format 2: a post at a site has its own priority; its full value counts each volunteer it takes.
+    demand = sum(
+        n.get("priority", places[_place_id(n)]["priority"])
+        * n["hours"]
+        * n["sessions"]
+        * n.get("volunteers", {}).get("max", 1)
+        for n in problem["needs"]
+    )
     coverage = float(plan["objective"]["coverage"])
     bound = float(plan["objective"]["coverage_bound"])
     met = {a["need"] for a in plan["assignments"]}
     by_category = {c: Tally(c, labels.label(labels.CATEGORIES, c, _)) for c in labels.CATEGORIES}
     by_district: dict[str, Tally] = {}
     for n in problem["needs"]:
-        b = bens[n["beneficiary"]]
+        b = places[_place_id(n)]
         tallies = [
             by_category.setdefault(b["category"], Tally(b["category"], b["category"])),
             by_district.setdefault(
@@ -506,17 +525,19 @@ def grid_rows(
     bens = {b["id"]: b for b in problem["beneficiaries"]}
     needs = {n["id"]: n for n in problem["needs"]}
     vols = {v["id"]: v for v in problem["volunteers"]}
+    sites = {s["id"]: s for s in problem.get("sites", [])}
+    bens.update({i: _site_place(s, _) for i, s in sites.items()})
     cells: dict[str, dict[str, list[Cell]]] = {}
-    for a in version.plan["assignments"]:
-        n = needs[a["need"]]
-        b = bens[n["beneficiary"]]
+    for need_id, volunteer, slots in planning.plan_rows(version.plan):  # a post: each member's row
+        n = needs[need_id]
+        b = bens[_place_id(n)]
         if category and b["category"] != category:
             continue
-        for slot in a["slots"]:
-            assignment, standins = (standbys or {}).get((a["need"], slot), (None, []))
-            cells.setdefault(a["volunteer"], {}).setdefault(slot, []).append(
+        for slot in slots:
+            assignment, standins = (standbys or {}).get((need_id, slot), (None, []))
+            cells.setdefault(volunteer, {}).setdefault(slot, []).append(
                 Cell(
-                    ben_names.get(b["id"], b["id"]),
+                    sites[b["id"]]["name"] if b["id"] in sites else ben_names.get(b["id"], b["id"]),
                     labels.label(labels.SERVICES, n["service"], _),
                     b["category"],
                     assignment,
@@ -763,16 +784,19 @@ def unmet(request: Request, db: SessionDep, station_id: str, week: Week = None) 
         _v, ben_names, district_names = versions.people_names(db, station)
         needs = {n["id"]: n for n in shown.problem["needs"]}
         bens = {b["id"]: b for b in shown.problem["beneficiaries"]}
+        sites = {s["id"]: s for s in shown.problem.get("sites", [])}
+        bens.update({i: _site_place(s, p._) for i, s in sites.items()})
         for u in shown.plan["unmet"]:
             n = needs[u["need"]]
-            b = bens[n["beneficiary"]]
+            b = bens[_place_id(n)]
             reason_counts.update(u["reasons"])
+            name = sites[b["id"]]["name"] if b["id"] in sites else ben_names.get(b["id"], b["id"])
             rows.append(
                 {
-                    "beneficiary": ben_names.get(b["id"], b["id"]),
+                    "beneficiary": name,
                     "category": b["category"],
                     "district": district_names.get(b["district"], b["district"]),
-                    "priority": b["priority"],
+                    "priority": n.get("priority", b["priority"]),
                     "service": n["service"],
                     "hours": n["hours"],
                     "sessions": n["sessions"],
