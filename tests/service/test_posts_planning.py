@@ -5,6 +5,7 @@ SQLite and on PostgreSQL; a station without posts keeps its format-1 week."""
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 from collections import Counter
 from typing import Any
@@ -187,3 +188,35 @@ def test_a_withdrawal_from_a_post_is_re_solved_with_posts(city: City) -> None:
     assert sorted((x.need_id, x.volunteer_id) for x in rows) == sorted(
         (a.need, v) for a in plan2.assignments for v in a.volunteers
     )
+
+
+def test_the_demo_seed_puts_posts_at_its_last_station_only(db_url: str) -> None:
+    """``linli seed``'s posts (seed_demo(posts=True)): three sites and posts at the last station by id,
+    whose week is format 2 with each post able to run (at least its minimum of volunteers with the
+    service free at one of its windows, and a lead among them); the other stations stay format 1."""
+    from api.db import make_engine
+    from api.models import Need, Site
+    from api.seed import DEMO_POSTS, seed_demo
+    from api.services.planning import build_problem
+
+    engine = make_engine(db_url)
+    with Session(engine) as db:
+        stations = seed_demo(db, 60, 45, 2, seed=3, posts=True)
+        week = dt.date.fromisoformat(WEEK)
+        problems = {s: build_problem(db, s, week, 5) for s in stations}
+        assert {s.station_id for s in db.exec(select(Site))} == {max(stations)}
+        assert len(db.exec(select(Need).where(col(Need.site_id).is_not(None))).all()) == len(DEMO_POSTS)
+    engine.dispose()
+    assert [p.format for s, p in sorted(problems.items())] == [1] * (len(stations) - 1) + [2]
+    problem = problems[max(stations)]
+    assert isinstance(problem, Problem2)
+    deadline = problem.certification_deadline
+    for post in (n for n in problem.needs if n.site is not None):
+        able = [v for v in problem.volunteers if post.service in v.skills and not v.minor]
+        best = max(sum(w in v.availability for v in able) for w in post.windows)
+        assert best >= post.volunteers.min, post.id
+        if post.lead is not None:
+            assert any(
+                {c.kind for c in v.certifications if c.expires >= deadline} >= set(post.lead.certifications)
+                for v in able
+            ), post.id
