@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import time
 from collections import Counter
 from typing import Any
 
@@ -220,3 +221,25 @@ def test_the_demo_seed_puts_posts_at_its_last_station_only(db_url: str) -> None:
                 {c.kind for c in v.certifications if c.expires >= deadline} >= set(post.lead.certifications)
                 for v in able
             ), post.id
+
+
+def test_a_simulation_runs_on_a_week_with_posts(city: City) -> None:
+    """情景模拟 on a station whose week is format 2: the scenario runner solves the posts too."""
+    station = city.stations[0]
+    _post_site(city, station)
+    text = "name: posts\ntime_limit: 5\nperturbations:\n  - kind: attrition\n    rate: 0.2\n"
+    r = city.client.post(
+        f"/v1/stations/{station}/simulations",
+        json={"week_start": WEEK, "yaml": text, "runs": 1},
+        headers=city.headers(station),
+    )
+    assert r.status_code == 202, r.text
+    end = time.monotonic() + 120
+    while True:
+        done = city.client.get(f"/v1/simulations/{r.json()['id']}", headers=city.headers(station)).json()
+        if done["state"] not in ("queued", "solving") or time.monotonic() > end:
+            break
+        time.sleep(0.1)
+    assert done["state"] == "done", done
+    assert done["report"]["runs"]["count"] == 1
+    assert "posts" in done["report"], sorted(done["report"])
