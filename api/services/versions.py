@@ -152,6 +152,8 @@ def assignments_of(session: Session, version: PlanVersion) -> list[AssignmentPub
     against those).  The ids belong to the service, not to the format-1 plan document."""
     if version.station_id is None or version.state != "done" or version.plan is None:
         return None
+    # A format-2 post has one row per member; its open places are the plan's, per need.
+    open_places = {a["need"]: a.get("places_open") for a in version.plan.get("assignments", [])}
     return [
         AssignmentPublic(
             id=a.id,
@@ -159,6 +161,7 @@ def assignments_of(session: Session, version: PlanVersion) -> list[AssignmentPub
             volunteer=a.volunteer_id,
             slots=list(a.slots),
             sessions=[SessionPublic(date=d, slot=s) for d, s in sessions_of(version.week_start, a.slots)],
+            places_open=open_places.get(a.need_id),
         )
         for a in assignment_rows(session, version)
         if a.id is not None

@@ -93,6 +93,8 @@ def test_a_week_with_a_post_is_planned_in_format_2_end_to_end(city: City) -> Non
     rows = [r for r in body["assignments"] if r["need"] == "n-civility"]
     assert sorted(r["volunteer"] for r in rows) == sorted(a.volunteers)
     assert all(r["slots"] == a.slots and len(r["sessions"]) == 1 for r in rows)
+    assert all(r["places_open"] == a.places_open for r in rows)  # the plan's, on each member's row
+    assert (a.places_open or 0) == post["volunteers_max"] - len(a.volunteers)
     assert len({r["id"] for r in rows}) == len(rows)
     assert len(body["assignments"]) == sum(len(x.volunteers) for x in plan.assignments)
     with Session(city.engine) as db:
