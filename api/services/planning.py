@@ -347,16 +347,19 @@ def changed_needs(problem: Problem, before: Plan | None, after: Plan) -> list[st
 
 def carried_plan2(problem: Problem2, plan: Plan2) -> Plan2:
     """The part of a format-2 plan in force that still names what ``problem`` has: each assignment of
-    a need still in it, with those of its volunteers still in it (an assignment left without any is
-    dropped).  :func:`matcher.resolve_posts.resolve_posts` then keeps of each what still holds (its
-    volunteers still eligible and free at its slots, a post still at its minimum with its lead) and
-    releases the rest, so nothing here checks the rules again."""
-    needs = {n.id for n in problem.needs}
+    a need still in it whose sessions still fit its windows, with those of its volunteers still in it
+    (an assignment left without any is dropped).  :func:`matcher.resolve_posts.resolve_posts` then
+    keeps of each what still holds (its volunteers still eligible and free at its slots, a post
+    still at its minimum with its lead) and releases the rest."""
+    needs = {n.id: n for n in problem.needs}
     volunteers = {v.id for v in problem.volunteers}
     kept = []
     for a in plan.assignments:
         members = [v for v in a.volunteers if v in volunteers]
-        if a.need in needs and members:
+        need = needs.get(a.need)
+        # A need changed since (its windows or sessions) is re-staffed from scratch.
+        fits = need is not None and len(a.slots) == need.sessions and set(a.slots) <= set(need.windows)
+        if fits and members:
             kept.append(a.model_copy(update={"volunteers": members, "places_open": None}))
     return plan.model_copy(update={"assignments": kept, "changed": None})
 
