@@ -245,3 +245,36 @@ def test_a_simulation_runs_on_a_week_with_posts(city: City) -> None:
     assert done["state"] == "done", done
     assert done["report"]["runs"]["count"] == 1
     assert "posts" in done["report"], sorted(done["report"])
+
+
+def test_a_session_recorded_before_a_swap_split_its_need_is_not_recorded_again(city: City) -> None:
+    """A swap of one session of several splits the need into ``<need>+<slot>`` and ``<need>+rest``:
+    a session of the rest recorded against the older version's ``<need>`` is the same session as
+    the new version's ``<need>+rest`` row's (409), and a correction of it still goes through."""
+    station = city.stations[1]  # no posts: a format-1 week, with stand-ins
+    c, h = city.client, city.headers(station)
+    body = _generate(city, station)
+    found = next(
+        (a, s) for a in body["assignments"] if len(a["slots"]) > 1 for s in a["sessions"][1:] if s["standins"]
+    )
+    a, moved = found
+    kept = next(s for s in a["sessions"] if s["slot"] != moved["slot"])
+    # A no-show holds no hours: only the one-record-per-session rule can refuse it a second time.
+    record = {"assignment_id": a["id"], "served_on": kept["date"], "slot": kept["slot"], "outcome": "no_show"}
+    assert c.post("/v1/records", json=record, headers=h).status_code == 201
+    swap = {"assignment_id": a["id"], "volunteer": moved["standins"][0]["volunteer"], "slot": moved["slot"]}
+    r = c.post(f"/v1/plans/{body['id']}/swap", json=swap, headers=h)
+    assert r.status_code == 201, r.text
+    after = r.json()
+    rest = next(
+        x
+        for x in after["assignments"]
+        if x["need"].startswith(a["need"] + "+") and x["volunteer"] == a["volunteer"]
+    )
+    assert kept["slot"] in rest["slots"]
+    again = {**record, "assignment_id": rest["id"]}
+    r = c.post("/v1/records", json=again, headers=h)
+    assert r.status_code == 409, r.text
+    correction = {**again, "outcome": "served", "hours": 1, "correction": {"reason": "其实来了"}}
+    r = c.post("/v1/records", json=correction, headers=h)
+    assert r.status_code in (200, 201), r.text
