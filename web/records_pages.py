@@ -116,7 +116,8 @@ def _sessions(
     of the need on that day)."""
     names = versions.people_names(p.db, station)
     needs = {n["id"]: n for n in version.problem["needs"]}
-    by_session = {(r.need_id, r.volunteer_id, r.served_on, r.slot): r for r in done}
+    # By the need's stem: a session recorded against ``n`` shows on a swap's ``n+rest`` row too.
+    by_session = {(records.need_stem(r.need_id), r.volunteer_id, r.served_on, r.slot): r for r in done}
     rows = []
     for a in versions.assignment_rows(p.db, version):
         n = needs[a.need_id]
@@ -135,7 +136,7 @@ def _sessions(
                     "beneficiary": _place_name(version, n, names),
                     "service": labels.label(labels.SERVICES, n["service"], p._),
                     "hours": float(n["hours"]),
-                    "record": by_session.get((a.need_id, a.volunteer_id, day, slot)),
+                    "record": by_session.get((records.need_stem(a.need_id), a.volunteer_id, day, slot)),
                 }
             )
     rows.sort(key=lambda r: (r["key"], r["volunteer"], r["assignment_id"]))
