@@ -11,10 +11,12 @@ import time
 from collections import Counter
 from typing import Any
 
+import pytest
 from api_support import City
 from sqlmodel import Session, col, select
 
 from api.models import OutboxMessage, PlanAssignment, Volunteer
+from api.services import calendars
 from matcher.format.schema import Plan2, Problem2
 from matcher.format.validate2 import validate_plan2
 
@@ -77,7 +79,9 @@ def _post(plan: Plan2, need: str = "n-civility") -> Any:
     return found
 
 
-def test_a_week_with_a_post_is_planned_in_format_2_end_to_end(city: City) -> None:
+def test_a_week_with_a_post_is_planned_in_format_2_end_to_end(
+    city: City, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The post gets 2-4 volunteers at the same slot, valid by the format-2 validator; one row per
     member (GET, CSV), the diff lists a post's members; publishing tells each member where and how
     many; each member records their own session; a swap on the post is 422 naming assignment_id."""
@@ -131,6 +135,17 @@ def test_a_week_with_a_post_is_planned_in_format_2_end_to_end(city: City) -> Non
         assert "地点：人民广场，地址：人民广场东门" in text and f"同组 {len(a.volunteers)} 人" in text, text
         facts = [s for s in sent[v].payload["sessions"] if "site" in s]
         assert facts and facts[0]["site"]["id"] == SITE and facts[0]["team"] == len(a.volunteers)
+
+    # Each member's calendar has the post's session at the site, its own event (UID per volunteer).
+    monkeypatch.setattr(calendars, "local_today", lambda: dt.date.fromisoformat(WEEK) + dt.timedelta(days=2))
+    uids = set()
+    for v in a.volunteers:
+        link = c.post(f"/v1/volunteers/{v}/calendar", headers=h).json()["url"]
+        ics = c.get(link[link.index("/cal/") :]).text.replace("\r\n ", "")
+        event = next(e for e in ics.split("BEGIN:VEVENT")[1:] if "人民广场" in e)
+        assert "LOCATION:人民广场东门" in event and f"同组 {len(a.volunteers)} 人" in event, event
+        uids.add(next(line for line in event.splitlines() if line.startswith("UID:")))
+    assert len(uids) == len(a.volunteers)
 
     # Each member records their own session; a second record of a member's session is 409.
     for row in rows:
