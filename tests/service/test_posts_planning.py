@@ -156,6 +156,13 @@ def test_a_week_with_a_post_is_planned_in_format_2_end_to_end(
     r = c.post("/v1/records", json={**record, "hours": 1.5}, headers=h)
     assert r.status_code == 409, r.text
 
+    # The 台账 counts the members' hours under the posts' programme; the week's share stays a share.
+    ledger = c.get(f"/v1/stations/{station}/ledger", params={"year": 2026}, headers=h).json()
+    posts = next(p for p in ledger["hours_by_programme"] if p["programme"] == "post")
+    assert posts["name"] == "多人岗位" and posts["total"] == 2 * len(a.volunteers)
+    week = next(w for w in ledger["coverage"] if w["week_start"] == WEEK)
+    assert 0 < week["coverage"] <= 1
+
     # Stand-ins are not offered for posts: a swap on one is 422 naming the field, never a 5xx.
     spare = next(v.id for v in problem.volunteers if v.id not in a.volunteers)
     r = c.post(
