@@ -61,7 +61,7 @@ from api.audit import Actor, current_actor
 from api.db import SQLITE_BUSY_MS, make_engine, write_transaction
 from api.models import PlanVersion, QueuedJob, Simulation, utcnow
 from api.services.planning import store_plan
-from matcher.format.schema import Plan
+from matcher.format.schema import AnyPlan
 from matcher.progress import Progress, ProgressCallback
 
 if TYPE_CHECKING:  # api.delivery imports this module (its claim helpers)
@@ -92,8 +92,10 @@ def run_task(
     plan: dict[str, Any] | None = None,
     parent: dict[str, Any] | None = None,
     on_progress: ProgressCallback | None = None,
-) -> Plan:
-    """Compute a plan: a solve of ``problem``, or with ``plan``, a re-solve.
+) -> AnyPlan:
+    """Compute a plan: a solve of ``problem``, or with ``plan``, a re-solve (either format: a
+    format-2 week, a station's with group posts, is solved by :func:`matcher.solve.solve_any` and
+    re-solved by :func:`matcher.resolve_posts.resolve_posts`).
 
     For a re-solve ``problem`` is the changed problem (the change set was applied, once,
     when the version was made: see :func:`api.services.versions.apply_change_set`) and
@@ -103,14 +105,31 @@ def run_task(
     ``changed`` is reported against ``parent`` itself.  ``on_progress`` is the engine's
     (:mod:`matcher.progress`), called in this process.
     """
-    from api.services.planning import changed_needs
+    from api.services.planning import changed_needs, changed_needs2
     from matcher.format.io import parse
-    from matcher.format.schema import Problem
+    from matcher.format.schema import ChangeSet, Plan, Plan2, Problem, Problem2
     from matcher.resolve import resolve_changed
-    from matcher.solve import solve
+    from matcher.resolve_posts import resolve_posts
+    from matcher.solve import solve, solve_any
 
     # Stored documents are parsed like input (a row stored before a bound was added fails
     # the job naming its field); each is parsed once here.
+    if problem.get("format") == 2:
+        # A station's week with group posts (format 2): the engine routes it (posts model).
+        parsed2 = parse(Problem2, problem, "problem")
+        if plan is None:
+            return solve_any(parsed2, on_progress=on_progress).plan
+        # The change set is applied in the stored problem already: re-solved with none, the
+        # plan in force keeps what still holds there and the rest is released and re-staffed.
+        result2 = resolve_posts(
+            parsed2, parse(Plan2, plan, "plan"), ChangeSet(format=1), parsed2.time_limit_s
+        )
+        if parent is not None:
+            before2 = (
+                parse(Plan2, parent, "parent") if parent.get("format") == 2 else parse(Plan, parent, "parent")
+            )
+            result2 = result2.model_copy(update={"changed": changed_needs2(parsed2, before2, result2)})
+        return result2
     parsed = parse(Problem, problem, "problem")
     if plan is None:
         result = solve(parsed, on_progress=on_progress).plan
@@ -226,7 +245,9 @@ def _inputs(engine: Engine, plan_id: int) -> Inputs:
         return version.problem, parent.plan, None
 
 
-def _close(session: Session, version: PlanVersion, state: str, plan: Plan | None, error: str | None) -> None:
+def _close(
+    session: Session, version: PlanVersion, state: str, plan: AnyPlan | None, error: str | None
+) -> None:
     """Write a job's outcome on its row (the caller commits); a finished station plan that is now its
     week's current version is published in the same transaction if the week was
     (:func:`api.services.publication.on_new_current`)."""
@@ -352,7 +373,7 @@ def _record(
     claim: str,
     attempt: int,
     state: str,
-    plan: Plan | None = None,
+    plan: AnyPlan | None = None,
     error: str | None = None,
 ) -> bool:
     """:func:`record` for a plan job."""

@@ -18,6 +18,11 @@ PROGRAMMES: dict[str, str] = {
 }
 """Programme (beneficiary category) names, in the order certificates and ledgers list them."""
 
+POST_PROGRAMME = "post"
+"""The programme of a session of a group post at a site (no beneficiary, so no category); listed
+after :data:`PROGRAMMES`, only where such sessions are."""
+POST_PROGRAMME_NAME = "多人岗位"
+
 SERVICES: dict[str, str] = {
     "life_care": "生活照料",
     "health_care": "医疗保健",

@@ -27,7 +27,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from api.names import PROGRAMMES, SERVICES
+from api.names import POST_PROGRAMME, POST_PROGRAMME_NAME, PROGRAMMES, SERVICES
 from api.services.certificates import CertificateData
 
 FONT = "STSong-Light"
@@ -56,6 +56,11 @@ _GRID = TableStyle(
         ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
     ]
 )
+
+
+def _programme(code: str) -> str:
+    """A programme's Chinese name (其他 for none; 多人岗位 for group posts at sites)."""
+    return POST_PROGRAMME_NAME if code == POST_PROGRAMME else PROGRAMMES.get(code, code or "其他")
 
 
 def _hours(value: float) -> str:
@@ -106,7 +111,7 @@ def certificate_pdf(data: CertificateData) -> bytes:
         _p("按服务项目统计", _HEADING),
     ]
     programmes = [["服务项目", "小时"]]
-    programmes += [[PROGRAMMES.get(p, p or "其他"), _hours(h)] for p, h in data.by_programme.items()]
+    programmes += [[_programme(p), _hours(h)] for p, h in data.by_programme.items()]
     programmes.append(["合计", _hours(cert.hours)])
     table = Table(programmes, colWidths=[60 * mm, 30 * mm], hAlign="LEFT")
     table.setStyle(_GRID)
@@ -117,7 +122,7 @@ def certificate_pdf(data: CertificateData) -> bytes:
             [
                 s.day.isoformat(),
                 s.when,
-                PROGRAMMES.get(s.programme, s.programme),
+                _programme(s.programme) if s.programme else "",
                 SERVICES.get(s.service, s.service),
                 _hours(s.hours),
             ]

@@ -12,6 +12,7 @@ from api.models import (
     Certificate,
     District,
     Need,
+    Site,
     Station,
     Team,
     Volunteer,
@@ -48,13 +49,20 @@ def demo_contact(number: int) -> str:
 
 
 def seed_demo(
-    session: Session, volunteers: int = 250, beneficiaries: int = 190, districts: int = 4, seed: int = 7
+    session: Session,
+    volunteers: int = 250,
+    beneficiaries: int = 190,
+    districts: int = 4,
+    seed: int = 7,
+    posts: bool = False,
 ) -> list[str]:
     """Fill an empty database with a generated city; returns the station ids.
 
     Each district gets a station with one team per programme and two groups per team;
     a volunteer joins their district's station, a random team and group; minors mostly
     have their guardian's consent recorded (one in five has not, and is never scheduled).
+    With ``posts`` the last station by id also gets the demo's sites and group posts
+    (:func:`add_demo_posts`); the others, and everything else, are the same either way.
 
     Raises
     ------
@@ -144,5 +152,97 @@ def seed_demo(
                 minor_ok=n.minor_ok,
             )
         )
+    stations = [f"st-{d.id}" for d in city.districts]
+    if posts:
+        session.flush()
+        add_demo_posts(session, max(stations))  # the last by id: pages open on the first
     session.commit()
-    return [f"st-{d.id}" for d in city.districts]
+    return stations
+
+
+DEMO_SITES = (
+    ("s-square", "人民广场", "人民广场东门"),
+    ("s-river", "讨赖河东岸", "讨赖河东岸步道入口"),
+    ("s-worksite", "建设路工地", "建设路 18 号工地门口"),
+)
+"""The demo's sites (服务地点): id, name, where volunteers gather."""
+
+DemoPost = tuple[str, str, str, float, int, list[str], int, int, int, list[str]]
+
+DEMO_POSTS: tuple[DemoPost, ...] = (
+    # id, site, service, hours, sessions, windows, priority, min, max, lead certifications
+    ("p-civility", "s-square", "civility_guidance", 3.0, 1, ["sat-am", "sun-am"], 4, 3, 6, []),
+    (
+        "p-river",
+        "s-river",
+        "environment",
+        2.0,
+        1,
+        ["sat-am", "sat-pm", "sun-am", "sun-pm"],
+        3,
+        2,
+        4,
+        ["first_aid"],
+    ),
+    (
+        "p-clinic",
+        "s-worksite",
+        "health_check",
+        2.0,
+        1,
+        ["wed-eve", "sat-pm", "sun-pm"],
+        5,
+        2,
+        3,
+        ["health_care"],
+    ),
+)
+"""The demo's group posts (多人岗位): 文明劝导 at 人民广场 on weekend mornings (3-6 volunteers), a river
+patrol (河道巡护, 2-4, one with a first-aid certificate) and a health check at a construction site
+for migrant workers (农民工工地义诊, 2-3, one with a health-care certificate)."""
+
+
+def add_demo_posts(session: Session, station_id: str) -> None:
+    """The demo's sites and posts (:data:`DEMO_SITES`, :data:`DEMO_POSTS`) at a station, in its district.
+
+    Demo volunteers of the station who hold a post's lead certificate or live nearby are given the
+    post's service as a skill where too few have it (the generated city draws skills from the
+    beneficiaries' programmes, and few volunteers do community service), so the posts can run.
+    """
+    station = session.get(Station, station_id)
+    assert station is not None
+    for site_id, name, address in DEMO_SITES:
+        session.add(
+            Site(id=site_id, station_id=station_id, name=name, district=station.district, address=address)
+        )
+    session.flush()
+    people = list(
+        session.exec(select(Volunteer).where(Volunteer.station_id == station_id).order_by(Volunteer.id))
+    )
+    held: dict[str, set[str]] = {}
+    for c in session.exec(select(Certificate)):
+        held.setdefault(c.volunteer_id, set()).add(c.kind)
+    for need_id, site, service, hours, sessions, windows, priority, low, high, lead in DEMO_POSTS:
+        session.add(
+            Need(
+                id=need_id,
+                site_id=site,
+                service=service,
+                hours=hours,
+                sessions=sessions,
+                windows=list(windows),
+                priority=priority,
+                volunteers_min=low,
+                volunteers_max=high,
+                lead_certifications=list(lead),
+            )
+        )
+        # Enough adults free together at one of the post's times with its service (leads first).
+        adults = [v for v in people if not v.minor and v.active]
+        best = max(windows, key=lambda w: (sum(w in v.availability for v in adults), -windows.index(w)))
+        free = [v for v in adults if best in v.availability]
+        free.sort(key=lambda v: (not set(lead) <= held.get(v.id, set()), v.id))
+        for v in free[: high + 2]:
+            if service not in v.skills:
+                v.skills = [*v.skills, service]
+                session.add(v)

@@ -23,7 +23,7 @@ from sqlmodel import Session
 from api.jobs import KINDS, PROGRESS_EVERY_S, SIMULATION, record, write_progress
 from api.models import Simulation
 from api.services.planning import build_problem
-from matcher.format.schema import Problem
+from matcher.format.schema import AnyProblem
 from scenarios.model import Scenario, parse_scenario
 from scenarios.simulate import simulate
 
@@ -85,7 +85,7 @@ class ProgressWriter:
         self.write(force=self.done == self.total)
 
 
-def station_week(engine: Engine, job_id: int) -> tuple[Simulation, Problem]:
+def station_week(engine: Engine, job_id: int) -> tuple[Simulation, AnyProblem]:
     """The job's row and the station's week as it is now (the solver's own limit is the scenario's)."""
     with Session(engine) as session:
         row = session.get(Simulation, job_id)
@@ -98,7 +98,7 @@ def station_week(engine: Engine, job_id: int) -> tuple[Simulation, Problem]:
 
 
 def run_simulation(
-    row: Simulation, problem: Problem, progress: ProgressWriter | None = None
+    row: Simulation, problem: AnyProblem, progress: ProgressWriter | None = None
 ) -> dict[str, Any]:
     """Run the row's scenario on ``problem`` (the station's week); returns the report.
 

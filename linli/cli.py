@@ -465,7 +465,9 @@ def cmd_seed(args: argparse.Namespace) -> int:
         if args.if_empty and session.exec(select(Centre)).first() is not None:
             print("the database already holds a city: not seeding", file=sys.stderr)
             return 0
-        stations = seed_demo(session, args.volunteers, args.beneficiaries, args.districts, args.seed)
+        stations = seed_demo(
+            session, args.volunteers, args.beneficiaries, args.districts, args.seed, posts=args.posts
+        )
         secret = create_token(session, None, "demo centre token")
     print(f"seeded {len(stations)} stations: {', '.join(stations)}", file=sys.stderr)
     if not args.if_empty:
@@ -697,6 +699,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--districts", type=_count(1), default=4)
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--if-empty", action="store_true", help="do nothing if the database holds a city already")
+    p.add_argument(
+        "--no-posts",
+        dest="posts",
+        action="store_false",
+        help="leave out the demo's sites and group posts (多人岗位, at the last station by id)",
+    )
     p.set_defaults(run=cmd_seed)
 
     p = sub.add_parser(

@@ -26,7 +26,7 @@ from pydantic import Field
 from api.deps import SessionDep, job_runner
 from api.models import Need as NeedRow
 from api.models import PlanVersion, Station
-from api.services import versions
+from api.services import planning, versions
 from api.services.errors import ConflictError
 from matcher.format.bounds import ID_MAX_LENGTH, SESSION_HOURS_MAX, SESSIONS_MAX
 from matcher.format.errors import InputError
@@ -97,8 +97,8 @@ def assigned_slots(current: PlanVersion) -> dict[str, set[str]]:
     """Each volunteer's times (``mon-am`` …) in the version's plan."""
     assert current.plan is not None
     assigned: dict[str, set[str]] = {}
-    for a in current.plan["assignments"]:
-        assigned.setdefault(a["volunteer"], set()).update(a["slots"])
+    for _need, volunteer, slots in planning.plan_rows(current.plan):  # a post: each member's
+        assigned.setdefault(volunteer, set()).update(slots)
     return assigned
 
 
@@ -113,6 +113,11 @@ def withdraw_grid(p: Page, current: PlanVersion, volunteer: str, ticked: list[st
         "marked": sorted(assigned_slots(current).get(chosen, set())),
         "marked_name": names.get(chosen, chosen),
     }
+
+
+def _places(version: PlanVersion, ben_names: dict[str, str]) -> dict[str, str]:
+    """Display names of the version's places: beneficiaries', and its sites' (format 2)."""
+    return {**ben_names, **{s["id"]: s["name"] for s in version.problem.get("sites", [])}}
 
 
 def _form_context(p: Page, current: PlanVersion) -> dict[str, Any]:
@@ -133,17 +138,20 @@ def _form_context(p: Page, current: PlanVersion) -> dict[str, Any]:
         key=lambda v: (not v["slots"], v["name"], v["id"]),
     )
     bens = {b["id"]: b for b in current.problem["beneficiaries"]}
-    met = {a["need"]: a["volunteer"] for a in current.plan["assignments"]}
+    places = _places(current, ben_names)
+    met: dict[str, list[str]] = {}
+    for need, volunteer, _at in planning.plan_rows(current.plan):  # a post: its members
+        met.setdefault(need, []).append(vol_names.get(volunteer, volunteer))
     needs = sorted(
         (
             {
                 "id": n["id"],
-                "beneficiary": ben_names.get(n["beneficiary"], n["beneficiary"]),
-                "category": bens[n["beneficiary"]]["category"],
+                "beneficiary": places.get(planning.place_of(n), planning.place_of(n)),
+                "category": bens[n["beneficiary"]]["category"] if "beneficiary" in n else p._("Group posts"),
                 "service": n["service"],
                 "sessions": n["sessions"],
                 "hours": n["hours"],
-                "volunteer": vol_names.get(met[n["id"]], met[n["id"]]) if n["id"] in met else None,
+                "volunteer": "、".join(met[n["id"]]) if n["id"] in met else None,
             }
             for n in current.problem["needs"]
         ),
@@ -379,6 +387,7 @@ def review_lines(
     assert version.plan is not None
     vol_names, ben_names, _districts = names
     needs = {n["id"]: n for n in parent.problem["needs"]} | {n["id"]: n for n in version.problem["needs"]}
+    places = _places(parent, ben_names) | _places(version, ben_names)
     now = {n["id"] for n in version.problem["needs"]}
     reasons = {u["need"]: u["reasons"] for u in version.plan["unmet"]}
     out: dict[str, list[Line]] = {"moved": [], "unmet": [], "served": [], "cancelled": []}
@@ -386,7 +395,7 @@ def review_lines(
         n = needs[entry.need]
         line = Line(
             entry.need,
-            ben_names.get(n["beneficiary"], n["beneficiary"]),
+            places.get(planning.place_of(n), planning.place_of(n)),
             labels.label(labels.SERVICES, n["service"], _),
             _serving(entry.before, vol_names, _),
             _serving(entry.after, vol_names, _),
@@ -409,7 +418,7 @@ def review_lines(
             out["unmet"].append(
                 Line(
                     u["need"],
-                    ben_names.get(n["beneficiary"], n["beneficiary"]),
+                    places.get(planning.place_of(n), planning.place_of(n)),
                     labels.label(labels.SERVICES, n["service"], _),
                     "",
                     "",

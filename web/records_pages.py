@@ -116,7 +116,8 @@ def _sessions(
     of the need on that day)."""
     names = versions.people_names(p.db, station)
     needs = {n["id"]: n for n in version.problem["needs"]}
-    by_session = {(r.need_id, r.volunteer_id, r.served_on, r.slot): r for r in done}
+    # By the need's stem: a session recorded against ``n`` shows on a swap's ``n+rest`` row too.
+    by_session = {(records.need_stem(r.need_id), r.volunteer_id, r.served_on, r.slot): r for r in done}
     rows = []
     for a in versions.assignment_rows(p.db, version):
         n = needs[a.need_id]
@@ -132,14 +133,21 @@ def _sessions(
                     "period": labels.label(labels.PERIODS, period, p._),
                     "volunteer_id": a.volunteer_id,
                     "volunteer": names.volunteers.get(a.volunteer_id, a.volunteer_id),
-                    "beneficiary": names.beneficiaries.get(n["beneficiary"], n["beneficiary"]),
+                    "beneficiary": _place_name(version, n, names),
                     "service": labels.label(labels.SERVICES, n["service"], p._),
                     "hours": float(n["hours"]),
-                    "record": by_session.get((a.need_id, a.volunteer_id, day, slot)),
+                    "record": by_session.get((records.need_stem(a.need_id), a.volunteer_id, day, slot)),
                 }
             )
     rows.sort(key=lambda r: (r["key"], r["volunteer"], r["assignment_id"]))
     return rows
+
+
+def _place_name(version: PlanVersion, need: dict[str, Any], names: versions.Names) -> str:
+    """Whom (or where) a stored need serves, by name: its beneficiary, or a group post's site."""
+    place = planning.place_of(need)
+    sites = {x["id"]: x["name"] for x in version.problem.get("sites", [])}
+    return sites.get(place) or names.beneficiaries.get(place, place)
 
 
 @router.get("/s/{station_id}/records")
@@ -331,12 +339,11 @@ def volunteer_page(request: Request, db: SessionDep, station_id: str, volunteer_
     for r in reversed(done):  # newest first
         plan = plans.get(r.plan_id)
         need = next((n for n in plan.problem["needs"] if n["id"] == r.need_id), None) if plan else None
-        ben = need["beneficiary"] if need else ""
         rows.append(
             {
                 "record": r,
                 "day": labels.label(labels.DAYS, DAYS[r.served_on.weekday()], p._),
-                "beneficiary": names.beneficiaries.get(ben, ben),
+                "beneficiary": _place_name(plan, need, names) if plan and need else "",
                 "service": labels.label(labels.SERVICES, need["service"], p._) if need else "",
             }
         )

@@ -24,7 +24,7 @@ from sqlmodel import Session
 
 from api.deps import MAX_ID, SessionDep
 from api.models import PlanAssignment, PlanVersion, SwapRequest
-from api.services import standins, versions
+from api.services import planning, standins, versions
 from api.services.errors import ConflictError
 from matcher.format.bounds import ID_MAX_LENGTH
 from matcher.format.errors import InputError
@@ -166,7 +166,7 @@ def labels_of(
     chosen = next((s for s in listed if s.volunteer == volunteer), None)
     whole = bool(found and len(row.slots) > 1 and any(s.volunteer == volunteer for s in found.whole))
     return {
-        "beneficiary": names.beneficiaries.get(need["beneficiary"], need["beneficiary"]),
+        "beneficiary": names.beneficiaries.get(planning.place_of(need), planning.place_of(need)),
         "service": labels.label(labels.SERVICES, need["service"], p._),
         "when": labels.slot_label(slot, p._)
         if slot

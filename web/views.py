@@ -33,7 +33,7 @@ from api.audit import Actor, current_actor, set_session_actor
 from api.auth import LAST_USED_RESOLUTION, Principal, authenticate
 from api.deps import MAX_ID, SessionDep, job_runner, plan_in_scope, station_in_scope
 from api.models import PlanRequest, PlanVersion, Simulation, Station, Token, utcnow
-from api.services import plan_posts, planning, versions
+from api.services import plan_posts, versions
 from api.services.errors import ConflictError
 from matcher.format.errors import InputError
 from matcher.format.schema import DAYS, DEFAULT_SLOTS, PERIODS, SERVICE_CODES
@@ -458,7 +458,6 @@ def overview(request: Request, db: SessionDep, station_id: str, week: Week = Non
     return p.render(
         "overview.html",
         station=station,
-        unplanned_posts=planning.unplanned_posts(db, station.id),
         shown=shown,
         pending=pending,
         figures=summary(shown, districts, p._) if shown is not None else None,
@@ -638,7 +637,6 @@ def grid(
         by_slot=by_slot,
         posts=posts,
         station=station,
-        unplanned_posts=planning.unplanned_posts(db, station.id),
         shown=shown,
         pending=pending,
         rows=rows,
@@ -841,7 +839,6 @@ def unmet(request: Request, db: SessionDep, station_id: str, week: Week = None) 
     return p.render(
         "unmet.html",
         station=station,
-        unplanned_posts=planning.unplanned_posts(db, station.id),
         shown=shown,
         pending=pending,
         rows=rows,

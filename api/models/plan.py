@@ -160,6 +160,11 @@ class AssignmentPublic(BaseModel):
     volunteer: str
     slots: list[str]
     sessions: list[SessionPublic] = Field(description="Its sessions, by day and slot, to record.")
+    places_open: int | None = Field(
+        default=None,
+        description="A group post (多人岗位) staffed below its max: how many more volunteers would each "
+        "raise its value (the format-2 plan's ``places_open``, on each member's row); null otherwise.",
+    )
     standins: list[StandinPublic] = Field(
         default_factory=list,
         description="Up to 3 ranked stand-ins for all its sessions at once, best first (a swap without "
@@ -194,7 +199,10 @@ class PlanPublic(BaseModel):
     error: str | None = None
     created_at: dt.datetime
     finished_at: dt.datetime | None = None
-    plan: dict[str, Any] | None = Field(default=None, description="The format-1 plan, once done.")
+    plan: dict[str, Any] | None = Field(
+        default=None,
+        description="The plan, once done: format 1, or format 2 for a station's week with group posts.",
+    )
     progress: JobProgress | None = Field(
         default=None,
         description="The solve's latest progress (incumbent and bound over time): updated about once a "
@@ -218,7 +226,8 @@ class PlanPublic(BaseModel):
 
 
 class DiffEntry(BaseModel):
-    """One need whose volunteer or slots differ between two versions."""
+    """One need whose volunteer or slots differ between two versions (a group post: one entry per
+    volunteer who joined, left or moved slots)."""
 
     need: str
     before: dict[str, Any] | None = Field(

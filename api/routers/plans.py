@@ -51,7 +51,8 @@ def get_plan(plan: PlanDep, session: SessionDep) -> PlanPublic:
 
 @router.get("/plans/{plan_id}/problem")
 def get_problem(plan: PlanDep) -> dict[str, Any]:
-    """The format-1 problem this version solved (for a re-solve: the changed problem)."""
+    """The problem this version solved (for a re-solve: the changed problem): format 1, or format 2
+    for a station's week with group posts (sites, posts)."""
     return plan.problem
 
 

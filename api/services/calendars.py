@@ -38,7 +38,7 @@ from typing import Any
 
 from icalendar import Calendar, Event, Timezone, vDuration
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from api.auth import digest
 from api.db import write_transaction
@@ -49,12 +49,14 @@ from api.models import (
     District,
     PlanAssignment,
     PlanVersion,
+    Site,
     Station,
     Volunteer,
     utcnow,
 )
 from api.names import service_name
 from api.services.errors import ConflictError
+from api.services.planning import place_of
 from api.session_times import TIMEZONE, describe_session, session_time
 
 WEEKS_BEFORE = 4
@@ -200,6 +202,9 @@ class CalendarSession:
     """The session as a coordinator writes it (12月8日（周二）上午 9:00-11:00)."""
     version: int
     published_at: dt.datetime
+    team: int = 0
+    """A group post's (多人岗位) number of volunteers on it (``beneficiary`` is then the site's
+    name, ``address`` where they gather); 0 for a beneficiary's one-volunteer need."""
 
 
 def event_uid(volunteer_id: str, need_id: str, day: dt.date, slot: str) -> str:
@@ -290,19 +295,50 @@ def volunteer_sessions(session: Session, volunteer: Volunteer, today: dt.date) -
         )
     )
     needs = _needs(session, {a.plan_id for a in assignments})
-    wanted = {
-        needs[(a.plan_id, a.need_id)]["beneficiary"] for a in assignments if (a.plan_id, a.need_id) in needs
-    }
+    found = [needs[(a.plan_id, a.need_id)] for a in assignments if (a.plan_id, a.need_id) in needs]
+    wanted = {n["beneficiary"] for n in found if "beneficiary" in n}
     people = {
         b.id: b for b in session.exec(select(Beneficiary).where(col(Beneficiary.id).in_(sorted(wanted))))
     }
+    at = {n["site"] for n in found if "site" in n}
+    sites = {s.id: s for s in session.exec(select(Site).where(col(Site.id).in_(sorted(at))))}
+    team = _teams(session, assignments)
     out: list[CalendarSession] = []
     for a in assignments:
         version, need = versions[a.plan_id], needs.get((a.plan_id, a.need_id))
         if need is None:
             continue
-        person = people.get(need["beneficiary"])
         hours = float(need["hours"])
+        members = team.get((a.plan_id, a.need_id), 1)
+        if "site" in need or members > 1:
+            # A group post (多人岗位): the event is at the site (a beneficiary's post: their home),
+            # and says how many serve together.
+            site = sites.get(need.get("site", ""))
+            home = people.get(need.get("beneficiary", ""))
+            place = site or home
+            name = (place.name or place.id) if place else place_of(need)
+            address = (place.address or (place.name if site else "")) if place else ""
+            for slot in a.slots:
+                when = session_time(version.week_start, slot, hours)
+                if when is None:
+                    continue
+                out.append(
+                    CalendarSession(
+                        uid=event_uid(volunteer.id, a.need_id, when.start.date(), slot),
+                        start=when.start,
+                        end=when.end,
+                        service=service_name(need["service"]),
+                        hours=hours,
+                        beneficiary=name,
+                        address=address,
+                        when=describe_session(version.week_start, slot, hours),
+                        version=version.version,
+                        published_at=version.published_at,
+                        team=members,
+                    )
+                )
+            continue
+        person = people.get(need["beneficiary"])
         for slot in a.slots:
             when = session_time(version.week_start, slot, hours)
             if when is None:  # a slot without a day and period: no clock time to show
@@ -324,6 +360,20 @@ def volunteer_sessions(session: Session, volunteer: Volunteer, today: dt.date) -
     return sorted(out, key=lambda s: (s.start, s.uid))
 
 
+def _teams(session: Session, assignments: Sequence[PlanAssignment]) -> dict[tuple[int, str], int]:
+    """How many volunteers each of these assignments' needs has in its version (a post's members)."""
+    plans = sorted({a.plan_id for a in assignments})
+    needs = sorted({a.need_id for a in assignments})
+    if not plans:
+        return {}
+    rows = session.exec(
+        select(col(PlanAssignment.plan_id), col(PlanAssignment.need_id), func.count())
+        .where(col(PlanAssignment.plan_id).in_(plans), col(PlanAssignment.need_id).in_(needs))
+        .group_by(col(PlanAssignment.plan_id), col(PlanAssignment.need_id))
+    )
+    return {(plan, need): int(n) for plan, need, n in rows}
+
+
 # ------------------------------------------------------------------------ the feed
 
 
@@ -337,7 +387,10 @@ def _hours(hours: float) -> str:
 
 
 def _description(s: CalendarSession, station: Station, where: str) -> str:
-    lines = [f"时间：{s.when}", f"服务对象：{s.beneficiary}", f"服务内容：{s.service}（{_hours(s.hours)}）"]
+    place = f"地点：{s.beneficiary}" if s.team else f"服务对象：{s.beneficiary}"
+    lines = [f"时间：{s.when}", place, f"服务内容：{s.service}（{_hours(s.hours)}）"]
+    if s.team:
+        lines.append(f"同组 {s.team} 人")
     if s.address:
         lines.append(f"地址：{s.address}")
     published = s.published_at.astimezone(TIMEZONE)

@@ -53,7 +53,7 @@ from api.models import (
     Volunteer,
 )
 from api.models.certificate import CODE_LENGTH
-from api.names import PROGRAMMES
+from api.names import POST_PROGRAMME, PROGRAMMES
 from api.stars import TOLERANCE, recorded_hours, summarize
 from matcher.format.bounds import SERVICE_DAY_MAX, SERVICE_DAY_MIN
 from matcher.format.errors import InputError
@@ -175,7 +175,9 @@ def served_sessions(session: Session, volunteer: Volunteer, start: dt.date, end:
             assert version_id is not None
             categories = {b["id"]: b["category"] for b in problem.get("beneficiaries", [])}
             for n in problem.get("needs", []):
-                needs[(version_id, n["id"])] = (categories.get(n["beneficiary"], ""), n["service"])
+                # A group post at a site has no beneficiary: its programme is the posts' (多人岗位).
+                programme = categories.get(n["beneficiary"], "") if "beneficiary" in n else POST_PROGRAMME
+                needs[(version_id, n["id"])] = (programme, n["service"])
     out = [
         SessionRow(
             day=day,

@@ -33,6 +33,7 @@ from api.models import (
     PlanAssignment,
     PlanVersion,
     ServiceRecord,
+    Site,
     Station,
     Volunteer,
 )
@@ -46,7 +47,11 @@ from api.models.ledger import (
     ProgrammeHours,
     WeekCoverage,
 )
-from api.names import PROGRAMMES  # the programmes, in the ledger's order, by their Chinese names
+from api.names import (
+    POST_PROGRAMME,
+    POST_PROGRAMME_NAME,
+    PROGRAMMES,
+)  # the programmes, in the ledger's order, by their Chinese names
 from api.services.versions import LIVE
 from api.stars import star_level
 
@@ -61,6 +66,7 @@ UNKNOWN = "unknown"
 """The programme of a session whose need or beneficiary is no longer known."""
 UNKNOWN_NAME = "其他"
 
+
 _CHUNK = 500  # plan ids per IN (...) query: well under SQLite's bound-parameter limit
 
 CENTRE = "centre"
@@ -69,6 +75,8 @@ CENTRE = "centre"
 
 def programme_name(code: str) -> str:
     """A programme's (category's) Chinese name; the code itself if it has none."""
+    if code == POST_PROGRAMME:
+        return POST_PROGRAMME_NAME
     return PROGRAMMES.get(code, UNKNOWN_NAME if code == UNKNOWN else code)
 
 
@@ -98,6 +106,7 @@ def _sessions(session: Session, station_ids: list[str], start: dt.date, end: dt.
             col(Beneficiary.name),
             col(Beneficiary.category),
             col(PlanAssignment.need_id),
+            col(Site.name),
         )
         .join(PlanAssignment, col(ServiceRecord.assignment_id) == col(PlanAssignment.id))
         .join(PlanVersion, col(PlanAssignment.plan_id) == col(PlanVersion.id))
@@ -105,6 +114,7 @@ def _sessions(session: Session, station_ids: list[str], start: dt.date, end: dt.
         # sessions in the ledger, under the unknown programme, rather than out of it.
         .outerjoin(Need, col(Need.id) == col(PlanAssignment.need_id))
         .outerjoin(Beneficiary, col(Beneficiary.id) == col(Need.beneficiary_id))
+        .outerjoin(Site, col(Site.id) == col(Need.site_id))
         .where(
             col(PlanVersion.station_id).in_(station_ids),
             col(ServiceRecord.served_on) >= start,
@@ -118,9 +128,13 @@ def _sessions(session: Session, station_ids: list[str], start: dt.date, end: dt.
     swapped = _swapped_needs(session, {r[13] for r in rows if r[9] is None and "+" in r[13]})
     for row in rows:
         (record_id, station_id, day, slot, volunteer_id, outcome, hours, rating, note) = row[:9]
-        service, ben_id, ben_name, category, need_id = row[9:]
+        service, ben_id, ben_name, category, need_id, site_name = row[9:]
         if service is None and need_id in swapped:
             service, ben_id, ben_name, category = swapped[need_id]
+        place = (ben_name or ben_id) if ben_id is not None else ""
+        if ben_id is None and site_name is not None:
+            # A group post at a site: no family; the site is what the 台账 shows in its place.
+            place, category = site_name, POST_PROGRAMME
         # model_construct: the values are the database's typed columns, checked when stored;
         # validating each of a year's rows again would double the ledger's time.
         out.append(
@@ -132,7 +146,7 @@ def _sessions(session: Session, station_ids: list[str], start: dt.date, end: dt.
                 volunteer_id=volunteer_id,
                 volunteer_name="",  # filled from the volunteers, read once
                 beneficiary_id=ben_id,
-                beneficiary_name=(ben_name or ben_id) if ben_id is not None else "",
+                beneficiary_name=place,
                 programme=category or UNKNOWN,
                 service=service,
                 outcome=outcome,
@@ -244,8 +258,14 @@ def _coverage(session: Session, station_ids: list[str], year: int) -> list[WeekC
 def _share(plan: dict[str, Any], problem: dict[str, Any]) -> tuple[float | None, bool, float | None]:
     """A finished plan's share of its problem's demand, whether it is proved, and its gap."""
     priority = {b["id"]: b["priority"] for b in problem.get("beneficiaries", [])}
+    # Format 2: a post at a site has its own priority, and its full value counts each volunteer
+    # it takes (its max), as the plan's coverage counts each volunteer on it.
     demand = math.fsum(
-        priority.get(n["beneficiary"], 0) * n["hours"] * n["sessions"] for n in problem.get("needs", [])
+        n.get("priority", priority.get(n.get("beneficiary", ""), 0))
+        * n["hours"]
+        * n["sessions"]
+        * n.get("volunteers", {}).get("max", 1)
+        for n in problem.get("needs", [])
     )
     covered = float(plan["objective"]["coverage"])
     bound = float(plan["objective"]["coverage_bound"])

@@ -1,4 +1,10 @@
-"""From the database to a format-1 problem, and from a finished plan back to rows."""
+"""From the database to a week's problem, and from a finished plan back to rows.
+
+A station without group posts (多人岗位) gets a format-1 problem, exactly as before; a station with
+active needs at its sites, or needs for several volunteers or with a lead, gets a format-2 problem
+(``docs/format.md``, "Format 2"), which the engine solves with its posts model
+(:func:`matcher.solve.solve_any`).  The stored plan is the engine's, in the problem's format; the
+readers of stored plans go through :func:`plan_rows` and :func:`place_of`, which read both."""
 
 from __future__ import annotations
 
@@ -6,7 +12,7 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-from sqlmodel import Session, col, delete, func, select
+from sqlmodel import Session, col, delete, select
 
 from api.models import (
     Beneficiary,
@@ -19,9 +25,21 @@ from api.models import (
     Site,
     Volunteer,
 )
+from api.services import plan_posts
 from matcher.format.io import parse
 from matcher.format.reasons import CAPACITY_TAKEN
-from matcher.format.schema import DAYS, Assignment, Objective, Plan, Problem, Unmet
+from matcher.format.schema import (
+    DAYS,
+    AnyPlan,
+    Assignment,
+    Objective,
+    Plan,
+    Plan2,
+    PostAssignment,
+    Problem,
+    Problem2,
+    Unmet,
+)
 from matcher.format.validate import continuity_of, coverage_of, validate_plan
 
 
@@ -30,39 +48,18 @@ def schedulable(v: Volunteer) -> bool:
     return not v.minor or v.guardian_consent
 
 
-def unplanned_posts(session: Session, station_id: str) -> int:
-    """How many of the station's active needs are group posts (多人岗位: at a site, or asking for more
-    than one volunteer), which the week's plan does not yet place as posts: a need at a site is
-    left out, a beneficiary's need for several volunteers gets one (the engine solves posts in
-    format 2; building the station's week as format 2 is the next step of issue 20).  The week
-    pages say so, so a coordinator never takes a plan without them for a plan with them."""
-    at_sites = session.exec(
-        select(func.count())
-        .select_from(Need)
-        .join(Site, col(Site.id) == col(Need.site_id))
-        .where(Site.station_id == station_id, col(Site.active).is_(True), col(Need.active).is_(True))
-    ).one()
-    several = session.exec(
-        select(func.count())
-        .select_from(Need)
-        .join(Beneficiary, col(Beneficiary.id) == col(Need.beneficiary_id))
-        .where(
-            Beneficiary.station_id == station_id,
-            col(Beneficiary.active).is_(True),
-            col(Need.active).is_(True),
-            col(Need.volunteers_max) > 1,
-        )
-    ).one()
-    return int(at_sites) + int(several)
-
-
-def build_problem(session: Session, station_id: str, week_start: dt.date, time_limit: float) -> Problem:
-    """The station's week as a problem.
+def build_problem(
+    session: Session, station_id: str, week_start: dt.date, time_limit: float, *, format2: bool = False
+) -> Problem | Problem2:
+    """The station's week as a problem: format 1, or format 2 when the station has group posts.
 
     Volunteers are the station's (minors without consent left out), beneficiaries and
-    their active needs the station's; every district of the city is listed (neighbours
-    must resolve); ``previous`` holds the volunteer-beneficiary pairs of the latest
-    finished version of the week before.
+    their active needs the station's, and its active sites with their active needs (posts);
+    every district of the city is listed (neighbours must resolve); ``previous`` holds the
+    volunteer-beneficiary pairs of the latest finished version of the week before.  The
+    problem is format 2 when any of those needs is at a site, asks for more than one
+    volunteer or names a lead; otherwise it is format 1, exactly as before posts existed
+    (``format2``: format 2 regardless, for a re-solve of a week planned in format 2).
 
     Raises
     ------
@@ -92,6 +89,20 @@ def build_problem(session: Session, station_id: str, week_start: dt.date, time_l
         if ben_ids
         else []
     )
+    active_sites = select(Site).where(Site.station_id == station_id, col(Site.active).is_(True))
+    sites = sorted(session.exec(active_sites), key=lambda s: s.id)
+    site_ids = {s.id for s in sites}
+    site_needs = (
+        list(
+            session.exec(
+                select(Need)
+                .where(col(Need.site_id).in_(site_ids), col(Need.active).is_(True))
+                .order_by(col(Need.id))
+            )
+        )
+        if site_ids
+        else []
+    )
     previous = last_week_pairs(session, station_id, week_start)
     doc: dict[str, Any] = {
         "format": 1,
@@ -106,7 +117,68 @@ def build_problem(session: Session, station_id: str, week_start: dt.date, time_l
         ],
         "time_limit_s": time_limit,
     }
-    return parse(Problem, doc, "problem")
+    if not format2 and not site_needs and not any(_is_post_or_led(n) for n in needs):
+        return parse(Problem, doc, "problem")
+    doc["format"] = 2
+    # Only the sites with active posts are listed: a site without one says nothing to the week.
+    used = {n.site_id for n in site_needs}
+    doc["sites"] = [_site(s) for s in sites if s.id in used]
+    doc["needs"] = sorted((_need2(n) for n in [*needs, *site_needs]), key=lambda n: str(n["id"]))
+    return parse(Problem2, doc, "problem")
+
+
+def _is_post_or_led(n: Need) -> bool:
+    """Whether a beneficiary's need says something format 1 cannot: several volunteers, or a lead."""
+    return n.volunteers_max > 1 or bool(n.lead_certifications) or bool(n.lead_skills)
+
+
+def _site(s: Site) -> dict[str, Any]:
+    doc: dict[str, Any] = {"id": s.id, "name": s.name, "district": s.district}
+    if s.latitude is not None and s.longitude is not None:
+        doc["location"] = [s.latitude, s.longitude]
+    return doc
+
+
+def _need2(n: Need) -> dict[str, Any]:
+    """A need in format 2: its beneficiary or site (with its priority), staffing and lead."""
+    doc = _need(n)
+    if n.site_id is not None:
+        del doc["beneficiary"]
+        doc["site"] = n.site_id
+        doc["priority"] = n.priority
+    doc["volunteers"] = {"min": n.volunteers_min, "max": n.volunteers_max}
+    if n.lead_certifications or n.lead_skills:
+        doc["lead"] = {"certifications": list(n.lead_certifications), "skills": list(n.lead_skills)}
+    return doc
+
+
+def parse_problem(doc: dict[str, Any], path: str = "problem") -> Problem | Problem2:
+    """A stored problem document of either format, parsed like input (a 422 naming the field)."""
+    if doc.get("format") == 2:
+        return parse(Problem2, doc, path)
+    return parse(Problem, doc, path)
+
+
+def parse_plan(doc: dict[str, Any], path: str = "plan") -> Plan | Plan2:
+    """A stored plan document of either format, parsed like input (a 422 naming the field)."""
+    if doc.get("format") == 2:
+        return parse(Plan2, doc, path)
+    return parse(Plan, doc, path)
+
+
+def plan_rows(plan: dict[str, Any]) -> list[tuple[str, str, list[str]]]:
+    """A stored plan document's assignments as (need, volunteer, slots), one per volunteer: a format-1
+    assignment is one, a format-2 post one per volunteer on it (in the plan's order)."""
+    return [(a["need"], v, list(a["slots"])) for a in plan["assignments"] for v in plan_posts.members(a)]
+
+
+def place_of(need: dict[str, Any]) -> str:
+    """A stored need's beneficiary, or its site (a format-2 post at a site has no beneficiary)."""
+    return str(need.get("beneficiary") or need.get("site") or "")
+
+
+is_post = plan_posts.is_post
+"""Whether a stored need is a group post (at a site, or for more than one volunteer)."""
 
 
 def last_week_pairs(session: Session, station_id: str, week_start: dt.date) -> set[tuple[str, str]]:
@@ -123,8 +195,9 @@ def last_week_pairs(session: Session, station_id: str, week_start: dt.date) -> s
     ).first()
     if latest is None or latest.plan is None:
         return set()
-    ben_of = {n["id"]: n["beneficiary"] for n in latest.problem["needs"]}
-    return {(a["volunteer"], ben_of[a["need"]]) for a in latest.plan["assignments"]}
+    # Pairs are a volunteer and a beneficiary: posts at sites carry no pair.
+    ben_of = {n["id"]: n["beneficiary"] for n in latest.problem["needs"] if "beneficiary" in n}
+    return {(v, ben_of[need]) for need, v, _ in plan_rows(latest.plan) if need in ben_of}
 
 
 def _volunteer(v: Volunteer, certs: list[dict[str, str]]) -> dict[str, Any]:
@@ -190,15 +263,22 @@ def sessions_of(week_start: dt.date, slots: Iterable[str]) -> list[tuple[dt.date
     return sorted(out, key=lambda s: s[0])
 
 
-def store_plan(session: Session, version: PlanVersion, plan: Plan) -> None:
-    """Write a finished plan into its version: the JSON and one row per assignment and unmet need."""
+def store_plan(session: Session, version: PlanVersion, plan: AnyPlan) -> None:
+    """Write a finished plan into its version: the JSON and one row per assignment and unmet need.
+
+    A format-2 post gets one row per volunteer on it (the same need, the post's slots), so each
+    member's service record, ledger line and calendar event points at their own row."""
     assert version.id is not None
     session.exec(delete(PlanAssignment).where(col(PlanAssignment.plan_id) == version.id))
     session.exec(delete(PlanUnmet).where(col(PlanUnmet.plan_id) == version.id))
     for a in plan.assignments:
-        session.add(
-            PlanAssignment(plan_id=version.id, need_id=a.need, volunteer_id=a.volunteer, slots=list(a.slots))
-        )
+        members = a.volunteers if isinstance(a, PostAssignment) else [a.volunteer]
+        for volunteer in members:
+            session.add(
+                PlanAssignment(
+                    plan_id=version.id, need_id=a.need, volunteer_id=volunteer, slots=list(a.slots)
+                )
+            )
     for u in plan.unmet:
         session.add(PlanUnmet(plan_id=version.id, need_id=u.need, reasons=list(u.reasons)))
     version.plan = plan.model_dump(mode="json", exclude_none=True)
@@ -254,6 +334,43 @@ def changed_needs(problem: Problem, before: Plan | None, after: Plan) -> list[st
         if plan is None:
             return {}
         return {a.need: (a.volunteer, frozenset(a.slots)) for a in plan.assignments}
+
+    old, new = where(before), where(after)
+    return [n.id for n in problem.needs if old.get(n.id) != new.get(n.id)]
+
+
+def carried_plan2(problem: Problem2, plan: Plan2) -> Plan2:
+    """The part of a format-2 plan in force that still names what ``problem`` has: each assignment of
+    a need still in it whose sessions still fit its windows, with those of its volunteers still in it
+    (an assignment left without any is dropped).  :func:`matcher.resolve_posts.resolve_posts` then
+    keeps of each what still holds (its volunteers still eligible and free at its slots, a post
+    still at its minimum with its lead) and releases the rest."""
+    needs = {n.id: n for n in problem.needs}
+    volunteers = {v.id for v in problem.volunteers}
+    kept = []
+    for a in plan.assignments:
+        members = [v for v in a.volunteers if v in volunteers]
+        need = needs.get(a.need)
+        # A need changed since (its windows or sessions) is re-staffed from scratch.
+        fits = need is not None and len(a.slots) == need.sessions and set(a.slots) <= set(need.windows)
+        if fits and members:
+            kept.append(a.model_copy(update={"volunteers": members, "places_open": None}))
+    return plan.model_copy(update={"assignments": kept, "changed": None})
+
+
+def changed_needs2(problem: Problem2, before: Plan | Plan2 | None, after: Plan2) -> list[str]:
+    """Needs of ``problem`` whose volunteers or slots differ between two plans, in problem order
+    (a format-1 plan before is read as one volunteer per need)."""
+
+    def where(plan: Plan | Plan2 | None) -> dict[str, tuple[frozenset[str], frozenset[str]]]:
+        if plan is None:
+            return {}
+        doc = plan.model_dump(mode="json")
+        out: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
+        for need, volunteer, slots in plan_rows(doc):
+            members, at = out.get(need, (frozenset(), frozenset(slots)))
+            out[need] = (members | {volunteer}, at)
+        return out
 
     old, new = where(before), where(after)
     return [n.id for n in problem.needs if old.get(n.id) != new.get(n.id)]

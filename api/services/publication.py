@@ -45,12 +45,12 @@ from sqlmodel import Session, col, func, select
 
 from api import tables
 from api.db import write_transaction
-from api.models import Beneficiary, OutboxMessage, PlanVersion, Station, Volunteer, utcnow
+from api.models import Beneficiary, OutboxMessage, PlanVersion, Site, Station, Volunteer, utcnow
 from api.models.outbox import KEY_MAX_LENGTH
 from api.names import service_name
 from api.services import versions
 from api.services.errors import ConflictError
-from api.services.planning import slot_day
+from api.services.planning import plan_rows, slot_day
 from api.session_times import PERIOD_NAMES, TIMEZONE, describe_session, session_time
 
 VOLUNTEER, BENEFICIARY = "volunteer", "beneficiary"
@@ -80,19 +80,28 @@ class Visit:
     beneficiary: str
     service: str
     hours: float
+    site: str = ""
+    """The site of a group post (多人岗位), or empty (then ``beneficiary`` is the one served)."""
+    team: int = 1
+    """How many volunteers serve the need together (同组人数): 1 but for a group post."""
 
 
 def visits(version: PlanVersion | None) -> list[Visit]:
-    """Every session of a finished version's plan, in the week's order (none for None)."""
+    """Every session of a finished version's plan, in the week's order (none for None); a group
+    post's session is one visit per volunteer on it."""
     if version is None or version.plan is None:
         return []
     needs = {n["id"]: n for n in version.problem.get("needs", [])}
+    rows = plan_rows(version.plan) if "assignments" in version.plan else []
+    team: dict[str, int] = {}
+    for need_id, _, _ in rows:
+        team[need_id] = team.get(need_id, 0) + 1
     out = []
-    for a in version.plan.get("assignments", []):
-        need = needs.get(a["need"])
+    for need_id, volunteer, slots in rows:
+        need = needs.get(need_id)
         if need is None:
             continue
-        for slot in a["slots"]:
+        for slot in slots:
             day = slot_day(slot)
             period = slot.partition("-")[2]
             out.append(
@@ -100,11 +109,13 @@ def visits(version: PlanVersion | None) -> list[Visit]:
                     day if day is not None else 7,
                     _PERIODS.index(period) if period in _PERIODS else len(_PERIODS),
                     slot,
-                    a["need"],
-                    a["volunteer"],
-                    need["beneficiary"],
+                    need_id,
+                    volunteer,
+                    str(need.get("beneficiary") or ""),
                     need["service"],
                     float(need["hours"]),
+                    str(need.get("site") or ""),
+                    team[need_id],
                 )
             )
     return sorted(out)
@@ -113,7 +124,10 @@ def visits(version: PlanVersion | None) -> list[Visit]:
 def _by(items: Iterable[Visit], kind: str) -> dict[str, list[Visit]]:
     out: dict[str, list[Visit]] = {}
     for v in items:
-        out.setdefault(v.volunteer if kind == VOLUNTEER else v.beneficiary, []).append(v)
+        if kind == VOLUNTEER:
+            out.setdefault(v.volunteer, []).append(v)
+        elif v.beneficiary:  # a post at a site has no family to tell
+            out.setdefault(v.beneficiary, []).append(v)
     return out
 
 
@@ -136,12 +150,14 @@ class People(NamedTuple):
 
     volunteers: dict[str, Volunteer]
     beneficiaries: dict[str, Beneficiary]
+    sites: dict[str, Site]
 
 
 def _people(session: Session, station_id: str) -> People:
     vols = session.exec(select(Volunteer).where(Volunteer.station_id == station_id))
     bens = session.exec(select(Beneficiary).where(Beneficiary.station_id == station_id))
-    return People({v.id: v for v in vols}, {b.id: b for b in bens})
+    sites = session.exec(select(Site).where(Site.station_id == station_id))
+    return People({v.id: v for v in vols}, {b.id: b for b in bens}, {s.id: s for s in sites})
 
 
 def week_label(week_start: dt.date) -> str:
@@ -203,6 +219,10 @@ class _Writer:
             )
         lines, sessions = [], []
         for i, v in enumerate(now, start=1):
+            if v.site:
+                lines.append(f"{i}. {self._post_line(v)}")
+                sessions.append(self._post_facts(v))
+                continue
             ben = self.people.beneficiaries.get(v.beneficiary)
             ben_name = (ben.name if ben is not None else "") or v.beneficiary
             address = ben.address if ben is not None else ""
@@ -223,6 +243,28 @@ class _Writer:
         return Draft(
             VOLUNTEER, vid, change, body, self._payload(VOLUNTEER, change, recipient, sessions=sessions)
         )
+
+    def _post_line(self, v: Visit) -> str:
+        """A group post's session as a volunteer's message lists it: when, where, what, how many."""
+        site = self.people.sites.get(v.site)
+        name = (site.name if site is not None else "") or v.site
+        address = site.address if site is not None else ""
+        where = f"，地址：{address}" if address else ""
+        return (
+            f"{describe_session(self.version.week_start, v.slot, v.hours)}，地点：{name}{where}，"
+            f"服务内容：{service_name(v.service)}，同组 {v.team} 人"
+        )
+
+    def _post_facts(self, v: Visit) -> dict[str, Any]:
+        site = self.people.sites.get(v.site)
+        facts = _session_facts(self.version.week_start, v)
+        facts["site"] = {
+            "id": v.site,
+            "name": (site.name if site is not None else "") or v.site,
+            "address": site.address if site is not None else "",
+        }
+        facts["team"] = v.team
+        return facts
 
     def beneficiary(self, bid: str, now: list[Visit], change: str, unmet: list[str]) -> Draft:
         person = self.people.beneficiaries[bid]
@@ -266,7 +308,7 @@ def _facts(items: Sequence[Visit], kind: str) -> frozenset[tuple[Any, ...]]:
     """What a person was told, to compare two versions by (names and addresses are the people's,
     not the version's: a renamed person is not re-told their week)."""
     if kind == VOLUNTEER:
-        return frozenset((v.slot, v.need, v.beneficiary, v.service, v.hours) for v in items)
+        return frozenset((v.slot, v.need, v.beneficiary, v.service, v.hours, v.site, v.team) for v in items)
     return frozenset((v.slot, v.need, v.volunteer, v.service, v.hours) for v in items)
 
 
@@ -314,7 +356,7 @@ def _unmet_services(version: PlanVersion) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     for u in version.plan.get("unmet", []):
         need = needs.get(u["need"])
-        if need is not None:
+        if need is not None and need.get("beneficiary"):  # a post at a site has no family
             out.setdefault(need["beneficiary"], []).append(need["service"])
     return out
 

@@ -117,25 +117,39 @@ def volunteer_in_scope(session: Session, principal: Principal, volunteer_id: str
     return volunteer
 
 
+def need_stem(need_id: str) -> str:
+    """The need a (possibly split) need id comes from: a swap of one session of several splits
+    ``n`` into ``n+<slot>`` and ``n+rest`` (:func:`matcher.standins.swap`), the same sessions of the
+    same need, so a session is the same whichever of them it was recorded against."""
+    return need_id.split("+", 1)[0]
+
+
 def session_record(
     session: Session, assignment: PlanAssignment, plan: PlanVersion, day: dt.date, slot: str
 ) -> ServiceRecord | None:
     """The current record of a session: the assignment's volunteer in ``slot`` of its need on
-    ``day``, recorded against any version of the plan's week; None while unrecorded."""
-    return session.exec(
-        select(ServiceRecord)
+    ``day``, recorded against any version of the plan's week; None while unrecorded.
+
+    The session is the volunteer's, so each member of a group post records their own; a need
+    split by a swap (``n+rest``, ``n+sat-am``) is the need it came from (:func:`need_stem`): a
+    session recorded against ``n`` in an older version is not recorded again against
+    ``n+rest`` (a volunteer serves one need at a slot, so the stems cannot mix two sessions)."""
+    stem = need_stem(assignment.need_id)
+    found = session.exec(
+        select(ServiceRecord, PlanAssignment.need_id)
         .join(PlanAssignment, col(ServiceRecord.assignment_id) == col(PlanAssignment.id))
         .join(PlanVersion, col(PlanAssignment.plan_id) == col(PlanVersion.id))
         .where(
             PlanVersion.station_id == plan.station_id,
             PlanVersion.week_start == plan.week_start,
-            PlanAssignment.need_id == assignment.need_id,
             PlanAssignment.volunteer_id == assignment.volunteer_id,
             ServiceRecord.served_on == day,
             ServiceRecord.slot == slot,
             col(ServiceRecord.superseded_by).is_(None),
         )
-    ).first()
+        .order_by(col(ServiceRecord.id))
+    )
+    return next((record for record, need in found if need_stem(need) == stem), None)
 
 
 def planned_day_hours(session: Session, plan: PlanVersion, volunteer_id: str, day: dt.date) -> float:

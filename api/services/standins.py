@@ -13,12 +13,16 @@ when one session of several moves) applied to the version's problem, and the pla
 the stand-in in place, held to the independent validator.  The new version is ``done``
 and current; later change sets carry the swap's change set like any other
 (:func:`api.services.versions.chain_changes`).
+
+A week with group posts (多人岗位, a format-2 plan) offers no stand-ins: its swap is a 422 naming
+``assignment_id`` (a change set withdrawing the volunteer re-solves the week instead).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -34,7 +38,7 @@ from api.models import (
 from api.models.common import utcnow
 from api.services import publication, records, versions
 from api.services.errors import ConflictError
-from api.services.planning import store_plan
+from api.services.planning import is_post, store_plan
 from api.services.versions import Row
 from matcher.format.changes import apply_changes
 from matcher.format.errors import InputError
@@ -83,6 +87,8 @@ def plan_standins(
     stand-ins; a swap on it is 422 naming the field)."""
     if version.station_id is None or version.state != "done" or version.plan is None:
         return None
+    if version.plan.get("format") == 2:
+        return None  # a week with group posts: stand-ins are not offered (see swap_version)
     try:
         problem, plan = _documents(version)
     except InputError:
@@ -177,6 +183,13 @@ def swap_version(session: Session, version: PlanVersion, body: SwapRequest) -> P
     row = next((a for a in versions.assignment_rows(session, version) if a.id == body.assignment_id), None)
     if row is None:
         raise InputError(f"assignment_id: {body.assignment_id} is not an assignment of plan {version.id}")
+    if version.plan.get("format") == 2:
+        post: dict[str, Any] = next((n for n in version.problem["needs"] if n["id"] == row.need_id), {})
+        what = "is a group post (多人岗位)" if is_post(post) else "is in a week with group posts (多人岗位)"
+        raise InputError(
+            f"assignment_id: {body.assignment_id} {what}: stand-ins are not offered for posts; "
+            "withdraw the volunteer with a change set and the week is re-solved"
+        )
     volunteer = session.get(Volunteer, body.volunteer)
     if volunteer is None or volunteer.station_id != version.station_id:
         raise InputError(f"volunteer: '{body.volunteer}' is not one of this station's volunteers")

@@ -43,13 +43,24 @@ from api.models import (
     Volunteer,
 )
 from api.services.errors import ConflictError
-from api.services.planning import build_problem, carried_plan, sessions_of
+from api.services.planning import (
+    build_problem,
+    carried_plan,
+    carried_plan2,
+    is_post,
+    parse_plan,
+    place_of,
+    plan_rows,
+    sessions_of,
+)
 from api.settings import get_settings
-from matcher.format.changes import apply_changes, still_applicable
+from matcher.format.changes import apply_changes, check_changes, still_applicable
 from matcher.format.errors import InputError
 from matcher.format.io import parse
-from matcher.format.schema import ChangeSet, Plan, Problem
+from matcher.format.schema import ChangeSet, Plan, Plan2, Problem, Problem2, Withdrawal
+from matcher.format.versions import plan_as_format2
 from matcher.resolve import check_plan_in_force
+from matcher.resolve_posts import apply_changes2
 
 LIVE = ("queued", "solving", "done")
 """States of a version that can be (or become) the week's plan; failed, cancelled and reverted cannot."""
@@ -141,6 +152,8 @@ def assignments_of(session: Session, version: PlanVersion) -> list[AssignmentPub
     against those).  The ids belong to the service, not to the format-1 plan document."""
     if version.station_id is None or version.state != "done" or version.plan is None:
         return None
+    # A format-2 post has one row per member; its open places are the plan's, per need.
+    open_places = {a["need"]: a.get("places_open") for a in version.plan.get("assignments", [])}
     return [
         AssignmentPublic(
             id=a.id,
@@ -148,6 +161,7 @@ def assignments_of(session: Session, version: PlanVersion) -> list[AssignmentPub
             volunteer=a.volunteer_id,
             slots=list(a.slots),
             sessions=[SessionPublic(date=d, slot=s) for d, s in sessions_of(version.week_start, a.slots)],
+            places_open=open_places.get(a.need_id),
         )
         for a in assignment_rows(session, version)
         if a.id is not None
@@ -279,7 +293,7 @@ def queue_problem(session: Session, jobs: JobRunner, body: bytes, principal: Pri
 class _InForce(NamedTuple):
     """What a change set applies to: the problem, the next version's number and what the job keeps."""
 
-    problem: Problem
+    problem: Problem | Problem2
     version: int
     base: dict[str, Any] | None
 
@@ -298,9 +312,12 @@ def chain_changes(session: Session, version: PlanVersion) -> list[ChangeSet]:
     return chain[::-1]
 
 
-def _station_in_force(session: Session, version: PlanVersion, parent: Plan, changes: ChangeSet) -> _InForce:
+def _station_in_force(
+    session: Session, version: PlanVersion, parent: Plan | Plan2, changes: ChangeSet
+) -> _InForce:
     """A station's plan in force: the station's people as they are now, and what still holds of
-    ``parent`` (the version's plan) for them."""
+    ``parent`` (the version's plan) for them.  A week planned in format 2 (group posts) stays in
+    format 2, and a format-1 plan of a week whose station has posts now is read in format 2."""
     assert version.station_id is not None
     current = current_version(session, version.station_id, version.week_start)
     if current is None or current.id != version.id:
@@ -313,19 +330,49 @@ def _station_in_force(session: Session, version: PlanVersion, parent: Plan, chan
             "volunteers_added[0]: a station's plan uses its registered volunteers: "
             "register the volunteer with the station first, then apply the change set"
         )
-    problem = build_problem(session, version.station_id, version.week_start, get_settings().solve_time_limit)
+    problem = build_problem(
+        session,
+        version.station_id,
+        version.week_start,
+        get_settings().solve_time_limit,
+        format2=isinstance(parent, Plan2),
+    )
     # The week's earlier change sets still hold: a volunteer withdrawn in version 2 must not
     # come back in version 3 because version 3's change set only cancels a need.
     for earlier in chain_changes(session, version):
-        problem = apply_changes(problem, still_applicable(problem, earlier))
-    # Valid for ``problem`` by construction (carried_plan keeps only what passes the
-    # validator), so neither this request nor the job checks it again.
-    carried = carried_plan(problem, parent)
+        problem = apply_any(problem, still_applicable(problem, earlier))  # type: ignore[arg-type]
+    carried: Plan | Plan2
+    if isinstance(problem, Problem2):
+        # What still holds of each post is decided by the re-solve (matcher.resolve_posts), which
+        # keeps a post's volunteers still eligible and free and releases one below its minimum.
+        carried = carried_plan2(problem, parent if isinstance(parent, Plan2) else plan_as_format2(parent))
+    else:
+        assert isinstance(parent, Plan)
+        # Valid for ``problem`` by construction (carried_plan keeps only what passes the
+        # validator), so neither this request nor the job checks it again.
+        carried = carried_plan(problem, parent)
     return _InForce(
         problem,
         _next_version(session, version.station_id, version.week_start),
         {"plan": carried.model_dump(mode="json", exclude_none=True)},
     )
+
+
+def apply_any(problem: Problem | Problem2, changes: ChangeSet) -> Problem | Problem2:
+    """A change set applied to a problem of either format (422 naming the field for an id it lacks)."""
+    if not isinstance(problem, Problem2):
+        return apply_changes(problem, changes)
+    check_changes(problem, changes)  # type: ignore[arg-type]  # reads only what both formats share
+    # Several withdrawals of one volunteer add up (a whole-week one absorbs the others), as in
+    # format 1; apply_changes2 reads one per volunteer.
+    merged: dict[str, set[str] | None] = {}
+    for w in changes.volunteers_withdrawn:
+        before = merged.get(w.volunteer, set())
+        merged[w.volunteer] = None if w.slots is None or before is None else before | set(w.slots)
+    withdrawals = [
+        Withdrawal(volunteer=v, slots=None if slots is None else sorted(slots)) for v, slots in merged.items()
+    ]
+    return apply_changes2(problem, changes.model_copy(update={"volunteers_withdrawn": withdrawals}))
 
 
 def apply_change_set(
@@ -357,15 +404,16 @@ def apply_change_set(
         raise ConflictError(f"plan {version.id} is {version.state}, not done")
     # Stored documents are parsed like any input: one stored before a bound was added is
     # a 422 naming its field, never a 500.
-    parent = parse(Plan, version.plan, "plan")
+    parent = parse_plan(version.plan, "plan")
     if version.station_id is None:  # an integrator's job: its own problem is the whole world
         in_force = _InForce(parse(Problem, version.problem, "problem"), version.version + 1, None)
     else:
         in_force = _station_in_force(session, version, parent, changes)
-    changed = apply_changes(in_force.problem, changes)  # 422 naming the field for an id not in the problem
+    changed = apply_any(in_force.problem, changes)  # 422 naming the field for an id not in the problem
     if version.station_id is None:
         # Checked here, where the problem before the changes is at hand: the job only sees
         # the changed one (a station's carried plan is valid by construction).
+        assert isinstance(in_force.problem, Problem) and isinstance(parent, Plan)
         check_plan_in_force(in_force.problem, parent)
     new = PlanVersion(
         station_id=version.station_id,
@@ -462,19 +510,46 @@ def _done(version: PlanVersion) -> dict[str, Any]:
     return version.plan
 
 
-def _where(plan: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """Each assigned need's volunteer and (sorted) slots."""
-    return {
-        a["need"]: {"volunteer": a["volunteer"], "slots": sorted(a["slots"])} for a in plan["assignments"]
-    }
+def _where(plan: dict[str, Any]) -> dict[str, dict[str, list[str]]]:
+    """Each assigned need's volunteers, each with its (sorted) slots: one for a format-1 need,
+    each member for a format-2 post."""
+    out: dict[str, dict[str, list[str]]] = {}
+    for need, volunteer, slots in plan_rows(plan):
+        out.setdefault(need, {})[volunteer] = sorted(slots)
+    return out
+
+
+def _entries(
+    need: str, post: bool, before: dict[str, list[str]], after: dict[str, list[str]]
+) -> list[DiffEntry]:
+    """What changed of one need: one entry for a one-volunteer need ({volunteer, slots} before and
+    after), one per volunteer who joined, left or moved slots for a post."""
+    if before == after:
+        return []
+    if not post and len(before) <= 1 and len(after) <= 1:
+        old = next(({"volunteer": v, "slots": s} for v, s in before.items()), None)
+        new = next(({"volunteer": v, "slots": s} for v, s in after.items()), None)
+        return [DiffEntry(need=need, before=old, after=new)]
+    return [
+        DiffEntry(
+            need=need,
+            before=None if v not in before else {"volunteer": v, "slots": before[v]},
+            after=None if v not in after else {"volunteer": v, "slots": after[v]},
+        )
+        for v in sorted(before.keys() | after.keys())
+        if before.get(v) != after.get(v)
+    ]
 
 
 def diff(version: PlanVersion, other: PlanVersion) -> PlanDiff:
-    """Needs whose volunteer or slots differ between ``version`` and ``other`` (both finished).
+    """Needs whose volunteers or slots differ between ``version`` and ``other`` (both finished).
 
-    Needs are listed in ``version``'s problem order, then those only ``other`` has.
+    Needs are listed in ``version``'s problem order, then those only ``other`` has; a group
+    post's change is listed per volunteer (who joined, who left, whose slots moved).
     """
     after, before = _where(_done(version)), _where(_done(other))
+    docs = {n["id"]: n for n in other.problem["needs"]}
+    docs.update({n["id"]: n for n in version.problem["needs"]})
     needs = [n["id"] for n in version.problem["needs"]]
     needs += [n["id"] for n in other.problem["needs"] if n["id"] not in set(needs)]
     assert version.id is not None and other.id is not None
@@ -482,9 +557,7 @@ def diff(version: PlanVersion, other: PlanVersion) -> PlanDiff:
         plan=version.id,
         against=other.id,
         changed=[
-            DiffEntry(need=n, before=before.get(n), after=after.get(n))
-            for n in needs
-            if before.get(n) != after.get(n)
+            e for n in needs for e in _entries(n, is_post(docs[n]), before.get(n, {}), after.get(n, {}))
         ],
     )
 
@@ -515,7 +588,8 @@ class PlanTable(NamedTuple):
 
 
 def plan_table(session: Session, version: PlanVersion) -> PlanTable:
-    """The week's plan, one row per need (assigned, then unmet), in :data:`PLAN_HEADER`'s columns.
+    """The week's plan, one row per assignment (a group post: one per volunteer on it), then one per
+    unmet need, in :data:`PLAN_HEADER`'s columns (``beneficiary``: a post's site for a need at one).
 
     Raises
     ------
@@ -524,20 +598,20 @@ def plan_table(session: Session, version: PlanVersion) -> PlanTable:
     """
     plan = _done(version)
     needs = {n["id"]: n for n in version.problem["needs"]}
-    # A need has at most one assignment in a plan: its row's id, by need.
-    ids: dict[str, str | int] = {
-        a.need_id: a.id for a in assignment_rows(session, version) if a.id is not None
+    # Each volunteer has at most one row per need in a plan: its row's id, by need and volunteer.
+    ids: dict[tuple[str, str], str | int] = {
+        (a.need_id, a.volunteer_id): a.id for a in assignment_rows(session, version) if a.id is not None
     }
-    rows = [(a["need"], a["volunteer"], ";".join(a["slots"]), "") for a in plan["assignments"]]
+    rows = [(need, volunteer, ";".join(slots), "") for need, volunteer, slots in plan_rows(plan)]
     rows += [(u["need"], "", "", ";".join(u["reasons"])) for u in plan["unmet"]]
     cells: list[Row] = []
     for need_id, volunteer, slots, reasons in rows:
         n = needs[need_id]
-        assignment: str | int = ids.get(need_id, "") if volunteer else ""
+        assignment: str | int = ids.get((need_id, volunteer), "") if volunteer else ""
         cells.append(
             [
                 need_id,
-                n["beneficiary"],
+                place_of(n),
                 n["service"],
                 n["hours"],
                 n["sessions"],

@@ -12,6 +12,7 @@ from sqlmodel import Session, select
 
 from api.models import AuditEntry, Need, Volunteer
 from api.services.planning import build_problem
+from matcher.format.schema import Problem2
 
 CSV = {"Content-Type": "text/csv"}
 NEED = {"id": "n-post", "service": "life_care", "hours": 2, "sessions": 1, "windows": ["sat-am", "sun-am"]}
@@ -236,22 +237,41 @@ def test_a_post_write_is_audited_with_its_station(city: City) -> None:
     assert (entry.station_id, entry.action) == (station, "create")
 
 
-def test_a_site_leaves_the_format_1_problem_unchanged(city: City) -> None:
-    """Until the service plans posts, a station's sites and posts do not enter (nor break) its week's
-    problem: the problem is the same before and after adding them."""
-    station = city.stations[0]
+def test_a_post_makes_the_week_format_2_and_a_site_alone_does_not(city: City) -> None:
+    """A site without posts leaves the week's format-1 problem exactly as it was; a post at it makes
+    the week a format-2 problem with the site (its district) and the post (priority, volunteers, lead),
+    the station's other needs and people as before; the other station's week stays format 1."""
+    station, other = city.stations
     week = dt.date(2026, 12, 7)
     with Session(city.engine) as session:
-        before = build_problem(session, station, week, 5).model_dump_json()
+        before = build_problem(session, station, week, 5)
+        before_other = build_problem(session, other, week, 5).model_dump_json()
+    assert before.format == 1
     _post_site(city, station)
+    with Session(city.engine) as session:
+        assert build_problem(session, station, week, 5).model_dump_json() == before.model_dump_json()
     r = city.client.post(
         f"/v1/stations/{station}/sites/s-square/needs",
-        json={**NEED, "priority": 3, "volunteers_max": 3},
+        json={
+            **NEED,
+            "priority": 3,
+            "volunteers_min": 2,
+            "volunteers_max": 3,
+            "lead_certifications": ["first_aid"],
+        },
         headers=city.headers(station),
     )
     assert r.status_code == 201, r.text
     with Session(city.engine) as session:
-        assert build_problem(session, station, week, 5).model_dump_json() == before
+        after = build_problem(session, station, week, 5)
+        assert build_problem(session, other, week, 5).model_dump_json() == before_other
+    assert isinstance(after, Problem2)
+    assert [(s.id, s.district) for s in after.sites] == [("s-square", _district(city, station))]
+    post = next(n for n in after.needs if n.id == "n-post")
+    assert (post.site, post.priority, post.volunteers.min, post.volunteers.max) == ("s-square", 3, 2, 3)
+    assert post.lead is not None and post.lead.certifications == ["first_aid"]
+    assert after.volunteers == before.volunteers and after.beneficiaries == before.beneficiaries
+    assert {n.id for n in after.needs} == {n.id for n in before.needs} | {"n-post"}
 
 
 def test_migration_0015_goes_down_and_up_again(db_url: str) -> None:
