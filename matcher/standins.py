@@ -118,6 +118,9 @@ class AssignmentStandins:
     volunteer: str
     sessions: dict[str, list[Standin]] = field(default_factory=dict)
     whole: list[Standin] = field(default_factory=list)
+    whole_only: bool = False
+    """A group post's member (format 2, :mod:`matcher.standins_posts`): its volunteers serve all its
+    sessions together, so only ``whole`` is listed (``sessions`` is empty)."""
 
 
 def rank_key(s: Standin) -> tuple[int, int, int, float, float]:

@@ -1,0 +1,352 @@
+"""Stand-ins (备选志愿者) and the swap in a format-2 week (group posts, 多人岗位), without a solve.
+
+The format-1 stand-ins (:mod:`matcher.standins`) know one volunteer per need.  A format-2 plan
+lists each need's volunteers; when one of them cancels, the coordinator wants the same help:
+
+* a **one-to-one need** (a beneficiary's, for one volunteer, without a lead: format 1 says the
+  same) gets format 1's lists: per session, and for the whole assignment;
+* a **post member** (a need at a site, for several volunteers, or with a lead) gets one list:
+  volunteers who could take *that member's place* on the post, for all the post's slots together
+  (a post's volunteers serve every one of its sessions, rule 10).
+
+A stand-in keeps every hard rule of format 2 if they take the place, counted on the plan as it
+stands: the pair rules (skill, certificates valid for the week, reach from the place's district,
+minors only where ``minor_ok``, a beneficiary's gender wish and exclusions; rules 2, 7, 8, 9),
+free at every slot taken and serving no other session then (3, 4), ``max_hours`` with the
+sessions' hours added (5), ``max_beneficiaries`` counting the place (a site as one) only if new
+to them (6), not already on the post (10); if the leaving member was the post's only lead holder,
+the stand-in holds the whole lead (11); and a minor only if an adult stays on the post, an adult
+when none would (12).
+
+They are ranked as format 1 ranks them (:func:`matcher.standins.rank_key`, then the volunteer's
+position in the problem): a kept pair first (``previous`` with the beneficiary, or serving the
+same place elsewhere in the plan), travel in whole km (great-circle between ``location``s, else
+0 km in the place's district and :data:`matcher.model.objectives.travel.NEIGHBOUR_KM` from a
+neighbouring one), reliability, hours already planned that week.
+
+:func:`swap2` puts a stand-in in: the change set (the leaving volunteer withdrawn from the slots
+they leave; one session of a one-to-one need of several split as format 1 splits it) and the plan
+for the changed problem, unvalidated (:func:`matcher.format.validate2.validate_plan2` re-checks it).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+
+from matcher.format.errors import InputError
+from matcher.format.evaluate import continuity2_of, hours_fraction
+from matcher.format.schema import (
+    ChangeSet,
+    Need,
+    Need2,
+    Objective2,
+    Plan2,
+    PostAssignment,
+    Problem2,
+    Withdrawal,
+)
+from matcher.model.objectives.travel import EARTH_RADIUS_KM, NEIGHBOUR_KM
+from matcher.model.posts.instance import PostInstance, PostNeed
+from matcher.resolve_posts import apply_changes2
+from matcher.standins import DEFAULT_K, AssignmentStandins, Reliability, Standin, rank_key
+
+__all__ = ["standins2", "swap2"]
+
+
+@dataclass
+class _Week:
+    """What the plan already gives each volunteer (by index): slots, scaled hours, places."""
+
+    busy: list[set[str]]
+    hours: list[int]
+    places: list[set[str]]
+
+    @classmethod
+    def of(cls, inst: PostInstance, plan: Plan2) -> _Week:
+        position = {v.id: i for i, v in enumerate(inst.volunteers)}
+        needs = {pn.need.id: pn for pn in inst.needs}
+        week = cls([set() for _ in position], [0] * len(position), [set() for _ in position])
+        for a in plan.assignments:
+            pn = needs.get(a.need)
+            for vid in a.volunteers:
+                v = position.get(vid)
+                if pn is None or v is None:
+                    continue
+                week.busy[v].update(a.slots)
+                week.hours[v] += pn.unit_hours
+                week.places[v].add(pn.place)
+        return week
+
+
+class _Ranker:
+    """The plan's state, the pairs' eligibility and the ranking figures, for all its members."""
+
+    def __init__(self, problem: Problem2, plan: Plan2, records: Mapping[str, Reliability]) -> None:
+        self.inst = PostInstance.of(problem)
+        self.week = _Week.of(self.inst, plan)
+        self.records = records
+        self.position = {v.id: i for i, v in enumerate(self.inst.volunteers)}
+        self.previous = {(v, b) for v, b in self.inst.previous}
+        self.serving: set[tuple[int, str]] = {
+            (v, place) for v, places in enumerate(self.week.places) for place in places
+        }
+        self.location = {b.id: (b.location, b.district) for b in problem.beneficiaries}
+        self.location.update({s.id: (s.location, s.district) for s in problem.sites})
+        self.near: dict[str, set[str]] = {d.id: {d.id} for d in problem.districts}
+        if problem.reach == "adjacent":
+            for d in problem.districts:
+                for other in d.neighbors:
+                    self.near[d.id].add(other)
+                    self.near[other].add(d.id)
+        deadline = problem.certification_deadline
+        self.valid = [
+            {c.kind for c in v.certifications if c.expires >= deadline} for v in self.inst.volunteers
+        ]
+        self.beneficiaries = {b.id: b for b in problem.beneficiaries}
+
+    def pair_ok(self, pn: PostNeed, v: int) -> bool:
+        """Rules 2, 7, 8, 9 on the pair alone (availability and hours are checked per slot set)."""
+        n, vol = pn.need, self.inst.volunteers[v]
+        if n.service not in vol.skills or vol.district not in self.near[pn.district]:
+            return False
+        if not set(n.requires) <= self.valid[v] or (vol.minor and not n.minor_ok):
+            return False
+        ben = self.beneficiaries.get(str(n.beneficiary))
+        if ben is None:
+            return True
+        gender_ok = ben.volunteer_gender is None or vol.gender == ben.volunteer_gender
+        return gender_ok and vol.id not in ben.excluded_volunteers
+
+    def room(self, pn: PostNeed, v: int, slots: Sequence[str]) -> bool:
+        """Free at ``slots`` and serving nothing then, with hours and places left (rules 3-6)."""
+        week, vol = self.week, self.inst.volunteers[v]
+        if not set(slots) <= self.inst.free[v] or week.busy[v] & set(slots):
+            return False
+        added = pn.unit_hours // pn.need.sessions * len(slots)  # hours x scale is whole per session
+        if week.hours[v] + added > self.inst.max_hours[v]:
+            return False
+        return pn.place in week.places[v] or len(week.places[v]) + 1 <= vol.max_beneficiaries
+
+    def km(self, pn: PostNeed, v: int) -> float:
+        """One trip's distance as the objective measures it (nominal without both locations)."""
+        vol = self.inst.volunteers[v]
+        where, district = self.location[pn.place]
+        if vol.location is None or where is None:
+            return 0.0 if vol.district == district else NEIGHBOUR_KM
+        lat1, lon1, lat2, lon2 = map(math.radians, (*vol.location, *where))
+        h = (
+            math.sin((lat2 - lat1) / 2) ** 2
+            + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+        )
+        return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(min(1.0, max(0.0, h))))
+
+    def standin(self, pn: PostNeed, v: int) -> Standin:
+        vol = self.inst.volunteers[v]
+        record = self.records.get(vol.id, Reliability())
+        previous = pn.need.beneficiary is not None and (v, pn.need.beneficiary) in self.previous
+        return Standin(
+            volunteer=vol.id,
+            kept_pair=previous or (v, pn.place) in self.serving,
+            previous=previous,
+            km=round(self.km(pn, v), 1),
+            hours=float(Fraction(self.week.hours[v], self.inst.scale)),
+            no_shows=record.no_shows,
+            late_cancellations=record.late_cancellations,
+            rate=record.rate,
+        )
+
+    def ranked(self, pn: PostNeed, candidates: list[int], slots: Sequence[str], k: int) -> list[Standin]:
+        """The ``k`` best of ``candidates`` with room for ``slots``, in format 1's order."""
+        fit = [self.standin(pn, v) for v in candidates if self.room(pn, v, slots)]
+        fit.sort(key=lambda s: (*rank_key(s), self.position[s.volunteer]))
+        return fit[:k]
+
+    def member(self, pn: PostNeed, a: PostAssignment, leaving: str, k: int) -> AssignmentStandins:
+        """The stand-ins of volunteer ``leaving`` on assignment ``a`` of need ``pn``."""
+        whole_only = not pn.need.is_plain
+        found = AssignmentStandins(
+            need=a.need,
+            volunteer=leaving,
+            sessions={} if whole_only else {s: [] for s in a.slots},
+            whole_only=whole_only,
+        )
+        if k <= 0:
+            return found
+        on = {self.position[x] for x in a.volunteers if x in self.position}
+        rest = [self.position[x] for x in a.volunteers if x != leaving and x in self.position]
+        lead_needed = pn.need.lead is not None and not any(x in pn.leads for x in rest)
+        adult_needed = pn.group and all(self.inst.volunteers[x].minor for x in rest)
+        candidates = [
+            v
+            for v in range(len(self.inst.volunteers))
+            if v not in on
+            and (not lead_needed or v in pn.leads)
+            and not (adult_needed and self.inst.volunteers[v].minor)
+            and self.pair_ok(pn, v)
+        ]
+        for s in found.sessions:
+            found.sessions[s] = self.ranked(pn, candidates, [s], k)
+        if len(a.slots) == 1 and not whole_only:
+            found.whole = found.sessions[a.slots[0]]
+        else:
+            found.whole = self.ranked(pn, candidates, a.slots, k)
+        return found
+
+
+def standins2(
+    problem: Problem2,
+    plan: Plan2,
+    k: int = DEFAULT_K,
+    reliability: Mapping[str, Reliability] | None = None,
+) -> list[AssignmentStandins]:
+    """Up to ``k`` ranked stand-ins for every volunteer on every assignment of a format-2 plan.
+
+    One :class:`~matcher.standins.AssignmentStandins` per (assignment, volunteer on it), in the
+    plan's order and the assignment's volunteers' order.  A one-to-one need's has per-session
+    lists and the whole assignment's; a post member's (``whole_only``) only the whole list: who
+    could take that member's place at all the post's slots.  See the module docstring for the
+    rules and the ranking.
+    """
+    ranker = _Ranker(problem, plan, reliability or {})
+    needs = {pn.need.id: pn for pn in ranker.inst.needs}
+    return [
+        ranker.member(needs[a.need], a, leaving, k)
+        for a in plan.assignments
+        if a.need in needs
+        for leaving in a.volunteers
+    ]
+
+
+def _free_id(base: str, taken: set[str]) -> str:
+    """``base``, or ``base`` with a number added, not in ``taken`` (ids are at most 64 characters)."""
+    stem = base[:60]
+    if stem not in taken:
+        return stem
+    i = 2
+    while f"{stem[:57]}+{i}" in taken:
+        i += 1
+    return f"{stem[:57]}+{i}"
+
+
+def _part(need: Need2, ident: str, sessions: int, windows: list[str]) -> Need:
+    """A part of a split one-to-one need, as a change set adds it (format 1's need: same beneficiary,
+    service, hours and requirements, fewer sessions)."""
+    return Need(
+        id=ident,
+        beneficiary=str(need.beneficiary),
+        service=need.service,
+        hours=need.hours,
+        sessions=sessions,
+        windows=windows,
+        requires=list(need.requires),
+        minor_ok=need.minor_ok,
+    )
+
+
+def _most(problem: Problem2) -> Fraction:
+    """Every need at its ``max`` volunteers: an upper bound on any plan's coverage."""
+    return sum(
+        (
+            problem.priority_of(n) * hours_fraction(n.hours) * n.sessions * n.volunteers.max
+            for n in problem.needs
+        ),
+        Fraction(0),
+    )
+
+
+def _check(problem: Problem2, a: PostAssignment | None, need: str, leaving: str, volunteer: str) -> None:
+    if a is None:
+        raise InputError(f"need: '{need}' is not assigned in the plan")
+    if leaving not in a.volunteers:
+        raise InputError(f"volunteer: '{leaving}' is not on need '{need}'")
+    if volunteer not in {v.id for v in problem.volunteers}:
+        raise InputError(f"volunteer: '{volunteer}' is not one of this week's volunteers")
+    if volunteer in a.volunteers:
+        raise InputError(f"volunteer: '{volunteer}' is already on need '{need}'")
+
+
+def swap2(
+    problem: Problem2, plan: Plan2, need: str, leaving: str, volunteer: str, slot: str | None = None
+) -> tuple[ChangeSet, Plan2]:
+    """Put ``volunteer`` in the place of ``leaving`` on need ``need``: one session (``slot``) or all.
+
+    A post's volunteers serve all its sessions together, so a post member (a need that is not
+    plain, :attr:`~matcher.format.schema.Need2.is_plain`) is swapped for every session; one session
+    of a one-to-one need of several is split as format 1 splits it (``<need>+<slot>`` and
+    ``<need>+rest``, :func:`matcher.standins.swap`).
+
+    Returns
+    -------
+    tuple[ChangeSet, Plan2]
+        The change set (``leaving`` withdrawn from the slots they leave, and for a split the need
+        cancelled and its two parts added) and the plan for the changed problem
+        (:func:`matcher.resolve_posts.apply_changes2`), unvalidated.
+
+    Raises
+    ------
+    InputError
+        When the need is not assigned, ``leaving`` is not on it, the stand-in is not in the
+        problem or already on it, or the slot is not one of its sessions or is asked of a post
+        (the message names the field).
+    """
+    index = next((i for i, a in enumerate(plan.assignments) if a.need == need), None)
+    old = None if index is None else plan.assignments[index]
+    _check(problem, old, need, leaving, volunteer)
+    assert index is not None and old is not None
+    original = next(n for n in problem.needs if n.id == need)
+    if slot is not None and slot not in old.slots:
+        raise InputError(f"slot: '{slot}' is not one of the assignment's sessions ({', '.join(old.slots)})")
+    if slot is not None and not original.is_plain and len(old.slots) > 1:
+        raise InputError(
+            f"slot: need '{need}' is a group post (多人岗位): its volunteers serve all its sessions "
+            "together; swap without a slot"
+        )
+    split = slot is not None and len(old.slots) > 1
+    moved = [slot] if slot is not None and split else list(old.slots)
+    withdrawn = [Withdrawal(volunteer=leaving, slots=moved)]
+    assignments = list(plan.assignments)
+    if not split:
+        changes = ChangeSet(format=1, volunteers_withdrawn=withdrawn)
+        members = [volunteer if v == leaving else v for v in old.volunteers]
+        assignments[index] = old.model_copy(update={"volunteers": members})
+        changed_ids = [need]
+    else:
+        assert slot is not None
+        taken = {n.id for n in problem.needs}
+        moved_id = _free_id(f"{need}+{slot}", taken)
+        rest_id = _free_id(f"{need}+rest", taken | {moved_id})
+        rest_slots = [s for s in old.slots if s != slot]
+        parts = [
+            _part(original, moved_id, 1, [slot]),
+            _part(original, rest_id, len(rest_slots), [w for w in original.windows if w != slot]),
+        ]
+        changes = ChangeSet(
+            format=1, volunteers_withdrawn=withdrawn, needs_cancelled=[need], needs_added=parts
+        )
+        # The changed problem lists its needs without the cancelled one, then the added ones.
+        del assignments[index]
+        assignments.append(PostAssignment(need=moved_id, volunteers=[volunteer], slots=[slot]))
+        assignments.append(PostAssignment(need=rest_id, volunteers=[leaving], slots=rest_slots))
+        changed_ids = [moved_id, rest_id]
+    changed = apply_changes2(problem, changes)
+    bound = _most(changed) if split else hours_fraction(plan.objective.coverage_bound)
+    objective = Objective2(
+        coverage=plan.objective.coverage,
+        # A split need can go to two volunteers: the problem is relaxed and the old bound no longer
+        # proved; a whole swap only takes availability away, so the old bound still holds.
+        coverage_bound=int(bound) if bound.denominator == 1 else float(bound),
+        continuity=continuity2_of(changed, assignments),
+    )
+    new = plan.model_copy(
+        update={
+            "assignments": assignments,
+            "status": "feasible" if split else plan.status,
+            "objective": objective,
+            "solve_seconds": 0.0,
+            "changed": changed_ids,
+        }
+    )
+    return changes, new
