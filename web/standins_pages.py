@@ -24,7 +24,7 @@ from sqlmodel import Session
 
 from api.deps import MAX_ID, SessionDep
 from api.models import PlanAssignment, PlanVersion, SwapRequest
-from api.services import planning, standins, versions
+from api.services import plan_posts, standins, versions
 from api.services.errors import ConflictError
 from matcher.format.bounds import ID_MAX_LENGTH
 from matcher.format.errors import InputError
@@ -72,21 +72,29 @@ def reasons(s: Standin, _: Gettext) -> list[str]:
 
 
 def grid_standbys(db: Session, version: PlanVersion, names: versions.Names, _: Gettext) -> Standbys:
-    """Each session's assignment id and stand-ins, named and explained, for the grid."""
+    """Each session's assignment id and stand-ins, named and explained, for the grid: by (need,
+    volunteer, slot); a group post's member by (need, volunteer, ``""``), who could take their place
+    at all the post's sessions."""
     found = standins.plan_standins(db, version) or []
-    ids = {a.need_id: a.id for a in versions.assignment_rows(db, version) if a.id is not None}
+    ids = {
+        (a.need_id, a.volunteer_id): a.id for a in versions.assignment_rows(db, version) if a.id is not None
+    }
     out: Standbys = {}
+
+    def named(listed: list[Standin]) -> list[Standby]:
+        return [
+            Standby(s.volunteer, names.volunteers.get(s.volunteer, s.volunteer), reasons(s, _))
+            for s in listed
+        ]
+
     for f in found:
-        if f.need not in ids:
+        row = ids.get((f.need, f.volunteer))
+        if row is None:
             continue
+        if f.whole_only:
+            out[(f.need, f.volunteer, "")] = (row, named(f.whole))
         for slot, listed in f.sessions.items():
-            out[(f.need, slot)] = (
-                ids[f.need],
-                [
-                    Standby(s.volunteer, names.volunteers.get(s.volunteer, s.volunteer), reasons(s, _))
-                    for s in listed
-                ],
-            )
+            out[(f.need, f.volunteer, slot)] = (row, named(listed))
     return out
 
 
@@ -161,12 +169,20 @@ def labels_of(
     """The confirmation's words: beneficiary, service, session(s), who leaves and who stands in, and why."""
     names = versions.people_names(p.db, p.station(version.station_id or ""))
     need = next(n for n in version.problem["needs"] if n["id"] == row.need_id)
-    found = next((f for f in standins.plan_standins(p.db, version) or [] if f.need == row.need_id), None)
+    place = plan_posts.places(version.problem)[row.need_id]
+    found = next(
+        (
+            f
+            for f in standins.plan_standins(p.db, version) or []
+            if f.need == row.need_id and f.volunteer == row.volunteer_id
+        ),
+        None,
+    )
     listed = found.sessions.get(slot, []) if found and slot else (found.whole if found else [])
     chosen = next((s for s in listed if s.volunteer == volunteer), None)
     whole = bool(found and len(row.slots) > 1 and any(s.volunteer == volunteer for s in found.whole))
     return {
-        "beneficiary": names.beneficiaries.get(planning.place_of(need), planning.place_of(need)),
+        "beneficiary": place.name if place.at_site else names.beneficiaries.get(place.id, place.id),
         "service": labels.label(labels.SERVICES, need["service"], p._),
         "when": labels.slot_label(slot, p._)
         if slot
@@ -177,6 +193,7 @@ def labels_of(
         "listed": chosen is not None,
         "whole": whole,
         "sessions": len(row.slots),
+        "post": bool(found and found.whole_only),
     }
 
 

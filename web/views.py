@@ -487,13 +487,16 @@ class Cell:
     category: str
     assignment: int | None = None
     slot: str = ""
+    """The slot a swap from this cell names; ``""`` for a group post's member (swapped for all sessions)."""
     standins: list[Standby] = field(default_factory=list)
     post: plan_posts.PlanPost | None = None
     """The group post (多人岗位) this session is of, with all its members; None for one-person needs."""
 
 
-Standbys = dict[tuple[str, str], tuple[int, list[Standby]]]
-"""(need, slot) -> the assignment's id and the session's stand-ins (:mod:`web.standins_pages`)."""
+Standbys = dict[tuple[str, str, str], tuple[int, list[Standby]]]
+"""(need, volunteer, slot) -> the volunteer's assignment row id and the session's stand-ins; a group
+post's member under slot ``""``: who could take their place at all its sessions
+(:mod:`web.standins_pages`)."""
 
 
 def grid_rows(
@@ -522,16 +525,18 @@ def grid_rows(
             continue
         post = posts.get(n["id"])
         for slot in a["slots"]:
-            # A post's members are swapped on its own terms (the whole post), not one by one here.
-            assignment, standins = (None, []) if post else (standbys or {}).get((a["need"], slot), (None, []))
             for volunteer in plan_posts.members(a):
+                # A post's member is swapped for all its sessions (its volunteers serve them together):
+                # every cell of theirs offers the same list, and the swap names no slot.
+                key = (a["need"], volunteer, "" if post else slot)
+                assignment, standins = (standbys or {}).get(key, (None, []))
                 cells.setdefault(volunteer, {}).setdefault(slot, []).append(
                     Cell(
                         place.name if place.at_site else ben_names.get(place.id, place.id),
                         labels.label(labels.SERVICES, n["service"], _),
                         place.category or "post",
                         assignment,
-                        slot,
+                        key[2],
                         standins,
                         post,
                     )

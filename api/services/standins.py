@@ -14,15 +14,17 @@ the stand-in in place, held to the independent validator.  The new version is ``
 and current; later change sets carry the swap's change set like any other
 (:func:`api.services.versions.chain_changes`).
 
-A week with group posts (多人岗位, a format-2 plan) offers no stand-ins: its swap is a 422 naming
-``assignment_id`` (a change set withdrawing the volunteer re-solves the week instead).
+A week with group posts (多人岗位, a format-2 plan) gets the same help (:mod:`matcher.standins_posts`):
+a one-to-one need's stand-ins as in format 1, and for each member of a post, who could take that
+member's place at all the post's slots; the swap replaces the member (a post is swapped whole,
+never one session of it) and the new version is held to the format-2 validator
+(:func:`matcher.format.validate2.validate_plan2`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -38,14 +40,17 @@ from api.models import (
 from api.models.common import utcnow
 from api.services import publication, records, versions
 from api.services.errors import ConflictError
-from api.services.planning import is_post, store_plan
+from api.services.planning import store_plan
 from api.services.versions import Row
 from matcher.format.changes import apply_changes
 from matcher.format.errors import InputError
 from matcher.format.io import parse
-from matcher.format.schema import Plan, Problem
+from matcher.format.schema import AnyPlan, AnyProblem, ChangeSet, Plan, Plan2, Problem, Problem2
 from matcher.format.validate import validate_plan
+from matcher.format.validate2 import validate_plan2
+from matcher.resolve_posts import apply_changes2
 from matcher.standins import DEFAULT_K, AssignmentStandins, Reliability, Standin, standins, swap
+from matcher.standins_posts import standins2, swap2
 
 RELIABILITY_WEEKS = 8
 """Whole weeks of service records before the plan's week that rank stand-ins by reliability."""
@@ -54,14 +59,17 @@ STANDINS_HEADER = "standins"
 """The export's column of stand-ins, added last so the columns before it keep their places."""
 
 
-def _documents(version: PlanVersion) -> tuple[Problem, Plan]:
-    """The version's problem and plan, parsed like input (a stored document no longer valid is a 422)."""
+def _documents(version: PlanVersion) -> tuple[Problem, Plan] | tuple[Problem2, Plan2]:
+    """The version's problem and plan in their format, parsed like input (a stored document no longer
+    valid is a 422)."""
     assert version.plan is not None
+    if version.plan.get("format") == 2:
+        return parse(Problem2, version.problem, "problem"), parse(Plan2, version.plan, "plan")
     return parse(Problem, version.problem, "problem"), parse(Plan, version.plan, "plan")
 
 
 def reliability_of(
-    session: Session, station_id: str, problem: Problem, week_start: dt.date
+    session: Session, station_id: str, problem: AnyProblem, week_start: dt.date
 ) -> dict[str, Reliability]:
     """The problem's volunteers' records over the weeks before ``week_start``, as the engine reads them."""
     ids = [v.id for v in problem.volunteers]
@@ -82,20 +90,22 @@ def reliability_of(
 def plan_standins(
     session: Session, version: PlanVersion, k: int = DEFAULT_K
 ) -> list[AssignmentStandins] | None:
-    """Each assignment's ranked stand-ins; None for a version without them (not done, an integrator's
-    job, or stored documents that no longer parse: the plan is still shown and exported, without
-    stand-ins; a swap on it is 422 naming the field)."""
+    """Each assignment's ranked stand-ins (a format-2 week: each volunteer on each assignment's); None
+    for a version without them (not done, an integrator's job, or stored documents that no longer
+    parse: the plan is still shown and exported, without stand-ins; a swap on it is 422 naming the
+    field)."""
     if version.station_id is None or version.state != "done" or version.plan is None:
         return None
-    if version.plan.get("format") == 2:
-        return None  # a week with group posts: stand-ins are not offered (see swap_version)
     try:
         problem, plan = _documents(version)
     except InputError:
         return None
-    return standins(
-        problem, plan, k, reliability_of(session, version.station_id, problem, version.week_start)
-    )
+    records = reliability_of(session, version.station_id, problem, version.week_start)
+    if isinstance(problem, Problem2):
+        assert isinstance(plan, Plan2)
+        return standins2(problem, plan, k, records)
+    assert isinstance(plan, Plan)
+    return standins(problem, plan, k, records)
 
 
 def _public(s: Standin) -> StandinPublic:
@@ -117,10 +127,11 @@ def with_standins(
     """The assignments with their stand-ins: per session, and for all sessions at once."""
     if assignments is None or found is None:
         return assignments
-    by_need = {f.need: f for f in found}
+    # One list per volunteer on each need (a post's members each have their own).
+    by_row = {(f.need, f.volunteer): f for f in found}
     out = []
     for a in assignments:
-        f = by_need.get(a.need)
+        f = by_row.get((a.need, a.volunteer))
         if f is None:
             out.append(a)
             continue
@@ -143,17 +154,48 @@ def plan_table(session: Session, version: PlanVersion) -> versions.PlanTable:
     """The plan's export (:func:`api.services.versions.plan_table`) with a last column of stand-ins.
 
     A one-session assignment lists its stand-ins as ``v0012;v0040;v0007``; one of several
-    sessions lists each session's, ``sat-am: v0012;v0040 / mon-am: v0007``; an unmet need's
-    cell is empty.
+    sessions lists each session's, ``sat-am: v0012;v0040 / mon-am: v0007``; a group post's member
+    (a row per member) lists who could take their place at all its sessions, ``v0012;v0040``; an
+    unmet need's cell is empty.
     """
     table = versions.plan_table(session, version)
     found = plan_standins(session, version)
-    cells: dict[str, str] = {}
+    cells: dict[tuple[str, str], str] = {}
     for f in found or []:
+        if f.whole_only:
+            cells[(f.need, f.volunteer)] = ";".join(x.volunteer for x in f.whole)
+            continue
         lists = [(slot, ";".join(x.volunteer for x in listed)) for slot, listed in f.sessions.items()]
-        cells[f.need] = lists[0][1] if len(lists) == 1 else " / ".join(f"{s}: {v}" for s, v in lists)
-    rows: list[Row] = [[*row, cells.get(str(row[0]), "") if row[5] else ""] for row in table.rows]
+        text = lists[0][1] if len(lists) == 1 else " / ".join(f"{s}: {v}" for s, v in lists)
+        cells[(f.need, f.volunteer)] = text
+    rows: list[Row] = [
+        [*row, cells.get((str(row[0]), str(row[5])), "") if row[5] else ""] for row in table.rows
+    ]
     return versions.PlanTable((*table.header, STANDINS_HEADER), rows, table.name)
+
+
+def _swapped(
+    problem: AnyProblem, plan: AnyPlan, need: str, leaving: str, body: SwapRequest
+) -> tuple[AnyProblem, ChangeSet, AnyPlan]:
+    """The swap in either format: the changed problem, the change set and the plan, validated (422
+    naming the rule when the stand-in cannot take it)."""
+    if isinstance(problem, Problem2):
+        assert isinstance(plan, Plan2)
+        changes, new2 = swap2(problem, plan, need, leaving, body.volunteer, body.slot)
+        changed2 = apply_changes2(problem, changes)
+        violations = validate_plan2(changed2, new2)
+        changed: AnyProblem
+        new_plan: AnyPlan
+        changed, new_plan = changed2, new2
+    else:
+        assert isinstance(plan, Plan)
+        changes, new1 = swap(problem, plan, need, body.volunteer, body.slot)
+        changed1 = apply_changes(problem, changes)
+        violations = validate_plan(changed1, new1)
+        changed, new_plan = changed1, new1
+    if violations:
+        raise InputError(f"volunteer: '{body.volunteer}' cannot take it: {violations[0]}")
+    return changed, changes, new_plan
 
 
 def swap_version(session: Session, version: PlanVersion, body: SwapRequest) -> PlanVersion:
@@ -183,13 +225,6 @@ def swap_version(session: Session, version: PlanVersion, body: SwapRequest) -> P
     row = next((a for a in versions.assignment_rows(session, version) if a.id == body.assignment_id), None)
     if row is None:
         raise InputError(f"assignment_id: {body.assignment_id} is not an assignment of plan {version.id}")
-    if version.plan.get("format") == 2:
-        post: dict[str, Any] = next((n for n in version.problem["needs"] if n["id"] == row.need_id), {})
-        what = "is a group post (多人岗位)" if is_post(post) else "is in a week with group posts (多人岗位)"
-        raise InputError(
-            f"assignment_id: {body.assignment_id} {what}: stand-ins are not offered for posts; "
-            "withdraw the volunteer with a change set and the week is re-solved"
-        )
     volunteer = session.get(Volunteer, body.volunteer)
     if volunteer is None or volunteer.station_id != version.station_id:
         raise InputError(f"volunteer: '{body.volunteer}' is not one of this station's volunteers")
@@ -199,11 +234,7 @@ def swap_version(session: Session, version: PlanVersion, body: SwapRequest) -> P
             f"volunteer: '{body.volunteer}' is not in this week's plan (registered, activated or given "
             "consent after it was made): apply a change set to plan with them"
         )
-    changes, new_plan = swap(problem, plan, row.need_id, body.volunteer, body.slot)
-    changed = apply_changes(problem, changes)
-    violations = validate_plan(changed, new_plan)
-    if violations:
-        raise InputError(f"volunteer: '{body.volunteer}' cannot take it: {violations[0]}")
+    changed, changes, new_plan = _swapped(problem, plan, row.need_id, row.volunteer_id, body)
     now = utcnow()
     new = PlanVersion(
         station_id=version.station_id,

@@ -84,7 +84,7 @@ def test_a_week_with_a_post_is_planned_in_format_2_end_to_end(
 ) -> None:
     """The post gets 2-4 volunteers at the same slot, valid by the format-2 validator; one row per
     member (GET, CSV), the diff lists a post's members; publishing tells each member where and how
-    many; each member records their own session; a swap on the post is 422 naming assignment_id."""
+    many; each member records their own session; a swap the rules refuse is 422 naming the field."""
     station, other = city.stations
     c, h = city.client, city.headers(station)
     post = _post_site(city, station)
@@ -163,12 +163,88 @@ def test_a_week_with_a_post_is_planned_in_format_2_end_to_end(
     week = next(w for w in ledger["coverage"] if w["week_start"] == WEEK)
     assert 0 < week["coverage"] <= 1
 
-    # Stand-ins are not offered for posts: a swap on one is 422 naming the field, never a 5xx.
-    spare = next(v.id for v in problem.volunteers if v.id not in a.volunteers)
-    r = c.post(
-        f"/v1/plans/{body['id']}/swap", json={"assignment_id": rows[0]["id"], "volunteer": spare}, headers=h
+    # A volunteer who cannot take a member's place: 422 naming the field and the rule, never a 5xx.
+    spare = next(
+        v.id for v in problem.volunteers if v.id not in a.volunteers and post["service"] not in v.skills
     )
-    assert r.status_code == 422 and "assignment_id" in r.text and "group post" in r.text, r.text
+    swap = {"assignment_id": rows[0]["id"], "volunteer": spare}
+    r = c.post(f"/v1/plans/{body['id']}/swap", json=swap, headers=h)
+    assert r.status_code == 422 and r.json()["detail"].startswith("volunteer:") and "(rule 2)" in r.text, (
+        r.text
+    )
+
+
+def test_a_post_member_has_stand_ins_and_the_swap_replaces_them(city: City) -> None:
+    """Each member of a post lists who could take their place at all its slots; the swap puts the
+    first in (the week's next version, valid by the format-2 validator, the member replaced, the
+    rest kept); a one-to-one need of the same week keeps format 1's per-session stand-ins."""
+    station = city.stations[0]
+    c, h = city.client, city.headers(station)
+    post = _post_site(city, station)
+    # Everyone with the post's service free at its windows, with hours and places to spare: more
+    # able volunteers with room than the post's 4 places.
+    with Session(city.engine) as db:
+        for v in db.exec(select(Volunteer).where(Volunteer.station_id == station)):
+            if post["service"] in v.skills:
+                v.availability = sorted({*v.availability, *post["windows"]})
+                v.max_hours, v.max_beneficiaries = 40, 8
+                db.add(v)
+        db.commit()
+    body = _generate(city, station)
+    problem, plan = _checked(city, body, station)
+    a = _post(plan)
+    rows = [r for r in body["assignments"] if r["need"] == "n-civility"]
+    assert all(r["sessions"][0]["standins"] == [] for r in rows)  # a post's member: whole only
+    row = next(r for r in rows if r["standins"])
+    listed = [s["volunteer"] for s in row["standins"]]
+    assert len(listed) <= 3 and not set(listed) & set(a.volunteers)
+    table = list(
+        csv.DictReader(
+            io.StringIO(c.get(f"/v1/plans/{body['id']}/assignments.csv", headers=h).text.lstrip("\ufeff"))
+        )
+    )
+    cell = next(x["standins"] for x in table if x["assignment_id"] == str(row["id"]))
+    assert cell == ";".join(listed)
+    one = next(
+        r
+        for r in body["assignments"]
+        if r["need"] != "n-civility" and any(s["standins"] for s in r["sessions"])
+    )
+    assert one["places_open"] is None
+    r = c.post(
+        f"/v1/plans/{body['id']}/swap", json={"assignment_id": row["id"], "volunteer": listed[0]}, headers=h
+    )
+    assert r.status_code == 201, r.text
+    after = r.json()
+    assert after["version"] == 2 and after["plan"]["format"] == 2
+    problem2, plan2 = _checked(city, after, station)
+    members = _post(plan2).volunteers
+    assert members == [listed[0] if v == row["volunteer"] else v for v in a.volunteers]
+    assert plan2.changed == ["n-civility"]
+    assert [x for x in plan2.assignments if x.need != "n-civility"] == [
+        x for x in plan.assignments if x.need != "n-civility"
+    ]
+    assert sorted(x["volunteer"] for x in after["assignments"] if x["need"] == "n-civility") == sorted(
+        members
+    )
+    # The one-to-one need's session swap in the new version: format 1's split, still format 2.
+    one = next(
+        x for x in after["assignments"] if x["need"] == one["need"] and x["volunteer"] == one["volunteer"]
+    )
+    moved = next(s for s in one["sessions"] if s["standins"])
+    swap = {"assignment_id": one["id"], "volunteer": moved["standins"][0]["volunteer"], "slot": moved["slot"]}
+    r = c.post(f"/v1/plans/{after['id']}/swap", json=swap, headers=h)
+    assert r.status_code == 201, r.text
+    _, plan3 = _checked(city, r.json(), station)
+    assert _post(plan3).volunteers == members
+    # A volunteer the post cannot take (already on it) is 422 naming the field, never a 5xx.
+    row3 = next(x for x in r.json()["assignments"] if x["need"] == "n-civility")
+    other = next(v for v in members if v != row3["volunteer"])
+    bad = c.post(
+        f"/v1/plans/{r.json()['id']}/swap", json={"assignment_id": row3["id"], "volunteer": other}, headers=h
+    )
+    assert bad.status_code == 422 and bad.json()["detail"].startswith("volunteer:"), bad.text
+    assert problem2.needs == problem.needs
 
 
 def test_a_withdrawal_from_a_post_is_re_solved_with_posts(city: City) -> None:

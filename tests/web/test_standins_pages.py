@@ -7,16 +7,18 @@ from __future__ import annotations
 
 import html as html_lib
 import re
+from collections import Counter
 from typing import Any
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 from test_web import WEEK, csrf_of, generate, log_in
 
-from api.models import PlanVersion
+from api.models import PlanAssignment, PlanVersion, Volunteer
 from matcher.format.changes import apply_changes
 from matcher.format.io import parse
-from matcher.format.schema import ChangeSet, Plan, Problem
+from matcher.format.schema import ChangeSet, Plan, Plan2, Problem, Problem2
 from matcher.format.validate import validate_plan
+from matcher.format.validate2 import validate_plan2
 
 SWAP_FORM = re.compile(
     r'<form method="get" action="/s/([^/]+)/swap"[^>]*>\s*'
@@ -123,3 +125,78 @@ def test_no_stand_ins_on_a_superseded_version(city: Any) -> None:
     second = generate(city, mine)
     grid = city.client.get(f"/s/{mine}/grid?week={WEEK}")
     assert all(s["plan"] == str(second) for s in _swaps(grid.text))
+
+
+def _open_post(city: Any, station: str) -> None:
+    """A site and a post of 2-4 volunteers at Saturday morning for the station's commonest skill, and
+    everyone with it free then, with hours and places to spare (more able volunteers than places)."""
+    with Session(city.engine) as db:
+        people = list(db.exec(select(Volunteer).where(Volunteer.station_id == station)))
+        district = Counter(v.district for v in people).most_common(1)[0][0]
+        service = Counter(s for v in people if v.district == district for s in v.skills).most_common(1)[0][0]
+        for v in people:
+            if service in v.skills:
+                v.availability = sorted({*v.availability, "sat-am"})
+                v.max_hours, v.max_beneficiaries = 40, 8
+                db.add(v)
+        db.commit()
+    h = {"Authorization": f"Bearer {city.tokens[station]}"}
+    site = {"id": "s-square", "name": "雄关广场", "district": district}
+    assert city.client.post(f"/v1/stations/{station}/sites", json=site, headers=h).status_code == 201
+    post = {
+        "id": "n-square",
+        "service": service,
+        "hours": 2,
+        "sessions": 1,
+        "windows": ["sat-am"],
+        "priority": 5,
+        "volunteers_min": 2,
+        "volunteers_max": 4,
+    }
+    r = city.client.post(f"/v1/stations/{station}/sites/s-square/needs", json=post, headers=h)
+    assert r.status_code == 201, r.text
+
+
+def test_a_post_member_is_swapped_for_the_whole_post(city: Any) -> None:
+    """A group post's member lists who could take their place (all its sessions, no slot in the
+    form); the confirmation says so in Chinese and the swap makes the next version, format 2 and
+    valid, with the member replaced on the post."""
+    mine, _theirs = city.stations
+    _open_post(city, mine)
+    plan_id = generate(city, mine)
+    with Session(city.engine) as db:
+        version = db.get(PlanVersion, plan_id)
+        assert version is not None and version.plan is not None and version.plan["format"] == 2
+        members = next(a["volunteers"] for a in version.plan["assignments"] if a["need"] == "n-square")
+        rows = {
+            r.id: r.volunteer_id
+            for r in db.exec(select(PlanAssignment).where(PlanAssignment.plan_id == plan_id))
+        }
+    grid = city.client.get(f"/s/{mine}/grid?week={WEEK}")
+    assert grid.status_code == 200
+    posts = [s for s in _swaps(grid.text) if rows.get(int(s["assignment"])) in members]
+    assert posts and all(s["slot"] == "" for s in posts)  # a post's member: all its sessions
+    assert all(s["volunteer"] not in members for s in posts)
+    assert "确定让" in grid.text and "在这个多人岗位上替换" in grid.text
+    chosen = posts[0]
+    confirm = city.client.get(
+        f"/s/{mine}/swap", params={k: chosen[k] for k in ("plan", "assignment", "slot", "volunteer")}
+    )
+    assert (
+        confirm.status_code == 200
+        and "雄关广场" in confirm.text
+        and "多人岗位的志愿者一起承担" in confirm.text
+    )
+    data = {k: chosen[k] for k in ("plan", "assignment", "slot", "volunteer")} | {
+        "csrf_token": csrf_of(confirm.text)
+    }
+    r = city.client.post(f"/s/{mine}/swap", data=data, follow_redirects=False)
+    assert r.status_code == 303, r.text
+    with Session(city.engine) as db:
+        new = db.get(PlanVersion, plan_id + 1)
+        assert new is not None and new.plan is not None and new.state == "done"
+        problem, plan = parse(Problem2, new.problem, "problem"), parse(Plan2, new.plan, "plan")
+    assert validate_plan2(problem, plan) == []
+    leaving = rows[int(chosen["assignment"])]
+    after = next(a.volunteers for a in plan.assignments if a.need == "n-square")
+    assert after == [chosen["volunteer"] if v == leaving else v for v in members]
