@@ -38,10 +38,11 @@ from matcher.format.schema import AnyProblem, Plan, Plan2, Problem, Problem2
 from matcher.format.versions import as_format1, plan_as_format2
 from matcher.model.evaluate import coverage_units
 from matcher.model.instance import Instance
-from matcher.model.posts.greedy import Team, greedy, left_for_one_to_one
+from matcher.model.posts.greedy import Team, greedy, left_for_one_to_one, value_of
 from matcher.model.posts.instance import PostInstance
 from matcher.params import Prover, SolveParams
-from matcher.progress import ProgressCallback, reporter_of
+from matcher.progress import ProgressCallback, Reporter, reporter_of
+from matcher.search import posts_progress
 from matcher.search.posts import solve_posts
 from matcher.search.posts_colgen import prove_posts, team_plan, tighten
 from matcher.search.stages import optimise
@@ -213,19 +214,29 @@ def solve_any(
         plan2 = plan_as_format2(result.plan)
         return AnySolveResult(plan2, result.coverage, result.coverage_bound, result.pairs, "one-to-one")
     started = time.monotonic()
-    start = _posts_then_one_to_one(problem, ONE_TO_ONE_SHARE * limit, workers)
+    inst = PostInstance.of(problem) if on_progress is not None else None
+    # Each pass reports (matcher.search.posts_progress): the start, column generation, the exact model.
+    progress = None if inst is None else posts_progress.posts_reporter(inst, on_progress, time.perf_counter())
+    start = _posts_then_one_to_one(problem, ONE_TO_ONE_SHARE * limit, workers, progress)
     # Station size: column generation from that start (matcher.search.posts_colgen); the compact
     # model is the fallback, started from the better plan and keeping the tighter bound.
     spent = time.monotonic() - started
     proved = prove_posts(problem, COLGEN_SHARE * (limit - spent), start, elapsed=spent)
+    if proved is not None and inst is not None:
+        posts_progress.report(progress, "columns", inst, proved.coverage, proved.coverage_bound)
     left = limit - (time.monotonic() - started)
     if proved is not None and (proved.plan.status == "optimal" or left < FALLBACK_MIN_S):
-        return AnySolveResult(proved.plan, proved.coverage, proved.coverage_bound, proved.pairs, "posts")
-    if proved is not None:
-        start = team_plan(PostInstance.of(problem), proved.plan)  # never worse than the start
-    posts = solve_posts(problem, limit - (time.monotonic() - started), workers=workers, start=start)
-    posts = tighten(posts, proved)
-    return AnySolveResult(posts.plan, posts.coverage, posts.coverage_bound, posts.pairs, "posts")
+        found = proved
+    else:
+        if proved is not None:
+            start = team_plan(PostInstance.of(problem), proved.plan)  # never worse than the start
+        posts = solve_posts(problem, limit - (time.monotonic() - started), workers=workers, start=start)
+        found = tighten(posts, proved)
+        if inst is not None:
+            posts_progress.report(progress, "prove", inst, found.coverage, found.coverage_bound)
+    if inst is not None:
+        posts_progress.report(progress, "done", inst, found.coverage, found.coverage_bound)
+    return AnySolveResult(found.plan, found.coverage, found.coverage_bound, found.pairs, "posts")
 
 
 ONE_TO_ONE_SHARE = 0.4
@@ -239,7 +250,9 @@ at station size and cannot be stopped, so with less it only overran the limit (b
 loaded machine) without bettering column generation's plan or bound."""
 
 
-def _posts_then_one_to_one(problem: Problem2, seconds: float, workers: int | None) -> dict[int, Team]:
+def _posts_then_one_to_one(
+    problem: Problem2, seconds: float, workers: int | None, progress: Reporter | None = None
+) -> dict[int, Team]:
     """A start for the posts model: the posts greedily, then the one-to-one needs by :func:`solve`.
 
     The one-to-one needs (a beneficiary's, for one volunteer) are written as a format-1 problem
@@ -252,6 +265,8 @@ def _posts_then_one_to_one(problem: Problem2, seconds: float, workers: int | Non
     plan = greedy(inst, only=posts)
     ones = [pn for pn in inst.needs if pn.index not in posts]
     if not ones:
+        if progress is not None:
+            progress.report("start", value_of(inst, plan), None, force=True)
         return plan
     left = left_for_one_to_one(inst, plan)
     order = {slot: i for i, slot in enumerate(problem.slot_ids)}
@@ -268,9 +283,12 @@ def _posts_then_one_to_one(problem: Problem2, seconds: float, workers: int | Non
     rest = as_format1(
         problem.model_copy(update={"needs": [pn.need for pn in ones], "volunteers": volunteers})
     )
-    result = solve(rest, max(0.1, seconds), workers=workers)
+    forward = posts_progress.one_to_one_progress(inst, progress, value_of(inst, plan))
+    result = solve(rest, max(0.1, seconds), workers=workers, on_progress=forward)
     index = {pn.need.id: pn.index for pn in ones}
     position = {v.id: i for i, v in enumerate(problem.volunteers)}
     for a in result.plan.assignments:
         plan[index[a.need]] = ([position[a.volunteer]], tuple(a.slots))
+    if progress is not None:
+        progress.report("start", value_of(inst, plan), None, force=True)
     return plan
