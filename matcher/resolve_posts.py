@@ -9,6 +9,11 @@ from scratch.  The exact posts model then solves the week with the kept assignme
 (:func:`matcher.search.posts.solve_posts`), and ``changed`` lists every need whose volunteers or
 slots differ from the plan in force (released, refilled, newly met or newly unmet).
 
+Every kept member is re-checked against the changed problem, not only against the change set: a
+service re-solves on its people as they are now, so a volunteer's lowered ``max_hours`` or
+``max_beneficiaries``, a lost certificate or an availability removed since the plan was made
+releases them where they no longer fit (:func:`kept_teams`), and the plan stays valid.
+
 Kept assignments never move, so a re-solve touches only what the change set touched.
 """
 
@@ -16,7 +21,7 @@ from __future__ import annotations
 
 from matcher.format.schema import ChangeSet, Need2, Plan2, Problem2, Volunteer
 from matcher.model.posts.greedy import Team
-from matcher.model.posts.instance import PostInstance
+from matcher.model.posts.instance import PostInstance, PostNeed
 from matcher.search.posts import solve_posts
 
 
@@ -47,28 +52,64 @@ def apply_changes2(problem: Problem2, changes: ChangeSet) -> Problem2:
     return Problem2.model_validate(doc)
 
 
-def resolve_posts(problem: Problem2, plan: Plan2, changes: ChangeSet, time_limit: float) -> Plan2:
-    """Re-solve ``plan`` (in force for ``problem``) after ``changes``; the new plan with ``changed``."""
-    changed_problem = apply_changes2(problem, changes)
-    inst = PostInstance.of(changed_problem)
+def kept_teams(inst: PostInstance, plan: Plan2) -> dict[int, Team]:
+    """What still holds of ``plan`` in ``inst``'s problem: need index -> (members kept, slots).
+
+    Each member must still be eligible for the need (skill, certificates valid for the week, reach,
+    minors, exclusions; :class:`~matcher.model.posts.instance.PostInstance`) and free at all its
+    slots.  Then the limits that add up over the week are counted again on what is kept, since the
+    volunteer's record may have changed since the plan was made (a lowered ``max_hours`` or
+    ``max_beneficiaries``): the assignments are taken most valuable first (value per volunteer,
+    then plan order), and a member is kept on one only while their hours, places (a site counting
+    once) and slots still fit; a member who no longer fits is released from it.  A post left below
+    its ``min``, without a lead holder, or with minors only on a group post is released whole.
+    """
     need_index = {pn.need.id: pn.index for pn in inst.needs}
     position = {v.id: i for i, v in enumerate(inst.volunteers)}
+    hours = [0] * len(inst.volunteers)
+    places: list[set[str]] = [set() for _ in inst.volunteers]
+    busy: list[set[str]] = [set() for _ in inst.volunteers]
+    rows = [(need_index[a.need], i, a) for i, a in enumerate(plan.assignments) if a.need in need_index]
+    rows.sort(key=lambda row: (-inst.needs[row[0]].unit_value, row[1]))
     fixed: dict[int, Team] = {}
-    for a in plan.assignments:
-        n = need_index.get(a.need)
-        if n is None:
-            continue
+    for n, _, a in rows:
         pn = inst.needs[n]
-        team = [position[v] for v in a.volunteers if v in position and position[v] in pn.eligible]
-        team = [v for v in team if inst.free[v].issuperset(a.slots)]
+        slots = set(a.slots)
+
+        def fits(v: int, pn: PostNeed = pn, slots: set[str] = slots) -> bool:
+            room = pn.place in places[v] or len(places[v]) < inst.volunteers[v].max_beneficiaries
+            return (
+                v in pn.eligible
+                and inst.free[v].issuperset(slots)
+                and not busy[v] & slots
+                and hours[v] + pn.unit_hours <= inst.max_hours[v]
+                and room
+            )
+
+        team = [position[v] for v in a.volunteers if v in position and fits(position[v])]
         if len(team) < pn.low:
             continue  # released whole
         if pn.need.lead is not None and not any(v in pn.leads for v in team):
             continue
         if pn.group and all(inst.volunteers[v].minor for v in team):
             continue
+        for v in team:
+            hours[v] += pn.unit_hours
+            places[v].add(pn.place)
+            busy[v] |= slots
         fixed[n] = (team, tuple(a.slots))
-    result = solve_posts(changed_problem, time_limit, fixed=fixed)
+    return fixed
+
+
+def resolve_posts(problem: Problem2, plan: Plan2, changes: ChangeSet, time_limit: float) -> Plan2:
+    """Re-solve ``plan`` (in force for ``problem``) after ``changes``; the new plan with ``changed``.
+
+    What is kept is :func:`kept_teams`' (every kept member re-checked against the changed problem,
+    the limits that add up included), so the plan is valid for it whatever changed since.
+    """
+    changed_problem = apply_changes2(problem, changes)
+    inst = PostInstance.of(changed_problem)
+    result = solve_posts(changed_problem, time_limit, fixed=kept_teams(inst, plan))
     before = {a.need: (sorted(a.volunteers), sorted(a.slots)) for a in plan.assignments}
     after = {a.need: (sorted(a.volunteers), sorted(a.slots)) for a in result.plan.assignments}
     changed = [n.id for n in changed_problem.needs if before.get(n.id) != after.get(n.id)]

@@ -73,6 +73,14 @@ def _checked(city: City, body: dict[str, Any], station: str) -> tuple[Problem2, 
     return problem, plan
 
 
+def _reported(body: dict[str, Any], plan: Plan2) -> None:
+    """The posts solve reported its progress (the week page's live bar): its last report, kept on the
+    version, is the plan's own."""
+    progress = body["progress"]
+    assert progress is not None and progress["stage"] == "done", progress
+    assert progress["proved"] == (plan.status == "optimal") and 0 < progress["coverage"] <= 1
+
+
 def _post(plan: Plan2, need: str = "n-civility") -> Any:
     found = next((a for a in plan.assignments if a.need == need), None)
     assert found is not None, f"the post {need} is staffed"
@@ -91,6 +99,7 @@ def test_a_week_with_a_post_is_planned_in_format_2_end_to_end(
     body = _generate(city, station)
     problem, plan = _checked(city, body, station)
     assert body["plan"]["format"] == 2 and [s.id for s in problem.sites] == [SITE]
+    _reported(body, plan)
     a = _post(plan)
     assert post["volunteers_min"] <= len(a.volunteers) <= post["volunteers_max"] and len(a.slots) == 1
     # One row per volunteer of the post, the post's slots, each with its own id.
@@ -376,3 +385,58 @@ def test_a_session_recorded_before_a_swap_split_its_need_is_not_recorded_again(c
     correction = {**again, "outcome": "served", "hours": 1, "correction": {"reason": "其实来了"}}
     r = c.post("/v1/records", json=correction, headers=h)
     assert r.status_code in (200, 201), r.text
+
+
+def test_a_re_solve_re_checks_kept_members_against_the_station_as_it_is_now(city: City) -> None:
+    """A volunteer's max_hours (a post member's if one has other needs) is lowered after the week was
+    planned (less than the hours the plan gives them); a change set that touches nobody of theirs
+    re-solves the week on the station as it is now: they are released where they no longer fit, the
+    plan validates for the stored problem (their new max_hours in it), and ``changed`` names where."""
+    station = city.stations[0]
+    c, h = city.client, city.headers(station)
+    _post_site(city, station)
+    first = _generate(city, station)
+    problem1, plan1 = _checked(city, first, station)
+    needs = {n.id: n for n in problem1.needs}
+
+    def hours(plan: Plan2, volunteer: str) -> float:
+        return sum(
+            needs[a.need].hours * needs[a.need].sessions
+            for a in plan.assignments
+            if volunteer in a.volunteers
+        )
+
+    # A post member with other needs too if there is one, else another volunteer with several needs.
+    ids = [*_post(plan1).volunteers, *(v.id for v in problem1.volunteers)]
+    member = next(v for v in ids if sum(v in a.volunteers for a in plan1.assignments) > 1)
+    # Their largest need's hours: each of their needs alone still fits (the pair rules hold), not all
+    # of them together (only the count over the week can tell).
+    lowered = max(
+        needs[a.need].hours * needs[a.need].sessions for a in plan1.assignments if member in a.volunteers
+    )
+    assert hours(plan1, member) > lowered
+    with Session(city.engine) as db:
+        v = db.get(Volunteer, member)
+        assert v is not None
+        v.max_hours = lowered
+        db.add(v)
+        db.commit()
+    idle = next(v.id for v in problem1.volunteers if all(v.id not in a.volunteers for a in plan1.assignments))
+    r = c.post(
+        f"/v1/plans/{first['id']}/changes",
+        json={"format": 1, "volunteers_withdrawn": [{"volunteer": idle}]},
+        headers=h,
+    )
+    assert r.status_code == 202, r.text
+    second = city.wait(r.json()["id"], station)
+    assert second["state"] == "done", second
+    problem2, plan2 = _checked(city, second, station)  # valid for the stored problem
+    assert next(v for v in problem2.volunteers if v.id == member).max_hours == lowered
+    assert hours(plan2, member) <= lowered
+    released = [
+        a.need
+        for a in plan1.assignments
+        if member in a.volunteers
+        and not any(b.need == a.need and member in b.volunteers for b in plan2.assignments)
+    ]
+    assert released and set(released) <= set(plan2.changed or [])

@@ -110,3 +110,63 @@ def test_below_its_minimum_a_post_is_released_whole_and_staffed_again_if_it_can_
     assert validate_plan2(apply_changes2(problem, changes), new) == []
     assert [(a.volunteers, a.slots) for a in new.assignments] == [(["v1", "v3"], ["sun-am"])]
     assert new.changed == ["n1"]
+
+
+def _changed_since(**volunteer_fields: dict[str, object]) -> Problem2:
+    """The example's problem with volunteers' records changed since its plan was made (the service
+    re-solves on its people as they are now)."""
+    problem, _ = _example()
+    doc = problem.model_dump(mode="json", exclude_none=True)
+    for v in doc["volunteers"]:
+        v.update(volunteer_fields.get(v["id"].replace("-", "_"), {}))
+    changed = parse(Problem2, doc, "problem")
+    return changed
+
+
+def _hours(problem: Problem2, plan: Plan2, volunteer: str) -> float:
+    needs = {n.id: n for n in problem.needs}
+    return sum(
+        needs[a.need].hours * needs[a.need].sessions for a in plan.assignments if volunteer in a.volunteers
+    )
+
+
+def test_a_kept_member_whose_max_hours_fell_is_released_where_he_no_longer_fits() -> None:
+    """v-wang serves 6 h (Chen's care, 4 h, and the square, 2 h); his max_hours fell to 4 since: the
+    plan in force no longer validates, the re-solve keeps him where he is worth most and releases
+    him from the rest, and ``changed`` says where."""
+    _, plan = _example()
+    problem = _changed_since(v_wang={"max_hours": 4})
+    assert validate_plan2(problem, plan) != []  # the plan in force breaks rule 5 now
+    new = resolve_posts(problem, plan, ChangeSet(format=1), 10.0)
+    assert validate_plan2(problem, new) == []
+    assert _hours(problem, new, "v-wang") <= 4
+    assert new.changed and set(new.changed) <= {"n-chen-care", "n-square-guidance"}
+    before = _teams(plan)
+    assert _teams(new)["n-river-patrol"] == before["n-river-patrol"]  # untouched: kept as it was
+
+
+def test_a_kept_member_whose_max_beneficiaries_fell_keeps_one_place() -> None:
+    """v-zhao is on the square and the river patrol (two places); max_beneficiaries fell to 1."""
+    _, plan = _example()
+    problem = _changed_since(v_zhao={"max_beneficiaries": 1})
+    assert validate_plan2(problem, plan) != []
+    new = resolve_posts(problem, plan, ChangeSet(format=1), 10.0)
+    assert validate_plan2(problem, new) == []
+    assert sum("v-zhao" in a.volunteers for a in new.assignments) == 1
+    assert new.changed and set(new.changed) <= {"n-square-guidance", "n-river-patrol"}
+
+
+def test_a_lost_certificate_or_availability_releases_the_member() -> None:
+    """v-chen's first-aid certificate expired (the river patrol's only lead holder) and v-li is no
+    longer free on Sunday morning: both are released, the plan stays valid."""
+    _, plan = _example()
+    problem = _changed_since(
+        v_chen={"certifications": [{"kind": "first_aid", "expires": "2026-12-01"}]},
+        v_li={"availability": ["sat-am"]},
+    )
+    assert validate_plan2(problem, plan) != []
+    new = resolve_posts(problem, plan, ChangeSet(format=1), 10.0)
+    assert validate_plan2(problem, new) == []
+    teams = _teams(new)
+    assert "v-li" not in teams.get("n-square-guidance", [])
+    assert "n-river-patrol" in (new.changed or [])
