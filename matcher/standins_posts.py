@@ -49,52 +49,60 @@ from matcher.format.schema import (
     Withdrawal,
 )
 from matcher.model.objectives.travel import EARTH_RADIUS_KM, NEIGHBOUR_KM
-from matcher.model.posts.instance import PostInstance, PostNeed
 from matcher.resolve_posts import apply_changes2
 from matcher.standins import DEFAULT_K, AssignmentStandins, Reliability, Standin, rank_key
 
 __all__ = ["standins2", "swap2"]
 
 
-@dataclass
-class _Week:
-    """What the plan already gives each volunteer (by index): slots, scaled hours, places."""
+@dataclass(frozen=True)
+class _Need:
+    """What the stand-ins read of one need (compiled here, without the solver's eligibility tables)."""
 
-    busy: list[set[str]]
-    hours: list[int]
-    places: list[set[str]]
+    need: Need2
+    place: str
+    """Beneficiary or site id (rule 6 counts a site as one place)."""
+    district: str
+    unit_hours: int
+    """``hours x sessions`` in scaled units (rule 5)."""
 
-    @classmethod
-    def of(cls, inst: PostInstance, plan: Plan2) -> _Week:
-        position = {v.id: i for i, v in enumerate(inst.volunteers)}
-        needs = {pn.need.id: pn for pn in inst.needs}
-        week = cls([set() for _ in position], [0] * len(position), [set() for _ in position])
-        for a in plan.assignments:
-            pn = needs.get(a.need)
-            for vid in a.volunteers:
-                v = position.get(vid)
-                if pn is None or v is None:
-                    continue
-                week.busy[v].update(a.slots)
-                week.hours[v] += pn.unit_hours
-                week.places[v].add(pn.place)
-        return week
+    @property
+    def group(self) -> bool:
+        """More than one volunteer may serve it (rule 12 applies)."""
+        return self.need.volunteers.max > 1
 
 
 class _Ranker:
-    """The plan's state, the pairs' eligibility and the ranking figures, for all its members."""
+    """The plan's state, the pairs' rules and the ranking figures, computed once for all its members."""
 
     def __init__(self, problem: Problem2, plan: Plan2, records: Mapping[str, Reliability]) -> None:
-        self.inst = PostInstance.of(problem)
-        self.week = _Week.of(self.inst, plan)
+        self.volunteers = list(problem.volunteers)
         self.records = records
-        self.position = {v.id: i for i, v in enumerate(self.inst.volunteers)}
-        self.previous = {(v, b) for v, b in self.inst.previous}
-        self.serving: set[tuple[int, str]] = {
-            (v, place) for v, places in enumerate(self.week.places) for place in places
-        }
+        self.position = {v.id: i for i, v in enumerate(self.volunteers)}
+        self.scale = math.lcm(1, *(hours_fraction(n.hours).denominator for n in problem.needs))
         self.location = {b.id: (b.location, b.district) for b in problem.beneficiaries}
         self.location.update({s.id: (s.location, s.district) for s in problem.sites})
+        self.needs = {
+            n.id: _Need(
+                n, n.place, self.location[n.place][1], int(hours_fraction(n.hours) * self.scale) * n.sessions
+            )
+            for n in problem.needs
+        }
+        self.free = [frozenset(v.availability) for v in self.volunteers]
+        self.max_hours = [math.floor(hours_fraction(v.max_hours) * self.scale) for v in self.volunteers]
+        # What the plan already gives each volunteer: slots, scaled hours, places.
+        self.busy: list[set[str]] = [set() for _ in self.volunteers]
+        self.hours = [0] * len(self.volunteers)
+        self.places: list[set[str]] = [set() for _ in self.volunteers]
+        for a in plan.assignments:
+            pn = self.needs.get(a.need)
+            for vid in a.volunteers:
+                v = self.position.get(vid)
+                if pn is not None and v is not None:
+                    self.busy[v].update(a.slots)
+                    self.hours[v] += pn.unit_hours
+                    self.places[v].add(pn.place)
+        self.previous = {(self.position[p.volunteer], p.beneficiary) for p in problem.previous}
         self.near: dict[str, set[str]] = {d.id: {d.id} for d in problem.districts}
         if problem.reach == "adjacent":
             for d in problem.districts:
@@ -102,14 +110,24 @@ class _Ranker:
                     self.near[d.id].add(other)
                     self.near[other].add(d.id)
         deadline = problem.certification_deadline
-        self.valid = [
-            {c.kind for c in v.certifications if c.expires >= deadline} for v in self.inst.volunteers
-        ]
+        self.valid = [{c.kind for c in v.certifications if c.expires >= deadline} for v in self.volunteers]
         self.beneficiaries = {b.id: b for b in problem.beneficiaries}
+        # Volunteers by skill: a need's candidates are read among those with its service only.
+        self.skilled: dict[str, list[int]] = {}
+        for i, person in enumerate(self.volunteers):
+            for skill in dict.fromkeys(person.skills):
+                self.skilled.setdefault(skill, []).append(i)
 
-    def pair_ok(self, pn: PostNeed, v: int) -> bool:
+    def holds_lead(self, pn: _Need, v: int) -> bool:
+        """Rule 11: ``v`` holds all of the need's lead (true of everyone without one)."""
+        lead = pn.need.lead
+        return lead is None or (
+            set(lead.skills) <= set(self.volunteers[v].skills) and set(lead.certifications) <= self.valid[v]
+        )
+
+    def pair_ok(self, pn: _Need, v: int) -> bool:
         """Rules 2, 7, 8, 9 on the pair alone (availability and hours are checked per slot set)."""
-        n, vol = pn.need, self.inst.volunteers[v]
+        n, vol = pn.need, self.volunteers[v]
         if n.service not in vol.skills or vol.district not in self.near[pn.district]:
             return False
         if not set(n.requires) <= self.valid[v] or (vol.minor and not n.minor_ok):
@@ -120,19 +138,19 @@ class _Ranker:
         gender_ok = ben.volunteer_gender is None or vol.gender == ben.volunteer_gender
         return gender_ok and vol.id not in ben.excluded_volunteers
 
-    def room(self, pn: PostNeed, v: int, slots: Sequence[str]) -> bool:
+    def room(self, pn: _Need, v: int, slots: Sequence[str]) -> bool:
         """Free at ``slots`` and serving nothing then, with hours and places left (rules 3-6)."""
-        week, vol = self.week, self.inst.volunteers[v]
-        if not set(slots) <= self.inst.free[v] or week.busy[v] & set(slots):
+        if not set(slots) <= self.free[v] or self.busy[v] & set(slots):
             return False
         added = pn.unit_hours // pn.need.sessions * len(slots)  # hours x scale is whole per session
-        if week.hours[v] + added > self.inst.max_hours[v]:
+        if self.hours[v] + added > self.max_hours[v]:
             return False
-        return pn.place in week.places[v] or len(week.places[v]) + 1 <= vol.max_beneficiaries
+        places = self.places[v]
+        return pn.place in places or len(places) + 1 <= self.volunteers[v].max_beneficiaries
 
-    def km(self, pn: PostNeed, v: int) -> float:
+    def km(self, pn: _Need, v: int) -> float:
         """One trip's distance as the objective measures it (nominal without both locations)."""
-        vol = self.inst.volunteers[v]
+        vol = self.volunteers[v]
         where, district = self.location[pn.place]
         if vol.location is None or where is None:
             return 0.0 if vol.district == district else NEIGHBOUR_KM
@@ -143,28 +161,28 @@ class _Ranker:
         )
         return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(min(1.0, max(0.0, h))))
 
-    def standin(self, pn: PostNeed, v: int) -> Standin:
-        vol = self.inst.volunteers[v]
+    def standin(self, pn: _Need, v: int) -> Standin:
+        vol = self.volunteers[v]
         record = self.records.get(vol.id, Reliability())
         previous = pn.need.beneficiary is not None and (v, pn.need.beneficiary) in self.previous
         return Standin(
             volunteer=vol.id,
-            kept_pair=previous or (v, pn.place) in self.serving,
+            kept_pair=previous or pn.place in self.places[v],
             previous=previous,
             km=round(self.km(pn, v), 1),
-            hours=float(Fraction(self.week.hours[v], self.inst.scale)),
+            hours=float(Fraction(self.hours[v], self.scale)),
             no_shows=record.no_shows,
             late_cancellations=record.late_cancellations,
             rate=record.rate,
         )
 
-    def ranked(self, pn: PostNeed, candidates: list[int], slots: Sequence[str], k: int) -> list[Standin]:
+    def ranked(self, pn: _Need, candidates: list[int], slots: Sequence[str], k: int) -> list[Standin]:
         """The ``k`` best of ``candidates`` with room for ``slots``, in format 1's order."""
         fit = [self.standin(pn, v) for v in candidates if self.room(pn, v, slots)]
         fit.sort(key=lambda s: (*rank_key(s), self.position[s.volunteer]))
         return fit[:k]
 
-    def member(self, pn: PostNeed, a: PostAssignment, leaving: str, k: int) -> AssignmentStandins:
+    def member(self, pn: _Need, a: PostAssignment, leaving: str, k: int) -> AssignmentStandins:
         """The stand-ins of volunteer ``leaving`` on assignment ``a`` of need ``pn``."""
         whole_only = not pn.need.is_plain
         found = AssignmentStandins(
@@ -177,14 +195,14 @@ class _Ranker:
             return found
         on = {self.position[x] for x in a.volunteers if x in self.position}
         rest = [self.position[x] for x in a.volunteers if x != leaving and x in self.position]
-        lead_needed = pn.need.lead is not None and not any(x in pn.leads for x in rest)
-        adult_needed = pn.group and all(self.inst.volunteers[x].minor for x in rest)
+        lead_needed = pn.need.lead is not None and not any(self.holds_lead(pn, x) for x in rest)
+        adult_needed = pn.group and all(self.volunteers[x].minor for x in rest)
         candidates = [
             v
-            for v in range(len(self.inst.volunteers))
+            for v in self.skilled.get(pn.need.service, [])
             if v not in on
-            and (not lead_needed or v in pn.leads)
-            and not (adult_needed and self.inst.volunteers[v].minor)
+            and not (adult_needed and self.volunteers[v].minor)
+            and (not lead_needed or self.holds_lead(pn, v))
             and self.pair_ok(pn, v)
         ]
         for s in found.sessions:
@@ -211,11 +229,10 @@ def standins2(
     rules and the ranking.
     """
     ranker = _Ranker(problem, plan, reliability or {})
-    needs = {pn.need.id: pn for pn in ranker.inst.needs}
     return [
-        ranker.member(needs[a.need], a, leaving, k)
+        ranker.member(ranker.needs[a.need], a, leaving, k)
         for a in plan.assignments
-        if a.need in needs
+        if a.need in ranker.needs
         for leaving in a.volunteers
     ]
 
