@@ -526,10 +526,11 @@ def grid_rows(
         post = posts.get(n["id"])
         for slot in a["slots"]:
             for volunteer in plan_posts.members(a):
-                # A post's member is swapped for all its sessions (its volunteers serve them together):
-                # every cell of theirs offers the same list, and the swap names no slot.
-                key = (a["need"], volunteer, "" if post else slot)
-                assignment, standins = (standbys or {}).get(key, (None, []))
+                # A post's member (or a one-person need with a lead) is swapped for all its sessions:
+                # their lists are under slot "", every cell of theirs offers it, the swap names no slot.
+                listed = standbys or {}
+                key = (a["need"], volunteer, slot if (a["need"], volunteer, slot) in listed else "")
+                assignment, standins = listed.get(key, (None, []))
                 cells.setdefault(volunteer, {}).setdefault(slot, []).append(
                     Cell(
                         place.name if place.at_site else ben_names.get(place.id, place.id),
