@@ -66,6 +66,8 @@ MAX_ROUNDS = 200
 """Most pricing rounds per column generation."""
 MAX_NODES = 200
 """Most branch-and-price nodes."""
+LINKS = True
+"""Whether the master has the rows ``member(v, p, S) <= w[p, S]`` (see :func:`_options`)."""
 DIVE_FIX = 0.9
 """A dive forces a post to run at a window set whose LP value is at least this."""
 DIVE_PICKS = 1
@@ -95,6 +97,8 @@ class Option:
     """Row ``w - sum adult members <= 0`` (group posts a minor may join)."""
     high: int
     least: int
+    links: dict[int, int] = field(default_factory=dict)
+    """Volunteer -> his row ``member(v, p, S) - w <= 0`` (see :func:`_options`)."""
 
 
 @dataclass
@@ -322,6 +326,8 @@ class PostsMaster:
             g -= float(pi[opt.lead])
         if opt.adult is not None:
             g -= float(pi[opt.adult])
+        for r in opt.links.values():
+            g += float(pi[r])
         return g
 
     def posts_part(
@@ -439,8 +445,10 @@ def _options(
                 lead, row = row, row + 1
             if minors:
                 adult, row = row, row + 1
+            links = {v: row + j for j, v in enumerate(free)} if LINKS else {}
+            row += len(links)
             by_post.setdefault(pn.index, []).append(len(options))
-            options.append(Option(pn.index, ws, up, low, lead, adult, pn.high, pn.low))
+            options.append(Option(pn.index, ws, up, low, lead, adult, pn.high, pn.low, links))
     return options, by_post, row
 
 
@@ -470,6 +478,8 @@ def _items(
                 coef.append((opt.lead, -1.0))
             if opt.adult is not None and not vols[v].minor:
                 coef.append((opt.adult, -1.0))
+            if v in opt.links:
+                coef.append((opt.links[v], 1.0))
             per_vol.setdefault(v, []).append(
                 Item(opt.need, o, pn.unit_value, pn.unit_hours, pn.place, len(slots), slots, tuple(coef))
             )
@@ -501,6 +511,7 @@ class MasterLP:
                 entries.append((opt.lead, 1.0))
             if opt.adult is not None:
                 entries.append((opt.adult, 1.0))
+            entries.extend((r, -1.0) for r in opt.links.values())
             for r, a in entries:
                 index.append(r)
                 value.append(a)
