@@ -66,9 +66,6 @@ MAX_ROUNDS = 200
 """Most pricing rounds per column generation."""
 MAX_NODES = 200
 """Most branch-and-price nodes."""
-ROOT_SHARE = 0.6
-"""Most share of the time the root's column generation takes (on a loaded machine it took all
-of it, and the plan stayed the start's)."""
 SETTLE_S = 1.0
 """Most seconds of a node's MIP over its columns once its posts are integral (the tree goes on)."""
 DIVE_FIX = 0.9
@@ -869,8 +866,7 @@ def solve_colgen(
     best_cols = start_cols
     best_primary = sum(master.pricers[k].worth(items) for k, items in start_cols)
     t1 = time.perf_counter()
-    # the root stops in time to leave the dive a plan to make (its bound holds at every round)
-    root = generate(lp, Deadline.after(ROOT_SHARE * deadline.remaining()))
+    root = generate(lp, deadline)
     timings["root colgen"] = time.perf_counter() - t1
     timings["root bound"] = root.bound / weight
     timings["root LP"] = root.lp_value / weight
