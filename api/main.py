@@ -39,7 +39,7 @@ from api.routers import (
 from api.services.errors import ConflictError
 from api.settings import get_settings
 from matcher.format.errors import InputError, format_error_details
-from matcher.format.schema import Problem
+from matcher.format.schema import Problem, Problem2
 from web.views import install as install_web
 
 logger = logging.getLogger(__name__)
@@ -189,11 +189,16 @@ def create_app(engine: Engine | None = None, workers: bool | None = None) -> Fas
             schema = get_openapi(
                 title=app.title, version=app.version, description=app.description, routes=app.routes
             )
-            problem = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
             components = schema.setdefault("components", {}).setdefault("schemas", {})
-            for name, definition in problem.pop("$defs", {}).items():
-                components.setdefault(name, definition)
-            components["Problem"] = problem
+            # Either format (its "format" field tells them apart); their shared models are the same.
+            for model in (Problem, Problem2):
+                definition = model.model_json_schema(ref_template="#/components/schemas/{model}")
+                for name, part in definition.pop("$defs", {}).items():
+                    components.setdefault(name, part)
+                components[model.__name__] = definition
+            components["AnyProblem"] = {
+                "oneOf": [{"$ref": "#/components/schemas/Problem"}, {"$ref": "#/components/schemas/Problem2"}]
+            }
             app.openapi_schema = schema
         return app.openapi_schema
 

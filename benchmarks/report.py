@@ -51,6 +51,15 @@ ABOUT: dict[str, tuple[str, str]] = {
         "it (posts loosen that LP: a proved optimum sits a few per cent below). Coverage counts "
         "every volunteer on a post.",
     ),
+    "before_after": (
+        "One-to-one cities before and after format 2, interleaved",
+        "Issue 20 asks that pure one-to-one cities get no slower and no worse for group posts. "
+        "Each generated city (beneficiaries three quarters of the volunteers) is solved by "
+        "`solve()` on the code before format 2 (a worktree of that commit) and on this one, each "
+        "in a fresh process, alternating which goes first so that other load on the machine falls "
+        "on both alike. `proved s`: seconds to the proof of optimality (`-`: not proved within "
+        "the limit, counted as the limit in the medians).",
+    ),
     "city": (
         "City scale: against the natural model's LP bound",
         "One city per size, each method in a fresh process: Linli with the size's time limit, "

@@ -19,7 +19,9 @@ Kept assignments never move, so a re-solve touches only what the change set touc
 
 from __future__ import annotations
 
+from matcher.format.errors import InputError
 from matcher.format.schema import ChangeSet, Need2, Plan2, Problem2, Volunteer
+from matcher.format.validate2 import validate_plan2
 from matcher.model.posts.greedy import Team
 from matcher.model.posts.instance import PostInstance, PostNeed
 from matcher.search.posts import solve_posts
@@ -50,6 +52,21 @@ def apply_changes2(problem: Problem2, changes: ChangeSet) -> Problem2:
         if "excluded_volunteers" in b:
             b["excluded_volunteers"] = [v for v in b["excluded_volunteers"] if v in kept]
     return Problem2.model_validate(doc)
+
+
+def check_plan_in_force2(problem: Problem2, plan: Plan2) -> None:
+    """Refuse a format-2 plan in force that is not valid for its problem (it is never repaired).
+
+    Raises
+    ------
+    InputError
+        ``plan: not valid for the problem: <the first violation> (and N more)``, as format 1's
+        :func:`matcher.resolve.check_plan_in_force`.
+    """
+    violations = validate_plan2(problem, plan)
+    if violations:
+        more = f" (and {len(violations) - 1} more)" if len(violations) > 1 else ""
+        raise InputError(f"plan: not valid for the problem: {violations[0]}{more}")
 
 
 def kept_teams(inst: PostInstance, plan: Plan2) -> dict[int, Team]:

@@ -1,9 +1,13 @@
-"""``POST /v1/solve``: a whole format-1 problem in, a job whose result is a format-1 plan.
+"""``POST /v1/solve``: a whole problem in, a job whose result is its plan, in the problem's format.
+
+A format-1 problem gets a format-1 plan, exactly as before format 2; a format-2 problem
+(``"format": 2``: sites, group posts) gets a format-2 plan (:func:`matcher.solve.solve_any`).
 
 A city's problem is megabytes of JSON: parsing and validating it takes about half a
 second, which on the event loop would stall every other request.  The body is therefore
-read raw and validated in the thread pool; the OpenAPI schema still documents it as a
-:class:`~matcher.format.schema.Problem` (see :func:`api.main.create_app`).
+read raw and validated in the thread pool; the OpenAPI schema still documents it, as either
+:class:`~matcher.format.schema.Problem` or :class:`~matcher.format.schema.Problem2` (see
+:func:`api.main.create_app`).
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ router = APIRouter(prefix="/v1", tags=["solve"])
 
 PROBLEM_BODY: dict[str, Any] = {
     "required": True,
-    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/AnyProblem"}}},
 }
 
 

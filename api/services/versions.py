@@ -56,11 +56,11 @@ from api.services.planning import (
 from api.settings import get_settings
 from matcher.format.changes import apply_changes, check_changes, still_applicable
 from matcher.format.errors import InputError
-from matcher.format.io import parse
+from matcher.format.io import parse, parse_problem
 from matcher.format.schema import ChangeSet, Plan, Plan2, Problem, Problem2, Withdrawal
 from matcher.format.versions import plan_as_format2
 from matcher.resolve import check_plan_in_force
-from matcher.resolve_posts import apply_changes2
+from matcher.resolve_posts import apply_changes2, check_plan_in_force2
 
 LIVE = ("queued", "solving", "done")
 """States of a version that can be (or become) the week's plan; failed, cancelled and reverted cannot."""
@@ -267,7 +267,11 @@ def generate(session: Session, jobs: JobRunner, station: Station, week_start: dt
 
 
 def queue_problem(session: Session, jobs: JobRunner, body: bytes, principal: Principal) -> PlanVersion:
-    """Validate an integrator's format-1 problem (JSON) and queue its solve, owned by ``principal``'s token.
+    """Validate an integrator's problem (JSON, format 1 or 2) and queue its solve, owned by its token.
+
+    A format-2 problem (``"format": 2``) is solved by the job as a format-2 problem
+    (:func:`api.jobs.run_task`), its plan in format 2; anything else is read as format 1,
+    with format 1's errors.
 
     Raises
     ------
@@ -275,7 +279,7 @@ def queue_problem(session: Session, jobs: JobRunner, body: bytes, principal: Pri
         When the body is not a valid problem, or asks for more time than the service's
         maximum (``LINLI_MAX_TIME_LIMIT``).
     """
-    problem = parse(Problem, body, "body")
+    problem = parse_problem(body, "body")
     limit = get_settings().max_time_limit
     if problem.time_limit_s > limit:
         # One long job would hold a solve process for as long as it asks.
@@ -406,15 +410,21 @@ def apply_change_set(
     # a 422 naming its field, never a 500.
     parent = parse_plan(version.plan, "plan")
     if version.station_id is None:  # an integrator's job: its own problem is the whole world
-        in_force = _InForce(parse(Problem, version.problem, "problem"), version.version + 1, None)
+        in_force = _InForce(parse_problem(version.problem, "problem"), version.version + 1, None)
     else:
         in_force = _station_in_force(session, version, parent, changes)
     changed = apply_any(in_force.problem, changes)  # 422 naming the field for an id not in the problem
     if version.station_id is None:
         # Checked here, where the problem before the changes is at hand: the job only sees
         # the changed one (a station's carried plan is valid by construction).
-        assert isinstance(in_force.problem, Problem) and isinstance(parent, Plan)
-        check_plan_in_force(in_force.problem, parent)
+        if isinstance(in_force.problem, Problem2):
+            if not isinstance(parent, Plan2):
+                raise InputError("plan: a format-1 plan for a format-2 problem")
+            check_plan_in_force2(in_force.problem, parent)
+        else:
+            if not isinstance(parent, Plan):
+                raise InputError("plan: a format-2 plan for a format-1 problem")
+            check_plan_in_force(in_force.problem, parent)
     new = PlanVersion(
         station_id=version.station_id,
         token_id=version.token_id,

@@ -66,6 +66,8 @@ MAX_ROUNDS = 200
 """Most pricing rounds per column generation."""
 MAX_NODES = 200
 """Most branch-and-price nodes."""
+SETTLE_S = 1.0
+"""Most seconds of a node's MIP over its columns once its posts are integral (the tree goes on)."""
 DIVE_FIX = 0.9
 """A dive forces a post to run at a window set whose LP value is at least this."""
 DIVE_PICKS = 1
@@ -95,6 +97,8 @@ class Option:
     """Row ``w - sum adult members <= 0`` (group posts a minor may join)."""
     high: int
     least: int
+    links: dict[int, int] = field(default_factory=dict)
+    """Volunteer -> his row ``member(v, p, S) - w <= 0`` (see :func:`_options`)."""
 
 
 @dataclass
@@ -298,6 +302,7 @@ class PostsMaster:
     """Cost of a branch's artificial column: more than any plan's primary value."""
     lookup: list[dict[tuple[int, int], int]] = field(default_factory=list)
     """Per pricer, (need, option) -> item."""
+    _holders: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
 
     @property
     def post_row0(self) -> int:
@@ -314,6 +319,15 @@ class PostsMaster:
         """Rows of the master."""
         return self.vol_row0 + len(self.pricers)
 
+    def holders(self, need: int) -> list[tuple[int, int]]:
+        """(pricer slot, item) of every volunteer's item of one-to-one ``need``."""
+        if not self._holders:
+            for k, pricer in enumerate(self.pricers):
+                for i, it in enumerate(pricer.items):
+                    if it.option < 0:
+                        self._holders.setdefault(it.need, []).append((k, i))
+        return self._holders.get(need, [])
+
     def w_gain(self, pi: np.ndarray, o: int) -> float:
         """The multipliers' value of ``w`` at option ``o``."""
         opt = self.options[o]
@@ -322,6 +336,8 @@ class PostsMaster:
             g -= float(pi[opt.lead])
         if opt.adult is not None:
             g -= float(pi[opt.adult])
+        for r in opt.links.values():
+            g += float(pi[r])
         return g
 
     def posts_part(
@@ -439,8 +455,10 @@ def _options(
                 lead, row = row, row + 1
             if minors:
                 adult, row = row, row + 1
+            links = {v: row + j for j, v in enumerate(free)}
+            row += len(links)
             by_post.setdefault(pn.index, []).append(len(options))
-            options.append(Option(pn.index, ws, up, low, lead, adult, pn.high, pn.low))
+            options.append(Option(pn.index, ws, up, low, lead, adult, pn.high, pn.low, links))
     return options, by_post, row
 
 
@@ -470,6 +488,8 @@ def _items(
                 coef.append((opt.lead, -1.0))
             if opt.adult is not None and not vols[v].minor:
                 coef.append((opt.adult, -1.0))
+            if v in opt.links:
+                coef.append((opt.links[v], 1.0))
             per_vol.setdefault(v, []).append(
                 Item(opt.need, o, pn.unit_value, pn.unit_hours, pn.place, len(slots), slots, tuple(coef))
             )
@@ -501,6 +521,7 @@ class MasterLP:
                 entries.append((opt.lead, 1.0))
             if opt.adult is not None:
                 entries.append((opt.adult, 1.0))
+            entries.extend((r, -1.0) for r in opt.links.values())
             for r, a in entries:
                 index.append(r)
                 value.append(a)
@@ -612,6 +633,8 @@ def generate(
     h = lp.h
     node = node or Node()
     banned = node.banned(m)
+    free = np.zeros(m.n_coupling, dtype=bool)
+    free[list(node.rows(m))] = True  # rows at equality: their multipliers may take either sign
     best = math.inf
     lp_value = math.inf
     x = None
@@ -624,8 +647,10 @@ def generate(
             limit_time(h, deadline.remaining())
             run_highs(h)
             status = h.getModelStatus()
-            if status == highspy.HighsModelStatus.kInfeasible:  # pragma: no cover - artificials prevent it
-                return ColgenOutcome(-math.inf, -math.inf, None, rounds, True)
+            if status == highspy.HighsModelStatus.kInfeasible:
+                # held items the columns so far cannot all meet: nothing is proved here (the
+                # node may have plans among columns not priced yet)
+                return ColgenOutcome(math.inf, math.inf, None, rounds, False)
             if status == highspy.HighsModelStatus.kModelEmpty:  # nothing to take: every multiplier 0
                 lp_value, x, duals = 0.0, np.zeros(0), np.zeros(m.n_rows)
             elif status != highspy.HighsModelStatus.kOptimal:
@@ -636,7 +661,7 @@ def generate(
                 lp_value = h.getInfo().objective_function_value
                 x = np.asarray(sol.col_value)
                 duals = np.asarray(sol.row_dual)
-            pi = multipliers(duals[:n_c])
+            pi = multipliers(duals[:n_c], free)
             total = float(pi @ m.rhs) + m.posts_part(pi, node.allowed, node.forced)
             new: list[tuple[int, list[int]]] = []
             for k, pricer in enumerate(m.pricers):
@@ -702,39 +727,64 @@ def mip_plan(
 
 @dataclass(frozen=True)
 class Node:
-    """A branch: posts restricted to some of their options (none: not running), posts forced to run."""
+    """A branch: posts restricted to some of their options (none: not running), posts forced to
+    run, and volunteers' items ruled out (``off``) or held (``on``).
+
+    An item held ``on`` (pricer slot, item) says: for a one-to-one need, the need is served, and
+    by that volunteer alone (its row ``sum x = 1``, every other volunteer's item of it banned);
+    for a membership of a post at window set ``S``, the volunteer is on the post whenever it
+    runs at ``S`` (its linking row ``member(v, p, S) = w[p, S]``).  With ``off`` (the item
+    banned) the two children cover every plan.
+    """
 
     allowed: dict[int, list[int]] = field(default_factory=dict)
     forced: frozenset[int] = frozenset()
+    on: frozenset[tuple[int, int]] = frozenset()
+    off: frozenset[tuple[int, int]] = frozenset()
 
-    def admits(self, m: PostsMaster, col: Column) -> bool:
-        """Whether a column uses only memberships the node allows."""
-        pricer = m.pricers[col[0]]
-        for i in col[1]:
-            it = pricer.items[i]
-            if it.option >= 0 and it.need in self.allowed and it.option not in self.allowed[it.need]:
-                return False
-        return True
+    def admits(self, m: PostsMaster, col: Column, banned: dict[int, frozenset[int]] | None = None) -> bool:
+        """Whether a column uses only items the node allows (``banned``: :meth:`banned`'s, if known)."""
+        bad = (self.banned(m) if banned is None else banned).get(col[0])
+        return not bad or bad.isdisjoint(col[1])
 
     def banned(self, m: PostsMaster) -> dict[int, frozenset[int]]:
         """Per pricer, the items the node rules out."""
-        out: dict[int, frozenset[int]] = {}
-        if not self.allowed:
-            return out
-        for k, pricer in enumerate(m.pricers):
-            bad = frozenset(
-                i
-                for i, it in enumerate(pricer.items)
-                if it.option >= 0 and it.need in self.allowed and it.option not in self.allowed[it.need]
-            )
-            if bad:
-                out[k] = bad
+        out: dict[int, set[int]] = {}
+        if self.allowed:
+            for k, pricer in enumerate(m.pricers):
+                bad = {
+                    i
+                    for i, it in enumerate(pricer.items)
+                    if it.option >= 0 and it.need in self.allowed and it.option not in self.allowed[it.need]
+                }
+                if bad:
+                    out[k] = bad
+        for k, i in self.off:
+            out.setdefault(k, set()).add(i)
+        for k, i in self.on:
+            it = m.pricers[k].items[i]
+            if it.option < 0:
+                for k2, i2 in m.holders(it.need):
+                    if k2 != k:
+                        out.setdefault(k2, set()).add(i2)
+        return {k: frozenset(b) for k, b in out.items()}
+
+    def rows(self, m: PostsMaster) -> dict[int, float]:
+        """Coupling rows the node holds at equality: row -> its value (``on`` items')."""
+        out: dict[int, float] = {}
+        for k, i in self.on:
+            it = m.pricers[k].items[i]
+            if it.option < 0:
+                out[m.one_rows[it.need]] = 1.0
+            else:
+                out[m.options[it.option].links[m.pricers[k].vol]] = 0.0
         return out
 
 
 def restrict(lp: MasterLP, node: Node) -> None:
-    """Set the LP's bounds to ``node``'s: ``w`` of options not allowed and columns using them at 0;
-    a forced post's row ``sum_S w = 1`` with its artificial column free."""
+    """Set the LP's bounds to ``node``'s: ``w`` of options not allowed and columns using banned
+    items at 0; a forced post's row ``sum_S w = 1`` with its artificial column free; the rows of
+    items held ``on`` at equality."""
     m = lp.m
     inf = highspy.kHighsInf
     upper_w = np.ones(lp.n_w)
@@ -745,13 +795,19 @@ def restrict(lp: MasterLP, node: Node) -> None:
                 upper_w[o] = 0.0
     posts = list(m.by_post)
     upper_a = np.array([1.0 if p in node.forced else 0.0 for p in posts])
-    upper_c = np.array([inf if node.admits(m, c) else 0.0 for c in lp.columns])
+    banned = node.banned(m)
+    upper_c = np.array([inf if node.admits(m, c, banned) else 0.0 for c in lp.columns])
     n = lp.n_fixed + len(lp.columns)
     lp.h.changeColsBounds(n, np.arange(n, dtype=np.int32), np.zeros(n), np.r_[upper_w, upper_a, upper_c])
     if posts:
         lower = np.array([1.0 if p in node.forced else -inf for p in posts])
         rows = np.arange(m.post_row0, m.post_row0 + len(posts), dtype=np.int32)
         lp.h.changeRowsBounds(len(posts), rows, lower, np.ones(len(posts)))  # type: ignore[attr-defined]
+    n_c = m.n_coupling
+    lower_c = np.full(n_c, -inf)
+    for r, value in node.rows(m).items():
+        lower_c[r] = value
+    lp.h.changeRowsBounds(n_c, np.arange(n_c, dtype=np.int32), lower_c, m.rhs.copy())  # type: ignore[attr-defined]
 
 
 @dataclass
@@ -967,19 +1023,19 @@ def branch(
                 nodes += 1
                 outcome = generate(lp, deadline, node)
                 if not outcome.complete:
-                    open_nodes.append((node_bound, node, None))
-                    break
+                    # out of time, or held items the columns cannot meet yet: the node stays open
+                    unresolved.append(node_bound)
+                    continue
                 outcome.bound = min(outcome.bound, node_bound)
             if outcome.x is None or pruned(outcome.bound):
                 continue
             pick = _branching(m, lp, outcome.x, node)
             if pick is None:
-                # every w integral: the columns' own MIP at this node may settle it
-                best, best_primary, closed = _settle(lp, node, outcome.bound, best, best_primary, deadline)
-                if not closed:
+                # every w integral: the node's own plan may settle it, else its volunteers' items
+                best, best_primary, pick = _settle(lp, node, outcome, best, best_primary, deadline)
+                if pick is None:
                     unresolved.append(outcome.bound)
-                continue
-            for child in pick:
+            for child in pick or []:
                 open_nodes.append((outcome.bound, child, None))
     except OutOfTimeError:
         pass
@@ -990,14 +1046,33 @@ def branch(
 
 
 def _settle(
-    lp: MasterLP, node: Node, bound: float, best: list[Column], best_primary: int, deadline: Deadline
-) -> tuple[list[Column], int, bool]:
-    """A MIP over the columns at ``node``: the better plan, and whether it reached the node's bound."""
-    starts = [c for c in best if node.admits(lp.m, c)]
-    found = mip_plan(lp, starts, math.floor(bound), deadline, deadline.remaining())
+    lp: MasterLP,
+    node: Node,
+    outcome: ColgenOutcome,
+    best: list[Column],
+    best_primary: int,
+    deadline: Deadline,
+) -> tuple[list[Column], int, list[Node] | None]:
+    """A node whose posts are integral: its plan (its LP's where that is integral; else, at the
+    first such node, briefly a MIP over its columns), the better plan, and the node's children
+    (:func:`_item_branching`'s; none when the plan reached the node's bound: closed)."""
+    bound = math.floor(outcome.bound)
+    x = outcome.x
+    assert x is not None
+    used = np.flatnonzero(x[lp.n_fixed :] > 1e-6)
+    found: tuple[list[Column], int] | None = None
+    if np.all(x[lp.n_fixed + used] > 1 - 1e-6) and not np.any(x[lp.n_w : lp.n_fixed] > 1e-6):
+        picked = [lp.columns[j] for j in used]
+        found = picked, sum(lp.m.pricers[k].worth(c) for k, c in picked)
+    elif not (node.on or node.off) and SETTLE_S > 0:
+        banned = node.banned(lp.m)
+        starts = [c for c in best if node.admits(lp.m, c, banned)]
+        found = mip_plan(lp, starts, bound, deadline, min(SETTLE_S, deadline.remaining()))
     if found is not None and found[1] > best_primary:
         best, best_primary = found
-    return best, best_primary, found is not None and found[1] >= math.floor(bound)
+    if found is not None and found[1] >= bound:
+        return best, best_primary, []
+    return best, best_primary, _item_branching(lp.m, lp, x, node)
 
 
 def _branching(m: PostsMaster, lp: MasterLP, x: np.ndarray, node: Node) -> list[Node] | None:
@@ -1026,16 +1101,37 @@ def _branching(m: PostsMaster, lp: MasterLP, x: np.ndarray, node: Node) -> list[
     if best_run is not None:
         p = best_run[1]
         use = node.allowed.get(p, m.by_post[p])
-        off = Node({**node.allowed, p: []}, node.forced)
-        on = Node({**node.allowed, p: list(use)}, node.forced | {p})
+        off = Node({**node.allowed, p: []}, node.forced, node.on, node.off)
+        on = Node({**node.allowed, p: list(use)}, node.forced | {p}, node.on, node.off)
         return [off, on]
     if best_split is not None:
         p = best_split[1]
         ranked = sorted(node.allowed.get(p, m.by_post[p]), key=lambda o: -x[o])
         half = ranked[0::2]
         other = ranked[1::2]
-        return [Node({**node.allowed, p: half}, node.forced), Node({**node.allowed, p: other}, node.forced)]
+        return [
+            Node({**node.allowed, p: half}, node.forced, node.on, node.off),
+            Node({**node.allowed, p: other}, node.forced, node.on, node.off),
+        ]
     return None
+
+
+def _item_branching(m: PostsMaster, lp: MasterLP, x: np.ndarray, node: Node) -> list[Node] | None:
+    """Children on one volunteer's item taken fractionally (nearest 1/2), or None when every
+    item is integral: the item banned (``off``), and held (``on``, see :class:`Node`)."""
+    taken: dict[tuple[int, int], float] = {}
+    for j in np.flatnonzero(x[lp.n_fixed :] > 1e-6):
+        k, items = lp.columns[j]
+        for i in items:
+            taken[k, i] = taken.get((k, i), 0.0) + float(x[lp.n_fixed + j])
+    frac = [(abs(v - 0.5), key) for key, v in taken.items() if 1e-6 < v < 1 - 1e-6 and key not in node.on]
+    if not frac:
+        return None
+    key = min(frac)[1]
+    return [
+        Node(node.allowed, node.forced, node.on, node.off | {key}),
+        Node(node.allowed, node.forced, node.on | {key}, node.off),
+    ]
 
 
 def plan2(inst: PostInstance, plan: dict[int, Team], covered: int, bound: int, seconds: float) -> Plan2:

@@ -80,6 +80,67 @@ def test_any_multipliers_give_a_bound(doc: Doc, seed: int) -> None:
     assert math.floor(_lagrangian(inst, pi)) // master.weight >= optimum
 
 
+def _items_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Branch-and-price on volunteers' items alone: no branching on posts, no dive, no MIP at a node
+    (a node closes only where its LP is integral)."""
+    monkeypatch.setattr(posts_colgen, "_branching", lambda *args: None)
+    monkeypatch.setattr(posts_colgen, "dive", lambda lp, root, best, primary, *args: (best, primary))
+    monkeypatch.setattr(posts_colgen, "SETTLE_S", 0.0)
+
+
+@SETTINGS
+@given(post_problems())
+def test_branching_on_items_alone_proves_the_brute_force_optimum(doc: Doc) -> None:
+    """Held and banned items (:class:`posts_colgen.Node`'s ``on``/``off``) keep every node's bound
+    valid, and branching on them alone reaches the optimum (with the linking rows an integral
+    choice of items makes every ``w`` integral)."""
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        _items_only(monkeypatch)
+        assert _solved_optimally(_inst(doc))
+
+
+def test_a_banned_item_that_stays_in_the_pricing_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The mutation check: a node whose ``off`` item is still priced repeats its parent, and the
+    tree proves nothing (a problem Hypothesis found whose root LP takes items fractionally: a
+    lead post, a one-person post and a post for three, in one place)."""
+    civility = "civility_guidance"
+    aid = [{"kind": "first_aid", "expires": "2026-12-12"}]
+    both = ["mon-am", "mon-pm"]
+    doc: Doc = {
+        "format": 2,
+        "week_start": "2026-12-07",
+        "districts": [{"id": "d0", "neighbors": ["d1"]}, {"id": "d1", "neighbors": []}],
+        "volunteers": [
+            {"id": "v0", "district": "d1", "skills": [civility], "availability": both, "max_hours": 2},
+            {"id": "v1", "district": "d1", "skills": ["life_care"], "availability": both, "max_hours": 4},
+            {"id": "v2", "district": "d0", "skills": [civility], "availability": both, "max_hours": 3},
+            {"id": "v3", "district": "d0", "skills": [civility], "availability": both, "max_hours": 3},
+        ],
+        "beneficiaries": [],
+        "sites": [{"id": "s0", "name": "广场0", "district": "d1"}],
+        "needs": [
+            {"id": "n0", "service": civility, "hours": 2, "sessions": 1, "windows": ["mon-am"], "site": "s0"},
+            {"id": "n1", "service": civility, "hours": 2, "sessions": 1, "windows": both, "site": "s0"},
+            {"id": "n2", "service": civility, "hours": 2, "sessions": 1, "windows": ["mon-pm"], "site": "s0"},
+        ],
+    }
+    doc["volunteers"][2]["max_beneficiaries"] = 2
+    doc["volunteers"][3]["certifications"] = aid
+    doc["needs"][0].update(priority=5, lead={"certifications": ["first_aid"]})
+    doc["needs"][1]["priority"] = 2
+    doc["needs"][2].update(priority=1, volunteers={"min": 3, "max": 3})
+    inst = _inst(doc)
+    _items_only(monkeypatch)
+    assert _solved_optimally(inst)
+    original = posts_colgen.Node.banned
+
+    def keeps_off(self: posts_colgen.Node, m: posts_colgen.PostsMaster) -> dict[int, frozenset[int]]:
+        return original(dataclasses.replace(self, off=frozenset()), m)
+
+    monkeypatch.setattr(posts_colgen.Node, "banned", keeps_off)
+    assert not _solved_optimally(inst)
+
+
 def _two_together() -> PostInstance:
     """A post for two volunteers together (min 2), and a one-person need competing for one of them."""
     problem = problem2(
