@@ -114,6 +114,12 @@ class NeedCompiler:
             for skill in v.skills:
                 self.by_skill_district.setdefault((skill, v.district), []).append(v_index)
 
+    def candidates(self, i: int) -> int:
+        """How many volunteers have need ``i``'s skill within reach: at least its eligible ones."""
+        n = self.problem.needs[i]
+        near = self.near[self.district_of[n.place]]
+        return sum(len(self.by_skill_district.get((n.service, d), ())) for d in near)
+
     def compile(self, i: int) -> PostNeed:
         """Need ``i`` of the problem, its eligible volunteers and refusals counted."""
         n = self.problem.needs[i]
