@@ -53,7 +53,7 @@ from matcher.model.posts.model import number, unmet_reasons
 OneToOne = Callable[[Problem, float], Plan]
 """Solves a format-1 problem within the seconds given (:func:`matcher.solve.solve`'s plan)."""
 
-REPAIR_SHARE = 0.1
+REPAIR_SHARE = 0.15
 """Share of the time limit kept for the repair and the plan (at least :data:`REPAIR_MIN_S`)."""
 REPAIR_MIN_S = 1.0
 EJECT_TRIES = 40
@@ -92,10 +92,21 @@ class _State:
     compiled: dict[int, PostNeed] = field(default_factory=dict)
 
     def need(self, i: int) -> PostNeed:
-        """Need ``i`` compiled (once)."""
+        """Need ``i``: a post compiled, a one-to-one need as a shell (its eligibility asked per
+        volunteer, :meth:`taker`: compiling every need the repair touches took seconds)."""
         if i not in self.compiled:
-            self.compiled[i] = self.compiler.compile(i)
+            self.compiled[i] = self.compiler.shell(i)
         return self.compiled[i]
+
+    def taker(self, pn: PostNeed, but: int = -1) -> tuple[int, tuple[str, ...]] | None:
+        """A volunteer (not ``but``) eligible for one-to-one need ``pn`` who can take it now, with slots."""
+        for u in self.compiler.candidate_list(pn.index):
+            if u == but:
+                continue
+            slots = self.one_slots(u, pn)
+            if slots is not None and self.compiler.refusal(pn.index, u) is None:
+                return u, slots
+        return None
 
     def can_take(self, v: int, pn: PostNeed, slots: Iterable[str]) -> bool:
         """Whether volunteer ``v`` (eligible for ``pn``) can serve it at ``slots`` besides what it serves."""
@@ -232,12 +243,10 @@ def _insert_ones(state: _State, unmet: list[int], deadline: float) -> None:
         if time.monotonic() >= deadline:
             break
         pn = state.need(i)
-        for v in pn.eligible:
-            slots = state.one_slots(v, pn)
-            if slots is not None:
-                state.ones[i] = (v, slots)
-                state.add(v, pn, slots)
-                break
+        to = state.taker(pn)
+        if to is not None:
+            state.ones[i] = to
+            state.add(to[0], pn, to[1])
 
 
 def _window_sets(inst: PostInstance) -> dict[int, tuple[str, ...]]:
@@ -355,13 +364,7 @@ def _free_up(state: _State, v: int, pn: PostNeed, slots: tuple[str, ...]) -> boo
         one = state.need(i)
         _, at = state.ones[i]
         state.remove(v, one, at)
-        to = None
-        for u in one.eligible:
-            if u != v:
-                new = state.one_slots(u, one)
-                if new is not None:
-                    to = (u, new)
-                    break
+        to = state.taker(one, but=v)
         if to is None:
             state.add(v, one, at)
             break

@@ -120,12 +120,12 @@ class NeedCompiler:
         near = self.near[self.district_of[n.place]]
         return sum(len(self.by_skill_district.get((n.service, d), ())) for d in near)
 
-    def compile(self, i: int) -> PostNeed:
-        """Need ``i`` of the problem, its eligible volunteers and refusals counted."""
+    def shell(self, i: int) -> PostNeed:
+        """Need ``i`` without its eligible volunteers (what a plan's bookkeeping needs of it)."""
         n = self.problem.needs[i]
         priority = n.priority if n.priority is not None else self.ben[str(n.beneficiary)].priority
         units = self.hours[i] * self.scale * n.sessions
-        pn = PostNeed(
+        return PostNeed(
             index=i,
             need=n,
             priority=priority,
@@ -136,27 +136,40 @@ class NeedCompiler:
             unit_value=int(priority * units),
             unit_hours=int(units),
         )
-        beneficiary = self.ben.get(str(n.beneficiary))
-        near = self.near[pn.district]
-        candidates = sorted(v for d in near for v in self.by_skill_district.get((n.service, d), ()))
+
+    def candidate_list(self, i: int) -> list[int]:
+        """The volunteers with need ``i``'s skill within its reach, in index order."""
+        n = self.problem.needs[i]
+        near = self.near[self.district_of[n.place]]
+        return sorted(v for d in near for v in self.by_skill_district.get((n.service, d), ()))
+
+    def refusal(self, i: int, v: int) -> str | None:
+        """The first rule that rules volunteer ``v`` out of need ``i`` alone (None: eligible)."""
+        n = self.problem.needs[i]
+        return _refusal(
+            n,
+            self.volunteers[v],
+            self.valid[v],
+            self.free[v],
+            self.near[self.district_of[n.place]],
+            self.ben.get(str(n.beneficiary)),
+            self.hours[i] * self.scale * n.sessions,
+            self.max_units[v],
+        )
+
+    def compile(self, i: int) -> PostNeed:
+        """Need ``i`` of the problem, its eligible volunteers and refusals counted."""
+        pn = self.shell(i)
+        candidates = self.candidate_list(i)
         if len(candidates) < len(self.volunteers):  # what _refusal's first rule says of the others
             pn.refused[reasons.NO_VOLUNTEER_WITH_SKILL_IN_REACH] = len(self.volunteers) - len(candidates)
         for v_index in candidates:
-            code = _refusal(
-                n,
-                self.volunteers[v_index],
-                self.valid[v_index],
-                self.free[v_index],
-                near,
-                beneficiary,
-                units,
-                self.max_units[v_index],
-            )
+            code = self.refusal(i, v_index)
             if code is None:
                 pn.eligible.append(v_index)
             else:
                 pn.refused[code] = pn.refused.get(code, 0) + 1
-        lead = n.lead
+        lead = pn.need.lead
         pn.leads = {
             v
             for v in pn.eligible
