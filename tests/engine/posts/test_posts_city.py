@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from matcher.format.schema import Plan, Problem, Problem2
+from matcher.format.schema import Plan, Plan2, Problem, Problem2
 from matcher.format.validate2 import validate_plan2
 from matcher.search import posts_city
 from matcher.solve import solve, solve_any
@@ -49,4 +49,5 @@ def test_solve_any_routes_large_problems_to_the_city_route(monkeypatch: pytest.M
     monkeypatch.setattr("matcher.solve.CITY_CANDIDATES", 0)
     result = solve_any(problem, 6.0)
     assert result.route == "posts-city"
+    assert isinstance(result.plan, Plan2)
     assert validate_plan2(problem, result.plan) == []
