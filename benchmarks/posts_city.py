@@ -163,12 +163,14 @@ def main(argv: list[str] | None = None) -> None:
         help="comma-separated sizes of benchmarks.city (station: the station route, for comparison)",
     )
     args.add_argument("--seeds", default="1", help="comma-separated city seeds")
+    args.add_argument("--big-seeds", default="1", help="seeds of the sizes above --lp-max-volunteers")
     args.add_argument("--lp-max-volunteers", type=int, default=4000, help="largest city given the LP bound")
     args.add_argument("--lp-limit", type=float, default=600.0, help="seconds for the LP bound")
     opts = args.parse_args(argv)
     rows = []
     for size_name in opts.sizes.split(","):
-        for seed in (int(s) for s in opts.seeds.split(",")):
+        big = SIZES[size_name].volunteers > opts.lp_max_volunteers
+        for seed in (int(s) for s in (opts.big_seeds if big else opts.seeds).split(",")):
             row = measure(size_name, seed, opts.lp_max_volunteers, opts.lp_limit)
             print(*row, sep="\t", flush=True)
             rows.append(row)
