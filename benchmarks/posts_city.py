@@ -181,8 +181,8 @@ def main(argv: list[str] | None = None) -> None:
         "LP with posts at station size; empty where not computed. 'demand bound': Linli's own "
         "bound at city size (each need at its most volunteers): no tighter bound is proved on this route.",
         "Baseline: the same city without posts (generate_city, format 1) by solve() in the same run.",
-        "Station rows (route posts: column generation, usually proved optimal) give the same bound's "
-        "ratio where the plan is (near) optimal: what the city ratios compare to. At station size "
+        "Station rows (route posts: column generation then the compact model, at the station's 10 s) "
+        "give the same bound's ratio on the station route, for comparison. At station size "
         "(benchmarks.posts) the proved optimum is 97.8-98.7% of the natural LP with posts.",
     ]
     for line in notes:
