@@ -97,6 +97,7 @@ screenshots: $(STAMP) browser
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.engine
 	$(BIN)/python -m benchmarks.posts
+	$(BIN)/python -m benchmarks.posts_city --sizes station,4000
 	$(BIN)/python -m benchmarks.city --sizes station,4000
 	$(BIN)/python -m benchmarks.resolve --sizes station,city
 	$(BIN)/python -m benchmarks.scenarios

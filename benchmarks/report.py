@@ -60,6 +60,18 @@ ABOUT: dict[str, tuple[str, str]] = {
         "on both alike. `proved s`: seconds to the proof of optimality (`-`: not proved within "
         "the limit, counted as the limit in the medians).",
     ),
+    "posts_city": (
+        "Group posts (format 2) at city size",
+        "Generated cities of 4,000 and 20,000 volunteers with a tenth of the needs posts "
+        "(`generate_city_with_posts`), solved by `solve_any` at the size's time limit (the city "
+        "route, `matcher/search/posts_city.py`: posts as one-to-one seats at a fixed window set, "
+        "today's pipeline, then a repair), every plan checked by `validate_plan2`; beside them, in "
+        "the same run, the same cities without posts by `solve` (`baseline`). `relaxed LP bound`: "
+        "the LP (PDLP, bound from its duals) of a format-1 relaxation of the problem (each post "
+        "as `max` seats at all its windows; no minimum, lead, adult or common slots), an upper "
+        "bound on the optimum, measured 1.6-3.9% above the natural LP with posts at station size "
+        "(see `benchmarks/posts_city.py`); `demand bound` is Linli's own bound on this route.",
+    ),
     "city": (
         "City scale: against the natural model's LP bound",
         "One city per size, each method in a fresh process: Linli with the size's time limit, "

@@ -39,11 +39,13 @@ from matcher.format.versions import as_format1, plan_as_format2
 from matcher.model.evaluate import coverage_units
 from matcher.model.instance import Instance
 from matcher.model.posts.greedy import Team, greedy, left_for_one_to_one, value_of
-from matcher.model.posts.instance import PostInstance
+from matcher.model.posts.instance import NeedCompiler, PostInstance
+from matcher.model.posts.model import MAX_PAIRS
 from matcher.params import Prover, SolveParams
 from matcher.progress import ProgressCallback, Reporter, reporter_of
 from matcher.search import posts_progress
 from matcher.search.posts import solve_posts
+from matcher.search.posts_city import solve_city
 from matcher.search.posts_colgen import prove_posts, team_plan, tighten
 from matcher.search.stages import optimise
 from matcher.search.trace import Phase
@@ -180,7 +182,8 @@ class AnySolveResult:
     coverage_bound: Fraction
     pairs: int
     route: str
-    """``one-to-one`` (today's pipeline, :func:`solve`) or ``posts`` (:mod:`matcher.model.posts`)."""
+    """``one-to-one`` (today's pipeline, :func:`solve`), ``posts`` (:mod:`matcher.model.posts`) or
+    ``posts-city`` (:mod:`matcher.search.posts_city`)."""
 
 
 def solve_any(
@@ -201,7 +204,9 @@ def solve_any(
     left), and when that does not prove its plan, the exact posts model
     (:func:`matcher.search.posts.solve_posts`) from the better start, keeping the tighter bound;
     the latter refuses a problem too large for it with
-    :class:`~matcher.model.posts.model.PostsTooLargeError`.
+    :class:`~matcher.model.posts.model.PostsTooLargeError`.  Above station size
+    (:func:`city_size`) the posts become one-to-one seats for :func:`solve`, then a repair
+    (:func:`matcher.search.posts_city.solve_city`, route ``posts-city``).
     """
     limit = problem.time_limit_s if time_limit is None else time_limit
     if not limit > 0:
@@ -213,6 +218,9 @@ def solve_any(
         result = solve(as_format1(problem), limit, workers=workers, on_progress=on_progress)
         plan2 = plan_as_format2(result.plan)
         return AnySolveResult(plan2, result.coverage, result.coverage_bound, result.pairs, "one-to-one")
+    if city_size(problem):
+        city = solve_city(problem, limit, lambda p, seconds: solve(p, seconds, workers=workers).plan)
+        return AnySolveResult(city.plan, city.coverage, city.coverage_bound, city.pairs, "posts-city")
     started = time.monotonic()
     inst = PostInstance.of(problem) if on_progress is not None else None
     # Each pass reports (matcher.search.posts_progress): the start, column generation, the exact model.
@@ -239,6 +247,18 @@ def solve_any(
     return AnySolveResult(found.plan, found.coverage, found.coverage_bound, found.pairs, "posts")
 
 
+def city_size(problem: Problem2) -> bool:
+    """Whether a format-2 problem with posts takes the city route: more volunteers with a need's skill
+    within its reach, summed over the needs (a bound on the eligible pairs, cheap to count), than twice
+    the compact model's :data:`~matcher.model.posts.model.MAX_PAIRS` (the eligible pairs are about
+    40% of it on generated cities: 300 volunteers have about 15,000, 4,000 about 1.1 million)."""
+    compiler = NeedCompiler(problem)
+    candidates = sum(compiler.candidates(i) for i in range(len(problem.needs)))
+    return candidates > CITY_CANDIDATES
+
+
+CITY_CANDIDATES = 2 * MAX_PAIRS
+"""Above this many candidate pairs a problem with posts goes to the city route (:func:`city_size`)."""
 ONE_TO_ONE_SHARE = 0.4
 """Share of a posts problem's time limit for the start's one-to-one part (usually proved sooner)."""
 COLGEN_SHARE = 0.7

@@ -67,64 +67,13 @@ class PostInstance:
     @classmethod
     def of(cls, problem: Problem2) -> PostInstance:
         """Compile ``problem``."""
-        hours = [exact(n.hours) for n in problem.needs]
-        scale = math.lcm(1, *(h.denominator for h in hours))
-        vols = list(problem.volunteers)
-        position = {v.id: i for i, v in enumerate(vols)}
-        ben = {b.id: b for b in problem.beneficiaries}
-        district_of = {b.id: b.district for b in problem.beneficiaries}
-        district_of.update({s.id: s.district for s in problem.sites})
-        near: dict[str, set[str]] = {d.id: {d.id} for d in problem.districts}
-        if problem.reach == "adjacent":
-            for d in problem.districts:
-                for other in d.neighbors:
-                    near[d.id].add(other)
-                    near[other].add(d.id)
-        deadline = problem.certification_deadline
-        valid = [{c.kind for c in v.certifications if c.expires >= deadline} for v in vols]
-        free = [frozenset(v.availability) for v in vols]
-        max_units = [math.floor(exact(v.max_hours) * scale) for v in vols]
-        needs: list[PostNeed] = []
-        for i, (n, h) in enumerate(zip(problem.needs, hours, strict=True)):
-            priority = n.priority if n.priority is not None else ben[str(n.beneficiary)].priority
-            units = h * scale * n.sessions
-            pn = PostNeed(
-                index=i,
-                need=n,
-                priority=priority,
-                place=n.place,
-                district=district_of[n.place],
-                low=n.volunteers.min,
-                high=n.volunteers.max,
-                unit_value=int(priority * units),
-                unit_hours=int(units),
-            )
-            beneficiary = ben.get(str(n.beneficiary))
-            for v_index, v in enumerate(vols):
-                code = _refusal(
-                    n,
-                    v,
-                    valid[v_index],
-                    free[v_index],
-                    near[pn.district],
-                    beneficiary,
-                    units,
-                    max_units[v_index],
-                )
-                if code is None:
-                    pn.eligible.append(v_index)
-                else:
-                    pn.refused[code] = pn.refused.get(code, 0) + 1
-            lead = n.lead
-            pn.leads = {
-                v
-                for v in pn.eligible
-                if lead is None
-                or (set(lead.skills) <= set(vols[v].skills) and set(lead.certifications) <= valid[v])
-            }
-            needs.append(pn)
+        compiler = NeedCompiler(problem)
+        needs = [compiler.compile(i) for i in range(len(problem.needs))]
+        position = {v.id: i for i, v in enumerate(compiler.volunteers)}
         previous = sorted({(position[p.volunteer], p.beneficiary) for p in problem.previous})
-        return cls(problem, scale, needs, vols, free, max_units, previous)
+        return cls(
+            problem, compiler.scale, needs, compiler.volunteers, compiler.free, compiler.max_units, previous
+        )
 
     def coverage(self, units: int) -> Fraction:
         """Priority-weighted volunteer-hours of ``units`` scaled units."""
@@ -134,6 +83,103 @@ class PostInstance:
     def pairs(self) -> int:
         """Eligible (volunteer, need) pairs: the model's size."""
         return sum(len(n.eligible) for n in self.needs)
+
+
+class NeedCompiler:
+    """Compiles the needs of one problem one at a time (:meth:`compile`): the city route compiles only
+    the needs it looks at, where compiling them all (every volunteer of every need) takes seconds."""
+
+    def __init__(self, problem: Problem2) -> None:
+        self.problem = problem
+        self.hours = [exact(n.hours) for n in problem.needs]
+        self.scale = math.lcm(1, *(h.denominator for h in self.hours))
+        self.volunteers = list(problem.volunteers)
+        self.ben = {b.id: b for b in problem.beneficiaries}
+        self.district_of = {b.id: b.district for b in problem.beneficiaries}
+        self.district_of.update({s.id: s.district for s in problem.sites})
+        self.near: dict[str, set[str]] = {d.id: {d.id} for d in problem.districts}
+        if problem.reach == "adjacent":
+            for d in problem.districts:
+                for other in d.neighbors:
+                    self.near[d.id].add(other)
+                    self.near[other].add(d.id)
+        deadline = problem.certification_deadline
+        self.valid = [{c.kind for c in v.certifications if c.expires >= deadline} for v in self.volunteers]
+        self.free = [frozenset(v.availability) for v in self.volunteers]
+        self.max_units = [math.floor(exact(v.max_hours) * self.scale) for v in self.volunteers]
+        # Rule 2's skill and rule 7's reach rule out most volunteers of a city: look up who passes
+        # both (by skill and district) instead of asking every volunteer of every need.
+        self.by_skill_district: dict[tuple[str, str], list[int]] = {}
+        for v_index, v in enumerate(self.volunteers):
+            for skill in v.skills:
+                self.by_skill_district.setdefault((skill, v.district), []).append(v_index)
+
+    def candidates(self, i: int) -> int:
+        """How many volunteers have need ``i``'s skill within reach: at least its eligible ones."""
+        n = self.problem.needs[i]
+        near = self.near[self.district_of[n.place]]
+        return sum(len(self.by_skill_district.get((n.service, d), ())) for d in near)
+
+    def shell(self, i: int) -> PostNeed:
+        """Need ``i`` without its eligible volunteers (what a plan's bookkeeping needs of it)."""
+        n = self.problem.needs[i]
+        priority = n.priority if n.priority is not None else self.ben[str(n.beneficiary)].priority
+        units = self.hours[i] * self.scale * n.sessions
+        return PostNeed(
+            index=i,
+            need=n,
+            priority=priority,
+            place=n.place,
+            district=self.district_of[n.place],
+            low=n.volunteers.min,
+            high=n.volunteers.max,
+            unit_value=int(priority * units),
+            unit_hours=int(units),
+        )
+
+    def candidate_list(self, i: int) -> list[int]:
+        """The volunteers with need ``i``'s skill within its reach, in index order."""
+        n = self.problem.needs[i]
+        near = self.near[self.district_of[n.place]]
+        return sorted(v for d in near for v in self.by_skill_district.get((n.service, d), ()))
+
+    def refusal(self, i: int, v: int) -> str | None:
+        """The first rule that rules volunteer ``v`` out of need ``i`` alone (None: eligible)."""
+        n = self.problem.needs[i]
+        return _refusal(
+            n,
+            self.volunteers[v],
+            self.valid[v],
+            self.free[v],
+            self.near[self.district_of[n.place]],
+            self.ben.get(str(n.beneficiary)),
+            self.hours[i] * self.scale * n.sessions,
+            self.max_units[v],
+        )
+
+    def compile(self, i: int) -> PostNeed:
+        """Need ``i`` of the problem, its eligible volunteers and refusals counted."""
+        pn = self.shell(i)
+        candidates = self.candidate_list(i)
+        if len(candidates) < len(self.volunteers):  # what _refusal's first rule says of the others
+            pn.refused[reasons.NO_VOLUNTEER_WITH_SKILL_IN_REACH] = len(self.volunteers) - len(candidates)
+        for v_index in candidates:
+            code = self.refusal(i, v_index)
+            if code is None:
+                pn.eligible.append(v_index)
+            else:
+                pn.refused[code] = pn.refused.get(code, 0) + 1
+        lead = pn.need.lead
+        pn.leads = {
+            v
+            for v in pn.eligible
+            if lead is None
+            or (
+                set(lead.skills) <= set(self.volunteers[v].skills)
+                and set(lead.certifications) <= self.valid[v]
+            )
+        }
+        return pn
 
 
 def _refusal(  # noqa: PLR0911 (one return per rule, in the reason codes' order)
