@@ -41,10 +41,14 @@ def make_problem() -> Callable[..., Doc]:
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh migrated database, once on SQLite and once on PostgreSQL."""
-    from api_support import database_url
+    """A fresh migrated database, once on SQLite and once on PostgreSQL.
 
-    yield from database_url(request.param, tmp_path)
+    For a test that asks for ``city`` too, it holds the city already: a copy of a database seeded
+    once per test process (``city`` then seeds nothing), so both name the same database.
+    """
+    from api_support import DEMO, database_url
+
+    yield from database_url(request.param, tmp_path, DEMO if "city" in request.fixturenames else None)
 
 
 @pytest.fixture

@@ -27,7 +27,7 @@ from typing import Any
 
 import pytest
 import schemathesis
-from api_support import BACKENDS, City, database_url, seeded_city
+from api_support import BACKENDS, DEMO, City, database_url, seeded_city
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from sqlmodel import Session, col, select
@@ -101,7 +101,8 @@ def serve(backend: str, tmp_path: Path) -> Iterator[City]:
         The city, its TestClient inside the app's lifespan; once it is closed, no solve
         process may be left.
     """
-    for url in database_url(backend, tmp_path):  # one URL; the loop ends by dropping the database
+    # One URL (a copy of the process's seeded city); the loop ends by dropping the database.
+    for url in database_url(backend, tmp_path, DEMO):
         for city in seeded_city(url):
             station = city.stations[0]
             r = city.client.post(

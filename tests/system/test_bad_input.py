@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from api_support import BACKENDS, City, database_url, seeded_city
+from api_support import BACKENDS, DEMO, City, database_url, seeded_city
 from fastapi import routing
 from fastapi.routing import APIRoute
 from helpers import make_problem, need, volunteer
@@ -75,7 +75,7 @@ class Served:
 @pytest.fixture(scope="module", params=BACKENDS)
 def served(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     """One seeded city per backend for the whole corpus (no case may write anything)."""
-    for url in database_url(request.param, tmp_path_factory.mktemp("bad")):
+    for url in database_url(request.param, tmp_path_factory.mktemp("bad"), DEMO):
         for city in seeded_city(url):
             a, b = city.stations
             with Session(city.engine) as session:
