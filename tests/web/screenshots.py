@@ -151,7 +151,7 @@ def shoot_sites(browser: Browser, server: Server, database: Path, out: Path, pro
     page = context.new_page()
     log_in(page, server.url, server.station_token)
     s = f"{server.url}/s/{server.station}"
-    for ident, name, address in (("s-square", "雄关广场", "雄关广场东门"), ("s-river", "讨赖河河堤", "")):
+    for ident, name, address in (("s-plaza", "雄关广场", "雄关广场东门"), ("s-riverbank", "讨赖河河堤", "")):
         page.goto(f"{s}/sites/new")
         page.get_by_label("编号").fill(ident)
         page.get_by_label("地点名称").fill(name)
@@ -159,7 +159,7 @@ def shoot_sites(browser: Browser, server: Server, database: Path, out: Path, pro
         page.get_by_label("地址").fill(address)
         page.get_by_role("button", name="保存").click()
         page.get_by_text("已保存").wait_for()
-    page.goto(f"{s}/sites/s-square/posts/new")
+    page.goto(f"{s}/sites/s-plaza/posts/new")
     page.get_by_label("编号").fill("n-square-sat")
     page.locator("#f-service").select_option(label="陪伴关爱")
     page.get_by_label("每次时长（小时）").fill("2")
@@ -175,7 +175,7 @@ def shoot_sites(browser: Browser, server: Server, database: Path, out: Path, pro
     page.screenshot(path=out / "site-post.png", full_page=True)
     page.goto(f"{s}/sites")
     page.screenshot(path=out / "sites.png", full_page=True)
-    page.goto(f"{s}/sites/s-square")
+    page.goto(f"{s}/sites/s-plaza")
     page.screenshot(path=out / "site.png", full_page=True)
     engine = create_engine(f"sqlite:///{database}")
     week = post_week(engine, int(progress.rsplit("/", 1)[1]))
