@@ -44,7 +44,7 @@ beneficiary, service, hours, requirements and coverage.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -392,22 +392,13 @@ def swap(
         assignments[index] = Assignment(need=need, volunteer=volunteer, slots=list(old.slots))
     else:
         original = next(n for n in problem.needs if n.id == need)
-        taken = {n.id for n in problem.needs}
-        moved_id = _free_id(f"{need}+{slot}", taken)
-        rest_id = _free_id(f"{need}+rest", taken | {moved_id})
-        rest_slots = [s for s in old.slots if s != slot]
-        parts = [
-            _part(original, moved_id, 1, [slot]),
-            _part(original, rest_id, len(rest_slots), [w for w in original.windows if w != slot]),
-        ]
-        changes = ChangeSet(
-            format=1, volunteers_withdrawn=withdrawn, needs_cancelled=[need], needs_added=parts
-        )
+        part = split_session(original, slot, old.slots, {n.id for n in problem.needs}, withdrawn)
+        changes = part.changes
         # The changed problem lists needs in problem order without the cancelled one, then the
         # added ones: the plan follows, and the rest keeps its volunteer and other sessions.
         del assignments[index]
-        assignments.append(Assignment(need=moved_id, volunteer=volunteer, slots=[slot]))
-        assignments.append(Assignment(need=rest_id, volunteer=old.volunteer, slots=rest_slots))
+        assignments.append(Assignment(need=part.moved_id, volunteer=volunteer, slots=[slot]))
+        assignments.append(Assignment(need=part.rest_id, volunteer=old.volunteer, slots=part.rest_slots))
     changed = apply_changes(problem, changes)
     assigned = [a.need for a in assignments]
     split = slot is not None and len(old.slots) > 1
@@ -430,6 +421,38 @@ def swap(
         }
     )
     return changes, new
+
+
+@dataclass(frozen=True)
+class SplitSession:
+    """One session of a one-to-one need moved to another volunteer: the need is cancelled and
+    added back as two parts, ``<need>+<slot>`` (the moved session) and ``<need>+rest``."""
+
+    moved_id: str
+    rest_id: str
+    rest_slots: list[str]
+    """The sessions the leaving volunteer keeps, in the assignment's order."""
+    changes: ChangeSet
+    """``withdrawn``, the need cancelled and its two parts added."""
+
+
+def split_session(
+    original: Need, slot: str, slots: Sequence[str], taken: set[str], withdrawn: list[Withdrawal]
+) -> SplitSession:
+    """Splits ``original`` (assigned at ``slots``) at ``slot``; the parts' ids avoid ``taken``.
+
+    Shared by format 1's :func:`swap` and format 2's (:func:`matcher.standins_posts.swap2`)."""
+    moved_id = _free_id(f"{original.id}+{slot}", taken)
+    rest_id = _free_id(f"{original.id}+rest", taken | {moved_id})
+    rest_slots = [s for s in slots if s != slot]
+    parts = [
+        _part(original, moved_id, 1, [slot]),
+        _part(original, rest_id, len(rest_slots), [w for w in original.windows if w != slot]),
+    ]
+    changes = ChangeSet(
+        format=1, volunteers_withdrawn=withdrawn, needs_cancelled=[original.id], needs_added=parts
+    )
+    return SplitSession(moved_id, rest_id, rest_slots, changes)
 
 
 def _part(need: Need, ident: str, sessions: int, windows: list[str]) -> Need:

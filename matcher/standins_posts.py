@@ -50,7 +50,7 @@ from matcher.format.schema import (
 )
 from matcher.model.objectives.travel import EARTH_RADIUS_KM, NEIGHBOUR_KM
 from matcher.resolve_posts import apply_changes2
-from matcher.standins import DEFAULT_K, AssignmentStandins, Reliability, Standin, rank_key
+from matcher.standins import DEFAULT_K, AssignmentStandins, Reliability, Standin, rank_key, split_session
 
 __all__ = ["standins2", "swap2"]
 
@@ -237,27 +237,16 @@ def standins2(
     ]
 
 
-def _free_id(base: str, taken: set[str]) -> str:
-    """``base``, or ``base`` with a number added, not in ``taken`` (ids are at most 64 characters)."""
-    stem = base[:60]
-    if stem not in taken:
-        return stem
-    i = 2
-    while f"{stem[:57]}+{i}" in taken:
-        i += 1
-    return f"{stem[:57]}+{i}"
-
-
-def _part(need: Need2, ident: str, sessions: int, windows: list[str]) -> Need:
-    """A part of a split one-to-one need, as a change set adds it (format 1's need: same beneficiary,
-    service, hours and requirements, fewer sessions)."""
+def _as_need1(need: Need2) -> Need:
+    """A one-to-one need as format 1's (a change set adds format 1's needs): same beneficiary,
+    service, hours, sessions, windows and requirements."""
     return Need(
-        id=ident,
+        id=need.id,
         beneficiary=str(need.beneficiary),
         service=need.service,
         hours=need.hours,
-        sessions=sessions,
-        windows=windows,
+        sessions=need.sessions,
+        windows=list(need.windows),
         requires=list(need.requires),
         minor_ok=need.minor_ok,
     )
@@ -332,22 +321,13 @@ def swap2(
         changed_ids = [need]
     else:
         assert slot is not None
-        taken = {n.id for n in problem.needs}
-        moved_id = _free_id(f"{need}+{slot}", taken)
-        rest_id = _free_id(f"{need}+rest", taken | {moved_id})
-        rest_slots = [s for s in old.slots if s != slot]
-        parts = [
-            _part(original, moved_id, 1, [slot]),
-            _part(original, rest_id, len(rest_slots), [w for w in original.windows if w != slot]),
-        ]
-        changes = ChangeSet(
-            format=1, volunteers_withdrawn=withdrawn, needs_cancelled=[need], needs_added=parts
-        )
+        part = split_session(_as_need1(original), slot, old.slots, {n.id for n in problem.needs}, withdrawn)
+        changes = part.changes
         # The changed problem lists its needs without the cancelled one, then the added ones.
         del assignments[index]
-        assignments.append(PostAssignment(need=moved_id, volunteers=[volunteer], slots=[slot]))
-        assignments.append(PostAssignment(need=rest_id, volunteers=[leaving], slots=rest_slots))
-        changed_ids = [moved_id, rest_id]
+        assignments.append(PostAssignment(need=part.moved_id, volunteers=[volunteer], slots=[slot]))
+        assignments.append(PostAssignment(need=part.rest_id, volunteers=[leaving], slots=part.rest_slots))
+        changed_ids = [part.moved_id, part.rest_id]
     changed = apply_changes2(problem, changes)
     bound = _most(changed) if split else hours_fraction(plan.objective.coverage_bound)
     objective = Objective2(
