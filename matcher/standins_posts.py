@@ -49,6 +49,7 @@ from matcher.format.schema import (
     Withdrawal,
 )
 from matcher.model.objectives.travel import EARTH_RADIUS_KM, NEIGHBOUR_KM
+from matcher.model.posts.instance import NeedCompiler
 from matcher.resolve_posts import apply_changes2
 from matcher.standins import DEFAULT_K, AssignmentStandins, Reliability, Standin, rank_key, split_session
 
@@ -57,7 +58,7 @@ __all__ = ["standins2", "swap2"]
 
 @dataclass(frozen=True)
 class _Need:
-    """What the stand-ins read of one need (compiled here, without the solver's eligibility tables)."""
+    """What the stand-ins read of one need (without the solver's eligibility tables)."""
 
     need: Need2
     place: str
@@ -79,16 +80,17 @@ class _Ranker:
         self.volunteers = list(problem.volunteers)
         self.records = records
         self.position = {v.id: i for i, v in enumerate(self.volunteers)}
+        # Reach, valid certificates and free slots as the posts model compiles them.  Hours are
+        # scaled here from the decimals as written (hours_fraction), as the validator's rule 5
+        # adds them, not from the model's reading of long decimals (matcher.format.hours.exact).
+        compiler = NeedCompiler(problem)
         self.scale = math.lcm(1, *(hours_fraction(n.hours).denominator for n in problem.needs))
         self.location = {b.id: (b.location, b.district) for b in problem.beneficiaries}
         self.location.update({s.id: (s.location, s.district) for s in problem.sites})
-        self.needs = {
-            n.id: _Need(
-                n, n.place, self.location[n.place][1], int(hours_fraction(n.hours) * self.scale) * n.sessions
-            )
-            for n in problem.needs
-        }
-        self.free = [frozenset(v.availability) for v in self.volunteers]
+        district = compiler.district_of
+        units = {n.id: int(hours_fraction(n.hours) * self.scale) * n.sessions for n in problem.needs}
+        self.needs = {n.id: _Need(n, n.place, district[n.place], units[n.id]) for n in problem.needs}
+        self.free = compiler.free
         self.max_hours = [math.floor(hours_fraction(v.max_hours) * self.scale) for v in self.volunteers]
         # What the plan already gives each volunteer: slots, scaled hours, places.
         self.busy: list[set[str]] = [set() for _ in self.volunteers]
@@ -103,14 +105,8 @@ class _Ranker:
                     self.hours[v] += pn.unit_hours
                     self.places[v].add(pn.place)
         self.previous = {(self.position[p.volunteer], p.beneficiary) for p in problem.previous}
-        self.near: dict[str, set[str]] = {d.id: {d.id} for d in problem.districts}
-        if problem.reach == "adjacent":
-            for d in problem.districts:
-                for other in d.neighbors:
-                    self.near[d.id].add(other)
-                    self.near[other].add(d.id)
-        deadline = problem.certification_deadline
-        self.valid = [{c.kind for c in v.certifications if c.expires >= deadline} for v in self.volunteers]
+        self.near = compiler.near
+        self.valid = compiler.valid
         self.beneficiaries = {b.id: b for b in problem.beneficiaries}
         # Volunteers by skill: a need's candidates are read among those with its service only.
         self.skilled: dict[str, list[int]] = {}
