@@ -17,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from matcher.format.errors import InputError
-from matcher.format.hours import exact
+from matcher.format.hours import cap_units, exact, read_below
 from matcher.format.schema import CERTIFICATION_KINDS, Problem
 
 BoolArray = npt.NDArray[np.bool_]
@@ -205,6 +205,7 @@ class Instance:
                 )
 
         vols = problem.volunteers
+        below = read_below(n.hours for n in problem.needs)
         n_v = len(vols)
         vol_index = {v.id: i for i, v in enumerate(vols)}
         vol_avail = np.zeros((n_v, n_slots), dtype=bool)
@@ -253,7 +254,8 @@ class Instance:
             vol_avail=vol_avail,
             vol_skill=vol_skill,
             vol_cert=vol_cert,
-            vol_cap=np.array([int(c * scale) for c in caps], dtype=np.int64),
+            # Rule 5 as the validator adds the written decimals (matcher.format.hours.cap_units).
+            vol_cap=np.array([cap_units(v.max_hours, scale, below) for v in vols], dtype=np.int64),
             vol_max_ben=np.array([v.max_beneficiaries for v in vols], dtype=np.int64),
             vol_minor=np.array([v.minor for v in vols], dtype=bool),
             vol_gender=np.array([GENDER_CODES[v.gender] for v in vols], dtype=np.int64),

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 from matcher.format import reasons
-from matcher.format.hours import exact
+from matcher.format.hours import cap_units, exact, read_below
 from matcher.format.schema import Beneficiary, Need2, Problem2, Volunteer
 
 
@@ -106,7 +106,9 @@ class NeedCompiler:
         deadline = problem.certification_deadline
         self.valid = [{c.kind for c in v.certifications if c.expires >= deadline} for v in self.volunteers]
         self.free = [frozenset(v.availability) for v in self.volunteers]
-        self.max_units = [math.floor(exact(v.max_hours) * self.scale) for v in self.volunteers]
+        # Rule 5 as the validator adds the written decimals (matcher.format.hours.cap_units).
+        below = read_below(n.hours for n in problem.needs)
+        self.max_units = [cap_units(v.max_hours, self.scale, below) for v in self.volunteers]
         # Rule 2's skill and rule 7's reach rule out most volunteers of a city: look up who passes
         # both (by skill and district) instead of asking every volunteer of every need.
         self.by_skill_district: dict[tuple[str, str], list[int]] = {}
