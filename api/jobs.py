@@ -122,7 +122,7 @@ def run_task(
         # The change set is applied in the stored problem already: re-solved with none, the
         # plan in force keeps what still holds there and the rest is released and re-staffed.
         result2 = resolve_posts(
-            parsed2, parse(Plan2, plan, "plan"), ChangeSet(format=1), parsed2.time_limit_s
+            parsed2, parse(Plan2, plan, "plan"), ChangeSet(format=1), parsed2.time_limit_s, on_progress
         )
         if parent is not None:
             before2 = (

@@ -195,9 +195,14 @@ def cmd_resolve(args: argparse.Namespace) -> int:
     if not isinstance(problem, Problem) or not isinstance(plan, Plan):
         if isinstance(problem, Problem) or isinstance(plan, Plan):
             raise InputError(f"{args.plan}: format {plan.format} plan for a format {problem.format} problem")
-        plan2 = resolve_posts(
-            problem, plan, changes, _remaining(args.started, args.time_limit, problem.time_limit_s)
-        )
+        with shown(args.progress) as on_progress:
+            plan2 = resolve_posts(
+                problem,
+                plan,
+                changes,
+                _remaining(args.started, args.time_limit, problem.time_limit_s),
+                on_progress,
+            )
         _write(plan2.to_json(), args.out)
         if args.summary:
             print(

@@ -19,11 +19,15 @@ Kept assignments never move, so a re-solve touches only what the change set touc
 
 from __future__ import annotations
 
+import time
+
 from matcher.format.errors import InputError
 from matcher.format.schema import ChangeSet, Need2, Plan2, Problem2, Volunteer
 from matcher.format.validate2 import validate_plan2
 from matcher.model.posts.greedy import Team
 from matcher.model.posts.instance import PostInstance, PostNeed
+from matcher.progress import ProgressCallback
+from matcher.search import posts_progress
 from matcher.search.posts import solve_posts
 
 
@@ -118,15 +122,32 @@ def kept_teams(inst: PostInstance, plan: Plan2) -> dict[int, Team]:
     return fixed
 
 
-def resolve_posts(problem: Problem2, plan: Plan2, changes: ChangeSet, time_limit: float) -> Plan2:
+def resolve_posts(
+    problem: Problem2,
+    plan: Plan2,
+    changes: ChangeSet,
+    time_limit: float,
+    on_progress: ProgressCallback | None = None,
+) -> Plan2:
     """Re-solve ``plan`` (in force for ``problem``) after ``changes``; the new plan with ``changed``.
 
     What is kept is :func:`kept_teams`' (every kept member re-checked against the changed problem,
     the limits that add up included), so the plan is valid for it whatever changed since.
+    ``on_progress`` hears ``start`` (what is kept, no bound yet), ``prove`` (the exact posts
+    model's plan and bound) and ``done``, in the posts instance's units
+    (:mod:`matcher.search.posts_progress`).
     """
+    started = time.perf_counter()
     changed_problem = apply_changes2(problem, changes)
     inst = PostInstance.of(changed_problem)
-    result = solve_posts(changed_problem, time_limit, fixed=kept_teams(inst, plan))
+    fixed = kept_teams(inst, plan)
+    progress = posts_progress.posts_reporter(inst, on_progress, started)
+    if progress is not None:
+        kept = sum(inst.needs[n].unit_value * len(team) for n, (team, _) in fixed.items())
+        progress.report("start", kept, None, force=True)
+    result = solve_posts(changed_problem, time_limit, fixed=fixed)
+    for stage in ("prove", "done"):
+        posts_progress.report(progress, stage, inst, result.coverage, result.coverage_bound)
     before = {a.need: (sorted(a.volunteers), sorted(a.slots)) for a in plan.assignments}
     after = {a.need: (sorted(a.volunteers), sorted(a.slots)) for a in result.plan.assignments}
     changed = [n.id for n in changed_problem.needs if before.get(n.id) != after.get(n.id)]

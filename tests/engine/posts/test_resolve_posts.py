@@ -11,6 +11,7 @@ from matcher.format import reasons as codes
 from matcher.format.io import load_any_problem, parse
 from matcher.format.schema import ChangeSet, Plan2, Problem2
 from matcher.format.validate2 import validate_plan2
+from matcher.progress import Progress
 from matcher.resolve_posts import apply_changes2, resolve_posts
 
 REPO = Path(__file__).resolve().parents[3]
@@ -170,3 +171,19 @@ def test_a_lost_certificate_or_availability_releases_the_member() -> None:
     teams = _teams(new)
     assert "v-li" not in teams.get("n-square-guidance", [])
     assert "n-river-patrol" in (new.changed or [])
+
+
+def test_a_re_solve_reports_its_progress() -> None:
+    """``start`` with the kept teams' coverage and no bound, then ``prove`` and ``done`` with the
+    plan's figures; coverage never falls."""
+    problem, plan = _example()
+    changes = _changes(volunteers_withdrawn=[{"volunteer": "v-chen"}])
+    reports: list[Progress] = []
+    new = resolve_posts(problem, plan, changes, 10.0, reports.append)
+    assert [r.stage for r in reports] == ["start", "prove", "done"]
+    start, _, done = reports
+    # v-chen's one-to-one visit goes; the square keeps three, the river patrol is released.
+    assert start.bound is None and start.coverage == 20 + 3 * 2 * 3
+    assert done.coverage == new.objective.coverage and done.bound == new.objective.coverage_bound
+    assert done.proved == (new.status == "optimal")
+    assert [r.coverage for r in reports] == sorted(r.coverage for r in reports)
