@@ -22,7 +22,7 @@ from __future__ import annotations
 import time
 
 from matcher.format.errors import InputError
-from matcher.format.schema import ChangeSet, Need2, Plan2, Problem2, Volunteer
+from matcher.format.schema import ChangeSet, Need2, Plan2, PostAssignment, Problem2, Volunteer
 from matcher.format.validate2 import validate_plan2
 from matcher.model.posts.greedy import Team
 from matcher.model.posts.instance import PostInstance, PostNeed
@@ -80,9 +80,10 @@ def kept_teams(inst: PostInstance, plan: Plan2) -> dict[int, Team]:
     minors, exclusions; :class:`~matcher.model.posts.instance.PostInstance`) and free at all its
     slots.  Then the limits that add up over the week are counted again on what is kept, since the
     volunteer's record may have changed since the plan was made (a lowered ``max_hours`` or
-    ``max_beneficiaries``): the assignments are taken most valuable first (value per volunteer,
-    then plan order), and a member is kept on one only while their hours, places (a site counting
-    once) and slots still fit; a member who no longer fits is released from it.  A post left below
+    ``max_beneficiaries``): the assignments are taken most valuable first (what releasing one
+    member costs: a member's value, or a post's whole value when it is at its ``min``; then plan
+    order), and a member is kept on one only while their hours, places (a site counting once) and
+    slots still fit; a member who no longer fits is released from it.  A post left below
     its ``min``, without a lead holder, or with minors only on a group post is released whole.
     """
     need_index = {pn.need.id: pn.index for pn in inst.needs}
@@ -91,7 +92,7 @@ def kept_teams(inst: PostInstance, plan: Plan2) -> dict[int, Team]:
     places: list[set[str]] = [set() for _ in inst.volunteers]
     busy: list[set[str]] = [set() for _ in inst.volunteers]
     rows = [(need_index[a.need], i, a) for i, a in enumerate(plan.assignments) if a.need in need_index]
-    rows.sort(key=lambda row: (-inst.needs[row[0]].unit_value, row[1]))
+    rows.sort(key=lambda row: (-_at_stake(inst.needs[row[0]], row[2]), row[1]))
     fixed: dict[int, Team] = {}
     for n, _, a in rows:
         pn = inst.needs[n]
@@ -120,6 +121,12 @@ def kept_teams(inst: PostInstance, plan: Plan2) -> dict[int, Team]:
             busy[v] |= slots
         fixed[n] = (team, tuple(a.slots))
     return fixed
+
+
+def _at_stake(pn: PostNeed, a: PostAssignment) -> int:
+    """What releasing one member from ``a`` can cost: a member's value, or the whole post's when it
+    is at its ``min`` (one member fewer and it does not run)."""
+    return pn.unit_value * (len(a.volunteers) if pn.group and len(a.volunteers) <= pn.low else 1)
 
 
 def resolve_posts(

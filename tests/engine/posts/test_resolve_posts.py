@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from posts_support import post, problem2, vol
+from posts_support import post, problem2, solve_checked, vol
 
 from matcher.format import reasons as codes
 from matcher.format.io import load_any_problem, parse
@@ -187,3 +187,26 @@ def test_a_re_solve_reports_its_progress() -> None:
     assert done.coverage == new.objective.coverage and done.bound == new.objective.coverage_bound
     assert done.proved == (new.status == "optimal")
     assert [r.coverage for r in reports] == sorted(r.coverage for r in reports)
+
+
+def test_a_member_over_his_hours_keeps_the_post_that_would_not_run_without_him() -> None:
+    """v1 serves a post at its min of two (3 x 2 h each, 12 in all) and a one-to-one visit (4 x 2 h,
+    8); his max_hours fell to 2.  Keeping the visit (the more valuable per volunteer) would release
+    the post whole, as no one else can take his place: the post is kept, the visit released."""
+
+    def week(max_hours: float) -> Problem2:
+        return problem2(
+            [vol("v1", max_hours=max_hours), vol("v2", availability=["sat-am"])],
+            [
+                post("n1", low=2, high=2, windows=["sat-am"]),
+                post("n2", site=None, priority=None, beneficiary="b1", windows=["sat-pm"]),
+            ],
+        )
+
+    plan = solve_checked(week(10))
+    assert _teams(plan) == {"n1": ["v1", "v2"], "n2": ["v1"]}
+    now = week(2)
+    new = resolve_posts(now, plan, ChangeSet(format=1), 10.0)
+    assert validate_plan2(now, new) == []
+    assert _teams(new) == {"n1": ["v1", "v2"]} and new.changed == ["n2"]
+    assert new.objective.coverage == 12
