@@ -138,9 +138,6 @@ def cmd_solve(args: argparse.Namespace) -> int:
         if args.summary:
             print(summary(problem, result.plan), file=sys.stdout if args.out else sys.stderr)
         return 0
-    if args.standins:
-        # Before the solve: a format-2 plan has no stand-ins yet (a post's stand-in is a later step).
-        raise InputError("--standins: only for format-1 problems (this problem is format 2)")
     with shown(args.progress) as on_progress:
         any_result = solve_any(
             problem,
@@ -148,7 +145,14 @@ def cmd_solve(args: argparse.Namespace) -> int:
             workers=args.workers,
             on_progress=on_progress,
         )
-    _write(any_result.plan.to_json(), args.out)
+    plan2 = any_result.plan
+    if args.standins:
+        from matcher.format.schema import Plan2
+        from matcher.standins_posts import standins2, with_standins2
+
+        assert isinstance(plan2, Plan2)
+        plan2 = with_standins2(plan2, standins2(problem, plan2, args.standins))
+    _write(plan2.to_json(), args.out)
     if args.summary:
         print(summary2(problem, any_result.plan), file=sys.stdout if args.out else sys.stderr)  # type: ignore[arg-type]
     return 0
@@ -610,7 +614,7 @@ def parser() -> argparse.ArgumentParser:
     sub = top.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     p = sub.add_parser("solve", help="solve a problem file; the plan goes to stdout or --out")
-    p.add_argument("problem", help="problem JSON (format 1)")
+    p.add_argument("problem", help="problem JSON (format 1 or 2)")
     p.add_argument("--out", help="write the plan here instead of stdout")
     p.add_argument(
         "--time-limit", type=_positive, help="wall-clock seconds (default: the problem's time_limit_s)"
@@ -622,7 +626,8 @@ def parser() -> argparse.ArgumentParser:
         "--standins",
         type=_standins,
         metavar="K",
-        help="list up to K ranked stand-ins for each session of the plan (the optional 'standins' field)",
+        help="list up to K ranked stand-ins for each session of the plan, each member of a group post "
+        "(the optional 'standins' field)",
     )
     p.set_defaults(run=cmd_solve)
 

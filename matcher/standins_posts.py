@@ -40,6 +40,7 @@ from matcher.format.errors import InputError
 from matcher.format.evaluate import continuity2_of, hours_fraction
 from matcher.format.schema import (
     ChangeSet,
+    MemberStandins,
     Need,
     Need2,
     Objective2,
@@ -53,7 +54,7 @@ from matcher.model.posts.instance import NeedCompiler
 from matcher.resolve_posts import apply_changes2
 from matcher.standins import DEFAULT_K, AssignmentStandins, Reliability, Standin, rank_key, split_session
 
-__all__ = ["standins2", "swap2"]
+__all__ = ["standins2", "swap2", "with_standins2"]
 
 
 @dataclass(frozen=True)
@@ -231,6 +232,29 @@ def standins2(
         if a.need in ranker.needs
         for leaving in a.volunteers
     ]
+
+
+def with_standins2(plan: Plan2, found: list[AssignmentStandins]) -> Plan2:
+    """The plan with its stand-ins in the format's optional ``standins`` field: a one-to-one need's
+    per session, a group post's per member (all its sessions)."""
+    by_need: dict[str, list[AssignmentStandins]] = {}
+    for f in found:
+        by_need.setdefault(f.need, []).append(f)
+    assignments = []
+    for a in plan.assignments:
+        lists = []
+        for f in by_need.get(a.need, []):
+            if f.whole_only:
+                lists.append(MemberStandins(volunteer=f.volunteer, volunteers=[x.volunteer for x in f.whole]))
+            else:
+                lists += [
+                    MemberStandins(
+                        volunteer=f.volunteer, slot=s, volunteers=[x.volunteer for x in f.sessions.get(s, [])]
+                    )
+                    for s in a.slots
+                ]
+        assignments.append(a.model_copy(update={"standins": lists}))
+    return plan.model_copy(update={"assignments": assignments})
 
 
 def _as_need1(need: Need2) -> Need:

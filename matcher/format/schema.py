@@ -705,6 +705,23 @@ def check_places(problem: Problem2, districts: set[str], beneficiaries: set[str]
         check_members(n.windows, slots, path + ".windows", "slot")
 
 
+class MemberStandins(BaseModel):
+    """The ranked stand-ins (备选志愿者) of one volunteer's place on a format-2 assignment (optional,
+    on request): one session of a one-to-one need, or all the sessions of a group post."""
+
+    model_config = _STRICT
+
+    volunteer: Id = Field(description="The volunteer on the assignment whose place this is.")
+    slot: Id | None = Field(
+        default=None,
+        description="A one-to-one need's session (one of the assignment's slots); absent on a group "
+        "post, whose volunteers serve all its sessions together.",
+    )
+    volunteers: Annotated[IdList, Field(max_length=STANDINS_MAX)] = Field(
+        description="Volunteers who could take that place as the plan stands, best first."
+    )
+
+
 class PostAssignment(BaseModel):
     """A format-2 need taken: its volunteers (one or more, serving together) and their common slots."""
 
@@ -718,6 +735,13 @@ class PostAssignment(BaseModel):
     places_open: Annotated[int, Field(strict=True, ge=1, le=POST_VOLUNTEERS_MAX)] | None = Field(
         default=None,
         description="A post staffed below its max: how many more volunteers would each raise its value.",
+    )
+    standins: (
+        Annotated[list[MemberStandins], Field(max_length=max(SLOTS_MAX, POST_VOLUNTEERS_MAX))] | None
+    ) = Field(
+        default=None,
+        description="Optional, only when asked for (linli solve --standins K): each session's ranked "
+        "stand-ins (a one-to-one need), or each member's (a group post). Absent from a plan by default.",
     )
 
 

@@ -16,12 +16,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import Doc, load_example_doc, make_problem, need, to_problem, volunteer
+from helpers import SPEC_DIR, Doc, load_example_doc, make_problem, need, to_problem, volunteer
 
 from linli.cli import main
 from matcher.format.io import load_plan, parse
-from matcher.format.schema import Plan
+from matcher.format.schema import Plan, Plan2, Problem2
 from matcher.format.validate import validate_plan
+from matcher.format.validate2 import validate_plan2
 
 CLI_TIMEOUT = 120
 
@@ -117,6 +118,33 @@ def test_solve_standins_only_when_asked(tmp_path: Path, capsys: pytest.CaptureFi
     assert [(a.need, a.volunteer, a.slots) for a in plan.assignments] == [
         (a.need, a.volunteer, a.slots) for a in without.assignments
     ]
+
+
+def test_solve_standins_of_a_week_with_posts(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Format 2: a one-to-one need's stand-ins per session, a group post's per member (all its
+    sessions: no slot); never someone already on the assignment; the plan otherwise the same."""
+    doc = json.loads((SPEC_DIR / "example-problem-format2.json").read_text(encoding="utf-8"))
+    for v in list(doc["volunteers"]):
+        doc["volunteers"].append({**v, "id": f"{v['id']}-2"})  # a twin of everyone: room to stand in
+    problem_file = write(tmp_path / "problem.json", doc)
+    code, plain, err = run(["solve", str(problem_file), "--time-limit", "10"], capsys)
+    assert code == 0, err
+    assert "standins" not in plain
+    code, out, err = run(["solve", str(problem_file), "--time-limit", "10", "--standins", "3"], capsys)
+    assert code == 0, err
+    problem, plan = parse(Problem2, doc, "problem"), parse(Plan2, out, "stdout")
+    assert validate_plan2(problem, plan) == []
+    group = {n.id for n in problem.needs if n.volunteers.max > 1}
+    assert group & {a.need for a in plan.assignments}, "the example staffs a group post"
+    for a in plan.assignments:
+        assert a.standins is not None
+        if a.need in group:
+            assert [(s.volunteer, s.slot) for s in a.standins] == [(v, None) for v in a.volunteers]
+        else:
+            assert [(s.volunteer, s.slot) for s in a.standins] == [(a.volunteers[0], x) for x in a.slots]
+        assert all(len(s.volunteers) <= 3 and not set(s.volunteers) & set(a.volunteers) for s in a.standins)
+    assert any(s.volunteers for a in plan.assignments for s in a.standins or [])
+    assert plan.objective == parse(Plan2, plain, "stdout").objective
 
 
 @pytest.mark.parametrize("k", ["0", "21", "x"])
