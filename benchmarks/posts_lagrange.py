@@ -101,6 +101,8 @@ class Evaluation:
     """``L`` at some multipliers and the slack of each dualised row at the subproblems' maximiser."""
 
     value: float
+    objective: float
+    """``sum c x`` at the maximiser."""
     slack: dict[str, F]
 
 
@@ -257,7 +259,11 @@ class PostsLagrangian:  # the arrays of one problem, built once
 
     def evaluate(self, m: dict[str, F]) -> Evaluation:
         """``L(m)`` and the rows' slacks at a maximiser of the relaxed problem (module docstring)."""
-        mu, pi, rho, sigma, lam, kappa = m["mu"], m["pi"], m["rho"], m["sigma"], m["lam"], m["kappa"]
+        mu, pi, rho = m["mu"], m["pi"], m["rho"]
+        # multipliers of rows that do not exist count as 0
+        sigma = np.where(self.p_group >= 0, m["sigma"], 0.0)
+        lam = np.where(self.has_lead, m["lam"], 0.0)
+        kappa = np.where(self.minor, m["kappa"], 0.0)
         s_n = self.sessions
         k_need = np.bincount(self.p_need, weights=kappa, minlength=self.n_needs)
         a = (
@@ -315,12 +321,13 @@ class PostsLagrangian:  # the arrays of one problem, built once
             "rho": self.max_ben
             - np.bincount(self.p_vol, weights=np.where(self.p_single, x, 0.0), minlength=n_vol)
             - np.bincount(self.g_vol, weights=u, minlength=n_vol),
-            "sigma": np.where(self.p_group >= 0, u_pair, 0.0) - x,
+            "sigma": np.where(self.p_group >= 0, u_pair - x, 0.0),
             "lam": np.bincount(self.p_need, weights=np.where(self.lead_pairs, x, 0.0), minlength=self.n_needs)
             - run,
-            "kappa": adults_x[self.p_need] - x,
+            "kappa": np.where(self.minor, adults_x[self.p_need] - x, 0.0),
         }
-        return Evaluation(value, slack)
+        slack["lam"] = np.where(self.has_lead, slack["lam"], 0.0)
+        return Evaluation(value, float(self.p_value @ x), slack)
 
 
 @dataclass
