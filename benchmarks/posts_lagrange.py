@@ -57,7 +57,7 @@ from matcher.model.posts.instance import PostInstance
 
 __all__ = ["LagrangeReport", "PostsLagrangian", "lagrangian_bound"]
 
-STALL = 30
+STALL = 10
 """Iterations without a 0.01% better bound before the step and the target's gap shrink."""
 DECAY = 0.8
 """How they shrink."""
@@ -65,6 +65,10 @@ THETA_MIN = 1e-4
 """The run stops when the step's factor falls below this."""
 DEFLECT = 0.5
 """Weight of the previous direction in the next (a deflected subgradient)."""
+START = 0.0
+THETA = 0.5
+"""The first step factor (Polyak: in (0, 2))."""
+"""Fraction of the second best session value the volunteer-slots start at."""
 GAP = 0.1
 """The first target: this fraction below the best bound."""
 
@@ -245,6 +249,19 @@ class PostsLagrangian:  # the arrays of one problem, built once
         active["sigma"] = (self.p_group >= 0) & active["rho"][self.p_vol]
         return active
 
+    def start(self) -> dict[str, F]:
+        """A first guess: each volunteer-slot priced at its second best session value (the best
+        contender keeps a profit, the others none), other multipliers 0."""
+        m = self.zeros()
+        g = self.p_value[self.e_pair] / self.sessions[self.p_need[self.e_pair]]
+        order = np.lexsort((-g, self.e_vs))
+        vs = self.e_vs[order]
+        starts = _group_starts(vs, self.n_vs)
+        second = starts[:-1] + 1
+        has = second < starts[1:]
+        m["mu"][has] = g[order][second[has]] * START
+        return m
+
     def zeros(self) -> dict[str, F]:
         """Multipliers all 0."""
         n_vol = len(self.max_hours)
@@ -361,10 +378,10 @@ def lagrangian_bound(
     started = time.monotonic()
     lag = PostsLagrangian.of(problem)
     built = time.monotonic() - started
-    m = lag.zeros()
+    m = lag.start()
     best = np.inf
     history: list[float] = []
-    theta, gap, stall = 1.0, GAP, 0
+    theta, gap, stall = THETA, GAP, 0
     # Rows in their own units: hours and beneficiaries rows divided by their right-hand side.
     scale = {name: np.ones_like(x) for name, x in m.items()}
     scale["pi"] = 1.0 / np.maximum(lag.max_hours, 1e-9)
