@@ -36,7 +36,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import linprog
 
-from benchmarks.results import Table, command_line, write_result
+from benchmarks.results import Table, add_seeds, command_line, seed_list, write_result
 from matcher.format.schema import Plan, Plan2, Problem2
 from matcher.format.validate import validate_plan
 from matcher.format.validate2 import validate_plan2
@@ -203,13 +203,13 @@ def measure(seed: int, volunteers: int, beneficiaries: int, time_limit: float) -
 def main(argv: list[str] | None = None) -> None:
     """Measure each seed, print the table and write the result file."""
     args = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    args.add_argument("--seeds", default="1,2,3,4,5,6,7,8,9,10", help="comma-separated city seeds")
+    add_seeds(args, "1,2,3,4,5,6,7,8,9,10")
     args.add_argument("--volunteers", type=int, default=300)
     args.add_argument("--beneficiaries", type=int, default=225)
     args.add_argument("--time-limit", type=float, default=20.0, help="seconds per solve")
     opts = args.parse_args(argv)
     rows = []
-    for seed in (int(s) for s in opts.seeds.split(",")):
+    for seed in seed_list(opts.seeds):
         row = measure(seed, opts.volunteers, opts.beneficiaries, opts.time_limit)
         print(*row, sep="\t", flush=True)
         rows.append(row)

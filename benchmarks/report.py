@@ -66,11 +66,16 @@ ABOUT: dict[str, tuple[str, str]] = {
         "(`generate_city_with_posts`), solved by `solve_any` at the size's time limit (the city "
         "route, `matcher/search/posts_city.py`: posts as one-to-one seats at a fixed window set, "
         "today's pipeline, then a repair), every plan checked by `validate_plan2`; beside them, in "
-        "the same run, the same cities without posts by `solve` (`baseline`). `relaxed LP bound`: "
-        "the LP (PDLP, bound from its duals) of a format-1 relaxation of the problem (each post "
-        "as `max` seats at all its windows; no minimum, lead, adult or common slots), an upper "
-        "bound on the optimum, measured 1.6-3.9% above the natural LP with posts at station size "
-        "(see `benchmarks/posts_city.py`); `demand bound` is Linli's own bound on this route.",
+        "the same run, the same cities without posts by `solve` (`baseline`). `natural LP bound "
+        "(Lagrangian)`: an upper bound on the LP relaxation of the natural model with posts (a "
+        "variable per volunteer on a need, per post and window chosen, per volunteer at a window), "
+        "computed in the benchmark independently of the engine's solvers: the least Lagrangian "
+        "dual value (coupling rows dualised, each need's subproblem solved in closed form) of a "
+        "subgradient run of `bound s` seconds, every value of which is a valid bound (weak "
+        "duality; `benchmarks/posts_lagrange.py`), so `coverage / bound` understates coverage over "
+        "that LP. At station size `exact LP` is that LP solved by HiGHS (`benchmarks.posts`) and "
+        "`bound / exact LP` how far above it the run stopped. `demand bound` is Linli's own bound "
+        "on this route.",
     ),
     "city": (
         "City scale: against the natural model's LP bound",

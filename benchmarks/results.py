@@ -19,6 +19,7 @@ tests, and trial runs of tiny configurations, write elsewhere).
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import json
 import os
@@ -176,3 +177,13 @@ def text_table(columns: Sequence[str], rows: Sequence[Sequence[Cell]]) -> str:
         parts = [text.ljust(widths[i]) if i == 0 else text.rjust(widths[i]) for i, text in enumerate(row)]
         lines.append("  ".join(parts).rstrip())
     return "\n".join(lines)
+
+
+def add_seeds(parser: argparse.ArgumentParser, default: str) -> None:
+    """The ``--seeds`` option of the benchmarks that generate cities (read it with :func:`seed_list`)."""
+    parser.add_argument("--seeds", default=default, help="comma-separated city seeds")
+
+
+def seed_list(text: str) -> list[int]:
+    """The seeds of a ``--seeds`` value (``"1,2,3"``; blanks ignored)."""
+    return [int(s) for s in text.split(",") if s.strip()]
