@@ -4,10 +4,10 @@ today's format-1 pipeline on the whole, then a repair that makes every post run 
 Column generation (:mod:`matcher.search.posts_colgen`) and the compact model
 (:mod:`matcher.search.posts`) stop at station size.  Here (:func:`solve_city`):
 
-1. each post gets a window set: the one the posts' greedy plan
-   (:func:`matcher.model.posts.greedy.greedy`, the posts alone) chose, else the set where the most
+1. each post gets a window set: its core team's (:func:`_core_teams`: the posts alone, ``min``
+   volunteers each, those the one-to-one needs would miss least), else the set where the most
    eligible volunteers are free; a post with fewer than ``min`` eligible volunteers free at any
-   set stays unmet;
+   set stays unmet (with :data:`CORE_FIRST`, a post with a core runs with it, seats only above);
 2. with its window set fixed a post of ``max`` places is ``max`` format-1 needs at exactly those
    slots (windows = the set, sessions = its size), each for the post's place (a site becomes a
    beneficiary of the post's priority and district, so the places cap counts it once; a
@@ -19,7 +19,10 @@ Column generation (:mod:`matcher.search.posts_colgen`) and the compact model
    and breaks rules 10-12; it is filled by insertion (free eligible volunteers) and by ejection
    (a one-to-one need of an eligible volunteer moved to another free volunteer), else released;
    released and unstaffed posts are tried again at each window set with the volunteers left, the
-   running ones topped up to ``max``, then the unmet one-to-one needs are inserted.
+   running ones topped up to ``max``; with :data:`TRADE` a post then takes volunteers whose
+   one-to-one needs at its slots are worth less than a place on it (moved to another volunteer
+   if one can take them, else dropped), and an unstaffed post runs where its team is worth more
+   than the needs it displaces; last the unmet (and dropped) one-to-one needs are inserted.
 
 Every step keeps rules 1-9 per volunteer, so the plan is valid (the tests check it with
 :func:`matcher.format.validate2.validate_plan2`).  The bound reported is the demand (each need's
@@ -55,9 +58,12 @@ from matcher.model.posts.model import number, unmet_reasons
 OneToOne = Callable[[Problem, float], Plan]
 """Solves a format-1 problem within the seconds given (:func:`matcher.solve.solve`'s plan)."""
 
-CORE_FIRST = True
-"""Commit each post the greedy plan runs to its minimum team before the one-to-one solve (seats only
-above it), rather than seating every place and releasing posts left below their minimum."""
+CORE_FIRST = False
+"""Commit posts to core teams (:func:`_core_teams`) before the one-to-one solve, seats only above
+them, rather than seating every place and releasing posts left below their minimum.  Off: at 4,000
+volunteers it ran about 340 posts instead of about 220 but covered less (seed 2: 46,424.5 against
+46,886.5 without, seed 3: 44,651 against 44,708.5; one run each): its cores take volunteers
+the one-to-one needs would have used better, and nothing undoes them."""
 TRADE = True
 """After the repair, let posts take volunteers from one-to-one needs worth less (:func:`_grow`,
 :func:`_staff_by_trade`); the needs dropped are offered to other volunteers."""

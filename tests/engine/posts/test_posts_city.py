@@ -121,6 +121,7 @@ def test_core_first_runs_every_post_given_a_core(seed: int, monkeypatch: pytest.
     _, core = posts_city._window_sets(inst, compiler, [v.minor for v in compiler.volunteers])
     assert core
     monkeypatch.setattr(posts_city, "_repair", lambda *args: (0, 0))
+    monkeypatch.setattr(posts_city, "CORE_FIRST", True)
     result = posts_city.solve_city(problem, 8.0, _one_to_one)
     cored = {problem.needs[p].id for p in core}
     assert cored <= {a.need for a in result.plan.assignments}
