@@ -222,8 +222,9 @@ def solve_any(
     started = time.monotonic()
     compiler, station = posts_route(problem)
     if station is None:
+        left = max(0.5, limit - (time.monotonic() - started))  # the route's count and compiling spent
         city = solve_city(
-            problem, limit, lambda p, seconds: solve(p, seconds, workers=workers).plan, compiler=compiler
+            problem, left, lambda p, seconds: solve(p, seconds, workers=workers).plan, compiler=compiler
         )
         return AnySolveResult(city.plan, city.coverage, city.coverage_bound, city.pairs, "posts-city")
     inst = station if on_progress is not None else None

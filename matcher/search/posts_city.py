@@ -69,6 +69,9 @@ TRADE = True
 :func:`_staff_by_trade`); the needs dropped are offered to other volunteers."""
 Dropped = list[tuple[int, int, tuple[str, ...]]]
 """One-to-one needs dropped for a post: (need, the volunteer who served it, its slots)."""
+TRADE_HOURS = True
+"""With :data:`TRADE`, a volunteer out of hours or places for a post may also give up its one-to-one
+needs elsewhere in the week (the least valuable first), not only those at the post's slots."""
 REPAIR_SHARE = 0.05
 """Share of the time limit kept for the repair and the plan (at least :data:`REPAIR_MIN_S`)."""
 REPAIR_MIN_S = 1.0
@@ -667,34 +670,63 @@ def _blockers(state: _State, v: int, slots: tuple[str, ...]) -> set[int] | None:
 
 def _cost(state: _State, v: int, pn: PostNeed, slots: tuple[str, ...]) -> int | None:
     """What ``v`` joining post ``pn`` at ``slots`` costs in scaled units: the value of the one-to-one
-    needs it serves there, dropped (0: it can join as it is; None: it cannot even without them)."""
+    needs :func:`_to_drop` gives up (0: it can join as it is; None: it cannot even without them)."""
+    drop = _to_drop(state, v, pn, slots)
+    if drop is None:
+        return None
+    return sum(int(_one_value(state.compiler, i) * state.compiler.scale) for i in drop)
+
+
+def _to_drop(state: _State, v: int, pn: PostNeed, slots: tuple[str, ...]) -> list[int] | None:
+    """The one-to-one needs ``v`` would give up to join post ``pn`` at ``slots``: those it serves
+    there, then (:data:`TRADE_HOURS`) its others, the least valuable first, until its hours and
+    places admit the post (empty: it can join as it is; None: it cannot even without them all)."""
     if state.can_take(v, pn, slots):
-        return 0
+        return []
     blocking = _blockers(state, v, slots)
-    if not blocking:
+    if blocking is None:
         return None
-    freed_hours = sum(state.need(i).unit_hours for i in blocking)
-    if state.hours[v] - freed_hours + pn.unit_hours > state.compiler.max_units[v]:
-        return None
+    compiler = state.compiler
+    drop = sorted(blocking)
+    hours = state.hours[v] - sum(state.need(i).unit_hours for i in drop)
     places = dict(state.places[v])
-    for i in blocking:
+
+    def leave(i: int) -> None:
         place = state.need(i).place
         places[place] -= 1
         if not places[place]:
             del places[place]
-    if pn.place not in places and len(places) >= state.compiler.volunteers[v].max_beneficiaries:
-        return None
-    return sum(int(_one_value(state.compiler, i) * state.compiler.scale) for i in blocking)
+
+    for i in drop:
+        leave(i)
+    most = compiler.volunteers[v].max_beneficiaries
+
+    def fits() -> bool:
+        return hours + pn.unit_hours <= compiler.max_units[v] and (pn.place in places or len(places) < most)
+
+    if not fits() and TRADE_HOURS:
+        others = sorted(
+            {i for i in state.busy[v].values() if i in state.ones} - blocking,
+            key=lambda i: (_one_value(compiler, i), i),
+        )
+        for i in others:
+            if fits():
+                break
+            drop.append(i)
+            hours -= state.need(i).unit_hours
+            leave(i)
+    return drop if drop and fits() else None
 
 
 def _take(state: _State, v: int, pn: PostNeed, slots: tuple[str, ...], dropped: Dropped) -> bool:
     """Put ``v`` on post ``pn`` (its team in ``state.posts``): as it is, by moving the one-to-one needs
-    it serves at ``slots`` to other volunteers, else by dropping them (added to ``dropped``); False
-    (nothing changed) when it cannot join even so."""
+    it serves at ``slots`` to other volunteers, else by dropping those :func:`_to_drop` names (added
+    to ``dropped``); False (nothing changed) when it cannot join even so."""
     if not state.can_take(v, pn, slots) and not _free_up(state, v, pn, slots):
-        if _cost(state, v, pn, slots) is None:
+        drop = _to_drop(state, v, pn, slots)
+        if drop is None:
             return False
-        for i in _blockers(state, v, slots) or ():
+        for i in drop:
             u, at = state.ones.pop(i)
             state.remove(u, state.need(i), at)
             dropped.append((i, u, at))

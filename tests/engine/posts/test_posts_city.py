@@ -217,3 +217,49 @@ def test_a_post_grows_by_taking_a_volunteer_from_a_one_to_one_need_worth_less(
     assert teams["n1"] == ["va", "vc"]
     assert teams["n-high"] == ["vb"] and "n-low" not in teams
     assert result.coverage == 6 + 6 + 8
+
+
+@pytest.mark.parametrize("hours", [True, False])
+def test_a_volunteer_out_of_hours_gives_up_a_need_elsewhere_for_a_post(
+    hours: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """va has 2 h and serves b1's 1 h need on Saturday afternoon; the post on Saturday morning
+    needs va and vb for 2 h each (3 x 2 a place).  With TRADE_HOURS va gives the need up, the post
+    runs and vb takes the need (6 + 6 + 4); without, the post cannot run (4)."""
+    monkeypatch.setattr(posts_city, "CORE_FIRST", False)
+    monkeypatch.setattr(posts_city, "TRADE_HOURS", hours)
+    problem = problem2(
+        [vol("va", max_hours=2), vol("vb")],
+        [
+            post("n1", low=2, high=2, windows=["sat-am"]),
+            {
+                "id": "n-care",
+                "beneficiary": "b1",
+                "service": "civility_guidance",
+                "hours": 1,
+                "sessions": 1,
+                "windows": ["sat-pm"],
+            },
+        ],
+    )
+
+    def plan(p: Problem, seconds: float) -> Plan:
+        seat = next(n.id for n in p.needs if n.id.startswith("n1+"))
+        return Plan(
+            format=1,
+            status="feasible",
+            assignments=[
+                Assignment(need="n-care", volunteer="va", slots=["sat-pm"]),
+                Assignment(need=seat, volunteer="vb", slots=["sat-am"]),
+            ],
+            unmet=[
+                Unmet(need=n.id, reasons=["capacity_taken"]) for n in p.needs if n.id not in {"n-care", seat}
+            ],
+            objective=Objective(coverage=10, coverage_bound=16, continuity=0),
+            solve_seconds=0.0,
+        )
+
+    result = posts_city.solve_city(problem, 5.0, plan)
+    assert validate_plan2(problem, result.plan) == []
+    assert result.coverage == (16 if hours else 4)
+    assert result.coverage <= solve_any(problem, 5.0).coverage_bound
