@@ -38,9 +38,9 @@ from matcher.format.schema import AnyProblem, Plan, Plan2, Problem, Problem2
 from matcher.format.versions import as_format1, plan_as_format2
 from matcher.model.evaluate import coverage_units
 from matcher.model.instance import Instance
+from matcher.model.posts import model as posts_model
 from matcher.model.posts.greedy import Team, greedy, left_for_one_to_one, value_of
 from matcher.model.posts.instance import NeedCompiler, PostInstance
-from matcher.model.posts.model import MAX_PAIRS
 from matcher.params import Prover, SolveParams
 from matcher.progress import ProgressCallback, Reporter, reporter_of
 from matcher.search import posts_progress
@@ -204,9 +204,10 @@ def solve_any(
     left), and when that does not prove its plan, the exact posts model
     (:func:`matcher.search.posts.solve_posts`) from the better start, keeping the tighter bound;
     the latter refuses a problem too large for it with
-    :class:`~matcher.model.posts.model.PostsTooLargeError`.  Above station size
-    (:func:`city_size`) the posts become one-to-one seats for :func:`solve`, then a repair
-    (:func:`matcher.search.posts_city.solve_city`, route ``posts-city``).
+    :class:`~matcher.model.posts.model.PostsTooLargeError`, so above station size
+    (:func:`posts_route`: any problem it would refuse) the posts become one-to-one seats for
+    :func:`solve`, then a repair (:func:`matcher.search.posts_city.solve_city`, route ``posts-city``).
+    The needs are compiled once (:func:`posts_route`) and passed on.
     """
     limit = problem.time_limit_s if time_limit is None else time_limit
     if not limit > 0:
@@ -218,18 +219,22 @@ def solve_any(
         result = solve(as_format1(problem), limit, workers=workers, on_progress=on_progress)
         plan2 = plan_as_format2(result.plan)
         return AnySolveResult(plan2, result.coverage, result.coverage_bound, result.pairs, "one-to-one")
-    if city_size(problem):
-        city = solve_city(problem, limit, lambda p, seconds: solve(p, seconds, workers=workers).plan)
-        return AnySolveResult(city.plan, city.coverage, city.coverage_bound, city.pairs, "posts-city")
     started = time.monotonic()
-    inst = PostInstance.of(problem) if on_progress is not None else None
+    compiler, station = posts_route(problem)
+    if station is None:
+        left = max(0.5, limit - (time.monotonic() - started))  # the route's count and compiling spent
+        city = solve_city(
+            problem, left, lambda p, seconds: solve(p, seconds, workers=workers).plan, compiler=compiler
+        )
+        return AnySolveResult(city.plan, city.coverage, city.coverage_bound, city.pairs, "posts-city")
+    inst = station if on_progress is not None else None
     # Each pass reports (matcher.search.posts_progress): the start, column generation, the exact model.
     progress = None if inst is None else posts_progress.posts_reporter(inst, on_progress, time.perf_counter())
-    start = _posts_then_one_to_one(problem, ONE_TO_ONE_SHARE * limit, workers, progress)
+    start = _posts_then_one_to_one(problem, ONE_TO_ONE_SHARE * limit, workers, progress, station)
     # Station size: column generation from that start (matcher.search.posts_colgen); the compact
     # model is the fallback, started from the better plan and keeping the tighter bound.
     spent = time.monotonic() - started
-    proved = prove_posts(problem, COLGEN_SHARE * (limit - spent), start, elapsed=spent)
+    proved = prove_posts(problem, COLGEN_SHARE * (limit - spent), start, elapsed=spent, inst=station)
     if proved is not None and inst is not None:
         posts_progress.report(progress, "columns", inst, proved.coverage, proved.coverage_bound)
     left = limit - (time.monotonic() - started)
@@ -237,8 +242,10 @@ def solve_any(
         found = proved
     else:
         if proved is not None:
-            start = team_plan(PostInstance.of(problem), proved.plan)  # never worse than the start
-        posts = solve_posts(problem, limit - (time.monotonic() - started), workers=workers, start=start)
+            start = team_plan(station, proved.plan)  # never worse than the start
+        posts = solve_posts(
+            problem, limit - (time.monotonic() - started), workers=workers, start=start, inst=station
+        )
         found = tighten(posts, proved)
         if inst is not None:
             posts_progress.report(progress, "prove", inst, found.coverage, found.coverage_bound)
@@ -247,18 +254,42 @@ def solve_any(
     return AnySolveResult(found.plan, found.coverage, found.coverage_bound, found.pairs, "posts")
 
 
-def city_size(problem: Problem2) -> bool:
-    """Whether a format-2 problem with posts takes the city route: more volunteers with a need's skill
-    within its reach, summed over the needs (a bound on the eligible pairs, cheap to count), than twice
-    the compact model's :data:`~matcher.model.posts.model.MAX_PAIRS` (the eligible pairs are about
-    40% of it on generated cities: 300 volunteers have about 15,000, 4,000 about 1.1 million)."""
+def posts_route(problem: Problem2) -> tuple[NeedCompiler, PostInstance | None]:
+    """The route of a format-2 problem with posts: its compiler, and the problem compiled for the
+    station route, or None for the city route (:func:`takes_city_route`).
+
+    The needs are compiled (every candidate of every need asked) only when the candidate count,
+    cheap, does not already say city size: compiling a 4,000-volunteer city took seconds.  What is
+    compiled is passed on, so the station route compiles nothing again.
+    """
     compiler = NeedCompiler(problem)
     candidates = sum(compiler.candidates(i) for i in range(len(problem.needs)))
-    return candidates > CITY_CANDIDATES
+    if takes_city_route(candidates, None):
+        return compiler, None
+    inst = PostInstance.of(problem, compiler)
+    return compiler, (None if takes_city_route(candidates, inst.pairs) else inst)
 
 
-CITY_CANDIDATES = 2 * MAX_PAIRS
-"""Above this many candidate pairs a problem with posts goes to the city route (:func:`city_size`)."""
+def takes_city_route(candidates: int, pairs: int | None) -> bool:
+    """Whether a format-2 problem with posts takes the city route, from ``candidates`` (volunteers with
+    a need's skill within its reach, summed over the needs: a bound on the eligible pairs, cheap to
+    count) and, once compiled, ``pairs`` (its eligible pairs; None: not compiled yet).
+
+    Above :data:`CITY_CANDIDATES` candidates, or above the compact model's
+    :data:`~matcher.model.posts.model.MAX_PAIRS` eligible pairs (the count the compact model refuses
+    a problem on, :class:`~matcher.model.posts.model.PostsTooLargeError`), it does: a problem the
+    station route could not finish never reaches it.  (The eligible pairs are about 40% of the
+    candidates on generated cities: 300 volunteers have about 15,000 candidates, 4,000 about 1.1
+    million.)
+    """
+    if candidates > CITY_CANDIDATES:
+        return True
+    return pairs is not None and pairs > posts_model.MAX_PAIRS
+
+
+CITY_CANDIDATES = 2 * posts_model.MAX_PAIRS
+"""Above this many candidate pairs a problem with posts goes to the city route without being
+compiled (:func:`takes_city_route`)."""
 ONE_TO_ONE_SHARE = 0.4
 """Share of a posts problem's time limit for the start's one-to-one part (usually proved sooner)."""
 COLGEN_SHARE = 0.7
@@ -271,7 +302,11 @@ loaded machine) without bettering column generation's plan or bound."""
 
 
 def _posts_then_one_to_one(
-    problem: Problem2, seconds: float, workers: int | None, progress: Reporter | None = None
+    problem: Problem2,
+    seconds: float,
+    workers: int | None,
+    progress: Reporter | None = None,
+    inst: PostInstance | None = None,
 ) -> dict[int, Team]:
     """A start for the posts model: the posts greedily, then the one-to-one needs by :func:`solve`.
 
@@ -280,7 +315,8 @@ def _posts_then_one_to_one(
     today's pipeline (for a station, usually to its optimum given the posts); both parts keep
     every rule, so together they do.
     """
-    inst = PostInstance.of(problem)
+    if inst is None:
+        inst = PostInstance.of(problem)
     posts = {pn.index for pn in inst.needs if not pn.need.is_plain}  # a lead is not format 1's
     plan = greedy(inst, only=posts)
     ones = [pn for pn in inst.needs if pn.index not in posts]

@@ -67,13 +67,14 @@ def solve_posts(
     log: bool = False,
     start: dict[int, Team] | None = None,
     fixed: dict[int, Team] | None = None,
+    inst: PostInstance | None = None,
 ) -> PostsResult:
     """Solve ``problem`` (format 2, with posts) on the exact posts model within ``time_limit`` seconds.
 
     ``start``, a plan (need index -> (volunteer indices, slots)) keeping every rule, is used as
     the start when it covers more than the greedy plan.  ``fixed`` assignments (a re-solve's
     kept ones) stay: their need runs at their slots with at least their volunteers (more may
-    join, up to ``max``).
+    join, up to ``max``).  ``inst``: ``problem`` already compiled (:meth:`PostInstance.of`).
 
     Raises
     ------
@@ -82,7 +83,7 @@ def solve_posts(
         volunteer-need pairs.
     """
     started = time.monotonic()
-    inst = PostInstance.of(problem)
+    inst = inst or PostInstance.of(problem)
     if inst.pairs > posts_model.MAX_PAIRS:
         raise PostsTooLargeError(
             f"problem: {inst.pairs} eligible volunteer-need pairs, more than the {posts_model.MAX_PAIRS} "

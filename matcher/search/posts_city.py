@@ -4,10 +4,10 @@ today's format-1 pipeline on the whole, then a repair that makes every post run 
 Column generation (:mod:`matcher.search.posts_colgen`) and the compact model
 (:mod:`matcher.search.posts`) stop at station size.  Here (:func:`solve_city`):
 
-1. each post gets a window set: the one the posts' greedy plan
-   (:func:`matcher.model.posts.greedy.greedy`, the posts alone) chose, else the set where the most
+1. each post gets a window set: its core team's (:func:`_core_teams`: the posts alone, ``min``
+   volunteers each, those the one-to-one needs would miss least), else the set where the most
    eligible volunteers are free; a post with fewer than ``min`` eligible volunteers free at any
-   set stays unmet;
+   set stays unmet (with :data:`CORE_FIRST`, a post with a core runs with it, seats only above);
 2. with its window set fixed a post of ``max`` places is ``max`` format-1 needs at exactly those
    slots (windows = the set, sessions = its size), each for the post's place (a site becomes a
    beneficiary of the post's priority and district, so the places cap counts it once; a
@@ -19,7 +19,10 @@ Column generation (:mod:`matcher.search.posts_colgen`) and the compact model
    and breaks rules 10-12; it is filled by insertion (free eligible volunteers) and by ejection
    (a one-to-one need of an eligible volunteer moved to another free volunteer), else released;
    released and unstaffed posts are tried again at each window set with the volunteers left, the
-   running ones topped up to ``max``, then the unmet one-to-one needs are inserted.
+   running ones topped up to ``max``; with :data:`TRADE` a post then takes volunteers whose
+   one-to-one needs at its slots are worth less than a place on it (moved to another volunteer
+   if one can take them, else dropped), and an unstaffed post runs where its team is worth more
+   than the needs it displaces; last the unmet (and dropped) one-to-one needs are inserted.
 
 Every step keeps rules 1-9 per volunteer, so the plan is valid (the tests check it with
 :func:`matcher.format.validate2.validate_plan2`).  The bound reported is the demand (each need's
@@ -37,7 +40,7 @@ from fractions import Fraction
 from matcher.format import reasons
 from matcher.format.schema import (
     Beneficiary,
-    Need,
+    Need2,
     Objective2,
     Plan,
     Plan2,
@@ -45,15 +48,31 @@ from matcher.format.schema import (
     Problem,
     Problem2,
     Unmet,
+    Volunteer,
 )
-from matcher.model.posts.greedy import WINDOW_SETS, Team, greedy
+from matcher.format.versions import as_format1
+from matcher.model.posts.greedy import WINDOW_SETS, Team
 from matcher.model.posts.instance import NeedCompiler, PostInstance, PostNeed
 from matcher.model.posts.model import number, unmet_reasons
 
 OneToOne = Callable[[Problem, float], Plan]
 """Solves a format-1 problem within the seconds given (:func:`matcher.solve.solve`'s plan)."""
 
-REPAIR_SHARE = 0.15
+CORE_FIRST = False
+"""Commit posts to core teams (:func:`_core_teams`) before the one-to-one solve, seats only above
+them, rather than seating every place and releasing posts left below their minimum.  Off: at 4,000
+volunteers it ran about 340 posts instead of about 220 but covered less (seed 2: 46,424.5 against
+46,886.5 without, seed 3: 44,651 against 44,708.5; one run each): its cores take volunteers
+the one-to-one needs would have used better, and nothing undoes them."""
+TRADE = True
+"""After the repair, let posts take volunteers from one-to-one needs worth less (:func:`_grow`,
+:func:`_staff_by_trade`); the needs dropped are offered to other volunteers."""
+Dropped = list[tuple[int, int, tuple[str, ...]]]
+"""One-to-one needs dropped for a post: (need, the volunteer who served it, its slots)."""
+TRADE_HOURS = True
+"""With :data:`TRADE`, a volunteer out of hours or places for a post may also give up its one-to-one
+needs elsewhere in the week (the least valuable first), not only those at the post's slots."""
+REPAIR_SHARE = 0.05
 """Share of the time limit kept for the repair and the plan (at least :data:`REPAIR_MIN_S`)."""
 REPAIR_MIN_S = 1.0
 EJECT_TRIES = 40
@@ -158,20 +177,28 @@ def _valid_team(pn: PostNeed, team: list[int], volunteers: list[bool]) -> bool:
     return not (pn.group and all(volunteers[v] for v in team))
 
 
-def solve_city(problem: Problem2, time_limit: float, one_to_one: OneToOne) -> CityResult:
+def solve_city(
+    problem: Problem2, time_limit: float, one_to_one: OneToOne, *, compiler: NeedCompiler | None = None
+) -> CityResult:
     """Solve a format-2 problem with posts by seats, ``one_to_one`` and repair (module docstring).
 
-    ``one_to_one`` gets the seats problem and the seconds left before the repair's share.
+    ``one_to_one`` gets the seats problem and the seconds left before the repair's share;
+    ``compiler``: the problem's, if the caller has made it.
     """
     started = time.monotonic()
-    compiler = NeedCompiler(problem)
+    if compiler is None:
+        compiler = NeedCompiler(problem)
+    elif compiler.problem is not problem:
+        raise ValueError("compiler: made for another problem")
     post_idx = [i for i, n in enumerate(problem.needs) if not n.is_plain]
     posts = [compiler.compile(i) for i in post_idx]
     inst = PostInstance(
         problem, compiler.scale, posts, compiler.volunteers, compiler.free, compiler.max_units, previous=[]
     )
-    windows = _window_sets(inst)
-    seats, seat_of = _seats_problem(problem, inst, windows)
+    windows, core = _window_sets(inst, compiler, [v.minor for v in compiler.volunteers])
+    if not CORE_FIRST:
+        core = {}
+    seats, seat_of = _seats_problem(problem, inst, windows, core)
     reserve = max(REPAIR_MIN_S, REPAIR_SHARE * time_limit)
     plan1 = one_to_one(seats, max(0.5, time_limit - (time.monotonic() - started) - reserve))
 
@@ -181,7 +208,7 @@ def solve_city(problem: Problem2, time_limit: float, one_to_one: OneToOne) -> Ci
         state.compiled[pn.index] = pn
     need_index = {n.id: i for i, n in enumerate(problem.needs)}
     position = {v.id: i for i, v in enumerate(compiler.volunteers)}
-    teams: dict[int, list[int]] = {}
+    teams: dict[int, list[int]] = {p: list(team) for p, team in core.items()}
     for a in plan1.assignments:
         v = position[a.volunteer]
         if a.need in seat_of:
@@ -199,15 +226,9 @@ def solve_city(problem: Problem2, time_limit: float, one_to_one: OneToOne) -> Ci
     repaired, released = _repair(
         state, sorted(teams, key=lambda p: -state.need(p).unit_value), minor, deadline
     )
-    for p in sorted(post_idx, key=lambda p: -state.need(p).unit_value):
-        if time.monotonic() >= deadline:
-            break
-        if p in state.posts:
-            _top_up(state, state.need(p))
-        else:
-            _staff(state, state.need(p), minor)
+    dropped = _staff_and_top_up(state, post_idx, minor, deadline)
     unmet1 = {u.need: u.reasons for u in plan1.unmet if u.need not in seat_of}
-    _insert_ones(state, [need_index[n] for n in unmet1], deadline)
+    _insert_ones(state, [need_index[n] for n in unmet1] + [i for i, _, _ in dropped], deadline)
     plan, covered, bound = _plan2(state, inst, unmet1, time.monotonic() - started)
     return CityResult(
         plan,
@@ -218,6 +239,25 @@ def solve_city(problem: Problem2, time_limit: float, one_to_one: OneToOne) -> Ci
         repaired,
         released,
     )
+
+
+def _staff_and_top_up(state: _State, posts: list[int], minor: list[bool], deadline: float) -> Dropped:
+    """The most valuable first, top up each running post of ``posts`` and staff each other, with the
+    volunteers free, then (:data:`TRADE`) with those whose one-to-one needs are worth less: the
+    needs dropped."""
+    dropped: Dropped = []
+    for p in sorted(posts, key=lambda p: -state.need(p).unit_value):
+        if time.monotonic() >= deadline:
+            break
+        if p in state.posts:
+            _top_up(state, state.need(p))
+            if TRADE:
+                dropped += _grow(state, state.need(p))
+        else:
+            _staff(state, state.need(p), minor)
+            if TRADE and p not in state.posts:
+                dropped += _staff_by_trade(state, state.need(p), minor)
+    return dropped
 
 
 def _repair(state: _State, posts: list[int], minor: list[bool], deadline: float) -> tuple[int, int]:
@@ -249,9 +289,14 @@ def _insert_ones(state: _State, unmet: list[int], deadline: float) -> None:
             state.add(to[0], pn, to[1])
 
 
-def _window_sets(inst: PostInstance) -> dict[int, tuple[str, ...]]:
-    """Post index -> its window set: the greedy plan's, else the set where most eligible are free."""
-    chosen = {p: slots for p, (_, slots) in greedy(inst).items()}
+def _window_sets(
+    inst: PostInstance, compiler: NeedCompiler, minor: list[bool]
+) -> tuple[dict[int, tuple[str, ...]], dict[int, list[int]]]:
+    """Post index -> its window set, and post index -> its core team (:func:`_core_teams`); a post
+    without a core gets the set where most eligible volunteers are free."""
+    plan = _core_teams(inst, minor, _opportunity(compiler))
+    chosen = {p: slots for p, (_, slots) in plan.items()}
+    core = {p: team for p, (team, _) in plan.items()}
     for pn in inst.needs:
         if pn.index in chosen or len(pn.eligible) < pn.low:
             continue
@@ -262,23 +307,110 @@ def _window_sets(inst: PostInstance) -> dict[int, tuple[str, ...]]:
                 best = (len(free), slots)
         if best is not None:
             chosen[pn.index] = best[1]
-    return chosen
+    return chosen, core
+
+
+def _opportunity(compiler: NeedCompiler) -> list[float]:
+    """Volunteer index -> roughly what the one-to-one needs could make of it: over its skills and the
+    districts in its reach, the value of the one-to-one needs there shared among the volunteers who
+    could serve them (cheap: no need compiled)."""
+    problem = compiler.problem
+    demand: dict[tuple[str, str], float] = {}
+    for i, n in enumerate(problem.needs):
+        if n.is_plain:
+            key = (n.service, compiler.district_of[n.place])
+            demand[key] = demand.get(key, 0.0) + float(_one_value(compiler, i))
+    supply: dict[tuple[str, str], int] = {}
+    for (skill, district), members in compiler.by_skill_district.items():
+        for near in compiler.near[district]:
+            supply[skill, near] = supply.get((skill, near), 0) + len(members)
+    share = {key: value / supply[key] for key, value in demand.items() if supply.get(key)}
+    opportunity = [0.0] * len(compiler.volunteers)
+    for (skill, district), members in compiler.by_skill_district.items():
+        worth = sum(share.get((skill, near), 0.0) for near in compiler.near[district])
+        for v in members:
+            opportunity[v] += worth
+    return opportunity
+
+
+def _core_teams(inst: PostInstance, minor: list[bool], opportunity: list[float]) -> dict[int, Team]:
+    """Post index -> a team of ``min`` volunteers keeping rules 10-12 (a lead, an adult) and a window
+    set, the most valuable posts first: at each set the volunteers free there with the least
+    ``opportunity``, the set whose team costs least (ties: most volunteers free there).  Together
+    they keep every rule (slots, hours, places); a post no set can staff has none."""
+    busy: list[set[str]] = [set() for _ in inst.volunteers]
+    hours_left = list(inst.max_hours)
+    places: list[set[str]] = [set() for _ in inst.volunteers]
+    plan: dict[int, Team] = {}
+    for pn in sorted(inst.needs, key=lambda pn: (-pn.unit_value, pn.index)):
+        if len(pn.eligible) < pn.low:
+            continue
+        best: tuple[float, int, list[int], tuple[str, ...]] | None = None
+        for slots in itertools.islice(itertools.combinations(pn.need.windows, pn.need.sessions), WINDOW_SETS):
+            free = [
+                v
+                for v in pn.eligible
+                if inst.free[v].issuperset(slots)
+                and busy[v].isdisjoint(slots)
+                and hours_left[v] >= pn.unit_hours
+                and (pn.place in places[v] or len(places[v]) < inst.volunteers[v].max_beneficiaries)
+            ]
+            team = _least_team(pn, free, minor, opportunity)
+            if team is None:
+                continue
+            cost = sum(opportunity[v] for v in team)
+            if best is None or (cost, -len(free)) < (best[0], -best[1]):
+                best = (cost, len(free), team, slots)
+        if best is None:
+            continue
+        _, _, team, slots = best
+        plan[pn.index] = (team, slots)
+        for v in team:
+            busy[v].update(slots)
+            hours_left[v] -= pn.unit_hours
+            places[v].add(pn.place)
+    return plan
+
+
+def _least_team(
+    pn: PostNeed, free: list[int], minor: list[bool], opportunity: list[float]
+) -> list[int] | None:
+    """``min`` of the ``free`` volunteers with the least ``opportunity``, a lead and an adult among them
+    where ``pn`` needs one (None: there are not)."""
+    if len(free) < pn.low:
+        return None
+    free = sorted(free, key=lambda v: (opportunity[v], v))
+    team: list[int] = []
+    if pn.need.lead is not None:
+        lead = next((v for v in free if v in pn.leads), None)
+        if lead is None:
+            return None
+        team.append(lead)
+    if pn.group and all(minor[v] for v in team):
+        adult = next((v for v in free if not minor[v] and v not in team), None)
+        if adult is None:
+            return None
+        team.append(adult)
+    team += [v for v in free if v not in team][: max(0, pn.low - len(team))]
+    return team if _valid_team(pn, team, minor) else None
 
 
 def _seats_problem(
-    problem: Problem2, inst: PostInstance, windows: dict[int, tuple[str, ...]]
+    problem: Problem2, inst: PostInstance, windows: dict[int, tuple[str, ...]], core: dict[int, list[int]]
 ) -> tuple[Problem, dict[str, int]]:
-    """The format-1 problem of the one-to-one needs and each post's seats; seat id -> post index."""
+    """The format-1 problem of the one-to-one needs and each post's seats; seat id -> post index.
+
+    A post with a ``core`` team runs with it: its seats are its places beyond the core (any
+    eligible volunteer may take them, the core keeping rules 10-12), and the core's volunteers
+    keep only what it leaves them (slots, hours, places).
+    """
     order = {s: i for i, s in enumerate(problem.slot_ids)}
     taken = {n.id for n in problem.needs} | {b.id for b in problem.beneficiaries}
     taken |= {s.id for s in problem.sites}
     sites = {s.id: s for s in problem.sites}
     extra: dict[tuple[str, int], Beneficiary] = {}
-    needs: list[Need] = []
+    needs: list[Need2] = [n for n in problem.needs if n.is_plain]
     seat_of: dict[str, int] = {}
-    for n in problem.needs:
-        if n.is_plain:
-            needs.append(Need(**n.model_dump(exclude={"site", "priority", "volunteers", "lead"})))
     for pn in inst.needs:
         if pn.index not in windows:
             continue
@@ -301,15 +433,16 @@ def _seats_problem(
             place = extra[key].id
         slots = sorted(windows[pn.index], key=order.__getitem__)
         lead = n.lead
-        lead_seat = lead is not None and set(lead.skills) <= {n.service}
-        for k in range(pn.high):
+        first = len(core.get(pn.index, ()))
+        lead_seat = first == 0 and lead is not None and set(lead.skills) <= {n.service}
+        for k in range(first, pn.high):
             requires = list(n.requires)
             if k == 0 and lead_seat and lead is not None:
                 requires = sorted(set(requires) | set(lead.certifications))
             seat = _fresh(f"{n.id}+{k + 1}", taken)
             seat_of[seat] = pn.index
             needs.append(
-                Need(
+                Need2(
                     id=seat,
                     beneficiary=place,
                     service=n.service,
@@ -320,19 +453,40 @@ def _seats_problem(
                     minor_ok=n.minor_ok and not (k == 0 and pn.group),  # the first seat: an adult
                 )
             )
-    seats = Problem.model_construct(
-        format=1,
-        week_start=problem.week_start,
-        slots=problem.slots,
-        districts=problem.districts,
-        reach=problem.reach,
-        volunteers=problem.volunteers,
-        beneficiaries=[*problem.beneficiaries, *extra.values()],
-        needs=needs,
-        previous=problem.previous,
-        time_limit_s=problem.time_limit_s,
-    )
+    # The plain needs and the seats, each a beneficiary's need for one volunteer: format 1's.
+    beneficiaries = [*problem.beneficiaries, *extra.values()]
+    update = {"needs": needs, "beneficiaries": beneficiaries}
+    if core:
+        update["volunteers"] = _left_by_core(problem, inst, windows, core)
+    seats = as_format1(problem.model_copy(update=update))
     return seats, seat_of
+
+
+def _left_by_core(
+    problem: Problem2, inst: PostInstance, windows: dict[int, tuple[str, ...]], core: dict[int, list[int]]
+) -> list[Volunteer]:
+    """The volunteers with what the core teams leave them: slots, hours, places."""
+    by_index = {pn.index: pn for pn in inst.needs}
+    busy: dict[int, set[str]] = {}
+    hours: dict[int, int] = {}
+    places: dict[int, set[str]] = {}
+    for p, team in core.items():
+        pn = by_index[p]
+        for v in team:
+            busy.setdefault(v, set()).update(windows[p])
+            hours[v] = hours.get(v, 0) + pn.unit_hours
+            places.setdefault(v, set()).add(pn.place)
+    volunteers = list(problem.volunteers)
+    for v, taken in busy.items():
+        vol = volunteers[v]
+        volunteers[v] = vol.model_copy(
+            update={
+                "availability": [s for s in vol.availability if s not in taken],
+                "max_hours": float(Fraction(inst.max_hours[v] - hours[v], inst.scale)),
+                "max_beneficiaries": max(0, vol.max_beneficiaries - len(places[v])),
+            }
+        )
+    return volunteers
 
 
 def _fresh(wanted: str, taken: set[str]) -> str:
@@ -504,6 +658,166 @@ def _staff(state: _State, pn: PostNeed, minor: list[bool]) -> None:
         state.posts[pn.index] = best
         for v in best[0]:
             state.add(v, pn, best[1])
+
+
+def _blockers(state: _State, v: int, slots: tuple[str, ...]) -> set[int] | None:
+    """The one-to-one needs ``v`` serves at ``slots`` (None: ``v`` is not free there, or a post holds it)."""
+    if not state.compiler.free[v].issuperset(slots):
+        return None
+    blocking = {state.busy[v][s] for s in slots if s in state.busy[v]}
+    return None if any(i not in state.ones for i in blocking) else blocking
+
+
+def _cost(state: _State, v: int, pn: PostNeed, slots: tuple[str, ...]) -> int | None:
+    """What ``v`` joining post ``pn`` at ``slots`` costs in scaled units: the value of the one-to-one
+    needs :func:`_to_drop` gives up (0: it can join as it is; None: it cannot even without them)."""
+    drop = _to_drop(state, v, pn, slots)
+    if drop is None:
+        return None
+    return sum(int(_one_value(state.compiler, i) * state.compiler.scale) for i in drop)
+
+
+def _to_drop(state: _State, v: int, pn: PostNeed, slots: tuple[str, ...]) -> list[int] | None:
+    """The one-to-one needs ``v`` would give up to join post ``pn`` at ``slots``: those it serves
+    there, then (:data:`TRADE_HOURS`) its others, the least valuable first, until its hours and
+    places admit the post (empty: it can join as it is; None: it cannot even without them all)."""
+    if state.can_take(v, pn, slots):
+        return []
+    blocking = _blockers(state, v, slots)
+    if blocking is None:
+        return None
+    compiler = state.compiler
+    drop = sorted(blocking)
+    hours = state.hours[v] - sum(state.need(i).unit_hours for i in drop)
+    places = dict(state.places[v])
+
+    def leave(i: int) -> None:
+        place = state.need(i).place
+        places[place] -= 1
+        if not places[place]:
+            del places[place]
+
+    for i in drop:
+        leave(i)
+    most = compiler.volunteers[v].max_beneficiaries
+
+    def fits() -> bool:
+        return hours + pn.unit_hours <= compiler.max_units[v] and (pn.place in places or len(places) < most)
+
+    if not fits() and TRADE_HOURS:
+        others = sorted(
+            {i for i in state.busy[v].values() if i in state.ones} - blocking,
+            key=lambda i: (_one_value(compiler, i), i),
+        )
+        for i in others:
+            if fits():
+                break
+            drop.append(i)
+            hours -= state.need(i).unit_hours
+            leave(i)
+    return drop if drop and fits() else None
+
+
+def _take(state: _State, v: int, pn: PostNeed, slots: tuple[str, ...], dropped: Dropped) -> bool:
+    """Put ``v`` on post ``pn`` (its team in ``state.posts``): as it is, by moving the one-to-one needs
+    it serves at ``slots`` to other volunteers, else by dropping those :func:`_to_drop` names (added
+    to ``dropped``); False (nothing changed) when it cannot join even so."""
+    if not state.can_take(v, pn, slots) and not _free_up(state, v, pn, slots):
+        drop = _to_drop(state, v, pn, slots)
+        if drop is None:
+            return False
+        for i in drop:
+            u, at = state.ones.pop(i)
+            state.remove(u, state.need(i), at)
+            dropped.append((i, u, at))
+    state.posts[pn.index][0].append(v)
+    state.add(v, pn, slots)
+    return True
+
+
+def _grow(state: _State, pn: PostNeed) -> Dropped:
+    """Fill running post ``pn`` up to ``max`` with volunteers whose one-to-one needs at its slots are
+    worth less than a place on it (moved elsewhere if they can be, else dropped): the needs dropped."""
+    team, slots = state.posts[pn.index]
+    dropped: Dropped = []
+    if len(team) >= pn.high:
+        return dropped
+    on = set(team)
+    offers = []
+    for v in pn.eligible:
+        cost = None if v in on else _cost(state, v, pn, slots)
+        if cost is not None and cost < pn.unit_value:
+            offers.append((cost, v))
+    offers.sort()
+    for cost, v in offers:
+        if len(team) >= pn.high:
+            break
+        if _cost(state, v, pn, slots) == cost:  # unchanged by the moves so far
+            _take(state, v, pn, slots, dropped)
+    return dropped
+
+
+def _trade_team(
+    state: _State, pn: PostNeed, slots: tuple[str, ...], minor: list[bool]
+) -> tuple[int, list[int]] | None:
+    """The team of unstaffed post ``pn`` at ``slots`` worth most beyond the one-to-one needs its
+    volunteers serve there (:func:`_cost`), with that gain; None when none keeps rules 10-12."""
+    offers = []
+    for v in pn.eligible:
+        cost = _cost(state, v, pn, slots)
+        if cost is not None:
+            offers.append((cost, v))
+    if len(offers) < pn.low:
+        return None
+    offers.sort()
+    picked: list[tuple[int, int]] = []
+    if pn.need.lead is not None:
+        lead = next((o for o in offers if o[1] in pn.leads), None)
+        if lead is None:
+            return None
+        picked.append(lead)
+    if pn.group and all(minor[v] for _, v in picked):
+        adult = next((o for o in offers if not minor[o[1]] and o not in picked), None)
+        if adult is None:
+            return None
+        picked.append(adult)
+    for offer in offers:
+        if len(picked) >= pn.high:
+            break
+        if offer not in picked and (len(picked) < pn.low or offer[0] < pn.unit_value):
+            picked.append(offer)
+    team = [v for _, v in picked]
+    if not _valid_team(pn, team, minor):
+        return None
+    return pn.unit_value * len(team) - sum(cost for cost, _ in picked), team
+
+
+def _staff_by_trade(state: _State, pn: PostNeed, minor: list[bool]) -> Dropped:
+    """Run unstaffed post ``pn`` at the window set where its team's value most exceeds what the
+    one-to-one needs its volunteers leave are worth (if it does at any): the needs dropped."""
+    if len(pn.eligible) < pn.low:
+        return []
+    best: tuple[int, list[int], tuple[str, ...]] | None = None
+    for slots in itertools.islice(itertools.combinations(pn.need.windows, pn.need.sessions), WINDOW_SETS):
+        found = _trade_team(state, pn, slots, minor)
+        if found is not None and found[0] > 0 and (best is None or found[0] > best[0]):
+            best = (found[0], found[1], slots)
+    if best is None:
+        return []
+    _, team, slots = best
+    state.posts[pn.index] = ([], slots)
+    dropped: Dropped = []
+    for v in team:
+        _take(state, v, pn, slots, dropped)  # moving a need may cost a later one its place
+    if _valid_team(pn, state.posts[pn.index][0], minor):
+        return dropped
+    for v in state.posts.pop(pn.index)[0]:  # undo: the needs dropped back where they still fit
+        state.remove(v, pn, slots)
+    for i, u, at in dropped:
+        if state.can_take(u, state.need(i), at):
+            state.ones[i] = (u, at)
+            state.add(u, state.need(i), at)
+    return [d for d in dropped if d[0] not in state.ones]
 
 
 def _one_value(compiler: NeedCompiler, i: int) -> Fraction:

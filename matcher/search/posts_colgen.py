@@ -1171,18 +1171,24 @@ def plan2(inst: PostInstance, plan: dict[int, Team], covered: int, bound: int, s
 
 
 def prove_posts(
-    problem: Problem2, seconds: float, start: dict[int, Team] | None = None, elapsed: float = 0.0
+    problem: Problem2,
+    seconds: float,
+    start: dict[int, Team] | None = None,
+    elapsed: float = 0.0,
+    inst: PostInstance | None = None,
 ) -> PostsResult | None:
     """Solve ``problem`` by column generation within ``seconds``, from ``start`` or the greedy plan
     (the better: the plan is never worse than either).  ``elapsed``: seconds the caller spent
-    before (making ``start``), counted in the plan's ``solve_seconds``.
+    before (making ``start``), counted in the plan's ``solve_seconds``; ``inst``: ``problem``
+    already compiled (:meth:`PostInstance.of`).
 
     None when the method does not apply (:func:`applies`: above station size, or a post with
     too many window sets); otherwise the plan, ``optimal`` when its coverage meets the proved
     bound.
     """
     started = time.perf_counter()
-    inst = PostInstance.of(problem)
+    if inst is None:
+        inst = PostInstance.of(problem)
     if not applies(inst):
         return None
     first = greedy(inst)

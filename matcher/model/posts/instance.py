@@ -65,9 +65,12 @@ class PostInstance:
     """Distinct previous pairs (volunteer index, beneficiary id)."""
 
     @classmethod
-    def of(cls, problem: Problem2) -> PostInstance:
-        """Compile ``problem``."""
-        compiler = NeedCompiler(problem)
+    def of(cls, problem: Problem2, compiler: NeedCompiler | None = None) -> PostInstance:
+        """Compile ``problem`` (with ``compiler``, one of it already made, if given)."""
+        if compiler is None:
+            compiler = NeedCompiler(problem)
+        elif compiler.problem is not problem:
+            raise ValueError("compiler: made for another problem")
         needs = [compiler.compile(i) for i in range(len(problem.needs))]
         position = {v.id: i for i, v in enumerate(compiler.volunteers)}
         previous = sorted({(position[p.volunteer], p.beneficiary) for p in problem.previous})

@@ -16,7 +16,7 @@ from matcher.format.io import load_any_problem, parse, parse_problem
 from matcher.format.schema import Plan2, Problem, Problem2
 from matcher.format.versions import as_format1
 from matcher.model.posts import model as posts_model
-from matcher.search.posts import PostsTooLargeError
+from matcher.search.posts import PostsTooLargeError, solve_posts
 from matcher.solve import solve, solve_any
 
 REPO = Path(__file__).resolve().parents[3]
@@ -112,11 +112,17 @@ def test_value_prefers_bigger_teams_over_a_lone_visit() -> None:
     assert unmet(plan) == {"n2": [codes.CAPACITY_TAKEN]}
 
 
-def test_too_large_is_refused_with_a_reason(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_too_large_is_refused_with_a_reason_and_solve_any_takes_the_city_route(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setattr(posts_model, "MAX_PAIRS", 1)
     problem = problem2([vol("v1"), vol("v2")], [post(high=2)])
     with pytest.raises(PostsTooLargeError, match="2 eligible volunteer-need pairs, more than the 1"):
-        solve_any(problem, 5.0)
+        solve_posts(problem, 5.0)
+    result = solve_any(problem, 5.0)  # what the compact model refuses never reaches it
+    assert result.route == "posts-city"
+    assert isinstance(result.plan, Plan2)
+    assert teams(result.plan) == {"n1": (["v1", "v2"], ["sat-am"])}
 
 
 def test_cli_solves_format2(tmp_path: Path) -> None:
