@@ -152,7 +152,7 @@ def resolve_posts(
     if progress is not None:
         kept = sum(inst.needs[n].unit_value * len(team) for n, (team, _) in fixed.items())
         progress.report("start", kept, None, force=True)
-    result = solve_posts(changed_problem, time_limit, fixed=fixed)
+    result = solve_posts(changed_problem, time_limit, fixed=fixed, inst=inst)
     for stage in ("prove", "done"):
         posts_progress.report(progress, stage, inst, result.coverage, result.coverage_bound)
     before = {a.need: (sorted(a.volunteers), sorted(a.slots)) for a in plan.assignments}
