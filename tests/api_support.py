@@ -10,7 +10,7 @@ import sqlite3
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -245,3 +245,71 @@ def seeded_city(
     with TestClient(create_app(engine)) as client:
         yield City(client, engine, list(stations), tokens)
     engine.dispose()
+
+
+_PREPARED: dict[tuple[str, str], tuple[Template, Any]] = {}
+"""The templates of :func:`prepared_database_url`, by backend and key, with what their
+``prepare`` returned."""
+
+
+def _prepared_template(backend: str, key: str, prepare: Callable[[City], Any]) -> tuple[Template, Any]:
+    """A copy of the backend's seeded template (the demo city) on which ``prepare`` ran once per test
+    process, through the service (a TestClient over it, closed and disposed of before any copy), and
+    ``prepare``'s result: the ids it made, which every copy shares (the same rows and sequences)."""
+    cached = _PREPARED.get((backend, key))
+    if cached is not None:
+        return cached
+    if backend == "sqlite":
+        seeded = _sqlite_template(DEMO)
+        folder = tempfile.mkdtemp(prefix="linli-template-")
+        atexit.register(shutil.rmtree, folder, True)
+        location = os.path.join(folder, "template.sqlite")
+        _sqlite_copy(seeded.location, location)
+        url = f"sqlite:///{location}"
+    else:
+        seeded = _postgres_template(DEMO)
+        location = f"linli_template_{uuid.uuid4().hex[:12]}"
+        _create_database(location, seeded.location)
+        atexit.register(_drop_database, location)
+        url = _postgres_url(location)
+    _SEEDED[url] = seeded
+    try:
+        for city in seeded_city(url):
+            made = prepare(city)
+    finally:
+        _SEEDED.pop(url, None)
+    _PREPARED[(backend, key)] = (Template(location, DEMO, seeded.stations, seeded.tokens), made)
+    return _PREPARED[(backend, key)]
+
+
+def prepared_database_url(
+    backend: str, tmp_path: Any, key: str, prepare: Callable[[City], Any]
+) -> Iterator[tuple[str, Any]]:
+    """Like :func:`database_url` with the demo city, the database also holding what ``prepare``
+    made through the service (solved plans, say), and ``prepare``'s result: a fresh copy for each
+    test of a template prepared once per test process and ``key``.  :func:`seeded_city` serves it
+    with the city's tokens."""
+    if backend == "postgresql" and not postgres_available():
+        if os.environ.get("LINLI_REQUIRE_POSTGRES") or os.environ.get("CI") == "true":
+            pytest.fail(f"PostgreSQL not reachable at {POSTGRES_URL}")
+        pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL}")
+    template, made = _prepared_template(backend, key, prepare)
+    if backend == "sqlite":
+        path = tmp_path / "linli.sqlite"
+        _sqlite_copy(template.location, str(path))
+        url = f"sqlite:///{path}"
+        _SEEDED[url] = template
+        try:
+            yield url, made
+        finally:
+            _SEEDED.pop(url, None)
+        return
+    name = f"linli_test_{uuid.uuid4().hex[:12]}"
+    _create_database(name, template.location)
+    url = _postgres_url(name)
+    _SEEDED[url] = template
+    try:
+        yield url, made
+    finally:
+        _SEEDED.pop(url, None)
+        _drop_database(name)

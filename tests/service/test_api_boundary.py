@@ -11,13 +11,14 @@ until it is given a case here.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from api_support import City
+from api_support import BACKENDS, City, prepared_database_url, seeded_city
 from sqlmodel import Session, col, func, select
 
 from api import csvio
@@ -494,11 +495,29 @@ def _message(r: httpx.Response, ident: Any) -> str:
     return text.replace(str(ident), "<id>")
 
 
+def _both_ids(city: City) -> dict[str, Ids]:
+    """Each station's :func:`_ids` (a finished plan each, a site each)."""
+    return {station: _ids(city, station) for station in city.stations}
+
+
+@pytest.fixture(params=BACKENDS)
+def planned(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[City, dict[str, Ids]]]:
+    """A fresh database per test holding the demo city with a finished plan and a site at each
+    station, and their ids: a copy of a database on which :func:`_both_ids` ran once per test
+    process (each test solved both stations' plans again before, ~10-40 s a test under load)."""
+    for url, ids in prepared_database_url(request.param, tmp_path, "boundary", _both_ids):
+        for city in seeded_city(url):
+            yield city, ids
+
+
 @pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c.method} {c.route} {c.field}")
-def test_another_stations_id_in_a_body_is_answered_as_a_missing_one(city: City, case: Case) -> None:
+def test_another_stations_id_in_a_body_is_answered_as_a_missing_one(
+    planned: tuple[City, dict[str, Ids]], case: Case
+) -> None:
     """B's real id in A's request: refused exactly like an id that exists nowhere; B unchanged."""
+    city, ids = planned
     a, b = city.stations
-    mine, theirs = _ids(city, a), _ids(city, b)
+    mine, theirs = ids[a], ids[b]
     other: Any = getattr(theirs, case.kind)
     missing: Any = 2**31 - 2 if isinstance(other, int) else NOWHERE
     before = _snapshot(city, b)

@@ -8,9 +8,12 @@ fails the test instead of being skipped.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
-from api_support import City
+import pytest
+from api_support import BACKENDS, DEMO, City, database_url, seeded_city
 from sqlmodel import Session, select
 from webhook_support import write_messages_like_publication
 
@@ -92,10 +95,30 @@ def _district(city: City, station: str) -> str:
         return volunteer.district
 
 
-def test_every_station_scoped_route_refuses_another_station(city: City) -> None:
+@dataclass(frozen=True)
+class Scoped:
+    """A seeded city whose two stations each hold a finished plan, a simulation, a webhook, a site
+    and a delivery, with the ids of each station's (:func:`_ids_of_station`)."""
+
+    city: City
+    ids: dict[str, dict[str, Any]]
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def scoped(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scoped]:
+    """One such city per backend, shared by this module's tests: they only read it (another
+    station's token is refused with 404 before anything is written, and the station's own token
+    only reads), so each test sees it as made; its plans are solved once, not once per test."""
+    for url in database_url(request.param, tmp_path_factory.mktemp("scoping"), DEMO):
+        for city in seeded_city(url):
+            yield Scoped(city, {station: _ids_of_station(city, station) for station in city.stations})
+
+
+def test_every_station_scoped_route_refuses_another_station(scoped: Scoped) -> None:
     """Station A's token gets 404 for station B's station, plans, volunteers and beneficiaries."""
+    city = scoped.city
     a, b = city.stations
-    theirs = _ids_of_station(city, b)
+    theirs = scoped.ids[b]
     checked = []
     # Every route the application publishes in its OpenAPI schema.
     paths: dict[str, dict[str, Any]] = city.client.get("/openapi.json").json()["paths"]
@@ -184,11 +207,12 @@ def test_every_station_scoped_route_refuses_another_station(city: City) -> None:
         assert route in checked, (route, checked)
 
 
-def test_station_token_cannot_reach_another_station_through_plan_ids(city: City) -> None:
+def test_station_token_cannot_reach_another_station_through_plan_ids(scoped: Scoped) -> None:
     """A change set or diff naming another station's plan version answers 404."""
+    city = scoped.city
     a, b = city.stations
-    mine = _ids_of_station(city, a)["plan_id"]
-    theirs = _ids_of_station(city, b)["plan_id"]
+    mine = scoped.ids[a]["plan_id"]
+    theirs = scoped.ids[b]["plan_id"]
     r = city.client.get(f"/v1/plans/{mine}/diff", params={"against": theirs}, headers=city.headers(a))
     assert r.status_code == 404
     r = city.client.post(f"/v1/plans/{theirs}/changes", json={"format": 1}, headers=city.headers(a))
