@@ -51,7 +51,7 @@ from matcher.format.schema import (
     Volunteer,
 )
 from matcher.format.versions import as_format1
-from matcher.model.posts.greedy import WINDOW_SETS, Team
+from matcher.model.posts.greedy import WINDOW_SETS, Team, free_for
 from matcher.model.posts.instance import NeedCompiler, PostInstance, PostNeed
 from matcher.model.posts.model import number, unmet_reasons
 
@@ -347,14 +347,7 @@ def _core_teams(inst: PostInstance, minor: list[bool], opportunity: list[float])
             continue
         best: tuple[float, int, list[int], tuple[str, ...]] | None = None
         for slots in itertools.islice(itertools.combinations(pn.need.windows, pn.need.sessions), WINDOW_SETS):
-            free = [
-                v
-                for v in pn.eligible
-                if inst.free[v].issuperset(slots)
-                and busy[v].isdisjoint(slots)
-                and hours_left[v] >= pn.unit_hours
-                and (pn.place in places[v] or len(places[v]) < inst.volunteers[v].max_beneficiaries)
-            ]
+            free = free_for(inst, pn, slots, busy, hours_left, places)
             team = _least_team(pn, free, minor, opportunity)
             if team is None:
                 continue

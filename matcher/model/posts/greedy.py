@@ -66,6 +66,27 @@ def greedy(
     return plan
 
 
+def free_for(
+    inst: PostInstance,
+    pn: PostNeed,
+    slots: tuple[str, ...],
+    busy: list[set[str]],
+    hours_left: list[int],
+    places: list[set[str]],
+) -> list[int]:
+    """``pn``'s eligible volunteers who can still join it at ``slots`` beside what a plan gives them
+    (``busy`` slots, ``hours_left`` in scaled units, ``places``): free and idle at every slot, the
+    hours left, and the place already theirs or room for one more (rules 3-6)."""
+    return [
+        v
+        for v in pn.eligible
+        if inst.free[v].issuperset(slots)
+        and busy[v].isdisjoint(slots)
+        and hours_left[v] >= pn.unit_hours
+        and (pn.place in places[v] or len(places[v]) < inst.volunteers[v].max_beneficiaries)
+    ]
+
+
 def _team(
     inst: PostInstance,
     pn: PostNeed,
@@ -75,14 +96,7 @@ def _team(
     places: list[set[str]],
     options: list[int],
 ) -> list[int] | None:
-    free = [
-        v
-        for v in pn.eligible
-        if inst.free[v].issuperset(slots)
-        and busy[v].isdisjoint(slots)
-        and hours_left[v] >= pn.unit_hours
-        and (pn.place in places[v] or len(places[v]) < inst.volunteers[v].max_beneficiaries)
-    ]
+    free = free_for(inst, pn, slots, busy, hours_left, places)
     free.sort(key=lambda v: (options[v], v))
     if pn.need.lead is not None:
         leads = [v for v in free if v in pn.leads]
